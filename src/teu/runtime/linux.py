@@ -1,0 +1,203 @@
+"""The syscall seam: every Linux call the runtime makes that Python 3.11 lacks.
+
+Python 3.11 has no os.unshare, os.setns, mount or pivot_root, so they are called
+through libc with ctypes. Code takes a `Syscalls` (the Protocol below) so unit
+tests can pass a recorder instead of touching the kernel; `SYSCALLS` is the
+real one. Errors come back as OSError with the errno and the call's target, the
+same shape os.* functions raise.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+from typing import Protocol
+
+# Namespace clone flags (linux/sched.h).
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWTIME = 0x00000080
+
+# mount(2) flags (linux/mount.h).
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_SYNCHRONOUS = 16
+MS_REMOUNT = 32
+MS_MANDLOCK = 64
+MS_DIRSYNC = 128
+MS_NOSYMFOLLOW = 256
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_BIND = 4096
+MS_MOVE = 8192
+MS_REC = 16384
+MS_SILENT = 32768
+MS_UNBINDABLE = 1 << 17
+MS_PRIVATE = 1 << 18
+MS_SLAVE = 1 << 19
+MS_SHARED = 1 << 20
+MS_RELATIME = 1 << 21
+MS_STRICTATIME = 1 << 24
+MS_LAZYTIME = 1 << 25
+MNT_DETACH = 2
+UMOUNT_NOFOLLOW = 8
+
+# prctl(2) options (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_KEEPCAPS = 8
+PR_SET_NAME = 15
+PR_CAPBSET_READ = 23
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_RAISE = 2
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+
+KEYCTL_JOIN_SESSION_KEYRING = 1
+
+_SYSCALL_NUMBERS = {
+    # machine: (pivot_root, keyctl, capget, capset, personality)
+    "x86_64": (155, 250, 125, 126, 135),
+    "aarch64": (41, 219, 90, 91, 92),
+}
+
+
+class Syscalls(Protocol):
+    """What the runtime asks of the kernel beyond the os module."""
+
+    def unshare(self, flags: int) -> None: ...
+    def setns(self, fd: int, nstype: int) -> None: ...
+    def mount(self, source: str | None, target: str, fstype: str | None,
+              flags: int, data: str | None) -> None: ...
+    def umount2(self, target: str, flags: int) -> None: ...
+    def pivot_root(self, new_root: str, put_old: str) -> None: ...
+    def sethostname(self, name: str) -> None: ...
+    def setdomainname(self, name: str) -> None: ...
+    def prctl(self, option: int, a2: int = 0, a3: int = 0, a4: int = 0, a5: int = 0) -> int: ...
+    def capget(self) -> tuple[int, int, int]: ...
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None: ...
+    def join_session_keyring(self, name: str | None) -> None: ...
+    def personality(self, persona: int) -> None: ...
+
+
+def _fs(s: str | None) -> bytes | None:
+    return None if s is None else os.fsencode(s)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+_CAP_V3 = 0x20080522
+
+
+class LibcSyscalls:
+    """Syscalls through glibc: the real kernel."""
+
+    def __init__(self) -> None:
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._nr = _SYSCALL_NUMBERS.get(platform.machine())
+        sc = self._libc.syscall
+        sc.restype = ctypes.c_long
+        self._syscall = sc
+
+    def _check(self, rc: int, what: str, target: str | None = None) -> int:
+        if rc < 0:
+            err = ctypes.get_errno()
+            if target is None:
+                raise OSError(err, f"{what}: {os.strerror(err)}")
+            raise OSError(err, f"{what}: {os.strerror(err)}", target)
+        return rc
+
+    def _number(self, index: int, what: str) -> int:
+        if self._nr is None:
+            raise OSError(38, f"{what}: unsupported machine {platform.machine()}")
+        return self._nr[index]
+
+    def unshare(self, flags: int) -> None:
+        self._check(self._libc.unshare(ctypes.c_int(flags)), "unshare")
+
+    def setns(self, fd: int, nstype: int) -> None:
+        self._check(self._libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+    def mount(self, source: str | None, target: str, fstype: str | None,
+              flags: int, data: str | None) -> None:
+        rc = self._libc.mount(_fs(source), _fs(target), _fs(fstype),
+                              ctypes.c_ulong(flags), _fs(data))
+        self._check(rc, f"mount {source or fstype} on", target)
+
+    def umount2(self, target: str, flags: int) -> None:
+        self._check(self._libc.umount2(_fs(target), ctypes.c_int(flags)), "umount", target)
+
+    def pivot_root(self, new_root: str, put_old: str) -> None:
+        nr = self._number(0, "pivot_root")
+        self._check(self._syscall(ctypes.c_long(nr), _fs(new_root), _fs(put_old)),
+                    "pivot_root", new_root)
+
+    def sethostname(self, name: str) -> None:
+        b = name.encode()
+        self._check(self._libc.sethostname(b, ctypes.c_size_t(len(b))), "sethostname", name)
+
+    def setdomainname(self, name: str) -> None:
+        b = name.encode()
+        self._check(self._libc.setdomainname(b, ctypes.c_size_t(len(b))), "setdomainname", name)
+
+    def prctl(self, option: int, a2: int = 0, a3: int = 0, a4: int = 0, a5: int = 0) -> int:
+        args = [ctypes.c_ulong(a) for a in (a2, a3, a4, a5)]
+        return self._check(self._libc.prctl(ctypes.c_int(option), *args), f"prctl({option})")
+
+    def capget(self) -> tuple[int, int, int]:
+        hdr = _CapHeader(_CAP_V3, 0)
+        data = (_CapData * 2)()
+        nr = self._number(2, "capget")
+        self._check(self._syscall(ctypes.c_long(nr), ctypes.byref(hdr), data), "capget")
+        return tuple(  # type: ignore[return-value]
+            data[0].__getattribute__(f) | (data[1].__getattribute__(f) << 32)
+            for f in ("effective", "permitted", "inheritable")
+        )
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        hdr = _CapHeader(_CAP_V3, 0)
+        data = (_CapData * 2)()
+        for i in range(2):
+            shift = 32 * i
+            data[i].effective = (effective >> shift) & 0xFFFFFFFF
+            data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
+            data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+        nr = self._number(3, "capset")
+        self._check(self._syscall(ctypes.c_long(nr), ctypes.byref(hdr), data), "capset")
+
+    def join_session_keyring(self, name: str | None) -> None:
+        nr = self._number(1, "keyctl")
+        self._check(self._syscall(ctypes.c_long(nr), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING),
+                                  _fs(name)), "keyctl(join session keyring)")
+
+    def personality(self, persona: int) -> None:
+        nr = self._number(4, "personality")
+        self._check(self._syscall(ctypes.c_long(nr), ctypes.c_ulong(persona)), "personality")
+
+
+_real: LibcSyscalls | None = None
+
+
+def syscalls() -> LibcSyscalls:
+    """The process-wide real Syscalls, made on first use (ctypes costs a few ms)."""
+    global _real
+    if _real is None:
+        _real = LibcSyscalls()
+    return _real

@@ -1,0 +1,1 @@
+"""Helpers that make test material locally (no network): root filesystems and bundles."""

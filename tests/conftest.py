@@ -1,0 +1,116 @@
+"""Shared fixtures: busybox bundles made locally, and a teu-runtime driver with its own state root."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from teu.testing import busybox
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def runtime_binary() -> str:
+    """teu-runtime as installed next to this interpreter (not a pyenv shim: those are slow)."""
+    candidate = Path(sys.executable).parent / "teu-runtime"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("teu-runtime")
+    if not found:
+        raise RuntimeError("teu-runtime is not installed: run `make install`")
+    return found
+
+
+@pytest.fixture(scope="session")
+def rootfs_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One busybox rootfs per session; bundles copy it."""
+    path = tmp_path_factory.mktemp("busybox") / "rootfs"
+    busybox.make_rootfs(str(path))
+    return path
+
+
+class Bundle:
+    """An OCI bundle on disk whose config tests edit before running it."""
+
+    def __init__(self, path: Path, config: dict) -> None:
+        self.path = path
+        self.config = config
+
+    @property
+    def rootfs(self) -> Path:
+        return self.path / "rootfs"
+
+    def save(self) -> None:
+        busybox.write_config(str(self.path), self.config)
+
+
+@pytest.fixture
+def make_bundle(tmp_path: Path, rootfs_template: Path):
+    """make_bundle(args) -> Bundle with a fresh copy of the busybox rootfs."""
+    counter = iter(range(1000))
+
+    def make(args: list[str] | None = None, terminal: bool = False) -> Bundle:
+        path = tmp_path / f"bundle{next(counter)}"
+        path.mkdir()
+        shutil.copytree(rootfs_template, path / "rootfs", symlinks=True)
+        b = Bundle(path, busybox.default_config(args or ["true"], terminal))
+        b.save()
+        return b
+
+    return make
+
+
+class Runtime:
+    """Runs `teu-runtime --root STATE ...` and remembers the containers to clean up."""
+
+    def __init__(self, state_root: Path) -> None:
+        self.root = state_root
+        self.binary = runtime_binary()
+        self.ids: list[str] = []
+
+    def new_id(self) -> str:
+        cid = "t" + uuid.uuid4().hex[:12]
+        self.ids.append(cid)
+        return cid
+
+    def cmd(self, *args: str) -> list[str]:
+        return [self.binary, "--root", str(self.root), *args]
+
+    def __call__(self, *args: str, check: bool = False, timeout: float = 30,
+                 **kw) -> subprocess.CompletedProcess:
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        p = subprocess.run(self.cmd(*args), timeout=timeout, **kw)
+        if check and p.returncode != 0:
+            raise AssertionError(f"teu-runtime {' '.join(args)} -> {p.returncode}\n"
+                                 f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def state(self, cid: str) -> dict:
+        return json.loads(self("state", cid, check=True).stdout)
+
+    def cleanup(self) -> None:
+        for cid in self.ids:
+            self("delete", "--force", cid)
+
+
+@pytest.fixture
+def runtime(tmp_path: Path):
+    r = Runtime(tmp_path / "state")
+    yield r
+    r.cleanup()
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    """Integration tests need root: say so plainly instead of failing obscurely."""
+    if os.geteuid() != 0:
+        for item in items:
+            if "integration" in str(item.fspath):
+                item.add_marker(pytest.mark.skip(reason="needs root (CI runs as root)"))
