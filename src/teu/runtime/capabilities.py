@@ -1,0 +1,75 @@
+"""Capability names and the five sets of process.capabilities, applied at exec time.
+
+Order matters (and is runc's): drop the bounding set while we still hold
+CAP_SETPCAP, keep capabilities across the uid change, then set effective,
+permitted and inheritable, then raise the ambient ones.
+"""
+
+from __future__ import annotations
+
+from teu.runtime.linux import (
+    PR_CAP_AMBIENT,
+    PR_CAP_AMBIENT_CLEAR_ALL,
+    PR_CAP_AMBIENT_RAISE,
+    PR_CAPBSET_DROP,
+    PR_CAPBSET_READ,
+    Syscalls,
+)
+
+NAMES = (
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+)
+NUMBERS = {name: i for i, name in enumerate(NAMES)}
+
+
+def last_cap() -> int:
+    """The highest capability this kernel knows."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            return int(f.read())
+    except OSError:
+        return len(NAMES) - 1
+
+
+def mask(names: list[str] | None, known: int) -> int:
+    """Bit mask of the named capabilities; names this kernel does not know are ignored
+    (runc does the same, so one config serves older kernels)."""
+    bits = 0
+    for name in names or ():
+        number = NUMBERS.get(name.upper() if name.upper().startswith("CAP_")
+                             else "CAP_" + name.upper())
+        if number is not None and number <= known:
+            bits |= 1 << number
+    return bits
+
+
+def drop_bounding(sys: Syscalls, keep: int, known: int) -> None:
+    """Drop every capability not in `keep` from the bounding set."""
+    for cap in range(known + 1):
+        if not keep & (1 << cap) and sys.prctl(PR_CAPBSET_READ, cap) == 1:
+            sys.prctl(PR_CAPBSET_DROP, cap)
+
+
+def apply_sets(sys: Syscalls, caps: dict, known: int) -> None:
+    """Set effective/permitted/inheritable, then ambient. A container never gets more
+    than the runtime holds: capabilities we lack (here root lacks CAP_SYS_RESOURCE)
+    are left out rather than failing the start."""
+    _, held, _ = sys.capget()
+    effective = mask(caps.get("effective"), known) & held
+    permitted = mask(caps.get("permitted"), known) & held
+    inheritable = mask(caps.get("inheritable"), known) & held
+    ambient = mask(caps.get("ambient"), known)
+    sys.capset(effective, permitted, inheritable)
+    sys.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    for cap in range(known + 1):
+        # Ambient needs the cap in both permitted and inheritable (capabilities(7)).
+        if ambient & (1 << cap) and permitted & inheritable & (1 << cap):
+            sys.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)

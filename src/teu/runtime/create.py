@@ -1,0 +1,234 @@
+"""`create`: from a bundle to a container whose init waits for `start`.
+
+The runtime side of the dance described in init.py: claim the state
+directory, make the cgroup, fork stage 1, answer its requests (id maps, hooks),
+learn the init's pid, record it. Anything that fails undoes what was made
+(cgroup, state directory, the init) before the error reaches the user.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from teu.errors import TeuError
+from teu.oci import runtime_config
+from teu.runtime import log
+from teu.runtime.state import ContainerState, process_start_time, rfc3339_now
+from teu.runtime.sync import channel_pair
+
+
+class CreateOptions:
+    """The flags of runc's create/run that shape how a container is made."""
+
+    def __init__(self, bundle: str = ".", pid_file: str | None = None,
+                 console_socket: str | None = None, no_pivot: bool = False,
+                 no_new_keyring: bool = False, preserve_fds: int = 0,
+                 systemd_cgroup: bool = False) -> None:
+        self.bundle = os.path.abspath(bundle)
+        self.pid_file = pid_file
+        self.console_socket = console_socket
+        self.no_pivot = no_pivot
+        self.no_new_keyring = no_new_keyring
+        self.preserve_fds = preserve_fds
+        self.systemd_cgroup = systemd_cgroup
+
+
+def load_bundle(bundle: str) -> tuple[dict, str]:
+    """The validated config and the absolute rootfs path of a bundle."""
+    if not os.path.isdir(bundle):
+        raise TeuError(f"bundle {bundle}: no such directory")
+    config = runtime_config.load(os.path.join(bundle, "config.json"))
+    if "process" not in config:
+        raise runtime_config.ConfigError("config.json: process: missing (create needs one)")
+    rootfs = os.path.join(bundle, config["root"]["path"])
+    if not os.path.isdir(rootfs):
+        raise TeuError(f"root.path: rootfs {rootfs} does not exist or is not a directory")
+    if not any(ns.get("type") == "mount" for ns in
+               (config.get("linux") or {}).get("namespaces") or []):
+        raise runtime_config.ConfigError(
+            "linux.namespaces: a mount namespace is required to set up the root filesystem")
+    return config, os.path.realpath(rootfs)
+
+
+def cgroup_manager(config: dict, container_id: str, systemd: bool):  # noqa: ANN201
+    from teu.runtime import cgroups
+
+    path = (config.get("linux") or {}).get("cgroupsPath", "")
+    return cgroups.manager_for(path, container_id, systemd=systemd)
+
+
+def create(root: str, container_id: str, opts: CreateOptions,
+           console_sock=None) -> ContainerState:  # noqa: ANN001
+    """Create the container; its init is left blocked on exec.fifo. Returns its state.
+
+    `console_sock`: an already connected socket to send the pty to (used by `run -t`);
+    otherwise opts.console_socket is connected here.
+    """
+    config, rootfs = load_bundle(opts.bundle)
+    state = ContainerState(root, container_id)
+    state.claim()
+    cgroup = None
+    init_pid = 0
+    try:
+        linux = config.get("linux") or {}
+        state.data = {"id": container_id, "pid": 0, "bundle": opts.bundle, "rootfs": rootfs,
+                      "created": rfc3339_now(), "annotations": config.get("annotations") or {},
+                      "cgroupsPath": linux.get("cgroupsPath", ""),
+                      "systemd": opts.systemd_cgroup}
+        state.save()
+        _save_config(state, config)
+        os.mkfifo(state.fifo, 0o600)
+        cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
+        cgroup.create()
+        state.data["cgroup"] = cgroup.path
+        state.save()
+        init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock)
+        state.data["ready"] = True
+        state.save()
+        if opts.pid_file:
+            write_pid_file(opts.pid_file, init_pid)
+        return state
+    except BaseException:
+        _undo(state, cgroup, init_pid)
+        raise
+
+
+def _save_config(state: ContainerState, config: dict) -> None:
+    import json
+
+    with open(os.path.join(state.dir, "config.json"), "w") as f:
+        json.dump(config, f)
+
+
+def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
+                cgroup, console_sock) -> int:  # noqa: ANN001
+    from teu.runtime.init import InitContext, stage1
+
+    console_fd = None
+    own_sock = None
+    if config["process"].get("terminal"):
+        if console_sock is None:
+            if not opts.console_socket:
+                raise TeuError("cannot allocate a tty without --console-socket")
+            own_sock = console_sock = _connect(opts.console_socket)
+        console_fd = console_sock.fileno()
+    parent, child = channel_pair()
+    ctx = InitContext(config, rootfs, state.fifo, child, console_fd, opts.preserve_fds,
+                      opts.no_pivot, opts.no_new_keyring, state.id)
+    stage1_pid = os.fork()
+    if stage1_pid == 0:
+        parent.close()
+        stage1(ctx)  # never returns
+    child.close()
+    if own_sock is not None:
+        own_sock.close()
+    init_pid = 0
+    try:
+        cgroup.add(stage1_pid)
+        cgroup.set((config.get("linux") or {}).get("resources") or {})
+        parent.send("go")
+        init_pid = _serve(parent, state, config, stage1_pid)
+        return init_pid
+    except BaseException:
+        for pid in (init_pid, stage1_pid):
+            if pid:
+                _kill_quietly(pid)
+        raise
+    finally:
+        parent.close()
+        _reap(stage1_pid)
+
+
+def _serve(ch, state: ContainerState, config: dict, stage1_pid: int) -> int:  # noqa: ANN001
+    """Answer the container side until it says ready; return the init's pid."""
+    init_pid = 0
+    while True:
+        msg = ch.recv()
+        kind = msg["kind"]
+        if kind == "userns":
+            _write_id_maps(stage1_pid, config["linux"])
+            ch.send("mapped")
+        elif kind == "pid":
+            init_pid = msg["pid"]
+            # Recorded now so that a crash from here on leaves a pid for delete --force.
+            state.data["pid"] = init_pid
+            state.data["init_start"] = process_start_time(init_pid)
+            state.save()
+        elif kind == "hooks":
+            from teu.runtime.hooks import run_hooks
+
+            hooks = config.get("hooks") or {}
+            spec_state = state.spec_state("creating")
+            spec_state["pid"] = init_pid
+            run_hooks("prestart", hooks.get("prestart"), spec_state)
+            run_hooks("createRuntime", hooks.get("createRuntime"), spec_state)
+            ch.send("hooks-done", state=spec_state)
+        elif kind == "ready":
+            return init_pid
+        elif kind == "error":
+            _kill_quietly(init_pid)
+            raise TeuError(msg["message"], msg.get("exit_code") or 1)
+        else:
+            _kill_quietly(init_pid)
+            raise TeuError("container init exited during setup; see the runtime log")
+
+
+def _write_id_maps(pid: int, linux: dict) -> None:
+    for key, name in (("uidMappings", "uid_map"), ("gidMappings", "gid_map")):
+        lines = "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n"
+                        for m in linux.get(key) or [])
+        try:
+            with open(f"/proc/{pid}/{name}", "w") as f:
+                f.write(lines)
+        except OSError as e:
+            raise TeuError(f"linux.{key}: writing {name}: {e.strerror}") from None
+
+
+def _connect(path: str):  # noqa: ANN202
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError as e:
+        sock.close()
+        raise TeuError(f"--console-socket {path}: {e.strerror}") from None
+    return sock
+
+
+def write_pid_file(path: str, pid: int) -> None:
+    """Atomically, as runc does: callers poll for it."""
+    path = os.path.abspath(path)
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    with open(tmp, "w") as f:
+        f.write(str(pid))
+    os.replace(tmp, path)
+
+
+def _kill_quietly(pid: int) -> None:
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _undo(state: ContainerState, cgroup, init_pid: int) -> None:  # noqa: ANN001
+    """Remove all that a failed create made, so the id can be used again."""
+    import shutil
+
+    if cgroup is not None:
+        try:
+            cgroup.kill_all(signal.SIGKILL)
+            cgroup.destroy()
+        except Exception as e:  # noqa: BLE001 - keep undoing; say what is left
+            log.warning(f"cleaning up cgroup {cgroup.path}: {e}")
+    shutil.rmtree(state.dir, ignore_errors=True)

@@ -1,0 +1,250 @@
+"""What runs on the container side, from fork to the exec of the user's program.
+
+Two stages, because a new pid namespace only applies to children:
+
+- stage 1 (forked by the runtime, still in the runtime's namespaces) waits until
+  the runtime has put it in the container's cgroup, joins namespaces given by
+  path, makes a user namespace (the runtime writes its id maps), unshares the
+  rest, forks stage 2, reports its pid and exits.
+- stage 2 is the container's init: pid 1 of a new pid namespace. It builds the
+  root filesystem, lets the runtime run its hooks, pivots, sets hostname,
+  sysctls, console, limits, identity and capabilities, says "ready", then
+  blocks on exec.fifo until `start`, and execs the user's program. No Python
+  stays in the container after that exec.
+
+Both report failures over the sync channel and exit; they never return.
+"""
+
+from __future__ import annotations
+
+import os
+
+from teu.runtime import linux as L
+from teu.runtime import log
+from teu.runtime.process import (
+    ExecError,
+    close_other_fds,
+    execute,
+    find_executable,
+    set_no_new_privileges,
+    set_oom_score_adj,
+    set_rlimits,
+    switch_identity,
+)
+from teu.runtime.sync import Channel
+
+NS_FLAGS = {
+    "pid": L.CLONE_NEWPID, "network": L.CLONE_NEWNET, "mount": L.CLONE_NEWNS,
+    "ipc": L.CLONE_NEWIPC, "uts": L.CLONE_NEWUTS, "user": L.CLONE_NEWUSER,
+    "cgroup": L.CLONE_NEWCGROUP, "time": L.CLONE_NEWTIME,
+}
+# setns into the user namespace first: it grants the rights to join the others.
+JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "mount", "cgroup", "time")
+
+
+class InitContext:
+    """Everything the container side needs, fixed before the first fork."""
+
+    def __init__(self, config: dict, rootfs: str, fifo: str, channel: Channel,
+                 console_fd: int | None, preserve_fds: int, no_pivot: bool,
+                 no_new_keyring: bool, container_id: str) -> None:
+        self.config = config
+        self.rootfs = rootfs
+        self.fifo = fifo
+        self.ch = channel
+        self.console_fd = console_fd
+        self.preserve_fds = preserve_fds
+        self.no_pivot = no_pivot
+        self.no_new_keyring = no_new_keyring
+        self.id = container_id
+        self.process = config["process"]
+        self.linux = config.get("linux") or {}
+        self.namespaces = self.linux.get("namespaces") or []
+
+    def new(self, kind: str) -> bool:
+        return any(n["type"] == kind and not n.get("path") for n in self.namespaces)
+
+
+def _fail(ctx: InitContext, e: BaseException) -> None:
+    code = getattr(e, "exit_code", 1)
+    message = str(e) if isinstance(e, (OSError, ExecError)) or hasattr(e, "exit_code") \
+        else f"{type(e).__name__}: {e}"
+    try:
+        ctx.ch.send("error", message=message, exit_code=code)
+    except OSError:
+        log.error(message)
+    os._exit(code if code else 1)
+
+
+def stage1(ctx: InitContext) -> None:
+    try:
+        sys = L.syscalls()
+        if ctx.ch.recv().get("kind") != "go":
+            os._exit(1)
+        joins = [(n["type"], os.open(n["path"], os.O_RDONLY | os.O_CLOEXEC))
+                 for n in ctx.namespaces if n.get("path")]
+        joins.sort(key=lambda j: JOIN_ORDER.index(j[0]))
+        for kind, fd in joins:
+            try:
+                sys.setns(fd, NS_FLAGS[kind])
+            except OSError as e:
+                raise OSError(e.errno, f"joining {kind} namespace: {e.strerror}") from None
+            os.close(fd)
+        if ctx.new("user"):
+            sys.unshare(L.CLONE_NEWUSER)
+            ctx.ch.send("userns")
+            if ctx.ch.recv().get("kind") != "mapped":
+                os._exit(1)
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
+        flags = 0
+        for n in ctx.namespaces:
+            if not n.get("path") and n["type"] != "user":
+                flags |= NS_FLAGS[n["type"]]
+        if flags:
+            sys.unshare(flags)
+        if ctx.new("time"):
+            _write_time_offsets(ctx.linux.get("timeOffsets") or {})
+        pid = os.fork()
+        if pid == 0:
+            stage2(ctx)
+        ctx.ch.send("pid", pid=pid)
+        os._exit(0)
+    except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
+        _fail(ctx, e)
+
+
+def _write_time_offsets(offsets: dict) -> None:
+    lines = []
+    for clock in ("monotonic", "boottime"):
+        if clock in offsets:
+            o = offsets[clock]
+            lines.append(f"{clock} {o.get('secs', 0)} {o.get('nanosecs', 0)}")
+    if lines:
+        with open("/proc/self/timens_offsets", "w") as f:
+            f.write("\n".join(lines))
+
+
+def stage2(ctx: InitContext) -> None:
+    try:
+        _stage2(ctx)
+    except BaseException as e:  # noqa: BLE001
+        _fail(ctx, e)
+
+
+def _stage2(ctx: InitContext) -> None:
+    from teu.runtime.rootfs import RootfsBuilder, resolve_in_root
+
+    sys = L.syscalls()
+    os.setsid()
+    fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
+    process = ctx.process
+    terminal = bool(process.get("terminal"))
+    builder = RootfsBuilder(sys, ctx.config, ctx.rootfs, in_userns=_in_userns(ctx))
+    if ctx.new("mount"):
+        builder.prepare()
+        builder.mount_all()
+        builder.setup_dev(terminal)
+        os.makedirs(resolve_in_root(ctx.rootfs, process.get("cwd", "/")), exist_ok=True)
+    hooks = ctx.config.get("hooks") or {}
+    if hooks.get("prestart") or hooks.get("createRuntime") or hooks.get("createContainer"):
+        ctx.ch.send("hooks")
+        reply = ctx.ch.recv()
+        if reply.get("kind") != "hooks-done":
+            os._exit(1)
+        from teu.runtime.hooks import run_hooks
+
+        run_hooks("createContainer", hooks.get("createContainer"), reply["state"])
+    if ctx.new("mount"):
+        builder.pivot(ctx.no_pivot)
+    if ctx.config.get("hostname") is not None and ctx.new("uts"):
+        sys.sethostname(ctx.config["hostname"])
+    if ctx.config.get("domainname") is not None and ctx.new("uts"):
+        sys.setdomainname(ctx.config["domainname"])
+    _write_sysctls(ctx.linux.get("sysctl") or {})
+    if ctx.new("mount"):
+        builder.finalize()
+    if terminal:
+        _setup_terminal(ctx, builder)
+    if not ctx.no_new_keyring:
+        _new_session_keyring(sys, ctx.id)
+    set_rlimits(process.get("rlimits"))
+    set_oom_score_adj(process.get("oomScoreAdj"))
+    if "personality" in ctx.linux:
+        _set_personality(sys, ctx.linux["personality"])
+    os.chdir(process.get("cwd", "/"))
+    env = process.get("env") or []
+    from teu.runtime.process import env_dict
+
+    path = find_executable(process["args"][0], env_dict(env))
+    seccomp = ctx.linux.get("seccomp")
+    nnp = bool(process.get("noNewPrivileges"))
+    if seccomp and not nnp:
+        _load_seccomp(seccomp)  # needs CAP_SYS_ADMIN, which the identity switch may drop
+    switch_identity(sys, process)
+    ctx.ch.send("ready")
+    ctx.ch.close()
+    os.read(fifo_fd, 1)  # blocks until `start`
+    os.close(fifo_fd)
+    if hooks.get("startContainer"):
+        from teu.runtime.hooks import run_hooks
+
+        run_hooks("startContainer", hooks["startContainer"],
+                  {"ociVersion": "1.2.0", "id": ctx.id, "status": "created", "pid": os.getpid(),
+                   "bundle": "", "annotations": ctx.config.get("annotations") or {}})
+    set_no_new_privileges(sys, process)
+    if seccomp and nnp:
+        _load_seccomp(seccomp)
+    close_other_fds(3 + ctx.preserve_fds)
+    execute(path, process["args"], env)
+
+
+def _in_userns(ctx: InitContext) -> bool:
+    return any(n["type"] == "user" for n in ctx.namespaces)
+
+
+def _write_sysctls(sysctls: dict) -> None:
+    for key, value in sysctls.items():
+        path = "/proc/sys/" + key.replace(".", "/")
+        try:
+            with open(path, "w") as f:
+                f.write(str(value))
+        except OSError as e:
+            raise OSError(e.errno, f"sysctl {key}={value}: {e.strerror}") from None
+
+
+def _setup_terminal(ctx: InitContext, builder) -> None:
+    from teu.runtime.console import make_controlling_terminal, open_console, send_console
+
+    if ctx.console_fd is None:
+        raise OSError(22, "process.terminal needs a console socket (--console-socket)")
+    master, slave, name = open_console(ctx.process.get("consoleSize"))
+    send_console(ctx.console_fd, master)
+    os.close(master)
+    os.close(ctx.console_fd)
+    if ctx.new("mount"):
+        builder.bind_console(name)
+    make_controlling_terminal(slave)
+
+
+def _new_session_keyring(sys: L.Syscalls, container_id: str) -> None:
+    try:
+        sys.join_session_keyring(f"_ses.{container_id}")
+    except OSError as e:
+        # Kernels without keyrings, or a user namespace over its key quota: not fatal.
+        if e.errno not in (38, 13, 122, 1):  # ENOSYS, EACCES, EDQUOT, EPERM
+            raise
+
+
+def _set_personality(sys: L.Syscalls, personality: dict) -> None:
+    domains = {"LINUX": 0x0000, "LINUX32": 0x0008}
+    domain = personality.get("domain", "LINUX")
+    if domain not in domains:
+        raise OSError(22, f"linux.personality.domain {domain!r} is not supported")
+    sys.personality(domains[domain])
+
+
+def _load_seccomp(seccomp: dict) -> None:
+    from teu.runtime import seccomp as sc
+
+    sc.load(seccomp)

@@ -1,0 +1,188 @@
+"""The verbs on an existing container: state, start, kill, delete, pause, resume, ps, list."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import time
+
+from teu.errors import TeuError
+from teu.runtime import log
+from teu.runtime.state import ContainerState, StateError, list_ids
+
+
+def load(root: str, container_id: str) -> ContainerState:
+    return ContainerState(root, container_id).load()
+
+
+def saved_config(state: ContainerState) -> dict:
+    try:
+        with open(os.path.join(state.dir, "config.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def cgroup_of(state: ContainerState):  # noqa: ANN201
+    """The container's cgroup manager, rebuilt from what create recorded (or None)."""
+    if "cgroup" not in state.data:
+        return None
+    from teu.runtime import cgroups
+
+    return cgroups.manager_for(state.data.get("cgroupsPath", ""), state.id,
+                               systemd=state.data.get("systemd", False))
+
+
+def status(state: ContainerState) -> str:
+    """The spec's status, asking the freezer only for a live, started container."""
+    st = state.status()
+    if st == "running":
+        cg = cgroup_of(state)
+        if cg is not None and cg.exists() and cg.frozen():
+            return "paused"
+    return st
+
+
+def spec_state(root: str, container_id: str) -> dict:
+    state = load(root, container_id)
+    return state.spec_state(status(state))
+
+
+def start(root: str, container_id: str) -> None:
+    """Let the init exec the user's program, then run the poststart hooks."""
+    state = load(root, container_id)
+    st = status(state)
+    if st != "created":
+        raise StateError(f"cannot start container {container_id!r}: it is {st}, not created")
+    signal_start(state)
+    config = saved_config(state)
+    hooks = (config.get("hooks") or {}).get("poststart")
+    if hooks:
+        from teu.runtime.hooks import run_hooks
+
+        try:
+            run_hooks("poststart", hooks, state.spec_state("running"))
+        except TeuError as e:
+            log.warning(str(e))  # the spec: poststart failures are logged, not fatal
+
+
+def signal_start(state: ContainerState) -> None:
+    try:
+        fd = os.open(state.fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        if e.errno == errno.ENXIO:
+            raise StateError(f"container {state.id!r}: its init is gone") from None
+        raise StateError(f"cannot start container {state.id!r}: {e.strerror}") from None
+    try:
+        os.write(fd, b"0")
+    finally:
+        os.close(fd)
+    try:
+        os.unlink(state.fifo)
+    except FileNotFoundError:
+        pass
+
+
+def kill(root: str, container_id: str, sig: int, all_processes: bool = False) -> None:
+    state = load(root, container_id)
+    st = status(state)
+    if st not in ("created", "running", "paused"):
+        raise StateError(f"cannot kill container {container_id!r}: it is {st}")
+    if all_processes:
+        cg = cgroup_of(state)
+        if cg is not None and cg.exists():
+            cg.kill_all(sig)
+            return
+    try:
+        os.kill(state.pid, sig)
+    except ProcessLookupError:
+        raise StateError(f"container {container_id!r} is not running") from None
+
+
+def delete(root: str, container_id: str, force: bool = False) -> None:
+    """Remove a stopped (or, with force, any) container: processes, cgroup, state."""
+    state = ContainerState(root, container_id)
+    try:
+        state.load()
+    except StateError:
+        if force:
+            return  # runc: delete --force of an unknown id succeeds
+        raise
+    st = status(state)
+    if st in ("running", "paused") and not force:
+        raise StateError(f"cannot delete container {container_id!r} that is not stopped: "
+                         f"{st} (use --force)")
+    cg = cgroup_of(state)
+    if st != "stopped" or (cg is not None and cg.exists() and cg.pids()):
+        _kill_everything(state, cg)
+    if cg is not None and cg.exists():
+        cg.destroy()
+    config = saved_config(state)
+    hooks = (config.get("hooks") or {}).get("poststop")
+    if hooks and st != "creating":
+        from teu.runtime.hooks import run_hooks
+
+        try:
+            run_hooks("poststop", hooks, state.spec_state("stopped"))
+        except TeuError as e:
+            log.warning(str(e))
+    shutil.rmtree(state.dir, ignore_errors=True)
+
+
+def _kill_everything(state: ContainerState, cg) -> None:  # noqa: ANN001
+    if cg is not None and cg.exists():
+        if cg.frozen():
+            cg.thaw()
+        cg.kill_all(signal.SIGKILL)
+    if state.alive():
+        try:
+            os.kill(state.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 10
+    while state.alive() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def pause(root: str, container_id: str) -> None:
+    state = load(root, container_id)
+    st = status(state)
+    if st not in ("running", "created"):
+        raise StateError(f"cannot pause container {container_id!r}: it is {st}")
+    _require_cgroup(state).freeze()
+
+
+def resume(root: str, container_id: str) -> None:
+    state = load(root, container_id)
+    if status(state) != "paused":
+        raise StateError(f"cannot resume container {container_id!r}: it is not paused")
+    _require_cgroup(state).thaw()
+
+
+def _require_cgroup(state: ContainerState):  # noqa: ANN202
+    cg = cgroup_of(state)
+    if cg is None or not cg.exists():
+        raise StateError(f"container {state.id!r} has no cgroup")
+    return cg
+
+
+def pids(root: str, container_id: str) -> list[int]:
+    state = load(root, container_id)
+    cg = cgroup_of(state)
+    if cg is None or not cg.exists():
+        return [state.pid] if state.alive() else []
+    return sorted(cg.pids())
+
+
+def list_all(root: str) -> list[dict]:
+    out = []
+    for cid in list_ids(root):
+        try:
+            state = load(root, cid)
+        except StateError:
+            continue
+        out.append(state.spec_state(status(state)))
+    return out

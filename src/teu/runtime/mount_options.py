@@ -1,0 +1,71 @@
+"""Mount options as the spec writes them ("ro", "nosuid", "rbind", "mode=755") to mount(2) flags."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from teu.errors import TeuError
+from teu.runtime import linux as L
+
+# option -> (clear?, flag)
+_FLAGS: dict[str, tuple[bool, int]] = {
+    "ro": (False, L.MS_RDONLY), "rw": (True, L.MS_RDONLY),
+    "nosuid": (False, L.MS_NOSUID), "suid": (True, L.MS_NOSUID),
+    "nodev": (False, L.MS_NODEV), "dev": (True, L.MS_NODEV),
+    "noexec": (False, L.MS_NOEXEC), "exec": (True, L.MS_NOEXEC),
+    "sync": (False, L.MS_SYNCHRONOUS), "async": (True, L.MS_SYNCHRONOUS),
+    "dirsync": (False, L.MS_DIRSYNC),
+    "remount": (False, L.MS_REMOUNT),
+    "mand": (False, L.MS_MANDLOCK), "nomand": (True, L.MS_MANDLOCK),
+    "noatime": (False, L.MS_NOATIME), "atime": (True, L.MS_NOATIME),
+    "nodiratime": (False, L.MS_NODIRATIME), "diratime": (True, L.MS_NODIRATIME),
+    "relatime": (False, L.MS_RELATIME), "norelatime": (True, L.MS_RELATIME),
+    "strictatime": (False, L.MS_STRICTATIME), "nostrictatime": (True, L.MS_STRICTATIME),
+    "lazytime": (False, L.MS_LAZYTIME), "nolazytime": (True, L.MS_LAZYTIME),
+    "nosymfollow": (False, L.MS_NOSYMFOLLOW), "symfollow": (True, L.MS_NOSYMFOLLOW),
+    "bind": (False, L.MS_BIND), "rbind": (False, L.MS_BIND | L.MS_REC),
+    "silent": (False, L.MS_SILENT), "loud": (True, L.MS_SILENT),
+}
+PROPAGATION = {
+    "private": L.MS_PRIVATE, "rprivate": L.MS_PRIVATE | L.MS_REC,
+    "shared": L.MS_SHARED, "rshared": L.MS_SHARED | L.MS_REC,
+    "slave": L.MS_SLAVE, "rslave": L.MS_SLAVE | L.MS_REC,
+    "unbindable": L.MS_UNBINDABLE, "runbindable": L.MS_UNBINDABLE | L.MS_REC,
+}
+# Options the runtime itself acts on, not the kernel.
+_EXTENSIONS = {"tmpcopyup", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec",
+               "rexec", "rnoatime", "ratime", "rrelatime", "rstrictatime", "rnodiratime",
+               "rdiratime", "rnosymfollow", "rsymfollow"}
+_UNSUPPORTED = {"idmap", "ridmap"}
+
+
+class MountOptionError(TeuError):
+    pass
+
+
+class Options(NamedTuple):
+    flags: int
+    propagation: list[int]
+    data: str
+    extensions: set[str]
+
+
+def parse(options: list[str] | None) -> Options:
+    """Split the spec's options into mount flags, propagation changes, fs data, extensions."""
+    flags = 0
+    propagation: list[int] = []
+    data: list[str] = []
+    extensions: set[str] = set()
+    for opt in options or ():
+        if opt in _FLAGS:
+            clear, bit = _FLAGS[opt]
+            flags = flags & ~bit if clear else flags | bit
+        elif opt in PROPAGATION:
+            propagation.append(PROPAGATION[opt])
+        elif opt in _EXTENSIONS:
+            extensions.add(opt)
+        elif opt in _UNSUPPORTED:
+            raise MountOptionError(f"mount option {opt!r} (id-mapped mounts) is not supported")
+        else:
+            data.append(opt)
+    return Options(flags, propagation, ",".join(data), extensions)

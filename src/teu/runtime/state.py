@@ -1,0 +1,147 @@
+"""Where a container's runtime state lives, and how its status is told.
+
+Layout, one directory per container under the state root (--root, default
+/run/teu-runtime):
+
+    <root>/<id>/state.json   what `state` prints, plus the init's start time and
+                             the cgroup path (written before the init exists, so a
+                             crash mid-create leaves enough for `delete --force`)
+    <root>/<id>/exec.fifo    present from create until start; the init blocks
+                             reading it, `start` writes one byte
+
+Status is derived, never stored: a live init (same pid and start time as
+recorded, not a zombie) with exec.fifo is `created`; with a frozen cgroup it is
+`paused`; otherwise `running`; a dead init is `stopped`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+
+from teu.errors import TeuError
+
+DEFAULT_ROOT = "/run/teu-runtime"
+OCI_VERSION = "1.2.0"
+_ID = re.compile(r"^[\w+.-]+$")
+
+
+class StateError(TeuError):
+    """A container id is bad, unknown, taken, or in the wrong state for the verb."""
+
+
+def check_id(container_id: str) -> None:
+    if not container_id:
+        raise StateError("container id must not be empty")
+    if not _ID.match(container_id) or container_id in (".", ".."):
+        raise StateError(f"invalid container id {container_id!r}: "
+                         "use letters, digits, '_', '+', '-' and '.'")
+
+
+def process_start_time(pid: int) -> int | None:
+    """The start time (clock ticks since boot) of pid, or None if it is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2:].split()
+    if fields[0] in (b"Z", b"X"):
+        return None
+    return int(fields[19])
+
+
+def rfc3339_now() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e9):09d}Z"
+
+
+class ContainerState:
+    """One container's directory and saved state."""
+
+    def __init__(self, root: str, container_id: str) -> None:
+        check_id(container_id)
+        self.id = container_id
+        self.dir = os.path.join(root, container_id)
+        self.data: dict = {}
+
+    @property
+    def state_file(self) -> str:
+        return os.path.join(self.dir, "state.json")
+
+    @property
+    def fifo(self) -> str:
+        return os.path.join(self.dir, "exec.fifo")
+
+    def exists(self) -> bool:
+        return os.path.isdir(self.dir)
+
+    def claim(self) -> None:
+        """Make the directory; fails if the id is taken (mkdir is the atomic test)."""
+        os.makedirs(os.path.dirname(self.dir), mode=0o711, exist_ok=True)
+        try:
+            os.mkdir(self.dir, 0o711)
+        except FileExistsError:
+            raise StateError(f"container with id {self.id!r} already exists") from None
+
+    def save(self) -> None:
+        tmp = self.state_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.data, f)
+        os.replace(tmp, self.state_file)
+
+    def load(self) -> ContainerState:
+        try:
+            with open(self.state_file) as f:
+                self.data = json.load(f)
+        except FileNotFoundError:
+            if not self.exists():
+                raise StateError(f"container {self.id!r} does not exist") from None
+            self.data = {}
+        except ValueError:
+            self.data = {}
+        return self
+
+    @property
+    def pid(self) -> int:
+        return int(self.data.get("pid") or 0)
+
+    def alive(self) -> bool:
+        pid = self.pid
+        return pid > 0 and process_start_time(pid) == self.data.get("init_start")
+
+    def status(self, frozen: bool = False) -> str:
+        """created, running, paused or stopped; `creating` if create never finished."""
+        if not self.data.get("ready"):
+            return "creating"
+        if not self.alive():
+            return "stopped"
+        if os.path.exists(self.fifo):
+            return "created"
+        return "paused" if frozen else "running"
+
+    def spec_state(self, status: str) -> dict:
+        """The state the spec defines (what `state` prints and hooks read on stdin)."""
+        d = self.data
+        state = {
+            "ociVersion": OCI_VERSION,
+            "id": self.id,
+            "status": status,
+            "pid": d.get("pid", 0) if status != "stopped" else 0,
+            "bundle": d.get("bundle", ""),
+            "rootfs": d.get("rootfs", ""),
+            "created": d.get("created", ""),
+            "owner": "",
+        }
+        if d.get("annotations"):
+            state["annotations"] = d["annotations"]
+        return state
+
+
+def list_ids(root: str) -> list[str]:
+    try:
+        return sorted(e for e in os.listdir(root) if os.path.isdir(os.path.join(root, e)))
+    except FileNotFoundError:
+        return []
