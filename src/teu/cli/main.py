@@ -1,10 +1,27 @@
-"""`teu`: the user's command. Verbs arrive with the engine; for now it reports its version."""
+"""`teu`: the user's command.
+
+Verbs live one per module under teu.cli and are imported only when used,
+so `teu version` (and every verb) pays only for what it runs.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from teu import __version__
+
+# verb -> module under teu.cli with a `main(argv) -> int`.
+VERBS: dict[str, str] = {
+    "registry": "teu.cli.registry",
+}
+
+USAGE = """usage: teu COMMAND [ARGS...]
+
+commands:
+  version     show teu's version
+  registry    run an OCI distribution registry (serve, gc)
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,9 +29,22 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] in (["version"], ["--version"], ["-v"]):
         print(f"teu version {__version__}")
         return 0
-    print("usage: teu version   (container verbs land with the engine; see README)",
-          file=sys.stderr)
-    return 125 if argv else 0
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 125
+    module = VERBS.get(argv[0])
+    if module is None:
+        print(f"teu: unknown command {argv[0]!r} (see teu --help)", file=sys.stderr)
+        return 125
+    from teu.errors import TeuError
+
+    try:
+        return importlib.import_module(module).main(argv[1:])
+    except TeuError as e:
+        print(f"teu {argv[0]}: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Distribution: the registry server (`teu.registry.server`) and, later, the client."""

@@ -1,0 +1,1 @@
+"""Registry storage: one interface (base.Storage), one backend (filesystem)."""
