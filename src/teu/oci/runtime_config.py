@@ -102,7 +102,7 @@ def validate(config: object) -> None:
     if "domainname" in config:
         _type(config["domainname"], str, "domainname")
     if "process" in config:
-        _validate_process(config["process"])
+        validate_process(config["process"])
     for i, m in enumerate(config.get("mounts") or []):
         _validate_mount(m, f"mounts[{i}]")
     _validate_hooks(config.get("hooks"))
@@ -112,7 +112,7 @@ def validate(config: object) -> None:
         _validate_linux(config["linux"], config)
 
 
-def _validate_process(process: object) -> None:
+def validate_process(process: object) -> None:
     _type(process, dict, "process")
     assert isinstance(process, dict)
     args = process.get("args")

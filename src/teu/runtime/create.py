@@ -81,7 +81,7 @@ def create(root: str, container_id: str, opts: CreateOptions,
         os.mkfifo(state.fifo, 0o600)
         cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
         cgroup.create()
-        state.data["cgroup"] = cgroup.path
+        state.data["cgroup"] = cgroup.all_dirs
         state.save()
         init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock)
         state.data["ready"] = True
@@ -126,7 +126,7 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
     init_pid = 0
     try:
         cgroup.add(stage1_pid)
-        cgroup.set((config.get("linux") or {}).get("resources") or {})
+        cgroup.set(with_default_devices(config.get("linux") or {}))
         parent.send("go")
         init_pid = _serve(parent, state, config, stage1_pid)
         return init_pid
@@ -138,6 +138,22 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
     finally:
         parent.close()
         _reap(stage1_pid)
+
+
+def with_default_devices(linux: dict) -> dict:
+    """linux.resources with the device rules the runtime adds after the config's own:
+    runc's defaults, /dev/console, and one allow rule per linux.devices entry."""
+    from teu.runtime.cgroups.devices import DEFAULT_ALLOWED_DEVICES
+
+    resources = dict(linux.get("resources") or {})
+    rules = list(resources.get("devices") or [])
+    rules += DEFAULT_ALLOWED_DEVICES
+    rules.append({"allow": True, "type": "c", "major": 5, "minor": 1, "access": "rwm"})
+    rules += [{"allow": True, "type": d["type"], "major": d.get("major"),
+               "minor": d.get("minor"), "access": "rwm"}
+              for d in linux.get("devices") or [] if d.get("type") != "p"]
+    resources["devices"] = rules
+    return resources
 
 
 def _serve(ch, state: ContainerState, config: dict, stage1_pid: int) -> int:  # noqa: ANN001

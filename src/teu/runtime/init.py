@@ -22,8 +22,8 @@ import os
 from teu.runtime import linux as L
 from teu.runtime import log
 from teu.runtime.process import (
-    ExecError,
     close_other_fds,
+    env_dict,
     execute,
     find_executable,
     set_no_new_privileges,
@@ -40,6 +40,26 @@ NS_FLAGS = {
 }
 # setns into the user namespace first: it grants the rights to join the others.
 JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "mount", "cgroup", "time")
+
+
+def open_namespaces(paths: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    """Open every namespace file first: joining a mount namespace hides the host's paths."""
+    opened = []
+    for kind, path in paths:
+        try:
+            opened.append((kind, os.open(path, os.O_RDONLY | os.O_CLOEXEC)))
+        except OSError as e:
+            raise OSError(e.errno, f"{kind} namespace {path}: {e.strerror}") from None
+    return opened
+
+
+def join_namespaces(sys: L.Syscalls, opened: list[tuple[str, int]]) -> None:
+    for kind, fd in sorted(opened, key=lambda j: JOIN_ORDER.index(j[0])):
+        try:
+            sys.setns(fd, NS_FLAGS[kind])
+        except OSError as e:
+            raise OSError(e.errno, f"joining {kind} namespace: {e.strerror}") from None
+        os.close(fd)
 
 
 class InitContext:
@@ -65,12 +85,13 @@ class InitContext:
         return any(n["type"] == kind and not n.get("path") for n in self.namespaces)
 
 
-def _fail(ctx: InitContext, e: BaseException) -> None:
+def _fail_channel(ch: Channel, e: BaseException) -> None:
+    """Report a setup failure to the runtime (or, if it is gone, the log) and exit."""
     code = getattr(e, "exit_code", 1)
-    message = str(e) if isinstance(e, (OSError, ExecError)) or hasattr(e, "exit_code") \
+    message = str(e) if isinstance(e, OSError) or hasattr(e, "exit_code") \
         else f"{type(e).__name__}: {e}"
     try:
-        ctx.ch.send("error", message=message, exit_code=code)
+        ch.send("error", message=message, exit_code=code)
     except OSError:
         log.error(message)
     os._exit(code if code else 1)
@@ -81,15 +102,8 @@ def stage1(ctx: InitContext) -> None:
         sys = L.syscalls()
         if ctx.ch.recv().get("kind") != "go":
             os._exit(1)
-        joins = [(n["type"], os.open(n["path"], os.O_RDONLY | os.O_CLOEXEC))
-                 for n in ctx.namespaces if n.get("path")]
-        joins.sort(key=lambda j: JOIN_ORDER.index(j[0]))
-        for kind, fd in joins:
-            try:
-                sys.setns(fd, NS_FLAGS[kind])
-            except OSError as e:
-                raise OSError(e.errno, f"joining {kind} namespace: {e.strerror}") from None
-            os.close(fd)
+        join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
+                                              if n.get("path")]))
         if ctx.new("user"):
             sys.unshare(L.CLONE_NEWUSER)
             ctx.ch.send("userns")
@@ -111,7 +125,7 @@ def stage1(ctx: InitContext) -> None:
         ctx.ch.send("pid", pid=pid)
         os._exit(0)
     except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
-        _fail(ctx, e)
+        _fail_channel(ctx.ch, e)
 
 
 def _write_time_offsets(offsets: dict) -> None:
@@ -129,7 +143,7 @@ def stage2(ctx: InitContext) -> None:
     try:
         _stage2(ctx)
     except BaseException as e:  # noqa: BLE001
-        _fail(ctx, e)
+        _fail_channel(ctx.ch, e)
 
 
 def _stage2(ctx: InitContext) -> None:
@@ -140,13 +154,24 @@ def _stage2(ctx: InitContext) -> None:
     fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
     process = ctx.process
     terminal = bool(process.get("terminal"))
+    # After pivot_root the host's Python library is out of sight: import (and dlopen)
+    # now everything the rest of the setup uses.
+    seccomp_filter = compile_seccomp(ctx.linux.get("seccomp"))
+    if process.get("rlimits"):
+        import resource  # noqa: F401
+    if terminal:
+        import socket  # noqa: F401
+
+        import teu.runtime.console  # noqa: F401
+    hooks = ctx.config.get("hooks") or {}
+    if hooks:
+        import teu.runtime.hooks  # noqa: F401
     builder = RootfsBuilder(sys, ctx.config, ctx.rootfs, in_userns=_in_userns(ctx))
     if ctx.new("mount"):
         builder.prepare()
         builder.mount_all()
         builder.setup_dev(terminal)
         os.makedirs(resolve_in_root(ctx.rootfs, process.get("cwd", "/")), exist_ok=True)
-    hooks = ctx.config.get("hooks") or {}
     if hooks.get("prestart") or hooks.get("createRuntime") or hooks.get("createContainer"):
         ctx.ch.send("hooks")
         reply = ctx.ch.recv()
@@ -174,13 +199,10 @@ def _stage2(ctx: InitContext) -> None:
         _set_personality(sys, ctx.linux["personality"])
     os.chdir(process.get("cwd", "/"))
     env = process.get("env") or []
-    from teu.runtime.process import env_dict
-
     path = find_executable(process["args"][0], env_dict(env))
-    seccomp = ctx.linux.get("seccomp")
     nnp = bool(process.get("noNewPrivileges"))
-    if seccomp and not nnp:
-        _load_seccomp(seccomp)  # needs CAP_SYS_ADMIN, which the identity switch may drop
+    if seccomp_filter is not None and not nnp:
+        seccomp_filter.load()  # needs CAP_SYS_ADMIN, which the identity switch may drop
     switch_identity(sys, process)
     ctx.ch.send("ready")
     ctx.ch.close()
@@ -193,8 +215,8 @@ def _stage2(ctx: InitContext) -> None:
                   {"ociVersion": "1.2.0", "id": ctx.id, "status": "created", "pid": os.getpid(),
                    "bundle": "", "annotations": ctx.config.get("annotations") or {}})
     set_no_new_privileges(sys, process)
-    if seccomp and nnp:
-        _load_seccomp(seccomp)
+    if seccomp_filter is not None and nnp:
+        seccomp_filter.load()
     close_other_fds(3 + ctx.preserve_fds)
     execute(path, process["args"], env)
 
@@ -244,7 +266,17 @@ def _set_personality(sys: L.Syscalls, personality: dict) -> None:
     sys.personality(domains[domain])
 
 
-def _load_seccomp(seccomp: dict) -> None:
+def compile_seccomp(seccomp: dict | None):  # noqa: ANN201
+    """The container's seccomp filter, built (not loaded), or None when there is none."""
+    if not seccomp:
+        return None
     from teu.runtime import seccomp as sc
 
-    sc.load(seccomp)
+    if not sc.enabled(seccomp):
+        return None
+    flt = sc.compile_filter(seccomp)
+    if flt.uses_notify:
+        flt.release()
+        raise sc.SeccompError("linux.seccomp: SCMP_ACT_NOTIFY is not supported by "
+                              "teu-runtime yet (the notify fd hand-over to listenerPath)")
+    return flt

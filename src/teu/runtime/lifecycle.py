@@ -28,12 +28,11 @@ def saved_config(state: ContainerState) -> dict:
 
 def cgroup_of(state: ContainerState):  # noqa: ANN201
     """The container's cgroup manager, rebuilt from what create recorded (or None)."""
-    if "cgroup" not in state.data:
+    if not state.data.get("cgroup"):
         return None
     from teu.runtime import cgroups
 
-    return cgroups.manager_for(state.data.get("cgroupsPath", ""), state.id,
-                               systemd=state.data.get("systemd", False))
+    return cgroups.attach(state.data["cgroup"])
 
 
 def status(state: ContainerState) -> str:

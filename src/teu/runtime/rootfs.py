@@ -189,7 +189,10 @@ class RootfsBuilder:
                     "uid": 0, "gid": 0} for p, ma, mi in DEFAULT_DEVICES]
         devices += self.linux.get("devices") or []
         for dev in devices:
-            self._make_device(dev)
+            try:
+                self._make_device(dev)
+            except OSError as e:
+                raise RootfsError(f"creating device {dev['path']}: {e.strerror}") from None
         for target, link in DEV_SYMLINKS:
             path = resolve_in_root(self.rootfs, link)
             if not os.path.lexists(path):

@@ -1,0 +1,244 @@
+"""`exec`: run another process in a running container.
+
+Stage 1 is put in the container's cgroup, joins the init's namespaces
+(/proc/<init>/ns/*), and forks stage 2 so the pid namespace applies; stage 2
+sets up terminal, limits, identity, capabilities and seccomp as the container's
+own process had them (or as --process says) and execs. The sync channel closes
+on that exec: EOF means the program is running, a message means it failed.
+"""
+
+from __future__ import annotations
+
+import os
+
+from teu.errors import TeuError
+from teu.oci.runtime_config import ConfigError, validate_process
+from teu.runtime import linux as L
+from teu.runtime.lifecycle import cgroup_of, load, saved_config, status
+from teu.runtime.state import StateError
+from teu.runtime.sync import Channel, channel_pair
+
+PROC_NS_NAMES = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts",
+                 "user": "user", "cgroup": "cgroup", "time": "time"}
+
+
+class ExecOptions:
+    def __init__(self, detach: bool = False, pid_file: str | None = None,
+                 console_socket: str | None = None, preserve_fds: int = 0,
+                 ignore_paused: bool = False) -> None:
+        self.detach = detach
+        self.pid_file = pid_file
+        self.console_socket = console_socket
+        self.preserve_fds = preserve_fds
+        self.ignore_paused = ignore_paused
+
+
+def process_from_container(config: dict, args: list[str], env: list[str] | None = None,
+                           cwd: str | None = None, user: str | None = None,
+                           tty: bool = False, additional_gids: list[int] | None = None,
+                           caps: list[str] | None = None, no_new_privs: bool = False) -> dict:
+    """An exec process like runc's: the container's process with the flags' changes."""
+    import copy
+
+    process = copy.deepcopy(config.get("process") or {})
+    process.pop("consoleSize", None)
+    process["args"] = args
+    process["terminal"] = tty
+    if env:
+        merged = dict(e.split("=", 1) for e in process.get("env") or [] if "=" in e)
+        merged.update(e.split("=", 1) if "=" in e else (e, "") for e in env)
+        process["env"] = [f"{k}={v}" for k, v in merged.items()]
+    if cwd:
+        process["cwd"] = cwd
+    if user:
+        uid, _, gid = user.partition(":")
+        try:
+            process["user"] = {"uid": int(uid), "gid": int(gid or 0)}
+        except ValueError:
+            raise TeuError(f"--user {user!r}: use UID[:GID] as numbers") from None
+    if additional_gids:
+        process.setdefault("user", {})["additionalGids"] = additional_gids
+    if caps:
+        c = process.setdefault("capabilities", {})
+        for key in ("bounding", "effective", "permitted", "ambient"):
+            c[key] = sorted(set(c.get(key) or []) | set(caps))
+    if no_new_privs:
+        process["noNewPrivileges"] = True
+    return process
+
+
+def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions) -> int:
+    """Run `process` in the container; returns its exit code (0 when detached)."""
+    try:
+        validate_process(process)
+    except ConfigError as e:
+        raise ConfigError(f"process: {e}") from None
+    state = load(root, container_id)
+    st = status(state)
+    if st == "paused" and not opts.ignore_paused:
+        raise StateError(f"cannot exec in container {container_id!r}: it is paused")
+    if st not in ("running", "created", "paused"):
+        raise StateError(f"cannot exec in container {container_id!r}: it is {st}")
+    config = saved_config(state)
+    linux = config.get("linux") or {}
+    namespaces = [(n["type"], f"/proc/{state.pid}/ns/{PROC_NS_NAMES[n['type']]}")
+                  for n in linux.get("namespaces") or []]
+    if not opts.detach:
+        L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+    console = _console(process, opts)
+    parent, child = channel_pair()
+    stage1_pid = os.fork()
+    if stage1_pid == 0:
+        parent.close()
+        _stage1(child, namespaces, process, linux, console[1], opts.preserve_fds)
+    child.close()
+    if console[1] is not None:
+        console[1].close()
+    pid = 0
+    try:
+        cg = cgroup_of(state)
+        if cg is not None and cg.exists():
+            cg.add(stage1_pid)
+        parent.send("go")
+        pid = _await(parent)
+        master = _receive_master(console[0])
+    except BaseException:
+        if pid:
+            _kill(pid)
+        raise
+    finally:
+        parent.close()
+        _reap(stage1_pid)
+    if opts.pid_file:
+        from teu.runtime.create import write_pid_file
+
+        write_pid_file(opts.pid_file, pid)
+    if opts.detach:
+        return 0
+    from teu.runtime.run import _wait
+
+    return _wait(pid, master)
+
+
+def _console(process: dict, opts: ExecOptions):  # noqa: ANN202
+    """(our end or None, the end stage 2 sends the pty master on)."""
+    if not process.get("terminal"):
+        return None, None
+    if opts.console_socket:
+        from teu.runtime.create import _connect
+
+        return None, _connect(opts.console_socket)
+    if opts.detach:
+        raise TeuError("cannot allocate a tty for a detached exec without --console-socket")
+    import socket
+
+    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+
+def _receive_master(sock) -> int | None:  # noqa: ANN001
+    if sock is None:
+        return None
+    from teu.runtime.console import receive_console
+
+    try:
+        return receive_console(sock)
+    finally:
+        sock.close()
+
+
+def _await(ch: Channel) -> int:
+    pid = 0
+    while True:
+        msg = ch.recv()
+        if msg["kind"] == "pid":
+            pid = msg["pid"]
+        elif msg["kind"] == "error":
+            if pid:
+                _reap(pid)
+            raise TeuError(msg["message"], msg.get("exit_code") or 1)
+        elif msg["kind"] == "eof":
+            if not pid:
+                raise TeuError("exec setup died before starting the process")
+            return pid
+
+
+def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_sock,
+            preserve_fds: int) -> None:  # noqa: ANN001
+    from teu.runtime.init import _fail_channel, compile_seccomp, join_namespaces, open_namespaces
+
+    try:
+        sys = L.syscalls()
+        # Everything stage 2 needs is loaded before the mount namespace hides the host.
+        seccomp_filter = compile_seccomp(linux.get("seccomp"))
+        if process.get("rlimits"):
+            import resource  # noqa: F401
+        if process.get("terminal"):
+            import teu.runtime.console  # noqa: F401
+        if ch.recv().get("kind") != "go":
+            os._exit(1)
+        join_namespaces(sys, open_namespaces(namespaces))
+        if any(kind == "user" for kind, _ in namespaces):
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _stage2(sys, ch, process, seccomp_filter, console_sock, preserve_fds)
+            except BaseException as e:  # noqa: BLE001
+                _fail_channel(ch, e)
+        ch.send("pid", pid=pid)
+        os._exit(0)
+    except BaseException as e:  # noqa: BLE001
+        _fail_channel(ch, e)
+
+
+def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console_sock,
+            preserve_fds: int) -> None:  # noqa: ANN001
+    from teu.runtime.process import (
+        close_other_fds,
+        env_dict,
+        execute,
+        find_executable,
+        set_no_new_privileges,
+        set_rlimits,
+        switch_identity,
+    )
+
+    os.setsid()
+    if process.get("terminal"):
+        from teu.runtime.console import make_controlling_terminal, open_console, send_console
+
+        master, slave, _ = open_console(process.get("consoleSize"))
+        send_console(console_sock.fileno(), master)
+        os.close(master)
+        console_sock.close()
+        make_controlling_terminal(slave)
+    set_rlimits(process.get("rlimits"))
+    os.chdir(process.get("cwd", "/"))
+    env = process.get("env") or []
+    path = find_executable(process["args"][0], env_dict(env))
+    nnp = bool(process.get("noNewPrivileges"))
+    if seccomp_filter is not None and not nnp:
+        seccomp_filter.load()
+    switch_identity(sys, process)
+    set_no_new_privileges(sys, process)
+    if seccomp_filter is not None and nnp:
+        seccomp_filter.load()
+    close_other_fds(3 + preserve_fds)
+    execute(path, process["args"], env)
+
+
+def _kill(pid: int) -> None:
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
