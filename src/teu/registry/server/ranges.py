@@ -37,11 +37,11 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
             raise RangeNotSatisfiable(header)
         return max(0, size - n), size - 1
     start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:
-        return None
+    if last and int(last) < start:
+        return None  # syntactically invalid: ignored, the whole entity is sent
     if start >= size:
         raise RangeNotSatisfiable(header)
+    end = int(last) if last else size - 1
     return start, min(end, size - 1)
 
 

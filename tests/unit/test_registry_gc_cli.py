@@ -1,0 +1,66 @@
+import json
+import subprocess
+import sys
+
+from teu.cli.main import main
+from teu.oci import digest as D
+from teu.oci import media_types as MT
+from teu.registry.server.gc import collect
+from teu.registry.server.storage.filesystem import FilesystemStorage
+
+
+def _upload(s, repo, data):
+    uid = s.new_upload(repo)
+    w = s.open_upload(repo, uid)
+    w.write(data)
+    w.close()
+    dg = D.compute(data)
+    s.commit_upload(repo, uid, dg)
+    return dg
+
+
+def test_gc_mark_and_sweep(tmp_path):
+    s = FilesystemStorage(str(tmp_path))
+    cfg = _upload(s, "r", b"cfg")
+    layer = _upload(s, "r", b"layer")
+    orphan = _upload(s, "r", b"orphan")
+    m = json.dumps({"schemaVersion": 2, "config": {"mediaType": MT.OCI_CONFIG, "digest": cfg, "size": 3},
+                    "layers": [{"mediaType": MT.OCI_LAYER, "digest": layer, "size": 5}]}).encode()
+    s.put_manifest("r", D.compute(m), MT.OCI_MANIFEST, m, "v1")
+    young = collect(s, dry_run=False, grace=3600)
+    assert young.deleted == [] and orphan in young.kept_young
+    dry = collect(s, dry_run=True, grace=0)
+    assert dry.deleted == [orphan] and s.blob_size(orphan) == 6
+    done = collect(s, grace=0)
+    assert done.deleted == [orphan] and s.blob_size(orphan) is None
+    assert not s.repo_has_blob("r", orphan) and done.links_removed == 1
+    assert s.repo_has_blob("r", layer) and s.get_manifest("r", "v1") is not None
+
+
+def test_cli_usage_errors(capsys):
+    assert main(["registry"]) == 125
+    assert main(["registry", "serve", "--bogus"]) == 125
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 2
+    assert main(["nope"]) == 125
+    assert main(["registry", "gc", "--root", "/nonexistent/x"]) == 125
+
+
+def test_cli_gc_dry_run(tmp_path, capsys):
+    s = FilesystemStorage(str(tmp_path))
+    orphan = _upload(s, "r", b"orphan")
+    assert main(["registry", "gc", "--root", str(tmp_path), "--dry-run", "--grace", "0"]) == 0
+    assert f"would delete {orphan}" in capsys.readouterr().out
+    assert s.blob_size(orphan) == 6
+
+
+def test_teu_version_stays_light():
+    code = "import sys, teu.cli.main as m; m.main(['version']); " \
+           "print(sorted(k for k in ('uvicorn','asyncio','teu.registry') if k in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip().endswith("[]")
+
+
+def test_bad_addr_is_usage_error(tmp_path, capsys):
+    assert main(["registry", "serve", "--root", str(tmp_path), "--addr", "nope"]) == 125
+    assert main(["registry", "serve", "--root", str(tmp_path), "--tls-cert", "x"]) == 125
