@@ -7,12 +7,8 @@ index it without guarding every key. Spec versions 1.0.x through 1.3.x.
 
 from __future__ import annotations
 
-import json
-import re
-
+from teu import fastjson
 from teu.errors import TeuError
-
-SUPPORTED_VERSIONS = re.compile(r"^1\.[0-3]\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
 NAMESPACE_TYPES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 RLIMIT_TYPES = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE",
@@ -39,7 +35,7 @@ def load(path: str) -> dict:
     except OSError as e:
         raise ConfigError(f"{path}: {e.strerror}") from None
     try:
-        config = json.loads(data)
+        config = fastjson.loads(data)
     except ValueError as e:
         raise ConfigError(f"{path}: invalid JSON: {e}") from None
     try:
@@ -47,6 +43,14 @@ def load(path: str) -> dict:
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
     return config
+
+
+def supported_version(version: str) -> bool:
+    """1.0.0 through 1.3.x, with optional -prerelease and +build parts (semver)."""
+    core = version.split("+", 1)[0].split("-", 1)[0]
+    parts = core.split(".")
+    return (len(parts) == 3 and parts[0] == "1" and parts[1] in ("0", "1", "2", "3")
+            and parts[2].isdigit() and parts[2].isascii())
 
 
 def _fail(field: str, message: str) -> None:
@@ -87,7 +91,7 @@ def validate(config: object) -> None:
     if version is None:
         _fail("ociVersion", "missing")
     _type(version, str, "ociVersion")
-    if not SUPPORTED_VERSIONS.match(version):
+    if not supported_version(version):
         _fail("ociVersion", f"{version!r} is not a supported version (1.0.0 to 1.3.x)")
     root = config.get("root")
     if root is None:

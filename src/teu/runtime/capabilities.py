@@ -13,8 +13,11 @@ from teu.runtime.linux import (
     PR_CAP_AMBIENT_RAISE,
     PR_CAPBSET_DROP,
     PR_CAPBSET_READ,
-    Syscalls,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from teu.runtime.linux import Syscalls
 
 NAMES = (
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",

@@ -6,7 +6,6 @@ container failed, so every fatal error goes there in runc's shape.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -26,7 +25,9 @@ def _write(level: str, msg: str) -> None:
         return
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     if _json:
-        line = json.dumps({"level": level, "msg": msg, "time": now})
+        from teu import fastjson
+
+        line = fastjson.dumps({"level": level, "msg": msg, "time": now})
     else:
         line = f'time="{now}" level={level} msg="{msg}"'
     try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from teu.errors import TeuError
 from teu.runtime import linux as L
 
@@ -43,11 +41,17 @@ class MountOptionError(TeuError):
     pass
 
 
-class Options(NamedTuple):
-    flags: int
-    propagation: list[int]
-    data: str
-    extensions: set[str]
+class Options:
+    """A parsed option list (a plain class: typing.NamedTuple costs an import of typing)."""
+
+    __slots__ = ("flags", "propagation", "data", "extensions")
+
+    def __init__(self, flags: int, propagation: list[int], data: str,
+                 extensions: set[str]) -> None:
+        self.flags = flags
+        self.propagation = propagation
+        self.data = data
+        self.extensions = extensions
 
 
 def parse(options: list[str] | None) -> Options:

@@ -11,7 +11,11 @@ import stat
 
 from teu.errors import TeuError
 from teu.runtime import capabilities
-from teu.runtime.linux import PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS, Syscalls
+from teu.runtime.linux import PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from teu.runtime.linux import Syscalls
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

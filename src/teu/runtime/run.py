@@ -9,8 +9,8 @@ stdio.
 
 from __future__ import annotations
 
+import _signal as signal  # the C module: `signal` imports enum, ~4 ms
 import os
-import signal
 
 from teu.runtime import linux as L
 from teu.runtime.create import CreateOptions, create

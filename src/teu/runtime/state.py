@@ -16,16 +16,15 @@ recorded, not a zombie) with exec.fifo is `created`; with a frozen cgroup it is
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import time
 
+from teu import fastjson
 from teu.errors import TeuError
 
 DEFAULT_ROOT = "/run/teu-runtime"
 OCI_VERSION = "1.2.0"
-_ID = re.compile(r"^[\w+.-]+$")
+_ID_EXTRA = set("_+.-")
 
 
 class StateError(TeuError):
@@ -35,7 +34,8 @@ class StateError(TeuError):
 def check_id(container_id: str) -> None:
     if not container_id:
         raise StateError("container id must not be empty")
-    if not _ID.match(container_id) or container_id in (".", ".."):
+    if not all(c.isalnum() or c in _ID_EXTRA for c in container_id) \
+            or not container_id.isascii() or container_id in (".", ".."):
         raise StateError(f"invalid container id {container_id!r}: "
                          "use letters, digits, '_', '+', '-' and '.'")
 
@@ -86,16 +86,32 @@ class ContainerState:
         except FileExistsError:
             raise StateError(f"container with id {self.id!r} already exists") from None
 
+    def remove(self) -> None:
+        """Delete the directory (flat: state.json, config.json, exec.fifo; no shutil)."""
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return
+        for name in names:
+            try:
+                os.unlink(os.path.join(self.dir, name))
+            except FileNotFoundError:
+                pass
+        try:
+            os.rmdir(self.dir)
+        except FileNotFoundError:
+            pass
+
     def save(self) -> None:
         tmp = self.state_file + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(self.data, f)
+            f.write(fastjson.dumps(self.data))
         os.replace(tmp, self.state_file)
 
     def load(self) -> ContainerState:
         try:
-            with open(self.state_file) as f:
-                self.data = json.load(f)
+            with open(self.state_file, "rb") as f:
+                self.data = fastjson.loads(f.read())
         except FileNotFoundError:
             if not self.exists():
                 raise StateError(f"container {self.id!r} does not exist") from None

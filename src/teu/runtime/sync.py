@@ -8,8 +8,9 @@ died, which the reader turns into an error instead of hanging.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
+
+from teu import fastjson
 
 # Above the fds a caller may ask to preserve (--preserve-fds), so that moving
 # them into place at 3.. never clobbers ours.
@@ -32,7 +33,7 @@ class Channel:
 
     def send(self, kind: str, **data: object) -> None:
         data["kind"] = kind
-        os.write(self.write_fd, json.dumps(data).encode() + b"\n")
+        os.write(self.write_fd, fastjson.dumps(data).encode() + b"\n")
 
     def recv(self) -> dict:
         """The next message, or {"kind": "eof"} if the other side has gone."""
@@ -42,7 +43,7 @@ class Channel:
                 return {"kind": "eof"}
             self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
-        return json.loads(line)
+        return fastjson.loads(line)
 
     def close(self) -> None:
         for fd in (self.read_fd, self.write_fd):

@@ -146,9 +146,7 @@ def _main(argv: list[str]) -> int:
     module_name = VERBS.get(verb)
     if module_name is None:
         raise UsageError(f"unknown command {verb!r}; see teu-runtime --help")
-    import importlib
-
-    module = importlib.import_module(f"teu.runtime.cli.{module_name}")
+    module = __import__(f"teu.runtime.cli.{module_name}", fromlist=["run"])
     flags, positional = parse_flags(rest, {**module.FLAGS, "help": (False, False)},
                                     {**getattr(module, "ALIASES", {}), "h": "help"})
     if flags.get("help"):
