@@ -83,9 +83,9 @@ class RegistryServer:
         req = urllib.request.Request(self.url + path, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, dict(r.headers), r.read()
+                return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
         except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
+            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
 def sha256(data: bytes) -> str:
