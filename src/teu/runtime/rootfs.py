@@ -82,6 +82,7 @@ class RootfsBuilder:
         self.in_userns = in_userns
         self.new_cgroupns = any(ns.get("type") == "cgroup" and not ns.get("path")
                                 for ns in self.linux.get("namespaces") or [])
+        self.root_now = rootfs  # where the container's root is seen: "/" after pivot
 
     # -- before pivot_root -------------------------------------------------
     def prepare(self) -> None:
@@ -229,7 +230,8 @@ class RootfsBuilder:
         os.chown(path, dev.get("uid", 0), dev.get("gid", 0))
 
     def bind_console(self, slave_path: str) -> None:
-        console = resolve_in_root(self.rootfs, "/dev/console")
+        """Bind the pty slave on /dev/console; called after pivot, when the root is '/'."""
+        console = resolve_in_root(self.root_now, "/dev/console")
         if not os.path.lexists(console):
             with open(console, "a"):
                 pass
@@ -249,6 +251,7 @@ class RootfsBuilder:
             self.sys.mount(None, ".", None, L.MS_SLAVE | L.MS_REC, None)
             self.sys.umount2(".", L.MNT_DETACH)
         os.chdir("/")
+        self.root_now = "/"
 
     # -- after pivot_root ----------------------------------------------------
     def finalize(self) -> None:
