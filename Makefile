@@ -10,6 +10,7 @@ deps:            ## Debian packages (peers, busybox, libseccomp)
 
 install:         ## teu itself, editable, with the test tools
 	$(PYTHON) -m pip install -q -e '.[test]'
+	$(PYTHON) -m teu.launchers
 
 lint:
 	$(PYTHON) -m ruff check src tests bench

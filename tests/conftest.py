@@ -85,9 +85,16 @@ class Runtime:
 
     def __call__(self, *args: str, check: bool = False, timeout: float = 30,
                  **kw) -> subprocess.CompletedProcess:
-        kw.setdefault("capture_output", True)
-        kw.setdefault("text", True)
-        p = subprocess.run(self.cmd(*args), timeout=timeout, **kw)
+        """Run teu-runtime. Output goes through files, not pipes: a detached container
+        inherits them and would keep a pipe open long after teu-runtime exits."""
+        import tempfile
+
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            kw.setdefault("stdin", subprocess.DEVNULL)
+            p = subprocess.run(self.cmd(*args), timeout=timeout, stdout=out, stderr=err, **kw)
+            out.seek(0)
+            err.seek(0)
+            p.stdout, p.stderr = out.read().decode(), err.read().decode()
         if check and p.returncode != 0:
             raise AssertionError(f"teu-runtime {' '.join(args)} -> {p.returncode}\n"
                                  f"stdout: {p.stdout}\nstderr: {p.stderr}")

@@ -71,6 +71,8 @@ class InitContext:
         self.config = config
         self.rootfs = rootfs
         self.fifo = fifo
+        self.fifo_fd = -1
+        self.seccomp_filter = None
         self.ch = channel
         self.console_fd = console_fd
         self.preserve_fds = preserve_fds
@@ -102,6 +104,10 @@ def stage1(ctx: InitContext) -> None:
         sys = L.syscalls()
         if ctx.ch.recv().get("kind") != "go":
             os._exit(1)
+        # Opened and loaded as the host's root: inside a user namespace (and after
+        # pivot_root) the fifo and the host's Python library may be out of reach.
+        ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
+        preload(ctx)
         join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
                                               if n.get("path")]))
         if ctx.new("user"):
@@ -128,6 +134,28 @@ def stage1(ctx: InitContext) -> None:
         _fail_channel(ctx.ch, e)
 
 
+def preload(ctx: InitContext) -> None:
+    """Import (and dlopen) now everything the container side will use later."""
+    process = ctx.process
+    ctx.seccomp_filter = compile_seccomp(ctx.linux.get("seccomp"))
+    if process.get("rlimits"):
+        import resource  # noqa: F401
+    if process.get("terminal"):
+        import socket  # noqa: F401
+
+        import teu.runtime.console  # noqa: F401
+    if ctx.config.get("hooks"):
+        import teu.runtime.hooks  # noqa: F401
+    import teu.runtime.rootfs  # noqa: F401
+
+    mounts = ctx.config.get("mounts") or []
+    if any(m.get("type") in ("cgroup", "cgroup2") for m in mounts):
+        import teu.runtime.cgroup_mounts  # noqa: F401
+    if any("tmpcopyup" in (m.get("options") or []) for m in mounts):
+        import shutil  # noqa: F401
+        import tempfile  # noqa: F401
+
+
 def _write_time_offsets(offsets: dict) -> None:
     lines = []
     for clock in ("monotonic", "boottime"):
@@ -151,21 +179,11 @@ def _stage2(ctx: InitContext) -> None:
 
     sys = L.syscalls()
     os.setsid()
-    fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
+    fifo_fd = ctx.fifo_fd
     process = ctx.process
     terminal = bool(process.get("terminal"))
-    # After pivot_root the host's Python library is out of sight: import (and dlopen)
-    # now everything the rest of the setup uses.
-    seccomp_filter = compile_seccomp(ctx.linux.get("seccomp"))
-    if process.get("rlimits"):
-        import resource  # noqa: F401
-    if terminal:
-        import socket  # noqa: F401
-
-        import teu.runtime.console  # noqa: F401
+    seccomp_filter = ctx.seccomp_filter
     hooks = ctx.config.get("hooks") or {}
-    if hooks:
-        import teu.runtime.hooks  # noqa: F401
     builder = RootfsBuilder(sys, ctx.config, ctx.rootfs, in_userns=_in_userns(ctx))
     if ctx.new("mount"):
         builder.prepare()
