@@ -52,7 +52,9 @@ def loads(data: str | bytes) -> Any:
         return json.loads(data)
     try:
         value, end = _scan(text, 0)
-    except StopIteration:
+    except (StopIteration, ValueError, SystemError):
+        # On bad input the C scanner wants json.decoder's error type; let json itself
+        # parse again and raise the precise JSONDecodeError.
         end = -1
     if end != len(text):
         import json

@@ -112,3 +112,16 @@ def test_bounding_drops_everything_not_kept():
     capabilities.drop_bounding(rec, keep=1 << 5, known=6)
     dropped = [a for op, a in rec.calls if op == L.PR_CAPBSET_DROP]
     assert dropped == [0, 1, 2, 3, 4, 6]
+
+
+def test_fastjson_matches_json():
+    import json
+
+    from teu import fastjson
+
+    for text in ['{"a": [1, 2.5, true, null, "x\\u00e9"], "b": {}}', " [] ", "3", '"s"']:
+        assert fastjson.loads(text) == json.loads(text)
+        assert json.loads(fastjson.dumps(fastjson.loads(text))) == json.loads(text)
+    for bad in ["{ nope", "{} x", "", "[1,]"]:
+        with pytest.raises(ValueError):
+            fastjson.loads(bad)
