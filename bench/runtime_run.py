@@ -62,7 +62,7 @@ def main() -> int:
         busybox.write_config(bundle, config)
         cmds = commands(bundle, tmp)
         samples: dict[str, list[float]] = {name: [] for name in cmds}
-        for name, cmd in cmds.items():  # warm caches once
+        for cmd in cmds.values():  # warm caches once
             time_once(cmd)
         for _ in range(args.rounds):
             for name, cmd in cmds.items():
