@@ -158,3 +158,21 @@ def test_read_only(tmp_path, layout):
             skopeo("copy", f"oci:{path}:v1", f"docker://{ro.host}/ro/img:v2", "--dest-tls-verify=false")
     finally:
         ro.stop()
+
+
+def test_delete_then_gc(server, layout, tmp_path):
+    path, digest = layout
+    other = tmp_path / "other"
+    write_oci_layout(other, [tar_of_files({"only/here": b"unique layer\n"})], "v1")
+    skopeo("copy", f"oci:{path}:v1", f"docker://{server.host}/keep/img:v1", "--dest-tls-verify=false")
+    skopeo("copy", f"oci:{other}:v1", f"docker://{server.host}/drop/img:v1", "--dest-tls-verify=false")
+    before = verify_store(server.root)
+    skopeo("delete", "--tls-verify=false", f"docker://{server.host}/drop/img:v1")
+    dry = run(["teu", "registry", "gc", "--root", str(server.root), "--dry-run", "--grace", "0"])
+    assert dry.stdout.count("would delete") == 3  # its manifest, config and layer
+    assert verify_store(server.root) == before
+    run(["teu", "registry", "gc", "--root", str(server.root), "--grace", "0"])
+    assert verify_store(server.root) == before - 3
+    out = tmp_path / "pulled"
+    skopeo("copy", "--src-tls-verify=false", f"docker://{server.host}/keep/img:v1", f"oci:{out}:v1")
+    assert json.loads((out / "index.json").read_text())["manifests"][0]["digest"] == digest

@@ -166,10 +166,9 @@ class RegistryApp:
         return "unknown", {}
 
     async def _error(self, req: Request, send: Send, e: RegistryError) -> None:
-        body = e.body()
-        # Drain what the client is still sending, so it reads our answer
-        # instead of a reset connection (small bodies only: big ones are cut).
-        await respond(req, send, e.status, body, {"Content-Type": JSON, **e.headers})
+        # An unread request body is left to the server: uvicorn closes the
+        # connection after this answer rather than reading a big upload for nothing.
+        await respond(req, send, e.status, e.body(), {"Content-Type": JSON, **e.headers})
 
     # -- dispatch ------------------------------------------------------------
 

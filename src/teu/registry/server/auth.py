@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from typing import Protocol
 
 from teu.registry.server.access import Access, Rule, covers, granted, parse_scopes
@@ -110,7 +111,5 @@ class TokenAuth:
             access.setdefault((a.type, a.name), []).append(a.action)
         claims = [{"type": t, "name": n, "actions": acts} for (t, n), acts in access.items()]
         token, issued, ttl = self.signer.issue(account or "", claims)
-        import time
-
         return {"token": token, "access_token": token, "expires_in": ttl,
                 "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issued))}

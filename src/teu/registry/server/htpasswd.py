@@ -19,8 +19,8 @@ class Htpasswd:
     def __init__(self, entries: dict[str, str]) -> None:
         self.entries = entries
         # bcrypt is slow on purpose (~50-250 ms); a client sends the same
-        # credentials on every request, so remember the ones that passed.
-        self._ok: set[tuple[str, str]] = set()
+        # credentials on every request, so remember (a hash of) the ones that passed.
+        self._ok: set[bytes] = set()
 
     @classmethod
     def load(cls, path: str) -> Htpasswd:
@@ -51,7 +51,8 @@ class Htpasswd:
         hashed = self.entries.get(user)
         if hashed is None:
             return False
-        if (user, password) in self._ok:
+        key = hashlib.sha256(f"{user}\0{password}\0{hashed}".encode()).digest()
+        if key in self._ok:
             return True
         if hashed.startswith("{SHA}"):
             want = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
@@ -68,7 +69,7 @@ class Htpasswd:
             except ValueError:
                 ok = False
         if ok:
-            self._ok.add((user, password))
+            self._ok.add(key)
         return ok
 
 
