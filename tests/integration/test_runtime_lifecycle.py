@@ -5,8 +5,6 @@ import os
 import signal
 import time
 
-import pytest
-
 
 def wait_for(predicate, timeout=10.0):
     deadline = time.monotonic() + timeout
