@@ -1,8 +1,9 @@
-"""The registry as a raw ASGI app: routing, the spec's four categories, errors, logs.
+"""The registry as a raw ASGI app: routing, auth, modes, errors, metrics and access logs.
 
-Every handler answers with the spec's status codes and JSON error bodies;
-storage errors are mapped here and nowhere else. Bodies stream: uploads go
-straight to the upload file, downloads go out from the blob file.
+The spec's handlers live in blobs.py (pull and push of blobs) and
+manifests.py (manifests, tags, referrers); they raise RegistryError, which
+becomes the spec's status code and JSON error body here. Bodies stream:
+uploads go straight to the upload file, downloads out from the blob file.
 """
 
 from __future__ import annotations
@@ -16,15 +17,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
-from teu.oci import digest as D
-from teu.oci import media_types as MT
-from teu.oci.errors import ImageSpecError
-from teu.oci.index import Index
-from teu.oci.manifest import Manifest
-from teu.oci.validate import MAX_MANIFEST_SIZE, validate_manifest
 from teu.registry.server import names
 from teu.registry.server.access import Access
 from teu.registry.server.auth import Authorizer, NoAuth, TokenAuth
+from teu.registry.server.blobs import BlobHandlers
 from teu.registry.server.errors import RegistryError
 from teu.registry.server.http import (
     ClientDisconnected,
@@ -33,18 +29,11 @@ from teu.registry.server.http import (
     Scope,
     Send,
     respond,
-    respond_file,
 )
+from teu.registry.server.manifests import JSON, ManifestHandlers, paginate
 from teu.registry.server.metrics import Metrics
-from teu.registry.server.ranges import RangeNotSatisfiable, parse_chunk_range, parse_range
-from teu.registry.server.storage.base import (
-    DigestMismatch,
-    Storage,
-    UploadBusy,
-    UploadUnknown,
-)
+from teu.registry.server.storage.base import Storage
 
-JSON = "application/json; charset=utf-8"
 Handler = Callable[..., Awaitable[None]]
 
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
@@ -63,17 +52,9 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
 _WRITES = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 
 
-def _upload_headers(name: str, upload_id: str, offset: int) -> dict[str, str]:
-    return {
-        "Location": f"/v2/{name}/blobs/uploads/{upload_id}",
-        # The spec's Range is inclusive; an empty upload is reported as "0-0"
-        # like distribution does, which clients read as "start at 0".
-        "Range": f"0-{max(offset - 1, 0)}",
-        "Docker-Upload-UUID": upload_id,
-    }
+class RegistryApp(BlobHandlers, ManifestHandlers):
+    """The registry: dispatch, auth, modes and logs here; handlers in blobs.py and manifests.py."""
 
-
-class RegistryApp:
     def __init__(self, storage: Storage, authorizer: Authorizer | None = None,
                  delete_enabled: bool = False, read_only: bool = False,
                  access_log: TextIO | None = sys.stderr, upload_expiry: float = 86400.0) -> None:
@@ -223,7 +204,7 @@ class RegistryApp:
 
     async def catalog_get(self, req: Request, send: Send) -> None:
         repos = await asyncio.to_thread(self.storage.repositories)
-        page, link = _paginate(repos, req, "/v2/_catalog")
+        page, link = paginate(repos, req, "/v2/_catalog")
         headers = {"Content-Type": JSON}
         if link:
             headers["Link"] = link
@@ -254,326 +235,7 @@ class RegistryApp:
         req.account = None
         await respond(req, send, 200, json.dumps(answer).encode(), {"Content-Type": JSON})
 
-    # -- blobs -------------------------------------------------------------------
-
-    def _digest(self, value: str) -> D.Digest:
-        try:
-            return D.parse(value, registered_only=True)
-        except ImageSpecError:
-            raise RegistryError("DIGEST_INVALID", detail={"digest": value[:200]}) from None
-
-    async def blob_get(self, req: Request, send: Send, name: str, digest: str) -> None:
-        dg = self._digest(digest)
-        if not self.storage.repo_has_blob(name, dg):
-            raise RegistryError("BLOB_UNKNOWN", detail={"digest": dg})
-        size = self.storage.blob_size(dg)
-        path = self.storage.blob_path(dg)
-        if size is None or path is None:
-            raise RegistryError("BLOB_UNKNOWN", detail={"digest": dg})
-        headers = {"Content-Type": "application/octet-stream", "Docker-Content-Digest": dg,
-                   "Accept-Ranges": "bytes", "ETag": f'"{dg}"',
-                   "Cache-Control": "max-age=31536000"}
-        try:
-            rng = parse_range(req.headers.get("range"), size)
-        except RangeNotSatisfiable:
-            raise RegistryError("RANGE_INVALID", status=416,
-                                headers={"Content-Range": f"bytes */{size}"}) from None
-        if rng is None:
-            await respond_file(req, send, path, 0, size - 1, 200, headers)
-        else:
-            start, end = rng
-            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-            await respond_file(req, send, path, start, end, 206, headers)
-
-    async def blob_delete(self, req: Request, send: Send, name: str, digest: str) -> None:
-        self._require_delete()
-        dg = self._digest(digest)
-        if not self.storage.unlink_blob(name, dg):
-            raise RegistryError("BLOB_UNKNOWN", detail={"digest": dg})
-        await respond(req, send, 202, b"", {"Docker-Content-Digest": dg})
-
-    def _require_delete(self) -> None:
-        if not self.delete_enabled:
-            raise RegistryError("UNSUPPORTED", message="deletes are disabled on this registry "
-                                "(teu registry serve --delete)")
-
-    # -- uploads -----------------------------------------------------------------
-
-    async def uploads_post(self, req: Request, send: Send, name: str) -> None:
-        mount = req.query.get("mount")
-        if mount is not None:
-            dg = self._digest(mount)
-            source = req.query.get("from")
-            if source and names.valid_name(source) and self.storage.repo_has_blob(source, dg):
-                await asyncio.to_thread(self.storage.link_blob, name, dg)
-                await respond(req, send, 201, b"", {
-                    "Location": f"/v2/{name}/blobs/{dg}", "Docker-Content-Digest": dg})
-                return
-            # Not mountable: the spec says fall back to a new upload session.
-        digest = req.query.get("digest")
-        expected = self._digest(digest) if digest is not None else None
-        upload_id = self.storage.new_upload(name)
-        if expected is None:
-            await respond(req, send, 202, b"", _upload_headers(name, upload_id, 0))
-            return
-        # Monolithic upload: the body is the whole blob.
-        try:
-            await self._receive_into(req, send, name, upload_id, None, expected)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.storage.cancel_upload(name, upload_id)
-            raise
-
-    async def upload_get(self, req: Request, send: Send, name: str, upload: str) -> None:
-        try:
-            offset = self.storage.upload_size(name, upload)
-        except UploadUnknown:
-            raise RegistryError("BLOB_UPLOAD_UNKNOWN", detail={"uuid": upload[:100]}) from None
-        await respond(req, send, 204, b"", _upload_headers(name, upload, offset))
-
-    async def upload_patch(self, req: Request, send: Send, name: str, upload: str) -> None:
-        writer = self._open_upload(name, upload)
-        try:
-            self._check_chunk(req, writer.offset, name, upload)
-            # On a disconnect what arrived is kept: the client can ask the status and resume.
-            await _write_body(req, writer)
-            offset = writer.offset
-        finally:
-            writer.close()
-        await respond(req, send, 202, b"", _upload_headers(name, upload, offset))
-
-    async def upload_put(self, req: Request, send: Send, name: str, upload: str) -> None:
-        digest = req.query.get("digest")
-        if digest is None:
-            raise RegistryError("DIGEST_INVALID", message="digest query parameter required")
-        expected = self._digest(digest)
-        await self._receive_into(req, send, name, upload, req.headers.get("content-range"),
-                                 expected)
-
-    async def upload_delete(self, req: Request, send: Send, name: str, upload: str) -> None:
-        try:
-            self.storage.cancel_upload(name, upload)
-        except UploadUnknown:
-            raise RegistryError("BLOB_UPLOAD_UNKNOWN", detail={"uuid": upload[:100]}) from None
-        await respond(req, send, 204, b"")
-
-    def _open_upload(self, name: str, upload: str) -> Any:
-        try:
-            return self.storage.open_upload(name, upload)
-        except UploadUnknown:
-            raise RegistryError("BLOB_UPLOAD_UNKNOWN", detail={"uuid": upload[:100]}) from None
-        except UploadBusy:
-            raise RegistryError("BLOB_UPLOAD_INVALID", status=416,
-                                message="another request is writing to this upload") from None
-
-    def _check_chunk(self, req: Request, offset: int, name: str, upload: str) -> None:
-        """416 for a chunk that does not start where the upload ends (the spec's rule)."""
-        header = req.headers.get("content-range")
-        if not header:
-            return
-        try:
-            start, end = parse_chunk_range(header)
-        except ValueError:
-            raise RegistryError("BLOB_UPLOAD_INVALID", status=416, detail=header[:100],
-                                headers=_upload_headers(name, upload, offset)) from None
-        length = req.content_length()
-        if start != offset or (length is not None and length != end - start + 1):
-            raise RegistryError("BLOB_UPLOAD_INVALID", status=416,
-                                message="chunk out of order or of the wrong length",
-                                detail={"expected_start": offset, "content_range": header[:100]},
-                                headers=_upload_headers(name, upload, offset))
-
-    async def _receive_into(self, req: Request, send: Send, name: str, upload: str,
-                            content_range: str | None, expected: D.Digest) -> None:
-        """Append the body (maybe empty) to the upload, verify, commit, answer 201."""
-        writer = self._open_upload(name, upload)
-        try:
-            if content_range:
-                self._check_chunk(req, writer.offset, name, upload)
-            await _write_body(req, writer)
-            try:
-                await asyncio.to_thread(self.storage.commit_upload, name, upload, expected, writer)
-            except DigestMismatch as e:
-                writer.close()
-                with contextlib.suppress(Exception):
-                    self.storage.cancel_upload(name, upload)
-                raise RegistryError("DIGEST_INVALID", detail={
-                    "expected": e.expected, "actual": e.actual}) from None
-        finally:
-            writer.close()
-        self.metrics.blobs_committed += 1
-        await respond(req, send, 201, b"", {
-            "Location": f"/v2/{name}/blobs/{expected}", "Docker-Content-Digest": expected})
-
-    # -- manifests -----------------------------------------------------------------
-
-    def _reference(self, ref: str) -> tuple[str | None, D.Digest | None]:
-        if names.is_digest_reference(ref):
-            return None, self._digest(ref)
-        if not names.valid_tag(ref):
-            raise RegistryError("TAG_INVALID", detail={"tag": ref[:200]})
-        return ref, None
-
-    async def manifest_get(self, req: Request, send: Send, name: str, ref: str) -> None:
-        if not names.is_digest_reference(ref) and not names.valid_tag(ref):
-            # Nothing can be stored under a name outside the grammar: unknown, not invalid.
-            raise RegistryError("MANIFEST_UNKNOWN", detail={"name": name, "reference": ref[:200]})
-        tag, dg = self._reference(ref)
-        m = self.storage.get_manifest(name, dg or ref)
-        if m is None:
-            raise RegistryError("MANIFEST_UNKNOWN", detail={"name": name, "reference": ref[:200]})
-        await respond(req, send, 200, m.content, {
-            "Content-Type": m.media_type, "Docker-Content-Digest": m.digest,
-            "ETag": f'"{m.digest}"'})
-
-    async def manifest_put(self, req: Request, send: Send, name: str, ref: str) -> None:
-        tag, want = self._reference(ref)
-        length = req.content_length()
-        if length is not None and length > MAX_MANIFEST_SIZE:
-            raise RegistryError("MANIFEST_INVALID", status=413,
-                                message=f"manifest larger than {MAX_MANIFEST_SIZE} bytes")
-        try:
-            data = await req.read(MAX_MANIFEST_SIZE)
-        except ValueError:
-            raise RegistryError("MANIFEST_INVALID", status=413,
-                                message=f"manifest larger than {MAX_MANIFEST_SIZE} bytes") from None
-        content_type = req.headers.get("content-type")
-        try:
-            doc = validate_manifest(data, content_type)
-        except ImageSpecError as e:
-            raise RegistryError("MANIFEST_INVALID", detail=str(e)) from None
-        algorithm = want.algorithm if want else D.CANONICAL
-        dg = D.compute(data, algorithm)
-        if want is not None and dg != want:
-            raise RegistryError("DIGEST_INVALID", detail={"expected": want, "actual": dg})
-        media_type = _media_type_of(doc, content_type)
-        self._check_references(name, doc)
-        subject = doc.subject.digest if doc.subject is not None else None
-        descriptor = None
-        if subject:
-            descriptor = {"mediaType": media_type, "digest": dg, "size": len(data)}
-            at = doc.effective_artifact_type() if isinstance(doc, Manifest) else doc.artifact_type
-            if at:
-                descriptor["artifactType"] = at
-            if doc.annotations:
-                descriptor["annotations"] = doc.annotations
-        await asyncio.to_thread(self.storage.put_manifest, name, dg, media_type, data, tag,
-                                subject, descriptor)
-        self.metrics.manifests_put += 1
-        headers = {"Location": f"/v2/{name}/manifests/{dg}", "Docker-Content-Digest": dg}
-        if subject:
-            headers["OCI-Subject"] = subject
-        await respond(req, send, 201, b"", headers)
-
-    def _check_references(self, name: str, doc: Manifest | Index) -> None:
-        missing: list[str] = []
-        if isinstance(doc, Manifest):
-            for d in doc.references():
-                if d.media_type in MT.NONDISTRIBUTABLE and d.urls:
-                    continue  # foreign layers live elsewhere by design
-                if not self.storage.repo_has_blob(name, d.digest):
-                    missing.append(d.digest)
-        else:
-            for d in doc.manifests:
-                if d.media_type in MT.MANIFESTS and \
-                        self.storage.get_manifest(name, d.digest) is None:
-                    missing.append(d.digest)
-        if missing:
-            raise RegistryError("MANIFEST_BLOB_UNKNOWN", detail={"missing": missing[:20]})
-
-    async def manifest_delete(self, req: Request, send: Send, name: str, ref: str) -> None:
-        self._require_delete()
-        tag, dg = self._reference(ref)
-        if tag is not None:
-            if not self.storage.delete_tag(name, tag):
-                raise RegistryError("MANIFEST_UNKNOWN", detail={"tag": tag})
-        elif not await asyncio.to_thread(self.storage.delete_manifest, name, dg):
-            raise RegistryError("MANIFEST_UNKNOWN", detail={"digest": dg})
-        await respond(req, send, 202, b"")
-
-    # -- discovery -------------------------------------------------------------------
-
-    async def tags_get(self, req: Request, send: Send, name: str) -> None:
-        tags = self.storage.tags(name)
-        if tags is None:
-            raise RegistryError("NAME_UNKNOWN", detail={"name": name})
-        page, link = _paginate(tags, req, f"/v2/{name}/tags/list")
-        headers = {"Content-Type": JSON}
-        if link:
-            headers["Link"] = link
-        await respond(req, send, 200, json.dumps({"name": name, "tags": page}).encode(), headers)
-
-    async def referrers_get(self, req: Request, send: Send, name: str, digest: str) -> None:
-        dg = self._digest(digest)
-        found = await asyncio.to_thread(self.storage.referrers, name, dg)
-        headers = {"Content-Type": MT.OCI_INDEX}
-        wanted = req.query.get("artifactType")
-        if wanted:
-            found = [d for d in found if d.get("artifactType") == wanted]
-            headers["OCI-Filters-Applied"] = "artifactType"
-        body = {"schemaVersion": 2, "mediaType": MT.OCI_INDEX, "manifests": found}
-        await respond(req, send, 200, json.dumps(body).encode(), headers)
-
-
-# Body bytes are gathered to this size and written (and hashed) in a worker
-# thread while the next ones arrive: both release the GIL, so a push uses
-# both cores instead of one event loop doing network, hashing and disk.
-_WRITE_BATCH = 1 << 20
-
-
-async def _write_body(req: Request, writer: Any) -> None:
-    buf = bytearray()
-    pending: asyncio.Future | None = None
-    try:
-        async for chunk in req.stream():
-            buf += chunk
-            if len(buf) >= _WRITE_BATCH:
-                data = bytes(buf)
-                buf.clear()
-                if pending is not None:
-                    await pending
-                pending = asyncio.ensure_future(asyncio.to_thread(writer.write, data))
-    finally:
-        if pending is not None:
-            await pending
-        if buf:
-            # Also on disconnect: bytes that arrived are part of the upload.
-            writer.write(bytes(buf))
-
-
-def _media_type_of(doc: Manifest | Index, content_type: str | None) -> str:
-    if content_type:
-        ct = content_type.split(";")[0].strip()
-        if ct in MT.MANIFESTS:
-            return ct
-    if doc.media_type:
-        return doc.media_type
-    return MT.OCI_INDEX if isinstance(doc, Index) else MT.OCI_MANIFEST
-
-
 def _multi_query(req: Request) -> dict[str, list[str]]:
     from urllib.parse import parse_qs
 
     return parse_qs(req.scope.get("query_string", b"").decode("latin-1"))
-
-
-def _paginate(items: list[str], req: Request, path: str) -> tuple[list[str], str | None]:
-    """Items after `last`, at most `n` of them, and the Link to the next page if any."""
-    last = req.query.get("last")
-    if last:
-        items = [i for i in items if i > last]
-    n_raw = req.query.get("n")
-    if n_raw is None or n_raw == "":
-        return items, None
-    try:
-        n = int(n_raw)
-    except ValueError:
-        raise RegistryError("PAGINATION_NUMBER_INVALID", detail={"n": n_raw[:20]}) from None
-    if n < 0:
-        raise RegistryError("PAGINATION_NUMBER_INVALID", detail={"n": n})
-    page = items[:n]
-    if len(items) > n and page:
-        from urllib.parse import quote
-
-        return page, f'<{path}?n={n}&last={quote(page[-1])}>; rel="next"'
-    return page, None
