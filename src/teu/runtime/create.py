@@ -44,10 +44,17 @@ def load_bundle(bundle: str) -> tuple[dict, str]:
     rootfs = os.path.join(bundle, config["root"]["path"])
     if not os.path.isdir(rootfs):
         raise TeuError(f"root.path: rootfs {rootfs} does not exist or is not a directory")
-    if not any(ns.get("type") == "mount" for ns in
-               (config.get("linux") or {}).get("namespaces") or []):
-        raise runtime_config.ConfigError(
-            "linux.namespaces: a mount namespace is required to set up the root filesystem")
+    linux = config.get("linux") or {}
+    if not any(ns.get("type") == "mount" for ns in linux.get("namespaces") or []):
+        skipped = [key for key, there in (
+            ("mounts", config.get("mounts")), ("linux.devices", linux.get("devices")),
+            ("linux.maskedPaths", linux.get("maskedPaths")),
+            ("linux.readonlyPaths", linux.get("readonlyPaths")),
+            ("root.readonly", config["root"].get("readonly"))) if there]
+        if skipped:
+            # They would change the runtime's own mount namespace, and outlive the container.
+            log.warning(f"no mount namespace in linux.namespaces: {', '.join(skipped)} not "
+                        "applied; the process is only chrooted into root.path")
     return config, os.path.realpath(rootfs)
 
 
@@ -177,7 +184,11 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int) -> int:  # 
             hooks = config.get("hooks") or {}
             spec_state = state.spec_state("creating")
             spec_state["pid"] = init_pid
-            run_hooks("prestart", hooks.get("prestart"), spec_state)
+            if hooks.get("prestart"):
+                # prestart is the 1.0 spec's "after start is called" hook, whose state is
+                # "created" (crun's choice, and runtime-tools' check); createRuntime and
+                # createContainer run mid-create and see "creating".
+                run_hooks("prestart", hooks["prestart"], dict(spec_state, status="created"))
             run_hooks("createRuntime", hooks.get("createRuntime"), spec_state)
             ch.send("hooks-done", state=spec_state)
         elif kind == "ready":

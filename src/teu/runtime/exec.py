@@ -83,6 +83,8 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     linux = config.get("linux") or {}
     namespaces = [(n["type"], f"/proc/{state.pid}/ns/{PROC_NS_NAMES[n['type']]}")
                   for n in linux.get("namespaces") or []]
+    # Without a mount namespace the init was only chrooted: follow it into its root.
+    chroot = None if any(k == "mount" for k, _ in namespaces) else f"/proc/{state.pid}/root"
     if not opts.detach:
         L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
     console = _console(process, opts)
@@ -90,7 +92,7 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     stage1_pid = os.fork()
     if stage1_pid == 0:
         parent.close()
-        _stage1(child, namespaces, process, linux, console[1], opts.preserve_fds)
+        _stage1(child, namespaces, process, linux, console[1], opts.preserve_fds, chroot)
     child.close()
     if console[1] is not None:
         console[1].close()
@@ -163,7 +165,7 @@ def _await(ch: Channel) -> int:
 
 
 def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_sock,
-            preserve_fds: int) -> None:  # noqa: ANN001
+            preserve_fds: int, chroot: str | None = None) -> None:  # noqa: ANN001
     from teu.runtime.init import _fail_channel, compile_seccomp, join_namespaces, open_namespaces
 
     try:
@@ -176,7 +178,10 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
             import teu.runtime.console  # noqa: F401
         if ch.recv().get("kind") != "go":
             os._exit(1)
-        join_namespaces(sys, open_namespaces(namespaces))
+        opened = open_namespaces(namespaces)
+        if chroot:  # before a user namespace takes away the right to chroot
+            os.chroot(chroot)
+        join_namespaces(sys, opened)
         if any(kind == "user" for kind, _ in namespaces):
             os.setresgid(0, 0, 0)
             os.setresuid(0, 0, 0)

@@ -24,6 +24,19 @@ def run_hooks(kind: str, hooks: list[dict] | None, state: dict) -> None:
         run_hook(f"{kind}[{i}]", hook, state)
 
 
+def run_hooks_warn(kind: str, hooks: list[dict] | None, state: dict) -> list[str]:
+    """Run every hook of one kind even when some fail (poststart, poststop: the spec
+    wants a warning and the rest of the hooks and lifecycle to go on). Returns the
+    failures, one line each."""
+    failures = []
+    for i, hook in enumerate(hooks or []):
+        try:
+            run_hook(f"{kind}[{i}]", hook, state)
+        except HookError as e:
+            failures.append(str(e))
+    return failures
+
+
 def run_hook(name: str, hook: dict, state: dict) -> None:
     path = hook["path"]
     args = hook.get("args") or [path]

@@ -86,6 +86,10 @@ class InitContext:
     def new(self, kind: str) -> bool:
         return any(n["type"] == kind and not n.get("path") for n in self.namespaces)
 
+    def has(self, kind: str) -> bool:
+        """A namespace of this kind, new or joined by path (not the runtime's own)."""
+        return any(n["type"] == kind for n in self.namespaces)
+
 
 def _fail_channel(ch: Channel, e: BaseException) -> None:
     """Report a setup failure to the runtime (or, if it is gone, the log) and exit."""
@@ -185,7 +189,11 @@ def _stage2(ctx: InitContext) -> None:
     seccomp_filter = ctx.seccomp_filter
     hooks = ctx.config.get("hooks") or {}
     builder = RootfsBuilder(sys, ctx.config, ctx.rootfs, in_userns=_in_userns(ctx))
-    if ctx.new("mount"):
+    # The root filesystem is built in the container's mount namespace, made or joined
+    # (runc does the same in a joined one). Without one, mounting would change the
+    # runtime's own namespace: the init is only chrooted (create warns).
+    own_mounts = ctx.has("mount")
+    if own_mounts:
         builder.prepare()
         builder.mount_all()
         builder.setup_dev(terminal)
@@ -198,14 +206,21 @@ def _stage2(ctx: InitContext) -> None:
         from teu.runtime.hooks import run_hooks
 
         run_hooks("createContainer", hooks.get("createContainer"), reply["state"])
-    if ctx.new("mount"):
+    if own_mounts:
         builder.pivot(ctx.no_pivot)
+    else:
+        try:
+            os.chroot(ctx.rootfs)
+        except OSError as e:
+            raise OSError(e.errno, f"chroot {ctx.rootfs} (no mount namespace): "
+                                   f"{e.strerror}") from None
+        os.chdir("/")
     if ctx.config.get("hostname") is not None and ctx.new("uts"):
         sys.sethostname(ctx.config["hostname"])
     if ctx.config.get("domainname") is not None and ctx.new("uts"):
         sys.setdomainname(ctx.config["domainname"])
     _write_sysctls(ctx.linux.get("sysctl") or {})
-    if ctx.new("mount"):
+    if own_mounts:
         builder.finalize()
     if terminal:
         _setup_terminal(ctx, builder)
@@ -262,7 +277,7 @@ def _setup_terminal(ctx: InitContext, builder) -> None:
     send_console(ctx.console_fd, master)
     os.close(master)
     os.close(ctx.console_fd)
-    if ctx.new("mount"):
+    if ctx.has("mount"):
         builder.bind_console(name)
     make_controlling_terminal(slave)
 

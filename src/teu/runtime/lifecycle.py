@@ -8,7 +8,6 @@ import os
 import time
 
 from teu import fastjson
-from teu.errors import TeuError
 from teu.runtime import log
 from teu.runtime.state import ContainerState, StateError, list_ids
 
@@ -59,12 +58,11 @@ def start(root: str, container_id: str) -> None:
     config = saved_config(state)
     hooks = (config.get("hooks") or {}).get("poststart")
     if hooks:
-        from teu.runtime.hooks import run_hooks
+        from teu.runtime.hooks import run_hooks_warn
 
-        try:
-            run_hooks("poststart", hooks, state.spec_state("running"))
-        except TeuError as e:
-            log.warning(str(e))  # the spec: poststart failures are logged, not fatal
+        # The spec: a failing poststart hook is logged; the other hooks still run.
+        for failure in run_hooks_warn("poststart", hooks, state.spec_state("running")):
+            log.warning(failure)
 
 
 def signal_start(state: ContainerState) -> None:
@@ -121,12 +119,10 @@ def delete(root: str, container_id: str, force: bool = False) -> None:
     config = saved_config(state)
     hooks = (config.get("hooks") or {}).get("poststop")
     if hooks and st != "creating":
-        from teu.runtime.hooks import run_hooks
+        from teu.runtime.hooks import run_hooks_warn
 
-        try:
-            run_hooks("poststop", hooks, state.spec_state("stopped"))
-        except TeuError as e:
-            log.warning(str(e))
+        for failure in run_hooks_warn("poststop", hooks, state.spec_state("stopped")):
+            log.warning(failure)
     state.remove()
 
 

@@ -51,9 +51,15 @@ def error(msg: str) -> None:
 
 
 def warning(msg: str) -> None:
+    """A problem that does not stop the command: to the log file, or to stderr when
+    there is none (as runc logs), and to both with --debug."""
     _write("warning", msg)
-    if _debug:
-        sys.stderr.write(f"teu-runtime: warning: {msg}\n")
+    if _debug or not _path:
+        try:
+            sys.stderr.write(f"teu-runtime: warning: {msg}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def debug(msg: str) -> None:

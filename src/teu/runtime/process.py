@@ -125,7 +125,14 @@ def set_no_new_privileges(sys: Syscalls, process: dict) -> None:
 
 def close_other_fds(keep_until: int) -> None:
     """Mark every fd >= keep_until close-on-exec: the program sees only what it was given."""
-    for name in os.listdir("/proc/self/fd"):
+    try:
+        names = os.listdir("/proc/self/fd")
+    except FileNotFoundError:
+        # No /proc in the root (a container without a mount namespace is only chrooted):
+        # close them instead; nothing above keep_until is needed from here to the exec.
+        os.closerange(keep_until, os.sysconf("SC_OPEN_MAX"))
+        names = []
+    for name in names:
         fd = int(name)
         if fd >= keep_until:
             try:
