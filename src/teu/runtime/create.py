@@ -44,18 +44,23 @@ def load_bundle(bundle: str) -> tuple[dict, str]:
     rootfs = os.path.join(bundle, config["root"]["path"])
     if not os.path.isdir(rootfs):
         raise TeuError(f"root.path: rootfs {rootfs} does not exist or is not a directory")
-    linux = config.get("linux") or {}
-    if not any(ns.get("type") == "mount" for ns in linux.get("namespaces") or []):
-        skipped = [key for key, there in (
-            ("mounts", config.get("mounts")), ("linux.devices", linux.get("devices")),
-            ("linux.maskedPaths", linux.get("maskedPaths")),
-            ("linux.readonlyPaths", linux.get("readonlyPaths")),
-            ("root.readonly", config["root"].get("readonly"))) if there]
-        if skipped:
-            # They would change the runtime's own mount namespace, and outlive the container.
-            log.warning(f"no mount namespace in linux.namespaces: {', '.join(skipped)} not "
-                        "applied; the process is only chrooted into root.path")
     return config, os.path.realpath(rootfs)
+
+
+def _warn_without_mount_namespace(config: dict) -> None:
+    """Without a mount namespace the init is only chrooted: say what is not applied
+    (it would change the runtime's own mount namespace, and outlive the container)."""
+    linux = config.get("linux") or {}
+    if any(ns.get("type") == "mount" for ns in linux.get("namespaces") or []):
+        return
+    skipped = [key for key, there in (
+        ("mounts", config.get("mounts")), ("linux.devices", linux.get("devices")),
+        ("linux.maskedPaths", linux.get("maskedPaths")),
+        ("linux.readonlyPaths", linux.get("readonlyPaths")),
+        ("root.readonly", config["root"].get("readonly"))) if there]
+    if skipped:
+        log.warning(f"no mount namespace in linux.namespaces: {', '.join(skipped)} not "
+                    "applied; the process is only chrooted into root.path")
 
 
 def cgroup_manager(config: dict, container_id: str, systemd: bool):  # noqa: ANN201
@@ -73,6 +78,7 @@ def create(root: str, container_id: str, opts: CreateOptions,
     otherwise opts.console_socket is connected here.
     """
     config, rootfs = load_bundle(opts.bundle)
+    _warn_without_mount_namespace(config)
     state = ContainerState(root, container_id)
     state.claim()
     cgroup = None
