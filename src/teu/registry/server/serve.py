@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 from teu.errors import TeuError
@@ -44,6 +45,7 @@ def serve(cfg: Config) -> None:
         if path and not os.access(path, os.R_OK):
             raise TeuError(f"cannot read {path}", 125)
     app = build_app(cfg)
+    sock = _listen(host, port)
     import uvicorn  # imported here: the rest of `teu` never pays for it
 
     try:
@@ -52,15 +54,31 @@ def serve(cfg: Config) -> None:
         loop = "uvloop"
     except ImportError:
         loop = "asyncio"
+    config = uvicorn.Config(
+        app, loop=loop, http="httptools" if _has("httptools") else "h11",
+        lifespan="on", access_log=False, log_level="warning",
+        ssl_certfile=cfg.tls_cert or None, ssl_keyfile=cfg.tls_key or None,
+        # Keep-alive long enough for clients that pause between blobs.
+        timeout_keep_alive=30, server_header=False, date_header=True)
     scheme = "https" if cfg.tls_cert else "http"
-    print(f"teu registry: serving {cfg.root} on {scheme}://{host}:{port}", file=sys.stderr,
+    print(f"teu registry: serving {cfg.root} on {scheme}://{cfg.addr}", file=sys.stderr,
           flush=True)
-    uvicorn.run(app, host=host, port=port, loop=loop, http="httptools" if _has("httptools") else "h11",
-                lifespan="on", access_log=False, log_level="warning",
-                ssl_certfile=cfg.tls_cert or None, ssl_keyfile=cfg.tls_key or None,
-                # Pushes of big layers arrive as one long PATCH: no body limit,
-                # and keep-alive long enough for clients that pause between blobs.
-                timeout_keep_alive=30, server_header=False, date_header=True)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before anything else, so a busy port is one clear error, not a log line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise TeuError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _has(module: str) -> bool:
