@@ -7,11 +7,12 @@ import http.client
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 
 import pytest
-from registry_helpers import RegistryServer, verify_store
+from registry_helpers import TEU, RegistryServer, verify_store
 
 
 @pytest.fixture
@@ -124,3 +125,12 @@ def test_uploads_expire(tmp_path):
         assert request(s, "GET", headers["location"])[0] == 404
     finally:
         s.stop()
+
+
+def test_busy_port_is_one_clear_line(server, tmp_path):
+    p = subprocess.run(
+        [TEU, "registry", "serve", "--addr", server.host, "--root", str(tmp_path / "other")],
+        capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines() == [
+        f"teu registry: cannot listen on {server.host}: Address already in use"]
