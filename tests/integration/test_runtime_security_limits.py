@@ -1,0 +1,103 @@
+"""seccomp, cgroup limits and namespaces less often used, through teu-runtime itself."""
+
+import errno
+import os
+
+import pytest
+
+from test_runtime_isolation import run_in
+
+
+@pytest.mark.parametrize("nnp", [True, False])
+def test_seccomp_profile_denies_a_syscall(runtime, make_bundle, nnp):
+    b = make_bundle()
+    b.config["root"]["readonly"] = False
+    b.config["process"]["noNewPrivileges"] = nnp
+    b.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64"],
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
+                      "errnoRet": errno.EACCES}],
+    }
+    p = run_in(runtime, b, "mkdir /newdir; echo rc=$?; touch /file && echo touch-ok",
+               check=False)
+    assert "Permission denied" in p.stderr
+    assert "rc=1" in p.stdout and "touch-ok" in p.stdout
+    assert not (b.rootfs / "newdir").exists()
+
+
+def test_seccomp_kill_process(runtime, make_bundle):
+    b = make_bundle()
+    b.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_KILL_PROCESS"}],
+    }
+    b.config["process"]["args"] = ["uname"]
+    b.save()
+    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    assert p.returncode == 128 + 31  # SIGSYS
+
+
+def test_bad_seccomp_profile_is_refused_before_start(runtime, make_bundle):
+    b = make_bundle()
+    b.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_SOMETIMES"}
+    b.save()
+    cid = runtime.new_id()
+    p = runtime("create", "-b", str(b.path), cid)
+    assert p.returncode == 1 and "linux.seccomp.defaultAction" in p.stderr
+    assert not (runtime.root / cid).exists()
+
+
+def test_cpu_and_cpuset_limits(runtime, make_bundle):
+    b = make_bundle()
+    b.config["linux"]["resources"] = {"cpu": {"shares": 512, "quota": 50000,
+                                              "period": 100000, "cpus": "0"}}
+    out = run_in(runtime, b, "cat /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us"
+                 " /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpuset/cpuset.cpus; "
+                 "grep Cpus_allowed_list /proc/self/status").stdout.split()
+    assert out[:4] == ["512", "50000", "100000", "0"]
+    assert out[-1] == "0"
+
+
+def test_memory_limit_kills_a_hog(runtime, make_bundle):
+    b = make_bundle()
+    b.config["linux"]["resources"] = {"memory": {"limit": 16 * 1024 * 1024,
+                                                 "swap": 16 * 1024 * 1024}}
+    # Reading 64 MiB into one shell variable needs far more than 16 MiB.
+    p = run_in(runtime, b, "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived",
+               check=False)
+    assert "survived" not in p.stdout
+    assert p.returncode != 0
+
+
+def test_systemd_cgroup_needs_systemd(runtime, make_bundle):
+    b = make_bundle()
+    b.config["linux"]["cgroupsPath"] = "system.slice:teu:test"
+    b.save()
+    cid = runtime.new_id()
+    p = runtime("--systemd-cgroup", "create", "-b", str(b.path), cid)
+    assert p.returncode == 1 and "systemd" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert not (runtime.root / cid).exists()
+
+
+def test_time_namespace_offsets(runtime, make_bundle):
+    b = make_bundle()
+    b.config["linux"]["namespaces"].append({"type": "time"})
+    b.config["linux"]["timeOffsets"] = {"boottime": {"secs": 86400 * 365, "nanosecs": 0}}
+    up = float(run_in(runtime, b, "cut -d' ' -f1 /proc/uptime").stdout)
+    assert up > 86400 * 365
+
+
+def test_cgroups_path_absolute(runtime, make_bundle):
+    b = make_bundle()
+    b.config["linux"]["cgroupsPath"] = "/teu-test-abs/inner"
+    try:
+        out = run_in(runtime, b, "cat /proc/self/cgroup").stdout
+        assert "/teu-test-abs/inner" in out
+        assert not os.path.exists("/sys/fs/cgroup/memory/teu-test-abs/inner")  # deleted
+    finally:
+        for controller in os.listdir("/sys/fs/cgroup"):
+            parent = os.path.join("/sys/fs/cgroup", controller, "teu-test-abs")
+            if os.path.isdir(parent):
+                os.rmdir(parent)
