@@ -4,7 +4,6 @@ import errno
 import os
 
 import pytest
-
 from test_runtime_isolation import run_in
 
 
