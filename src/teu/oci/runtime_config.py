@@ -18,6 +18,24 @@ RLIMIT_TYPES = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT
 HOOK_KINDS = ("prestart", "createRuntime", "createContainer", "startContainer",
               "poststart", "poststop")
 CAPABILITY_SETS = ("bounding", "effective", "inheritable", "permitted", "ambient")
+# Linux capabilities in kernel order: the index is the capability's number.
+CAPABILITIES = (
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+)
+
+
+def capability_name(name: str) -> str:
+    """A capability as the spec spells it: "chown" and "CAP_CHOWN" are both CAP_CHOWN."""
+    upper = name.upper()
+    return upper if upper.startswith("CAP_") else "CAP_" + upper
 DEVICE_TYPES = ("c", "b", "u", "p")
 
 
@@ -149,6 +167,10 @@ def validate_process(process: object) -> None:
         if name not in CAPABILITY_SETS:
             _fail(f"process.capabilities.{name}", "unknown capability set")
         _strings(values or [], f"process.capabilities.{name}")
+        for value in values or []:
+            if capability_name(value) not in CAPABILITIES:
+                # The spec: a value that cannot be mapped to the kernel MUST be an error.
+                _fail(f"process.capabilities.{name}", f"unknown capability {value!r}")
     for i, rl in enumerate(process.get("rlimits") or []):
         field = f"process.rlimits[{i}]"
         _type(rl, dict, field)

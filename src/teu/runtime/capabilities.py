@@ -7,6 +7,7 @@ permitted and inheritable, then raise the ambient ones.
 
 from __future__ import annotations
 
+from teu.oci.runtime_config import CAPABILITIES, capability_name
 from teu.runtime.linux import (
     PR_CAP_AMBIENT,
     PR_CAP_AMBIENT_CLEAR_ALL,
@@ -19,17 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from teu.runtime.linux import Syscalls
 
-NAMES = (
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-)
+NAMES = CAPABILITIES
 NUMBERS = {name: i for i, name in enumerate(NAMES)}
 
 
@@ -43,12 +34,12 @@ def last_cap() -> int:
 
 
 def mask(names: list[str] | None, known: int) -> int:
-    """Bit mask of the named capabilities; names this kernel does not know are ignored
-    (runc does the same, so one config serves older kernels)."""
+    """Bit mask of the named capabilities; ones newer than this kernel are ignored (runc
+    does the same, so one config serves older kernels). Names no kernel has are refused
+    earlier, by the config's validation."""
     bits = 0
     for name in names or ():
-        number = NUMBERS.get(name.upper() if name.upper().startswith("CAP_")
-                             else "CAP_" + name.upper())
+        number = NUMBERS.get(capability_name(name))
         if number is not None and number <= known:
             bits |= 1 << number
     return bits
