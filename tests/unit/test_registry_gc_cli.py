@@ -64,3 +64,39 @@ def test_teu_version_stays_light():
 def test_bad_addr_is_usage_error(tmp_path, capsys):
     assert main(["registry", "serve", "--root", str(tmp_path), "--addr", "nope"]) == 125
     assert main(["registry", "serve", "--root", str(tmp_path), "--tls-cert", "x"]) == 125
+
+
+def test_gc_delete_untagged_keeps_referrers_and_index_children(tmp_path):
+    s = FilesystemStorage(str(tmp_path))
+    cfg = _upload(s, "r", b"cfg")
+
+    def manifest(layer_data: bytes, tag=None, subject=None):
+        layer = _upload(s, "r", layer_data)
+        doc = {"schemaVersion": 2, "config": {"mediaType": MT.OCI_CONFIG, "digest": cfg, "size": 3},
+               "layers": [{"mediaType": MT.OCI_LAYER, "digest": layer, "size": len(layer_data)}]}
+        desc = None
+        if subject:
+            doc["subject"] = {"mediaType": MT.OCI_MANIFEST, "digest": subject, "size": 1}
+        body = json.dumps(doc).encode()
+        dg = D.compute(body)
+        if subject:
+            desc = {"mediaType": MT.OCI_MANIFEST, "digest": dg, "size": len(body)}
+        s.put_manifest("r", dg, MT.OCI_MANIFEST, body, tag, subject, desc)
+        return dg, layer
+
+    child, child_layer = manifest(b"child")
+    index = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": MT.OCI_MANIFEST, "digest": child, "size": 1}]}).encode()
+    s.put_manifest("r", D.compute(index), MT.OCI_INDEX, index, "multi")
+    tagged, _ = manifest(b"tagged", tag="v1")
+    sig, _ = manifest(b"sig", subject=tagged)
+    old, old_layer = manifest(b"old")
+    dry = collect(s, dry_run=True, grace=0, delete_untagged=True)
+    assert dry.untagged_removed == [("r", old)] and old_layer in dry.deleted
+    assert s.get_manifest("r", old) is not None
+    done = collect(s, grace=0, delete_untagged=True)
+    assert done.untagged_removed == [("r", old)]
+    assert s.get_manifest("r", old) is None and s.blob_size(old_layer) is None
+    for kept in (child, tagged, sig):
+        assert s.get_manifest("r", kept) is not None
+    assert s.blob_size(child_layer) is not None

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from teu.errors import TeuError
+
+if TYPE_CHECKING:
+    from teu.registry.server.config import Config
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--root", help="storage directory (default /var/lib/teu/registry)")
     g.add_argument("--config", help="TOML configuration file (for its storage root)")
     g.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    g.add_argument("--delete-untagged", action="store_true",
+                   help="also delete manifests no tag reaches (referrers of kept ones stay)")
     g.add_argument("--grace", type=float, default=3600.0,
                    help="keep blobs younger than this many seconds (default 3600)")
     return p
@@ -48,7 +54,7 @@ def main(argv: list[str]) -> int:
     if args.root:
         cfg.root = args.root
     if args.verb == "gc":
-        return _gc(cfg, args.dry_run, args.grace)
+        return _gc(cfg, args.dry_run, args.grace, args.delete_untagged)
     for flag in ("addr", "tls_cert", "tls_key", "htpasswd"):
         value = getattr(args, flag)
         if value:
@@ -67,7 +73,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _gc(cfg, dry_run: bool, grace: float) -> int:
+def _gc(cfg: Config, dry_run: bool, grace: float, delete_untagged: bool) -> int:
     import os
 
     from teu.registry.server.gc import collect
@@ -75,8 +81,11 @@ def _gc(cfg, dry_run: bool, grace: float) -> int:
 
     if not os.path.isdir(os.path.join(cfg.root, "blobs")):
         raise TeuError(f"{cfg.root}: not a registry storage root", 125)
-    result = collect(FilesystemStorage(cfg.root), dry_run=dry_run, grace=grace)
+    result = collect(FilesystemStorage(cfg.root), dry_run=dry_run, grace=grace,
+                     delete_untagged=delete_untagged)
     verb = "would delete" if dry_run else "deleted"
+    for repo, digest in result.untagged_removed:
+        print(f"{verb} untagged manifest {repo}@{digest}")
     for blob in result.deleted:
         print(f"{verb} {blob}")
     print(f"{len(result.marked)} blobs in use, {verb} {len(result.deleted)} "
