@@ -173,6 +173,26 @@ def host_memory_limit(pid: int) -> int:
     return -1 if value == "max" else int(value)
 
 
+def read_until_closed(fd: int, timeout: float = 60) -> bytes:
+    """What a pty master gives until every holder of its slave is gone (EIO)."""
+    import select
+
+    out = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
 def wait_until(check, timeout: float = 10.0, what: str = "condition") -> None:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while not check():
@@ -203,9 +223,14 @@ class Podman:
         self.base = ["podman", *self.storage, "--tmpdir", str(top / "tmp"),
                      "--cgroup-manager", "cgroupfs", "--events-backend", "file",
                      "--runtime", runtime]
+        # The same ulimits for containers podman makes on its own (a pod's infra).
+        conf = top / "containers.conf"
+        limits = ", ".join(f'"{u}"' for u in ULIMITS[1::2])
+        conf.write_text(f"[containers]\ndefault_ulimits = [{limits}]\n")
+        self.env = {**os.environ, "CONTAINERS_CONF": str(conf)}
 
     def __call__(self, *args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
-        return sh([*self.base, *args], timeout=timeout, **kw)
+        return sh([*self.base, *args], timeout=timeout, env=self.env, **kw)
 
     def run(self, *args: str, **kw) -> subprocess.CompletedProcess:
         return self("run", "--network", "none", *ULIMITS, *args, **kw)
@@ -268,6 +293,46 @@ def test_podman_run_tty(podman: Podman) -> None:
     p = ok(podman.run("--rm", "-t", IMAGE, "sh", "-c", "tty; [ -t 0 ] && echo stdin-is-tty"))
     lines = p.stdout.replace("\r", "").split()
     assert lines == ["/dev/pts/0", "stdin-is-tty"]
+
+
+def test_podman_run_interactive_tty(podman: Podman) -> None:
+    """-it: conmon holds the pty master teu-runtime sent over the console socket and
+    copies podman's terminal (a pty made here) to it both ways."""
+    master, slave = os.openpty()
+    try:
+        p = subprocess.Popen([*podman.base, "run", "--rm", "-it", "--network", "none", *ULIMITS,
+                              IMAGE, "sh", "-c", "read line; echo got:$line; exit 6"],
+                             stdin=slave, stdout=slave, stderr=slave, env=podman.env,
+                             start_new_session=True)
+        os.close(slave)
+        slave = -1
+        os.write(master, b"hello\n")
+        out = read_until_closed(master)
+        code = p.wait(timeout=30)
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+    assert b"got:hello" in out, out
+    assert code == 6
+
+
+def test_podman_pod_shares_namespaces(podman: Podman) -> None:
+    """A pod: its infra container's ipc and uts namespaces joined by path."""
+    pod = "teu-peer-pod"
+    ok(podman("pod", "create", "--network", "none", "--name", pod))
+    try:
+        ok(podman.run("-d", "--pod", pod, "--name", "teu-peer-pod-a", IMAGE,
+                      "sh", "-c", "echo shared > /dev/shm/x; sleep 1000"))
+        ns = "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts"
+        wait_until(lambda: podman("exec", "teu-peer-pod-a", "cat", "/dev/shm/x").stdout
+                   == "shared\n", what="the first container to write /dev/shm/x")
+        a = ok(podman("exec", "teu-peer-pod-a", "sh", "-c", ns)).stdout
+        b = ok(podman.run("--rm", "--pod", pod, IMAGE, "sh", "-c",
+                          f"hostname; cat /dev/shm/x; {ns}")).stdout.split()
+        assert b == [pod, "shared", *a.split()]
+    finally:
+        podman("pod", "rm", "--force", "--time", "0", pod)
 
 
 def test_podman_detached_exec_pause_stop(podman: Podman) -> None:
@@ -529,16 +594,7 @@ def test_ctr_run_tty(containerd: Containerd) -> None:
                              stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         os.close(slave)
         slave = -1
-        out = b""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: every holder of the slave is gone
-                break
-            if not chunk:
-                break
-            out += chunk
+        out = read_until_closed(master)
         code = p.wait(timeout=30)
     finally:
         os.close(master)
