@@ -295,3 +295,23 @@ def test_metrics_count_requests(app):
     call(app, "GET", "/v2/")
     text = call(app, "GET", "/metrics").body.decode()
     assert 'teu_registry_requests_total{method="GET",route="base",code="200"} 1' in text
+
+
+def test_token_mount_needs_pull_on_source(store):
+    h = Htpasswd.parse(bcrypt_entry("alice", "pw", rounds=4))
+    rules = [Rule("alice", "team/*", frozenset({"pull", "push"}))]
+    app = RegistryApp(store, TokenAuth(TokenSigner(b"k" * 32, "teu", "svc"), rules, h),
+                      access_log=None)
+    open_app = RegistryApp(store, access_log=None)
+    secret = push_blob(open_app, "secret/x", b"secret bytes")
+    shared = push_blob(open_app, "team/a", b"team bytes")
+    creds = {"Authorization": "Basic " + base64.b64encode(b"alice:pw").decode()}
+    scopes = "scope=repository:team/b:pull,push&scope=repository:secret/x:pull" \
+             "&scope=repository:team/a:pull"
+    tok = call(app, "GET", f"/token?{scopes}", headers=creds).json()["token"]
+    bearer = {"Authorization": "Bearer " + tok}
+    r = call(app, "POST", f"/v2/team/b/blobs/uploads/?mount={secret}&from=secret/x", headers=bearer)
+    assert r.status == 202  # no pull on the source: an upload, not a leak
+    assert not store.repo_has_blob("team/b", secret)
+    r = call(app, "POST", f"/v2/team/b/blobs/uploads/?mount={shared}&from=team/a", headers=bearer)
+    assert r.status == 201 and store.repo_has_blob("team/b", shared)

@@ -191,11 +191,9 @@ class RegistryApp(BlobHandlers, ManifestHandlers):
             return [Access("repository", name, "pull")]
         if req.method == "DELETE":
             return [Access("repository", name, "delete")]
-        need = [Access("repository", name, "pull"), Access("repository", name, "push")]
-        source = req.query.get("from")
-        if route == "uploads" and "mount" in req.query and source and names.valid_name(source):
-            need.append(Access("repository", source, "pull"))
-        return need
+        # A mount's `from` repository is not required here: without pull access
+        # to it the mount falls back to an upload (blobs.py), as distribution does.
+        return [Access("repository", name, "pull"), Access("repository", name, "push")]
 
     # -- base, catalog, health, token -------------------------------------------
 

@@ -28,10 +28,17 @@ class Authorizer(Protocol):
         """The account name (None: anonymous) if allowed; else raise RegistryError."""
         ...
 
+    def can(self, headers: dict[str, str], access: Access) -> bool:
+        """Whether the request may also do `access` (an optional extra, never a 401)."""
+        ...
+
 
 class NoAuth:
     def check(self, headers: dict[str, str], need: list[Access], base_url: str) -> str | None:
         return None
+
+    def can(self, headers: dict[str, str], access: Access) -> bool:
+        return True
 
 
 class BasicAuth:
@@ -47,6 +54,9 @@ class BasicAuth:
             return creds[0]
         raise RegistryError("UNAUTHORIZED", headers={
             "WWW-Authenticate": f'Basic realm="{self.realm}"'})
+
+    def can(self, headers: dict[str, str], access: Access) -> bool:
+        return True  # check() already let this user in, and users may do everything
 
 
 class TokenAuth:
@@ -88,6 +98,16 @@ class TokenAuth:
                                 message="authentication required: insufficient scope",
                                 headers=self.challenge(need, base_url, "insufficient_scope"))
         return claims.get("sub") or None
+
+    def can(self, headers: dict[str, str], access: Access) -> bool:
+        header = headers.get("authorization", "")
+        if header[:7].lower() != "bearer ":
+            return False
+        try:
+            claims = self.signer.verify(header[7:].strip())
+        except TokenError:
+            return False
+        return covers(claims.get("access") or [], access)
 
     def issue(self, authorization: str | None, scopes: list[str]) -> dict:
         """A token for what the (optional) Basic credentials may have of `scopes`.

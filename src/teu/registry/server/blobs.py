@@ -9,6 +9,8 @@ from typing import Any
 from teu.oci import digest as D
 from teu.oci.errors import ImageSpecError
 from teu.registry.server import names
+from teu.registry.server.access import Access
+from teu.registry.server.auth import Authorizer
 from teu.registry.server.errors import RegistryError
 from teu.registry.server.http import Request, Send, respond, respond_file
 from teu.registry.server.metrics import Metrics
@@ -50,6 +52,7 @@ class BlobHandlers:
     storage: Storage
     metrics: Metrics
     delete_enabled: bool
+    auth: Authorizer
 
     # -- blobs -------------------------------------------------------------------
 
@@ -90,7 +93,9 @@ class BlobHandlers:
         if mount is not None:
             dg = parse_digest(mount)
             source = req.query.get("from")
-            if source and names.valid_name(source) and self.storage.repo_has_blob(source, dg):
+            if source and names.valid_name(source) \
+                    and self.auth.can(req.headers, Access("repository", source, "pull")) \
+                    and self.storage.repo_has_blob(source, dg):
                 await asyncio.to_thread(self.storage.link_blob, name, dg)
                 await respond(req, send, 201, b"", {
                     "Location": f"/v2/{name}/blobs/{dg}", "Docker-Content-Digest": dg})
@@ -190,6 +195,7 @@ class BlobHandlers:
         self.metrics.blobs_committed += 1
         await respond(req, send, 201, b"", {
             "Location": f"/v2/{name}/blobs/{expected}", "Docker-Content-Digest": expected})
+
 
 # Body bytes are gathered to this size and written (and hashed) in a worker
 # thread while the next ones arrive: both release the GIL, so a push uses
