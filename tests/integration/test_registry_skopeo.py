@@ -124,6 +124,7 @@ actions = ["pull"]
         s.stop()
 
 
+@pytest.mark.skipif(not tools_present("openssl", "curl"), reason="needs openssl and curl")
 def test_tls(tmp_path, layout):
     path, _ = layout
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"

@@ -26,7 +26,6 @@ class ManifestHandlers:
 
     storage: Storage
     metrics: Metrics
-
     delete_enabled: bool
 
     # -- manifests -----------------------------------------------------------------
