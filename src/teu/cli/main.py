@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     except TeuError as e:
         print(f"teu {argv[0]}: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:
+        # A file or socket the verb did not expect to fail: still one line, no traceback.
+        where = f" {e.filename}" if e.filename else ""
+        print(f"teu {argv[0]}:{where} {e.strerror or e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
