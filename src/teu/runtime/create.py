@@ -140,7 +140,10 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
     try:
         cgroup.add(stage1_pid)
         cgroup.set(with_default_devices(config.get("linux") or {}))
-        parent.send("go")
+        try:
+            parent.send("go")
+        except BrokenPipeError:
+            pass  # stage 1 failed early; its error message is waiting in the channel
         init_pid = _serve(parent, state, config, stage1_pid)
         return init_pid
     except BaseException:

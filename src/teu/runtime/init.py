@@ -106,12 +106,14 @@ def _fail_channel(ch: Channel, e: BaseException) -> None:
 def stage1(ctx: InitContext) -> None:
     try:
         sys = L.syscalls()
-        if ctx.ch.recv().get("kind") != "go":
-            os._exit(1)
         # Opened and loaded as the host's root: inside a user namespace (and after
         # pivot_root) the fifo and the host's Python library may be out of reach.
+        # Done before "go", while the runtime waits on the kernel to move us into
+        # the cgroup (an RCU grace period on cgroup v1): the two overlap.
         ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
         preload(ctx)
+        if ctx.ch.recv().get("kind") != "go":
+            os._exit(1)
         join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
                                               if n.get("path")]))
         if ctx.new("user"):
