@@ -149,11 +149,11 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
     except BaseException:
         for pid in (init_pid, stage1_pid):
             if pid:
-                _kill_quietly(pid)
+                kill_quietly(pid)
         raise
     finally:
         parent.close()
-        _reap(stage1_pid)
+        reap(stage1_pid)
 
 
 def with_default_devices(linux: dict) -> dict:
@@ -203,10 +203,10 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int) -> int:  # 
         elif kind == "ready":
             return init_pid
         elif kind == "error":
-            _kill_quietly(init_pid)
+            kill_quietly(init_pid)
             raise TeuError(msg["message"], msg.get("exit_code") or 1)
         else:
-            _kill_quietly(init_pid)
+            kill_quietly(init_pid)
             raise TeuError("container init exited during setup; see the runtime log")
 
 
@@ -242,7 +242,7 @@ def write_pid_file(path: str, pid: int) -> None:
     os.replace(tmp, path)
 
 
-def _kill_quietly(pid: int) -> None:
+def kill_quietly(pid: int) -> None:
     if pid:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -250,7 +250,7 @@ def _kill_quietly(pid: int) -> None:
             pass
 
 
-def _reap(pid: int) -> None:
+def reap(pid: int) -> None:
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:

@@ -14,6 +14,7 @@ import os
 from teu.errors import TeuError
 from teu.oci.runtime_config import ConfigError, validate_process
 from teu.runtime import linux as L
+from teu.runtime.create import kill_quietly, reap
 from teu.runtime.lifecycle import cgroup_of, load, saved_config, status
 from teu.runtime.state import StateError
 from teu.runtime.sync import Channel, channel_pair
@@ -106,11 +107,11 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
         master = _receive_master(console[0])
     except BaseException:
         if pid:
-            _kill(pid)
+            kill_quietly(pid)
         raise
     finally:
         parent.close()
-        _reap(stage1_pid)
+        reap(stage1_pid)
     if opts.pid_file:
         from teu.runtime.create import write_pid_file
 
@@ -156,7 +157,7 @@ def _await(ch: Channel) -> int:
             pid = msg["pid"]
         elif msg["kind"] == "error":
             if pid:
-                _reap(pid)
+                reap(pid)
             raise TeuError(msg["message"], msg.get("exit_code") or 1)
         elif msg["kind"] == "eof":
             if not pid:
@@ -231,19 +232,3 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
         seccomp_filter.load()
     close_other_fds(3 + preserve_fds)
     execute(path, process["args"], env)
-
-
-def _kill(pid: int) -> None:
-    import signal
-
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
