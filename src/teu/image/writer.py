@@ -1,0 +1,162 @@
+"""Write an image from any place (registry, layout, archive) into the store.
+
+Layers go in parallel: each one's blob is fetched unless the store has it
+(resuming a partial download where the source can seek or do ranges), its
+digest checked as it is written, then unpacked with its diff ID checked.
+Config and manifest are stored next, and only then is the image registered,
+in one transaction: a failure anywhere leaves no half image listed, and what
+was already fetched stays for the next attempt.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from teu.image.db import ImageRow, LayerRow
+from teu.image.errors import ImageError
+from teu.image.progress import Progress
+from teu.image.store import Store
+from teu.image.types import Image, Layer, chain_ids
+from teu.oci import digest as D
+from teu.oci.errors import DigestMismatchError
+
+RETRIES = 3
+
+
+@dataclass
+class WriteResult:
+    row: ImageRow
+    new: bool              # the image was not in the store before
+    fetched: int           # blobs fetched from the source
+    untagged: list[str]    # image IDs that lost a tag to this one
+
+
+def write_image(store: Store, image: Image, *, name: str, tags: list[str] = (),  # type: ignore[assignment]
+                repo_digests: list[str] = (), extra_blobs: list[bytes] = (),  # type: ignore[assignment]
+                source: str | None = None, progress: Progress | None = None,
+                jobs: int = 3, fetch_verb: str = "Download", done_verb: str = "Pull") -> WriteResult:
+    """Copy `image` into the store and register it under `tags` and `repo_digests`.
+
+    `name` is used in error messages; `source` ("host/repo") is remembered per
+    blob so a later push to the same registry can mount instead of upload."""
+    progress = progress or Progress()
+    manifest = image.manifest()
+    raw_manifest = image.raw_manifest()
+    manifest_digest = D.compute(raw_manifest)
+    raw_config = image.raw_config()
+    config = image.config_file()
+    layers = image.layers()
+    chains = chain_ids([layer.diff_id for layer in layers])
+    image_id = manifest.config.digest
+    sizes = [0] * len(layers)
+    fetched = [0]
+
+    def one(i: int) -> None:
+        layer = layers[i]
+        desc = layer.descriptor
+        lid = desc.digest.encoded[:12]
+        have_blob = store.blobs.exists(desc.digest)
+        have_layer = store.layers.exists(chains[i])
+        if have_blob and have_layer:
+            known = store.db.layer(chains[i])
+            sizes[i] = known[1] if known else 0
+            progress.layer(lid, "Already exists")
+            return
+        if not have_blob:
+            _fetch(store, layer, lid, progress, name, fetch_verb)
+            fetched[0] += 1
+            progress.layer(lid, f"{fetch_verb} complete")
+        if not have_layer:
+            progress.layer(lid, "Extracting")
+            sizes[i] = store.layers.unpack(
+                chains[i], layer.diff_id,
+                lambda: store.blobs.open(desc.digest, verify=False),
+                what=f"{name}: layer {desc.digest}")
+        else:
+            known = store.db.layer(chains[i])
+            sizes[i] = known[1] if known else 0
+        progress.layer(lid, f"{done_verb} complete")
+
+    with store.lock():
+        for layer in layers:
+            progress.layer(layer.descriptor.digest.encoded[:12], "Pulling fs layer"
+                           if done_verb == "Pull" else "Waiting")
+        if layers:
+            with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(layers))),
+                                    thread_name_prefix="teu-layer") as pool:
+                futures = [pool.submit(one, i) for i in range(len(layers))]
+                done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+                for f in pending:
+                    f.cancel()
+                for f in futures:
+                    if f.done() and not f.cancelled() and f.exception() is not None:
+                        progress.close()
+                        raise f.exception()  # type: ignore[misc]
+        progress.close()
+        store.blobs.put_bytes(raw_config, image_id)
+        store.blobs.put_bytes(raw_manifest)
+        extra = [store.blobs.put_bytes(b) for b in extra_blobs]
+        existing = store.db.image(image_id)
+        row = ImageRow(
+            id=image_id, manifest=manifest_digest,
+            media_type=manifest.media_type or "application/vnd.oci.image.manifest.v1+json",
+            created=config.created, added=time.time(), size=sum(sizes),
+            os=config.os, architecture=config.architecture, variant=config.variant)
+        layer_rows = [LayerRow(chains[i], layers[i].diff_id, layers[i].descriptor.digest,
+                               layers[i].descriptor.media_type, sizes[i])
+                      for i in range(len(layers))]
+        blobs = [image_id, manifest_digest, *extra,
+                 *(layer.descriptor.digest for layer in layers)]
+        sources = [(b, source) for b in blobs if source]
+        untagged = store.register(row, layer_rows, blobs, list(tags), list(repo_digests), sources)
+    row = store.db.image(image_id) or row
+    return WriteResult(row, existing is None, fetched[0], untagged)
+
+
+def _fetch(store: Store, layer: Layer, lid: str, progress: Progress, name: str,
+           verb: str) -> None:
+    """One blob into the store, resuming after a broken connection (and, across
+    runs, after a kill: the partial file stays in ingest/)."""
+    desc = layer.descriptor
+    what = f"{name}: blob {desc.digest}"
+    last: Exception | None = None
+    for attempt in range(RETRIES):
+        with store.blobs.ingest(desc.digest, desc.size, what=f"{name}: blob") as ing:
+            if ing.done:
+                return
+            try:
+                stream, start = layer.open(ing.offset)
+                try:
+                    if start != ing.offset:
+                        ing.reset()
+                    if ing.offset:
+                        progress.layer(lid, f"Resuming {verb.lower()} at "
+                                            f"{ing.offset * 100 // max(1, desc.size)}%")
+                    ing.copy_from(stream, lambda n: progress.layer(
+                        lid, "Downloading" if verb == "Download" else verb + "ing",
+                        n, desc.size))
+                finally:
+                    stream.close()
+                ing.commit()
+                return
+            except DigestMismatchError:
+                raise
+            except (OSError, http.client.HTTPException) as e:
+                last = e
+            except ImageError as e:
+                if "truncated" not in str(e):
+                    raise
+                last = e
+        time.sleep(0.2 * (attempt + 1))
+    raise ImageError(f"{what}: download failed after {RETRIES} attempts: {_reason(last)}")
+
+
+def _reason(e: Exception | None) -> str:
+    if isinstance(e, http.client.IncompleteRead):
+        return f"connection closed after {len(e.partial)} more bytes (truncated)"
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return str(e) or type(e).__name__
