@@ -121,3 +121,32 @@ def pytest_collection_modifyitems(config, items):  # noqa: ARG001
         for item in items:
             if "integration" in str(item.fspath):
                 item.add_marker(pytest.mark.skip(reason="needs root (CI runs as root)"))
+
+
+# Parents of the cgroups tests make (teu-runtime's default /teu/<id>, containerd's
+# /<namespace>/<id>): removed at the end of the session if the session made them.
+TEST_CGROUP_PARENTS = ("teu", "teutest")
+
+
+def _cgroup_parents() -> set[str]:
+    root = "/sys/fs/cgroup"
+    found = set()
+    if not os.path.isdir(root):
+        return found
+    for hierarchy in os.listdir(root):
+        for name in TEST_CGROUP_PARENTS:
+            path = os.path.join(root, hierarchy, name)
+            if os.path.isdir(path):
+                found.add(path)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_test_cgroup_parents():
+    before = _cgroup_parents()
+    yield
+    for path in _cgroup_parents() - before:
+        try:
+            os.rmdir(path)  # only if empty: a leftover child means a leak worth seeing
+        except OSError:
+            pass
