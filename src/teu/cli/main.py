@@ -14,6 +14,19 @@ from teu import __version__
 # verb -> module under teu.cli with a `main(argv) -> int`.
 VERBS: dict[str, str] = {
     "registry": "teu.cli.registry",
+    # Images (teu.image, teu.registry.client).
+    "pull": "teu.cli.pull",
+    "push": "teu.cli.push",
+    "images": "teu.cli.images",
+    "image": "teu.cli.image",
+    "tag": "teu.cli.tag",
+    "rmi": "teu.cli.rmi",
+    "history": "teu.cli.history",
+    "save": "teu.cli.save",
+    "load": "teu.cli.load",
+    "import": "teu.cli.import_",
+    "login": "teu.cli.login",
+    "logout": "teu.cli.logout",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -21,6 +34,18 @@ USAGE = """usage: teu COMMAND [ARGS...]
 commands:
   version     show teu's version
   registry    run an OCI distribution registry (serve, gc)
+  pull        download an image from a registry
+  push        upload an image to a registry
+  images      list images (also: image ls)
+  image       manage images (ls, inspect, rm, prune, tag, history, ...)
+  tag         add a name to an image
+  rmi         remove images (also: image rm)
+  history     show an image's history
+  save        write images to a tar archive (OCI layout + docker manifest.json)
+  load        read images from a docker-archive or oci-archive tar
+  import      make a one-layer image from a root filesystem tarball
+  login       store credentials for a registry
+  logout      forget credentials for a registry
 """
 
 
