@@ -7,6 +7,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 
 def _hook(tmp_path, name, log):
     """A hook script that appends '<name> <state json>' to `log`."""
@@ -100,3 +102,26 @@ def _mounts_under(path):
     with open("/proc/self/mountinfo") as f:
         points = [line.split()[4] for line in f]
     return [m for m in points if m == str(path) or m.startswith(f"{path}/")]
+
+
+def test_an_apparmor_profile_on_a_host_without_apparmor_is_refused(runtime, make_bundle):
+    from teu.runtime import apparmor
+
+    if apparmor.enabled():
+        pytest.skip("this host has AppArmor")
+    b = make_bundle(["true"])
+    b.config["process"]["apparmorProfile"] = "acme_secure_profile"
+    b.save()
+    cid = runtime.new_id()
+    p = runtime("create", "-b", str(b.path), cid)
+    assert p.returncode == 1
+    assert p.stderr.strip() == ("teu-runtime: process.apparmorProfile 'acme_secure_profile': "
+                                "AppArmor is not enabled on this host")
+    assert not (runtime.root / cid).exists()  # nothing left behind
+    # exec --apparmor into a running container is refused the same way.
+    b.config["process"]["args"] = ["sleep", "300"]
+    del b.config["process"]["apparmorProfile"]
+    b.save()
+    runtime("run", "-d", "-b", str(b.path), cid, check=True)
+    p = runtime("exec", "--apparmor", "acme", cid, "true")
+    assert p.returncode == 1 and "AppArmor is not enabled" in p.stderr

@@ -27,3 +27,36 @@ def test_capabilities_may_be_spelled_without_prefix_or_in_lower_case():
 
 def test_capabilities_newer_than_the_kernel_are_left_out():
     assert capabilities.mask(["CAP_CHECKPOINT_RESTORE", "CAP_BPF"], 39) == 1 << 39
+
+
+def test_an_apparmor_profile_is_refused_where_apparmor_is_off(monkeypatch):
+    from teu.runtime import apparmor
+
+    monkeypatch.setattr(apparmor, "enabled", lambda: False)
+    apparmor.check({"args": ["true"]})  # no profile: nothing to refuse
+    with pytest.raises(apparmor.AppArmorError) as e:
+        apparmor.check({"args": ["true"], "apparmorProfile": "acme"})
+    assert str(e.value) == "process.apparmorProfile 'acme': AppArmor is not enabled on this host"
+    monkeypatch.setattr(apparmor, "enabled", lambda: True)
+    apparmor.check({"args": ["true"], "apparmorProfile": "acme"})
+
+
+def test_the_apparmor_profile_is_written_for_the_next_exec(monkeypatch, tmp_path):
+    from teu.runtime import apparmor
+
+    attr = tmp_path / "exec"
+    attr.write_text("")
+    real_open = apparmor.os.open
+
+    def fake_open(path, flags, *a):
+        if path == "/proc/self/attr/apparmor/exec":
+            raise FileNotFoundError(path)
+        if path == "/proc/self/attr/exec":
+            path = str(attr)
+        return real_open(path, flags, *a)
+
+    monkeypatch.setattr(apparmor.os, "open", fake_open)
+    apparmor.apply_on_exec("acme")
+    assert attr.read_text() == "exec acme"
+    apparmor.apply_on_exec(None)  # nothing asked, nothing written
+    assert attr.read_text() == "exec acme"

@@ -79,6 +79,10 @@ def create(root: str, container_id: str, opts: CreateOptions,
     """
     config, rootfs = load_bundle(opts.bundle)
     _warn_without_mount_namespace(config)
+    if config["process"].get("apparmorProfile"):
+        from teu.runtime.apparmor import check
+
+        check(config["process"])
     state = ContainerState(root, container_id)
     state.claim()
     cgroup = None

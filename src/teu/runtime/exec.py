@@ -74,6 +74,10 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
         validate_process(process)
     except ConfigError as e:
         raise ConfigError(f"process: {e}") from None
+    if process.get("apparmorProfile"):
+        from teu.runtime.apparmor import check
+
+        check(process)
     state = load(root, container_id)
     st = status(state)
     if st == "paused" and not opts.ignore_paused:
@@ -177,6 +181,8 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
             import resource  # noqa: F401
         if process.get("terminal"):
             import teu.runtime.console  # noqa: F401
+        if process.get("apparmorProfile"):
+            import teu.runtime.apparmor  # noqa: F401
         if ch.recv().get("kind") != "go":
             os._exit(1)
         opened = open_namespaces(namespaces)
@@ -220,6 +226,10 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
         console_sock.close()
         make_controlling_terminal(slave)
     set_rlimits(process.get("rlimits"))
+    if process.get("apparmorProfile"):
+        from teu.runtime.apparmor import apply_on_exec
+
+        apply_on_exec(process["apparmorProfile"])
     os.chdir(process.get("cwd", "/"))
     env = process.get("env") or []
     path = find_executable(process["args"][0], env_dict(env))

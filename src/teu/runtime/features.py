@@ -23,7 +23,7 @@ def features() -> dict:
             "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False,
                        "rdma": False},
             "seccomp": seccomp.features(),
-            "apparmor": {"enabled": False},
+            "apparmor": {"enabled": True},  # applied when the host has it, else refused
             "selinux": {"enabled": False},
             "intelRdt": {"enabled": False},
             "mountExtensions": {"idmap": {"enabled": False}},

@@ -146,6 +146,8 @@ def preload(ctx: InitContext) -> None:
     ctx.seccomp_filter = compile_seccomp(ctx.linux.get("seccomp"))
     if process.get("rlimits"):
         import resource  # noqa: F401
+    if process.get("apparmorProfile"):
+        import teu.runtime.apparmor  # noqa: F401
     if process.get("terminal"):
         import socket  # noqa: F401
 
@@ -224,6 +226,10 @@ def _stage2(ctx: InitContext) -> None:
     _write_sysctls(ctx.linux.get("sysctl") or {})
     if own_mounts:
         builder.finalize()
+    if process.get("apparmorProfile"):
+        from teu.runtime.apparmor import apply_on_exec
+
+        apply_on_exec(process["apparmorProfile"])
     if terminal:
         _setup_terminal(ctx, builder)
     if not ctx.no_new_keyring:

@@ -47,6 +47,8 @@ def run(g: Globals, flags: dict, positional: list[str]) -> int:
             config, positional[1:], env=flags.get("env"), cwd=flags.get("cwd"),
             user=flags.get("user"), tty=bool(flags.get("tty")), additional_gids=gids,
             caps=flags.get("cap"), no_new_privs=bool(flags.get("no-new-privs")))
+        if flags.get("apparmor"):
+            process["apparmorProfile"] = flags["apparmor"]
     try:
         preserve = int(flags.get("preserve-fds", 0))
     except ValueError:
