@@ -135,28 +135,20 @@ def parse(text: str, default_tag: bool = True) -> Reference:
     if _ANCHORED_ID.fullmatch(text):
         raise ReferenceError(f"invalid repository name ({text}), cannot specify 64-byte "
                              "hexadecimal strings")
-    # Split off tag and digest the way docker does before the lowercase check,
-    # so the error for `Busybox` is the "must be lowercase" one.
-    name_part = text
-    at = name_part.find("@")
-    if at >= 0:
-        name_part = name_part[:at]
-    colon = name_part.rfind(":")
-    if colon > name_part.rfind("/"):
-        name_part = name_part[:colon]
-    domain, remainder = split_domain(name_part)
-    if remainder.lower() != remainder:
-        raise ReferenceError(f"invalid reference format: repository name ({remainder}) "
+    # ParseNormalizedNamed's order: split the domain off the whole string, then
+    # check the remote name (up to the first ":") is lowercase.
+    domain, remainder = split_domain(text)
+    remote = remainder.split(":", 1)[0]
+    if remote.lower() != remote:
+        raise ReferenceError(f"invalid reference format: repository name ({remote}) "
                              "must be lowercase")
-    m = _REFERENCE.fullmatch(text)
+    m = _REFERENCE.fullmatch(f"{domain}/{remainder}")
     if m is None:
-        if text.lower() != text and _REFERENCE.fullmatch(text.lower()):
-            raise ReferenceError("invalid reference format: repository name must be lowercase")
         raise ReferenceError("invalid reference format")
     name, tag, digest = m.group(1), m.group(2), m.group(3)
     if len(name) > NAME_TOTAL_MAX:
-        raise ReferenceError(f"invalid reference format: repository name must not be more "
-                             f"than {NAME_TOTAL_MAX} characters")
+        raise ReferenceError(f"repository name must not be more than {NAME_TOTAL_MAX} "
+                             "characters")
     domain, path = split_domain(name)
     if digest is not None:
         from teu.oci import digest as D

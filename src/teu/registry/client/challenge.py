@@ -71,7 +71,12 @@ def parse(header: str) -> list[Challenge]:
                 value = "".join(buf)
                 j += 1  # closing quote
             else:
-                value, j = token(j)
+                # Unquoted: RFC 7235 says token, but realms like https://x/t are seen
+                # bare in the wild; read to the next comma or space.
+                k = j
+                while k < n and s[k] not in ", \t":
+                    k += 1
+                value, j = s[j:k], k
             ch.params[name.lower()] = value
             j = skip_ws(j)
             if j < n and s[j] == ",":
