@@ -215,7 +215,11 @@ class Applier:
         elif ti.issym():
             os.symlink(ti.linkname, base, dir_fd=pfd)
         elif ti.islnk():
-            target = clean_name(ti.linkname)
+            try:
+                target = clean_name(ti.linkname)
+            except LayerError:
+                raise LayerError(f"tar entry {ti.name!r}: hard link target {ti.linkname!r} "
+                                 "escapes the layer directory") from None
             if not target:
                 raise LayerError(f"tar entry {ti.name!r}: hard link to the layer root")
             try:
