@@ -128,6 +128,11 @@ class SourceImage:
                                         f"{self.name}: config")
         return self._config_raw
 
+    def prime_config(self, raw: bytes) -> None:
+        """Use config bytes the caller already has (verified against the manifest)."""
+        if D.compute(raw) == self._manifest.config.digest:
+            self._config_raw = raw
+
     def config_file(self) -> ImageConfig:
         if self._config is None:
             self._config = ImageConfig.from_json(self.raw_config())

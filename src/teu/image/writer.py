@@ -46,6 +46,10 @@ def write_image(store: Store, image: Image, *, name: str, tags: list[str] = (), 
     manifest = image.manifest()
     raw_manifest = image.raw_manifest()
     manifest_digest = D.compute(raw_manifest)
+    prime = getattr(image, "prime_config", None)
+    if prime is not None and store.blobs.exists(manifest.config.digest):
+        # A re-pull: the config is in the store; no need to fetch it again.
+        prime(store.blobs.read(manifest.config.digest))
     raw_config = image.raw_config()
     config = image.config_file()
     layers = image.layers()

@@ -85,7 +85,8 @@ def push(store: Store, source: str, destination: str | None = None, *,
             location = repo.mount_blob(desc.digest, src)
             if location is None:
                 counts["mounted"] += 1
-                progress.layer(lid, f"Mounted from {src}")
+                if not is_config:
+                    progress.layer(lid, f"Mounted from {src}")
                 return
             break  # the registry opened an upload instead: use it
         _upload(repo, store, desc, location, chunk_size,

@@ -92,7 +92,8 @@ class Registry:
             if auth:
                 hdrs["Authorization"] = auth
             resp = send(self.pool, self.origin, method, target, hdrs, body)
-            if resp.status == 401 and attempt == 0 and (body is None or isinstance(body, bytes)):
+            if resp.status == 401 and 401 not in ok and attempt == 0 and (
+                    body is None or isinstance(body, bytes)):
                 challenges = resp.header_all("WWW-Authenticate")
                 resp.read()
                 resp.close()
@@ -104,13 +105,20 @@ class Registry:
                     continue
                 if self.auth.kind == "basic" and was != "basic" and self.auth.credentials:
                     continue
-                raise E.AuthError(f"{what or target}: authentication required", 401)
+                raise self._refused(what or target)
             if resp.status in ok:
                 return resp
             body_bytes = resp.read(65536) if method != "HEAD" else b""
             resp.close()
+            if resp.status == 401:
+                raise self._refused(what or target)
             raise E.from_response(resp.status, body_bytes, what or f"{method} {target}")
-        raise E.AuthError(f"{what or target}: authentication required", 401)
+        raise self._refused(what or target)
+
+    def _refused(self, what: str) -> E.AuthError:
+        if self.auth.credentials:
+            return E.AuthError(f"{what}: unauthorized: incorrect username or password", 401)
+        return E.AuthError(f"{what}: authentication required (teu login {self.host})", 401)
 
 
 class Repository:
