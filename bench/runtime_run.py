@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """teu-runtime run vs runc run vs crun run of /bin/true on the same busybox bundle.
 
-Alternates the runtimes each round so that drift on the machine hits all alike;
+Runs every runtime each round, in a shuffled order, so drift hits all alike;
 prints the median, the ratio to runc and to crun. crun 1.8.1 refuses this host's
 hybrid cgroup layout, so (as HOST-NOTES says) it runs in a private mount
 namespace where /sys/fs/cgroup/unified is unmounted; the host is untouched.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -64,9 +65,14 @@ def main() -> int:
         samples: dict[str, list[float]] = {name: [] for name in cmds}
         for cmd in cmds.values():  # warm caches once
             time_once(cmd)
+        order = list(cmds)
         for _ in range(args.rounds):
-            for name, cmd in cmds.items():
-                samples[name].append(time_once(cmd))
+            # A fresh order every round: a cgroup attach is cheaper right after another
+            # one (the kernel's rcu_sync stays in its slow mode for a grace period), so
+            # a fixed order would favour whoever follows the runtime before it.
+            random.shuffle(order)
+            for name in order:
+                samples[name].append(time_once(cmds[name]))
     med = {name: statistics.median(s) * 1000 for name, s in samples.items()}
     if "crun" in med:
         med["crun"] -= med.pop("(wrapper)")

@@ -103,6 +103,7 @@ def create(root: str, container_id: str, opts: CreateOptions,
         init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock)
         state.data["ready"] = True
         state.save()
+        state.config, state.cgroup = config, cgroup
         if opts.pid_file:
             write_pid_file(opts.pid_file, init_pid)
         return state
@@ -120,8 +121,6 @@ def _save_config(state: ContainerState, config: dict) -> None:
 
 def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
                 cgroup, console_sock) -> int:  # noqa: ANN001
-    from teu.runtime.init import InitContext, stage1
-
     console_fd = None
     own_sock = None
     if config["process"].get("terminal"):
@@ -131,24 +130,29 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             own_sock = console_sock = _connect(opts.console_socket)
         console_fd = console_sock.fileno()
     parent, child = channel_pair()
-    ctx = InitContext(config, rootfs, state.fifo, child, console_fd, opts.preserve_fds,
-                      opts.no_pivot, opts.no_new_keyring, state.id)
     stage1_pid = os.fork()
     if stage1_pid == 0:
-        parent.close()
-        stage1(ctx)  # never returns
+        try:
+            parent.close()
+            # Imported here, not before the fork: the container side's modules load
+            # while the runtime waits on the kernel to move this process into the cgroup.
+            from teu.runtime.init import InitContext, stage1
+
+            stage1(InitContext(config, rootfs, state.fifo, child, console_fd,
+                               opts.preserve_fds, opts.no_pivot, opts.no_new_keyring,
+                               state.id))
+        finally:
+            os._exit(1)  # stage1 never returns; nothing may fall back into the runtime's code
     child.close()
     if own_sock is not None:
         own_sock.close()
     init_pid = 0
     try:
-        cgroup.add(stage1_pid)
-        cgroup.set(with_default_devices(config.get("linux") or {}))
         try:
             parent.send("go")
         except BrokenPipeError:
             pass  # stage 1 failed early; its error message is waiting in the channel
-        init_pid = _serve(parent, state, config, stage1_pid)
+        init_pid = _serve(parent, state, config, stage1_pid, cgroup)
         return init_pid
     except BaseException:
         for pid in (init_pid, stage1_pid):
@@ -176,8 +180,15 @@ def with_default_devices(linux: dict) -> dict:
     return resources
 
 
-def _serve(ch, state: ContainerState, config: dict, stage1_pid: int) -> int:  # noqa: ANN001
-    """Answer the container side until it says ready; return the init's pid."""
+def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
+           cgroup) -> int:  # noqa: ANN001
+    """Answer the container side until it says ready; return the init's pid.
+
+    The init is moved into its cgroup as soon as its pid is known, while it builds
+    its root filesystem: on cgroup v1 the first move waits for an RCU grace period
+    (~15 ms), and the init's mounts happen meanwhile. It waits for "cgroup-ready"
+    before anything that must run inside the cgroup (its cgroup namespace and
+    mounts, hooks, and of course the exec)."""
     init_pid = 0
     while True:
         msg = ch.recv()
@@ -191,6 +202,12 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int) -> int:  # 
             state.data["pid"] = init_pid
             state.data["init_start"] = process_start_time(init_pid)
             state.save()
+            cgroup.add(init_pid)
+            cgroup.set(with_default_devices(config.get("linux") or {}))
+            try:
+                ch.send("cgroup-ready")
+            except BrokenPipeError:
+                pass  # the init died; its error message is waiting in the channel
         elif kind == "hooks":
             from teu.runtime.hooks import run_hooks
 

@@ -73,6 +73,7 @@ class InitContext:
         self.fifo = fifo
         self.fifo_fd = -1
         self.seccomp_filter = None
+        self.in_cgroup = False
         self.ch = channel
         self.console_fd = console_fd
         self.preserve_fds = preserve_fds
@@ -108,8 +109,7 @@ def stage1(ctx: InitContext) -> None:
         sys = L.syscalls()
         # Opened and loaded as the host's root: inside a user namespace (and after
         # pivot_root) the fifo and the host's Python library may be out of reach.
-        # Done before "go", while the runtime waits on the kernel to move us into
-        # the cgroup (an RCU grace period on cgroup v1): the two overlap.
+        # Done before "go", so it overlaps with the runtime's own work.
         ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
         preload(ctx)
         if ctx.ch.recv().get("kind") != "go":
@@ -125,7 +125,8 @@ def stage1(ctx: InitContext) -> None:
             os.setresuid(0, 0, 0)
         flags = 0
         for n in ctx.namespaces:
-            if not n.get("path") and n["type"] != "user":
+            # The cgroup namespace is made by the init itself once it is in its cgroup.
+            if not n.get("path") and n["type"] not in ("user", "cgroup"):
                 flags |= NS_FLAGS[n["type"]]
         if flags:
             sys.unshare(flags)
@@ -193,6 +194,7 @@ def _stage2(ctx: InitContext) -> None:
     seccomp_filter = ctx.seccomp_filter
     hooks = ctx.config.get("hooks") or {}
     builder = RootfsBuilder(sys, ctx.config, ctx.rootfs, in_userns=_in_userns(ctx))
+    builder.before_cgroup_mount = lambda: _await_cgroup(ctx, sys)
     # The root filesystem is built in the container's mount namespace, made or joined
     # (runc does the same in a joined one). Without one, mounting would change the
     # runtime's own namespace: the init is only chrooted (create warns).
@@ -202,6 +204,7 @@ def _stage2(ctx: InitContext) -> None:
         builder.mount_all()
         builder.setup_dev(terminal)
         os.makedirs(resolve_in_root(ctx.rootfs, process.get("cwd", "/")), exist_ok=True)
+    _await_cgroup(ctx, sys)
     if hooks.get("prestart") or hooks.get("createRuntime") or hooks.get("createContainer"):
         ctx.ch.send("hooks")
         reply = ctx.ch.recv()
@@ -260,6 +263,18 @@ def _stage2(ctx: InitContext) -> None:
         seccomp_filter.load()
     close_other_fds(3 + ctx.preserve_fds)
     execute(path, process["args"], env)
+
+
+def _await_cgroup(ctx: InitContext, sys: L.Syscalls) -> None:
+    """Wait (once) until the runtime has put us in our cgroup; then make the cgroup
+    namespace, whose root is the cgroup we are in when we make it."""
+    if ctx.in_cgroup:
+        return
+    if ctx.ch.recv().get("kind") != "cgroup-ready":
+        os._exit(1)
+    ctx.in_cgroup = True
+    if ctx.new("cgroup"):
+        sys.unshare(L.CLONE_NEWCGROUP)
 
 
 def _in_userns(ctx: InitContext) -> bool:

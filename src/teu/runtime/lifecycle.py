@@ -17,6 +17,8 @@ def load(root: str, container_id: str) -> ContainerState:
 
 
 def saved_config(state: ContainerState) -> dict:
+    if state.config is not None:
+        return state.config
     try:
         with open(os.path.join(state.dir, "config.json"), "rb") as f:
             return fastjson.loads(f.read())
@@ -26,6 +28,8 @@ def saved_config(state: ContainerState) -> dict:
 
 def cgroup_of(state: ContainerState):  # noqa: ANN201
     """The container's cgroup manager, rebuilt from what create recorded (or None)."""
+    if state.cgroup is not None:
+        return state.cgroup
     if not state.data.get("cgroup"):
         return None
     from teu.runtime import cgroups
@@ -54,6 +58,11 @@ def start(root: str, container_id: str) -> None:
     st = status(state)
     if st != "created":
         raise StateError(f"cannot start container {container_id!r}: it is {st}, not created")
+    start_loaded(state)
+
+
+def start_loaded(state: ContainerState) -> None:
+    """start, for a container whose state is already loaded and known to be created."""
     signal_start(state)
     config = saved_config(state)
     hooks = (config.get("hooks") or {}).get("poststart")
@@ -111,6 +120,11 @@ def delete(root: str, container_id: str, force: bool = False) -> None:
     if st in ("running", "paused") and not force:
         raise StateError(f"cannot delete container {container_id!r} that is not stopped: "
                          f"{st} (use --force)")
+    destroy(state, st)
+
+
+def destroy(state: ContainerState, st: str) -> None:
+    """Kill what is left, remove the cgroup, run poststop hooks, remove the state."""
     cg = cgroup_of(state)
     if st != "stopped" or (cg is not None and cg.exists() and cg.pids()):
         _kill_everything(state, cg)

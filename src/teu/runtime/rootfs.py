@@ -80,6 +80,7 @@ class RootfsBuilder:
         self.rootfs = rootfs
         self.linux = config.get("linux") or {}
         self.in_userns = in_userns
+        self.before_cgroup_mount = lambda: None  # the init waits here for its cgroup
         self.new_cgroupns = any(ns.get("type") == "cgroup" and not ns.get("path")
                                 for ns in self.linux.get("namespaces") or [])
         self.root_now = rootfs  # where the container's root is seen: "/" after pivot
@@ -105,6 +106,7 @@ class RootfsBuilder:
         is_bind = bool(opts.flags & L.MS_BIND) or kind == "bind"
         dest = resolve_in_root(self.rootfs, m["destination"])
         if kind == "cgroup" or kind == "cgroup2":
+            self.before_cgroup_mount()
             self._mount_cgroup(dest, opts.flags)
             return
         if is_bind:

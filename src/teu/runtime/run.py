@@ -14,7 +14,7 @@ import os
 
 from teu.runtime import linux as L
 from teu.runtime.create import CreateOptions, create
-from teu.runtime.lifecycle import delete, start
+from teu.runtime.lifecycle import destroy, start_loaded, status
 
 FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
              signal.SIGUSR2, signal.SIGPIPE, signal.SIGALRM, signal.SIGCONT, signal.SIGTSTP,
@@ -39,13 +39,13 @@ def run(root: str, container_id: str, opts: CreateOptions, detach: bool = False,
 
             master = receive_console(ours)
             ours.close()
-        start(root, container_id)
+        start_loaded(state)
         if detach:
             return 0
         return _wait(state.pid, master)
     finally:
         if not detach and not keep:
-            delete(root, container_id, force=True)
+            destroy(state, status(state))
 
 
 def _console_pair(opts: CreateOptions, detach: bool):  # noqa: ANN202

@@ -66,6 +66,10 @@ class ContainerState:
         self.id = container_id
         self.dir = os.path.join(root, container_id)
         self.data: dict = {}
+        # What the process that created the container already holds, so `run` need
+        # not read them back: the config and the cgroup manager.
+        self.config: dict | None = None
+        self.cgroup = None
 
     @property
     def state_file(self) -> str:
