@@ -19,12 +19,30 @@ import sysconfig
 
 import teu
 
-LAUNCHERS = {"teu-runtime": "teu.runtime.cli.main"}
+LAUNCHERS = {"teu-runtime": "teu.runtime.cli.main", "teu": "teu.cli.main"}
+# Launchers whose program imports third-party packages (uvicorn for `teu registry
+# serve`, zstandard, ...): site-packages goes on sys.path after teu's own source,
+# without running `site` and its .pth files.
+WITH_SITE_PACKAGES = {"teu"}
 
+# teu-runtime also skips the interpreter's teardown (~2 ms of module and object
+# clean-up): it holds no atexit work, so it flushes its output and leaves.
 TEMPLATE = """#!{python} -S
 # Written by `python -m teu.launchers` (make install): -S skips site, see teu/launchers.py.
+import os
 import sys
-sys.path.insert(0, {src!r})
+sys.path.insert(0, {src!r}){extra}
+from {module} import main
+code = main()
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+"""
+
+TEMPLATE_SITE = """#!{python} -S
+# Written by `python -m teu.launchers` (make install): -S skips site, see teu/launchers.py.
+import sys
+sys.path.insert(0, {src!r}){extra}
 from {module} import main
 sys.exit(main())
 """
@@ -38,13 +56,28 @@ def install(bin_dir: str | None = None) -> list[str]:
         path = os.path.join(bin_dir, name)
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
-            f.write(TEMPLATE.format(python=os.path.realpath(sys.executable), src=src,
-                                    module=module))
+            extra = ""
+            if name in WITH_SITE_PACKAGES:
+                extra = "".join(f"\nsys.path.append({p!r})" for p in _site_packages())
+            # teu's verbs may leave buffered files to the interpreter's teardown, so
+            # it exits normally (the os._exit shortcut is teu-runtime's alone).
+            template = TEMPLATE_SITE if name in WITH_SITE_PACKAGES else TEMPLATE
+            f.write(template.format(python=os.path.realpath(sys.executable), src=src,
+                                    module=module, extra=extra))
         os.chmod(tmp, 0o755)
         os.replace(tmp, path)
         written.append(path)
     compileall.compile_dir(os.path.dirname(os.path.abspath(teu.__file__)), quiet=1)
     return written
+
+
+def _site_packages() -> list[str]:
+    paths = []
+    for key in ("purelib", "platlib"):
+        p = sysconfig.get_paths()[key]
+        if p not in paths:
+            paths.append(p)
+    return paths
 
 
 if __name__ == "__main__":

@@ -98,9 +98,14 @@ def create(root: str, container_id: str, opts: CreateOptions,
         os.mkfifo(state.fifo, 0o600)
         cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
         cgroup.create()
+        warmer = warm_cgroup_attach()
         state.data["cgroup"] = cgroup.all_dirs
         state.save()
-        init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock)
+        try:
+            init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock)
+        finally:
+            if warmer:
+                reap(warmer)
         state.data["ready"] = True
         state.save()
         state.config, state.cgroup = config, cgroup
@@ -110,6 +115,37 @@ def create(root: str, container_id: str, opts: CreateOptions,
     except BaseException:
         _undo(state, cgroup, init_pid)
         raise
+
+
+def warm_cgroup_attach() -> int:
+    """Start paying, now, the wait that moving the init into its cgroup will cost.
+
+    The first write to any cgroup.procs takes the kernel's cgroup threadgroup
+    lock for writing, which waits for an RCU grace period (~15 ms here); writes
+    soon after are fast. A child that moves itself into the cgroup it is already
+    in (a no-op: "0" is the writer) starts that wait while stage 1 starts and the
+    init forks, so the real move later finds the lock warm. It holds the cgroup
+    mutex while it waits, so it must start after our own cgroup directories are
+    made. Returns the child's pid (0 if there is no v1 pids hierarchy to use).
+    """
+    try:
+        with open("/proc/self/cgroup", "rb") as f:
+            lines = f.read().split(b"\n")
+    except OSError:
+        return 0
+    own = next((parts[2] for parts in (line.split(b":", 2) for line in lines)
+                if len(parts) == 3 and parts[1] == b"pids"), None)
+    if own is None:
+        return 0
+    procs = b"/sys/fs/cgroup/pids" + own.rstrip(b"/") + b"/cgroup.procs"
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fd = os.open(procs, os.O_WRONLY)
+            os.write(fd, b"0")
+        finally:
+            os._exit(0)
+    return pid
 
 
 def _save_config(state: ContainerState, config: dict) -> None:
