@@ -27,6 +27,24 @@ VERBS: dict[str, str] = {
     "import": "teu.cli.import_",
     "login": "teu.cli.login",
     "logout": "teu.cli.logout",
+    # Containers (teu.engine).
+    "run": "teu.cli.run",
+    "create": "teu.cli.create",
+    "start": "teu.cli.start",
+    "stop": "teu.cli.stop",
+    "restart": "teu.cli.restart",
+    "kill": "teu.cli.kill",
+    "rm": "teu.cli.rm",
+    "ps": "teu.cli.ps",
+    "logs": "teu.cli.logs",
+    "exec": "teu.cli.exec",
+    "attach": "teu.cli.attach",
+    "wait": "teu.cli.wait",
+    "inspect": "teu.cli.inspect",
+    "rename": "teu.cli.rename",
+    "pause": "teu.cli.pause",
+    "unpause": "teu.cli.unpause",
+    "container": "teu.cli.container",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -46,11 +64,50 @@ commands:
   import      make a one-layer image from a root filesystem tarball
   login       store credentials for a registry
   logout      forget credentials for a registry
+  run         create and run a container (-d: in the background)
+  create      create a container
+  start       start containers (-a: attach)
+  stop        stop containers (stop signal, then SIGKILL)
+  restart     restart containers
+  kill        send a signal to containers
+  rm          remove containers
+  ps          list containers
+  logs        show a container's output
+  exec        run a command in a running container
+  attach      attach to a running container's stdio
+  wait        wait for containers to stop, print their exit codes
+  inspect     low-level information on containers, volumes, images
+  rename      rename a container
+  pause       freeze a container's processes
+  unpause     thaw a paused container
+  container   manage containers (ls, prune, ... and the verbs above)
+
+global options (before the command):
+  --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
+  --runroot DIR   runtime state (default $TEU_RUNROOT or /run/teu)
 """
+
+GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT"}
+
+
+def _global_flags(argv: list[str]) -> list[str]:
+    """--root/--runroot before the command go to the environment every verb reads."""
+    import os
+
+    while argv and argv[0].split("=", 1)[0] in GLOBAL_FLAGS:
+        name, eq, value = argv[0].partition("=")
+        if not eq:
+            if len(argv) < 2:
+                raise SystemExit(f"teu: flag needs an argument: {name}")
+            value, argv = argv[1], argv[1:]
+        os.environ[GLOBAL_FLAGS[name]] = os.path.abspath(value)
+        argv = argv[1:]
+    return argv
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    argv = _global_flags(argv)
     if argv[:1] in (["version"], ["--version"], ["-v"]):
         print(f"teu version {__version__}")
         return 0

@@ -1,0 +1,66 @@
+"""The flags `teu run` and `teu create` share (docker's names and short forms)."""
+
+from __future__ import annotations
+
+from teu.cli._flags import BOOL, LIST, STR, Flag
+
+CREATE_FLAGS = [
+    Flag("interactive", "i", BOOL, "Keep STDIN open even if not attached"),
+    Flag("tty", "t", BOOL, "Allocate a pseudo-TTY"),
+    Flag("rm", None, BOOL, "Automatically remove the container when it exits"),
+    Flag("name", None, STR, "Assign a name to the container"),
+    Flag("env", "e", LIST, "Set environment variables"),
+    Flag("env-file", None, LIST, "Read in a file of environment variables"),
+    Flag("workdir", "w", STR, "Working directory inside the container"),
+    Flag("user", "u", STR, "Username or UID (format: <name|uid>[:<group|gid>])"),
+    Flag("entrypoint", None, STR, "Overwrite the default ENTRYPOINT of the image"),
+    Flag("volume", "v", LIST, "Bind mount a volume"),
+    Flag("tmpfs", None, LIST, "Mount a tmpfs directory"),
+    Flag("read-only", None, BOOL, "Mount the container's root filesystem as read only"),
+    Flag("memory", "m", STR, "Memory limit", "bytes"),
+    Flag("memory-swap", None, STR, "Swap limit equal to memory plus swap: '-1' to enable "
+         "unlimited swap", "bytes"),
+    Flag("cpus", None, STR, "Number of CPUs", "decimal"),
+    Flag("cpu-shares", "c", STR, "CPU shares (relative weight)", "int"),
+    Flag("cpuset-cpus", None, STR, "CPUs in which to allow execution (0-3, 0,1)"),
+    Flag("pids-limit", None, STR, "Tune container pids limit (set -1 for unlimited)", "int"),
+    Flag("ulimit", None, LIST, "Ulimit options", "ulimit"),
+    Flag("cap-add", None, LIST, "Add Linux capabilities"),
+    Flag("cap-drop", None, LIST, "Drop Linux capabilities"),
+    Flag("security-opt", None, LIST, "Security Options"),
+    Flag("privileged", None, BOOL, "Give extended privileges to this container"),
+    Flag("hostname", "h", STR, "Container host name"),
+    Flag("init", None, BOOL, "Run an init inside the container that forwards signals and "
+         "reaps processes"),
+    Flag("restart", None, STR, "Restart policy to apply when a container exits"),
+    Flag("health-cmd", None, STR, "Command to run to check health"),
+    Flag("health-interval", None, STR, "Time between running the check (ms|s|m|h)",
+         "duration"),
+    Flag("health-retries", None, STR, "Consecutive failures needed to report unhealthy",
+         "int"),
+    Flag("health-timeout", None, STR, "Maximum time to allow one check to run (ms|s|m|h)",
+         "duration"),
+    Flag("health-start-period", None, STR, "Start period for the container to initialize "
+         "before starting health-retries countdown (ms|s|m|h)", "duration"),
+    Flag("no-healthcheck", None, BOOL, "Disable any container-specified HEALTHCHECK"),
+    Flag("stop-signal", None, STR, "Signal to stop the container"),
+    Flag("stop-timeout", None, STR, "Timeout (in seconds) to stop a container", "int"),
+    Flag("label", "l", LIST, "Set meta data on a container"),
+    Flag("network", None, STR, "Connect a container to a network (none, host)"),
+    Flag("net", None, STR, "Alias of --network"),
+    Flag("runtime", None, STR, "Runtime to use for this container (teu-runtime, runc, crun)"),
+    Flag("secret", None, LIST, "Secret file to expose at /run/secrets (src=FILE,target=NAME)"),
+    Flag("pull", None, STR, 'Pull image before running ("always", "missing", "never")'),
+    Flag("quiet", "q", BOOL, "Suppress the pull output"),
+]
+
+
+def to_options(opts: dict, args: list[str]) -> dict:
+    """Parsed flags + IMAGE [COMMAND [ARG...]] -> teu.engine.options' input."""
+    if "net" in opts and "network" not in opts:
+        opts["network"] = opts.pop("net")
+    opts.pop("net", None)
+    opts.pop("quiet", None)
+    opts["image"] = args[0]
+    opts["command"] = args[1:] or None
+    return opts

@@ -1,0 +1,20 @@
+"""`teu pause CONTAINER...`: freeze every process of the containers."""
+
+from __future__ import annotations
+
+from teu.cli._engine import each, engine, guarded, parse_or_help
+
+
+def main(argv: list[str]) -> int:
+    parsed = parse_or_help(argv, [], "teu pause", "CONTAINER [CONTAINER...]",
+                           "Pause all processes within one or more containers", True, 1)
+    if parsed is None:
+        return 0
+
+    def go() -> int:
+        from teu.engine.control import pause
+
+        e = engine()
+        return each(parsed[1], lambda r: pause(e, r) or r)
+
+    return guarded(go)

@@ -1,0 +1,52 @@
+"""`teu ps [-a] [-q] [-n N] [-l] [--no-trunc] [--filter K=V] [--format T]`."""
+
+from __future__ import annotations
+
+import sys
+
+from teu.cli._engine import engine, guarded, parse_or_help
+from teu.cli._flags import BOOL, LIST, STR, Flag
+
+FLAGS = [Flag("all", "a", BOOL, "Show all containers (default shows just running)"),
+         Flag("quiet", "q", BOOL, "Only display container IDs"),
+         Flag("filter", "f", LIST, "Filter output based on conditions provided"),
+         Flag("format", None, STR, "Format output using a custom template"),
+         Flag("last", "n", STR, "Show n last created containers (includes all states)", "int"),
+         Flag("latest", "l", BOOL, "Show the latest created container (includes all states)"),
+         Flag("no-trunc", None, BOOL, "Don't truncate output"),
+         Flag("size", "s", BOOL, "Display total file sizes")]
+
+DEFAULT = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND",
+           "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES",
+           "CreatedAt": "CREATED AT", "State": "STATE", "Labels": "LABELS", "Mounts": "MOUNTS",
+           "Networks": "NETWORKS", "Size": "SIZE", "LocalVolumes": "LOCAL VOLUMES"}
+
+
+def main(argv: list[str]) -> int:
+    parsed = parse_or_help(argv, FLAGS, "teu ps", "[OPTIONS]", "List containers")
+    if parsed is None:
+        return 0
+    opts, _ = parsed
+
+    def go() -> int:
+        from teu.engine.listing import listing
+
+        last = opts.get("last")
+        n = int(last) if last is not None else (1 if opts.get("latest") else None)
+        items = listing(engine(), all_=bool(opts.get("all")) or n is not None,
+                        filters=opts.get("filter") or [], last=n,
+                        no_trunc=bool(opts.get("no_trunc")))
+        if opts.get("quiet"):
+            for item in items:
+                print(item["ID"])
+            return 0
+        from teu.cli._table import render
+
+        fmt = opts.get("format")
+        if fmt == "json":
+            fmt = "{{json .}}"
+        sys.stdout.write(render(fmt, DEFAULT, HEADERS, items))
+        return 0
+
+    return guarded(go)

@@ -1,0 +1,30 @@
+"""`teu rm [-f] [-v] CONTAINER...`: remove containers."""
+
+from __future__ import annotations
+
+from teu.cli._engine import each, engine, guarded, parse_or_help
+from teu.cli._flags import BOOL, Flag
+
+FLAGS = [Flag("force", "f", BOOL, "Force the removal of a running container (uses SIGKILL)"),
+         Flag("volumes", "v", BOOL, "Remove anonymous volumes associated with the container")]
+
+
+def main(argv: list[str]) -> int:
+    parsed = parse_or_help(argv, FLAGS, "teu rm", "[OPTIONS] CONTAINER [CONTAINER...]",
+                           "Remove one or more containers", True, 1)
+    if parsed is None:
+        return 0
+    opts, refs = parsed
+
+    def go() -> int:
+        from teu.engine.remove import remove
+
+        e = engine()
+
+        def one(ref: str) -> str:
+            remove(e, ref, force=bool(opts.get("force")), volumes=bool(opts.get("volumes")))
+            return ref
+
+        return each(refs, one)
+
+    return guarded(go)

@@ -1,0 +1,137 @@
+"""One conmon per detached container: it runs `RUNTIME create`, holds the container's
+stdio (attach socket, k8s-file log), and when the container exits writes the exit
+code to <runroot>/exits/<id> and runs `teu container cleanup <id>` (the exit
+command), which records the exit, applies the restart policy and --rm.
+
+conmon talks to its parent over the sync pipe (fd 3, _OCI_SYNCPIPE): one JSON
+line, {"data": <container pid>} once `create` succeeded, or {"data": -1,
+"message": "..."} with the runtime's error. conmon double-forks: the process we
+start exits at once and the monitor lives on (in our mount namespace, so the
+container's overlay stays visible to it and to nothing else on the host).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from teu import fastjson
+from teu.engine.errors import EngineError
+from teu.engine.paths import Paths
+from teu.engine.runtimes import Runtime, find_program
+
+CONMON = "conmon"
+
+
+class ConmonError(EngineError):
+    pass
+
+
+def conmon_path() -> str:
+    path = os.environ.get("TEU_CONMON") or find_program(CONMON) or "/usr/bin/conmon"
+    if not os.access(path, os.X_OK):
+        raise ConmonError("conmon not found (apt-get install conmon)")
+    return path
+
+
+def teu_command(paths: Paths) -> list[str]:
+    """How conmon calls teu back: the fast launcher if installed, else this interpreter."""
+    teu = find_program("teu")
+    base = [teu] if teu else [os.path.realpath(sys.executable), "-m", "teu.cli.main"]
+    return [*base, "--root", paths.root, "--runroot", paths.runroot]
+
+
+def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty: bool,
+           stdin: bool) -> tuple[int, int]:
+    """Start conmon and wait for the runtime's create; returns (container pid, conmon pid)."""
+    exits = os.path.dirname(paths.exit_file(cid))
+    sockets = os.path.join(paths.runroot, "socket")
+    for d in (exits, sockets, runtime.root):
+        os.makedirs(d, mode=0o700, exist_ok=True)
+    conmon_pidfile = os.path.join(bundle, "conmon.pid")
+    args = [conmon_path(), "--api-version", "1", "-c", cid, "-u", cid, "-n", name,
+            "-r", runtime.path, "-b", bundle, "-p", os.path.join(bundle, "pidfile"),
+            "-l", f"k8s-file:{os.path.join(bundle, 'ctr.log')}", "--exit-dir", exits,
+            "--full-attach", "--socket-dir-path", sockets, "--conmon-pidfile", conmon_pidfile,
+            "--log-level", "error", "--runtime-arg", "--root", "--runtime-arg", runtime.root]
+    if tty:
+        args.append("-t")
+    if stdin:
+        args += ["-i", "--leave-stdin-open"] if not tty else ["-i"]
+    for a in teu_command(paths)[1:]:
+        args += ["--exit-command-arg", a]
+    args[1:1] = ["--exit-command", teu_command(paths)[0]]
+    args += ["--exit-command-arg", "container", "--exit-command-arg", "cleanup",
+             "--exit-command-arg", cid]
+    for f in (conmon_pidfile, os.path.join(bundle, "pidfile"), os.path.join(bundle, "oom")):
+        _unlink(f)
+    r, w = os.pipe2(os.O_CLOEXEC)
+    env = dict(os.environ)
+    env["_OCI_SYNCPIPE"] = "3"
+    env.pop("NOTIFY_SOCKET", None)
+    null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    try:
+        pid = os.posix_spawn(args[0], args, env, file_actions=[
+            (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1),
+            (os.POSIX_SPAWN_DUP2, null, 2), (os.POSIX_SPAWN_DUP2, w, 3)])
+    finally:
+        os.close(null)
+        os.close(w)
+    try:
+        os.waitpid(pid, 0)  # the first conmon exits once the monitor is forked
+        message = _read_sync(r)
+    finally:
+        os.close(r)
+    if message is None:
+        raise ConmonError("conmon exited before the runtime created the container")
+    ctr_pid = message.get("data", -1)
+    if not isinstance(ctr_pid, int) or ctr_pid <= 0:
+        raise runtime_error(message.get("message") or "the runtime failed to create the "
+                            "container")
+    try:
+        with open(conmon_pidfile) as f:
+            monitor = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        monitor = 0
+    return ctr_pid, monitor
+
+
+def _read_sync(fd: int) -> dict | None:
+    data = b""
+    while b"\n" not in data:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    line = data.split(b"\n", 1)[0].strip()
+    if not line:
+        return None
+    try:
+        msg = fastjson.loads(line)
+    except ValueError:
+        return {"data": -1, "message": line.decode(errors="replace")}
+    return msg if isinstance(msg, dict) else None
+
+
+def runtime_error(message: str) -> EngineError:
+    """The runtime's create error as docker reports it: 127 not found, 126 cannot run."""
+    from teu.engine.errors import CommandError
+
+    text = message.strip().splitlines()[-1] if message.strip() else message
+    for prefix in ("teu-runtime: ", "level=error msg=", "error: "):
+        if text.startswith(prefix):
+            text = text[len(prefix):].strip('"')
+    lowered = text.lower()
+    if "executable file not found" in lowered or "no such file or directory" in lowered \
+            and "exec" in lowered:
+        return CommandError(text, 127)
+    if "permission denied" in lowered and "exec" in lowered:
+        return CommandError(text, 126)
+    return EngineError(text)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,191 @@
+"""Verbs on an existing container: stop, kill, wait, restart, pause, unpause, rename."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from teu.engine import state as S
+from teu.engine import units
+from teu.engine.context import Engine
+from teu.engine.db import Row
+from teu.engine.errors import Conflict, EngineError
+
+SIGKILL = 9
+
+
+def _current(engine: Engine, ref: str) -> Row:
+    row = S.refresh(engine, engine.find(ref))
+    if row is None:
+        raise EngineError(f"No such container: {ref}")
+    return row
+
+
+def _exited(row: Row) -> bool:
+    return row["status"] not in S.RUNNING and row["status"] not in ("starting", "restarting")
+
+
+def wait_exit(engine: Engine, row: Row, timeout: float | None = None) -> Row | None:
+    """Block until the container is no longer running (None if it was removed)."""
+    import select
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        fresh = engine.reload(row)
+        if fresh is None:
+            return None
+        fresh = S.refresh(engine, fresh)
+        if fresh is None or _exited(fresh):
+            return fresh
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return fresh
+        step = 0.5 if left is None else min(0.5, left)
+        pid = fresh["pid"]
+        try:
+            fd = os.pidfd_open(pid) if pid > 0 and fresh["status"] in S.RUNNING else -1
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                select.select([fd], [], [], step)
+            finally:
+                os.close(fd)
+        else:
+            time.sleep(min(step, 0.05))
+
+
+def stop(engine: Engine, ref: str, timeout: float | None = None,
+         signal: str | int | None = None) -> Row:
+    """docker stop: the stop signal, then SIGKILL after the timeout; waits for the exit."""
+    row = _current(engine, ref)
+    if row["status"] == "restarting":
+        with engine.db.tx() as db:  # the pending restart sees this and gives up
+            db.update(row["id"], status="exited", stopped_by_user=1)
+        return engine.reload(row)  # type: ignore[return-value]
+    if _exited(row):
+        return row
+    config = row.settings["Config"]
+    sig = units.signal_number(signal or config.get("StopSignal") or "SIGTERM", "--signal")
+    if timeout is None:
+        timeout = config.get("StopTimeout", 10)
+    with engine.db.tx() as db:
+        db.update(row["id"], stopped_by_user=1)
+    _signal(engine, row, sig)
+    if timeout is not None and timeout >= 0:
+        fresh = wait_exit(engine, row, timeout)
+        if fresh is None or _exited(fresh):
+            return fresh or row
+    return kill_and_wait(engine, row)  # type: ignore[return-value]
+
+
+def kill(engine: Engine, ref: str, signal: str | int = "SIGKILL") -> Row:
+    """docker kill: one signal to the container's init (Conflict if it is not running)."""
+    sig = units.signal_number(signal, "--signal")
+    row = _current(engine, ref)
+    if row["status"] not in S.RUNNING:
+        raise Conflict(f"Cannot kill container: {ref}: Container {row['id']} is not running")
+    if sig == SIGKILL:
+        with engine.db.tx() as db:
+            db.update(row["id"], stopped_by_user=1)
+    _signal(engine, row, sig)
+    return row
+
+
+def kill_and_wait(engine: Engine, row: Row) -> Row | None:
+    """SIGKILL everything in the container and wait until its exit is recorded
+    (None if that removed it: --rm)."""
+    if row["status"] in S.RUNNING:
+        _signal(engine, row, SIGKILL, all_processes=True)
+    fresh = wait_exit(engine, row, 30)
+    if fresh is not None and not _exited(fresh):
+        raise EngineError(f"container {row['name']}: still running after SIGKILL")
+    return fresh
+
+
+def _signal(engine: Engine, row: Row, sig: int, all_processes: bool = False) -> None:
+    """Signal through the runtime; a paused container is thawed so the signal lands."""
+    from teu.engine.runtimes import for_row
+
+    runtime = for_row(engine.paths, row.settings)
+    try:
+        runtime.kill(row["id"], sig, all_processes)
+    except Exception:  # noqa: BLE001 - the runtime lost it: signal the pid we know
+        if S.alive(row["pid"], row["pid_start"]):
+            try:
+                os.kill(row["pid"], sig)
+            except ProcessLookupError:
+                pass
+    if row["status"] == "paused" and sig in (SIGKILL, 15):
+        try:
+            runtime.resume(row["id"])
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        with engine.db.tx() as db:
+            db.update(row["id"], status="running")
+
+
+def wait(engine: Engine, ref: str, condition: str = "not-running") -> int:
+    """docker wait: block until the container stops; its exit code."""
+    row = engine.find(ref)
+    if condition == "next-exit" or row["status"] in S.RUNNING or row["status"] in (
+            "starting", "restarting", "creating"):
+        fresh = wait_exit(engine, row)
+    else:
+        fresh = S.refresh(engine, row)
+    if fresh is None:
+        code = S.read_exit_file(engine, row["id"])
+        return code[0] if code else 0
+    return fresh["exit_code"] if fresh["exit_code"] is not None else 0
+
+
+def restart(engine: Engine, ref: str, timeout: float | None = None,
+            signal: str | None = None) -> None:
+    from teu.engine.launch import begin_start, start_detached
+
+    row = stop(engine, ref, timeout, signal)
+    row = begin_start(engine, row)
+    start_detached(engine, row)
+
+
+def pause(engine: Engine, ref: str) -> None:
+    from teu.engine.runtimes import for_row
+
+    row = _current(engine, ref)
+    if row["status"] == "paused":
+        raise Conflict(f"Container {row['id']} is already paused")
+    if row["status"] != "running":
+        raise Conflict(f"Container {row['id']} is not running")
+    for_row(engine.paths, row.settings).pause(row["id"])
+    with engine.db.tx() as db:
+        db.update(row["id"], status="paused")
+
+
+def unpause(engine: Engine, ref: str) -> None:
+    from teu.engine.runtimes import for_row
+
+    row = _current(engine, ref)
+    if row["status"] != "paused":
+        raise Conflict(f"Container {row['id']} is not paused")
+    for_row(engine.paths, row.settings).resume(row["id"])
+    with engine.db.tx() as db:
+        db.update(row["id"], status="running")
+
+
+def rename(engine: Engine, ref: str, new_name: str) -> None:
+    import _sqlite3
+
+    from teu.engine.options import check_name
+
+    new_name = check_name(new_name)
+    row = engine.find(ref)
+    if row["name"] == new_name:
+        raise Conflict("Renaming a container with the same name as its current name")
+    try:
+        with engine.db.tx() as db:
+            db.update(row["id"], name=new_name)
+    except _sqlite3.IntegrityError:
+        other = engine.db.by_name(new_name)
+        raise Conflict(f'Conflict. The container name "/{new_name}" is already in use by '
+                       f'container "{other["id"] if other else "?"}". You have to remove '
+                       "(or rename) that container to be able to reuse that name.") from None

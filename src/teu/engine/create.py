@@ -1,0 +1,155 @@
+"""`create`: a container's record and files, nothing running yet.
+
+The row goes in first, as `creating` with this teu as its owner, so a teu
+killed halfway leaves a row that the next reader (teu.engine.state.recover)
+recognises and removes together with the files; only when everything is made
+does the row become `created` (or, for `run`, go straight on to the start).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from teu import fastjson
+from teu.engine import images, names, options
+from teu.engine.context import Engine
+from teu.engine.db import Row
+from teu.engine.errors import Conflict, InvalidArgument
+from teu.engine.state import start_time
+
+
+def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
+    """Validate the options, resolve the image, make the container; returns its row."""
+    settings = options.parse(opts)
+    ref = opts.get("image")
+    if not ref:
+        raise InvalidArgument("an image is required")
+    image = resolve_image(engine, ref, settings["Teu"]["Pull"])
+    options.with_image(settings, image.config, ref)
+    from teu.engine.rootfs import storage_driver
+
+    settings["Teu"]["Layers"] = image.layers
+    settings["Teu"]["Storage"] = storage_driver()
+    settings["Teu"]["Platform"] = image.config.get("os") or "linux"
+    settings["Mounts"] = []
+    db = engine.db
+    cid = names.new_id()
+    name = opts.get("name") or names.random_name(db.names())
+    name = options.check_name(name)
+    me = os.getpid()
+    row = {"id": cid, "name": name, "image_id": image.id, "image": ref,
+           "created": time.time(), "settings": fastjson.dumps(settings),
+           "status": "creating", "monitor_pid": me, "monitor_start": start_time(me)}
+    import _sqlite3
+
+    try:
+        with db.tx():
+            db.insert(row)
+    except _sqlite3.IntegrityError:
+        other = db.by_name(name)
+        from teu.engine.state import refresh
+
+        if other is not None and refresh(engine, other) is None:
+            with db.tx():  # the name was held by a half-made container, now gone
+                db.insert(row)
+        else:
+            raise Conflict(f'Conflict. The container name "/{name}" is already in use by '
+                           f'container "{other["id"] if other else "?"}". You have to remove '
+                           "(or rename) that container to be able to reuse that name.") from None
+    try:
+        _make_files(engine, cid, settings, image)
+        with db.tx():
+            db.update(cid, settings=fastjson.dumps(settings), status=final_status,
+                      **({"monitor_pid": 0, "monitor_start": None}
+                         if final_status != "creating" else {}))
+    except BaseException:
+        from teu.engine.remove import remove_files
+
+        with db.tx():
+            db.delete(cid)
+        remove_files(engine, Row(row, settings=fastjson.dumps(settings)))
+        raise
+    return db.get(cid)  # type: ignore[return-value]
+
+
+def resolve_image(engine: Engine, ref: str, pull: str) -> images.Image:
+    if pull == "always":
+        pull_image(engine, ref)
+    try:
+        return images.resolve(engine.paths, ref, engine.db.conn)
+    except images.ImageNotFound:
+        if pull != "missing":
+            raise
+    import sys
+
+    print(f"Unable to find image '{ref}' locally", file=sys.stderr)
+    pull_image(engine, ref)
+    return images.resolve(engine.paths, ref, engine.db.conn)
+
+
+def pull_image(engine: Engine, ref: str) -> None:
+    """Pull through the registry client into the store (progress on stderr, like docker run)."""
+    import sys
+
+    from teu.errors import TeuError
+    from teu.image.progress import for_output
+    from teu.image.store import Store
+    from teu.registry.client.pull import pull
+
+    try:
+        with Store(engine.paths.root) as st:
+            pull(st, ref, progress=for_output(False, sys.stderr))
+    except TeuError as e:
+        raise images.ImageNotFound(f"Unable to find image '{ref}': {e}") from None
+
+
+def _make_files(engine: Engine, cid: str, settings: dict, image: images.Image) -> None:
+    from teu.engine.spec import etc_files
+
+    bundle = engine.paths.container(cid)
+    os.makedirs(os.path.dirname(bundle), mode=0o711, exist_ok=True)
+    os.mkdir(bundle, 0o700)
+    for d in ("upper", "work", "rootfs", "empty"):
+        os.mkdir(os.path.join(bundle, d), 0o755)
+    etc_files(bundle, cid, settings)
+    settings["Mounts"] = resolve_mounts(engine, settings, image)
+    if settings["Teu"]["Storage"] == "vfs":
+        from teu.engine.rootfs import copy_layers
+
+        copy_layers(image.layers, os.path.join(bundle, "rootfs"))
+
+
+def resolve_mounts(engine: Engine, settings: dict, image: images.Image) -> list[dict]:
+    """-v specs and the image's VOLUMEs -> docker's Mounts (volumes made as needed)."""
+    from teu.engine import volumes
+
+    out = []
+    taken = set()
+    for spec in settings["HostConfig"].get("Binds") or []:
+        parts = spec.split(":")
+        source = parts[0] if len(parts) > 1 else None
+        dest = parts[1] if len(parts) > 1 else parts[0]
+        opts = parts[2].split(",") if len(parts) > 2 else []
+        rw = "ro" not in opts
+        propagation = next((o for o in opts if o.endswith(("shared", "slave", "private"))), "")
+        dest = os.path.normpath(dest)
+        taken.add(dest)
+        mode = ",".join(o for o in opts if o not in ("ro", "rw")) if opts else ""
+        if source is not None and (source.startswith("/") or source.startswith(".")):
+            out.append({"Type": "bind", "Source": os.path.abspath(source), "Destination": dest,
+                        "Mode": mode, "RW": rw, "Propagation": propagation or "rprivate"})
+            continue
+        name = volumes.create(engine.paths, engine.db, source)
+        out.append({"Type": "volume", "Name": name, "Source": engine.paths.volume(name, "_data"),
+                    "Destination": dest, "Driver": "local", "Mode": mode, "RW": rw,
+                    "Propagation": propagation, "CopyUp": "nocopy" not in opts})
+    for dest in (image.run_config.get("Volumes") or {}):
+        dest = os.path.normpath(dest)
+        if dest in taken:
+            continue
+        name = volumes.create(engine.paths, engine.db, None)
+        out.append({"Type": "volume", "Name": name, "Source": engine.paths.volume(name, "_data"),
+                    "Destination": dest, "Driver": "local", "Mode": "", "RW": True,
+                    "Propagation": "", "CopyUp": True})
+    return out

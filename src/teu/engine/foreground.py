@@ -1,0 +1,324 @@
+"""A foreground `teu run`: teu.runtime driven in this process, no conmon, no more Pythons.
+
+teu becomes a child subreaper, creates the container in-process (its init
+inherits the stdio set up here), starts it, forwards signals to it and
+waits. Output goes straight to teu's own stdout/stderr when nobody will read
+the log (--rm); otherwise it is copied there and into the k8s-file log, so
+`teu logs` works as after a detached run. With -t the pty master is held here
+and copied both ways. The exit code is written to the exit file like conmon
+does, then teu.engine.state.finish records it (and removes an --rm container).
+"""
+
+from __future__ import annotations
+
+import _signal as signal  # the C module: `signal` imports enum, ~4 ms
+import os
+import time
+
+from teu.engine import state as S
+from teu.engine.context import Engine
+from teu.engine.db import Row
+
+FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
+             signal.SIGUSR2, signal.SIGALRM, signal.SIGCONT, signal.SIGURG)
+
+
+def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
+    """Create, start and wait for the container; returns its exit code (128+N if signalled)."""
+    from teu.engine.launch import abort_start, prepare
+    from teu.runtime import linux as L
+
+    cid = row["id"]
+    settings = row.settings
+    config = settings["Config"]
+    tty, interactive = bool(config.get("Tty")), bool(config.get("OpenStdin"))
+    logged = not settings["HostConfig"].get("AutoRemove")
+    try:
+        bundle = prepare(engine, row)
+        if tty:
+            _set_console_size(bundle)
+        L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+        io = _Stdio(tty, interactive, logged, os.path.join(bundle, "ctr.log"))
+        try:
+            pid = _create(runtime, cid, bundle, io)
+            with engine.db.tx() as db:
+                db.update(cid, status="running", pid=pid, pid_start=S.start_time(pid),
+                          started_at=time.time())
+            runtime.start(cid)
+        except BaseException:
+            io.close()
+            raise
+    except BaseException as e:
+        abort_start(engine, engine.reload(row) or row, e)
+        raise
+    try:
+        code = _wait(pid, io)
+    finally:
+        io.close()
+    S.write_exit_file(engine, cid, code)
+    if _oom_killed(runtime, cid):
+        open(os.path.join(bundle, "oom"), "w").close()
+    S.finish(engine, engine.reload(row) or row, wait_monitor=0)
+    if not logged:  # --rm: the row is gone and the code is ours; nobody needs the file
+        try:
+            os.unlink(engine.paths.exit_file(cid))
+        except FileNotFoundError:
+            pass
+    return code
+
+
+class _Stdio:
+    """The container's stdio, and what copies it to ours (and to the log)."""
+
+    def __init__(self, tty: bool, interactive: bool, logged: bool, log_path: str) -> None:
+        self.tty = tty
+        self.interactive = interactive
+        self.master: int | None = None
+        self.console = None  # our end of the console socket pair
+        self.theirs = None
+        self.pipes: dict[int, tuple[str, int]] = {}  # read end -> (stream, our fd)
+        self.child_fds: list[int] = []  # the container's 0, 1, 2 while it is created
+        self.log = None
+        if logged:
+            from teu.engine.logs import LogWriter
+
+            self.log = LogWriter(log_path)
+        if tty:
+            import socket
+
+            self.console, self.theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            return
+        stdin = 0 if interactive else os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+        fds = [stdin]
+        for stream, ours in (("stdout", 1), ("stderr", 2)):
+            if self.log is None:
+                fds.append(ours)
+                continue
+            r, w = os.pipe2(os.O_CLOEXEC)
+            self.pipes[r] = (stream, ours)
+            fds.append(w)
+        self.child_fds = fds
+
+    def close_child_ends(self) -> None:
+        for fd in self.child_fds:
+            if fd > 2:
+                os.close(fd)
+        self.child_fds = []
+        if self.theirs is not None:
+            self.theirs.close()
+            self.theirs = None
+
+    def close(self) -> None:
+        self.close_child_ends()
+        for r in list(self.pipes):
+            os.close(r)
+        self.pipes.clear()
+        if self.master is not None:
+            os.close(self.master)
+            self.master = None
+        if self.console is not None:
+            self.console.close()
+            self.console = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+
+def _create(runtime, cid: str, bundle: str, io: _Stdio) -> int:  # noqa: ANN001
+    """teu.runtime.create with the container's stdio put on our 0/1/2 while its init forks."""
+    from teu.runtime.create import CreateOptions, create
+
+    saved = []
+    if io.child_fds:
+        saved = [os.dup(fd) for fd in (0, 1, 2)]
+        for target, fd in enumerate(io.child_fds):
+            if fd != target:
+                os.dup2(fd, target)
+    try:
+        os.makedirs(runtime.root, mode=0o700, exist_ok=True)
+        state = create(runtime.root, cid, CreateOptions(bundle=bundle), console_sock=io.theirs)
+    except Exception as e:
+        from teu.engine.errors import CommandError
+        from teu.errors import TeuError
+
+        if isinstance(e, TeuError) and e.exit_code in (126, 127):
+            raise CommandError(str(e), e.exit_code) from None
+        raise
+    finally:
+        for target, fd in enumerate(saved):
+            os.dup2(fd, target)
+            os.close(fd)
+        io.close_child_ends()
+    if io.console is not None:
+        from teu.runtime.console import receive_console
+
+        io.master = receive_console(io.console)
+        io.console.close()
+        io.console = None
+    return state.pid
+
+
+def _wait(pid: int, io: _Stdio) -> int:
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        if signum == signal.SIGWINCH:
+            if io.master is not None:
+                _copy_size(io.master)
+            return
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+        received.append(signum)
+
+    for sig in FORWARDED:
+        signal.signal(sig, forward)
+    signal.signal(signal.SIGWINCH, forward)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    if io.master is None and not io.pipes:
+        return _reap_until(pid, 0)
+    return _pump(pid, io)
+
+
+def _reap_until(pid: int, flags: int) -> int:
+    """Reap children (orphans come to a subreaper too) until pid exits; -1 if not yet."""
+    while True:
+        try:
+            wpid, status = os.waitpid(-1, flags)
+        except ChildProcessError:
+            return 255
+        if wpid == 0:
+            return -1
+        if wpid == pid:
+            if os.WIFSIGNALED(status):
+                return 128 + os.WTERMSIG(status)
+            return os.waitstatus_to_exitcode(status)
+
+
+def _pump(pid: int, io: _Stdio) -> int:
+    import select
+
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    restore = _raw_stdin() if io.master is not None and io.interactive else (lambda: None)
+    sources = dict(io.pipes)
+    if io.master is not None:
+        _copy_size(io.master)
+        sources[io.master] = ("stdout", 1)
+    stdin_open = io.master is not None and io.interactive
+    code = -1
+    deadline = None
+    try:
+        while sources:
+            fds = list(sources) + [wake_r] + ([0] if stdin_open else [])
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select(fds, [], [], timeout)
+            if not ready and deadline is not None:
+                break  # something in the container still holds its stdout: stop waiting
+            for fd in ready:
+                if fd == wake_r:
+                    try:
+                        os.read(wake_r, 512)
+                    except BlockingIOError:
+                        pass
+                    if code == -1:
+                        code = _reap_until(pid, os.WNOHANG)
+                        if code != -1:
+                            deadline = time.monotonic() + 2
+                elif fd == 0:
+                    data = os.read(0, 65536)
+                    if not data:
+                        stdin_open = False
+                    else:
+                        _write_all(io.master, data)  # type: ignore[arg-type]
+                else:
+                    stream, ours = sources[fd]
+                    try:
+                        data = os.read(fd, 65536)
+                    except OSError:  # EIO: the pty's last holder is gone
+                        data = b""
+                    if not data:
+                        del sources[fd]
+                        continue
+                    if io.log is not None:
+                        io.log.write(stream, data)
+                    _write_all(ours, data)
+        if code == -1:
+            code = _reap_until(pid, 0)
+        return code
+    finally:
+        restore()
+        signal.set_wakeup_fd(-1)
+        os.close(wake_r)
+        os.close(wake_w)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BrokenPipeError:
+            return
+
+
+def _copy_size(master: int) -> None:
+    import fcntl
+    import termios
+
+    try:
+        size = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
+        fcntl.ioctl(master, termios.TIOCSWINSZ, size)
+    except OSError:
+        pass
+
+
+def _set_console_size(bundle: str) -> None:
+    """The pty's first size is ours (process.consoleSize), so programs start right."""
+    import fcntl
+    import struct
+    import termios
+
+    from teu import fastjson
+
+    try:
+        rows, cols = struct.unpack("HHHH", fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+    except OSError:
+        return
+    path = os.path.join(bundle, "config.json")
+    with open(path, "rb") as f:
+        spec = fastjson.loads(f.read())
+    spec["process"]["consoleSize"] = {"height": rows, "width": cols}
+    with open(path, "w") as f:
+        f.write(fastjson.dumps(spec))
+
+
+def _raw_stdin():  # noqa: ANN202
+    if not os.isatty(0):
+        return lambda: None
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(0)
+    tty.setraw(0)
+    return lambda: termios.tcsetattr(0, termios.TCSADRAIN, saved)
+
+
+def _oom_killed(runtime, cid: str) -> bool:  # noqa: ANN001
+    dirs = runtime.cgroup_dirs(cid)
+    if not dirs:
+        return False
+    candidates = dirs.values() if isinstance(dirs, dict) else dirs
+    for d in candidates:
+        for name in ("memory.oom_control", "memory.events"):
+            try:
+                with open(os.path.join(d, name)) as f:
+                    for line in f:
+                        key, _, value = line.partition(" ")
+                        if key == "oom_kill" and int(value) > 0:
+                            return True
+            except (OSError, ValueError):
+                continue
+    return False

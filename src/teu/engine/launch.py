@@ -1,0 +1,206 @@
+"""Starting a container: its root filesystem and spec (prepare), then either conmon
+(start_detached) or, for a foreground `teu run`, teu.runtime in this very process
+(teu.engine.foreground).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from teu import fastjson
+from teu.engine import state as S
+from teu.engine.context import Engine
+from teu.engine.db import Row
+from teu.engine.errors import Conflict, EngineError
+
+
+def prepare(engine: Engine, row: Row) -> str:
+    """Mount the rootfs (privately), fill the secrets tmpfs, write config.json; -> bundle."""
+    from teu.engine import rootfs as R
+    from teu.engine import spec as SP
+    from teu.engine import users
+
+    cid = row["id"]
+    settings = row.settings
+    bundle = engine.paths.container(cid)
+    root = os.path.join(bundle, "rootfs")
+    R.private_mount_namespace()
+    teu = settings["Teu"]
+    if teu.get("Storage", "overlay") == "overlay":
+        R.clear(root)
+        for layer in teu["Layers"]:
+            if not os.path.isdir(layer):
+                raise EngineError(f"container {cid[:12]}: image layer {os.path.basename(layer)}"
+                                  " is gone from the store (was the image removed with -f?)")
+        R.mount_overlay(teu["Layers"], os.path.join(bundle, "upper"),
+                        os.path.join(bundle, "work"), root, os.path.join(bundle, "empty"))
+    if teu.get("Secrets"):
+        R.mount_secrets(os.path.join(bundle, "secrets"), teu["Secrets"])
+    _copy_up_volumes(engine, row, root)
+    user = users.resolve(root, settings["Config"].get("User") or "")
+    spec = SP.build(cid, settings, root, bundle, user)
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        f.write(fastjson.dumps(spec))
+    return bundle
+
+
+def _copy_up_volumes(engine: Engine, row: Row, root: str) -> None:
+    mounts = row.settings.get("Mounts") or []
+    pending = [m for m in mounts if m.get("CopyUp")]
+    if not pending:
+        return
+    from teu.engine.volumes import copy_up
+    from teu.runtime.rootfs import resolve_in_root
+
+    for m in pending:
+        copy_up(resolve_in_root(root, m["Destination"]), m["Source"])
+        m["CopyUp"] = False
+    settings = row.settings
+    with engine.db.tx() as db:
+        db.update(row["id"], settings=fastjson.dumps(settings))
+    row["settings"] = fastjson.dumps(settings)
+
+
+def begin_start(engine: Engine, row: Row) -> Row:
+    """Mark the container `starting` (owned by this teu); Conflict if it is running."""
+    with engine.lock(row["id"]):
+        fresh = engine.reload(row)
+        if fresh is None:
+            raise EngineError(f"No such container: {row['id']}")
+        fresh = S.refresh(engine, fresh) or fresh
+        if fresh["status"] in S.RUNNING or fresh["status"] in ("starting", "removing"):
+            raise Conflict(f"container {fresh['name']} is {fresh['status']}")
+        me = os.getpid()
+        with engine.db.tx() as db:
+            db.update(row["id"], status="starting", monitor_pid=me,
+                      monitor_start=S.start_time(me))
+        return engine.reload(fresh)  # type: ignore[return-value]
+
+
+def abort_start(engine: Engine, row: Row, error: BaseException) -> None:
+    """Undo a failed start: the runtime's container goes; the row returns to what it was
+    (a `run`'s half-made container goes entirely)."""
+    S.release_runtime(engine, row)
+    if row["status"] == "creating":
+        from teu.engine.remove import remove_files
+
+        with engine.db.tx() as db:
+            db.delete(row["id"])
+        remove_files(engine, row)
+        return
+    back = "exited" if row["started_at"] else "created"
+    code = getattr(error, "exit_code", None) if back == "created" else row["exit_code"]
+    with engine.db.tx() as db:
+        db.update(row["id"], status=back, pid=0, pid_start=None, monitor_pid=0,
+                  monitor_start=None, error=str(error) or type(error).__name__,
+                  exit_code=code if code in (126, 127) or back == "exited" else None)
+
+
+def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
+                   restart_count: int | None = None) -> tuple[Row, object]:
+    """conmon + runtime create + start. Returns the running row and, with attach_stdio,
+    the attach socket (connected before the start, so no output is missed)."""
+    from teu.engine import conmon
+    from teu.engine.runtimes import for_row
+
+    cid = row["id"]
+    sock = None
+    try:
+        bundle = prepare(engine, row)
+        runtime = for_row(engine.paths, row.settings)
+        try:
+            os.unlink(engine.paths.exit_file(cid))
+        except FileNotFoundError:
+            pass
+        config = row.settings["Config"]
+        pid, monitor = conmon.launch(engine.paths, runtime, cid, row["name"], bundle,
+                                     tty=bool(config.get("Tty")),
+                                     stdin=bool(config.get("OpenStdin")))
+        with engine.db.tx() as db:
+            db.update(cid, pid=pid, pid_start=S.start_time(pid))
+        if attach_stdio:
+            from teu.engine.attach import connect
+
+            sock = connect(bundle)
+        runtime.start(cid)
+    except BaseException as e:
+        if sock is not None:
+            sock.close()
+        abort_start(engine, engine.reload(row) or row, e)
+        raise
+    values = dict(status="running", monitor_pid=monitor, monitor_start=S.start_time(monitor),
+                  started_at=time.time(), finished_at=None, exit_code=None, oom_killed=0,
+                  error=None, stopped_by_user=0)
+    if restart_count is not None:
+        values["restart_count"] = restart_count
+    with engine.db.tx() as db:
+        db.update(cid, **values)
+    return engine.reload(row), sock  # type: ignore[return-value]
+
+
+def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = False) -> int:
+    """docker start [-a] [-i]: 0, or with -a the container's exit code."""
+    row = engine.find(ref)
+    row = S.refresh(engine, row)
+    if row is None:
+        raise EngineError(f"No such container: {ref}")
+    if row["status"] in S.RUNNING:
+        if not attach:
+            return 0
+        return attach_running(engine, row, interactive)
+    row = begin_start(engine, row)
+    row, sock = start_detached(engine, row, attach_stdio=attach)
+    if not attach:
+        return 0
+    return _attached_wait(engine, row, sock, interactive)
+
+
+def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  # noqa: ANN001
+    from teu.engine.attach import pump
+    from teu.engine.control import wait
+
+    config = row.settings["Config"]
+    stdin = interactive and bool(config.get("OpenStdin"))
+    restore = _raw_terminal() if config.get("Tty") and stdin else (lambda: None)
+    try:
+        if config.get("Tty"):
+            _send_size(engine, row)
+        pump(sock, stdin)
+    finally:
+        restore()
+        sock.close()
+    return wait(engine, row["id"])
+
+
+def attach_running(engine: Engine, row: Row, interactive: bool = True) -> int:
+    from teu.engine.attach import connect
+
+    sock = connect(engine.paths.container(row["id"]))
+    return _attached_wait(engine, row, sock, interactive)
+
+
+def _send_size(engine: Engine, row: Row) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    try:
+        packed = fcntl.ioctl(1, termios.TIOCGWINSZ, b"\0" * 8)
+    except OSError:
+        return
+    rows, cols = struct.unpack("HHHH", packed)[:2]
+    from teu.engine.attach import resize
+
+    resize(engine.paths.container(row["id"]), rows, cols)
+
+
+def _raw_terminal():  # noqa: ANN202
+    if not os.isatty(0):
+        return lambda: None
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(0)
+    tty.setraw(0)
+    return lambda: termios.tcsetattr(0, termios.TCSADRAIN, saved)

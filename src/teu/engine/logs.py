@@ -1,0 +1,110 @@
+"""Container logs in conmon's k8s-file format, one record a line:
+
+    2026-11-27T09:50:01.123456789+00:00 stdout F a whole line
+    2026-11-27T09:50:01.123456789+00:00 stderr P a partial line (no newline yet)
+
+conmon writes them for detached containers; the in-process foreground monitor
+writes the same with LogWriter, so `teu logs` reads one format.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def _stamp(ts: float | None = None) -> bytes:
+    ts = time.time() if ts is None else ts
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
+    return f"{base}.{int(ts % 1 * 1e9):09d}+00:00".encode()
+
+
+class LogWriter:
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+
+    def write(self, stream: str, data: bytes) -> None:
+        stamp = _stamp()
+        name = stream.encode()
+        out = []
+        lines = data.split(b"\n")
+        for i, line in enumerate(lines):
+            last = i == len(lines) - 1
+            if last and not line:
+                break
+            out.append(b"%s %s %s %s\n" % (stamp, name, b"P" if last else b"F", line))
+        buf = b"".join(out)
+        while buf:
+            buf = buf[os.write(self.fd, buf):]
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class Record:
+    __slots__ = ("time", "stream", "data")
+
+    def __init__(self, when: float, stream: str, data: bytes) -> None:
+        self.time = when
+        self.stream = stream
+        self.data = data
+
+
+def parse_line(line: bytes) -> Record | None:
+    """One k8s-file line -> Record (data with its newline if the record was whole)."""
+    parts = line.rstrip(b"\n").split(b" ", 3)
+    if len(parts) < 3:
+        return None
+    stamp, stream, tag = parts[0], parts[1], parts[2]
+    content = parts[3] if len(parts) > 3 else b""
+    try:
+        from teu.engine.timefmt import parse_rfc3339
+
+        when = parse_rfc3339(stamp.decode())
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+    if tag.startswith(b"F"):
+        content += b"\n"
+    return Record(when, stream.decode(errors="replace"), content)
+
+
+def read(path: str, tail: int | None = None, since: float | None = None,
+         until: float | None = None) -> tuple[list[Record], int]:
+    """Records (whole lines are one record; partials join the next), and the file offset."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return [], 0
+    end = data.rfind(b"\n") + 1
+    records = join_partials(parse_line(line) for line in data[:end].splitlines())
+    records = [r for r in records if (since is None or r.time >= since)
+               and (until is None or r.time <= until)]
+    if tail is not None and tail >= 0:
+        records = records[-tail:] if tail else []
+    return records, end
+
+
+def join_partials(parsed) -> list[Record]:  # noqa: ANN001
+    out: list[Record] = []
+    pending: dict[str, Record] = {}
+    for r in parsed:
+        if r is None:
+            continue
+        prev = pending.pop(r.stream, None)
+        if prev is not None:
+            r = Record(prev.time, r.stream, prev.data + r.data)
+        if r.data.endswith(b"\n"):
+            out.append(r)
+        else:
+            pending[r.stream] = r
+    out.extend(pending.values())
+    return out
+
+
+def format_record(r: Record, timestamps: bool) -> bytes:
+    if not timestamps:
+        return r.data
+    from teu.engine.timefmt import rfc3339
+
+    return rfc3339(r.time).encode() + b" " + r.data

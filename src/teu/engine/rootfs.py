@@ -1,0 +1,279 @@
+"""A container's root filesystem: overlayfs over the image's shared layers, privately.
+
+Every mount the engine makes (the overlay, the secrets tmpfs) is made in a
+private mount namespace of the `teu` process that starts the container
+(`private_mount_namespace`). The OCI runtime, started from that process
+(in-process, or by conmon, which inherits the namespace), builds the
+container's own mount namespace as a copy of it. So the host never sees
+these mounts: nothing is left mounted when teu is killed, and nothing needs
+unmounting when the container stops; the mounts go when the last process
+that can see them exits.
+
+Layers are overlayfs lower dirs as the store unpacks them (whiteouts as 0/0
+character devices, opaque dirs by xattr). mount(2) takes at most one page of
+options, about 50 layers of absolute paths, so longer stacks are mounted with
+the new mount API's `lowerdir+` (one layer per call, Linux 6.8+) or, failing
+that, with paths relative to the layers directory. Where overlayfs cannot be
+used (TEU_STORAGE_DRIVER=vfs, or the mount fails), the layers are copied once
+into rootfs/ instead, applying the whiteouts.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from teu.engine.errors import EngineError
+
+_private = False
+PAGE_LIMIT = 4000  # mount(2)'s data is one page (4096) including the NUL; keep a margin
+
+# New mount API (the same syscall numbers on every architecture).
+SYS_MOVE_MOUNT, SYS_FSOPEN, SYS_FSCONFIG, SYS_FSMOUNT = 429, 430, 431, 432
+FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 1, 6
+MOVE_MOUNT_F_EMPTY_PATH = 4
+
+
+class RootfsError(EngineError):
+    pass
+
+
+def private_mount_namespace() -> None:
+    """Move this process into its own mount namespace where nothing propagates out."""
+    global _private
+    if _private:
+        return
+    from teu.runtime import linux as L
+
+    sys = L.syscalls()
+    try:
+        sys.unshare(L.CLONE_NEWNS)
+        sys.mount(None, "/", None, L.MS_REC | L.MS_PRIVATE, None)
+    except OSError as e:
+        raise RootfsError(f"cannot make a private mount namespace: {e.strerror}") from None
+    _private = True
+
+
+def storage_driver() -> str:
+    return os.environ.get("TEU_STORAGE_DRIVER") or "overlay"
+
+
+def clear(target: str) -> None:
+    """Unmount whatever is stacked on target in this namespace (left from an earlier start)."""
+    from teu.runtime import linux as L
+
+    sys = L.syscalls()
+    for _ in range(64):
+        try:
+            sys.umount2(target, L.MNT_DETACH)
+        except OSError:
+            return
+
+
+def mount_overlay(layers: list[str], upper: str, work: str, target: str,
+                  empty: str) -> None:
+    """Mount the layers (bottom first) with upper/work on target."""
+    lowers = list(reversed(layers)) or [empty]
+    esc = [_escape(p) for p in lowers]
+    data = f"lowerdir={':'.join(esc)},upperdir={_escape(upper)},workdir={_escape(work)}"
+    from teu.runtime import linux as L
+
+    sys = L.syscalls()
+    if len(data) <= PAGE_LIMIT:
+        try:
+            sys.mount("overlay", target, "overlay", 0, data)
+            return
+        except OSError as e:
+            raise RootfsError(f"mounting the overlay on {target}: {e.strerror}") from None
+    try:
+        _mount_new_api(lowers, upper, work, target)
+        return
+    except OSError as e:
+        if e.errno not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise RootfsError(f"mounting the overlay ({len(lowers)} layers) on {target}: "
+                              f"{e.strerror}") from None
+    _mount_relative(lowers, upper, work, target)
+
+
+def _escape(path: str) -> str:
+    return path.replace("\\", "\\\\").replace(":", "\\:").replace(",", "\\,")
+
+
+def _mount_new_api(lowers: list[str], upper: str, work: str, target: str) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    call = libc.syscall
+    call.restype = ctypes.c_long
+
+    def check(rc: int, what: str) -> int:
+        if rc < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"{what}: {os.strerror(err)}")
+        return rc
+
+    fs = check(call(ctypes.c_long(SYS_FSOPEN), b"overlay", ctypes.c_uint(1)), "fsopen")
+    try:
+        def set_string(key: str, value: str) -> None:
+            check(call(ctypes.c_long(SYS_FSCONFIG), ctypes.c_int(fs),
+                       ctypes.c_uint(FSCONFIG_SET_STRING), key.encode(), os.fsencode(value),
+                       ctypes.c_int(0)), f"fsconfig {key}")
+
+        for lower in lowers:
+            set_string("lowerdir+", lower)
+        set_string("upperdir", upper)
+        set_string("workdir", work)
+        check(call(ctypes.c_long(SYS_FSCONFIG), ctypes.c_int(fs),
+                   ctypes.c_uint(FSCONFIG_CMD_CREATE), None, None, ctypes.c_int(0)),
+              "fsconfig create")
+        mnt = check(call(ctypes.c_long(SYS_FSMOUNT), ctypes.c_int(fs), ctypes.c_uint(1),
+                         ctypes.c_uint(0)), "fsmount")
+        try:
+            check(call(ctypes.c_long(SYS_MOVE_MOUNT), ctypes.c_int(mnt), b"",
+                       ctypes.c_int(-100), os.fsencode(target),
+                       ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH)), "move_mount")
+        finally:
+            os.close(mnt)
+    finally:
+        os.close(fs)
+
+
+def _mount_relative(lowers: list[str], upper: str, work: str, target: str) -> None:
+    """Older kernels: chdir to the layers' directory so each lower is its 64-hex name."""
+    from teu.runtime import linux as L
+
+    base = os.path.dirname(lowers[0])
+    names = [os.path.relpath(p, base) for p in lowers]
+    data = f"lowerdir={':'.join(names)},upperdir={_escape(upper)},workdir={_escape(work)}"
+    if len(data) > PAGE_LIMIT:
+        raise RootfsError(f"image has {len(lowers)} layers: too many for one overlay mount "
+                          "on this kernel (use TEU_STORAGE_DRIVER=vfs)")
+    cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.chdir(base)
+        L.syscalls().mount("overlay", target, "overlay", 0, data)
+    except OSError as e:
+        raise RootfsError(f"mounting the overlay on {target}: {e.strerror}") from None
+    finally:
+        os.fchdir(cwd)
+        os.close(cwd)
+
+
+def mount_secrets(directory: str, secrets: list[dict]) -> None:
+    """A small tmpfs with the secrets' contents: never on disk, never in a layer."""
+    from teu.runtime import linux as L
+
+    clear(directory)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    try:
+        L.syscalls().mount("tmpfs", directory, "tmpfs", L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC,
+                           "mode=0700,size=4m")
+    except OSError as e:
+        raise RootfsError(f"mounting the secrets tmpfs: {e.strerror}") from None
+    for s in secrets:
+        name = s["Target"].strip("/").replace("/", "_")
+        path = os.path.join(directory, name)
+        try:
+            with open(s["Source"], "rb") as src:
+                data = src.read()
+        except OSError as e:
+            raise RootfsError(f"secret {s['Source']}: {e.strerror}") from None
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, data)
+            os.fchown(fd, s.get("UID", 0), s.get("GID", 0))
+            os.fchmod(fd, s.get("Mode", 0o400))
+        finally:
+            os.close(fd)
+
+
+# -- the copying fallback ------------------------------------------------------------
+
+def copy_layers(layers: list[str], target: str) -> None:
+    """Flatten the layers (bottom first) into target, applying overlay-style whiteouts."""
+    import stat
+
+    os.makedirs(target, exist_ok=True)
+    for layer in layers:
+        for top, dirs, files in os.walk(layer):
+            rel = os.path.relpath(top, layer)
+            dest_dir = os.path.normpath(os.path.join(target, rel))
+            if rel != "." and _is_opaque(top) and os.path.isdir(dest_dir):
+                _empty_dir(dest_dir)
+            for name in dirs + files:
+                src = os.path.join(top, name)
+                dst = os.path.join(dest_dir, name)
+                st = os.lstat(src)
+                if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                    _remove(dst)  # a whiteout
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    if os.path.lexists(dst) and not os.path.isdir(dst):
+                        _remove(dst)
+                    if not os.path.isdir(dst):
+                        os.mkdir(dst)
+                    _copy_meta(src, dst, st)
+                    continue
+                _remove(dst)
+                if stat.S_ISLNK(st.st_mode):
+                    os.symlink(os.readlink(src), dst)
+                elif stat.S_ISREG(st.st_mode):
+                    _copy_file(src, dst)
+                else:
+                    os.mknod(dst, st.st_mode, st.st_rdev)
+                _copy_meta(src, dst, st)
+
+
+def _is_opaque(path: str) -> bool:
+    try:
+        return os.getxattr(path, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def _empty_dir(path: str) -> None:
+    for name in os.listdir(path):
+        _remove(os.path.join(path, name))
+
+
+def _remove(path: str) -> None:
+    import shutil
+
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def _copy_file(src: str, dst: str) -> None:
+    fi = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fo = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            size = os.fstat(fi).st_size
+            while size > 0:
+                n = os.copy_file_range(fi, fo, size)
+                if n == 0:
+                    break
+                size -= n
+        finally:
+            os.close(fo)
+    finally:
+        os.close(fi)
+
+
+def _copy_meta(src: str, dst: str, st: os.stat_result) -> None:
+    import stat
+
+    os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+    if not stat.S_ISLNK(st.st_mode):
+        os.chmod(dst, stat.S_IMODE(st.st_mode))
+    try:
+        for name in os.listxattr(src, follow_symlinks=False):
+            if name.startswith("trusted.overlay."):
+                continue
+            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False),
+                        follow_symlinks=False)
+    except OSError:
+        pass
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)

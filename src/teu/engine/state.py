@@ -1,0 +1,163 @@
+"""What a container's state really is: the row's record, checked against the kernel.
+
+No daemon watches containers, so every reader reconciles: a `running` row whose
+init is gone (same pid, same start time, else it is another process) has
+exited; its monitor (conmon, or the foreground `teu`) writes the exit code to
+<runroot>/exits/<id>, and `finish` records it, removes the runtime's state and
+cgroup, and honours --rm. A row left `creating` or `starting` by a teu that
+died (kill -9) is undone: a half-made container is removed, a half-started one
+is put back to what it was before the start. So `teu ps -a` stays true when
+processes die behind teu's back.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from teu.engine.context import Engine
+from teu.engine.db import Row
+
+RUNNING = ("running", "paused")
+TRANSIENT = ("creating", "starting", "removing", "restarting")
+UNKNOWN_EXIT = 255  # what docker records when the daemon lost a container's exit code
+
+
+def start_time(pid: int) -> int | None:
+    from teu.runtime.state import process_start_time
+
+    return process_start_time(pid) if pid > 0 else None
+
+
+def alive(pid: int, started: int | None) -> bool:
+    return pid > 0 and started is not None and start_time(pid) == started
+
+
+def monitor_alive(row: Row) -> bool:
+    return alive(row["monitor_pid"], row["monitor_start"])
+
+
+def refresh(engine: Engine, row: Row) -> Row | None:
+    """The row brought up to date (None if the container turned out never to have been)."""
+    status = row["status"]
+    if status in RUNNING:
+        if alive(row["pid"], row["pid_start"]):
+            return row
+        return finish(engine, row)
+    if status in TRANSIENT and not monitor_alive(row):
+        return recover(engine, row)
+    return row
+
+
+def refresh_all(engine: Engine) -> list[Row]:
+    out = []
+    for row in engine.db.all():
+        fresh = refresh(engine, row)
+        if fresh is not None:
+            out.append(fresh)
+    return out
+
+
+def read_exit_file(engine: Engine, cid: str) -> tuple[int, float] | None:
+    path = engine.paths.exit_file(cid)
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+        when = os.stat(path).st_mtime
+    except OSError:
+        return None
+    try:
+        code = int(text)
+    except ValueError:
+        return None
+    return (code if code >= 0 else UNKNOWN_EXIT), when
+
+
+def write_exit_file(engine: Engine, cid: str, code: int) -> None:
+    path = engine.paths.exit_file(cid)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(str(code))
+    os.replace(tmp, path)
+
+
+def finish(engine: Engine, row: Row, wait_monitor: float = 5.0,
+           auto_remove: bool = True) -> Row | None:
+    """Record the exit of a container whose init is gone; idempotent, under its lock."""
+    cid = row["id"]
+    with engine.lock(cid):
+        row = engine.reload(row)
+        if row is None or row["status"] not in RUNNING:
+            return row
+        if alive(row["pid"], row["pid_start"]):
+            return row
+        result = read_exit_file(engine, cid)
+        deadline = time.monotonic() + wait_monitor
+        while result is None and monitor_alive(row) and time.monotonic() < deadline:
+            time.sleep(0.01)  # the monitor reaps the init and writes the code right after
+            result = read_exit_file(engine, cid)
+        code, when = result if result is not None else (UNKNOWN_EXIT, time.time())
+        oom = os.path.exists(engine.paths.container(cid, "oom"))
+        release_runtime(engine, row)
+        error = None if result is not None else "container exited while teu was not watching"
+        with engine.db.tx() as db:
+            db.update(cid, status="exited", exit_code=code, finished_at=when, pid=0,
+                      pid_start=None, oom_killed=int(oom), error=error)
+        row = engine.reload(row)
+    if auto_remove and row is not None and row.settings["HostConfig"].get("AutoRemove"):
+        from teu.engine.remove import remove_stopped
+
+        remove_stopped(engine, row)
+        return None
+    return row
+
+
+def release_runtime(engine: Engine, row: Row) -> None:
+    """Delete the runtime's record of the container (state dir, cgroup, leftovers)."""
+    from teu.engine.runtimes import for_row
+
+    try:
+        for_row(engine.paths, row.settings).delete(row["id"])
+    except Exception as e:  # noqa: BLE001 - the row must still be recorded as stopped
+        from teu.runtime import log
+
+        log.warning(f"container {row['id'][:12]}: runtime delete: {e}")
+
+
+def recover(engine: Engine, row: Row) -> Row | None:
+    """Undo what a teu killed mid-create or mid-start left behind."""
+    cid = row["id"]
+    with engine.lock(cid):
+        row = engine.reload(row)
+        if row is None or row["status"] not in TRANSIENT or monitor_alive(row):
+            return row
+        if row["status"] == "starting" and alive(row["pid"], row["pid_start"]) \
+                and _runtime_status(engine, row) == "running":
+            # The start got as far as a running container: it is one; watch it as such.
+            with engine.db.tx() as db:
+                db.update(cid, status="running")
+            return engine.reload(row)
+        release_runtime(engine, row)
+        if row["status"] in ("creating", "removing"):
+            from teu.engine.remove import remove_files
+
+            with engine.db.tx() as db:
+                db.delete(cid)
+            remove_files(engine, row)
+            return None
+        with engine.db.tx() as db:
+            back = "exited" if row["started_at"] else "created"
+            db.update(cid, status=back, pid=0, pid_start=None, monitor_pid=0,
+                      monitor_start=None, exit_code=UNKNOWN_EXIT if back == "exited" else None,
+                      error="teu was killed while starting the container")
+        return engine.reload(row)
+
+
+def _runtime_status(engine: Engine, row: Row) -> str | None:
+    from teu.engine.runtimes import for_row
+
+    try:
+        return for_row(engine.paths, row.settings).status(row["id"])
+    except Exception:  # noqa: BLE001 - treat as unknown
+        return None

@@ -1,0 +1,95 @@
+"""Times the way docker prints them: RFC 3339 with nanoseconds, and "2 minutes ago"."""
+
+from __future__ import annotations
+
+import time
+
+ZERO = "0001-01-01T00:00:00Z"
+
+
+def rfc3339(ts: float | None, nanos: bool = True) -> str:
+    """UTC, e.g. 2026-11-27T09:50:01.123456789Z (docker's State.StartedAt)."""
+    if not ts:
+        return ZERO
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
+    if not nanos:
+        return base + "Z"
+    return f"{base}.{int(round(ts % 1 * 1e9)) % 1_000_000_000:09d}Z"
+
+
+def parse_rfc3339(text: str) -> float:
+    """2026-11-27T09:50:01.123456789+01:00 (or Z) -> epoch seconds; ValueError if not."""
+    import calendar
+
+    text = text.strip()
+    date, sep, rest = text.partition("T")
+    if not sep:
+        rest = "00:00:00Z" if len(date) == 10 else ""
+    y, mo, d = (int(x) for x in date.split("-"))
+    offset = 0.0
+    if rest.endswith("Z"):
+        clock = rest[:-1]
+    else:
+        sign = 1
+        cut = max(rest.rfind("+"), rest.rfind("-"))
+        if cut <= 0:
+            clock = rest  # no zone: local time, like docker's --since
+            offset = -time.timezone if not time.daylight else -time.altzone
+        else:
+            clock, zone = rest[:cut], rest[cut:]
+            sign = -1 if zone[0] == "-" else 1
+            zh, _, zm = zone[1:].partition(":")
+            offset = sign * (int(zh) * 3600 + int(zm or 0) * 60)
+    hms, _, frac = clock.partition(".")
+    h, mi, s = (int(x) for x in hms.split(":"))
+    seconds = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)) - offset
+    return seconds + (float("0." + frac) if frac else 0.0)
+
+
+def human_duration(seconds: float) -> str:
+    """docker's units.HumanDuration."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = s // 60
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = round(s / 3600)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{hours // 24 // 365} years"
+
+
+def since(value: str, now: float | None = None) -> float:
+    """--since/--until: RFC 3339, a Unix timestamp, or a duration ago (10m, 1h30m)."""
+    from teu.engine import units
+    from teu.engine.errors import InvalidArgument
+
+    now = time.time() if now is None else now
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return parse_rfc3339(value)
+    except (ValueError, IndexError):
+        pass
+    try:
+        return now - units.duration(value, "--since")
+    except InvalidArgument:
+        raise InvalidArgument(f"invalid value for \"since\": {value!r} is not a timestamp, "
+                              "an RFC 3339 time or a duration") from None
