@@ -128,7 +128,11 @@ def timed(cmd: list[str], env: dict | None = None) -> float:
 
 
 def drop_caches_of(path: Path) -> None:
+    """Remove a run's output and let the disk settle, so the next tool does not pay
+    for writing back what the previous one left dirty."""
     subprocess.run(["rm", "-rf", str(path)], check=False)
+    os.sync()
+    time.sleep(0.5)
 
 
 def main() -> int:

@@ -10,7 +10,7 @@ def main(argv: list[str]) -> int:
     O.add_registry(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print only the image name")
     p.add_argument("--platform", help="os/arch[/variant] (default: this host's)")
-    p.add_argument("-j", "--jobs", type=int, default=3, help="layers fetched at once (default 3)")
+    p.add_argument("-j", "--jobs", type=int, default=4, help="layers fetched at once (default 4)")
     p.add_argument("name")
     args = p.parse_args(argv)
 

@@ -167,16 +167,12 @@ class Applier:
         self._created: set[tuple[str, ...]] = set()
 
     def apply(self, stream: IO[bytes]) -> ApplyResult:
-        import tarfile
+        from teu.image.tarstream import TarStream
 
-        try:
-            with tarfile.open(fileobj=stream, mode="r|", errorlevel=2) as tar:
-                for ti in tar:
-                    self._entry(tar, ti)
-        except tarfile.TarError as e:
-            raise LayerError(f"bad layer archive: {e}") from None
-        except EOFError:
-            raise LayerError("bad layer archive: unexpected end of data") from None
+        tar = TarStream(stream)
+        for entry in tar:
+            self._entry(tar, entry)
+        self.tar = tar
         # Directory mtimes last: creating their children changed them.
         for comps, mtime in reversed(self._dir_times):
             try:
@@ -245,12 +241,9 @@ class Applier:
         fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                      0o600, dir_fd=pfd)
         try:
-            src = tar.extractfile(ti)
-            if src is not None:
-                while block := src.read(CHUNK):
-                    mv = memoryview(block)
-                    while mv:
-                        mv = mv[os.write(fd, mv):]
+            for view in tar.chunks():
+                while view:
+                    view = view[os.write(fd, view):]
             self.result.size += ti.size
         finally:
             os.close(fd)
