@@ -24,7 +24,7 @@ class CreateOptions:
     def __init__(self, bundle: str = ".", pid_file: str | None = None,
                  console_socket: str | None = None, no_pivot: bool = False,
                  no_new_keyring: bool = False, preserve_fds: int = 0,
-                 systemd_cgroup: bool = False) -> None:
+                 systemd_cgroup: bool = False, subreaper: bool = False) -> None:
         self.bundle = os.path.abspath(bundle)
         self.pid_file = pid_file
         self.console_socket = console_socket
@@ -32,6 +32,9 @@ class CreateOptions:
         self.no_new_keyring = no_new_keyring
         self.preserve_fds = preserve_fds
         self.systemd_cgroup = systemd_cgroup
+        # Become a child subreaper (run, exec): the init's parent, stage 1, exits
+        # during create, and whoever waits for the init must inherit it.
+        self.subreaper = subreaper
 
 
 def load_bundle(bundle: str) -> tuple[dict, str]:
@@ -77,6 +80,50 @@ def create(root: str, container_id: str, opts: CreateOptions,
     `console_sock`: an already connected socket to send the pty to (used by `run -t`);
     otherwise opts.console_socket is connected here.
     """
+    stage = Stage1() if console_sock is None and not opts.console_socket else None
+    try:
+        return _create(root, container_id, opts, console_sock, stage)
+    finally:
+        if stage is not None:
+            stage.finish()
+
+
+class Stage1:
+    """Stage 1 of the container side (init.py), forked before the bundle is read.
+
+    While the runtime reads the config and makes the state and the cgroup, it
+    loads the container side's modules (ctypes among them: ~3 ms) on the other
+    core; one "setup" message then tells it what to build. A process that must
+    inherit a console socket is forked later, once the socket is connected.
+    """
+
+    def __init__(self) -> None:
+        self.ch, child = channel_pair()
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                self.ch.close()
+                from teu.runtime.init import stage1_from_channel
+
+                stage1_from_channel(child)
+            finally:
+                os._exit(1)  # it never returns; nothing may fall back into the runtime's code
+        child.close()
+        self.done = False
+
+    def finish(self, kill: bool = False) -> None:
+        """Close our end and reap it (killing it first if asked); idempotent."""
+        if self.done:
+            return
+        self.done = True
+        if kill:
+            kill_quietly(self.pid)
+        self.ch.close()
+        reap(self.pid)
+
+
+def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
+            stage: Stage1 | None) -> ContainerState:  # noqa: ANN001
     config, rootfs = load_bundle(opts.bundle)
     _warn_without_mount_namespace(config)
     if config["process"].get("apparmorProfile"):
@@ -89,20 +136,20 @@ def create(root: str, container_id: str, opts: CreateOptions,
     init_pid = 0
     try:
         linux = config.get("linux") or {}
+        cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
         state.data = {"id": container_id, "pid": 0, "bundle": opts.bundle, "rootfs": rootfs,
                       "created": rfc3339_now(), "annotations": config.get("annotations") or {},
                       "cgroupsPath": linux.get("cgroupsPath", ""),
-                      "systemd": opts.systemd_cgroup}
+                      "systemd": opts.systemd_cgroup, "cgroup": cgroup.all_dirs}
+        # Saved before the cgroup exists: a crash from here on leaves what
+        # `delete --force` needs to remove it.
         state.save()
+        cgroup.create()
+        warmer = warm_cgroup_attach()  # as early as possible: it waits ~15 ms
         _save_config(state, config)
         os.mkfifo(state.fifo, 0o600)
-        cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
-        cgroup.create()
-        warmer = warm_cgroup_attach()
-        state.data["cgroup"] = cgroup.all_dirs
-        state.save()
         try:
-            init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock)
+            init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage)
         finally:
             if warmer:
                 reap(warmer)
@@ -156,7 +203,7 @@ def _save_config(state: ContainerState, config: dict) -> None:
 
 
 def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
-                cgroup, console_sock) -> int:  # noqa: ANN001
+                cgroup, console_sock, stage: Stage1 | None) -> int:  # noqa: ANN001
     console_fd = None
     own_sock = None
     if config["process"].get("terminal"):
@@ -165,39 +212,34 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
                 raise TeuError("cannot allocate a tty without --console-socket")
             own_sock = console_sock = _connect(opts.console_socket)
         console_fd = console_sock.fileno()
-    parent, child = channel_pair()
-    stage1_pid = os.fork()
-    if stage1_pid == 0:
-        try:
-            parent.close()
-            # Imported here, not before the fork: the container side's modules load
-            # while the runtime waits on the kernel to move this process into the cgroup.
-            from teu.runtime.init import InitContext, stage1
-
-            stage1(InitContext(config, rootfs, state.fifo, child, console_fd,
-                               opts.preserve_fds, opts.no_pivot, opts.no_new_keyring,
-                               state.id))
-        finally:
-            os._exit(1)  # stage1 never returns; nothing may fall back into the runtime's code
-    child.close()
+        if stage is not None:
+            stage.finish(kill=True)  # forked before the socket existed: it lacks the fd
+        stage = None
+    if stage is None:
+        stage = Stage1()
     if own_sock is not None:
         own_sock.close()
+    if opts.subreaper:
+        from teu.runtime import linux as L
+
+        L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
     init_pid = 0
     try:
         try:
-            parent.send("go")
+            stage.ch.send("setup", config=config, rootfs=rootfs, fifo=state.fifo,
+                          console_fd=console_fd, preserve_fds=opts.preserve_fds,
+                          no_pivot=opts.no_pivot, no_new_keyring=opts.no_new_keyring,
+                          id=state.id)
         except BrokenPipeError:
             pass  # stage 1 failed early; its error message is waiting in the channel
-        init_pid = _serve(parent, state, config, stage1_pid, cgroup)
+        init_pid = _serve(stage.ch, state, config, stage.pid, cgroup)
         return init_pid
     except BaseException:
-        for pid in (init_pid, stage1_pid):
-            if pid:
-                kill_quietly(pid)
+        kill_quietly(init_pid)
+        stage.finish(kill=True)
         raise
     finally:
-        parent.close()
-        reap(stage1_pid)
+        stage.finish()
 
 
 def with_default_devices(linux: dict) -> dict:
@@ -316,7 +358,7 @@ def reap(pid: int) -> None:
 
 def _undo(state: ContainerState, cgroup, init_pid: int) -> None:  # noqa: ANN001
     """Remove all that a failed create made, so the id can be used again."""
-    if cgroup is not None:
+    if cgroup is not None and cgroup.exists():
         try:
             cgroup.kill_all(signal.SIGKILL)
             cgroup.destroy()

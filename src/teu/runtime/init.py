@@ -104,16 +104,30 @@ def _fail_channel(ch: Channel, e: BaseException) -> None:
     os._exit(code if code else 1)
 
 
+def stage1_from_channel(ch: Channel) -> None:
+    """Stage 1 as the runtime forks it: load what every container needs, then wait
+    for the one "setup" message that says what to build."""
+    import teu.runtime.mount_options  # noqa: F401
+    import teu.runtime.rootfs  # noqa: F401
+
+    try:
+        msg = ch.recv()
+        if msg.get("kind") != "setup":
+            os._exit(1)
+        stage1(InitContext(msg["config"], msg["rootfs"], msg["fifo"], ch, msg["console_fd"],
+                           msg["preserve_fds"], msg["no_pivot"], msg["no_new_keyring"],
+                           msg["id"]))
+    except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
+        _fail_channel(ch, e)
+
+
 def stage1(ctx: InitContext) -> None:
     try:
         sys = L.syscalls()
         # Opened and loaded as the host's root: inside a user namespace (and after
         # pivot_root) the fifo and the host's Python library may be out of reach.
-        # Done before "go", so it overlaps with the runtime's own work.
         ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
         preload(ctx)
-        if ctx.ch.recv().get("kind") != "go":
-            os._exit(1)
         join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
                                               if n.get("path")]))
         if ctx.new("user"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import _signal as signal  # the C module: `signal` imports enum, ~4 ms
 import os
 
-from teu.runtime import linux as L
 from teu.runtime.create import CreateOptions, create
 from teu.runtime.lifecycle import destroy, start_loaded, status
 
@@ -24,8 +23,7 @@ FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signa
 def run(root: str, container_id: str, opts: CreateOptions, detach: bool = False,
         keep: bool = False, subreaper: bool = True) -> int:
     """Returns the container's exit code (128+N if killed by signal N), 0 when detached."""
-    if not detach and subreaper:
-        L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+    opts.subreaper = not detach and subreaper
     ours, theirs = _console_pair(opts, detach)
     try:
         state = create(root, container_id, opts, console_sock=theirs)
