@@ -530,7 +530,7 @@ def test_rmi_gc_and_prune(tmp_path, dist, bb):
 
 
 def test_python_api(tmp_path, dist, layout):
-    from teu import api
+    from teu.api import images as api
 
     path, digest = layout
     push_layout(path, "v1", f"{dist.host}/api/bb:v1")

@@ -1,5 +1,8 @@
 """Images from Python: the same operations as `teu pull/push/images/...`.
 
+    from teu.api import images
+    images.pull("busybox", root="/tmp/store")
+
 Every function takes `root` (default $TEU_ROOT or /var/lib/teu) and raises
 teu.errors.TeuError subclasses with the same one-line messages the CLI shows.
 Nothing prints unless a `progress` (teu.image.progress) is passed.
