@@ -115,6 +115,11 @@ def test_failed_create_leaves_nothing(runtime, make_bundle):
     assert leftovers(runtime, cid) == []
 
 
+def last_state(path):
+    """state.json holds one JSON state a line; the last whole one counts."""
+    return json.loads(path.read_text().strip().splitlines()[-1])
+
+
 def test_kill_9_mid_create_is_cleaned_by_delete_force(runtime, make_bundle, tmp_path):
     hook = tmp_path / "slow-hook"
     hook.write_text("#!/bin/sh\nsleep 30\n")
@@ -128,10 +133,10 @@ def test_kill_9_mid_create_is_cleaned_by_delete_force(runtime, make_bundle, tmp_
     state_file = runtime.root / cid / "state.json"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if state_file.exists() and json.loads(state_file.read_text()).get("pid"):
+        if state_file.exists() and last_state(state_file).get("pid"):
             break
         time.sleep(0.02)
-    init_pid = json.loads(state_file.read_text())["pid"]
+    init_pid = last_state(state_file)["pid"]
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert runtime.state(cid)["status"] == "creating"

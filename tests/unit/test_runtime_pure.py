@@ -125,3 +125,18 @@ def test_fastjson_matches_json():
     for bad in ["{ nope", "{} x", "", "[1,]"]:
         with pytest.raises(ValueError):
             fastjson.loads(bad)
+
+
+def test_state_file_keeps_the_last_whole_line(tmp_path):
+    from teu.runtime.state import ContainerState
+
+    st = ContainerState(str(tmp_path), "c1")
+    st.claim()
+    st.data = {"pid": 1}
+    st.save()
+    st.data = {"pid": 2, "ready": True}
+    st.save()
+    assert ContainerState(str(tmp_path), "c1").load().data == {"pid": 2, "ready": True}
+    with open(st.state_file, "ab") as f:
+        f.write(b'{"pid": 3, "rea')  # a crash mid-write
+    assert ContainerState(str(tmp_path), "c1").load().data["pid"] == 2

