@@ -1,26 +1,25 @@
-"""teu's public Python API: thin fronts over the layers, one module per area.
+"""teu's public Python API: the container workflow of `teu` (docker's verbs) as calls.
 
-    from teu.api import images
-    images.pull("busybox", root="/tmp/store")
+    from teu.api import Client
 
-`teu.api.images` re-exports its functions here too (teu.api.pull, ...).
+    teu = Client(root="/var/lib/teu", runroot="/run/teu")
+    result = teu.run("busybox", ["echo", "hi"], remove=True)   # foreground
+    result.exit_code, result.stdout                             # 0, b"hi\\n"
+    cid = teu.run("busybox", ["sleep", "60"], detach=True, name="s", memory="64m").id
+    teu.exec(cid, ["hostname"]).stdout
+    teu.stop(cid, timeout=1); teu.remove(cid)
+
+Options are the long flags of `teu run` with `_` for `-` (memory, cap_add,
+security_opt, volume, tmpfs, env, ...), repeatable ones as lists. Errors are
+teu.errors.TeuError subclasses with docker's exit codes in `.exit_code`.
+
+Starting a container changes the starting process (a private mount namespace,
+a child subreaper, signal handlers), so run/start/restart happen in a forked
+child; the caller's process is left as it was.
 """
 
-from teu.api.images import (
-    history,
-    import_image,
-    inspect,
-    list_images,
-    load,
-    login,
-    logout,
-    prune,
-    pull,
-    push,
-    remove,
-    save,
-    tag,
-)
+from __future__ import annotations
 
-__all__ = ["history", "import_image", "inspect", "list_images", "load", "login", "logout",
-           "prune", "pull", "push", "remove", "save", "tag"]
+from teu.api.client import Client, ExecResult, RunResult
+
+__all__ = ["Client", "ExecResult", "RunResult"]

@@ -45,6 +45,7 @@ VERBS: dict[str, str] = {
     "pause": "teu.cli.pause",
     "unpause": "teu.cli.unpause",
     "container": "teu.cli.container",
+    "volume": "teu.cli.volume",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -81,6 +82,7 @@ commands:
   pause       freeze a container's processes
   unpause     thaw a paused container
   container   manage containers (ls, prune, ... and the verbs above)
+  volume      manage volumes (create, ls, inspect, rm, prune)
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)

@@ -1,0 +1,234 @@
+"""teu.api.Client: one method per container verb (see teu.api)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from teu.api.child import in_child
+
+
+class RunResult:
+    """A finished foreground run (exit_code, output) or a started detached one (id)."""
+
+    def __init__(self, id: str, exit_code: int | None, stdout: bytes = b"",
+                 stderr: bytes = b"") -> None:
+        self.id = id
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        return f"RunResult(id={self.id[:12]!r}, exit_code={self.exit_code})"
+
+
+class ExecResult:
+    def __init__(self, exit_code: int, stdout: bytes, stderr: bytes) -> None:
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        return f"ExecResult(exit_code={self.exit_code})"
+
+
+class Client:
+    def __init__(self, root: str | None = None, runroot: str | None = None) -> None:
+        from teu.engine.paths import Paths
+
+        p = Paths(root, runroot)
+        self.root = p.root
+        self.runroot = p.runroot
+
+    def _engine(self):  # noqa: ANN202
+        from teu.engine.context import Engine
+
+        return Engine(self.root, self.runroot)
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        e = self._engine()
+        try:
+            return fn(e, *args, **kw)
+        finally:
+            e.close()
+
+    # -- containers ---------------------------------------------------------------
+
+    def run(self, image: str, command: list[str] | str | None = None, *,
+            detach: bool = False, remove: bool = False, stdin: bytes | None = None,
+            **options: Any) -> RunResult:
+        """docker run. Foreground: waits, returns the exit code and the captured output
+        (stdin, if given, is the container's input). Detached: returns once it runs."""
+        from teu.engine.run import run
+
+        opts = _options(image, command, options)
+        opts["detach"] = detach
+        opts["rm"] = remove or options.get("rm", False)
+        if stdin is not None:
+            opts["interactive"] = True
+
+        def go() -> Any:
+            e = self._engine()
+            cid, code = run(e, opts)
+            return {"id": cid, "code": code}
+
+        result, out, err = in_child(go, stdin=stdin, capture=not detach)
+        return RunResult(result["id"], None if detach else result["code"], out, err)
+
+    def create(self, image: str, command: list[str] | str | None = None,
+               **options: Any) -> str:
+        from teu.engine.create import create
+
+        return self._call(create, _options(image, command, options))["id"]
+
+    def start(self, container: str) -> None:
+        from teu.engine.launch import start
+
+        def go() -> Any:
+            return start(self._engine(), container)
+
+        in_child(go)
+
+    def restart(self, container: str, timeout: float | None = None) -> None:
+        from teu.engine.control import restart
+
+        def go() -> Any:
+            restart(self._engine(), container, timeout)
+
+        in_child(go)
+
+    def stop(self, container: str, timeout: float | None = None,
+             signal: str | int | None = None) -> None:
+        from teu.engine.control import stop
+
+        self._call(stop, container, timeout, signal)
+
+    def kill(self, container: str, signal: str | int = "SIGKILL") -> None:
+        from teu.engine.control import kill
+
+        self._call(kill, container, signal)
+
+    def remove(self, container: str, force: bool = False, volumes: bool = False) -> None:
+        from teu.engine.remove import remove
+
+        self._call(remove, container, force=force, volumes=volumes)
+
+    def wait(self, container: str) -> int:
+        from teu.engine.control import wait
+
+        return self._call(wait, container)
+
+    def pause(self, container: str) -> None:
+        from teu.engine.control import pause
+
+        self._call(pause, container)
+
+    def unpause(self, container: str) -> None:
+        from teu.engine.control import unpause
+
+        self._call(unpause, container)
+
+    def rename(self, container: str, name: str) -> None:
+        from teu.engine.control import rename
+
+        self._call(rename, container, name)
+
+    def ps(self, all: bool = False, filters: list[str] | None = None) -> list[dict]:
+        """docker ps's rows (ID, Image, Command, Status, Names, State, ...)."""
+        from teu.engine.listing import listing
+
+        return self._call(listing, all_=all, filters=filters or [], no_trunc=True)
+
+    def inspect(self, container: str) -> dict:
+        from teu.engine import state
+        from teu.engine.errors import NotFound
+        from teu.engine.inspect import container as inspect_container
+
+        def go(e: Any) -> dict:
+            row = state.refresh(e, e.find(container))
+            if row is None:
+                raise NotFound(f"No such container: {container}")
+            return inspect_container(e, row)
+
+        return self._call(go)
+
+    def logs(self, container: str, tail: int | None = None, since: float | None = None,
+             until: float | None = None, timestamps: bool = False) -> tuple[bytes, bytes]:
+        """(stdout, stderr) of the container's log."""
+        from teu.engine.logs_cmd import logs
+
+        return _captured(lambda out, err: self._call(
+            logs, container, tail=tail, since=since, until=until, timestamps=timestamps,
+            out=out, err=err))
+
+    def exec(self, container: str, command: list[str] | str, *, user: str | None = None,
+             env: list[str] | None = None, workdir: str | None = None, detach: bool = False,
+             privileged: bool = False, stdin: bytes | None = None) -> ExecResult:
+        from teu.engine.execute import exec_in
+
+        cmd = ["sh", "-c", command] if isinstance(command, str) else list(command)
+
+        def go() -> Any:
+            return exec_in(self._engine(), container, cmd, interactive=stdin is not None,
+                           user=user, env=env, workdir=workdir, detach=detach,
+                           privileged=privileged)
+
+        code, out, err = in_child(go, stdin=stdin, capture=True)
+        return ExecResult(code, out, err)
+
+    def prune(self) -> list[str]:
+        """docker container prune: the IDs removed."""
+        from teu.engine.prune import prune_containers
+
+        return self._call(prune_containers)[0]
+
+    # -- volumes ------------------------------------------------------------------
+
+    def volume_create(self, name: str | None = None, labels: dict | None = None) -> str:
+        from teu.engine import volumes
+
+        return self._call(lambda e: volumes.create(e.paths, e.db, name, labels,
+                                                   exist_ok=True))
+
+    def volumes(self) -> list[dict]:
+        from teu.engine import volumes
+
+        return self._call(lambda e: [volumes.inspect(e.paths, e.db, v["name"])
+                                     for v in e.db.volumes()])
+
+    def volume_inspect(self, name: str) -> dict:
+        from teu.engine import volumes
+
+        return self._call(lambda e: volumes.inspect(e.paths, e.db, name))
+
+    def volume_remove(self, name: str, force: bool = False) -> None:
+        from teu.engine import volumes
+
+        self._call(lambda e: volumes.remove(e.paths, e.db, name, force))
+
+    def volume_prune(self, all: bool = False) -> list[str]:
+        from teu.engine import volumes
+
+        return self._call(lambda e: volumes.prune(e.paths, e.db, all))[0]
+
+
+def _options(image: str, command: list[str] | str | None, options: dict) -> dict:
+    opts = dict(options)
+    opts["image"] = image
+    if isinstance(command, str):
+        command = ["sh", "-c", command]
+    opts["command"] = list(command) if command else None
+    return opts
+
+
+def _captured(fn: Callable[[int, int], Any]) -> tuple[bytes, bytes]:
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        fn(out.fileno(), err.fileno())
+        out.seek(0)
+        err.seek(0)
+        return out.read(), err.read()
+
+
+

@@ -1,0 +1,203 @@
+"""`teu volume create|ls|inspect|rm|prune`: named volumes (<root>/volumes/<name>/_data)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from teu.cli._engine import engine, guarded, parse_or_help
+from teu.cli._flags import BOOL, LIST, STR, Flag
+
+USAGE = """Usage:  teu volume COMMAND
+
+Commands:
+  create      Create a volume
+  inspect     Display detailed information on one or more volumes
+  ls          List volumes
+  prune       Remove unused local volumes
+  rm          Remove one or more volumes
+"""
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0 if argv else 125
+    verb = {"list": "ls", "remove": "rm"}.get(argv[0], argv[0])
+    fn = {"create": _create, "ls": _ls, "inspect": _inspect, "rm": _rm,
+          "prune": _prune}.get(verb)
+    if fn is None:
+        print(f"teu volume: unknown command {argv[0]!r}", file=sys.stderr)
+        return 125
+    return fn(argv[1:])
+
+
+def _create(argv: list[str]) -> int:
+    flags = [Flag("label", None, LIST, "Set metadata for a volume"),
+             Flag("driver", "d", STR, "Specify volume driver name (local)"),
+             Flag("opt", "o", LIST, "Set driver specific options"),
+             Flag("name", None, STR, "Specify volume name")]
+    parsed = parse_or_help(argv, flags, "teu volume create", "[OPTIONS] [VOLUME]",
+                           "Create a volume")
+    if parsed is None:
+        return 0
+    opts, args = parsed
+
+    def go() -> int:
+        from teu.engine import volumes
+        from teu.engine.errors import InvalidArgument
+        from teu.engine.options import labels
+
+        if opts.get("driver") not in (None, "local"):
+            raise InvalidArgument(f"volume driver {opts['driver']!r} is not available "
+                                  "(only local)")
+        e = engine()
+        options = dict(o.partition("=")[::2] for o in opts.get("opt") or [])
+        print(volumes.create(e.paths, e.db, opts.get("name") or (args[0] if args else None),
+                             labels(opts.get("label") or []), options))
+        return 0
+
+    return guarded(go)
+
+
+def _ls(argv: list[str]) -> int:
+    flags = [Flag("quiet", "q", BOOL, "Only display volume names"),
+             Flag("format", None, STR, "Format output using a custom template"),
+             Flag("filter", "f", LIST, "Provide filter values (dangling, name, label)")]
+    parsed = parse_or_help(argv, flags, "teu volume ls", "[OPTIONS]", "List volumes")
+    if parsed is None:
+        return 0
+    opts, _ = parsed
+
+    def go() -> int:
+        from teu.cli._table import render
+        from teu.engine import volumes
+
+        e = engine()
+        used = set()
+        for row in e.db.all():
+            used.update(volumes.volume_names(row.settings))
+        items = []
+        for v in e.db.volumes():
+            info = volumes.inspect(e.paths, e.db, v["name"])
+            if not _match(info, opts.get("filter") or [], v["name"] in used):
+                continue
+            items.append({"Driver": info["Driver"], "Name": info["Name"],
+                          "Mountpoint": info["Mountpoint"], "Scope": "local",
+                          "Labels": ",".join(f"{k}={x}" for k, x in
+                                             (info["Labels"] or {}).items())})
+        if opts.get("quiet"):
+            for item in items:
+                print(item["Name"])
+            return 0
+        sys.stdout.write(render(opts.get("format"), "table {{.Driver}}\t{{.Name}}",
+                                {"Driver": "DRIVER", "Name": "VOLUME NAME",
+                                 "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE",
+                                 "Labels": "LABELS"}, items))
+        return 0
+
+    return guarded(go)
+
+
+def _match(info: dict, filters: list[str], in_use: bool) -> bool:
+    from teu.engine.errors import InvalidArgument
+
+    for f in filters:
+        key, _, value = f.partition("=")
+        if key == "dangling":
+            if (value in ("true", "1")) == in_use:
+                return False
+        elif key == "name":
+            if value not in info["Name"]:
+                return False
+        elif key == "label":
+            k, eq, v = value.partition("=")
+            labels = info["Labels"] or {}
+            if k not in labels or (eq and labels[k] != v):
+                return False
+        else:
+            raise InvalidArgument(f"invalid filter '{key}'")
+    return True
+
+
+def _inspect(argv: list[str]) -> int:
+    flags = [Flag("format", "f", STR, "Format output using a custom template")]
+    parsed = parse_or_help(argv, flags, "teu volume inspect", "[OPTIONS] VOLUME [VOLUME...]",
+                           "Display detailed information on one or more volumes", True, 1)
+    if parsed is None:
+        return 0
+    opts, names = parsed
+
+    def go() -> int:
+        from teu.engine import volumes
+        from teu.errors import TeuError
+
+        e = engine()
+        found, failed = [], 0
+        for name in names:
+            try:
+                found.append(volumes.inspect(e.paths, e.db, name))
+            except TeuError as err:
+                print(f"Error: {err}", file=sys.stderr)
+                failed += 1
+        if opts.get("format"):
+            from teu.cli._template import Template
+
+            t = Template(opts["format"])
+            for v in found:
+                print(t.render(v))
+        else:
+            print(json.dumps(found, indent=4))
+        return 125 if failed else 0
+
+    return guarded(go)
+
+
+def _rm(argv: list[str]) -> int:
+    flags = [Flag("force", "f", BOOL, "Force the removal of one or more volumes")]
+    parsed = parse_or_help(argv, flags, "teu volume rm", "[OPTIONS] VOLUME [VOLUME...]",
+                           "Remove one or more volumes", True, 1)
+    if parsed is None:
+        return 0
+    opts, names = parsed
+
+    def go() -> int:
+        from teu.cli._engine import each
+        from teu.engine import volumes
+
+        e = engine()
+
+        def one(name: str) -> str:
+            volumes.remove(e.paths, e.db, name, bool(opts.get("force")))
+            return name
+
+        return each(names, one)
+
+    return guarded(go)
+
+
+def _prune(argv: list[str]) -> int:
+    flags = [Flag("force", "f", BOOL, "Do not prompt for confirmation"),
+             Flag("all", "a", BOOL, "Remove all unused volumes, not just anonymous ones"),
+             Flag("filter", None, LIST, "Provide filter values")]
+    parsed = parse_or_help(argv, flags, "teu volume prune", "[OPTIONS]",
+                           "Remove unused local volumes")
+    if parsed is None:
+        return 0
+    opts, _ = parsed
+
+    def go() -> int:
+        from teu.engine import volumes
+        from teu.engine.units import size_text
+
+        e = engine()
+        removed, freed = volumes.prune(e.paths, e.db, bool(opts.get("all")))
+        if removed:
+            print("Deleted Volumes:")
+            for name in removed:
+                print(name)
+            print()
+        print(f"Total reclaimed space: {size_text(freed)}")
+        return 0
+
+    return guarded(go)
