@@ -551,3 +551,102 @@ def test_python_api(tmp_path, dist, layout):
     with pytest.raises(Exception, match="No such image"):
         api.inspect("nope", root=root)
     assert hashlib.sha256(b"").hexdigest()  # hashlib used by helpers; keeps ruff quiet
+
+
+def test_docker_manifest_list(tmp_path, dist, bb):
+    _platform_layout(tmp_path / "multi", bb)
+    skopeo("copy", "--all", "--format", "v2s2", "--dest-tls-verify=false",
+           f"oci:{tmp_path / 'multi'}:multi", f"docker://{dist.host}/m/list:v1")
+    raw = json.loads(skopeo("inspect", "--raw", "--tls-verify=false",
+                            f"docker://{dist.host}/m/list:v1").stdout)
+    assert raw["mediaType"] == "application/vnd.docker.distribution.manifest.list.v2+json"
+    root = tmp_path / "root"
+    teu(root, "pull", "--platform", "linux/arm64", f"{dist.host}/m/list:v1")
+    info = json.loads(teu(root, "image", "inspect", f"{dist.host}/m/list:v1").stdout)[0]
+    assert info["Architecture"] == "arm64"
+    assert info["Descriptor"]["mediaType"] == \
+        "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def test_tls_verification(tmp_path, layout):
+    path, digest = layout
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+         "-out", str(cert)])
+    s = RegistryServer(tmp_path / "reg", tmp_path / "log",
+                       ["--tls-cert", str(cert), "--tls-key", str(key)], scheme="https").start()
+    try:
+        skopeo("copy", "--dest-tls-verify=false", f"oci:{path}:v1",
+               f"docker://{s.host}/secure/img:v1")
+        root = tmp_path / "root"
+        # Loopback: HTTPS without verification is allowed (docker's insecure default).
+        teu(root, "pull", f"{s.host}/secure/img:v1")
+        p = teu(root, "pull", "--tls-verify=true", f"{s.host}/secure/img:v1", check=False)
+        assert p.returncode == 125 and "certificate verification failed" in p.stderr
+        # Trusting the certificate makes verification pass.
+        teu(root, "pull", "--tls-verify=true", f"{s.host}/secure/img:v1",
+            env={"SSL_CERT_FILE": str(cert)})
+        p = teu(root, "push", "--tls-verify=true", f"{s.host}/secure/img:v1",
+                f"{s.host}/secure/copy:v1", env={"SSL_CERT_FILE": str(cert)})
+        assert digest in p.stdout
+    finally:
+        s.stop()
+
+
+def test_full_disk(tmp_path, dist):
+    """ENOSPC mid-pull: one line naming the image, and a store the next command can use."""
+    lay = tmp_path / "big"
+    write_oci_layout(lay, [tar_of_files({"big.bin": os.urandom(12_000_000)})], "v1")
+    push_layout(lay, "v1", f"{dist.host}/big/img:v1")
+    small = tmp_path / "small"
+    small.mkdir()
+    env = dict(os.environ)
+    env.pop("TEU_ROOT", None)
+    script = f"""set -u
+mount -t tmpfs -o size=8m tmpfs {small}
+{TEU} pull --root {small}/root {dist.host}/big/img:v1
+echo "rc=$?"
+{TEU} images --root {small}/root --format '{{{{.Repository}}}}'
+echo "images-rc=$?"
+rm -rf {small}/root/ingest
+{TEU} image prune --root {small}/root >/dev/null
+echo "prune-rc=$?"
+"""
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                       capture_output=True, text=True, timeout=120, env=env)
+    err = [line for line in p.stderr.splitlines() if line]
+    assert "rc=125" in p.stdout, p.stdout + p.stderr
+    assert len(err) == 1 and "No space left on device" in err[0] and "big/img" in err[0], err
+    assert "images-rc=0" in p.stdout and "prune-rc=0" in p.stdout
+    assert p.stdout.split("rc=125")[1].split("images-rc")[0].strip() == ""  # nothing listed
+    assert not os.listdir(small)  # the tmpfs went with the namespace
+
+
+def test_tty_progress(tmp_path, dist, layout):
+    """On a terminal the layer lines are redrawn in place, like docker's."""
+    import pty
+
+    path, _ = layout
+    push_layout(path, "v1", f"{dist.host}/lib/bb:v1")
+    env = dict(os.environ)
+    env.pop("TEU_ROOT", None)
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execvpe(TEU, [TEU, "pull", "--root", str(tmp_path / "root"),
+                         f"{dist.host}/lib/bb:v1"], env)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = out.decode()
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "\x1b[2K" in text and "\x1b[2A" in text  # cleared and redrawn in place
+    assert "Pull complete" in text and "Status: Downloaded newer image" in text

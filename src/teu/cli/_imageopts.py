@@ -78,8 +78,13 @@ def run(what: str, fn: Callable[[], int]) -> int:
         if e.filename and e.strerror:
             reason = f"{e.filename}: {e.strerror}"
         raise TeuError(f"{what}: {reason}" if what else reason, 125) from None
-    except (ValueError, KeyError) as e:  # malformed input that slipped past validation
-        raise TeuError(f"{what}: {e}", 125) from None
+    except KeyboardInterrupt:
+        raise
+    except Exception as e:  # noqa: BLE001 - one line, never a traceback
+        # sqlite3 on a full disk ("database or disk is full"), malformed input that
+        # slipped past validation, or a bug: say what, on which image, and stop.
+        raise TeuError(f"{what}: {type(e).__name__}: {e}" if what else
+                       f"{type(e).__name__}: {e}", 125) from None
 
 
 def stdout_is_tty() -> bool:

@@ -77,13 +77,30 @@ class DB:
         self.path = os.path.join(root, "teu.db")
         self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
                                     check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA busy_timeout=60000")
-        with self.tx():
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    self.conn.execute(stmt)
+        self.read_only = False
+        probe = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='blob_sources'"
+        try:
+            self.conn.execute("PRAGMA busy_timeout=60000")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            have_schema = self.conn.execute(probe).fetchone() is not None
+        except sqlite3.OperationalError:
+            # A full disk: WAL mode cannot even make its shared-memory file. Reading
+            # the database file as it is still lets `teu images` and friends answer
+            # (no writer can be running then: it would need the same space).
+            self.conn.close()
+            self.conn = sqlite3.connect(f"file:{self.path}?immutable=1", uri=True,
+                                        isolation_level=None, check_same_thread=False)
+            self.read_only = True
+            have_schema = self.conn.execute(probe).fetchone() is not None
+            if not have_schema:
+                raise
+        # Create the schema only when it is missing: on a full disk even a no-op DDL fails.
+        if not have_schema:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            with self.tx():
+                for stmt in SCHEMA.split(";"):
+                    if stmt.strip():
+                        self.conn.execute(stmt)
 
     def close(self) -> None:
         self.conn.close()

@@ -112,6 +112,8 @@ class Store:
         return None
 
     def images(self) -> list[ImageRow]:
+        if self._db is None and not os.path.exists(os.path.join(self.root, "teu.db")):
+            return []  # an empty store is not created just to be listed
         return self.db.images()
 
     def image(self, text: str) -> StoreImage:

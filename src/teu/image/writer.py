@@ -10,6 +10,7 @@ was already fetched stays for the next attempt.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -24,6 +25,8 @@ from teu.oci import digest as D
 from teu.oci.errors import DigestMismatchError
 
 RETRIES = 3
+_LOCAL_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                 errno.EIO}
 
 
 @dataclass
@@ -85,6 +88,7 @@ def write_image(store: Store, image: Image, *, name: str, tags: list[str] = (), 
         progress.layer(lid, f"{done_verb} complete")
 
     with store.lock():
+        store.db  # noqa: B018 - open (create) the index before filling the disk with blobs
         for layer in layers:
             progress.layer(layer.descriptor.digest.encoded[:12], "Pulling fs layer"
                            if done_verb == "Pull" else "Waiting")
@@ -148,7 +152,12 @@ def _fetch(store: Store, layer: Layer, lid: str, progress: Progress, name: str,
                 return
             except DigestMismatchError:
                 raise
-            except (OSError, http.client.HTTPException) as e:
+            except OSError as e:
+                if e.errno in _LOCAL_ERRORS:
+                    # Our disk, not the network: retrying cannot help.
+                    raise ImageError(f"{what}: {e.strerror}") from None
+                last = e
+            except http.client.HTTPException as e:
                 last = e
             except ImageError as e:
                 if "truncated" not in str(e):
