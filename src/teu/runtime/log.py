@@ -41,10 +41,14 @@ def _write(level: str, msg: str) -> None:
 
 
 def error(msg: str) -> None:
-    """A fatal error: to the log file, and to stderr for people."""
+    """A fatal error: to the log file, and to stderr for people.
+
+    With --log the caller is a program (conmon, containerd) that names the runtime
+    itself when it shows the message ("Error: /usr/bin/teu-runtime: ..."), so the
+    message goes out bare, as runc's does."""
     _write("error", msg)
     try:
-        sys.stderr.write(f"teu-runtime: {msg}\n")
+        sys.stderr.write(f"{msg}\n" if _path else f"teu-runtime: {msg}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
