@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import os
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -40,11 +41,17 @@ class WriteResult:
 def write_image(store: Store, image: Image, *, name: str, tags: list[str] = (),  # type: ignore[assignment]
                 repo_digests: list[str] = (), extra_blobs: list[bytes] = (),  # type: ignore[assignment]
                 source: str | None = None, progress: Progress | None = None,
-                jobs: int = 3, fetch_verb: str = "Download", done_verb: str = "Pull") -> WriteResult:
+                jobs: int = 3, fetch_verb: str = "Download", done_verb: str = "Pull",
+                stream_unpack: bool | None = None) -> WriteResult:
     """Copy `image` into the store and register it under `tags` and `repo_digests`.
 
     `name` is used in error messages; `source` ("host/repo") is remembered per
-    blob so a later push to the same registry can mount instead of upload."""
+    blob so a later push to the same registry can mount instead of upload.
+    With `stream_unpack`, a layer is unpacked while it downloads (from the partial
+    file, as it grows), and only renamed into place once its digest was checked.
+    By default that is done only when fewer layers need work than there are CPUs:
+    otherwise the layers already keep the CPUs busy, and streaming measured 7 %
+    slower (thread hand-offs) on the loopback benchmark."""
     progress = progress or Progress()
     manifest = image.manifest()
     raw_manifest = image.raw_manifest()
@@ -60,6 +67,11 @@ def write_image(store: Store, image: Image, *, name: str, tags: list[str] = (), 
     image_id = manifest.config.digest
     sizes = [0] * len(layers)
     fetched = [0]
+    if stream_unpack is None:
+        todo = sum(1 for i, layer in enumerate(layers)
+                   if not store.blobs.exists(layer.descriptor.digest)
+                   or not store.layers.exists(chains[i]))
+        stream_unpack = todo < (os.cpu_count() or 1)
 
     def one(i: int) -> None:
         layer = layers[i]
@@ -72,6 +84,14 @@ def write_image(store: Store, image: Image, *, name: str, tags: list[str] = (), 
             sizes[i] = known[1] if known else 0
             progress.layer(lid, "Already exists")
             return
+        if not have_blob and not have_layer and stream_unpack:
+            size = _fetch_and_unpack(store, layer, chains[i], lid, progress, name, fetch_verb)
+            fetched[0] += 1
+            if size is not None:
+                sizes[i] = size
+                progress.layer(lid, f"{done_verb} complete")
+                return
+            have_blob = True  # fetched, but the unpack has to start again from the blob
         if not have_blob:
             _fetch(store, layer, lid, progress, name, fetch_verb)
             fetched[0] += 1
@@ -125,30 +145,43 @@ def write_image(store: Store, image: Image, *, name: str, tags: list[str] = (), 
 
 
 def _fetch(store: Store, layer: Layer, lid: str, progress: Progress, name: str,
-           verb: str) -> None:
+           verb: str, follower: _Follower | None = None) -> None:
     """One blob into the store, resuming after a broken connection (and, across
     runs, after a kill: the partial file stays in ingest/)."""
     desc = layer.descriptor
     what = f"{name}: blob {desc.digest}"
     last: Exception | None = None
+    status = "Downloading" if verb == "Download" else verb + "ing"
+
+    def moved(n: int) -> None:
+        progress.layer(lid, status, n, desc.size)
+        if follower is not None:
+            follower.advance(n)
+
     for attempt in range(RETRIES):
         with store.blobs.ingest(desc.digest, desc.size, what=f"{name}: blob") as ing:
             if ing.done:
+                if follower is not None:
+                    follower.abandon()  # someone else wrote it: unpack from the blob
                 return
             try:
                 stream, start = layer.open(ing.offset)
                 try:
                     if start != ing.offset:
                         ing.reset()
+                        if follower is not None:
+                            follower.abandon()  # bytes already read were rewritten
+                    if follower is not None:
+                        follower.attach(ing.partial, ing.offset)
                     if ing.offset:
                         progress.layer(lid, f"Resuming {verb.lower()} at "
                                             f"{ing.offset * 100 // max(1, desc.size)}%")
-                    ing.copy_from(stream, lambda n: progress.layer(
-                        lid, "Downloading" if verb == "Download" else verb + "ing",
-                        n, desc.size))
+                    ing.copy_from(stream, moved)
                 finally:
                     stream.close()
                 ing.commit()
+                if follower is not None:
+                    follower.finish()
                 return
             except DigestMismatchError:
                 raise
@@ -165,6 +198,112 @@ def _fetch(store: Store, layer: Layer, lid: str, progress: Progress, name: str,
                 last = e
         time.sleep(0.2 * (attempt + 1))
     raise ImageError(f"{what}: download failed after {RETRIES} attempts: {_reason(last)}")
+
+
+class _Abandoned(Exception):
+    """The streamed unpack cannot go on (the download restarted or was written by
+    another process); the layer is unpacked again from the finished blob."""
+
+
+class _Follower:
+    """A reader of a partial blob while another thread writes it: read() waits for
+    bytes, and reports the end only after the writer committed (digest checked)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._cond = threading.Condition()
+        self._fd = -1
+        self._pos = 0
+        self._written = 0
+        self._state = "open"  # "done", "abandoned"
+
+    def attach(self, path: str, written: int) -> None:
+        with self._cond:
+            if self._fd < 0 and self._state == "open":
+                self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            self._written = written
+            self._cond.notify_all()
+
+    def advance(self, n: int) -> None:
+        with self._cond:
+            self._written = n
+            self._cond.notify_all()
+
+    def finish(self) -> None:
+        with self._cond:
+            if self._state == "open":
+                self._state = "done"
+            self._cond.notify_all()
+
+    def abandon(self) -> None:
+        with self._cond:
+            self._state = "abandoned"
+            self._cond.notify_all()
+
+    def read(self, n: int = -1) -> bytes:
+        with self._cond:
+            while True:
+                if self._state == "abandoned":
+                    raise _Abandoned()
+                if self._fd >= 0 and self._pos < self._written:
+                    k = self._written - self._pos
+                    if n is not None and n >= 0:
+                        k = min(k, n)
+                    k = min(k, 4 << 20)
+                    break
+                if self._state == "done":
+                    return b""
+                self._cond.wait()
+        data = os.pread(self._fd, k, self._pos)
+        if not data:
+            raise _Abandoned()  # truncated under us: a bad partial was discarded
+        self._pos += len(data)
+        return data
+
+    def close(self) -> None:
+        with self._cond:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+
+def _fetch_and_unpack(store: Store, layer: Layer, chain_id: str, lid: str, progress: Progress,
+                      name: str, verb: str) -> int | None:
+    """Download and unpack at once; the unpacked size, or None if the unpack must be
+    redone from the finished blob."""
+    import threading
+
+    follower = _Follower()
+    result: dict[str, object] = {}
+
+    def unpack() -> None:
+        try:
+            result["size"] = store.layers.unpack(
+                chain_id, layer.diff_id, lambda: follower,  # type: ignore[arg-type, return-value]
+                what=f"{name}: layer {layer.descriptor.digest}")
+        except BaseException as e:  # noqa: BLE001 - handed to the fetching thread
+            result["error"] = e
+            follower.abandon()  # wake nobody up for nothing; the download goes on
+
+    t = threading.Thread(target=unpack, name="teu-unpack", daemon=True)
+    t.start()
+    try:
+        _fetch(store, layer, lid, progress, name, verb, follower)
+    except BaseException:
+        follower.abandon()
+        t.join()
+        follower.close()
+        raise
+    follower.finish()
+    t.join()
+    follower.close()
+    err = result.get("error")
+    if err is None:
+        return result["size"]  # type: ignore[return-value]
+    if isinstance(err, _Abandoned):
+        return None
+    raise err  # type: ignore[misc]
 
 
 def _reason(e: Exception | None) -> str:
