@@ -82,12 +82,13 @@ def parse(opts: dict) -> dict:
                               "(use --network none or host)")
     if network not in NETWORK_MODES and not network.startswith("container:"):
         raise InvalidArgument(f"network {network} not found")
-    if opts.get("rm") and opts.get("restart") not in (None, "", "no"):
+    restart = units.restart_policy(opts.get("restart") or "no")
+    if opts.get("rm") and restart["Name"] != "no":
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     host: dict = {
         "Binds": [],
         "NetworkMode": "none" if network in ("default", "") else network,
-        "RestartPolicy": units.restart_policy(opts.get("restart") or "no"),
+        "RestartPolicy": restart,
         "AutoRemove": bool(opts.get("rm")),
         "CapAdd": capabilities(_list(opts, "cap_add"), "--cap-add"),
         "CapDrop": capabilities(_list(opts, "cap_drop"), "--cap-drop"),

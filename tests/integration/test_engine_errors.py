@@ -1,0 +1,176 @@
+"""Bad input to the container verbs: one clear line, exit 125, nothing half-made.
+And teu killed with SIGKILL at any moment of `run`: no mount, cgroup, state or row
+is left that the next teu does not make whole or remove."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from tests.integration.engine_helpers import (
+    IMAGE,
+    container_cgroups,
+    mounts_under,
+    private_teu,
+    wait_until,
+)
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def teu(tmp_path):  # noqa: ANN001, ANN201
+    yield from private_teu(tmp_path)
+
+
+def one_line(p: subprocess.CompletedProcess) -> str:
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    return lines[0]
+
+
+def nothing_made(teu) -> None:  # noqa: ANN001
+    assert teu.rows() == []
+    containers = teu.root / "containers"
+    assert not containers.exists() or os.listdir(containers) == []
+
+
+@pytest.mark.parametrize("flags, text", [
+    (["--memory", "12q"], 'invalid argument "12q" for "-m, --memory" flag'),
+    (["--cpus", "-1"], "range of CPUs"),
+    (["--cpus", "abc"], "--cpus"),
+    (["--memory-swap", "1g"], "memory limit"),
+    (["--memory", "1k"], "minimum memory limit"),
+    (["--pids-limit", "x"], "--pids-limit"),
+    (["--ulimit", "nofile=10:5"], "soft limit"),
+    (["--ulimit", "bogus=1"], "invalid ulimit type"),
+    (["--restart", "sometimes"], "invalid restart policy"),
+    (["--restart", "always", "--rm"], "conflicting options"),
+    (["--cap-add", "NOT_A_CAP"], "unknown capability"),
+    (["--security-opt", "seccomp=/nonexistent.json"], "seccomp profile"),
+    (["--security-opt", "nonsense"], "--security-opt"),
+    (["-v", "/does/not/exist:/data"], "bind source path does not exist"),
+    (["-v", "relative:dest"], "absolute path"),
+    (["--name", "bad/name"], "Invalid container name"),
+    (["--tmpfs", "relative"], "tmpfs"),
+    (["-w", "relative"], "absolute path"),
+    (["--network", "nosuchnet"], "network nosuchnet not found"),
+    (["--health-interval", "5x", "--health-cmd", "true"], "--health-interval"),
+    (["--stop-signal", "SIGNOPE"], "invalid signal"),
+    (["--secret", "src=/nonexistent"], "no such file"),
+    (["--pull", "sometimes"], "pull policy"),
+    (["--bogus-flag"], "unknown flag: --bogus-flag"),
+])
+def test_invalid_flags(teu, flags: list[str], text: str) -> None:
+    p = teu("run", "--rm", *flags, IMAGE, "true")
+    assert p.returncode == 125
+    assert text in p.stderr, p.stderr
+    nothing_made(teu)
+
+
+def test_unknown_image(teu) -> None:
+    p = teu("run", "--rm", "--pull", "never", "nosuchimage", "true")
+    assert p.returncode == 125 and "No such image: nosuchimage" in one_line(p)
+    # missing: tries a pull, which fails fast against a closed port on loopback
+    p = teu("run", "--rm", "localhost:1/nosuch:img", "true")
+    assert p.returncode == 125
+    assert "Unable to find image 'localhost:1/nosuch:img' locally" in p.stderr
+    p = teu("create", "--pull", "never", "nosuchimage")
+    assert p.returncode == 125
+    nothing_made(teu)
+
+
+def test_name_in_use(teu) -> None:
+    teu.ok("create", "--name", "taken", IMAGE, "true")
+    p = teu("run", "--name", "taken", IMAGE, "true")
+    assert p.returncode == 125
+    assert 'The container name "/taken" is already in use' in one_line(p)
+    assert len(teu.rows()) == 1
+
+
+def test_rm_running_needs_force(teu) -> None:
+    teu.ok("run", "-d", "--name", "busy", IMAGE, "sleep", "60")
+    p = teu("rm", "busy")
+    assert p.returncode == 125 and "container is running" in one_line(p)
+    assert teu.inspect("busy")["State"]["Running"]
+    teu.ok("rm", "-f", "busy")
+    assert teu.rows() == []
+
+
+def test_unknown_container_everywhere(teu) -> None:
+    for verb in (["start"], ["stop"], ["kill"], ["rm"], ["logs"], ["wait"], ["pause"],
+                 ["unpause"], ["inspect"], ["exec"], ["restart"], ["attach"]):
+        args = [*verb, "ghost"] + (["true"] if verb == ["exec"] else [])
+        p = teu(*args)
+        assert p.returncode == 125, (verb, p.stderr)
+        assert "ghost" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_missing_arguments_and_unknown_verb(teu) -> None:
+    p = teu("run")
+    assert p.returncode == 125 and "requires at least 1 argument" in p.stderr
+    p = teu("frobnicate")
+    assert p.returncode == 125
+    assert teu.ok("run", "--help").startswith("Usage:  teu run")
+
+
+def test_start_of_a_command_that_is_not_there(teu) -> None:
+    teu.ok("create", "--name", "broken", IMAGE, "nonexistent-cmd")
+    p = teu("start", "broken")
+    assert p.returncode == 125 and "nonexistent-cmd" in p.stderr
+    info = teu.inspect("broken")
+    assert info["State"]["Status"] == "created" and "nonexistent-cmd" in info["State"]["Error"]
+    p = teu("run", "-d", IMAGE, "nonexistent-cmd")
+    assert p.returncode == 127
+    assert len(teu.rows()) == 1  # the failed run left nothing
+
+
+def _leftovers(teu, ids: list[str]) -> dict:  # noqa: ANN001
+    runtime_state = teu.runroot / "runtime"
+    return {
+        "mounts": mounts_under(teu.top),
+        "cgroups": container_cgroups(ids),
+        "runtime": sorted(os.listdir(runtime_state)) if runtime_state.exists() else [],
+        "dirs": sorted(os.listdir(teu.root / "containers"))
+        if (teu.root / "containers").exists() else [],
+    }
+
+
+@pytest.mark.parametrize("delay", [0.02, 0.05, 0.08, 0.12, 0.2, 0.4])
+def test_kill_9_of_teu_during_run(teu, delay: float) -> None:
+    """SIGKILL teu at a moment of `run --rm`; afterwards `teu ps -a` (any reader) makes the
+    state whole: the container is gone (it would have been removed), or still running."""
+    proc = subprocess.Popen(teu.cmd("run", "--rm", IMAGE, "sleep", "1"), env=teu.env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    seen_ids = [r[0] for r in teu.rows()]
+    teu.ok("ps", "-a")
+    rows = teu.rows()
+    assert all(r[2] == "running" for r in rows), rows  # a live container stays listed
+    # once its process ends, the next reader removes it (--rm), with everything it had
+    wait_until(lambda: not teu.ok("ps", "-aq").strip(), 10, "the container to go")
+    left = _leftovers(teu, seen_ids)
+    assert left == {"mounts": [], "cgroups": [], "runtime": [], "dirs": []}, left
+
+
+@pytest.mark.parametrize("delay", [0.03, 0.1, 0.3])
+def test_kill_9_of_teu_during_detached_run(teu, delay: float) -> None:
+    proc = subprocess.Popen(teu.cmd("run", "-d", "--name", "det", IMAGE, "sleep", "30"),
+                            env=teu.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    out = teu.ok("ps", "-a", "--format", "{{.Names}} {{.State}}").split("\n")[0]
+    assert out in ("", "det running"), out
+    teu("rm", "-f", "det")
+    time.sleep(0.2)  # conmon's exit command finishes
+    ids = [r[0] for r in teu.rows()]
+    assert ids == []
+    left = _leftovers(teu, ids)
+    assert left == {"mounts": [], "cgroups": [], "runtime": [], "dirs": []}, left
