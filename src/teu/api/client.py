@@ -72,8 +72,11 @@ class Client:
             cid, code = run(e, opts)
             return {"id": cid, "code": code}
 
-        result, out, err = in_child(go, stdin=stdin, capture=not detach)
-        return RunResult(result["id"], None if detach else result["code"], out, err)
+        if detach:
+            result = in_child(go, stdin=stdin)
+            return RunResult(result["id"], None)
+        result, out, err = in_child(go, stdin=stdin, capture=True)
+        return RunResult(result["id"], result["code"], out, err)
 
     def create(self, image: str, command: list[str] | str | None = None,
                **options: Any) -> str:
