@@ -14,7 +14,6 @@ import errno
 import http.client
 import os
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from teu.image.db import ImageRow, LayerRow
@@ -113,6 +112,9 @@ def write_image(store: Store, image: Image, *, name: str, tags: list[str] = (), 
             progress.layer(layer.descriptor.digest.encoded[:12], "Pulling fs layer"
                            if done_verb == "Pull" else "Waiting")
         if layers:
+            # Imported here: concurrent.futures brings logging, ~5 ms of every start.
+            from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
             with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(layers))),
                                     thread_name_prefix="teu-layer") as pool:
                 futures = [pool.submit(one, i) for i in range(len(layers))]

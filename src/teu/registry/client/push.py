@@ -9,7 +9,6 @@ as it was stored (its digest stays the image's), and is printed.
 
 from __future__ import annotations
 
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from teu.image import reference as R
@@ -97,6 +96,8 @@ def push(store: Store, source: str, destination: str | None = None, *,
 
     for d in manifest.layers:
         progress.layer(d.digest.encoded[:12], "Preparing")
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(blobs))),
                             thread_name_prefix="teu-push") as pool:
         futures = [pool.submit(one, d) for d in blobs]
