@@ -19,6 +19,28 @@ from teu.oci import digest as D
 from teu.oci.errors import DigestMismatchError
 
 CHUNK = 1 << 20
+# Start writeback every this many bytes of a download, so that the fsync before
+# the rename has little left to write (it would otherwise wait for all of it).
+WRITEBACK_EVERY = 8 << 20
+_SYNC_FILE_RANGE_WRITE = 2
+_writeback = None
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """sync_file_range(SYNC_FILE_RANGE_WRITE): queue the range for writeback, no wait."""
+    global _writeback
+    if _writeback is None:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            fn = libc.sync_file_range
+            fn.argtypes = (ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint)
+            _writeback = fn
+        except (OSError, AttributeError):
+            _writeback = False
+    if _writeback:
+        _writeback(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
 def _fsync_dir(path: str) -> None:
@@ -198,6 +220,7 @@ class Ingest:
         self.offset = 0
         self._hasher = D.Hasher(expected.algorithm)
         self._resume = resume
+        self._flushed = 0
         # Called with the number of bytes written so far (progress display).
         self.on_progress: object = None
 
@@ -240,7 +263,7 @@ class Ingest:
             have = done
         os.ftruncate(fd, have)
         os.lseek(fd, have, os.SEEK_SET)
-        self.offset = have
+        self.offset = self._flushed = have
         return self
 
     def reset(self) -> None:
@@ -248,7 +271,7 @@ class Ingest:
         os.ftruncate(self.fd, 0)
         os.lseek(self.fd, 0, os.SEEK_SET)
         self._hasher = D.Hasher(self.expected.algorithm)
-        self.offset = 0
+        self.offset = self._flushed = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self.size is not None and self.offset + len(data) > self.size:
@@ -257,6 +280,9 @@ class Ingest:
         self._hasher.update(data)
         _write_all(self.fd, data)
         self.offset += len(data)
+        if self.store.fsync and self.offset - self._flushed >= WRITEBACK_EVERY:
+            _start_writeback(self.fd, self._flushed, self.offset - self._flushed)
+            self._flushed = self.offset
 
     def copy_from(self, stream: IO[bytes], progress: object = None) -> None:
         buf = bytearray(CHUNK)
