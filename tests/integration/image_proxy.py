@@ -26,6 +26,10 @@ class FaultProxy:
         self.limit = 100_000
         self.rate = 2_000_000
         self.requests: list[tuple[str, str, str | None]] = []
+        # "redirect" mode: blob GETs answer 307 to http://localhost:PORT/direct/..., a
+        # stand-in for a storage backend on another host, reached with `direct_auth`.
+        self.direct_auth: str | None = None
+        self.direct_seen_auth: list[str | None] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,8 +42,22 @@ class FaultProxy:
                 proxy.requests.append((self.command, self.path, self.headers.get("Range")))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                up = http.client.HTTPConnection(proxy.upstream, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+                if self.path.startswith("/direct/"):
+                    proxy.direct_seen_auth.append(self.headers.get("Authorization"))
+                    self.path = self.path[len("/direct"):]
+                    headers.pop("Authorization", None)
+                    if proxy.direct_auth:
+                        headers["Authorization"] = proxy.direct_auth
+                elif (proxy.mode == "redirect" and self.command == "GET"
+                      and "/blobs/sha256:" in self.path):
+                    self.send_response(307)
+                    self.send_header("Location",
+                                     f"http://localhost:{proxy.port}/direct{self.path}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                up = http.client.HTTPConnection(proxy.upstream, timeout=60)
                 up.request(self.command, self.path, body=body, headers=headers)
                 resp = up.getresponse()
                 is_blob = self.command == "GET" and "/blobs/sha256:" in self.path \

@@ -650,3 +650,30 @@ def test_tty_progress(tmp_path, dist, layout):
     assert os.waitstatus_to_exitcode(status) == 0, text
     assert "\x1b[2K" in text and "\x1b[2A" in text  # cleared and redrawn in place
     assert "Pull complete" in text and "Status: Downloaded newer image" in text
+
+
+def test_redirected_blobs_do_not_get_credentials(tmp_path, layout):
+    """Blob GETs redirected to another host (a storage backend's URL) are followed,
+    and the registry's credentials are not sent there."""
+    import base64
+
+    path, digest = layout
+    htp = tmp_path / "htpasswd"
+    htp.write_text(bcrypt_entry("alice", "wonderland", rounds=5) + "\n")
+    d = Distribution(tmp_path / "dist", htpasswd=htp).start()
+    proxy = FaultProxy(d.host).start()
+    try:
+        skopeo("copy", "--dest-tls-verify=false", "--dest-creds", "alice:wonderland",
+               f"oci:{path}:v1", f"docker://{d.host}/sec/bb:v1")
+        proxy.mode = "redirect"
+        proxy.direct_auth = "Basic " + base64.b64encode(b"alice:wonderland").decode()
+        root = tmp_path / "root"
+        p = teu(root, "pull", "--creds", "alice:wonderland", f"{proxy.host}/sec/bb:v1",
+                env=_creds_env(tmp_path))
+        assert f"Digest: {digest}" in p.stdout
+        assert len(proxy.direct_seen_auth) == 3  # config and two layers, via the redirect
+        assert proxy.direct_seen_auth == [None, None, None]
+        assert verify_store(root) == 4
+    finally:
+        proxy.stop()
+        d.stop()
