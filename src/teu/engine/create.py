@@ -59,10 +59,14 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
                            "(or rename) that container to be able to reuse that name.") from None
     try:
         _make_files(engine, cid, settings, image)
-        with db.tx():
-            db.update(cid, settings=fastjson.dumps(settings), status=final_status,
-                      **({"monitor_pid": 0, "monitor_start": None}
-                         if final_status != "creating" else {}))
+        changed = {}
+        if settings["Mounts"]:
+            changed["settings"] = row["settings"] = fastjson.dumps(settings)
+        if final_status != "creating":
+            changed.update(status=final_status, monitor_pid=0, monitor_start=None)
+        if changed:  # a plain `run` skips this transaction: nothing changed
+            with db.tx():
+                db.update(cid, **changed)
     except BaseException:
         from teu.engine.remove import remove_files
 
@@ -70,7 +74,13 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
             db.delete(cid)
         remove_files(engine, Row(row, settings=fastjson.dumps(settings)))
         raise
-    return db.get(cid)  # type: ignore[return-value]
+    if changed:
+        return db.get(cid)  # type: ignore[return-value]
+    from teu.engine.db import COLUMNS
+
+    full = dict.fromkeys(COLUMNS)
+    full.update(pid=0, oom_killed=0, restart_count=0, stopped_by_user=0, **row)
+    return Row(full)
 
 
 def resolve_image(engine: Engine, ref: str, pull: str) -> images.Image:

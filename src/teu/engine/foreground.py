@@ -56,15 +56,33 @@ def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
     finally:
         io.close()
     S.write_exit_file(engine, cid, code)
-    if _oom_killed(runtime, cid):
+    if settings["HostConfig"].get("Memory") and _oom_killed(runtime, cid):
         open(os.path.join(bundle, "oom"), "w").close()
-    S.finish(engine, engine.reload(row) or row, wait_monitor=0)
-    if not logged:  # --rm: the row is gone and the code is ours; nobody needs the file
-        try:
-            os.unlink(engine.paths.exit_file(cid))
-        except FileNotFoundError:
-            pass
+    if logged:
+        S.finish(engine, engine.reload(row) or row, wait_monitor=0)
+    else:
+        _remove_now(engine, row)
     return code
+
+
+def _remove_now(engine: Engine, row: Row) -> None:
+    """--rm: the runtime's state, the files and the row go at once. Killed halfway, the
+    exit file written before lets the next reader finish the job (state.finish)."""
+    from teu.engine.remove import remove_anonymous_volumes, remove_files
+
+    cid = row["id"]
+    with engine.lock(cid) as lock:
+        S.release_runtime(engine, row)
+        remove_files(engine, row)
+        with engine.db.tx() as db:
+            db.delete(cid)
+        if row.settings.get("Mounts"):
+            remove_anonymous_volumes(engine, row)
+        lock.remove()
+    try:
+        os.unlink(engine.paths.exit_file(cid))
+    except FileNotFoundError:
+        pass
 
 
 class _Stdio:
@@ -310,7 +328,9 @@ def _oom_killed(runtime, cid: str) -> bool:  # noqa: ANN001
     dirs = runtime.cgroup_dirs(cid)
     if not dirs:
         return False
-    candidates = dirs.values() if isinstance(dirs, dict) else dirs
+    candidates = [dirs.get("memory", "")] if isinstance(dirs, dict) else dirs
+    if isinstance(dirs, dict) and not dirs.get("memory"):
+        candidates = list(dirs.values())
     for d in candidates:
         for name in ("memory.oom_control", "memory.events"):
             try:

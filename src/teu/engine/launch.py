@@ -34,7 +34,8 @@ def prepare(engine: Engine, row: Row) -> str:
                 raise EngineError(f"container {cid[:12]}: image layer {os.path.basename(layer)}"
                                   " is gone from the store (was the image removed with -f?)")
         R.mount_overlay(teu["Layers"], os.path.join(bundle, "upper"),
-                        os.path.join(bundle, "work"), root, os.path.join(bundle, "empty"))
+                        os.path.join(bundle, "work"), root, os.path.join(bundle, "empty"),
+                        volatile=bool(settings["HostConfig"].get("AutoRemove")))
     if teu.get("Secrets"):
         R.mount_secrets(os.path.join(bundle, "secrets"), teu["Secrets"])
     _copy_up_volumes(engine, row, root)

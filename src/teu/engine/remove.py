@@ -48,7 +48,7 @@ def remove_stopped(engine: Engine, row: Row, volumes: bool | None = None) -> Non
         with engine.db.tx() as db:
             db.delete(cid)
         if volumes is None or volumes:
-            _remove_anonymous_volumes(engine, fresh)
+            remove_anonymous_volumes(engine, fresh)
         lock.remove()
 
 
@@ -80,7 +80,7 @@ def remove_files(engine: Engine, row: Row) -> None:
         log.warning(f"container {cid[:12]}: could not remove all of {bundle}")
 
 
-def _remove_anonymous_volumes(engine: Engine, row: Row) -> None:
+def remove_anonymous_volumes(engine: Engine, row: Row) -> None:
     from teu.engine import volumes as V
 
     for m in row.settings.get("Mounts") or []:

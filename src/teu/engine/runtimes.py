@@ -125,12 +125,11 @@ class Runtime:
 
     def cgroup_dirs(self, cid: str) -> dict | None:
         """The container's cgroup directories as teu-runtime recorded them (for stats)."""
-        from teu import fastjson
+        from teu.runtime.state import ContainerState, StateError
 
         try:
-            with open(os.path.join(self.root, cid, "state.json"), "rb") as f:
-                return fastjson.loads(f.read()).get("cgroup")
-        except (OSError, ValueError):
+            return ContainerState(self.root, cid).load().data.get("cgroup")
+        except (StateError, OSError):
             return None
 
 
