@@ -89,11 +89,11 @@ def test_flags_reach_the_spec() -> None:
     assert "network" not in {n["type"] for n in config["linux"]["namespaces"]}
     tmpfs = [m for m in config["mounts"] if m["destination"] == "/run"][0]
     assert tmpfs["type"] == "tmpfs" and "size=1m" in tmpfs["options"]
-    # the profile follows the capabilities: setns is allowed only with CAP_SYS_ADMIN
+    # the profile follows the capabilities: bpf is allowed only with CAP_SYS_ADMIN
     allowed = {n for rule in config["linux"]["seccomp"]["syscalls"]
                if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
-    assert "setns" in allowed
-    assert "setns" not in {n for rule in build(settings())["linux"]["seccomp"]["syscalls"]
+    assert "bpf" in allowed
+    assert "bpf" not in {n for rule in build(settings())["linux"]["seccomp"]["syscalls"]
                            if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
 
 
