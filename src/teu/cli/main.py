@@ -46,6 +46,16 @@ VERBS: dict[str, str] = {
     "unpause": "teu.cli.unpause",
     "container": "teu.cli.container",
     "volume": "teu.cli.volume",
+    "top": "teu.cli.top",
+    "stats": "teu.cli.stats",
+    "cp": "teu.cli.cp",
+    "diff": "teu.cli.diff",
+    "commit": "teu.cli.commit",
+    "export": "teu.cli.export",
+    "port": "teu.cli.port",
+    "update": "teu.cli.update",
+    "system": "teu.cli.system",
+    "info": "teu.cli.info",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -83,6 +93,16 @@ commands:
   unpause     thaw a paused container
   container   manage containers (ls, prune, ... and the verbs above)
   volume      manage volumes (create, ls, inspect, rm, prune)
+  top         a container's processes
+  stats       containers' resource usage (--no-stream: once)
+  cp          copy files between a container and the host
+  diff        a container's changed files
+  commit      make an image from a container's changes
+  export      a container's filesystem as a tar
+  port        a container's published ports
+  update      change a container's resource limits or restart policy
+  system      df, prune, info
+  info        system-wide information
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)

@@ -124,6 +124,9 @@ def _make_files(engine: Engine, cid: str, settings: dict, image: images.Image) -
         os.mkdir(os.path.join(bundle, d), 0o755)
     etc_files(bundle, cid, settings)
     settings["Mounts"] = resolve_mounts(engine, settings, image)
+    from teu.engine import initlayer
+
+    initlayer.make(os.path.join(bundle, "init"), image.layers, initlayer.stub_paths(settings))
     if settings["Teu"]["Storage"] == "vfs":
         from teu.engine.rootfs import copy_layers
 

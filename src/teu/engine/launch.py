@@ -33,7 +33,7 @@ def prepare(engine: Engine, row: Row) -> str:
             if not os.path.isdir(layer):
                 raise EngineError(f"container {cid[:12]}: image layer {os.path.basename(layer)}"
                                   " is gone from the store (was the image removed with -f?)")
-        R.mount_overlay(teu["Layers"], os.path.join(bundle, "upper"),
+        R.mount_overlay(layers_of(bundle, teu), os.path.join(bundle, "upper"),
                         os.path.join(bundle, "work"), root, os.path.join(bundle, "empty"),
                         volatile=bool(settings["HostConfig"].get("AutoRemove")))
     if teu.get("Secrets"):
@@ -44,6 +44,12 @@ def prepare(engine: Engine, row: Row) -> str:
     with open(os.path.join(bundle, "config.json"), "w") as f:
         f.write(fastjson.dumps(spec))
     return bundle
+
+
+def layers_of(bundle: str, teu: dict) -> list[str]:
+    """The lower dirs, bottom first: the image's layers, then the container's init layer."""
+    init = os.path.join(bundle, "init")
+    return [*teu["Layers"], init] if os.path.isdir(init) else list(teu["Layers"])
 
 
 def _copy_up_volumes(engine: Engine, row: Row, root: str) -> None:

@@ -1,0 +1,116 @@
+"""`teu system df|prune|info`: what teu holds, and cleaning up what nothing uses."""
+
+from __future__ import annotations
+
+import sys
+
+from teu.cli._engine import engine, guarded, parse_or_help
+from teu.cli._flags import BOOL, LIST, STR, Flag
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print("Usage:  teu system COMMAND\n\nCommands:\n  df      Show disk usage\n"
+              "  info    Display system-wide information\n  prune   Remove unused data")
+        return 0 if argv else 125
+    fn = {"df": _df, "prune": _prune, "info": info}.get(argv[0])
+    if fn is None:
+        print(f"teu system: unknown command {argv[0]!r}", file=sys.stderr)
+        return 125
+    return fn(argv[1:])
+
+
+def _df(argv: list[str]) -> int:
+    flags = [Flag("format", None, STR, "Format output using a custom template"),
+             Flag("verbose", "v", BOOL, "Show detailed information on space usage")]
+    parsed = parse_or_help(argv, flags, "teu system df", "[OPTIONS]", "Show disk usage")
+    if parsed is None:
+        return 0
+
+    def go() -> int:
+        from teu.cli._table import render
+        from teu.engine.system import df
+
+        sys.stdout.write(render(parsed[0].get("format"),
+                                "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t"
+                                "{{.Reclaimable}}",
+                                {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE",
+                                 "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}, df(engine())))
+        return 0
+
+    return guarded(go)
+
+
+def _prune(argv: list[str]) -> int:
+    flags = [Flag("all", "a", BOOL, "Remove all unused images not just dangling ones"),
+             Flag("force", "f", BOOL, "Do not prompt for confirmation"),
+             Flag("volumes", None, BOOL, "Prune anonymous volumes"),
+             Flag("filter", None, LIST, "Provide filter values")]
+    parsed = parse_or_help(argv, flags, "teu system prune", "[OPTIONS]", "Remove unused data")
+    if parsed is None:
+        return 0
+    opts = parsed[0]
+
+    def go() -> int:
+        from teu.engine.system import prune
+        from teu.engine.units import size_text
+
+        r = prune(engine(), bool(opts.get("all")), bool(opts.get("volumes")))
+        for title, items in (("Deleted Containers:", r["containers"]),
+                             ("Deleted Volumes:", r["volumes"]),
+                             ("Deleted Images:", r["images"])):
+            if items:
+                print(title)
+                for x in items:
+                    print(x)
+                print()
+        print(f"Total reclaimed space: {size_text(r['freed'])}")
+        return 0
+
+    return guarded(go)
+
+
+def info(argv: list[str]) -> int:
+    flags = [Flag("format", "f", STR, "Format the output using the given Go template")]
+    parsed = parse_or_help(argv, flags, "teu info", "[OPTIONS]",
+                           "Display system-wide information")
+    if parsed is None:
+        return 0
+
+    def go() -> int:
+        from teu.engine.system import info as get
+
+        i = get(engine())
+        fmt = parsed[0].get("format")
+        if fmt:
+            from teu.cli._template import Template
+
+            print(Template(fmt).render(i))
+            return 0
+        print(f""" Containers: {i['Containers']}
+  Running: {i['ContainersRunning']}
+  Paused: {i['ContainersPaused']}
+  Stopped: {i['ContainersStopped']}
+ Images: {i['Images']}
+ Server Version: {i['ServerVersion']}
+ Storage Driver: {i['Driver']}
+ Logging Driver: {i['LoggingDriver']}
+ Cgroup Driver: {i['CgroupDriver']}
+ Cgroup Version: {i['CgroupVersion']}
+ Runtimes: {' '.join(i['Runtimes'])}
+ Default Runtime: {i['DefaultRuntime']}
+ Security Options:
+  seccomp
+   Profile: builtin
+ Kernel Version: {i['KernelVersion']}
+ Operating System: {i['OperatingSystem']}
+ OSType: {i['OSType']}
+ Architecture: {i['Architecture']}
+ CPUs: {i['NCPU']}
+ Total Memory: {i['MemTotal'] / 1024 ** 3:.2f}GiB
+ Name: {i['Name']}
+ Docker Root Dir: {i['DockerRootDir']}
+ Run Root: {i['RunRoot']}""")
+        return 0
+
+    return guarded(go)
