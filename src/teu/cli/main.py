@@ -56,6 +56,7 @@ VERBS: dict[str, str] = {
     "update": "teu.cli.update",
     "system": "teu.cli.system",
     "info": "teu.cli.info",
+    "healthcheck": "teu.cli.healthcheck",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -103,6 +104,7 @@ commands:
   update      change a container's resource limits or restart policy
   system      df, prune, info
   info        system-wide information
+  healthcheck run a container's health check now
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)

@@ -38,7 +38,9 @@ def container(engine: Engine, row: Row) -> dict:
         "FinishedAt": rfc3339(row["finished_at"]) if row["finished_at"] else ZERO,
     }
     if row["health"]:
-        state["Health"] = fastjson.loads(row["health"])
+        health = fastjson.loads(row["health"])
+        state["Health"] = {k: health[k] for k in ("Status", "FailingStreak", "Log")
+                           if k in health}
     teu = s.get("Teu") or {}
     layers = teu.get("Layers") or []
     overlay = teu.get("Storage", "overlay") == "overlay"

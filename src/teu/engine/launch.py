@@ -143,7 +143,13 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
         values["restart_count"] = restart_count
     with engine.db.tx() as db:
         db.update(cid, **values)
-    return engine.reload(row), sock  # type: ignore[return-value]
+    fresh = engine.reload(row)
+    if fresh is not None and fresh.settings["Config"].get("Healthcheck"):
+        from teu.engine.health import start_monitor
+
+        start_monitor(engine, fresh)
+        fresh = engine.reload(fresh)
+    return fresh, sock  # type: ignore[return-value]
 
 
 def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = False) -> int:

@@ -100,6 +100,10 @@ def finish(engine: Engine, row: Row, wait_monitor: float = 5.0,
         code, when = result if result is not None else (UNKNOWN_EXIT, time.time())
         oom = os.path.exists(engine.paths.container(cid, "oom"))
         release_runtime(engine, row)
+        if row["health"]:
+            from teu.engine.health import stop_monitor
+
+            stop_monitor(row)
         error = None if result is not None else "container exited while teu was not watching"
         with engine.db.tx() as db:
             db.update(cid, status="exited", exit_code=code, finished_at=when, pid=0,

@@ -1,0 +1,27 @@
+"""`teu healthcheck run CONTAINER`: run the container's health check once (what the
+per-container loop calls); exit 0 if healthy, 1 otherwise."""
+
+from __future__ import annotations
+
+import sys
+
+from teu.cli._engine import engine, guarded, parse_or_help
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] != "run":
+        print("Usage:  teu healthcheck run CONTAINER", file=sys.stderr)
+        return 125
+    parsed = parse_or_help(argv[1:], [], "teu healthcheck run", "CONTAINER",
+                           "Run the container's health check once", True, 1)
+    if parsed is None:
+        return 0
+
+    def go() -> int:
+        from teu.engine.health import run_check
+
+        status = run_check(engine(), parsed[1][0])
+        print(status)
+        return 0 if status == "healthy" else 1
+
+    return guarded(go)

@@ -1,0 +1,172 @@
+"""Health checks without a daemon.
+
+A container with a health check (--health-cmd, or the image's HEALTHCHECK) gets one
+small shell loop beside it, started with its conmon: every interval it runs
+`teu healthcheck run ID`, which execs the check in the container (with its timeout),
+records the result in the container's row (State.Health: status, failing streak,
+the last 5 results) and exits. The loop ends by itself when the container's init
+is gone, and the exit command (teu.engine.cleanup) kills it too. It is a `sh`, not a
+Python: ~1 MiB beside the container instead of a resident interpreter.
+
+Docker's rules: starting until the first success (failures inside the start period
+do not count), healthy after a success, unhealthy after `retries` failures in a row;
+defaults 30 s interval, 30 s timeout, 3 retries.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from teu import fastjson
+from teu.engine import state as S
+from teu.engine.context import Engine
+from teu.engine.db import Row
+from teu.engine.errors import Conflict, EngineError
+
+DEFAULT_INTERVAL = 30.0
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+KEEP = 5
+OUTPUT_LIMIT = 4096
+
+
+def check_of(settings: dict) -> dict | None:
+    h = settings["Config"].get("Healthcheck") or {}
+    test = h.get("Test") or []
+    if not test or test[0] == "NONE":
+        return None
+    return h
+
+
+def _seconds(h: dict, key: str, default: float) -> float:
+    v = h.get(key)
+    return v / 1e9 if v else default
+
+
+def start_monitor(engine: Engine, row: Row) -> None:
+    """The shell loop for a container that has just started (no-op without a check)."""
+    h = check_of(row.settings)
+    if h is None:
+        return
+    from teu.engine.conmon import teu_command
+
+    interval = _seconds(h, "Interval", DEFAULT_INTERVAL)
+    cmd = " ".join(_quote(a) for a in [*teu_command(engine.paths), "healthcheck", "run",
+                                       row["id"]])
+    script = (f'while kill -0 {row["pid"]} 2>/dev/null; do sleep {interval:g}; '
+              f'kill -0 {row["pid"]} 2>/dev/null || break; {cmd} >/dev/null 2>&1; done')
+    null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    try:
+        pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", script], dict(os.environ),
+                             file_actions=[(os.POSIX_SPAWN_DUP2, null, 0),
+                                           (os.POSIX_SPAWN_DUP2, null, 1),
+                                           (os.POSIX_SPAWN_DUP2, null, 2)],
+                             setsid=True)
+    finally:
+        os.close(null)
+    health = {"Status": "starting", "FailingStreak": 0, "Log": [],
+              "MonitorPid": pid, "MonitorStart": S.start_time(pid)}
+    with engine.db.tx() as db:
+        db.update(row["id"], health=fastjson.dumps(health))
+    _reap_later(pid)
+
+
+def _reap_later(pid: int) -> None:
+    """The loop is our child until we exit; a double fork would be cleaner, but teu is
+    short-lived: init adopts it then. Reap it if it ends before we do."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def stop_monitor(row: Row) -> None:
+    if not row["health"]:
+        return
+    h = fastjson.loads(row["health"])
+    pid, started = h.get("MonitorPid") or 0, h.get("MonitorStart")
+    if S.alive(pid, started):
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+
+
+def run_check(engine: Engine, ref: str) -> str:
+    """Run the container's check once, record it; the health status after it."""
+    row = S.refresh(engine, engine.find(ref))
+    if row is None or row["status"] not in S.RUNNING:
+        raise Conflict(f"container {ref} is not running")
+    h = check_of(row.settings)
+    if h is None:
+        raise EngineError(f"container {row['name']} has no health check")
+    test = h["Test"]
+    command = ["/bin/sh", "-c", test[1]] if test[0] == "CMD-SHELL" else list(test[1:])
+    start = time.time()
+    code, output = _exec_with_timeout(engine, row, command,
+                                      _seconds(h, "Timeout", DEFAULT_TIMEOUT))
+    end = time.time()
+    with engine.lock(row["id"]):
+        fresh = engine.reload(row)
+        if fresh is None:
+            return "none"
+        health = fastjson.loads(fresh["health"]) if fresh["health"] else {
+            "Status": "starting", "FailingStreak": 0, "Log": []}
+        from teu.engine.timefmt import rfc3339
+
+        health["Log"] = (health.get("Log") or [])[-(KEEP - 1):] + [
+            {"Start": rfc3339(start), "End": rfc3339(end), "ExitCode": code,
+             "Output": output}]
+        in_start_period = end - (fresh["started_at"] or end) < _seconds(h, "StartPeriod", 0)
+        if code == 0:
+            health["Status"] = "healthy"
+            health["FailingStreak"] = 0
+        elif not in_start_period or health.get("Status") != "starting":
+            health["FailingStreak"] = health.get("FailingStreak", 0) + 1
+            if health["FailingStreak"] >= int(h.get("Retries") or DEFAULT_RETRIES):
+                health["Status"] = "unhealthy"
+        with engine.db.tx() as db:
+            db.update(row["id"], health=fastjson.dumps(health))
+    return health["Status"]
+
+
+def _exec_with_timeout(engine: Engine, row: Row, command: list[str],
+                       timeout: float) -> tuple[int, str]:
+    """Run the check in the container; (exit code, output), -1 on timeout as docker."""
+    import tempfile
+
+    from teu.engine.execute import exec_in
+
+    with tempfile.TemporaryFile() as out:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.dup2(out.fileno(), 1)
+                os.dup2(out.fileno(), 2)
+                code = exec_in(engine, row["id"], command)
+            except BaseException as e:  # noqa: BLE001 - the check's output says why
+                os.write(2, f"{e}\n".encode())
+                code = getattr(e, "exit_code", 1)
+            finally:
+                os._exit(code if 0 <= code < 256 else 1)
+        deadline = time.monotonic() + timeout
+        status = None
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.02)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            out.seek(0)
+            return -1, f"Health check exceeded timeout ({timeout:g}s)"
+        out.seek(0)
+        text = out.read(OUTPUT_LIMIT).decode(errors="replace")
+        return os.waitstatus_to_exitcode(status or 0), text
+
+
+def _quote(arg: str) -> str:
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
