@@ -35,7 +35,8 @@ def prepare(engine: Engine, row: Row) -> str:
                                   " is gone from the store (was the image removed with -f?)")
         R.mount_overlay(layers_of(bundle, teu), os.path.join(bundle, "upper"),
                         os.path.join(bundle, "work"), root, os.path.join(bundle, "empty"),
-                        volatile=bool(settings["HostConfig"].get("AutoRemove")))
+                        volatile=bool(settings["HostConfig"].get("AutoRemove")),
+                        links=os.path.join(engine.paths.runroot, "l"))
     if teu.get("Secrets"):
         R.mount_secrets(os.path.join(bundle, "secrets"), teu["Secrets"])
     _copy_up_volumes(engine, row, root)

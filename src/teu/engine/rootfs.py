@@ -71,7 +71,7 @@ def clear(target: str) -> None:
 
 
 def mount_overlay(layers: list[str], upper: str, work: str, target: str,
-                  empty: str, volatile: bool = False) -> None:
+                  empty: str, volatile: bool = False, links: str | None = None) -> None:
     """Mount the layers (bottom first) with upper/work on target.
 
     `volatile` (for --rm containers, as podman does): overlayfs skips syncing the
@@ -98,7 +98,7 @@ def mount_overlay(layers: list[str], upper: str, work: str, target: str,
         if e.errno not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
             raise RootfsError(f"mounting the overlay ({len(lowers)} layers) on {target}: "
                               f"{e.strerror}") from None
-    _mount_relative(lowers, upper, work, target, volatile)
+    _mount_relative(lowers, upper, work, target, volatile, links or os.path.dirname(upper))
 
 
 def _escape(path: str) -> str:
@@ -149,12 +149,25 @@ def _mount_new_api(lowers: list[str], upper: str, work: str, target: str,
 
 
 def _mount_relative(lowers: list[str], upper: str, work: str, target: str,
-                    volatile: bool) -> None:
-    """Older kernels: chdir to the layers' directory so each lower is its 64-hex name."""
+                    volatile: bool, links: str) -> None:
+    """Older kernels: short symlinks (links/<12 hex>, as podman's l/ dir) in the
+    mount's data, resolved relative to links as the working directory."""
     from teu.runtime import linux as L
 
-    base = os.path.dirname(lowers[0])
-    names = [os.path.relpath(p, base) for p in lowers]
+    os.makedirs(links, mode=0o700, exist_ok=True)
+    names = []
+    for path in lowers:
+        import hashlib
+
+        name = hashlib.sha256(path.encode()).hexdigest()[:12]
+        link = os.path.join(links, name)
+        try:
+            os.symlink(path, link)
+        except FileExistsError:
+            if os.readlink(link) != path:
+                os.unlink(link)
+                os.symlink(path, link)
+        names.append(name)
     data = f"lowerdir={':'.join(names)},upperdir={_escape(upper)},workdir={_escape(work)}"
     if volatile:
         data += ",volatile"
@@ -163,7 +176,7 @@ def _mount_relative(lowers: list[str], upper: str, work: str, target: str,
                           "on this kernel (use TEU_STORAGE_DRIVER=vfs)")
     cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.chdir(base)
+        os.chdir(links)
         L.syscalls().mount("overlay", target, "overlay", 0, data)
     except OSError as e:
         raise RootfsError(f"mounting the overlay on {target}: {e.strerror}") from None
