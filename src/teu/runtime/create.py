@@ -32,13 +32,21 @@ class CreateOptions:
         self.no_new_keyring = no_new_keyring
         self.preserve_fds = preserve_fds
         self.systemd_cgroup = systemd_cgroup
-        # Become a child subreaper (run, exec): the init's parent, stage 1, exits
-        # during create, and whoever waits for the init must inherit it.
+        # Become a child subreaper (run): orphans of a container without its own pid
+        # namespace come to us to be reaped, as with runc run.
         self.subreaper = subreaper
 
 
+_loaded: dict[str, tuple[dict, str]] = {}
+
+
 def load_bundle(bundle: str) -> tuple[dict, str]:
-    """The validated config and the absolute rootfs path of a bundle."""
+    """The validated config and the absolute rootfs path of a bundle.
+
+    Remembered for the rest of this (short-lived) process: `run` reads the config
+    to see whether it needs a terminal before create reads it again."""
+    if bundle in _loaded:
+        return _loaded[bundle]
     if not os.path.isdir(bundle):
         raise TeuError(f"bundle {bundle}: no such directory")
     config = runtime_config.load(os.path.join(bundle, "config.json"))
@@ -47,7 +55,8 @@ def load_bundle(bundle: str) -> tuple[dict, str]:
     rootfs = os.path.join(bundle, config["root"]["path"])
     if not os.path.isdir(rootfs):
         raise TeuError(f"root.path: rootfs {rootfs} does not exist or is not a directory")
-    return config, os.path.realpath(rootfs)
+    _loaded[bundle] = config, os.path.realpath(rootfs)
+    return _loaded[bundle]
 
 
 def _warn_without_mount_namespace(config: dict) -> None:
@@ -219,10 +228,6 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         stage = Stage1()
     if own_sock is not None:
         own_sock.close()
-    if opts.subreaper:
-        from teu.runtime import linux as L
-
-        L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
     init_pid = 0
     try:
         try:
@@ -232,6 +237,12 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
                           id=state.id)
         except BrokenPipeError:
             pass  # stage 1 failed early; its error message is waiting in the channel
+        if opts.subreaper:
+            # Off the critical path (ctypes costs ~2.5 ms to import): the init is our
+            # own child (CLONE_PARENT); being a subreaper only catches its orphans.
+            from teu.runtime import linux as L
+
+            L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
         init_pid = _serve(stage.ch, state, config, stage.pid, cgroup)
         return init_pid
     except BaseException:

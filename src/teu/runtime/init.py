@@ -146,7 +146,7 @@ def stage1(ctx: InitContext) -> None:
             sys.unshare(flags)
         if ctx.new("time"):
             _write_time_offsets(ctx.linux.get("timeOffsets") or {})
-        pid = os.fork()
+        pid = sys.clone_parent()  # the runtime, not us, is the init's parent
         if pid == 0:
             stage2(ctx)
         ctx.ch.send("pid", pid=pid)

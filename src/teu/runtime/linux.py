@@ -66,10 +66,12 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 KEYCTL_JOIN_SESSION_KEYRING = 1
 
 _SYSCALL_NUMBERS = {
-    # machine: (pivot_root, keyctl, capget, capset, personality)
-    "x86_64": (155, 250, 125, 126, 135),
-    "aarch64": (41, 219, 90, 91, 92),
+    # machine: (pivot_root, keyctl, capget, capset, personality, clone)
+    "x86_64": (155, 250, 125, 126, 135, 56),
+    "aarch64": (41, 219, 90, 91, 92, 220),
 }
+CLONE_PARENT = 0x00008000
+SIGCHLD = 17
 
 
 if TYPE_CHECKING:  # typing costs ~3 ms to import; only checkers need the Protocol
@@ -91,6 +93,7 @@ if TYPE_CHECKING:  # typing costs ~3 ms to import; only checkers need the Protoc
         def capset(self, effective: int, permitted: int, inheritable: int) -> None: ...
         def join_session_keyring(self, name: str | None) -> None: ...
         def personality(self, persona: int) -> None: ...
+        def clone_parent(self) -> int: ...
 
 
 def _fs(s: str | None) -> bytes | None:
@@ -193,6 +196,31 @@ class LibcSyscalls:
     def personality(self, persona: int) -> None:
         nr = self._number(4, "personality")
         self._check(self._syscall(ctypes.c_long(nr), ctypes.c_ulong(persona)), "personality")
+
+    def clone_parent(self) -> int:
+        """fork(), except that the child's parent is our parent (CLONE_PARENT).
+
+        Stage 1 makes the container's init this way, as runc's nsexec does: the
+        runtime that started stage 1 is then the init's own parent and can wait for
+        it, with no need to become a subreaper first. Python's fork bookkeeping is
+        done around the raw syscall exactly as os.fork does it; the GIL is held
+        throughout (PyDLL), and the process is single-threaded.
+        """
+        nr = self._number(5, "clone")
+        api = ctypes.pythonapi
+        raw = ctypes.PyDLL(None, use_errno=True).syscall
+        raw.restype = ctypes.c_long
+        api.PyOS_BeforeFork()
+        pid = raw(ctypes.c_long(nr), ctypes.c_ulong(CLONE_PARENT | SIGCHLD), None, None, None,
+                  None)
+        if pid == 0:
+            api.PyOS_AfterFork_Child()
+            return 0
+        err = ctypes.get_errno()
+        api.PyOS_AfterFork_Parent()
+        if pid < 0:
+            raise OSError(err, f"clone: {os.strerror(err)}")
+        return pid
 
 
 _real: LibcSyscalls | None = None
