@@ -88,7 +88,7 @@ def stop_monitor(row: Row) -> None:
     pid, started = h.get("MonitorPid") or 0, h.get("MonitorStart")
     if S.alive(pid, started):
         try:
-            os.kill(pid, 9)
+            os.killpg(pid, 9)  # the loop leads its own group: its `sleep` goes too
         except ProcessLookupError:
             pass
 
