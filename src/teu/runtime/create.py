@@ -90,11 +90,14 @@ def create(root: str, container_id: str, opts: CreateOptions,
     otherwise opts.console_socket is connected here.
     """
     stage = Stage1() if console_sock is None and not opts.console_socket else None
+    warmer = warm_cgroup_attach()
     try:
         return _create(root, container_id, opts, console_sock, stage)
     finally:
         if stage is not None:
             stage.finish()
+        if warmer:
+            reap(warmer)
 
 
 class Stage1:
@@ -153,15 +156,9 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
         # Saved before the cgroup exists: a crash from here on leaves what
         # `delete --force` needs to remove it.
         state.save()
-        cgroup.create()
-        warmer = warm_cgroup_attach()  # as early as possible: it waits ~15 ms
         _save_config(state, config)
         os.mkfifo(state.fifo, 0o600)
-        try:
-            init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage)
-        finally:
-            if warmer:
-                reap(warmer)
+        init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage)
         state.data["ready"] = True
         state.save()
         state.config, state.cgroup = config, cgroup
@@ -179,10 +176,11 @@ def warm_cgroup_attach() -> int:
     The first write to any cgroup.procs takes the kernel's cgroup threadgroup
     lock for writing, which waits for an RCU grace period (~15 ms here); writes
     soon after are fast. A child that moves itself into the cgroup it is already
-    in (a no-op: "0" is the writer) starts that wait while stage 1 starts and the
-    init forks, so the real move later finds the lock warm. It holds the cgroup
-    mutex while it waits, so it must start after our own cgroup directories are
-    made. Returns the child's pid (0 if there is no v1 pids hierarchy to use).
+    in (a no-op: "0" is the writer) starts that wait first thing, so the real move
+    later finds the lock warm. It holds the cgroup mutex while it waits, so making
+    our cgroup directories waits too: create does that last, after the init has
+    been told to start building (the init waits for its cgroup only where it must).
+    Returns the child's pid (0 if there is no v1 pids hierarchy to use).
     """
     try:
         with open("/proc/self/cgroup", "rb") as f:
@@ -243,6 +241,7 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             from teu.runtime import linux as L
 
             L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+        cgroup.create()  # waits for the warming move to finish (see warm_cgroup_attach)
         init_pid = _serve(stage.ch, state, config, stage.pid, cgroup)
         return init_pid
     except BaseException:
