@@ -44,7 +44,8 @@ def system_cpu_ns() -> int:
 def sample(engine: Engine, row: Row) -> dict:
     from teu.engine.runtimes import for_row
 
-    dirs = for_row(engine.paths, row.settings).cgroup_dirs(row["id"]) or {}
+    dirs = for_row(engine.paths, row.settings).cgroup_dirs(row["id"]) or \
+        cgroup_dirs_of(row["pid"])
     if isinstance(dirs, list):
         dirs = {"unified": dirs[0]} if dirs else {}
     v2 = dirs.get("unified") if "memory" not in dirs else None
@@ -97,6 +98,23 @@ def sample(engine: Engine, row: Row) -> dict:
     return {"cpu": cpu, "system": system_cpu_ns(), "mem": max(mem, 0), "limit": limit,
             "pids": pids, "blk_r": blk_r, "blk_w": blk_w, "rx": rx, "tx": tx,
             "time": time.monotonic()}
+
+
+def cgroup_dirs_of(pid: int) -> dict[str, str]:
+    """A process's cgroup directories from /proc/PID/cgroup (any runtime, v1 or v2)."""
+    top = "/sys/fs/cgroup"
+    out: dict[str, str] = {}
+    unified = top if os.path.exists(f"{top}/cgroup.controllers") else f"{top}/unified"
+    for line in (_read(f"/proc/{pid}/cgroup") or "").splitlines():
+        _, controllers, path = line.split(":", 2)
+        if not controllers:
+            out["unified"] = unified + path
+            continue
+        for c in controllers.split(","):
+            c = c.removeprefix("name=")
+            if os.path.isdir(f"{top}/{c}"):
+                out[c] = f"{top}/{c}{path}"
+    return out
 
 
 def rows_for(engine: Engine, refs: list[str], all_: bool) -> list[Row]:
