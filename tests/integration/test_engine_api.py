@@ -110,3 +110,42 @@ def test_errors_carry_docker_codes(api: Client) -> None:
     api.remove("busy", force=True)
     with pytest.raises(NotFound):
         api.inspect("busy")
+
+
+def test_files_and_resources(api: Client, tmp_path) -> None:
+    api.run(IMAGE, "echo x > /tmp/f; sleep 60", detach=True, name="fr", memory="64m")
+    wait_until(lambda: api.exec("fr", "cat /tmp/f").stdout == b"x\n", 10, "the file")
+    top = api.top("fr")
+    assert "PID" in top["Titles"] and any("sleep 60" in " ".join(p) for p in top["Processes"])
+    s = api.stats("fr")
+    assert s["Name"] == "fr" and "/ 64MiB" in s["MemUsage"]
+    assert ("A", "/tmp/f") in api.diff("fr")
+    (tmp_path / "in").write_text("in")
+    api.copy(str(tmp_path / "in"), "fr:/tmp/in")
+    api.copy("fr:/tmp/f", str(tmp_path / "out"))
+    assert (tmp_path / "out").read_text() == "x\n"
+    assert api.exec("fr", ["cat", "/tmp/in"]).stdout == b"in"
+    api.update("fr", memory="96m")
+    assert api.inspect("fr")["HostConfig"]["Memory"] == 96 << 20
+    image = api.commit("fr", "fromapi:1", changes=['CMD ["cat", "/tmp/f"]'])
+    assert image.startswith("sha256:")
+    assert api.run("fromapi:1", remove=True).stdout == b"x\n"
+    api.export("fr", str(tmp_path / "fs.tar"))
+    import tarfile
+
+    with tarfile.open(tmp_path / "fs.tar") as t:
+        assert "tmp/f" in t.getnames()
+    assert api.info()["ContainersRunning"] == 1
+    assert [r["Type"] for r in api.df()] == ["Images", "Containers", "Local Volumes",
+                                             "Build Cache"]
+    api.remove("fr", force=True)
+    api.run(IMAGE, "true", name="done")
+    assert api.system_prune()["containers"]
+
+
+def test_health_through_the_api(api: Client) -> None:
+    api.run(IMAGE, "sleep 60", detach=True, name="hh", health_cmd="true",
+            health_interval="1h")
+    assert api.healthcheck("hh") == "healthy"
+    assert api.inspect("hh")["State"]["Health"]["Status"] == "healthy"
+    api.remove("hh", force=True)

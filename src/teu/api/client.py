@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -178,6 +179,78 @@ class Client:
 
         code, out, err = in_child(go, stdin=stdin, capture=True)
         return ExecResult(code, out, err)
+
+    def top(self, container: str, ps_args: list[str] | None = None) -> dict:
+        """{"Titles": [...], "Processes": [[...], ...]} as docker's API returns."""
+        from teu.engine.top import top
+
+        titles, rows = self._call(top, container, ps_args)
+        return {"Titles": titles, "Processes": rows}
+
+    def stats(self, container: str) -> dict:
+        """One sample of docker stats' columns (CPU over half a second)."""
+        from teu.engine import stats as ST
+
+        def go(e: Any) -> dict:
+            return ST.collect(e, ST.rows_for(e, [container], True))[0][0]
+
+        return self._call(go)
+
+    def copy(self, src: str, dest: str) -> None:
+        """docker cp: one side is CONTAINER:PATH."""
+        from teu.engine.cp import copy
+
+        self._call(copy, src, dest)
+
+    def diff(self, container: str) -> list[tuple[str, str]]:
+        """[(kind, path)]: A added, C changed, D deleted."""
+        from teu.engine.diff import changes
+
+        return self._call(changes, container)
+
+    def commit(self, container: str, name: str | None = None,
+               changes: list[str] | None = None, message: str = "", author: str = "",
+               pause: bool = True) -> str:
+        from teu.engine.commit import commit
+
+        return self._call(commit, container, name, changes, message, author, pause)
+
+    def export(self, container: str, path: str) -> None:
+        """The container's filesystem as a tar file at path."""
+        from teu.engine.export import export
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            self._call(export, container, fd)
+        finally:
+            os.close(fd)
+
+    def update(self, container: str, **options: Any) -> None:
+        """Resource limits (memory, memory_swap, cpus, cpu_shares, cpuset_cpus,
+        pids_limit) and the restart policy."""
+        from teu.engine.update import update
+
+        self._call(update, container, options)
+
+    def healthcheck(self, container: str) -> str:
+        from teu.engine.health import run_check
+
+        return self._call(run_check, container)
+
+    def df(self) -> list[dict]:
+        from teu.engine.system import df
+
+        return self._call(df)
+
+    def info(self) -> dict:
+        from teu.engine.system import info
+
+        return self._call(info)
+
+    def system_prune(self, all_images: bool = False, volumes: bool = False) -> dict:
+        from teu.engine.system import prune
+
+        return self._call(prune, all_images, volumes)
 
     def prune(self) -> list[str]:
         """docker container prune: the IDs removed."""
