@@ -174,3 +174,38 @@ def test_kill_9_of_teu_during_detached_run(teu, delay: float) -> None:
     assert ids == []
     left = _leftovers(teu, ids)
     assert left == {"mounts": [], "cgroups": [], "runtime": [], "dirs": []}, left
+
+
+@pytest.mark.parametrize("delay", [0.03, 0.1, 0.25])
+def test_kill_9_of_teu_during_start(teu, delay: float) -> None:
+    teu.ok("create", "--name", "st", IMAGE, "sleep", "30")
+    proc = subprocess.Popen(teu.cmd("start", "st"), env=teu.env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    state = teu.inspect("st")["State"]["Status"]
+    assert state in ("created", "running", "exited"), state
+    if state != "running":
+        teu.ok("start", "st")  # a half-done start is undone: it starts again cleanly
+    assert teu.inspect("st")["State"]["Running"]
+    teu.ok("rm", "-f", "st")
+    left = _leftovers(teu, [])
+    assert left == {"mounts": [], "cgroups": [], "runtime": [], "dirs": []}, left
+
+
+def test_runtime_from_the_config_file(teu, tmp_path) -> None:
+    import shutil
+
+    if not shutil.which("runc"):
+        pytest.skip("runc not installed")
+    conf = tmp_path / "teu.conf"
+    conf.write_text("# engine settings\nruntime = runc\n")
+    env = {**teu.env, "TEU_CONFIG": str(conf)}
+    teu.ok("run", "-d", "--name", "cf", IMAGE, "sleep", "30", env=env)
+    assert teu.inspect("cf")["HostConfig"]["Runtime"] == "runc"
+    assert (teu.runroot / "runc").is_dir()
+    teu.ok("rm", "-f", "cf")
+    conf.write_text("runtime = no-such-runtime\n")
+    p = teu("run", "--rm", IMAGE, "true", env=env)
+    assert p.returncode == 125 and "no-such-runtime" in p.stderr

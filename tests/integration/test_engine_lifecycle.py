@@ -250,3 +250,21 @@ def test_ps_true_after_processes_die(teu) -> None:
     assert out.startswith("victim Exited (")
     assert teu.inspect("victim")["State"]["Running"] is False
     teu.ok("rm", "victim")
+
+
+@pytest.mark.parametrize("via_conmon", [False, True])
+def test_foreground_run_forwards_signals(teu, via_conmon: bool) -> None:
+    """SIGTERM to a foreground `teu run` reaches the container, in-process or through
+    conmon (a health check makes teu use conmon and attach)."""
+    import signal
+    import subprocess
+
+    extra = ["--health-cmd", "true", "--health-interval", "1h"] if via_conmon else []
+    proc = subprocess.Popen(teu.cmd("run", "--name", "sig", "--init", *extra, IMAGE, "sh", "-c",
+                                    "echo ready; sleep 30"),
+                            env=teu.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout.readline() == b"ready\n"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 143
+    assert teu.inspect("sig")["State"]["ExitCode"] == 143
+    teu.ok("rm", "sig")

@@ -177,6 +177,7 @@ def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  #
     config = row.settings["Config"]
     stdin = interactive and bool(config.get("OpenStdin"))
     restore = _raw_terminal() if config.get("Tty") and stdin else (lambda: None)
+    _proxy_signals(engine, row)
     try:
         if config.get("Tty"):
             _send_size(engine, row)
@@ -185,6 +186,25 @@ def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  #
         restore()
         sock.close()
     return wait(engine, row["id"])
+
+
+def _proxy_signals(engine: Engine, row: Row) -> None:
+    """docker's --sig-proxy: what teu receives while attached goes to the container."""
+    import _signal as signal
+
+    from teu.engine.runtimes import for_row
+
+    runtime = for_row(engine.paths, row.settings)
+
+    def forward(signum: int, _frame: object) -> None:
+        try:
+            runtime.kill(row["id"], signum)
+        except Exception:  # noqa: BLE001 - it may be gone already
+            pass
+
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM,
+                signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, forward)
 
 
 def attach_running(engine: Engine, row: Row, interactive: bool = True) -> int:

@@ -106,7 +106,7 @@ def parse(opts: dict) -> dict:
         "PidsLimit": (units.integer(opts["pids_limit"], "--pids-limit")
                       if opts.get("pids_limit") is not None else None),
         "Ulimits": [units.ulimit(u) for u in _list(opts, "ulimit")],
-        "Runtime": opts.get("runtime") or os.environ.get("TEU_RUNTIME") or "teu-runtime",
+        "Runtime": opts.get("runtime") or default_runtime(),
         "Mounts": [],
     }
     if host["MemorySwap"] and host["MemorySwap"] != -1:
@@ -126,6 +126,29 @@ def parse(opts: dict) -> dict:
         raise InvalidArgument(f'invalid pull policy "{teu["Pull"]}": use missing, always '
                               'or never')
     return {"Config": config, "HostConfig": host, "Teu": teu}
+
+
+CONFIG_FILE = "/etc/teu/teu.conf"
+
+
+def setting(key: str) -> str | None:
+    """A `key = value` line of $TEU_CONFIG or /etc/teu/teu.conf (# starts a comment)."""
+    path = os.environ.get("TEU_CONFIG") or CONFIG_FILE
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        k, eq, v = line.split("#", 1)[0].partition("=")
+        if eq and k.strip() == key:
+            return v.strip().strip('"')
+    return None
+
+
+def default_runtime() -> str:
+    """--runtime's default: $TEU_RUNTIME, the config file's `runtime`, teu-runtime."""
+    return os.environ.get("TEU_RUNTIME") or setting("runtime") or "teu-runtime"
 
 
 def _entrypoint(value: object) -> list[str] | None:

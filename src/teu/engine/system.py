@@ -72,6 +72,7 @@ def prune(engine: Engine, all_images: bool = False, volumes: bool = False) -> di
 
 def info(engine: Engine) -> dict:
     from teu import __version__
+    from teu.engine.options import default_runtime
     from teu.engine.runtimes import find_program
 
     rows = S.refresh_all(engine)
@@ -96,7 +97,7 @@ def info(engine: Engine) -> dict:
         "Images": nimages, "ServerVersion": f"teu {__version__} (no daemon)",
         "Driver": os.environ.get("TEU_STORAGE_DRIVER") or "overlay",
         "LoggingDriver": "k8s-file", "CgroupDriver": "cgroupfs", "CgroupVersion": cg,
-        "Runtimes": runtimes, "DefaultRuntime": os.environ.get("TEU_RUNTIME") or "teu-runtime",
+        "Runtimes": runtimes, "DefaultRuntime": default_runtime(),
         "KernelVersion": u.release, "OperatingSystem": _os_name(), "OSType": "linux",
         "Architecture": u.machine, "NCPU": os.cpu_count(), "MemTotal": mem,
         "DockerRootDir": engine.paths.root, "RunRoot": engine.paths.runroot,
