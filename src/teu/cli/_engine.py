@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 
 from teu.cli._flags import BOOL, Flag, parse, usage
 from teu.errors import TeuError
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: collections.abc alone costs ~2 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 HELP = Flag("help", None, BOOL, "Print usage")
 
