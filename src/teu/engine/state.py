@@ -121,12 +121,37 @@ def release_runtime(engine: Engine, row: Row) -> None:
     """Delete the runtime's record of the container (state dir, cgroup, leftovers)."""
     from teu.engine.runtimes import for_row
 
+    runtime = None
+    dirs = None
     try:
-        for_row(engine.paths, row.settings).delete(row["id"])
+        runtime = for_row(engine.paths, row.settings)
+        dirs = runtime.cgroup_dirs(row["id"]) if runtime.in_process else None
+        runtime.delete(row["id"])
     except Exception as e:  # noqa: BLE001 - the row must still be recorded as stopped
         from teu.runtime import log
 
         log.warning(f"container {row['id'][:12]}: runtime delete: {e}")
+    if dirs:
+        _remove_cgroup_dirs(list(dirs.values()) if isinstance(dirs, dict) else list(dirs))
+
+
+def _remove_cgroup_dirs(dirs: list[str], timeout: float = 2.0) -> None:
+    """What a runtime delete left (a process of a killed create still exiting when it
+    tried): rmdir the container's cgroups once they are empty, for a short while."""
+    deadline = time.monotonic() + timeout
+    left = [d for d in dirs if os.path.isdir(d)]
+    while left:
+        for d in list(left):
+            try:
+                os.rmdir(d)
+                left.remove(d)
+            except FileNotFoundError:
+                left.remove(d)
+            except OSError:
+                pass
+        if not left or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
 
 
 def recover(engine: Engine, row: Row) -> Row | None:
