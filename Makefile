@@ -18,10 +18,12 @@ lint:
 test: lint       ## the test command CI runs
 	$(PYTHON) -m pytest -q -ra
 
-demo:            ## make a busybox image locally and run a container from it
-	rm -rf $(DEMO_DIR)
-	$(PYTHON) -m teu.testing.busybox $(DEMO_DIR) -- sh -c 'echo "hello from a teu container: $$(hostname), pid $$$$, $$(id)"'
-	teu-runtime run --bundle $(DEMO_DIR) teu-demo-$$$$
+demo:            ## make a busybox image locally, import it, run a container from it
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(PYTHON) -c "from teu.testing import busybox; busybox.make_rootfs('$(DEMO_DIR)/rootfs')"
+	tar -C $(DEMO_DIR)/rootfs -c . | teu import -c 'CMD ["sh"]' - teu-demo/busybox:latest
+	teu run --rm --name teu-demo teu-demo/busybox sh -c 'echo "hello from a teu container: $$(hostname), pid $$$$, $$(id -un)"'
+	teu images teu-demo/busybox
 
 bench:
 	$(PYTHON) bench/runtime_run.py
