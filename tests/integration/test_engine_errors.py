@@ -134,7 +134,9 @@ def _leftovers(teu, ids: list[str]) -> dict:  # noqa: ANN001
     return {
         "mounts": mounts_under(teu.top),
         "cgroups": container_cgroups(ids),
-        "runtime": sorted(os.listdir(runtime_state)) if runtime_state.exists() else [],
+        # Container state only: .cache holds the runtime's compiled seccomp filters.
+        "runtime": sorted(e for e in os.listdir(runtime_state) if not e.startswith("."))
+        if runtime_state.exists() else [],
         "dirs": sorted(os.listdir(teu.root / "containers"))
         if (teu.root / "containers").exists() else [],
     }

@@ -100,3 +100,27 @@ def test_cgroups_path_absolute(runtime, make_bundle):
             parent = os.path.join("/sys/fs/cgroup", controller, "teu-test-abs")
             if os.path.isdir(parent):
                 os.rmdir(parent)
+
+
+def test_compiled_seccomp_filters_are_cached_and_still_enforced(runtime, make_bundle):
+    b = make_bundle()
+    b.config["root"]["readonly"] = False
+    b.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
+                      "errnoRet": errno.EACCES}],
+    }
+    first = run_in(runtime, b, "mkdir /a 2>&1; echo rc=$?", check=False)
+    cached = list((runtime.root / ".cache" / "seccomp").glob("*.bpf"))
+    assert len(cached) == 1
+    assert cached[0].stat().st_mode & 0o077 == 0 or cached[0].parent.stat().st_mode & 0o077 == 0
+    second = run_in(runtime, b, "mkdir /a 2>&1; echo rc=$?", check=False)  # from the cache
+    for p in (first, second):
+        assert "Permission denied" in p.stdout and "rc=1" in p.stdout
+    assert not (b.rootfs / "a").exists()
+    # A damaged cache entry is ignored and rewritten, never trusted.
+    cached[0].write_bytes(b"garbage")
+    third = run_in(runtime, b, "mkdir /a 2>&1; echo rc=$?", check=False)
+    assert "Permission denied" in third.stdout
+    assert len(cached[0].read_bytes()) > 12
+    assert runtime("list", "-q").stdout == ""  # .cache is not a container

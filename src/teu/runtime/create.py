@@ -232,7 +232,7 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             stage.ch.send("setup", config=config, rootfs=rootfs, fifo=state.fifo,
                           console_fd=console_fd, preserve_fds=opts.preserve_fds,
                           no_pivot=opts.no_pivot, no_new_keyring=opts.no_new_keyring,
-                          id=state.id)
+                          id=state.id, seccomp_cache=seccomp_cache_dir(state))
         except BrokenPipeError:
             pass  # stage 1 failed early; its error message is waiting in the channel
         if opts.subreaper:
@@ -250,6 +250,11 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         raise
     finally:
         stage.finish()
+
+
+def seccomp_cache_dir(state: ContainerState) -> str:
+    """Compiled seccomp programs live beside the containers, in the runtime's root."""
+    return os.path.join(os.path.dirname(state.dir), ".cache", "seccomp")
 
 
 def with_default_devices(linux: dict) -> dict:

@@ -97,7 +97,8 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     stage1_pid = os.fork()
     if stage1_pid == 0:
         parent.close()
-        _stage1(child, namespaces, process, linux, console[1], opts.preserve_fds, chroot)
+        _stage1(child, namespaces, process, linux, console[1], opts.preserve_fds, chroot,
+                os.path.join(root, ".cache", "seccomp"))
     child.close()
     if console[1] is not None:
         console[1].close()
@@ -170,13 +171,14 @@ def _await(ch: Channel) -> int:
 
 
 def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_sock,
-            preserve_fds: int, chroot: str | None = None) -> None:  # noqa: ANN001
+            preserve_fds: int, chroot: str | None = None,
+            seccomp_cache: str | None = None) -> None:  # noqa: ANN001
     from teu.runtime.init import _fail_channel, compile_seccomp, join_namespaces, open_namespaces
 
     try:
         sys = L.syscalls()
         # Everything stage 2 needs is loaded before the mount namespace hides the host.
-        seccomp_filter = compile_seccomp(linux.get("seccomp"))
+        seccomp_filter = compile_seccomp(linux.get("seccomp"), seccomp_cache)
         if process.get("rlimits"):
             import resource  # noqa: F401
         if process.get("terminal"):

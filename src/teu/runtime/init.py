@@ -74,6 +74,7 @@ class InitContext:
         self.fifo_fd = -1
         self.seccomp_filter = None
         self.in_cgroup = False
+        self.seccomp_cache: str | None = None
         self.ch = channel
         self.console_fd = console_fd
         self.preserve_fds = preserve_fds
@@ -114,9 +115,11 @@ def stage1_from_channel(ch: Channel) -> None:
         msg = ch.recv()
         if msg.get("kind") != "setup":
             os._exit(1)
-        stage1(InitContext(msg["config"], msg["rootfs"], msg["fifo"], ch, msg["console_fd"],
-                           msg["preserve_fds"], msg["no_pivot"], msg["no_new_keyring"],
-                           msg["id"]))
+        ctx = InitContext(msg["config"], msg["rootfs"], msg["fifo"], ch, msg["console_fd"],
+                          msg["preserve_fds"], msg["no_pivot"], msg["no_new_keyring"],
+                          msg["id"])
+        ctx.seccomp_cache = msg.get("seccomp_cache")
+        stage1(ctx)
     except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
         _fail_channel(ch, e)
 
@@ -158,7 +161,7 @@ def stage1(ctx: InitContext) -> None:
 def preload(ctx: InitContext) -> None:
     """Import (and dlopen) now everything the container side will use later."""
     process = ctx.process
-    ctx.seccomp_filter = compile_seccomp(ctx.linux.get("seccomp"))
+    ctx.seccomp_filter = compile_seccomp(ctx.linux.get("seccomp"), ctx.seccomp_cache)
     if process.get("rlimits"):
         import resource  # noqa: F401
     if process.get("apparmorProfile"):
@@ -216,6 +219,9 @@ def _stage2(ctx: InitContext) -> None:
     if own_mounts:
         builder.prepare()
         builder.mount_all()
+        # Device nodes are made under the container's own device rules, not those of
+        # whatever cgroup started the runtime (a containerd shim's may refuse mknod).
+        _await_cgroup(ctx, sys)
         builder.setup_dev(terminal)
         os.makedirs(resolve_in_root(ctx.rootfs, process.get("cwd", "/")), exist_ok=True)
     _await_cgroup(ctx, sys)
@@ -336,15 +342,17 @@ def _set_personality(sys: L.Syscalls, personality: dict) -> None:
     sys.personality(domains[domain])
 
 
-def compile_seccomp(seccomp: dict | None):  # noqa: ANN201
-    """The container's seccomp filter, built (not loaded), or None when there is none."""
+def compile_seccomp(seccomp: dict | None, cache_dir: str | None = None):  # noqa: ANN201
+    """The container's seccomp filter, built (not loaded), or None when there is none;
+    from the runtime's cache of compiled programs when it has this profile."""
     if not seccomp:
         return None
     from teu.runtime import seccomp as sc
+    from teu.runtime.seccomp.cache import compile_cached
 
     if not sc.enabled(seccomp):
         return None
-    flt = sc.compile_filter(seccomp)
+    flt = compile_cached(seccomp, cache_dir)
     if flt.uses_notify:
         flt.release()
         raise sc.SeccompError("linux.seccomp: SCMP_ACT_NOTIFY is not supported by "

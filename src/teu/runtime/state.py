@@ -39,8 +39,9 @@ class StateError(TeuError):
 def check_id(container_id: str) -> None:
     if not container_id:
         raise StateError("container id must not be empty")
+    # A leading "." is refused: the state root keeps its own things (.cache) there.
     if not all(c.isalnum() or c in _ID_EXTRA for c in container_id) \
-            or not container_id.isascii() or container_id in (".", ".."):
+            or not container_id.isascii() or container_id.startswith("."):
         raise StateError(f"invalid container id {container_id!r}: "
                          "use letters, digits, '_', '+', '-' and '.'")
 
@@ -176,6 +177,7 @@ class ContainerState:
 
 def list_ids(root: str) -> list[str]:
     try:
-        return sorted(e for e in os.listdir(root) if os.path.isdir(os.path.join(root, e)))
+        return sorted(e for e in os.listdir(root)
+                      if not e.startswith(".") and os.path.isdir(os.path.join(root, e)))
     except FileNotFoundError:
         return []

@@ -10,9 +10,12 @@ import os
 
 from teu.runtime.seccomp.profile import (
     _ATTR_API_SYSRAWRC,
+    _ATTR_CTL_LOG,
     _ATTR_CTL_NNP,
     _ATTR_CTL_OPTIMIZE,
     _ATTR_CTL_SSB,
+    _ATTR_CTL_TSYNC,
+    _ATTR_CTL_WAITKILL,
     _OPTIMIZE_ABOVE,
     _WAITKILL_API,
     ARCHES,
@@ -49,8 +52,13 @@ _PROTOTYPES: dict[str, tuple[object, list]] = {
     "seccomp_api_get": (_c.c_uint, []),
     "seccomp_notify_fd": (_c.c_int, [_c.c_void_p]),
     "seccomp_export_pfc": (_c.c_int, [_c.c_void_p, _c.c_int]),
+    "seccomp_export_bpf": (_c.c_int, [_c.c_void_p, _c.c_int]),
+    "seccomp_attr_get": (_c.c_int, [_c.c_void_p, _c.c_int, _c.POINTER(_c.c_uint32)]),
     "seccomp_version": (_c.POINTER(_Version), []),
 }
+# The filter attributes that become seccomp(2) flags when libseccomp loads a filter.
+_ATTR_KERNEL_FLAGS = ((_ATTR_CTL_TSYNC, 1), (_ATTR_CTL_LOG, 2), (_ATTR_CTL_SSB, 4),
+                      (_ATTR_CTL_WAITKILL, 32))
 _NR_SCMP_ERROR = -1  # seccomp_syscall_resolve_name: name unknown to libseccomp
 _LIBRARY = "libseccomp.so.2"
 _lib: ctypes.CDLL | None = None
@@ -119,6 +127,28 @@ class Filter:
             raise SeccompError("linux.seccomp: no notify fd: the loaded filter has no "
                                "SCMP_ACT_NOTIFY rule")
         return fd
+
+    def export_bpf(self) -> tuple[bytes, int]:
+        """(the BPF program seccomp_load would install, the seccomp(2) flags it would
+        pass): what teu.runtime.seccomp.cache keeps so the next start skips libseccomp."""
+        lib = _libseccomp()
+        fd = os.memfd_create("teu-seccomp-bpf")
+        try:
+            rc = lib.seccomp_export_bpf(self._handle(), fd)
+            if rc < 0:
+                raise SeccompError(f"seccomp: export failed: {_failed(rc)}")
+            os.lseek(fd, 0, os.SEEK_SET)
+            chunks = []
+            while chunk := os.read(fd, 1 << 16):
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        flags = 0
+        value = ctypes.c_uint32()
+        for attr, bit in _ATTR_KERNEL_FLAGS:
+            if lib.seccomp_attr_get(self._handle(), attr, ctypes.byref(value)) == 0 and value.value:
+                flags |= bit
+        return b"".join(chunks), flags
 
     def export_pfc(self) -> str:
         """The filter as libseccomp's pseudo filter code: what a rule turned into."""
