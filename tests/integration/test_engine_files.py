@@ -148,3 +148,10 @@ def test_port_system_and_info(teu) -> None:
     # like docker 23+, prune takes anonymous volumes only; named ones stay
     assert teu.ok("volume", "ls", "-q").split() == ["unused"]
     teu.ok("rm", "-f", "po")
+
+
+def test_flags_not_implemented_are_refused_not_ignored(teu) -> None:
+    for args in (("cp", "-a", "x:/a", "/tmp/b"), ("cp", "-L", "x:/a", "/tmp/b"),
+                 ("ps", "-s"), ("volume", "create", "-o", "type=tmpfs", "v-opt")):
+        p = teu(*args)
+        assert p.returncode == 125 and "not supported yet" in p.stderr, (args, p.stderr)

@@ -20,6 +20,12 @@ def main(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.engine.cp import copy
+        from teu.engine.errors import InvalidArgument
+
+        # Refused rather than silently ignored until they are implemented.
+        for flag in ("archive", "follow_link", "follow-link"):
+            if parsed[0].get(flag):
+                raise InvalidArgument(f"--{flag.replace('_', '-')} is not supported yet")
 
         copy(engine(), parsed[1][0], parsed[1][1])
         return 0

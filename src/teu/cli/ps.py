@@ -32,6 +32,11 @@ def main(argv: list[str]) -> int:
     def go() -> int:
         from teu.engine.listing import listing
 
+        if opts.get("size"):
+            from teu.engine.errors import InvalidArgument
+
+            raise InvalidArgument("--size is not supported yet (teu system df shows sizes)")
+
         last = opts.get("last")
         n = int(last) if last is not None else (1 if opts.get("latest") else None)
         items = listing(engine(), all_=bool(opts.get("all")) or n is not None,

@@ -52,7 +52,10 @@ def _create(argv: list[str]) -> int:
             raise InvalidArgument(f"volume driver {opts['driver']!r} is not available "
                                   "(only local)")
         e = engine()
-        options = dict(o.partition("=")[::2] for o in opts.get("opt") or [])
+        if opts.get("opt"):
+            raise InvalidArgument("volume driver options (-o) are not supported yet by the "
+                                  "local driver")
+        options: dict[str, str] = {}
         print(volumes.create(e.paths, e.db, opts.get("name") or (args[0] if args else None),
                              labels(opts.get("label") or []), options))
         return 0
