@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
+from teu.image.timefmt import human_duration
+
 ZERO = "0001-01-01T00:00:00Z"
+
+__all__ = ["ZERO", "human_duration", "parse_rfc3339", "rfc3339", "since"]
 
 
 def rfc3339(ts: float | None, nanos: bool = True) -> str:
@@ -44,34 +48,6 @@ def parse_rfc3339(text: str) -> float:
     h, mi, s = (int(x) for x in hms.split(":"))
     seconds = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)) - offset
     return seconds + (float("0." + frac) if frac else 0.0)
-
-
-def human_duration(seconds: float) -> str:
-    """docker's units.HumanDuration."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = s // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(s / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{hours // 24 // 365} years"
 
 
 def since(value: str, now: float | None = None) -> float:

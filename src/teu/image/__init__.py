@@ -18,6 +18,7 @@ One package per place (go-containerregistry's spirit), one job per module:
     tarball.py     docker-archive / oci-archive tar files (save, load)
     importer.py    a root filesystem tarball -> one-layer image
     inspect.py     docker-shaped `image inspect` and `history`
+    timefmt.py     docker's human durations ("2 minutes ago"), shared with the engine
 
 The store's layout on disk (root: --root, TEU_ROOT, default /var/lib/teu):
 

@@ -9,6 +9,7 @@ from typing import Any
 from teu.image import reference as R
 from teu.image.db import ImageRow
 from teu.image.store import Store
+from teu.image.timefmt import human_duration
 
 # docker fills these in every image's Config, whatever the image says.
 _DOCKER_CONFIG_DEFAULTS: dict[str, Any] = {
@@ -39,34 +40,6 @@ def parse_time(text: str | None) -> float | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
-
-
-def human_duration(seconds: float) -> str:
-    """docker's units.HumanDuration."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    m = s // 60
-    if m == 1:
-        return "About a minute"
-    if m < 60:
-        return f"{m} minutes"
-    h = round(s / 3600)
-    if h == 1:
-        return "About an hour"
-    if h < 48:
-        return f"{h} hours"
-    if h < 24 * 7 * 2:
-        return f"{h // 24} days"
-    if h < 24 * 30 * 2:
-        return f"{h // 24 // 7} weeks"
-    if h < 24 * 365 * 2:
-        return f"{h // 24 // 30} months"
-    return f"{h // 24 // 365} years"
 
 
 def since(text: str | None, now: float | None = None) -> str:
