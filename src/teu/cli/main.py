@@ -12,6 +12,7 @@ from teu import __version__
 
 # verb -> module under teu.cli with a `main(argv) -> int`.
 VERBS: dict[str, str] = {
+    "version": "teu.cli.version",
     "registry": "teu.cli.registry",
     # Images (teu.image, teu.registry.client).
     "pull": "teu.cli.pull",
@@ -131,7 +132,7 @@ def _global_flags(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     argv = _global_flags(argv)
-    if argv[:1] in (["version"], ["--version"], ["-v"]):
+    if argv[:1] in (["--version"], ["-v"]):
         print(f"teu version {__version__}")
         return 0
     if not argv or argv[0] in ("-h", "--help", "help"):
