@@ -18,6 +18,7 @@ import time
 from teu.engine import state as S
 from teu.engine.context import Engine
 from teu.engine.db import Row
+from teu.runtime.run import copy_size, raw_stdin, reap_until
 
 FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
              signal.SIGUSR2, signal.SIGALRM, signal.SIGCONT, signal.SIGURG)
@@ -182,7 +183,7 @@ def _wait(pid: int, io: _Stdio) -> int:
     def forward(signum: int, _frame: object) -> None:
         if signum == signal.SIGWINCH:
             if io.master is not None:
-                _copy_size(io.master)
+                copy_size(io.master)
             return
         try:
             os.kill(pid, signum)
@@ -195,23 +196,8 @@ def _wait(pid: int, io: _Stdio) -> int:
     signal.signal(signal.SIGWINCH, forward)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     if io.master is None and not io.pipes:
-        return _reap_until(pid, 0)
+        return reap_until(pid, 0)
     return _pump(pid, io)
-
-
-def _reap_until(pid: int, flags: int) -> int:
-    """Reap children (orphans come to a subreaper too) until pid exits; -1 if not yet."""
-    while True:
-        try:
-            wpid, status = os.waitpid(-1, flags)
-        except ChildProcessError:
-            return 255
-        if wpid == 0:
-            return -1
-        if wpid == pid:
-            if os.WIFSIGNALED(status):
-                return 128 + os.WTERMSIG(status)
-            return os.waitstatus_to_exitcode(status)
 
 
 def _pump(pid: int, io: _Stdio) -> int:
@@ -220,10 +206,10 @@ def _pump(pid: int, io: _Stdio) -> int:
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    restore = _raw_stdin() if io.master is not None and io.interactive else (lambda: None)
+    restore = raw_stdin() if io.master is not None and io.interactive else (lambda: None)
     sources = dict(io.pipes)
     if io.master is not None:
-        _copy_size(io.master)
+        copy_size(io.master)
         sources[io.master] = ("stdout", 1)
     stdin_open = io.master is not None and io.interactive
     code = -1
@@ -242,7 +228,7 @@ def _pump(pid: int, io: _Stdio) -> int:
                     except BlockingIOError:
                         pass
                     if code == -1:
-                        code = _reap_until(pid, os.WNOHANG)
+                        code = reap_until(pid, os.WNOHANG)
                         if code != -1:
                             deadline = time.monotonic() + 2
                 elif fd == 0:
@@ -264,7 +250,7 @@ def _pump(pid: int, io: _Stdio) -> int:
                         io.log.write(stream, data)
                     _write_all(ours, data)
         if code == -1:
-            code = _reap_until(pid, 0)
+            code = reap_until(pid, 0)
         return code
     finally:
         restore()
@@ -280,17 +266,6 @@ def _write_all(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view):]
         except BrokenPipeError:
             return
-
-
-def _copy_size(master: int) -> None:
-    import fcntl
-    import termios
-
-    try:
-        size = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
-        fcntl.ioctl(master, termios.TIOCSWINSZ, size)
-    except OSError:
-        pass
 
 
 def _set_console_size(bundle: str) -> None:
@@ -311,17 +286,6 @@ def _set_console_size(bundle: str) -> None:
     spec["process"]["consoleSize"] = {"height": rows, "width": cols}
     with open(path, "w") as f:
         f.write(fastjson.dumps(spec))
-
-
-def _raw_stdin():  # noqa: ANN202
-    if not os.isatty(0):
-        return lambda: None
-    import termios
-    import tty
-
-    saved = termios.tcgetattr(0)
-    tty.setraw(0)
-    return lambda: termios.tcsetattr(0, termios.TCSADRAIN, saved)
 
 
 def _oom_killed(runtime, cid: str) -> bool:  # noqa: ANN001

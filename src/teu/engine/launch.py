@@ -173,10 +173,11 @@ def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = Fa
 def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  # noqa: ANN001
     from teu.engine.attach import pump
     from teu.engine.control import wait
+    from teu.runtime.run import raw_stdin
 
     config = row.settings["Config"]
     stdin = interactive and bool(config.get("OpenStdin"))
-    restore = _raw_terminal() if config.get("Tty") and stdin else (lambda: None)
+    restore = raw_stdin() if config.get("Tty") and stdin else (lambda: None)
     _proxy_signals(engine, row)
     try:
         if config.get("Tty"):
@@ -227,14 +228,3 @@ def _send_size(engine: Engine, row: Row) -> None:
     from teu.engine.attach import resize
 
     resize(engine.paths.container(row["id"]), rows, cols)
-
-
-def _raw_terminal():  # noqa: ANN202
-    if not os.isatty(0):
-        return lambda: None
-    import termios
-    import tty
-
-    saved = termios.tcgetattr(0)
-    tty.setraw(0)
-    return lambda: termios.tcsetattr(0, termios.TCSADRAIN, saved)

@@ -63,7 +63,7 @@ def _console_pair(opts: CreateOptions, detach: bool):  # noqa: ANN202
 def _wait(pid: int, master: int | None) -> int:
     def forward(signum: int, _frame: object) -> None:
         if signum == signal.SIGWINCH and master is not None:
-            _copy_size(master)
+            copy_size(master)
         try:
             os.kill(pid, signum)
         except ProcessLookupError:
@@ -72,13 +72,14 @@ def _wait(pid: int, master: int | None) -> int:
     for sig in FORWARDED:
         signal.signal(sig, forward)
     if master is not None:
-        _copy_size(master)
+        copy_size(master)
         return _proxy(pid, master)
-    return _reap_until(pid, 0)
+    return reap_until(pid, 0)
 
 
-def _reap_until(pid: int, flags: int) -> int:
-    """Reap children (we are a subreaper: orphans come to us) until pid exits."""
+def reap_until(pid: int, flags: int) -> int:
+    """Reap children (we are a subreaper: orphans come to us) until pid exits; its exit
+    code, -1 if not yet (WNOHANG), 255 if there is no child left. teu.engine uses it too."""
     while True:
         try:
             wpid, status = os.waitpid(-1, flags)
@@ -87,16 +88,18 @@ def _reap_until(pid: int, flags: int) -> int:
         if wpid == 0:
             return -1
         if wpid == pid:
-            return _exit_code(status)
+            return exit_code(status)
 
 
-def _exit_code(status: int) -> int:
+def exit_code(status: int) -> int:
+    """A wait status -> an exit code, 128+N if killed by signal N."""
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return os.waitstatus_to_exitcode(status)
 
 
-def _copy_size(master: int) -> None:
+def copy_size(master: int) -> None:
+    """Our terminal's size (fd 0) onto the pty master; nothing if there is none."""
     import fcntl
     import termios
 
@@ -114,7 +117,7 @@ def _proxy(pid: int, master: int) -> int:
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    restore = _raw_stdin()
+    restore = raw_stdin()
     code = None
     stdin_open = True
     try:
@@ -122,13 +125,13 @@ def _proxy(pid: int, master: int) -> int:
             fds = [master, wake_r] + ([0] if stdin_open else [])
             ready, _, _ = select.select(fds, [], [])
             if master in ready and not _pump(master, 1):
-                code = _reap_until(pid, 0)
+                code = reap_until(pid, 0)
                 break
             if 0 in ready and not _pump(0, master):
                 stdin_open = False
             if wake_r in ready:
                 os.read(wake_r, 512)
-                code = _reap_until(pid, os.WNOHANG)
+                code = reap_until(pid, os.WNOHANG)
                 code = None if code == -1 else code
         while _pump(master, 1, block=False):
             pass
@@ -157,7 +160,8 @@ def _pump(src: int, dst: int, block: bool = True) -> bool:
     return True
 
 
-def _raw_stdin():  # noqa: ANN202
+def raw_stdin():  # noqa: ANN202
+    """Put our terminal (fd 0) in raw mode; returns what restores it (a no-op if no tty)."""
     if not os.isatty(0):
         return lambda: None
     import termios
