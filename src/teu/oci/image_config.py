@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from teu.oci import _document as DOC
 from teu.oci import _fields as F
 from teu.oci import digest as D
 from teu.oci.errors import ImageSpecError
@@ -88,7 +89,7 @@ class History:
 
 
 @dataclass
-class ImageConfig:
+class ImageConfig(DOC.Document):
     architecture: str
     os: str
     diff_ids: list[D.Digest]
@@ -158,15 +159,6 @@ class ImageConfig:
             d["history"] = [h.to_dict() for h in self.history]
         d.update(self.extra)
         return d
-
-    def to_json(self) -> bytes:
-        if self.raw is None:
-            self.raw = F.dumps(self.to_dict())
-        return self.raw
-
-    @property
-    def digest(self) -> D.Digest:
-        return D.compute(self.to_json())
 
     @property
     def platform(self) -> Platform:

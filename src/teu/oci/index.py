@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from teu.oci import _document as DOC
 from teu.oci import _fields as F
 from teu.oci import digest as D
 from teu.oci import media_types as MT
@@ -15,7 +16,7 @@ from teu.oci.platform import host as host_platform
 
 
 @dataclass
-class Index:
+class Index(DOC.Document):
     manifests: list[Descriptor]
     media_type: str | None = MT.OCI_INDEX
     schema_version: int = 2
@@ -38,52 +39,22 @@ class Index:
     @classmethod
     def from_dict(cls, d: dict[str, Any], media_type: str | None = None) -> Index:
         path = "index"
-        sv = F.opt_int(d, "schemaVersion", path)
-        if sv != 2:
-            raise ImageSpecError(f"{path}.schemaVersion: must be 2, got {d.get('schemaVersion')!r}")
-        mt = F.opt_str(d, "mediaType", path)
-        if mt is not None and mt not in MT.INDEXES:
-            raise ImageSpecError(f"{path}.mediaType: {mt!r} is not an index type")
-        if mt is not None and media_type and media_type != mt:
-            raise ImageSpecError(f"{path}.mediaType: {mt!r} differs from content type {media_type!r}")
+        mt = DOC.read_media_type(d, path, MT.INDEXES, "index", media_type)
         raw = F.obj_list(d, "manifests", path)
         if raw is None:
             raise ImageSpecError(f"{path}.manifests: required")
         manifests = [Descriptor.from_dict(x, f"{path}.manifests[{i}]") for i, x in enumerate(raw)]
-        subject = d.get("subject")
-        artifact_type = F.opt_str(d, "artifactType", path)
-        if artifact_type is not None and not MT.is_valid(artifact_type):
-            raise ImageSpecError(f"{path}.artifactType: invalid media type {artifact_type[:100]!r}")
+        artifact_type = DOC.read_artifact_type(d, path)
         return cls(
             manifests=manifests, media_type=mt,
-            subject=Descriptor.from_dict(subject, f"{path}.subject") if subject is not None else None,
+            subject=DOC.read_subject(d, path),
             artifact_type=artifact_type,
             annotations=F.str_map(d, "annotations", path),
             extra={k: v for k, v in d.items() if k not in cls._KNOWN},
         )
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"schemaVersion": self.schema_version}
-        if self.media_type:
-            d["mediaType"] = self.media_type
-        if self.artifact_type:
-            d["artifactType"] = self.artifact_type
-        d["manifests"] = [x.to_dict() for x in self.manifests]
-        if self.subject is not None:
-            d["subject"] = self.subject.to_dict()
-        if self.annotations:
-            d["annotations"] = dict(self.annotations)
-        d.update(self.extra)
-        return d
-
-    def to_json(self) -> bytes:
-        if self.raw is None:
-            self.raw = F.dumps(self.to_dict())
-        return self.raw
-
-    @property
-    def digest(self) -> D.Digest:
-        return D.compute(self.to_json())
+        return DOC.envelope(self, {"manifests": [x.to_dict() for x in self.manifests]})
 
     def descriptor(self) -> Descriptor:
         data = self.to_json()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from teu.oci import _document as DOC
 from teu.oci import _fields as F
 from teu.oci import digest as D
 from teu.oci import media_types as MT
@@ -17,7 +18,7 @@ from teu.oci.errors import ImageSpecError
 
 
 @dataclass
-class Manifest:
+class Manifest(DOC.Document):
     config: Descriptor
     layers: list[Descriptor]
     media_type: str | None = MT.OCI_MANIFEST
@@ -42,14 +43,7 @@ class Manifest:
     @classmethod
     def from_dict(cls, d: dict[str, Any], media_type: str | None = None) -> Manifest:
         path = "manifest"
-        sv = F.opt_int(d, "schemaVersion", path)
-        if sv != 2:
-            raise ImageSpecError(f"{path}.schemaVersion: must be 2, got {d.get('schemaVersion')!r}")
-        mt = F.opt_str(d, "mediaType", path)
-        if mt is not None and mt not in MT.IMAGE_MANIFESTS:
-            raise ImageSpecError(f"{path}.mediaType: {mt!r} is not an image manifest type")
-        if mt is not None and media_type and media_type != mt:
-            raise ImageSpecError(f"{path}.mediaType: {mt!r} differs from content type {media_type!r}")
+        mt = DOC.read_media_type(d, path, MT.IMAGE_MANIFESTS, "image manifest", media_type)
         effective = mt or media_type or MT.OCI_MANIFEST
         if effective == MT.DOCKER_MANIFEST and mt is None:
             raise ImageSpecError(f"{path}.mediaType: required for Docker schema 2")
@@ -60,43 +54,19 @@ class Manifest:
         if raw_layers is None:
             raise ImageSpecError(f"{path}.layers: required")
         layers = [Descriptor.from_dict(x, f"{path}.layers[{i}]") for i, x in enumerate(raw_layers)]
-        subject = d.get("subject")
-        artifact_type = F.opt_str(d, "artifactType", path)
-        if artifact_type is not None and not MT.is_valid(artifact_type):
-            raise ImageSpecError(f"{path}.artifactType: invalid media type {artifact_type[:100]!r}")
+        artifact_type = DOC.read_artifact_type(d, path)
         # The spec: artifactType MUST be set when config is the empty descriptor.
         return cls(
             config=config, layers=layers, media_type=mt, schema_version=2,
-            subject=Descriptor.from_dict(subject, f"{path}.subject") if subject is not None else None,
+            subject=DOC.read_subject(d, path),
             artifact_type=artifact_type,
             annotations=F.str_map(d, "annotations", path),
             extra={k: v for k, v in d.items() if k not in cls._KNOWN},
         )
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"schemaVersion": self.schema_version}
-        if self.media_type:
-            d["mediaType"] = self.media_type
-        if self.artifact_type:
-            d["artifactType"] = self.artifact_type
-        d["config"] = self.config.to_dict()
-        d["layers"] = [x.to_dict() for x in self.layers]
-        if self.subject is not None:
-            d["subject"] = self.subject.to_dict()
-        if self.annotations:
-            d["annotations"] = dict(self.annotations)
-        d.update(self.extra)
-        return d
-
-    def to_json(self) -> bytes:
-        """The bytes this manifest was read from, or a compact serialisation of a new one."""
-        if self.raw is None:
-            self.raw = F.dumps(self.to_dict())
-        return self.raw
-
-    @property
-    def digest(self) -> D.Digest:
-        return D.compute(self.to_json())
+        return DOC.envelope(self, {"config": self.config.to_dict(),
+                                   "layers": [x.to_dict() for x in self.layers]})
 
     def descriptor(self) -> Descriptor:
         data = self.to_json()
