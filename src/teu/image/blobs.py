@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from typing import IO
 
+from teu.fileio import fsync_dir, start_writeback
 from teu.image.errors import BlobNotFound, ImageError
 from teu.oci import digest as D
 from teu.oci.errors import DigestMismatchError
@@ -22,33 +23,6 @@ CHUNK = 1 << 20
 # Start writeback every this many bytes of a download, so that the fsync before
 # the rename has little left to write (it would otherwise wait for all of it).
 WRITEBACK_EVERY = 8 << 20
-_SYNC_FILE_RANGE_WRITE = 2
-_writeback = None
-
-
-def _start_writeback(fd: int, offset: int, length: int) -> None:
-    """sync_file_range(SYNC_FILE_RANGE_WRITE): queue the range for writeback, no wait."""
-    global _writeback
-    if _writeback is None:
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            fn = libc.sync_file_range
-            fn.argtypes = (ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint)
-            _writeback = fn
-        except (OSError, AttributeError):
-            _writeback = False
-    if _writeback:
-        _writeback(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class BlobStore:
@@ -155,7 +129,7 @@ class BlobStore:
         os.makedirs(self.dir, exist_ok=True)
         os.rename(tmp, final)
         if self.fsync:
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
         return actual
 
     def _write_new(self, final: str, parts: list[bytes]) -> None:
@@ -174,7 +148,7 @@ class BlobStore:
         os.close(fd)
         os.rename(tmp, final)
         if self.fsync:
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
 
     def ingest(self, expected: str, size: int | None = None, resume: bool = True,
                what: str = "blob") -> Ingest:
@@ -281,7 +255,7 @@ class Ingest:
         _write_all(self.fd, data)
         self.offset += len(data)
         if self.store.fsync and self.offset - self._flushed >= WRITEBACK_EVERY:
-            _start_writeback(self.fd, self._flushed, self.offset - self._flushed)
+            start_writeback(self.fd, self._flushed, self.offset - self._flushed)
             self._flushed = self.offset
 
     def copy_from(self, stream: IO[bytes], progress: object = None) -> None:
@@ -317,7 +291,7 @@ class Ingest:
         os.makedirs(self.store.dir, exist_ok=True)
         os.rename(self.partial, self.final)
         if self.store.fsync:
-            _fsync_dir(self.store.dir)
+            fsync_dir(self.store.dir)
         self.done = True
         return actual
 

@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from teu.fileio import fsync_dir, start_writeback
 from teu.oci import digest as D
 from teu.registry.server.storage.base import (
     BlobUnknown,
@@ -51,31 +52,6 @@ _UPLOAD_ID_CHARS = frozenset("0123456789abcdef")
 # finds little left to write (distribution does not fsync at all; teu does,
 # and this keeps that promise from costing a long pause at the end).
 _WRITEBACK_STEP = 8 << 20
-_SYNC_FILE_RANGE_WRITE = 2
-
-
-def _sync_file_range():  # -> callable or None
-    try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        fn = libc.sync_file_range
-        fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-        return fn
-    except (OSError, AttributeError):
-        return None
-
-
-_start_writeback = _sync_file_range()
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FileUploadWriter:
@@ -110,10 +86,8 @@ class FileUploadWriter:
         if self._hasher is not None:
             self._hasher.update(data)
         self.offset += len(data)
-        if self._store.fsync and _start_writeback is not None \
-                and self.offset - self._flushed >= _WRITEBACK_STEP:
-            _start_writeback(self._f.fileno(), self._flushed, self.offset - self._flushed,
-                             _SYNC_FILE_RANGE_WRITE)
+        if self._store.fsync and self.offset - self._flushed >= _WRITEBACK_STEP:
+            start_writeback(self._f.fileno(), self._flushed, self.offset - self._flushed)
             self._flushed = self.offset
 
     def truncate_to(self, offset: int) -> None:
@@ -336,7 +310,7 @@ class FilesystemStorage:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 os.rename(writer.path, target)
                 if self.fsync:
-                    _fsync_dir(os.path.dirname(target))
+                    fsync_dir(os.path.dirname(target))
             writer._hasher = None  # the session is over: keep no hash state for it
         finally:
             if own:
