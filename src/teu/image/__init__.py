@@ -19,6 +19,7 @@ One package per place (go-containerregistry's spirit), one job per module:
     importer.py    a root filesystem tarball -> one-layer image
     inspect.py     docker-shaped `image inspect` and `history`
     timefmt.py     docker's human durations ("2 minutes ago"), shared with the engine
+    parallel.py    one job per layer on a few threads, first failure stops the rest
 
 The store's layout on disk (root: --root, TEU_ROOT, default /var/lib/teu):
 

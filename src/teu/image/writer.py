@@ -112,19 +112,9 @@ def write_image(store: Store, image: Image, *, name: str, tags: list[str] = (), 
             progress.layer(layer.descriptor.digest.encoded[:12], "Pulling fs layer"
                            if done_verb == "Pull" else "Waiting")
         if layers:
-            # Imported here: concurrent.futures brings logging, ~5 ms of every start.
-            from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+            from teu.image.parallel import run_all
 
-            with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(layers))),
-                                    thread_name_prefix="teu-layer") as pool:
-                futures = [pool.submit(one, i) for i in range(len(layers))]
-                done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-                for f in pending:
-                    f.cancel()
-                for f in futures:
-                    if f.done() and not f.cancelled() and f.exception() is not None:
-                        progress.close()
-                        raise f.exception()  # type: ignore[misc]
+            run_all(one, range(len(layers)), jobs, "teu-layer", on_error=progress.close)
         progress.close()
         store.blobs.put_bytes(raw_config, image_id)
         store.blobs.put_bytes(raw_manifest)

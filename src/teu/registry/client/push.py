@@ -96,18 +96,9 @@ def push(store: Store, source: str, destination: str | None = None, *,
 
     for d in manifest.layers:
         progress.layer(d.digest.encoded[:12], "Preparing")
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+    from teu.image.parallel import run_all
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(blobs))),
-                            thread_name_prefix="teu-push") as pool:
-        futures = [pool.submit(one, d) for d in blobs]
-        _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for f in pending:
-            f.cancel()
-        for f in futures:
-            if f.done() and not f.cancelled() and f.exception() is not None:
-                progress.close()
-                raise f.exception()  # type: ignore[misc]
+    run_all(one, blobs, jobs, "teu-push", on_error=progress.close)
     progress.close()
     raw = image.raw_manifest()
     digest = repo.put_manifest(ref.tag or R.DEFAULT_TAG, raw,
