@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.integration.proc_helpers import kill_pids, pids_mentioning
 
 from teu.testing import busybox
 
@@ -105,11 +106,7 @@ class Teu:
             for p in (monitor, pid):
                 if p:
                     kill_if_ours(p, str(self.top))
-        for pid in pids_mentioning(str(self.top)):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_pids(pids_mentioning(str(self.top)))
 
 
 def kill_if_ours(pid: int, text: str) -> None:
@@ -123,22 +120,6 @@ def kill_if_ours(pid: int, text: str) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-
-
-def pids_mentioning(text: str) -> list[int]:
-    found = []
-    me = os.getpid()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline:
-            found.append(int(entry))
-    return found
 
 
 def mounts_under(top: Path) -> list[str]:

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.integration.proc_helpers import kill_pids, pids_mentioning
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
@@ -113,31 +114,6 @@ def unmount_under(top: Path) -> None:
     """Unmount what a peer left mounted below top, deepest first."""
     for point in sorted(mounts_under(top), key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True)
-
-
-def pids_mentioning(text: str) -> list[int]:
-    """Processes whose command line names `text` (our private directory), never ourselves."""
-    found = []
-    me = os.getpid()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline:
-            found.append(int(entry))
-    return found
-
-
-def kill_pids(pids: list[int], sig: int = signal.SIGKILL) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 def cgroup_parents(name: str) -> list[str]:
