@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
-from registry_helpers import TEU, free_port, run, skopeo
+from registry_helpers import (
+    TEU,
+    free_port,
+    run,
+    skopeo,
+    start_listening,
+    stop_server,
+    wait_listening,
+)
 
 DISTRIBUTION = "/usr/bin/docker-registry"
 
@@ -60,30 +65,12 @@ http:
     def start(self) -> Distribution:
         cfg = self.work / "config.yml"
         cfg.write_text(self.config())
-        logf = open(self.log, "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen([DISTRIBUTION, "serve", str(cfg)], stdout=logf,
-                                     stderr=logf, start_new_session=True)
-        logf.close()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"docker-registry exited: {self.log.read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("docker-registry did not start")
+        self.proc = start_listening([DISTRIBUTION, "serve", str(cfg)], self.log)
+        wait_listening(self.proc, self.port, self.log, "docker-registry")
+        return self
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_server(self.proc)
 
 
 def teu(root: Path, *args: str, check: bool = True, timeout: float = 300,

@@ -27,6 +27,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_listening(argv: list[str], log: Path) -> subprocess.Popen:
+    """Start a server in its own session, its output appended to `log`."""
+    logf = open(log, "ab")  # noqa: SIM115 - owned by the child
+    proc = subprocess.Popen(argv, stdout=logf, stderr=logf, start_new_session=True)
+    logf.close()
+    return proc
+
+
+def wait_listening(proc: subprocess.Popen, port: int, log: Path, what: str) -> None:
+    """Up to 20 s for `proc` to accept on 127.0.0.1:port; RuntimeError if it exits or not."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited: {log.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")
+
+
+def stop_server(proc: subprocess.Popen | None) -> None:
+    """SIGTERM to this one process, SIGKILL if it is still there after 10 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class RegistryServer:
     """`teu registry serve` on a free loopback port; stopped by its PID only."""
 
@@ -48,31 +82,14 @@ class RegistryServer:
         return f"{self.scheme}://{self.host}"
 
     def start(self) -> RegistryServer:
-        logf = open(self.log, "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen(
+        self.proc = start_listening(
             [TEU, "registry", "serve", "--addr", self.host, "--root", str(self.root),
-             *self.args], stdout=logf, stderr=logf, start_new_session=True)
-        logf.close()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"registry exited: {self.log.read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("registry did not start")
+             *self.args], self.log)
+        wait_listening(self.proc, self.port, self.log, "registry")
+        return self
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_server(self.proc)
 
     def kill9(self) -> None:
         assert self.proc is not None
