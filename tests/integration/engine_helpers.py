@@ -16,11 +16,14 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
-from tests.integration.proc_helpers import kill_pids, pids_mentioning
+from tests.integration.proc_helpers import (
+    kill_pids,
+    pids_mentioning,
+    wait_until,  # noqa: F401 - the engine tests import it here
+)
 
 from teu.testing import busybox
 
@@ -137,14 +140,6 @@ def container_cgroups(ids: list[str]) -> list[str]:
             if os.path.isdir(path):
                 found.append(path)
     return found
-
-
-def wait_until(check, timeout: float = 10.0, what: str = "condition") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 _IMAGE_TAR: list[bytes] = []

@@ -1,10 +1,11 @@
-"""Process helpers the integration tests share for their cleanup: find what is left of a
-test (by a private directory on its command line) and kill it."""
+"""Process helpers the integration tests share: find what is left of a test (by a private
+directory on its command line) and kill it; wait for a condition."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 
 def pids_mentioning(text: str) -> list[int]:
@@ -30,3 +31,11 @@ def kill_pids(pids: list[int], sig: int = signal.SIGKILL) -> None:
             os.kill(pid, sig)
         except ProcessLookupError:
             pass
+
+
+def wait_until(check, timeout: float = 10.0, what: str = "condition") -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

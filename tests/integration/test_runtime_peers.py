@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.integration.proc_helpers import kill_pids, pids_mentioning
+from tests.integration.proc_helpers import kill_pids, pids_mentioning, wait_until
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
@@ -167,14 +167,6 @@ def read_until_closed(fd: int, timeout: float = 60) -> bytes:
             break
         out += chunk
     return out
-
-
-def wait_until(check, timeout: float = 10.0, what: str = "condition") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 # -- podman ------------------------------------------------------------------------
