@@ -80,7 +80,7 @@ def test_short_links_fallback_without_lowerdir_plus(teu, tmp_path, monkeypatch) 
     from tests.integration.engine_helpers import busybox_tar
 
     from teu.api import Client
-    from teu.engine import rootfs
+    from teu.engine.storage import rootfs
 
     archive = tmp_path / "many.tar"
     layered_archive(busybox_tar(tmp_path), 150, archive, "many:layers")

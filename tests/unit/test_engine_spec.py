@@ -1,10 +1,10 @@
-"""Flags -> settings -> OCI spec (teu.engine.options, spec, seccomp), without a kernel."""
+"""Flags -> settings -> OCI spec (teu.engine.config.options, spec, seccomp), without a kernel."""
 
 from __future__ import annotations
 
 import pytest
 
-from teu.engine import options, seccomp, spec
+from teu.engine.config import options, seccomp, spec
 from teu.engine.errors import InvalidArgument
 from teu.oci import runtime_config
 

@@ -7,10 +7,12 @@ import os
 import time
 
 from teu import fastjson
-from teu.engine import images, initlayer, logs
-from teu.engine.cleanup import backoff, should_restart
+from teu.engine.config import images
 from teu.engine.db import COLUMNS, Row
-from teu.engine.listing import status_text
+from teu.engine.monitor import logs
+from teu.engine.monitor.cleanup import backoff, should_restart
+from teu.engine.storage import initlayer
+from teu.engine.views.listing import status_text
 
 
 def row(**kw) -> Row:

@@ -1,11 +1,12 @@
-"""docker's value syntaxes (teu.engine.units, timefmt) and the CLI's flag grammar."""
+"""docker's value syntaxes (teu.engine.config.units, timefmt) and the CLI's flag grammar."""
 
 from __future__ import annotations
 
 import pytest
 
 from teu.cli._flags import BOOL, LIST, STR, Flag, parse
-from teu.engine import timefmt, units
+from teu.engine import timefmt
+from teu.engine.config import units
 from teu.engine.errors import InvalidArgument
 
 

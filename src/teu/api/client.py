@@ -60,7 +60,7 @@ class Client:
             **options: Any) -> RunResult:
         """docker run. Foreground: waits, returns the exit code and the captured output
         (stdin, if given, is the container's input). Detached: returns once it runs."""
-        from teu.engine.run import run
+        from teu.engine.lifecycle.run import run
 
         opts = _options(image, command, options)
         opts["detach"] = detach
@@ -81,12 +81,12 @@ class Client:
 
     def create(self, image: str, command: list[str] | str | None = None,
                **options: Any) -> str:
-        from teu.engine.create import create
+        from teu.engine.lifecycle.create import create
 
         return self._call(create, _options(image, command, options))["id"]
 
     def start(self, container: str) -> None:
-        from teu.engine.launch import start
+        from teu.engine.lifecycle.launch import start
 
         def go() -> Any:
             return start(self._engine(), container)
@@ -94,7 +94,7 @@ class Client:
         in_child(go)
 
     def restart(self, container: str, timeout: float | None = None) -> None:
-        from teu.engine.control import restart
+        from teu.engine.lifecycle.control import restart
 
         def go() -> Any:
             restart(self._engine(), container, timeout)
@@ -103,50 +103,50 @@ class Client:
 
     def stop(self, container: str, timeout: float | None = None,
              signal: str | int | None = None) -> None:
-        from teu.engine.control import stop
+        from teu.engine.lifecycle.control import stop
 
         self._call(stop, container, timeout, signal)
 
     def kill(self, container: str, signal: str | int = "SIGKILL") -> None:
-        from teu.engine.control import kill
+        from teu.engine.lifecycle.control import kill
 
         self._call(kill, container, signal)
 
     def remove(self, container: str, force: bool = False, volumes: bool = False) -> None:
-        from teu.engine.remove import remove
+        from teu.engine.lifecycle.remove import remove
 
         self._call(remove, container, force=force, volumes=volumes)
 
     def wait(self, container: str) -> int:
-        from teu.engine.control import wait
+        from teu.engine.lifecycle.control import wait
 
         return self._call(wait, container)
 
     def pause(self, container: str) -> None:
-        from teu.engine.control import pause
+        from teu.engine.lifecycle.control import pause
 
         self._call(pause, container)
 
     def unpause(self, container: str) -> None:
-        from teu.engine.control import unpause
+        from teu.engine.lifecycle.control import unpause
 
         self._call(unpause, container)
 
     def rename(self, container: str, name: str) -> None:
-        from teu.engine.control import rename
+        from teu.engine.lifecycle.control import rename
 
         self._call(rename, container, name)
 
     def ps(self, all: bool = False, filters: list[str] | None = None) -> list[dict]:
         """docker ps's rows (ID, Image, Command, Status, Names, State, ...)."""
-        from teu.engine.listing import listing
+        from teu.engine.views.listing import listing
 
         return self._call(listing, all_=all, filters=filters or [], no_trunc=True)
 
     def inspect(self, container: str) -> dict:
         from teu.engine import state
         from teu.engine.errors import NotFound
-        from teu.engine.inspect import container as inspect_container
+        from teu.engine.views.inspect import container as inspect_container
 
         def go(e: Any) -> dict:
             row = state.refresh(e, e.find(container))
@@ -159,7 +159,7 @@ class Client:
     def logs(self, container: str, tail: int | None = None, since: float | None = None,
              until: float | None = None, timestamps: bool = False) -> tuple[bytes, bytes]:
         """(stdout, stderr) of the container's log."""
-        from teu.engine.logs_cmd import logs
+        from teu.engine.views.logs_cmd import logs
 
         return _captured(lambda out, err: self._call(
             logs, container, tail=tail, since=since, until=until, timestamps=timestamps,
@@ -168,7 +168,7 @@ class Client:
     def exec(self, container: str, command: list[str] | str, *, user: str | None = None,
              env: list[str] | None = None, workdir: str | None = None, detach: bool = False,
              privileged: bool = False, stdin: bytes | None = None) -> ExecResult:
-        from teu.engine.execute import exec_in
+        from teu.engine.lifecycle.execute import exec_in
 
         cmd = ["sh", "-c", command] if isinstance(command, str) else list(command)
 
@@ -182,14 +182,14 @@ class Client:
 
     def top(self, container: str, ps_args: list[str] | None = None) -> dict:
         """{"Titles": [...], "Processes": [[...], ...]} as docker's API returns."""
-        from teu.engine.top import top
+        from teu.engine.views.top import top
 
         titles, rows = self._call(top, container, ps_args)
         return {"Titles": titles, "Processes": rows}
 
     def stats(self, container: str) -> dict:
         """One sample of docker stats' columns (CPU over half a second)."""
-        from teu.engine import stats as ST
+        from teu.engine.views import stats as ST
 
         def go(e: Any) -> dict:
             return ST.collect(e, ST.rows_for(e, [container], True))[0][0]
@@ -198,26 +198,26 @@ class Client:
 
     def copy(self, src: str, dest: str) -> None:
         """docker cp: one side is CONTAINER:PATH."""
-        from teu.engine.cp import copy
+        from teu.engine.files.cp import copy
 
         self._call(copy, src, dest)
 
     def diff(self, container: str) -> list[tuple[str, str]]:
         """[(kind, path)]: A added, C changed, D deleted."""
-        from teu.engine.diff import changes
+        from teu.engine.files.diff import changes
 
         return self._call(changes, container)
 
     def commit(self, container: str, name: str | None = None,
                changes: list[str] | None = None, message: str = "", author: str = "",
                pause: bool = True) -> str:
-        from teu.engine.commit import commit
+        from teu.engine.files.commit import commit
 
         return self._call(commit, container, name, changes, message, author, pause)
 
     def export(self, container: str, path: str) -> None:
         """The container's filesystem as a tar file at path."""
-        from teu.engine.export import export
+        from teu.engine.files.export import export
 
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
@@ -228,62 +228,62 @@ class Client:
     def update(self, container: str, **options: Any) -> None:
         """Resource limits (memory, memory_swap, cpus, cpu_shares, cpuset_cpus,
         pids_limit) and the restart policy."""
-        from teu.engine.update import update
+        from teu.engine.lifecycle.update import update
 
         self._call(update, container, options)
 
     def healthcheck(self, container: str) -> str:
-        from teu.engine.health import run_check
+        from teu.engine.monitor.health import run_check
 
         return self._call(run_check, container)
 
     def df(self) -> list[dict]:
-        from teu.engine.system import df
+        from teu.engine.views.system import df
 
         return self._call(df)
 
     def info(self) -> dict:
-        from teu.engine.system import info
+        from teu.engine.views.system import info
 
         return self._call(info)
 
     def system_prune(self, all_images: bool = False, volumes: bool = False) -> dict:
-        from teu.engine.system import prune
+        from teu.engine.views.system import prune
 
         return self._call(prune, all_images, volumes)
 
     def prune(self) -> list[str]:
         """docker container prune: the IDs removed."""
-        from teu.engine.prune import prune_containers
+        from teu.engine.lifecycle.prune import prune_containers
 
         return self._call(prune_containers)[0]
 
     # -- volumes ------------------------------------------------------------------
 
     def volume_create(self, name: str | None = None, labels: dict | None = None) -> str:
-        from teu.engine import volumes
+        from teu.engine.storage import volumes
 
         return self._call(lambda e: volumes.create(e.paths, e.db, name, labels,
                                                    exist_ok=True))
 
     def volumes(self) -> list[dict]:
-        from teu.engine import volumes
+        from teu.engine.storage import volumes
 
         return self._call(lambda e: [volumes.inspect(e.paths, e.db, v["name"])
                                      for v in e.db.volumes()])
 
     def volume_inspect(self, name: str) -> dict:
-        from teu.engine import volumes
+        from teu.engine.storage import volumes
 
         return self._call(lambda e: volumes.inspect(e.paths, e.db, name))
 
     def volume_remove(self, name: str, force: bool = False) -> None:
-        from teu.engine import volumes
+        from teu.engine.storage import volumes
 
         self._call(lambda e: volumes.remove(e.paths, e.db, name, force))
 
     def volume_prune(self, all: bool = False) -> list[str]:
-        from teu.engine import volumes
+        from teu.engine.storage import volumes
 
         return self._call(lambda e: volumes.prune(e.paths, e.db, all))[0]
 

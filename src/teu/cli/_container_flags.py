@@ -56,7 +56,7 @@ CREATE_FLAGS = [
 
 
 def to_options(opts: dict, args: list[str]) -> dict:
-    """Parsed flags + IMAGE [COMMAND [ARG...]] -> teu.engine.options' input."""
+    """Parsed flags + IMAGE [COMMAND [ARG...]] -> teu.engine.config.options' input."""
     if "net" in opts and "network" not in opts:
         opts["network"] = opts.pop("net")
     opts.pop("net", None)

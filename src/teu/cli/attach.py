@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     def go() -> int:
         from teu.engine import state
         from teu.engine.errors import Conflict
-        from teu.engine.launch import attach_running
+        from teu.engine.lifecycle.launch import attach_running
 
         e = engine()
         row = state.refresh(e, e.find(refs[0]))

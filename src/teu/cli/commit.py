@@ -19,7 +19,7 @@ def main(argv: list[str]) -> int:
     opts, args = parsed
 
     def go() -> int:
-        from teu.engine.commit import commit
+        from teu.engine.files.commit import commit
 
         image_id = commit(engine(), args[0], args[1] if len(args) > 1 else None,
                           opts.get("change") or [], opts.get("message") or "",

@@ -37,7 +37,7 @@ def _cleanup(argv: list[str]) -> int:
         return 125
 
     def go() -> int:
-        from teu.engine.cleanup import cleanup
+        from teu.engine.monitor.cleanup import cleanup
 
         return cleanup(engine(), argv[0])
 
@@ -56,8 +56,8 @@ def _prune(argv: list[str]) -> int:
     opts, _ = parsed
 
     def go() -> int:
-        from teu.engine.prune import prune_containers
-        from teu.engine.units import size_text
+        from teu.engine.config.units import size_text
+        from teu.engine.lifecycle.prune import prune_containers
 
         removed, freed = prune_containers(engine(), opts.get("filter") or [])
         if removed:

@@ -19,8 +19,8 @@ def main(argv: list[str]) -> int:
         return 0
 
     def go() -> int:
-        from teu.engine.cp import copy
         from teu.engine.errors import InvalidArgument
+        from teu.engine.files.cp import copy
 
         # Refused rather than silently ignored until they are implemented.
         for flag in ("archive", "follow_link", "follow-link"):

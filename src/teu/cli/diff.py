@@ -13,7 +13,7 @@ def main(argv: list[str]) -> int:
         return 0
 
     def go() -> int:
-        from teu.engine.diff import changes
+        from teu.engine.files.diff import changes
 
         for kind, path in changes(engine(), parsed[1][0]):
             print(kind, path)

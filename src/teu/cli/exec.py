@@ -23,8 +23,8 @@ def main(argv: list[str]) -> int:
     opts, args = parsed
 
     def go() -> int:
-        from teu.engine.execute import exec_in
-        from teu.engine.options import env_list
+        from teu.engine.config.options import env_list
+        from teu.engine.lifecycle.execute import exec_in
 
         env = env_list(opts.get("env") or [], opts.get("env_file") or [])
         return exec_in(engine(), args[0], args[1:], interactive=bool(opts.get("interactive")),

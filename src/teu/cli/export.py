@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.engine.errors import InvalidArgument
-        from teu.engine.export import export
+        from teu.engine.files.export import export
 
         out = opts.get("output")
         if out is None and os.isatty(1):

@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
         return 0
 
     def go() -> int:
-        from teu.engine.health import run_check
+        from teu.engine.monitor.health import run_check
 
         status = run_check(engine(), parsed[1][0])
         print(status)

@@ -22,10 +22,10 @@ def main(argv: list[str]) -> int:
     opts, refs = parsed
 
     def go() -> int:
-        from teu.engine import inspect as I
         from teu.engine import state
-        from teu.engine import volumes as V
         from teu.engine.errors import NotFound
+        from teu.engine.storage import volumes as V
+        from teu.engine.views import inspect as I
 
         e = engine()
         kind = opts.get("type")

@@ -16,7 +16,7 @@ def main(argv: list[str]) -> int:
     opts, refs = parsed
 
     def go() -> int:
-        from teu.engine.control import kill
+        from teu.engine.lifecycle.control import kill
 
         e = engine()
         return each(refs, lambda r: kill(e, r, opts.get("signal") or "SIGKILL") and r)

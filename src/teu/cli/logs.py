@@ -21,9 +21,9 @@ def main(argv: list[str]) -> int:
     opts, refs = parsed
 
     def go() -> int:
-        from teu.engine import units
-        from teu.engine.logs_cmd import logs
+        from teu.engine.config import units
         from teu.engine.timefmt import since
+        from teu.engine.views.logs_cmd import logs
 
         tail = opts.get("tail")
         tail_n = None if tail in (None, "all") else units.integer(tail, "--tail")

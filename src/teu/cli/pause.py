@@ -12,7 +12,7 @@ def main(argv: list[str]) -> int:
         return 0
 
     def go() -> int:
-        from teu.engine.control import pause
+        from teu.engine.lifecycle.control import pause
 
         e = engine()
         return each(parsed[1], lambda r: pause(e, r) or r)

@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
     opts, _ = parsed
 
     def go() -> int:
-        from teu.engine.listing import listing
+        from teu.engine.views.listing import listing
 
         if opts.get("size"):
             from teu.engine.errors import InvalidArgument

@@ -12,7 +12,7 @@ def main(argv: list[str]) -> int:
         return 0
 
     def go() -> int:
-        from teu.engine.control import rename
+        from teu.engine.lifecycle.control import rename
 
         rename(engine(), parsed[1][0], parsed[1][1])
         return 0

@@ -17,8 +17,8 @@ def main(argv: list[str]) -> int:
     opts, refs = parsed
 
     def go() -> int:
-        from teu.engine import units
-        from teu.engine.control import restart
+        from teu.engine.config import units
+        from teu.engine.lifecycle.control import restart
 
         e = engine()
         t = opts.get("time")

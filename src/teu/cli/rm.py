@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     opts, refs = parsed
 
     def go() -> int:
-        from teu.engine.remove import remove
+        from teu.engine.lifecycle.remove import remove
 
         e = engine()
 

@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     opts = to_options(*parsed)
 
     def go() -> int:
-        from teu.engine.run import run
+        from teu.engine.lifecycle.run import run
 
         cid, code = run(engine(), opts)
         if opts.get("detach"):

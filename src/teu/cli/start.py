@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     opts, refs = parsed
 
     def go() -> int:
-        from teu.engine.launch import start
+        from teu.engine.lifecycle.launch import start
 
         e = engine()
         if opts.get("attach") or opts.get("interactive"):

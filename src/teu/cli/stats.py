@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.cli._table import render
-        from teu.engine import stats as ST
+        from teu.engine.views import stats as ST
 
         e = engine()
         fmt = opts.get("format")

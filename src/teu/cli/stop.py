@@ -18,8 +18,8 @@ def main(argv: list[str]) -> int:
     opts, refs = parsed
 
     def go() -> int:
-        from teu.engine import units
-        from teu.engine.control import stop
+        from teu.engine.config import units
+        from teu.engine.lifecycle.control import stop
 
         e = engine()
         t = opts.get("time", opts.get("timeout"))

@@ -29,7 +29,7 @@ def _df(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.cli._table import render
-        from teu.engine.system import df
+        from teu.engine.views.system import df
 
         sys.stdout.write(render(parsed[0].get("format"),
                                 "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t"
@@ -52,8 +52,8 @@ def _prune(argv: list[str]) -> int:
     opts = parsed[0]
 
     def go() -> int:
-        from teu.engine.system import prune
-        from teu.engine.units import size_text
+        from teu.engine.config.units import size_text
+        from teu.engine.views.system import prune
 
         r = prune(engine(), bool(opts.get("all")), bool(opts.get("volumes")))
         for title, items in (("Deleted Containers:", r["containers"]),
@@ -78,7 +78,7 @@ def info(argv: list[str]) -> int:
         return 0
 
     def go() -> int:
-        from teu.engine.system import info as get
+        from teu.engine.views.system import info as get
 
         i = get(engine())
         fmt = parsed[0].get("format")

@@ -13,7 +13,7 @@ def main(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.cli._table import tabwrite
-        from teu.engine.top import top
+        from teu.engine.views.top import top
 
         titles, rows = top(engine(), parsed[1][0], parsed[1][1:] or None)
         print(tabwrite([titles, *rows]), end="")

@@ -12,7 +12,7 @@ def main(argv: list[str]) -> int:
         return 0
 
     def go() -> int:
-        from teu.engine.control import unpause
+        from teu.engine.lifecycle.control import unpause
 
         e = engine()
         return each(parsed[1], lambda r: unpause(e, r) or r)

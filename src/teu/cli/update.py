@@ -23,7 +23,7 @@ def main(argv: list[str]) -> int:
     opts, refs = parsed
 
     def go() -> int:
-        from teu.engine.update import update
+        from teu.engine.lifecycle.update import update
 
         e = engine()
 

@@ -44,9 +44,9 @@ def _create(argv: list[str]) -> int:
     opts, args = parsed
 
     def go() -> int:
-        from teu.engine import volumes
+        from teu.engine.config.options import labels
         from teu.engine.errors import InvalidArgument
-        from teu.engine.options import labels
+        from teu.engine.storage import volumes
 
         if opts.get("driver") not in (None, "local"):
             raise InvalidArgument(f"volume driver {opts['driver']!r} is not available "
@@ -74,7 +74,7 @@ def _ls(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.cli._table import render
-        from teu.engine import volumes
+        from teu.engine.storage import volumes
 
         e = engine()
         used = set()
@@ -132,7 +132,7 @@ def _inspect(argv: list[str]) -> int:
     opts, names = parsed
 
     def go() -> int:
-        from teu.engine import volumes
+        from teu.engine.storage import volumes
         from teu.errors import TeuError
 
         e = engine()
@@ -166,7 +166,7 @@ def _rm(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.cli._engine import each
-        from teu.engine import volumes
+        from teu.engine.storage import volumes
 
         e = engine()
 
@@ -190,8 +190,8 @@ def _prune(argv: list[str]) -> int:
     opts, _ = parsed
 
     def go() -> int:
-        from teu.engine import volumes
-        from teu.engine.units import size_text
+        from teu.engine.config.units import size_text
+        from teu.engine.storage import volumes
 
         e = engine()
         removed, freed = volumes.prune(e.paths, e.db, bool(opts.get("all")))

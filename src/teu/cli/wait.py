@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     opts, refs = parsed
 
     def go() -> int:
-        from teu.engine.control import wait
+        from teu.engine.lifecycle.control import wait
 
         e = engine()
         return each(refs, lambda r: str(wait(e, r, opts.get("condition") or "not-running")))

@@ -1,21 +1,24 @@
 """Containers as the user sees them: create, start, stop, kill, rm, exec, logs, wait, ...
 
-One module per job:
+The tree tells the jobs:
 
-    paths.py       where a container's files live (--root, --runroot)
+    config/        flags + image config -> Config/HostConfig -> OCI runtime spec
+    storage/       where a container's files live: overlay rootfs, init layer, volumes
+    monitor/       what runs beside a container: conmon, cleanup, foreground, logs, health
+    lifecycle/     verbs that change containers: create, run, start, stop, exec, rm, ...
+    views/         verbs that report: inspect, ps, stats, top, logs, system df/info
+    files/         verbs on a container's filesystem: cp, diff, export, commit
+
+and the core every one of them uses, here at the top:
+
+    context.py     the engine's handle: paths, the database (opened on first use), locks
+    paths.py       where the engine keeps things (--root, --runroot)
     db.py          the containers and volumes tables in <root>/teu.db (SQLite, WAL)
-    units.py       docker's value syntaxes: sizes, CPUs, durations, signals, ulimits
-    options.py     flags (CLI or API) -> docker-shaped Config and HostConfig, validated
-    images.py      the image a container is made from (a fast path over the store's tables)
-    spec.py        Config + HostConfig + image config -> OCI runtime spec, hardened like docker
-    seccomp.py     docker's default seccomp profile -> the spec's linux.seccomp
-    rootfs.py      overlayfs over the image's shared layers (or a copy), in a private
-                   mount namespace so nothing is ever left mounted on the host
-    conmon.py      one conmon per detached container (stdio, log, exit code)
-    monitor.py     a foreground container driven in-process through teu.runtime
     state.py       what a container's status really is (reconciled with the kernel)
-    lifecycle.py   create, start, stop, kill, remove, wait, restart, pause
-    ...
+    runtimes.py    the OCI runtime a container runs under (teu-runtime, runc, crun)
+    names.py       container IDs and docker-style random names
+    timefmt.py     times the way docker prints them
+    errors.py      the engine's errors (exit code 125)
 
 There is no daemon: every function runs in a short-lived `teu` (or the caller
 of teu.api) and leaves the truth in SQLite and on disk.

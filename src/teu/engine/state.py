@@ -101,7 +101,7 @@ def finish(engine: Engine, row: Row, wait_monitor: float = 5.0,
         oom = os.path.exists(engine.paths.container(cid, "oom"))
         release_runtime(engine, row)
         if row["health"]:
-            from teu.engine.health import stop_monitor
+            from teu.engine.monitor.health import stop_monitor
 
             stop_monitor(row)
         error = None if result is not None else "container exited while teu was not watching"
@@ -110,7 +110,7 @@ def finish(engine: Engine, row: Row, wait_monitor: float = 5.0,
                       pid_start=None, oom_killed=int(oom), error=error)
         row = engine.reload(row)
     if auto_remove and row is not None and row.settings["HostConfig"].get("AutoRemove"):
-        from teu.engine.remove import remove_stopped
+        from teu.engine.lifecycle.remove import remove_stopped
 
         remove_stopped(engine, row)
         return None
@@ -169,7 +169,7 @@ def recover(engine: Engine, row: Row) -> Row | None:
             return engine.reload(row)
         release_runtime(engine, row)
         if row["status"] in ("creating", "removing"):
-            from teu.engine.remove import remove_files
+            from teu.engine.lifecycle.remove import remove_files
 
             with engine.db.tx() as db:
                 db.delete(cid)

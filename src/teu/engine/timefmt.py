@@ -52,7 +52,7 @@ def parse_rfc3339(text: str) -> float:
 
 def since(value: str, now: float | None = None) -> float:
     """--since/--until: RFC 3339, a Unix timestamp, or a duration ago (10m, 1h30m)."""
-    from teu.engine import units
+    from teu.engine.config import units
     from teu.engine.errors import InvalidArgument
 
     now = time.time() if now is None else now

@@ -26,7 +26,7 @@ FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signa
 
 def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
     """Create, start and wait for the container; returns its exit code (128+N if signalled)."""
-    from teu.engine.launch import abort_start, prepare
+    from teu.engine.lifecycle.launch import abort_start, prepare
     from teu.runtime import linux as L
 
     cid = row["id"]
@@ -69,7 +69,7 @@ def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
 def _remove_now(engine: Engine, row: Row) -> None:
     """--rm: the runtime's state, the files and the row go at once. Killed halfway, the
     exit file written before lets the next reader finish the job (state.finish)."""
-    from teu.engine.remove import remove_anonymous_volumes, remove_files
+    from teu.engine.lifecycle.remove import remove_anonymous_volumes, remove_files
 
     cid = row["id"]
     with engine.lock(cid) as lock:
@@ -99,7 +99,7 @@ class _Stdio:
         self.child_fds: list[int] = []  # the container's 0, 1, 2 while it is created
         self.log = None
         if logged:
-            from teu.engine.logs import LogWriter
+            from teu.engine.monitor.logs import LogWriter
 
             self.log = LogWriter(log_path)
         if tty:

@@ -126,7 +126,7 @@ def rows_for(engine: Engine, refs: list[str], all_: bool) -> list[Row]:
 
 def entry(row: Row, before: dict | None, now: dict | None) -> dict:
     """docker stats' columns (as --format fields) from two samples."""
-    from teu.engine.units import size_text
+    from teu.engine.config.units import size_text
 
     if now is None:
         return {"Container": row["id"][:12], "ID": row["id"], "Name": row["name"],

@@ -11,7 +11,7 @@ from teu.engine.context import Engine
 
 def export(engine: Engine, ref: str, out_fd: int) -> None:
     """Write the tar to out_fd (read from a read-only overlay in a forked child)."""
-    from teu.engine.fsaccess import in_container_fs
+    from teu.engine.files.fsaccess import in_container_fs
 
     row = S.refresh(engine, engine.find(ref)) or engine.find(ref)
 

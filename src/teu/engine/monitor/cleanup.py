@@ -5,7 +5,7 @@ cgroup removed, --rm honoured) and applies the restart policy, as docker's
 daemon would: on-failure[:N] restarts after a non-zero exit (at most N times),
 always and unless-stopped after any exit, none of them after `teu stop` or
 `teu kill`. Restarts back off like docker's: 100 ms, doubling while runs last
-less than 10 s. Health checks are not restarted here; see teu.engine.health.
+less than 10 s. Health checks are not restarted here; see teu.engine.monitor.health.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def cleanup(engine: Engine, cid: str) -> int:
         with engine.db.tx() as db:
             db.update(cid, status="restarting", monitor_pid=me, monitor_start=S.start_time(me))
     time.sleep(delay)
-    from teu.engine.launch import start_detached
+    from teu.engine.lifecycle.launch import start_detached
 
     with engine.lock(cid):
         fresh = engine.reload(row)

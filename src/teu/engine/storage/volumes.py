@@ -139,7 +139,7 @@ def copy_up(image_dir: str, volume_dir: str) -> None:
 
 
 def _rmtree(path: str) -> None:
-    from teu.engine.fsutil import rmtree
+    from teu.engine.storage.fsutil import rmtree
 
     try:
         rmtree(path)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import time
 
-from teu.engine import logs as L
 from teu.engine import state as S
 from teu.engine.context import Engine
+from teu.engine.monitor import logs as L
 
 
 def logs(engine: Engine, ref: str, follow: bool = False, tail: int | None = None,

@@ -16,9 +16,9 @@ def _store(engine: Engine):  # noqa: ANN202
 
 def df(engine: Engine) -> list[dict]:
     """docker system df's rows: Images, Containers, Local Volumes, Build Cache."""
-    from teu.engine.prune import containers_df
-    from teu.engine.units import size_text
-    from teu.engine.volumes import du, volume_names
+    from teu.engine.config.units import size_text
+    from teu.engine.lifecycle.prune import containers_df
+    from teu.engine.storage.volumes import du, volume_names
 
     rows = S.refresh_all(engine)
     used_images = {r["image_id"] for r in rows}
@@ -56,8 +56,8 @@ def df(engine: Engine) -> list[dict]:
 def prune(engine: Engine, all_images: bool = False, volumes: bool = False) -> dict:
     """Stopped containers, then unused volumes (with volumes), then dangling (or, with
     all_images, unused) images; what went and the bytes freed."""
-    from teu.engine import volumes as V
-    from teu.engine.prune import prune_containers
+    from teu.engine.lifecycle.prune import prune_containers
+    from teu.engine.storage import volumes as V
 
     containers, freed = prune_containers(engine)
     removed_vols: list[str] = []
@@ -72,7 +72,7 @@ def prune(engine: Engine, all_images: bool = False, volumes: bool = False) -> di
 
 def info(engine: Engine) -> dict:
     from teu import __version__
-    from teu.engine.options import default_runtime
+    from teu.engine.config.options import default_runtime
     from teu.engine.runtimes import find_program
 
     rows = S.refresh_all(engine)

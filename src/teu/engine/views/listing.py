@@ -8,8 +8,8 @@ from teu.engine import state as S
 from teu.engine.context import Engine
 from teu.engine.db import Row
 from teu.engine.errors import InvalidArgument
-from teu.engine.inspect import status_of
 from teu.engine.timefmt import human_duration
+from teu.engine.views.inspect import status_of
 
 FILTERS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since", "volume",
            "health", "network", "is-task")
@@ -110,7 +110,7 @@ def _matches(engine: Engine, row: Row, f: dict[str, list[str]], by_ref: dict) ->
         if key == "since" and not all(row["created"] > by_ref[v]["created"] for v in values):
             return False
         if key == "volume":
-            from teu.engine.volumes import volume_names
+            from teu.engine.storage.volumes import volume_names
 
             mounted = set(volume_names(row.settings)) | {
                 m.get("Destination") for m in row.settings.get("Mounts") or []}
@@ -131,7 +131,7 @@ def _matches(engine: Engine, row: Row, f: dict[str, list[str]], by_ref: dict) ->
 def _ancestor(engine: Engine, row: Row, ref: str) -> bool:
     if row["image"] == ref or row["image_id"] == ref or row["image_id"][7:].startswith(ref):
         return True
-    from teu.engine import images
+    from teu.engine.config import images
 
     full = images.normalize(row["image"])
     return full is not None and full == images.normalize(ref)
@@ -141,7 +141,7 @@ def listing(engine: Engine, all_: bool = False, filters: list[str] | None = None
             last: int | None = None, no_trunc: bool = False) -> list[dict]:
     f = _parse_filters(filters or [])
     rows = S.refresh_all(engine)
-    from teu.engine.remove import sweep_exit_files
+    from teu.engine.lifecycle.remove import sweep_exit_files
 
     sweep_exit_files(engine)
     by_ref = {}

@@ -5,7 +5,7 @@ small shell loop beside it, started with its conmon: every interval it runs
 `teu healthcheck run ID`, which execs the check in the container (with its timeout),
 records the result in the container's row (State.Health: status, failing streak,
 the last 5 results) and exits. The loop ends by itself when the container's init
-is gone, and the exit command (teu.engine.cleanup) kills it too. It is a `sh`, not a
+is gone, and the exit command (teu.engine.monitor.cleanup) kills it too. It is a `sh`, not a
 Python: ~1 MiB beside the container instead of a resident interpreter.
 
 Docker's rules: starting until the first success (failures inside the start period
@@ -49,7 +49,7 @@ def start_monitor(engine: Engine, row: Row) -> None:
     h = check_of(row.settings)
     if h is None:
         return
-    from teu.engine.conmon import teu_command
+    from teu.engine.monitor.conmon import teu_command
 
     interval = _seconds(h, "Interval", DEFAULT_INTERVAL)
     cmd = " ".join(_quote(a) for a in [*teu_command(engine.paths), "healthcheck", "run",
@@ -136,7 +136,7 @@ def _exec_with_timeout(engine: Engine, row: Row, command: list[str],
     """Run the check in the container; (exit code, output), -1 on timeout as docker."""
     import tempfile
 
-    from teu.engine.execute import exec_in
+    from teu.engine.lifecycle.execute import exec_in
 
     with tempfile.TemporaryFile() as out:
         pid = os.fork()

@@ -190,7 +190,7 @@ def _security(host: dict) -> dict:
     seccomp = None
     if profile_path is not None:
         def seccomp(caps: list[str], path: str = profile_path) -> dict:
-            from teu.engine import seccomp as S
+            from teu.engine.config import seccomp as S
 
             return S.to_oci(S.load(path or None), caps)
     return {"no_new_privileges": nnp, "seccomp": seccomp}

@@ -17,8 +17,8 @@ def exec_in(engine: Engine, ref: str, command: list[str], interactive: bool = Fa
             tty: bool = False, user: str | None = None, env: list[str] | None = None,
             workdir: str | None = None, detach: bool = False, privileged: bool = False) -> int:
     """The command's exit code (0 when detached)."""
-    from teu.engine import users
-    from teu.engine.options import env_list
+    from teu.engine.config import users
+    from teu.engine.config.options import env_list
     from teu.engine.runtimes import for_row
 
     row = S.refresh(engine, engine.find(ref))

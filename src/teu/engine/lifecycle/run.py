@@ -1,7 +1,7 @@
 """`run`: create and start a container; unless detached, wait for it and return its code.
 
 A foreground container under teu-runtime with no restart policy and no health
-check is driven in this process (teu.engine.foreground): no conmon, no second
+check is driven in this process (teu.engine.monitor.foreground): no conmon, no second
 Python. Anything else (detached, another runtime, a restart policy or health
 check that must outlive teu) gets conmon, and a foreground run attaches to it.
 """
@@ -21,17 +21,17 @@ def in_process(settings: dict, detach: bool) -> bool:
 
 def run(engine: Engine, opts: dict, out=None) -> tuple[str, int]:  # noqa: ANN001
     """(container ID, exit code). Detached: the code is 0 once the container runs."""
-    from teu.engine.create import create
+    from teu.engine.lifecycle.create import create
 
     detach = bool(opts.get("detach"))
     row = create(engine, opts, final_status="creating")
     settings = row.settings
     if in_process(settings, detach):
-        from teu.engine import foreground
+        from teu.engine.monitor import foreground
         from teu.engine.runtimes import for_row
 
         return row["id"], foreground.run(engine, row, for_row(engine.paths, settings))
-    from teu.engine.launch import _attached_wait, start_detached
+    from teu.engine.lifecycle.launch import _attached_wait, start_detached
 
     row, sock = start_detached(engine, row, attach_stdio=not detach)
     if detach:

@@ -22,7 +22,7 @@ def remove(engine: Engine, ref: str, force: bool = False, volumes: bool = False)
             what = "paused" if row["status"] == "paused" else "running"
             raise Conflict(f"cannot remove container \"/{row['name']}\": container is {what}: "
                            f"stop the container before removing or force remove")
-        from teu.engine.control import kill_and_wait
+        from teu.engine.lifecycle.control import kill_and_wait
 
         row = kill_and_wait(engine, row)
         if row is None:
@@ -62,12 +62,12 @@ def remove_files(engine: Engine, row: Row) -> None:
         except FileNotFoundError:
             pass
     bundle = engine.paths.container(cid)
-    from teu.engine.rootfs import clear
+    from teu.engine.storage.rootfs import clear
 
     # Mounted here only if this very process started the container (its private namespace).
     clear(os.path.join(bundle, "rootfs"))
     clear(os.path.join(bundle, "secrets"))
-    from teu.engine.fsutil import rmtree
+    from teu.engine.storage.fsutil import rmtree
 
     try:
         rmtree(bundle)
@@ -81,7 +81,7 @@ def remove_files(engine: Engine, row: Row) -> None:
 
 
 def remove_anonymous_volumes(engine: Engine, row: Row) -> None:
-    from teu.engine import volumes as V
+    from teu.engine.storage import volumes as V
 
     for m in row.settings.get("Mounts") or []:
         if m.get("Type") != "volume":

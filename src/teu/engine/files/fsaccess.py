@@ -73,7 +73,7 @@ def _join(pid: int) -> None:
 
 
 def _mount_and_chroot(engine: Engine, row: Row, writable: bool, mounts: bool) -> None:
-    from teu.engine import rootfs as R
+    from teu.engine.storage import rootfs as R
     from teu.runtime import linux as L
     from teu.runtime.rootfs import resolve_in_root
 
@@ -82,7 +82,7 @@ def _mount_and_chroot(engine: Engine, row: Row, writable: bool, mounts: bool) ->
     root = os.path.join(bundle, "rootfs")
     teu = row.settings["Teu"]
     if teu.get("Storage", "overlay") == "overlay":
-        from teu.engine.launch import layers_of
+        from teu.engine.lifecycle.launch import layers_of
 
         R.clear(root)
         upper = os.path.join(bundle, "upper")

@@ -1,6 +1,6 @@
 """Starting a container: its root filesystem and spec (prepare), then either conmon
 (start_detached) or, for a foreground `teu run`, teu.runtime in this very process
-(teu.engine.foreground).
+(teu.engine.monitor.foreground).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from teu.engine.errors import Conflict, EngineError
 
 def prepare(engine: Engine, row: Row) -> str:
     """Mount the rootfs (privately), fill the secrets tmpfs, write config.json; -> bundle."""
-    from teu.engine import rootfs as R
-    from teu.engine import spec as SP
-    from teu.engine import users
+    from teu.engine.config import spec as SP
+    from teu.engine.config import users
+    from teu.engine.storage import rootfs as R
 
     cid = row["id"]
     settings = row.settings
@@ -58,7 +58,7 @@ def _copy_up_volumes(engine: Engine, row: Row, root: str) -> None:
     pending = [m for m in mounts if m.get("CopyUp")]
     if not pending:
         return
-    from teu.engine.volumes import copy_up
+    from teu.engine.storage.volumes import copy_up
     from teu.runtime.rootfs import resolve_in_root
 
     for m in pending:
@@ -91,7 +91,7 @@ def abort_start(engine: Engine, row: Row, error: BaseException) -> None:
     (a `run`'s half-made container goes entirely)."""
     S.release_runtime(engine, row)
     if row["status"] == "creating":
-        from teu.engine.remove import remove_files
+        from teu.engine.lifecycle.remove import remove_files
 
         with engine.db.tx() as db:
             db.delete(row["id"])
@@ -109,7 +109,7 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
                    restart_count: int | None = None) -> tuple[Row, object]:
     """conmon + runtime create + start. Returns the running row and, with attach_stdio,
     the attach socket (connected before the start, so no output is missed)."""
-    from teu.engine import conmon
+    from teu.engine.monitor import conmon
     from teu.engine.runtimes import for_row
 
     cid = row["id"]
@@ -128,7 +128,7 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
         with engine.db.tx() as db:
             db.update(cid, pid=pid, pid_start=S.start_time(pid))
         if attach_stdio:
-            from teu.engine.attach import connect
+            from teu.engine.monitor.attach import connect
 
             sock = connect(bundle)
         runtime.start(cid)
@@ -146,7 +146,7 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
         db.update(cid, **values)
     fresh = engine.reload(row)
     if fresh is not None and fresh.settings["Config"].get("Healthcheck"):
-        from teu.engine.health import start_monitor
+        from teu.engine.monitor.health import start_monitor
 
         start_monitor(engine, fresh)
         fresh = engine.reload(fresh)
@@ -171,8 +171,8 @@ def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = Fa
 
 
 def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  # noqa: ANN001
-    from teu.engine.attach import pump
-    from teu.engine.control import wait
+    from teu.engine.lifecycle.control import wait
+    from teu.engine.monitor.attach import pump
     from teu.runtime.run import raw_stdin
 
     config = row.settings["Config"]
@@ -209,7 +209,7 @@ def _proxy_signals(engine: Engine, row: Row) -> None:
 
 
 def attach_running(engine: Engine, row: Row, interactive: bool = True) -> int:
-    from teu.engine.attach import connect
+    from teu.engine.monitor.attach import connect
 
     sock = connect(engine.paths.container(row["id"]))
     return _attached_wait(engine, row, sock, interactive)
@@ -225,6 +225,6 @@ def _send_size(engine: Engine, row: Row) -> None:
     except OSError:
         return
     rows, cols = struct.unpack("HHHH", packed)[:2]
-    from teu.engine.attach import resize
+    from teu.engine.monitor.attach import resize
 
     resize(engine.paths.container(row["id"]), rows, cols)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from teu.engine import units
+from teu.engine.config import units
 from teu.engine.errors import InvalidArgument
 
 DEFAULT_STOP_TIMEOUT = 10
@@ -227,7 +227,7 @@ def security_opts(items: list[str]) -> list[str]:
                 raise InvalidArgument(f"invalid --security-opt: {item!r}: seccomp needs "
                                       "unconfined or a profile path")
             if value != "unconfined":
-                from teu.engine.seccomp import load
+                from teu.engine.config.seccomp import load
 
                 load(value)  # fail now, with the file's name, not at start
                 value = os.path.abspath(value)
@@ -270,7 +270,7 @@ def volume_spec(spec: str) -> str:
                 raise InvalidArgument(f"invalid volume specification: '{spec}': bind source "
                                       f"path does not exist: {os.path.abspath(source)}")
         else:
-            from teu.engine.volumes import check_volume_name
+            from teu.engine.storage.volumes import check_volume_name
 
             check_volume_name(source)
     if not dest.startswith("/"):

@@ -5,7 +5,7 @@
 A source directory is copied as a directory (into DEST if that exists, else as
 DEST); `SRC/.` copies its contents. A file copied onto an existing directory lands
 inside it. The container side is read or written by a child process inside the
-container's filesystem (teu.engine.fsaccess), with a tar stream between the two.
+container's filesystem (teu.engine.files.fsaccess), with a tar stream between the two.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def _spool(engine: Engine):  # noqa: ANN202
 
 
 def _from_container(engine: Engine, ref: str, src: str, dest: str) -> None:
-    from teu.engine.fsaccess import in_container_fs
+    from teu.engine.files.fsaccess import in_container_fs
 
     row = _row(engine, ref)
     with _spool(engine) as spool:
@@ -118,7 +118,7 @@ def _from_container(engine: Engine, ref: str, src: str, dest: str) -> None:
 
 
 def _to_container(engine: Engine, ref: str, src: str, dest: str) -> None:
-    from teu.engine.fsaccess import in_container_fs
+    from teu.engine.files.fsaccess import in_container_fs
 
     row = _row(engine, ref)
     if src != "-" and not os.path.lexists(src.rstrip(".").rstrip("/") or "/"):

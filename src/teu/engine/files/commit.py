@@ -28,8 +28,8 @@ def commit(engine: Engine, ref: str, name: str | None = None, changes: list[str]
         raise EngineError(f"No such container: {ref}")
     if row.settings["Teu"].get("Storage", "overlay") != "overlay":
         raise EngineError("commit: not available for containers on the vfs driver")
-    from teu.engine.control import pause as do_pause
-    from teu.engine.control import unpause
+    from teu.engine.lifecycle.control import pause as do_pause
+    from teu.engine.lifecycle.control import unpause
 
     paused = False
     if pause and row["status"] == "running":

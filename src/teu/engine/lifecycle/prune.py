@@ -7,7 +7,7 @@ import time
 from teu.engine import state as S
 from teu.engine.context import Engine
 from teu.engine.errors import InvalidArgument
-from teu.engine.volumes import du
+from teu.engine.storage.volumes import du
 
 
 def prune_containers(engine: Engine, filters: list[str] | None = None) -> tuple[list[str], int]:
@@ -24,7 +24,7 @@ def prune_containers(engine: Engine, filters: list[str] | None = None) -> tuple[
         else:
             raise InvalidArgument(f"invalid filter '{key}'")
     removed, freed = [], 0
-    from teu.engine.remove import remove_stopped
+    from teu.engine.lifecycle.remove import remove_stopped
 
     for row in S.refresh_all(engine):
         if row["status"] not in ("exited", "created", "dead"):

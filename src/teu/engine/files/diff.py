@@ -22,7 +22,7 @@ def changes(engine: Engine, ref: str) -> list[tuple[str, str]]:
     if teu.get("Storage", "overlay") != "overlay":
         raise EngineError("diff: not available for containers on the vfs driver")
     upper = engine.paths.container(row["id"], "upper")
-    from teu.engine.launch import layers_of
+    from teu.engine.lifecycle.launch import layers_of
 
     layers = layers_of(engine.paths.container(row["id"]), teu)
     out: dict[str, str] = {}

@@ -12,7 +12,8 @@ import os
 import time
 
 from teu import fastjson
-from teu.engine import images, names, options
+from teu.engine import names
+from teu.engine.config import images, options
 from teu.engine.context import Engine
 from teu.engine.db import Row
 from teu.engine.errors import Conflict, InvalidArgument
@@ -27,7 +28,7 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
         raise InvalidArgument("an image is required")
     image = resolve_image(engine, ref, settings["Teu"]["Pull"])
     options.with_image(settings, image.config, ref)
-    from teu.engine.rootfs import storage_driver
+    from teu.engine.storage.rootfs import storage_driver
 
     settings["Teu"]["Layers"] = image.layers
     settings["Teu"]["Storage"] = storage_driver()
@@ -68,7 +69,7 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
             with db.tx():
                 db.update(cid, **changed)
     except BaseException:
-        from teu.engine.remove import remove_files
+        from teu.engine.lifecycle.remove import remove_files
 
         with db.tx():
             db.delete(cid)
@@ -115,7 +116,7 @@ def pull_image(engine: Engine, ref: str) -> None:
 
 
 def _make_files(engine: Engine, cid: str, settings: dict, image: images.Image) -> None:
-    from teu.engine.spec import etc_files
+    from teu.engine.config.spec import etc_files
 
     bundle = engine.paths.container(cid)
     os.makedirs(os.path.dirname(bundle), mode=0o711, exist_ok=True)
@@ -124,18 +125,18 @@ def _make_files(engine: Engine, cid: str, settings: dict, image: images.Image) -
         os.mkdir(os.path.join(bundle, d), 0o755)
     etc_files(bundle, cid, settings)
     settings["Mounts"] = resolve_mounts(engine, settings, image)
-    from teu.engine import initlayer
+    from teu.engine.storage import initlayer
 
     initlayer.make(os.path.join(bundle, "init"), image.layers, initlayer.stub_paths(settings))
     if settings["Teu"]["Storage"] == "vfs":
-        from teu.engine.rootfs import copy_layers
+        from teu.engine.storage.rootfs import copy_layers
 
         copy_layers(image.layers, os.path.join(bundle, "rootfs"))
 
 
 def resolve_mounts(engine: Engine, settings: dict, image: images.Image) -> list[dict]:
     """-v specs and the image's VOLUMEs -> docker's Mounts (volumes made as needed)."""
-    from teu.engine import volumes
+    from teu.engine.storage import volumes
 
     out = []
     taken = set()

@@ -6,8 +6,8 @@ while it runs, to its cgroup through the runtime's `update --resources -`."""
 from __future__ import annotations
 
 from teu import fastjson
-from teu.engine import options, units
 from teu.engine import state as S
+from teu.engine.config import options, units
 from teu.engine.context import Engine
 from teu.engine.errors import EngineError, InvalidArgument
 
@@ -15,7 +15,7 @@ RESOURCE_KEYS = ("memory", "memory_swap", "cpus", "cpu_shares", "cpuset_cpus", "
 
 
 def update(engine: Engine, ref: str, opts: dict) -> str:
-    """Apply the flags (teu.engine.options names); returns the container's ID."""
+    """Apply the flags (teu.engine.config.options names); returns the container's ID."""
     row = S.refresh(engine, engine.find(ref))
     if row is None:
         raise EngineError(f"No such container: {ref}")
@@ -56,8 +56,8 @@ def update(engine: Engine, ref: str, opts: dict) -> str:
 def _apply(engine: Engine, row, host: dict) -> None:  # noqa: ANN001
     import subprocess
 
+    from teu.engine.config.spec import resources
     from teu.engine.runtimes import for_row
-    from teu.engine.spec import resources
 
     res = resources(host)
     res.pop("devices", None)  # update leaves device rules alone, as runc's does

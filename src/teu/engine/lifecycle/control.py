@@ -6,7 +6,7 @@ import os
 import time
 
 from teu.engine import state as S
-from teu.engine import units
+from teu.engine.config import units
 from teu.engine.context import Engine
 from teu.engine.db import Row
 from teu.engine.errors import Conflict, EngineError
@@ -141,7 +141,7 @@ def wait(engine: Engine, ref: str, condition: str = "not-running") -> int:
 
 def restart(engine: Engine, ref: str, timeout: float | None = None,
             signal: str | None = None) -> None:
-    from teu.engine.launch import begin_start, start_detached
+    from teu.engine.lifecycle.launch import begin_start, start_detached
 
     row = stop(engine, ref, timeout, signal)
     row = begin_start(engine, row)
@@ -175,7 +175,7 @@ def unpause(engine: Engine, ref: str) -> None:
 def rename(engine: Engine, ref: str, new_name: str) -> None:
     import _sqlite3
 
-    from teu.engine.options import check_name
+    from teu.engine.config.options import check_name
 
     new_name = check_name(new_name)
     row = engine.find(ref)
