@@ -12,59 +12,27 @@ from __future__ import annotations
 import os
 
 from teu.runtime import linux as L
+from teu.runtime.cgroups.mounts import mounts, own_cgroups, own_path
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 
-def host_hierarchies() -> list[tuple[str, str, str]]:
-    """(mount point, fs type, super options) of each cgroup mount under /sys/fs/cgroup."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            fstype, mountpoint = fields[sep + 1], fields[4]
-            if fstype in ("cgroup", "cgroup2") and mountpoint.startswith(CGROUP_ROOT):
-                found.append((mountpoint, fstype, fields[sep + 3]))
-    return found
-
-
-def own_cgroups() -> dict[str, str]:
-    """Controller list (as in /proc/self/cgroup, '' for v2) -> this process's cgroup path."""
-    paths = {}
-    with open("/proc/self/cgroup") as f:
-        for line in f:
-            _, controllers, path = line.rstrip("\n").split(":", 2)
-            paths[controllers] = path
-    return paths
-
-
-def _v1_key(super_options: str) -> str:
-    """The /proc/self/cgroup key of a v1 hierarchy from its super options."""
-    opts = [o for o in super_options.split(",") if o not in ("rw", "ro", "xattr", "clone_children")
-            and not o.startswith("release_agent") and o != "noprefix"]
-    names = [o for o in opts if o.startswith("name=")]
-    ctrls = [o for o in opts if not o.startswith("name=")]
-    return ",".join(ctrls + names)
-
-
 def mount_cgroups(sys: L.Syscalls, dest: str, flags: int, new_cgroupns: bool) -> None:
-    hierarchies = host_hierarchies()
+    hierarchies = mounts(CGROUP_ROOT)
     own = own_cgroups()
     sub_flags = (flags | L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC) & ~(L.MS_BIND | L.MS_REC)
-    if any(mp == CGROUP_ROOT and t == "cgroup2" for mp, t, _ in hierarchies):
-        _mount_one(sys, dest, "cgroup2", "", own.get("", "/"), CGROUP_ROOT, sub_flags,
+    top = next((m for m in hierarchies if m.v2 and m.mountpoint == CGROUP_ROOT), None)
+    if top is not None:
+        _mount_one(sys, dest, "cgroup2", "", own_path(top, own), CGROUP_ROOT, sub_flags,
                    new_cgroupns)
         return
     sys.mount("tmpfs", dest, "tmpfs", L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC, "mode=755")
-    for mountpoint, fstype, super_opts in hierarchies:
-        name = os.path.relpath(mountpoint, CGROUP_ROOT)
+    for m in hierarchies:
+        name = os.path.relpath(m.mountpoint, CGROUP_ROOT)
         target = os.path.join(dest, name)
         os.makedirs(target, exist_ok=True)
-        key = "" if fstype == "cgroup2" else _v1_key(super_opts)
-        data = "" if fstype == "cgroup2" else key
-        _mount_one(sys, target, fstype, data, own.get(key, "/"), mountpoint, sub_flags,
-                   new_cgroupns)
+        _mount_one(sys, target, "cgroup2" if m.v2 else "cgroup", ",".join(m.controllers),
+                   own_path(m, own), m.mountpoint, sub_flags, new_cgroupns)
         # Co-mounted controllers ("cpu,cpuacct") are reachable under each name.
         if "," in name:
             for alias in name.split(","):
