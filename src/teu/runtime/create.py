@@ -182,16 +182,15 @@ def warm_cgroup_attach() -> int:
     been told to start building (the init waits for its cgroup only where it must).
     Returns the child's pid (0 if there is no v1 pids hierarchy to use).
     """
+    from teu.runtime.cgroups.mounts import own_cgroups
+
     try:
-        with open("/proc/self/cgroup", "rb") as f:
-            lines = f.read().split(b"\n")
+        own = own_cgroups().get("pids")
     except OSError:
         return 0
-    own = next((parts[2] for parts in (line.split(b":", 2) for line in lines)
-                if len(parts) == 3 and parts[1] == b"pids"), None)
     if own is None:
         return 0
-    procs = b"/sys/fs/cgroup/pids" + own.rstrip(b"/") + b"/cgroup.procs"
+    procs = "/sys/fs/cgroup/pids" + own.rstrip("/") + "/cgroup.procs"
     pid = os.fork()
     if pid == 0:
         try:
