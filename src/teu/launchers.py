@@ -77,9 +77,12 @@ def install(bin_dir: str | None = None) -> list[str]:
 
 
 def _site_packages() -> list[str]:
+    """Where this interpreter finds third-party packages: its own scheme's, then
+    what `site` adds (a venv made with --system-site-packages sees the base's too)."""
+    import site
+
     paths = []
-    for key in ("purelib", "platlib"):
-        p = sysconfig.get_paths()[key]
+    for p in [sysconfig.get_paths()[k] for k in ("purelib", "platlib")] + site.getsitepackages():
         if p not in paths:
             paths.append(p)
     return paths
