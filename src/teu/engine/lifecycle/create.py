@@ -69,7 +69,7 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
             with db.tx():
                 db.update(cid, **changed)
     except BaseException:
-        from teu.engine.lifecycle.remove import remove_files
+        from teu.engine.teardown import remove_files
 
         with db.tx():
             db.delete(cid)

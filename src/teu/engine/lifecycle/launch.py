@@ -91,7 +91,7 @@ def abort_start(engine: Engine, row: Row, error: BaseException) -> None:
     (a `run`'s half-made container goes entirely)."""
     S.release_runtime(engine, row)
     if row["status"] == "creating":
-        from teu.engine.lifecycle.remove import remove_files
+        from teu.engine.teardown import remove_files
 
         with engine.db.tx() as db:
             db.delete(row["id"])
@@ -171,7 +171,7 @@ def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = Fa
 
 
 def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  # noqa: ANN001
-    from teu.engine.lifecycle.control import wait
+    from teu.engine.lifecycle.waiting import wait
     from teu.engine.monitor.attach import pump
     from teu.runtime.run import raw_stdin
 

@@ -69,7 +69,7 @@ def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
 def _remove_now(engine: Engine, row: Row) -> None:
     """--rm: the runtime's state, the files and the row go at once. Killed halfway, the
     exit file written before lets the next reader finish the job (state.finish)."""
-    from teu.engine.lifecycle.remove import remove_anonymous_volumes, remove_files
+    from teu.engine.teardown import remove_anonymous_volumes, remove_files
 
     cid = row["id"]
     with engine.lock(cid) as lock:
