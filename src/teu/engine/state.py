@@ -93,7 +93,7 @@ def finish(engine: Engine, row: Row, wait_monitor: float = 5.0,
             time.sleep(0.01)  # the monitor reaps the init and writes the code right after
             result = read_exit_file(engine, cid)
         code, when = result if result is not None else (UNKNOWN_EXIT, time.time())
-        oom = os.path.exists(engine.paths.container(cid, "oom"))
+        oom = _oom_killed(engine, row)
         release_runtime(engine, row)
         stop_health_loop(row)
         error = None if result is not None else "container exited while teu was not watching"
@@ -105,6 +105,18 @@ def finish(engine: Engine, row: Row, wait_monitor: float = 5.0,
         remove_stopped(engine, row)
         return None
     return row
+
+
+def _oom_killed(engine: Engine, row: Row) -> bool:
+    """Before release_runtime removes the cgroup that counted it."""
+    from teu.engine.oom import oom_killed
+    from teu.engine.runtimes import for_row
+
+    try:
+        runtime = for_row(engine.paths, row.settings)
+    except Exception:  # noqa: BLE001 - a runtime since uninstalled: its oom file only
+        return os.path.exists(engine.paths.container(row["id"], "oom"))
+    return oom_killed(runtime, row["id"], engine.paths.container(row["id"]))
 
 
 def recover(engine: Engine, row: Row) -> Row | None:

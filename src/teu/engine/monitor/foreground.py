@@ -57,8 +57,6 @@ def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
     finally:
         io.close()
     S.write_exit_file(engine, cid, code)
-    if settings["HostConfig"].get("Memory") and _oom_killed(runtime, cid):
-        open(os.path.join(bundle, "oom"), "w").close()
     if logged:
         S.finish(engine, engine.reload(row) or row, wait_monitor=0)
     else:
@@ -286,23 +284,3 @@ def _set_console_size(bundle: str) -> None:
     spec["process"]["consoleSize"] = {"height": rows, "width": cols}
     with open(path, "w") as f:
         f.write(fastjson.dumps(spec))
-
-
-def _oom_killed(runtime, cid: str) -> bool:  # noqa: ANN001
-    dirs = runtime.cgroup_dirs(cid)
-    if not dirs:
-        return False
-    candidates = [dirs.get("memory", "")] if isinstance(dirs, dict) else dirs
-    if isinstance(dirs, dict) and not dirs.get("memory"):
-        candidates = list(dirs.values())
-    for d in candidates:
-        for name in ("memory.oom_control", "memory.events"):
-            try:
-                with open(os.path.join(d, name)) as f:
-                    for line in f:
-                        key, _, value = line.partition(" ")
-                        if key == "oom_kill" and int(value) > 0:
-                            return True
-            except (OSError, ValueError):
-                continue
-    return False
