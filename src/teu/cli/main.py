@@ -57,6 +57,12 @@ VERBS: dict[str, str] = {
     "system": "teu.cli.system",
     "info": "teu.cli.info",
     "healthcheck": "teu.cli.healthcheck",
+    # Trust (teu.trust): cosign's keys, signatures and attestations.
+    "key": "teu.cli.key",
+    "sign": "teu.cli.sign",
+    "verify": "teu.cli.verify",
+    "attest": "teu.cli.attest",
+    "verify-attestation": "teu.cli.verify_attestation",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -105,6 +111,11 @@ commands:
   system      df, prune, info
   info        system-wide information
   healthcheck run a container's health check now
+  key         generate a key pair in cosign's format
+  sign        sign an image (cosign's signature format)
+  verify      verify an image's signatures
+  attest      attach a signed in-toto attestation (SBOM, provenance)
+  verify-attestation  verify an image's attestations
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
