@@ -63,6 +63,8 @@ VERBS: dict[str, str] = {
     "verify": "teu.cli.verify",
     "attest": "teu.cli.attest",
     "verify-attestation": "teu.cli.verify_attestation",
+    # Scan (teu.scan).
+    "sbom": "teu.cli.sbom",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -116,6 +118,7 @@ commands:
   verify      verify an image's signatures
   attest      attach a signed in-toto attestation (SBOM, provenance)
   verify-attestation  verify an image's attestations
+  sbom        list the software inside an image (SPDX, CycloneDX, table)
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
