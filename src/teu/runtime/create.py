@@ -313,6 +313,13 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
                 run_hooks("prestart", hooks["prestart"], dict(spec_state, status="created"))
             run_hooks("createRuntime", hooks.get("createRuntime"), spec_state)
             ch.send("hooks-done", state=spec_state)
+        elif kind == "seccomp":
+            from teu.runtime.seccomp.notify import hand_over
+
+            spec_state = state.spec_state("creating")
+            spec_state["pid"] = init_pid
+            hand_over(config["linux"]["seccomp"], init_pid, msg["fd"], spec_state)
+            ch.send("seccomp-done")
         elif kind == "ready":
             return init_pid
         elif kind == "error":

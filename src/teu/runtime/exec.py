@@ -108,7 +108,7 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
         if cg is not None and cg.exists():
             cg.add(stage1_pid)
         parent.send("go")
-        pid = _await(parent)
+        pid = _await(parent, lambda pid, fd: _hand_over(state, linux, pid, fd, parent))
         master = _receive_master(console[0])
     except BaseException:
         if pid:
@@ -154,20 +154,36 @@ def _receive_master(sock) -> int | None:  # noqa: ANN001
         sock.close()
 
 
-def _await(ch: Channel) -> int:
+def _hand_over(state, linux: dict, pid: int, fd: int, ch: Channel) -> None:  # noqa: ANN001
+    """Send the exec'd process's seccomp notify fd to the agent, as for the init."""
+    from teu.runtime.seccomp.notify import hand_over
+
+    spec_state = state.spec_state("running")
+    spec_state["pid"] = pid
+    hand_over(linux["seccomp"], pid, fd, spec_state)
+    ch.send("seccomp-done")
+
+
+def _await(ch: Channel, on_seccomp=None) -> int:  # noqa: ANN001
     pid = 0
+    pending: list[int] = []  # notify fds announced before stage 1 told us the pid
     while True:
         msg = ch.recv()
-        if msg["kind"] == "pid":
+        kind = msg["kind"]
+        if kind == "seccomp":
+            pending.append(msg["fd"])
+        elif kind == "pid":
             pid = msg["pid"]
-        elif msg["kind"] == "error":
+        elif kind == "error":
             if pid:
                 reap(pid)
             raise TeuError(msg["message"], msg.get("exit_code") or 1)
-        elif msg["kind"] == "eof":
+        elif kind == "eof":
             if not pid:
                 raise TeuError("exec setup died before starting the process")
             return pid
+        if pending and pid and on_seccomp is not None:
+            on_seccomp(pid, pending.pop())
 
 
 def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_sock,
@@ -235,12 +251,14 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
     os.chdir(process.get("cwd", "/"))
     env = process.get("env") or []
     path = find_executable(process["args"][0], env_dict(env))
+    from teu.runtime.init import load_seccomp
+
     nnp = bool(process.get("noNewPrivileges"))
     if seccomp_filter is not None and not nnp:
-        seccomp_filter.load()
+        load_seccomp(ch, seccomp_filter)
     switch_identity(sys, process)
     set_no_new_privileges(sys, process)
     if seccomp_filter is not None and nnp:
-        seccomp_filter.load()
+        load_seccomp(ch, seccomp_filter)
     close_other_fds(3 + preserve_fds)
     execute(path, process["args"], env)
