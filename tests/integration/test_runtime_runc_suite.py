@@ -87,3 +87,67 @@ def test_seccomp_notify_without_an_agent_fails_clearly(runtime, make_bundle, tmp
     b.save()
     p = runtime("run", "-b", str(b.path), runtime.new_id())
     assert p.returncode != 0 and "failed to connect with seccomp agent" in p.stderr
+
+
+# --- logging: --log is created at once; --debug lines from both sides of the fork ---------
+
+def test_debug_goes_to_the_log_file_as_json_lines(runtime, make_bundle, tmp_path):
+    log = tmp_path / "log.json"
+    runtime("--log", str(log), "list", check=True)
+    assert log.exists()  # created even when nothing goes wrong, as runc does
+    b = make_bundle(["true"])
+    p = runtime("--log", str(log), "--log-format", "json", "--debug", "run", "-b", str(b.path),
+                runtime.new_id())
+    assert p.returncode == 0 and "debug" not in p.stderr
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines and all(set(e) == {"level", "msg", "time"} for e in lines)
+    debug = [e["msg"] for e in lines if e["level"] == "debug"]
+    # Written by the container's init after pivot_root, through the kept fd.
+    assert any("closing the pipe to signal completion" in m for m in debug)
+
+
+def test_debug_without_log_goes_to_stderr_as_text(runtime, make_bundle):
+    cid = _run_d(runtime, make_bundle(["sleep", "300"]))
+    p = runtime("--debug", "exec", cid, "true")
+    assert p.returncode == 0
+    assert 'level=debug msg="setns_init: about to exec' in p.stderr
+
+
+# --- exec: runc's exit codes, --cgroup only below the container's cgroup -----------------
+
+def test_exec_failures_exit_255(runtime, make_bundle, tmp_path):
+    cid = _run_d(runtime, make_bundle(["sleep", "300"]))
+    assert runtime("exec", cid, "sh", "-c", "exit 42").returncode == 42
+    p = runtime("exec", "--pid-file", str(tmp_path / "no" / "dir"), cid, "true")
+    assert p.returncode == 255 and "Traceback" not in p.stderr
+    assert "--pid-file" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert runtime("exec", "no-such-container", "true").returncode == 255
+    runtime("pause", cid, check=True)
+    assert runtime("exec", cid, "true").returncode == 255
+    runtime("resume", cid, check=True)
+
+
+def test_exec_cgroup_joins_a_sub_cgroup_but_never_escapes(runtime, make_bundle):
+    b = make_bundle(["sleep", "300"])
+    b.config["linux"]["cgroupsPath"] = f"/teutest/{runtime.new_id()}"
+    b.save()
+    cid = _run_d(runtime, b)
+    p = runtime("exec", "--cgroup", "..", cid, "true")
+    assert p.returncode != 0 and ".. is not a sub cgroup path" in p.stderr
+    p = runtime("exec", "--cgroup", "whaaat:/", cid, "true")
+    assert p.returncode != 0 and "unknown controller" in p.stderr
+    p = runtime("exec", "--cgroup", "nonexistent", cid, "true")
+    assert p.returncode != 0 and "/nonexistent/cgroup.procs: no such file" in p.stderr
+    saved = (runtime.root / cid / "state.json").read_text().splitlines()[0]
+    memory = json.loads(saved)["cgroup"]["memory"]
+    os.mkdir(os.path.join(memory, "sub"))
+    try:
+        p = runtime("exec", "--cgroup", "memory:sub", cid, "cat", "/proc/self/cgroup",
+                    check=True)
+        mem = next(line for line in p.stdout.splitlines() if ":memory:" in line)
+        assert mem.endswith(b.config["linux"]["cgroupsPath"] + "/sub")
+        pids = next(line for line in p.stdout.splitlines() if ":pids:" in line)
+        assert pids.endswith(b.config["linux"]["cgroupsPath"])
+    finally:
+        runtime("kill", cid, "KILL")
+        runtime("delete", "--force", cid)

@@ -357,9 +357,12 @@ def write_pid_file(path: str, pid: int) -> None:
     """Atomically, as runc does: callers poll for it."""
     path = os.path.abspath(path)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    with open(tmp, "w") as f:
-        f.write(str(pid))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(str(pid))
+        os.replace(tmp, path)
+    except OSError as e:
+        raise TeuError(f"--pid-file {path}: {e.strerror}") from None
 
 
 def kill_quietly(pid: int) -> None:

@@ -26,8 +26,10 @@ PROC_NS_NAMES = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "
 class ExecOptions:
     def __init__(self, detach: bool = False, pid_file: str | None = None,
                  console_socket: str | None = None, preserve_fds: int = 0,
-                 ignore_paused: bool = False) -> None:
+                 ignore_paused: bool = False, sub_cgroups: dict[str, str] | None = None,
+                 ) -> None:
         self.detach = detach
+        self.sub_cgroups = sub_cgroups or {}  # --cgroup: {controller or "": sub path}
         self.pid_file = pid_file
         self.console_socket = console_socket
         self.preserve_fds = preserve_fds
@@ -106,7 +108,14 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     try:
         cg = cgroup_of(state)
         if cg is not None and cg.exists():
-            cg.add(stage1_pid)
+            if opts.sub_cgroups:
+                from teu.runtime.cgroups.subcgroups import add
+
+                add(cg.all_dirs, stage1_pid, opts.sub_cgroups)
+            else:
+                cg.add(stage1_pid)
+        elif opts.sub_cgroups:
+            raise TeuError("--cgroup: the container has no cgroup of its own")
         parent.send("go")
         pid = _await(parent, lambda pid, fd: _hand_over(state, linux, pid, fd, parent))
         master = _receive_master(console[0])
@@ -120,7 +129,11 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     if opts.pid_file:
         from teu.runtime.create import write_pid_file
 
-        write_pid_file(opts.pid_file, pid)
+        try:
+            write_pid_file(opts.pid_file, pid)
+        except TeuError:
+            kill_quietly(pid)  # nobody could find it to wait for it
+            raise
     if opts.detach:
         return 0
     from teu.runtime.run import _wait
@@ -192,6 +205,9 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
     from teu.runtime.init import _fail_channel, compile_seccomp, join_namespaces, open_namespaces
 
     try:
+        from teu.runtime import log
+
+        log.debug("=> nsexec container setup (exec stage 1: joining namespaces)")
         sys = L.syscalls()
         # Everything stage 2 needs is loaded before the mount namespace hides the host.
         seccomp_filter = compile_seccomp(linux.get("seccomp"), seccomp_cache)
@@ -224,6 +240,7 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
 
 def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console_sock,
             preserve_fds: int) -> None:  # noqa: ANN001
+    from teu.runtime import log
     from teu.runtime.process import (
         close_other_fds,
         env_dict,
@@ -234,6 +251,7 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
         switch_identity,
     )
 
+    log.debug("child process in init(): exec stage 2 in the container's namespaces")
     os.setsid()
     if process.get("terminal"):
         from teu.runtime.console import make_controlling_terminal, open_console, send_console
@@ -261,4 +279,5 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
     if seccomp_filter is not None and nnp:
         load_seccomp(ch, seccomp_filter)
     close_other_fds(3 + preserve_fds)
+    log.debug(f"setns_init: about to exec {path}")
     execute(path, process["args"], env)

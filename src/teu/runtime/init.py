@@ -126,6 +126,7 @@ def stage1_from_channel(ch: Channel) -> None:
 
 def stage1(ctx: InitContext) -> None:
     try:
+        log.debug("=> nsexec container setup (stage 1: namespaces)")
         sys = L.syscalls()
         # Opened and loaded as the host's root: inside a user namespace (and after
         # pivot_root) the fifo and the host's Python library may be out of reach.
@@ -203,6 +204,7 @@ def stage2(ctx: InitContext) -> None:
 def _stage2(ctx: InitContext) -> None:
     from teu.runtime.rootfs import RootfsBuilder, resolve_in_root
 
+    log.debug("child process in init(): pid 1 of the container builds its root")
     sys = L.syscalls()
     os.setsid()
     fifo_fd = ctx.fifo_fd
@@ -275,6 +277,7 @@ def _stage2(ctx: InitContext) -> None:
     if seccomp_filter is not None and nnp:
         load_seccomp(ctx.ch, seccomp_filter)
     close_other_fds(3 + ctx.preserve_fds)
+    log.debug("init: closing the pipe to signal completion")
     ctx.ch.send("ready")
     ctx.ch.close()
     os.read(fifo_fd, 1)  # blocks until `start`
