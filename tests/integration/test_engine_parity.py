@@ -69,3 +69,23 @@ def test_signals_sent_to_a_foreground_teu_reach_the_container(teu) -> None:
     p.send_signal(signal.SIGTERM)
     assert p.wait(20) == 41
     p.stdout.close()
+
+
+def test_rm_f_wins_against_a_restart_in_progress(teu) -> None:
+    """docker: `rm -f` of a restarting container removes it at once, every time. The
+    container exits quickly four times (restart backoff 0.1, 0.2, 0.4, 0.8 s), then
+    would run for a minute: rm -f in the restart window must not wait for that run."""
+    script = ("n=$(cat /count 2>/dev/null || echo 0); echo $((n+1)) > /count; "
+              "[ $n -ge 3 ] && sleep 60; exit 0")
+    for attempt in range(2):
+        name = f"again{attempt}"
+        teu.ok("run", "-d", "--name", name, "--restart", "always", IMAGE, "sh", "-c", script)
+        wait_until(lambda n=name: teu.inspect(n)["RestartCount"] >= 2
+                   and teu.inspect(n)["State"]["Status"] == "restarting", 20)
+        start = time.monotonic()
+        p = teu("rm", "-f", name, timeout=40)
+        assert p.returncode == 0, p.stderr
+        assert time.monotonic() - start < 10
+        assert teu("inspect", name).returncode != 0
+        time.sleep(1.5)  # the restart that was pending must not bring it back
+        assert teu.rows() == []
