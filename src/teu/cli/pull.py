@@ -11,6 +11,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("-q", "--quiet", action="store_true", help="print only the image name")
     p.add_argument("--platform", help="os/arch[/variant] (default: this host's)")
     p.add_argument("-j", "--jobs", type=int, default=4, help="layers fetched at once (default 4)")
+    p.add_argument("--signature-policy", metavar="FILE",
+                   help="trust policy (containers-policy.json); default $TEU_POLICY, "
+                        "/etc/teu/policy.json, /etc/containers/policy.json")
     p.add_argument("name")
     args = p.parse_args(argv)
 
@@ -21,7 +24,8 @@ def main(argv: list[str]) -> int:
         with O.store(args.root) as st:
             r = pull(st, args.name, platform=args.platform, tls_verify=O.tls_verify(args.tls_verify),
                      authfile=args.authfile, credentials_=O.creds(args.creds),
-                     progress=for_output(args.quiet), jobs=max(1, args.jobs))
+                     progress=for_output(args.quiet), jobs=max(1, args.jobs),
+                     signature_policy=args.signature_policy)
         print(str(r.reference))
         return 0
 

@@ -27,6 +27,9 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     if not ref:
         raise InvalidArgument("an image is required")
     image = resolve_image(engine, ref, settings["Teu"]["Pull"])
+    from teu.trust.enforce import check_run
+
+    check_run(engine.paths.root, ref, image.id)  # the trust policy (teu.trust), before any file
     options.with_image(settings, image.config, ref)
     from teu.engine.storage.rootfs import storage_driver
 
