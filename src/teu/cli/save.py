@@ -17,6 +17,7 @@ def main(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.image.tarball import save
+        from teu.trust.transfer import save_attachments
 
         with O.store(args.root) as st:
             for name in args.images:
@@ -25,7 +26,7 @@ def main(argv: list[str]) -> int:
                 tmp = f"{args.output}.tmp-{os.getpid()}"
                 try:
                     with open(tmp, "wb") as f:
-                        save(st, args.images, f)
+                        save(st, args.images, f, save_attachments(st))
                     os.rename(tmp, args.output)
                 finally:
                     if os.path.exists(tmp):
@@ -34,7 +35,7 @@ def main(argv: list[str]) -> int:
                 if O.stdout_is_tty():
                     raise TeuError("cowardly refusing to write a tar archive to a terminal "
                                    "(use -o FILE or redirect)", 125)
-                save(st, args.images, sys.stdout.buffer)
+                save(st, args.images, sys.stdout.buffer, save_attachments(st))
                 sys.stdout.buffer.flush()
         return 0
 
