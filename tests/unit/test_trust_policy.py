@@ -81,6 +81,7 @@ def ref(text):
     ({"type": "matchRepoDigestOrExact"}, "r.io/a/b:v1", "r.io/a/b", False),
     ({"type": "matchRepoDigestOrExact"}, "r.io/a/b:v1", "r.io/a/b:v1", True),
     ({"type": "matchRepoDigestOrExact"}, "r.io/a/b@sha256:" + "a" * 64, "r.io/a/b:v9", True),
+    ({"type": "matchRepoDigestOrExact"}, "r.io/a/b@sha256:" + "a" * 64, "r.io/a/b", False),
     ({"type": "matchExact"}, "r.io/a/b:v1", "r.io/a/b:v2", False),
     ({"type": "exactRepository", "dockerRepository": "r.io/x"}, "r.io/a/b:v1", "r.io/x", True),
     ({"type": "exactReference", "dockerReference": "r.io/x:1"}, "r.io/a:v1", "r.io/x:1", True),

@@ -52,6 +52,8 @@ CREATE_FLAGS = [
     Flag("secret", None, LIST, "Secret file to expose at /run/secrets (src=FILE,target=NAME)"),
     Flag("pull", None, STR, 'Pull image before running ("always", "missing", "never")'),
     Flag("quiet", "q", BOOL, "Suppress the pull output"),
+    Flag("pin", None, BOOL, "Resolve the image's tag to its digest; the container records "
+         "NAME@DIGEST (also: TEU_PIN=1)"),
     Flag("signature-policy", None, STR, "Trust policy file (containers-policy.json) for "
          "this image", "file"),
 ]

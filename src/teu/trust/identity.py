@@ -1,8 +1,9 @@
 """signedIdentity: does a signature's docker-reference fit the image being admitted?
 (containers/image's policy_reference_match.go semantics.)
 
-cosign writes the repository alone (no tag), so a policy for cosign-signed images
-wants matchRepository (or a digest reference with the default matchRepoDigestOrExact).
+cosign writes the repository alone (no tag), and a name-only identity never passes
+matchExact or matchRepoDigestOrExact (the default), even for a digest reference, as in
+containers/image: a policy for cosign-signed images wants matchRepository.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def matches(rule: dict, image: R.Reference, signed: str) -> str | None:
         return f"signedIdentity {kind!r} is not supported"
     if ok:
         return None
-    hint = (" (cosign signs the repository alone: use signedIdentity matchRepository, or "
-            "refer to the image by digest)") if name_only and kind != "matchRepository" else ""
+    hint = (" (cosign signs the repository alone, which containers/image's "
+            "matchExact and matchRepoDigestOrExact never accept: use signedIdentity "
+            "matchRepository)") if name_only and kind in ("matchExact",
+                                                          "matchRepoDigestOrExact") else ""
     return f"signature identity {signed} does not match {image} under {kind}{hint}"
