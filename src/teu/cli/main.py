@@ -123,9 +123,12 @@ commands:
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
   --runroot DIR   runtime state (default $TEU_RUNROOT or /run/teu)
+  --signature-policy FILE  trust policy for pull and run (default $TEU_POLICY,
+                  /etc/teu/policy.json, /etc/containers/policy.json)
 """
 
-GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT"}
+GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT",
+                "--signature-policy": "TEU_POLICY"}
 
 
 def _global_flags(argv: list[str]) -> list[str]:

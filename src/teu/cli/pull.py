@@ -8,7 +8,9 @@ from teu.cli._flags import BOOL, INT, STR, Flag
 FLAGS = [*O.REGISTRY,
          Flag("quiet", "q", BOOL, "Suppress verbose output"),
          Flag("platform", None, STR, "Set platform if server is multi-platform capable"),
-         Flag("jobs", "j", INT, "Layers fetched at once (default 4)")]
+         Flag("jobs", "j", INT, "Layers fetched at once (default 4)"),
+         Flag("signature-policy", None, STR, "Trust policy (containers-policy.json; default "
+              "$TEU_POLICY, /etc/teu/policy.json, /etc/containers/policy.json)", "FILE")]
 
 
 def main(argv: list[str]) -> int:
@@ -27,7 +29,8 @@ def main(argv: list[str]) -> int:
                      tls_verify=O.tls_verify(opts.get("tls_verify")),
                      authfile=opts.get("authfile"), credentials_=O.creds(opts.get("creds")),
                      progress=for_output(bool(opts.get("quiet"))),
-                     jobs=max(1, opts.get("jobs", 4)))
+                     jobs=max(1, opts.get("jobs", 4)),
+                     signature_policy=opts.get("signature_policy"))
         print(str(r.reference))
         return 0
 
