@@ -151,3 +151,32 @@ def test_exec_cgroup_joins_a_sub_cgroup_but_never_escapes(runtime, make_bundle):
     finally:
         runtime("kill", cid, "KILL")
         runtime("delete", "--force", cid)
+
+
+# --- list, ps, events: compact JSON as Go writes it (tools grep it as text) ---------------
+
+def test_list_ps_and_events_print_compact_json(runtime, make_bundle):
+    b = make_bundle(["sleep", "300"])
+    b.config["linux"].setdefault("resources", {})["memory"] = {"limit": 16 << 20}
+    b.save()
+    cid = _run_d(runtime, b)
+    line = runtime("list", "--format", "json", check=True).stdout.strip()
+    assert line.startswith('[{"ociVersion":"') and f'"id":"{cid}","pid":' in line
+    assert '"status":"running","bundle":' in line and ", " not in line
+    assert ", " not in runtime("ps", "--format", "json", cid, check=True).stdout
+    stats = runtime("events", "--stats", cid, check=True).stdout
+    assert stats.startswith(f'{{"type":"stats","id":"{cid}","data":{{')
+    import subprocess
+
+    with subprocess.Popen(runtime.cmd("events", "--interval", "100ms", cid),
+                          stdout=subprocess.PIPE, text=True) as events:
+        try:
+            assert f'"id":"{cid}"' in events.stdout.readline()  # the first stats event
+            runtime("exec", "-d", cid, "sh", "-c", "x=$(dd if=/dev/zero bs=64M count=1)",
+                    check=True)
+            while (got := events.stdout.readline()) and '"type":"oom"' not in got:
+                pass
+            assert got.strip() == f'{{"type":"oom","id":"{cid}"}}'
+        finally:
+            runtime("delete", "--force", cid)
+            events.wait(10)

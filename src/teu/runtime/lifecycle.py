@@ -192,5 +192,12 @@ def list_all(root: str) -> list[dict]:
             state = load(root, cid)
         except StateError:
             continue
-        out.append(state.spec_state(status(state)))
+        spec = state.spec_state(status(state))
+        # runc's list entry: its fields in this order (tools match the JSON as text).
+        entry = {k: spec[k] for k in ("ociVersion", "id", "pid", "status", "bundle", "rootfs",
+                                      "created")}
+        if spec.get("annotations"):
+            entry["annotations"] = spec["annotations"]
+        entry["owner"] = spec.get("owner", "")
+        out.append(entry)
     return out
