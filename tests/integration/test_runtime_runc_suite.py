@@ -180,3 +180,19 @@ def test_list_ps_and_events_print_compact_json(runtime, make_bundle):
         finally:
             runtime("delete", "--force", cid)
             events.wait(10)
+
+
+# --- kill: signal 0 probes; --all reaches a stopped container's cgroup --------------------
+
+def test_kill_signal_zero_and_all_on_a_stopped_container(runtime, make_bundle):
+    import time
+
+    cid = _run_d(runtime, make_bundle(["sleep", "300"]))
+    assert runtime("kill", cid, "0").returncode == 0
+    runtime("kill", cid, "KILL", check=True)
+    deadline = time.monotonic() + 10
+    while runtime.state(cid)["status"] != "stopped" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runtime("kill", "--all", cid, "0").returncode == 0
+    assert runtime("kill", cid, "0").returncode != 0  # no init to signal any more
+    runtime("delete", cid, check=True)
