@@ -83,7 +83,8 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     state = load(root, container_id)
     st = status(state)
     if st == "paused" and not opts.ignore_paused:
-        raise StateError(f"cannot exec in container {container_id!r}: it is paused")
+        raise StateError(f"cannot exec in a paused container {container_id!r} "
+                         "(use --ignore-paused)")
     if st not in ("running", "created", "paused"):
         raise StateError(f"cannot exec in container {container_id!r}: it is {st}")
     config = saved_config(state)
