@@ -53,6 +53,7 @@ VERBS: dict[str, str] = {
     "commit": "teu.cli.commit",
     "export": "teu.cli.export",
     "port": "teu.cli.port",
+    "network": "teu.cli.network",
     "update": "teu.cli.update",
     "system": "teu.cli.system",
     "info": "teu.cli.info",
@@ -108,7 +109,8 @@ commands:
   diff        a container's changed files
   commit      make an image from a container's changes
   export      a container's filesystem as a tar
-  port        a container's published ports
+  port        a container's published ports (--explain: the path a packet takes)
+  network     manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   update      change a container's resource limits or restart policy
   system      df, prune, info
   info        system-wide information
@@ -129,6 +131,12 @@ global options (before the command):
 
 GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT",
                 "--signature-policy": "TEU_POLICY"}
+  --cni-plugin-dir DIR   CNI plugins (default $TEU_CNI_PATH or /usr/lib/cni, /opt/cni/bin)
+  --cni-config-dir DIR   more networks: CNI conflists usable by name ($TEU_CNI_CONFIG_DIR)
+"""
+
+GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT",
+                "--cni-plugin-dir": "TEU_CNI_PATH", "--cni-config-dir": "TEU_CNI_CONFIG_DIR"}
 
 
 def _global_flags(argv: list[str]) -> list[str]:
