@@ -15,7 +15,7 @@ SUB = {
     "rm": "teu.cli.rmi", "remove": "teu.cli.rmi",
     "tag": "teu.cli.tag", "history": "teu.cli.history", "pull": "teu.cli.pull",
     "push": "teu.cli.push", "save": "teu.cli.save", "load": "teu.cli.load",
-    "import": "teu.cli.import_",
+    "import": "teu.cli.import_", "build": "teu.cli.build",
 }
 USAGE = """usage: teu image COMMAND
 
@@ -29,6 +29,7 @@ commands:
   pull, push   download from / upload to a registry
   save, load   write images to / read images from a tar archive
   import       make an image from a root filesystem tarball
+  build        build an image from a Dockerfile (same as teu build)
 """
 
 

@@ -57,6 +57,8 @@ VERBS: dict[str, str] = {
     "system": "teu.cli.system",
     "info": "teu.cli.info",
     "healthcheck": "teu.cli.healthcheck",
+    # Builds (teu.build).
+    "build": "teu.cli.build",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -105,6 +107,7 @@ commands:
   system      df, prune, info
   info        system-wide information
   healthcheck run a container's health check now
+  build       build an image from a Dockerfile (also: image build)
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
