@@ -98,6 +98,7 @@ class Builder:
         self.states: dict[int, Future] = {}
         self._images: dict[str, tuple[str, list[LayerRef], dict]] = {}
         self._lock = threading.Lock()
+        self.cancelled = False
 
     # -- the whole build -------------------------------------------------------------
 
@@ -234,10 +235,7 @@ class Builder:
         if st is None:
             return None
         if st.index >= before:
-            if ref.isdigit():
-                return None
-            raise BuildError(f"stage {ref!r} is used before it is defined (circular "
-                             "dependency or reference to a later stage)")
+            return None  # FROM a later stage's name means an image of that name
         return st.index
 
     def deps(self, st: I.Stage) -> set[int]:
@@ -259,7 +257,7 @@ class Builder:
             for r in refs:
                 if not r or r in self.opts.build_contexts:
                     continue
-                i = self.stage_ref(self.expand_global(r, c.line), st.index)
+                i = self.stage_ref(self.expand_global(r, c.line), len(self.dockerfile.stages))
                 if i is not None:
                     out.add(i)
         return out
@@ -267,13 +265,20 @@ class Builder:
     def _needed(self, df: I.Dockerfile, target: int) -> list[int]:
         seen: set[int] = set()
         order: list[int] = []
+        path: list[int] = []
 
         def visit(i: int) -> None:
+            if i in path:
+                cycle = " -> ".join(df.stages[j].label() for j in [*path[path.index(i):], i])
+                raise BuildError(f"circular dependency detected on stage: "
+                                 f"{df.stages[i].label()} ({cycle})")
             if i in seen:
                 return
             seen.add(i)
+            path.append(i)
             for d in sorted(self.deps(df.stages[i])):
                 visit(d)
+            path.pop()
             order.append(i)
 
         visit(target)
@@ -290,8 +295,12 @@ class Builder:
             try:
                 return self.states[target].result()
             except BaseException:
+                from teu.engine.lifecycle import oneshot
+
                 for f in self.states.values():
                     f.cancel()
+                self.cancelled = True
+                oneshot.kill_all()  # the stages' threads end as their commands do
                 raise
 
     def wait_stage(self, index: int) -> State:
@@ -324,6 +333,7 @@ class Builder:
                           scope)
             state.config["history"] = list(parent.config.get("history") or []) + \
                 [dict(h) for h in parent.new_history]
+            state.last_created = parent.last_created
             v.done()
         elif base.lower() == "scratch":
             from teu.oci.platform import host
@@ -345,6 +355,8 @@ class Builder:
             if not cc.get("Env"):
                 cc["Env"] = [f"PATH={DEFAULT_PATH}"]
             state = State(config, list(layers), C.key("image", image_id), scope)
+            state.last_created = now_iso(self.epoch) if self.epoch is not None \
+                else config.get("created") or ""
             triggers = cc.pop("OnBuild", None) or []
             if triggers:
                 self._onbuild(st, triggers)
@@ -582,7 +594,9 @@ class Builder:
         config["config"] = {k: v for k, v in cc.items() if v is not None}
         config["rootfs"] = {"type": "layers", "diff_ids": [r.diff_id for r in state.layers]}
         config["history"] = list(config.get("history") or []) + state.new_history
-        config["created"] = now_iso(self.epoch)
+        dates = [h.get("created") or "" for h in config["history"]]
+        config["created"] = now_iso(self.epoch) if self.epoch is not None else \
+            (max(dates) if any(dates) else now_iso(None))
         for k in ("container", "container_config", "docker_version", "parent", "id"):
             config.pop(k, None)
         raw_config = json.dumps(config, separators=(",", ":")).encode()

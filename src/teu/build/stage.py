@@ -44,6 +44,7 @@ class State:
     new_history: list[dict] = field(default_factory=list)
     cmd_set: bool = False
     workdir_set: bool = False
+    last_created: str = ""   # the newest layer's time: what metadata steps are dated
 
     @property
     def cc(self) -> dict:
@@ -124,8 +125,12 @@ class StageBuilder:
         return r.words if words else r.result
 
     def history(self, created_by: str, empty: bool, created: str | None = None) -> None:
-        entry = {"created": created or now_iso(self.b.epoch), "created_by": created_by,
-                 "comment": HISTORY_COMMENT}
+        """A history entry. Metadata steps take the time of the newest layer (so a fully
+        cached build gives the same image, as BuildKit's does)."""
+        if created:
+            self.s.last_created = created
+        when = created or self.s.last_created or now_iso(self.b.epoch)
+        entry = {"created": when, "created_by": created_by, "comment": HISTORY_COMMENT}
         if empty:
             entry["empty_layer"] = True
         self.s.new_history.append(entry)
@@ -169,6 +174,8 @@ class StageBuilder:
 
     def run_all(self) -> State:
         for i, ins in enumerate(self.stage.commands, start=2):
+            if self.b.cancelled:
+                raise BuildError("cancelled")
             try:
                 self.dispatch(i, ins)
             except DockerfileError:
@@ -465,6 +472,11 @@ class StageBuilder:
         target, _ = CP.dest_path(dest, workdir)
         dest_host = fs.resolve(target)
         dest_is_dir = dest_host is not None and os.path.isdir(dest_host)
+        from_ = self.expand(ins, from_) if from_ else ""
+        if from_:
+            idx = self.b.stage_ref(from_, len(self.b.dockerfile.stages))
+            if idx is not None:
+                self.b.wait_stage(idx)  # before this step's line: it waits for that stage
         v, vname = self.step(index, ins)
         source = None
         release = None
@@ -474,7 +486,7 @@ class StageBuilder:
             remote = [s for s in sources if isinstance(ins, I.Add) and _is_remote(s)]
             local = [s for s in sources if s not in remote]
             if local:
-                source, release = self.b.source_for(from_ and self.expand(ins, from_), ins)
+                source, release = self.b.source_for(from_, ins)
                 plan = CP.plan(source, local, dest, workdir, f"{word} {' '.join(local)}",
                                chown=chown, chmod=chmod,
                                parents=getattr(ins, "parents", False),

@@ -37,6 +37,19 @@ class OneShot:
 
 _counter = [0]
 _stdio = threading.Lock()  # create puts the command's stdio on our 0/1/2 while it forks
+_running: dict[str, int] = {}  # container id -> its init's pid, while `run` waits
+_stopping = threading.Event()
+
+
+def kill_all() -> None:
+    """SIGKILL every one-shot container this process is waiting for (an interrupted
+    build): each `run` then returns and cleans up after its own; none starts after."""
+    _stopping.set()
+    for pid in list(_running.values()):
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
 
 
 def runtime_root(paths: Paths) -> str:
@@ -93,12 +106,16 @@ def run(paths: Paths, job: OneShot, name: str = "oneshot") -> int:
         pid = state.pid
         from teu.runtime.lifecycle import start_loaded
 
+        _running[cid] = pid
+        if _stopping.is_set():
+            os.kill(pid, 9)
         start_loaded(state)
         # Its own pid (not any child): other threads may be waiting for theirs.
         _, status = os.waitpid(pid, 0)
         pid = 0
         return exit_code(status)
     finally:
+        _running.pop(cid, None)
         if pid:
             try:
                 os.kill(pid, 9)
