@@ -66,6 +66,8 @@ VERBS: dict[str, str] = {
     "verify-attestation": "teu.cli.verify_attestation",
     # Scan (teu.scan).
     "sbom": "teu.cli.sbom",
+    # Builds (teu.build).
+    "build": "teu.cli.build",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -121,21 +123,19 @@ commands:
   attest      attach a signed in-toto attestation (SBOM, provenance)
   verify-attestation  verify an image's attestations
   sbom        list the software inside an image (SPDX, CycloneDX, table)
+  build       build an image from a Dockerfile (also: image build)
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
   --runroot DIR   runtime state (default $TEU_RUNROOT or /run/teu)
   --signature-policy FILE  trust policy for pull and run (default $TEU_POLICY,
                   /etc/teu/policy.json, /etc/containers/policy.json)
-"""
-
-GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT",
-                "--signature-policy": "TEU_POLICY"}
   --cni-plugin-dir DIR   CNI plugins (default $TEU_CNI_PATH or /usr/lib/cni, /opt/cni/bin)
   --cni-config-dir DIR   more networks: CNI conflists usable by name ($TEU_CNI_CONFIG_DIR)
 """
 
 GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT",
+                "--signature-policy": "TEU_POLICY",
                 "--cni-plugin-dir": "TEU_CNI_PATH", "--cni-config-dir": "TEU_CNI_CONFIG_DIR"}
 
 
