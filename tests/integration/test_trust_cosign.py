@@ -111,6 +111,9 @@ def test_cosign_signs_teu_verifies_with_each_others_keys(world):
     p = world.teu("verify", "--key", str(world.keys / "cosign.pub"), ref)
     out = json.loads(p.stdout)
     assert out[0]["critical"]["image"]["docker-manifest-digest"] == world.digest
+    from teu.api import trust  # the same from Python
+
+    assert trust.verify(ref, key=str(world.keys / "cosign.pub"), root=str(world.store)) == out
     # cosign signing with teu's key; teu signing with cosign's key.
     cosign("sign", "--key", str(world.keys / "teu.key"), "--tlog-upload=false",
            "--allow-http-registry", f"{name}@{world.digest}")
