@@ -59,6 +59,7 @@ VERBS: dict[str, str] = {
     "healthcheck": "teu.cli.healthcheck",
     # Scan (teu.scan).
     "sbom": "teu.cli.sbom",
+    "scan": "teu.cli.scan",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -108,6 +109,7 @@ commands:
   info        system-wide information
   healthcheck run a container's health check now
   sbom        list the software inside an image (SPDX, CycloneDX, table)
+  scan        find known vulnerabilities in an image (scan db: the offline database)
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
