@@ -60,6 +60,7 @@ VERBS: dict[str, str] = {
     # Scan (teu.scan).
     "sbom": "teu.cli.sbom",
     "scan": "teu.cli.scan",
+    "lint": "teu.cli.lint",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -110,6 +111,7 @@ commands:
   healthcheck run a container's health check now
   sbom        list the software inside an image (SPDX, CycloneDX, table)
   scan        find known vulnerabilities in an image (scan db: the offline database)
+  lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
