@@ -9,7 +9,7 @@ from teu.cli._engine import engine, guarded, parse_or_help
 def main(argv: list[str]) -> int:
     parsed = parse_or_help(argv, [], "teu port", "CONTAINER [PRIVATE_PORT[/PROTO]]",
                            "List port mappings or a specific mapping for the container",
-                           True, 1)
+                           True, 1, 2)
     if parsed is None:
         return 0
     args = parsed[1]

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 from teu.cli import _imageopts as O
+from teu.cli._flags import BOOL, INT, STR, Flag
+
+FLAGS = [*O.REGISTRY,
+         Flag("quiet", "q", BOOL, "Suppress verbose output"),
+         Flag("platform", None, STR, "Set platform if server is multi-platform capable"),
+         Flag("jobs", "j", INT, "Layers fetched at once (default 4)"),
+         Flag("signature-policy", None, STR, "Trust policy (containers-policy.json; default "
+              "$TEU_POLICY, /etc/teu/policy.json, /etc/containers/policy.json)", "FILE")]
 
 
 def main(argv: list[str]) -> int:
-    p = O.parser("teu pull", "Download an image from a registry.")
-    O.add_registry(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the image name")
-    p.add_argument("--platform", help="os/arch[/variant] (default: this host's)")
-    p.add_argument("-j", "--jobs", type=int, default=4, help="layers fetched at once (default 4)")
-    p.add_argument("name")
-    args = p.parse_args(argv)
+    parsed = O.parse(argv, FLAGS, "teu pull", "[OPTIONS] NAME[:TAG|@DIGEST]",
+                     "Pull an image or a repository from a registry", 1, 1)
+    if parsed is None:
+        return 0
+    opts, (name,) = parsed
 
     def go() -> int:
         from teu.image.progress import for_output
         from teu.registry.client.pull import pull
 
-        with O.store(args.root) as st:
-            r = pull(st, args.name, platform=args.platform, tls_verify=O.tls_verify(args.tls_verify),
-                     authfile=args.authfile, credentials_=O.creds(args.creds),
-                     progress=for_output(args.quiet), jobs=max(1, args.jobs))
+        with O.store(opts.get("root")) as st:
+            r = pull(st, name, platform=opts.get("platform"),
+                     tls_verify=O.tls_verify(opts.get("tls_verify")),
+                     authfile=opts.get("authfile"), credentials_=O.creds(opts.get("creds")),
+                     progress=for_output(bool(opts.get("quiet"))),
+                     jobs=max(1, opts.get("jobs", 4)),
+                     signature_policy=opts.get("signature_policy"))
         print(str(r.reference))
         return 0
 
-    return O.run(args.name, go)
+    return O.run(name, go)

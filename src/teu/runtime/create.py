@@ -313,6 +313,13 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
                 run_hooks("prestart", hooks["prestart"], dict(spec_state, status="created"))
             run_hooks("createRuntime", hooks.get("createRuntime"), spec_state)
             ch.send("hooks-done", state=spec_state)
+        elif kind == "seccomp":
+            from teu.runtime.seccomp.notify import hand_over
+
+            spec_state = state.spec_state("creating")
+            spec_state["pid"] = init_pid
+            hand_over(config["linux"]["seccomp"], init_pid, msg["fd"], spec_state)
+            ch.send("seccomp-done")
         elif kind == "ready":
             return init_pid
         elif kind == "error":
@@ -350,9 +357,12 @@ def write_pid_file(path: str, pid: int) -> None:
     """Atomically, as runc does: callers poll for it."""
     path = os.path.abspath(path)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    with open(tmp, "w") as f:
-        f.write(str(pid))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(str(pid))
+        os.replace(tmp, path)
+    except OSError as e:
+        raise TeuError(f"--pid-file {path}: {e.strerror}") from None
 
 
 def kill_quietly(pid: int) -> None:

@@ -91,7 +91,7 @@ def abort_start(engine: Engine, row: Row, error: BaseException) -> None:
     (a `run`'s half-made container goes entirely)."""
     S.release_runtime(engine, row)
     if row["status"] == "creating":
-        from teu.engine.lifecycle.remove import remove_files
+        from teu.engine.teardown import remove_files
 
         with engine.db.tx() as db:
             db.delete(row["id"])
@@ -139,9 +139,11 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
         raise
     values = dict(status="running", monitor_pid=monitor, monitor_start=S.start_time(monitor),
                   started_at=time.time(), finished_at=None, exit_code=None, oom_killed=0,
-                  error=None, stopped_by_user=0)
+                  error=None)
     if restart_count is not None:
-        values["restart_count"] = restart_count
+        values["restart_count"] = restart_count  # a policy's restart: a stop meanwhile holds
+    else:
+        values["stopped_by_user"] = 0
     with engine.db.tx() as db:
         db.update(cid, **values)
     fresh = engine.reload(row)
@@ -171,7 +173,7 @@ def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = Fa
 
 
 def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  # noqa: ANN001
-    from teu.engine.lifecycle.control import wait
+    from teu.engine.lifecycle.waiting import wait
     from teu.engine.monitor.attach import pump
     from teu.runtime.run import raw_stdin
 
