@@ -41,12 +41,10 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["db"]:
         return _db(argv[1:])
     parsed = S.parse(argv, FLAGS, "teu scan", "[OPTIONS] IMAGE | db COMMAND",
-                     "Find known vulnerabilities in an image, from the local database.")
+                     "Find known vulnerabilities in an image, from the local database.", 1, 1)
     if parsed is None:
         return 0
     opts, args = parsed
-    if len(args) != 1:
-        raise F.InvalidArgument("teu scan: requires exactly 1 argument: IMAGE")
     fmt = S.one_of(opts.get("format", "table"), FORMATS, "format")
     exit_code = opts.get("exit_code", "0")
     if not exit_code.isdigit() or int(exit_code) > 255:

@@ -40,7 +40,7 @@ def spec_from_run(opts: dict[str, Any], image: str, image_config: dict | None = 
         image_user=cfg.get("User", "") if image_config is not None else None,
         memory_limit=bool(opts.get("memory")),
         cpu_limit=bool(opts.get("cpus") or opts.get("cpu_quota") or opts.get("cpuset_cpus")),
-        pids_limit=bool(pids) and pids not in ("-1", "0"),
+        pids_limit=pids is not None and str(pids) not in ("", "-1", "0"),
         privileged=bool(opts.get("privileged")), cap_add=list(opts.get("cap_add", []) or []),
         host_namespaces=hosts, read_only=bool(opts.get("read_only")), ports=ports, env=env,
         healthcheck=health)
