@@ -130,3 +130,24 @@ def test_db_through_a_registry_as_an_oci_artifact(env, tmp_path):
         assert other.exists()    # the failed pull kept the database it had
     finally:
         reg.stop()
+
+
+def test_pull_scan_refuses_an_image_over_the_severity(env, tmp_path):
+    from tests.integration.engine_helpers import Teu
+
+    reg = Distribution(tmp_path / "registry").start()
+    try:
+        ref = f"{reg.host}/fixtures/alpine:3.19"
+        env.teu.ok("tag", ALPINE, ref)
+        env.teu.ok("push", ref)
+        other = Teu(tmp_path / "other")
+        db = str(env.teu.root / "scan" / "vuln.db")
+        p = other("pull", "--scan", "--scan-db", db, ref)
+        assert p.returncode == 1 and "refused by the scan policy: 1 finding(s) at HIGH" in \
+            p.stderr and "ALPINE-CVE-2025-26519" in p.stderr, p.stderr
+        assert other("image", "inspect", ref).returncode != 0      # not kept
+        p = other("pull", "--scan", "--scan-severity", "critical", "--scan-db", db, ref)
+        assert p.returncode == 0, p.stderr
+        assert other("image", "inspect", ref).returncode == 0
+    finally:
+        reg.stop()
