@@ -68,6 +68,8 @@ VERBS: dict[str, str] = {
     "sbom": "teu.cli.sbom",
     # Builds (teu.build).
     "build": "teu.cli.build",
+    "scan": "teu.cli.scan",
+    "lint": "teu.cli.lint",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -124,6 +126,8 @@ commands:
   verify-attestation  verify an image's attestations
   sbom        list the software inside an image (SPDX, CycloneDX, table)
   build       build an image from a Dockerfile (also: image build)
+  scan        find known vulnerabilities in an image (scan db: the offline database)
+  lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
