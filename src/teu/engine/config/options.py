@@ -397,6 +397,11 @@ OPTION_NAMES = frozenset({
     "privileged", "hostname", "init", "restart", "health_cmd", "health_interval",
     "health_retries", "health_timeout", "health_start_period", "no_healthcheck",
     "stop_signal", "stop_timeout", "label", "network", "runtime", "secret", "pull",
+    # networking (teu.network)
+    "add_host", "dns", "dns_option", "dns_search", "expose", "ip", "ip6", "mac_address",
+    "network_alias", "publish", "publish_all",
+    # trust (teu.trust): pin the image's digest, the policy file
+    "pin", "signature_policy",
 })
 
 
