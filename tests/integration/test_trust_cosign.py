@@ -270,7 +270,15 @@ def test_signatures_travel_with_push_and_save(world, tmp_path):
     ok = cosign("verify", "--key", str(world.keys / "teu.pub"), "--insecure-ignore-tlog",
                 "--local-image", str(unpacked), check=False)
     assert ok.returncode == 0, ok.stderr
-    # The archive still loads as one image (the signature entries are not images).
+    # The archive loads as one image (the signature entries are not images), and its
+    # signatures come with it: the other store verifies them without a registry.
     other = tmp_path / "other-store"
     p = teu(other, "load", "-i", str(archive))
     assert p.stdout.count("Loaded image") == 1
+    world.reg.stop()
+    try:
+        p = teu(other, "verify", "--key", str(world.keys / "teu.pub"), dest)
+        assert json.loads(p.stdout)[0]["critical"]["image"]["docker-manifest-digest"] == \
+            world.digest
+    finally:
+        world.reg.start()

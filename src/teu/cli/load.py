@@ -18,14 +18,16 @@ def main(argv: list[str]) -> int:
         from teu.image.progress import for_output
         from teu.image.tarball import load, load_stream
         from teu.oci.platform import Platform
+        from teu.trust.transfer import load_attachments
 
         plat = Platform.parse(args.platform) if args.platform else None
         progress = for_output(args.quiet, sys.stderr)
         with O.store(args.root) as st:
             if args.input and args.input != "-":
-                loaded = load(st, args.input, progress, plat)
+                loaded = load(st, args.input, progress, plat, load_attachments(st))
             else:
-                loaded = load_stream(st, sys.stdin.buffer, progress, plat)
+                loaded = load_stream(st, sys.stdin.buffer, progress, plat,
+                                     load_attachments(st))
         from teu.image.inspect import familiar
 
         for item in loaded:
