@@ -282,3 +282,18 @@ def test_signatures_travel_with_push_and_save(world, tmp_path):
             world.digest
     finally:
         world.reg.start()
+
+
+def test_registry_refusing_the_signature(world, tmp_path):
+    """A registry that refuses the signature tag: one clear line, nothing written."""
+    ref = world.image("readonly")
+    ro = RegistryServer(world.top / "reg", tmp_path / "ro.log", ["--read-only"]).start()
+    try:
+        p = world.teu("sign", "--key", str(world.keys / "teu.key"),
+                      ref.replace(world.reg.host, ro.host), check=False)
+        assert p.returncode != 0 and "Traceback" not in p.stderr
+        assert len(p.stderr.strip().splitlines()) <= 2, p.stderr  # the tag warning + the error
+        assert "sha256-" in p.stderr or "read" in p.stderr.lower(), p.stderr
+    finally:
+        ro.stop()
+    assert get_manifest(world.reg.url, "readonly", sig_tag(world.digest))[0] == 404
