@@ -23,6 +23,9 @@ from teu.engine.state import start_time
 def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     """Validate the options, resolve the image, make the container; returns its row."""
     settings = options.parse(opts)
+    from teu.engine import network
+
+    network.validate(engine, settings)  # unknown network, --ip outside its subnet: before a pull
     ref = opts.get("image")
     if not ref:
         raise InvalidArgument("an image is required")
@@ -76,7 +79,7 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
             with db.tx():
                 db.update(cid, **changed)
     except BaseException:
-        from teu.engine.lifecycle.remove import remove_files
+        from teu.engine.teardown import remove_files
 
         with db.tx():
             db.delete(cid)
