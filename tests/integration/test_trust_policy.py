@@ -188,3 +188,35 @@ def test_skopeo_and_podman_read_the_same_policy(registry, tmp_path):
                             str(store / "run"), "--storage-driver", "vfs", "system", "reset",
                             "-f"], capture_output=True, timeout=120)
             shutil.rmtree(store, ignore_errors=True)
+
+
+def test_build_from_obeys_the_policy(teu, registry, tmp_path, monkeypatch):
+    """teu build's FROM image is judged as teu run's (through teu.build's Builder: the
+    CLI's parser is being changed on main)."""
+    from teu.build.builder import Builder, BuildOptions
+    from teu.build.errors import BuildError
+
+    h = registry.host
+    for repo in ("signed/good", "signed/none"):
+        teu.ok("pull", "-q", f"{h}/{repo}:v1")
+    monkeypatch.setenv("TEU_POLICY", str(registry.policy(tmp_path / "policy.json")))
+
+    def build(base: str, tag: str):  # noqa: ANN202
+        ctx = tmp_path / tag
+        ctx.mkdir()
+        (ctx / "Dockerfile").write_text(f"FROM {base}\nLABEL built=by-teu\n")
+        opts = BuildOptions(tags=[tag], progress="quiet", root=str(teu.root),
+                            runroot=str(teu.runroot))
+        opts.context = str(ctx)
+        opts.dockerfile = str(ctx / "Dockerfile")
+        b = Builder(opts)
+        try:
+            return b.run()
+        finally:
+            b.close()
+
+    assert build(f"{h}/signed/good:v1", "good:1").image_id
+    with pytest.raises(BuildError) as e:
+        build(f"{h}/signed/none:v1", "none:1")
+    assert "Dockerfile:1: FROM" in str(e.value) and "no signatures found" in str(e.value)
+    assert "none" not in teu.ok("images", "--format", "{{.Repository}}").split()
