@@ -79,6 +79,7 @@ def test_pull_obeys_the_policy_per_scope(teu, registry, tmp_path):
     h = registry.host
     teu.ok("pull", "-q", "--signature-policy", str(pol), f"{h}/signed/good:v1")
     teu.ok("pull", "-q", "--signature-policy", str(pol), f"{h}/open/app:v1")
+    blobs = sorted(p.name for p in (teu.root / "blobs" / "sha256").iterdir())
     refusals = {
         "signed/none": "no signatures found",
         "signed/wrong": "no matching signatures",
@@ -92,6 +93,8 @@ def test_pull_obeys_the_policy_per_scope(teu, registry, tmp_path):
         assert "scope " + (f"{h}/signed" if repo.startswith("signed") else "default") in line
         assert "Traceback" not in p.stderr
     assert sorted(image_names(teu)) == sorted([f"{h}/signed/good", f"{h}/open/app"])
+    # Refused before anything was fetched: not one blob more in the store.
+    assert sorted(p.name for p in (teu.root / "blobs" / "sha256").iterdir()) == blobs
     # TEU_POLICY works the same way as the flag.
     p = teu("pull", "-q", f"{h}/elsewhere/app:v1", env={**teu.env, "TEU_POLICY": str(pol)})
     assert p.returncode == 1 and "rejects every image" in p.stderr
