@@ -117,10 +117,13 @@ def pull_image(engine: Engine, ref: str) -> None:
     from teu.image.progress import for_output
     from teu.image.store import Store
     from teu.registry.client.pull import pull
+    from teu.trust.errors import PolicyError
 
     try:
         with Store(engine.paths.root) as st:
             pull(st, ref, progress=for_output(False, sys.stderr))
+    except PolicyError:
+        raise  # the trust policy's refusal says what it is: not "unable to find"
     except TeuError as e:
         raise images.ImageNotFound(f"Unable to find image '{ref}': {e}") from None
 
