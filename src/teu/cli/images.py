@@ -74,6 +74,10 @@ def _rows(st, args) -> list[dict]:
                 names.append((ref.familiar_name, "<none>", ref.digest or "<none>"))
         if not names:
             names.append(("<none>", "<none>", "<none>"))
+        if args.format and "Label" in args.format:  # .Label "k": the image config's labels
+            from teu.image.inspect import inspect
+
+            base["_labels"] = (inspect(st, row).get("Config") or {}).get("Labels") or {}
         dangling = not row.tags
         if "dangling" in filters and (str(dangling).lower() not in filters["dangling"]):
             continue
@@ -103,13 +107,13 @@ def _list(args) -> int:
                 seen.append(r["ID"])
         sys.stdout.write("".join(i + "\n" for i in seen))
         return 0
-    if args.format == "json":
-        import json
-
-        sys.stdout.write("".join(json.dumps(r) + "\n" for r in rows))
-        return 0
     default = ("table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t"
                "{{.Size}}" if args.digests else
                "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}")
-    sys.stdout.write(render(args.format, default, HEADERS, rows))
+    from teu.cli.formatting import context
+
+    contexts = [context("*formatter.imageContext",
+                        {k: v for k, v in r.items() if k != "_labels"}, r.get("_labels", {}))
+                for r in rows]
+    sys.stdout.write(render(args.format, default, HEADERS, contexts))
     return 0
