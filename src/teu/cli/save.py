@@ -23,6 +23,7 @@ def main(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.image.tarball import save
+        from teu.trust.transfer import save_attachments
 
         with O.store(opts.get("root")) as st:
             for name in images:
@@ -31,7 +32,7 @@ def main(argv: list[str]) -> int:
                 tmp = f"{output}.tmp-{os.getpid()}"
                 try:
                     with open(tmp, "wb") as f:
-                        save(st, images, f)
+                        save(st, images, f, save_attachments(st))
                     os.rename(tmp, output)
                 finally:
                     if os.path.exists(tmp):
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> int:
                 if O.stdout_is_tty():
                     raise TeuError("cowardly refusing to save to a terminal. Use the -o flag "
                                    "or redirect")
-                save(st, images, sys.stdout.buffer)
+                save(st, images, sys.stdout.buffer, save_attachments(st))
                 sys.stdout.buffer.flush()
         return 0
 
