@@ -7,10 +7,7 @@ want 1 got 2`). `and` and `or` are evaluated lazily by the executor, as in Go 1.
 
 from __future__ import annotations
 
-import html as _html
-import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from teu.cli.gotemplate.gofmt import sprint, sprintf, sprintln
@@ -21,11 +18,17 @@ class FuncError(Exception):
     """What a function returns as its error: `error calling NAME: MESSAGE`."""
 
 
-@dataclass(frozen=True, slots=True)
 class Func:
-    fn: Callable[..., Any]
-    params: tuple[str, ...] = ()   # "any", "string", "int", "bool", "[]string"
-    variadic: str | None = None    # the type of ... arguments after params
+    """A function a template may call: fn, its parameter types ("any", "string", "int",
+    "bool", "[]string") and the type of its ... arguments, if any."""
+
+    __slots__ = ("fn", "params", "variadic")
+
+    def __init__(self, fn: Callable[..., Any], params: tuple[str, ...] = (),
+                 variadic: str | None = None) -> None:
+        self.fn = fn
+        self.params = params
+        self.variadic = variadic
 
 
 def _basic(v: Any) -> str:
@@ -148,11 +151,15 @@ def _js(*args: Any) -> str:
 
 def _html_escape(*args: Any) -> str:
     s = sprint(list(args)) if len(args) != 1 or not isinstance(args[0], str) else args[0]
-    return _html.escape(s, quote=True).replace("&#x27;", "&#39;").replace("\0", "\uFFFD")
+    import html
+
+    return html.escape(s, quote=True).replace("&#x27;", "&#39;").replace("\0", "\uFFFD")
 
 
 def _urlquery(*args: Any) -> str:
     s = sprint(list(args)) if len(args) != 1 or not isinstance(args[0], str) else args[0]
+    import urllib.parse
+
     return urllib.parse.quote_plus(s, safe="")
 
 

@@ -7,8 +7,6 @@ as Go does. Inside an action spaces are items too: the parser needs them to tell
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 # item kinds
 TEXT, LEFT, RIGHT, SPACE, FIELD, VARIABLE, IDENT, STRING, RAWSTRING, CHAR, NUMBER = (
     "text", "{{", "}}", "space", "field", "variable", "identifier", "string", "raw string",
@@ -21,12 +19,14 @@ KEYWORDS = {"if", "else", "end", "range", "with", "define", "template", "block",
 _SPACE = " \t\r\n"
 
 
-@dataclass(slots=True)
 class Item:
-    kind: str
-    val: str
-    pos: int
-    line: int
+    __slots__ = ("kind", "val", "pos", "line")
+
+    def __init__(self, kind: str, val: str, pos: int, line: int) -> None:
+        self.kind = kind
+        self.val = val
+        self.pos = pos
+        self.line = line
 
     def __str__(self) -> str:  # how the parser quotes an item in "unexpected X"
         if self.kind == EOF:

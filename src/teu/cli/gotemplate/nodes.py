@@ -6,104 +6,124 @@ execution error, and its `__str__` is Go's (the `at <...>` of that error).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
-
-@dataclass(slots=True)
 class Node:
-    pos: int
+    """Plain classes, not dataclasses: `dataclasses` imports `inspect`, ~15 ms that every
+    `teu ps --format` would pay."""
+
+    __slots__ = ("pos",)
+    _fields: tuple[str, ...] = ()
+
+    def __init__(self, pos: int, *values: object) -> None:
+        self.pos = pos
+        for name, value in zip(self._fields, values, strict=False):
+            setattr(self, name, value)
+        for name in self._fields[len(values):]:
+            setattr(self, name, self._defaults()[name])
+
+    @staticmethod
+    def _defaults() -> dict:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.pos}, {str(self)!r})"
 
 
-@dataclass(slots=True)
 class Text(Node):
-    text: str
+    __slots__ = ("text",)
+    _fields = ("text",)
 
 
-@dataclass(slots=True)
 class Dot(Node):
+    __slots__ = ()
+
     def __str__(self) -> str:
         return "."
 
 
-@dataclass(slots=True)
 class Nil(Node):
+    __slots__ = ()
+
     def __str__(self) -> str:
         return "nil"
 
 
-@dataclass(slots=True)
 class Bool(Node):
-    value: bool
+    __slots__ = ("value",)
+    _fields = ("value",)
 
     def __str__(self) -> str:
         return "true" if self.value else "false"
 
 
-@dataclass(slots=True)
 class Number(Node):
-    value: int | float
-    text: str
+    __slots__ = ("value", "text")
+    _fields = ("value", "text")
 
     def __str__(self) -> str:
         return self.text
 
 
-@dataclass(slots=True)
 class String(Node):
-    value: str
-    quoted: str
+    __slots__ = ("value", "quoted")
+    _fields = ("value", "quoted")
 
     def __str__(self) -> str:
         return self.quoted
 
 
-@dataclass(slots=True)
 class Identifier(Node):
-    name: str
+    __slots__ = ("name",)
+    _fields = ("name",)
 
     def __str__(self) -> str:
         return self.name
 
 
-@dataclass(slots=True)
 class Field(Node):
-    idents: list[str]
+    __slots__ = ("idents",)
+    _fields = ("idents",)
 
     def __str__(self) -> str:
         return "".join("." + i for i in self.idents)
 
 
-@dataclass(slots=True)
 class Variable(Node):
-    idents: list[str]  # the first is the name with its $
+    __slots__ = ("idents",)
+    _fields = ("idents",)
 
     def __str__(self) -> str:
         return ".".join(self.idents)
 
 
-@dataclass(slots=True)
 class Chain(Node):
-    node: Node
-    fields: list[str]
+    __slots__ = ("node", "fields")
+    _fields = ("node", "fields")
 
     def __str__(self) -> str:
         inner = f"({self.node})" if isinstance(self.node, Pipe) else str(self.node)
         return inner + "".join("." + f for f in self.fields)
 
 
-@dataclass(slots=True)
 class Command(Node):
-    args: list[Node] = field(default_factory=list)
+    __slots__ = ("args",)
+    _fields = ("args",)
+
+    @staticmethod
+    def _defaults() -> dict:
+        return {"args": []}
 
     def __str__(self) -> str:
         return " ".join(f"({a})" if isinstance(a, Pipe) else str(a) for a in self.args)
 
 
-@dataclass(slots=True)
 class Pipe(Node):
-    decl: list[Variable] = field(default_factory=list)
-    is_assign: bool = False
-    cmds: list[Command] = field(default_factory=list)
+    __slots__ = ("decl", "is_assign", "cmds")
+    _fields = ("decl", "is_assign", "cmds")
+
+    @staticmethod
+    def _defaults() -> dict:
+        return {"decl": [], "is_assign": False, "cmds": []}
 
     def __str__(self) -> str:
         head = ""
@@ -112,42 +132,39 @@ class Pipe(Node):
         return head + " | ".join(str(c) for c in self.cmds)
 
 
-@dataclass(slots=True)
 class Action(Node):
-    pipe: Pipe
+    __slots__ = ("pipe",)
+    _fields = ("pipe",)
 
     def __str__(self) -> str:
         return "{{" + str(self.pipe) + "}}"
 
 
-@dataclass(slots=True)
 class Branch(Node):
     """if, with, range: a pipeline, its list, the else list."""
 
-    kind: str
-    pipe: Pipe
-    body: list[Node]
-    other: list[Node] | None
+    __slots__ = ("kind", "pipe", "body", "other")
+    _fields = ("kind", "pipe", "body", "other")
 
     def __str__(self) -> str:  # Go's shape; the lists are left out (errors cut it at 20)
         return f"{{{{{self.kind} {self.pipe}}}}}{{{{end}}}}"
 
 
-@dataclass(slots=True)
 class Break(Node):
-    pass
+    __slots__ = ()
 
 
-@dataclass(slots=True)
 class Continue(Node):
-    pass
+    __slots__ = ()
 
 
-@dataclass(slots=True)
 class TemplateCall(Node):
-    name: str
-    pipe: Pipe | None
-    quoted: str = ""
+    __slots__ = ("name", "pipe", "quoted")
+    _fields = ("name", "pipe", "quoted")
+
+    @staticmethod
+    def _defaults() -> dict:
+        return {"quoted": ""}
 
     def __str__(self) -> str:
         return "{{template " + (self.quoted or f'"{self.name}"') + \
