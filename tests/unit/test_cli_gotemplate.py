@@ -228,6 +228,9 @@ def test_inspect_typed_then_raw_fallback() -> None:
     assert F.inspect_one(t("{{.Config.Labels.nope}}"), obj) == "<no value>"
     assert F.inspect_one(t('{{index .Config.Labels "nope"}}|'), obj) == "|"
     assert F.inspect_one(t("{{.State.Status}} {{.State.ExitCode}}"), obj) == "running 0"
+    # a field docker's JSON omits when empty is still in its Go struct
+    assert F.inspect_one(t("{{with .State.Health}}h{{else}}none{{end}}"), obj) == "none"
+    assert F.inspect_one(t("{{json .State}}"), obj) == '{"Status":"running","ExitCode":0}'
     # ... a missing struct field is an error, reported from docker's raw-JSON retry
     with pytest.raises(F.FormatError) as e:
         F.inspect_one(t("{{.State.Nope}}"), obj)

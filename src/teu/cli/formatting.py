@@ -177,6 +177,15 @@ MAP_FIELDS = {"Labels", "Volumes", "ExposedPorts", "Ports", "PortBindings", "Net
 STRUCT_VALUED = {"Networks", "Containers"}
 
 
+# Fields of docker's inspect structs that its JSON omits when empty (omitempty): the Go
+# struct has them all the same, so `{{with .State.Health}}` is false, not an error.
+OMITTED = {"State": ("Health",), "": ("Node", "SizeRw", "SizeRootFs"),
+           "Config": ("Healthcheck", "ArgsEscaped", "NetworkDisabled", "MacAddress",
+                      "StopSignal", "StopTimeout", "Shell", "OnBuild"),
+           "ContainerConfig": ("Healthcheck", "StopSignal"),
+           "HostConfig": ("Annotations",)}
+
+
 def typed(value: Any, key: str = "", parent: str = "", type_name: str = "struct") -> Any:
     """An inspect result as docker's typed Go value: JSON objects become Structs (the
     top one named type_name), but for the map fields above (and LogConfig.Config),
@@ -186,11 +195,15 @@ def typed(value: Any, key: str = "", parent: str = "", type_name: str = "struct"
     if isinstance(value, dict):
         if key in MAP_FIELDS or (key == "Config" and parent == "LogConfig"):
             if key in STRUCT_VALUED:
-                return {k: typed(v, "", key) for k, v in value.items()}
+                return {k: typed(v, "[]", key) for k, v in value.items()}
             return value
-        return Struct("struct", {k: typed(v, k, key) for k, v in value.items()})
+        fields = {k: typed(v, k, key) for k, v in value.items()}
+        omitted = OMITTED.get(key, ())
+        for name in omitted:
+            fields.setdefault(name, None)
+        return Struct("struct", fields, omitempty=omitted)
     if isinstance(value, list):
-        return [typed(v, "", key) for v in value]
+        return [typed(v, "[]", key) for v in value]
     return value
 
 

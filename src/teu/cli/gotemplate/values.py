@@ -31,16 +31,18 @@ MISSING: Any = _Missing()
 class Struct:
     """A Go struct: named fields in order, and methods (callables taking args)."""
 
-    __slots__ = ("type_name", "fields", "methods", "json_map")
+    __slots__ = ("type_name", "fields", "methods", "json_map", "omitempty")
 
     def __init__(self, type_name: str, fields: dict[str, Any],
                  methods: dict[str, Callable[..., Any]] | None = None,
-                 json_map: bool = False) -> None:
+                 json_map: bool = False, omitempty: tuple[str, ...] = ()) -> None:
         self.type_name = type_name
         self.fields = fields
         self.methods = methods or {}
         # docker's formatter contexts marshal to JSON as a map of their fields (sorted)
         self.json_map = json_map
+        # fields encoding/json leaves out when they are nil (`json:",omitempty"`)
+        self.omitempty = omitempty
 
     def __repr__(self) -> str:
         return f"Struct({self.type_name}, {self.fields!r})"
@@ -143,7 +145,8 @@ def to_json(v: Any) -> Any:
     if isinstance(v, Struct):
         if v.json_map:
             return {k: to_json(v.fields[k]) for k in sorted(v.fields)}
-        return {k: to_json(x) for k, x in v.fields.items()}
+        return {k: to_json(x) for k, x in v.fields.items()
+                if not (x is None and k in v.omitempty)}
     if isinstance(v, dict):
         return {k: to_json(v[k]) for k in sorted(v)}
     if isinstance(v, list | tuple):
