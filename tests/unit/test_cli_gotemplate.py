@@ -64,6 +64,9 @@ def run(text: str, data=DATA, **kw) -> str:
     ("{{lt 1 2}} {{le 2 2}} {{gt \"b\" \"a\"}} {{ge 1.5 2.5}}", "true true true false"),
     ("{{and 1 0 2}} {{and 1 2}} {{or 0 \"\" 3}} {{or 0 \"\"}} {{not .Zero}}", "0 2 3  true"),
     ("{{len .L}} {{len .Labels}} {{len .Name}}", "3 2 3"),
+    # and/or stop at their answer (Go 1.18+): the erroring argument is never evaluated
+    ("{{and false (index .L 9)}} {{or .Name (index .L 9)}}", "false web"),
+    ('{{eq .Missing "x"}} {{eq .N .Missing}}', "false true"),
     ("{{index .Labels \"a\"}}|{{index .Labels \"zz\"}}|{{index .L 0}}", "1||1"),
     ("{{slice .S 1}} {{slice .Name 0 2}}", "[y] we"),
     ("{{print 1 2 \"a\" 3}}|{{println .Name 1}}", "1 2a3|web 1\n"),

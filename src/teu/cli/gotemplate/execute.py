@@ -14,7 +14,7 @@ from typing import Any
 
 from teu.cli.gotemplate import nodes as N
 from teu.cli.gotemplate.errors import ExecError
-from teu.cli.gotemplate.funcs import Func, FuncError
+from teu.cli.gotemplate.funcs import BUILTINS, Func, FuncError
 from teu.cli.gotemplate.values import MISSING, Struct, go_str, truth, type_name
 
 NOFINAL: Any = object()  # no value piped in (Go's missingVal)
@@ -263,8 +263,8 @@ class State:
         fn = self.funcs.get(ident.name)
         if fn is None:
             self.errorf(f'"{ident.name}" is not a defined function')
-        return self.call(dot, fn, cmd, ident.name, args, final, builtin_lazy=ident.name in
-                         ("and", "or") and self.funcs[ident.name].fn.__name__ == "<lambda>")
+        lazy = ident.name in ("and", "or") and fn is BUILTINS[ident.name]
+        return self.call(dot, fn, cmd, ident.name, args, final, builtin_lazy=lazy)
 
     def call(self, dot: Any, fn: Func, node: N.Node, name: str, args: list[N.Node] | None,
              final: Any, builtin_lazy: bool = False) -> Any:
