@@ -203,7 +203,10 @@ def test_list_tables_and_json() -> None:
     assert F.render("table {{.Names | upper}}", "", headers, rows).split("\n")[0] == "NAMES"
     # .Label in a table header stops the header there (docker ignores the header's error)
     out = F.render('table {{.Names}}\\t{{.Label "app"}}', "", headers, rows)
-    assert out.split("\n")[:2] == ["NAMES", "web       x"]
+    assert out.split("\n")[:2] == ["NAMES     ", "web       x"]
+    # Go's tabwriter: widths per block of lines that have the column; no trailing strip
+    assert F.tabwrite("a\tb\tc\nlong-name-here\tb\n\nx\ty\n") == \
+        "a                b         c\nlong-name-here   b\n\nx         y\n"
     assert F.render("json", "", headers, rows) == \
         '{"ID":"a1","Names":"web"}\n{"ID":"b22","Names":"db"}\n'
     assert F.render(None, "table {{.ID}}", headers, []) == "CONTAINER ID\n"

@@ -99,25 +99,47 @@ def context(type_name: str, fields: dict[str, Any],
     return Struct(type_name, fields, methods, json_map=True)
 
 
-def tabwrite(text: str) -> str:
-    """Go's text/tabwriter as docker sets it up (minwidth 10, padding 3, spaces): cells
-    end with a tab; the text after a line's last tab is not aligned."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    rows = [line.split("\t") for line in lines]
+def tabwrite(text: str, minwidth: int = 10, padding: int = 3) -> str:
+    """Go's text/tabwriter as docker sets it up (minwidth 10, tabwidth 1, padding 3,
+    spaces, no flags): a tab ends a cell; a column's width is set per block of
+    consecutive lines that have a cell in it; the text after a line's last tab is
+    written as it is."""
+    lines = [line.split("\t") for line in text.split("\n")]
+    out: list[str] = []
     widths: list[int] = []
-    for r in rows:
-        for i, cell in enumerate(r[:-1]):
-            if i >= len(widths):
-                widths.append(0)
-            widths[i] = max(widths[i], len(cell))
-    out = []
-    for r in rows:
-        cells = [cell.ljust(max(widths[i] + 3, 10)) if i < len(r) - 1 else cell
-                 for i, cell in enumerate(r)]
-        out.append("".join(cells).rstrip() + "\n")
-    return "".join(out)
+
+    def write(start: int, end: int) -> None:
+        for k in range(start, end):
+            cells = lines[k]
+            parts = []
+            for j, cell in enumerate(cells):
+                if j < len(cells) - 1 and j < len(widths):
+                    parts.append(cell.ljust(widths[j]))
+                else:
+                    parts.append(cell)
+            out.append("".join(parts))
+
+    def fmt(line0: int, line1: int) -> None:
+        column = len(widths)
+        this = line0
+        while this < line1:
+            if column >= len(lines[this]) - 1:
+                this += 1
+                continue
+            write(line0, this)
+            line0 = this
+            width = minwidth
+            while this < line1 and column < len(lines[this]) - 1:
+                width = max(width, len(lines[this][column]) + padding)
+                this += 1
+            widths.append(width)
+            fmt(line0, this)
+            widths.pop()
+            line0 = this
+        write(line0, line1)
+
+    fmt(0, len(lines))
+    return "\n".join(out)
 
 
 def list_format(fmt: str | None, default: str) -> tuple[bool, str]:
