@@ -44,6 +44,14 @@ def test_go_templates_on_ps_inspect_and_version(teu, tmp_path) -> None:
     assert teu.ok("images", "--format", '{{.Repository}}:{{.Tag}}:{{.Label "org.v"}}',
                   "labelled") == "labelled:1:7\n"
     assert json.loads(teu.ok("images", "--format", "json", "labelled"))["Tag"] == "1"
+    # docker's image filters: label (every one must hold), before/since an image
+    repos = lambda *f: teu.ok("images", "--format", "{{.Repository}}", *f).split()  # noqa: E731
+    assert repos("-f", "label=org.v=7") == ["labelled"]
+    assert repos("-f", "label=org.v", "-f", "label=other") == []
+    assert repos("-f", f"since={IMAGE}") == ["labelled"]
+    assert repos("-f", "before=labelled:1") == [IMAGE]
+    p = teu("images", "-f", "bogus=1")
+    assert p.returncode == 1 and "invalid filter 'bogus'" in p.stderr
     assert teu.ok("version", "--format", "{{.Server.Version}}") == \
         teu.ok("version", "--format", "{{.Client.Version}}")
 
