@@ -23,9 +23,9 @@ FLAGS = [
     Flag("target", None, STR, "Set the target build stage to build"),
     Flag("no-cache", None, BOOL, "Do not use cache when building the image"),
     Flag("no-cache-filter", None, LIST, "Do not cache specified stages", "STAGE"),
-    Flag("pull", None, BOOL, "Always attempt to pull all referenced images"),
+    Flag("pull", None, BOOL, "Always attempt to pull a newer version of the image"),
     Flag("label", None, LIST, "Set metadata for an image", "KEY=VALUE"),
-    Flag("platform", None, STR, "Set target platform for build (this machine's only)"),
+    Flag("platform", None, STR, "Set platform (only this machine's)"),
     Flag("quiet", "q", BOOL, "Suppress the build output and print image ID on success"),
     Flag("iidfile", None, STR, "Write the image ID to the file"),
     Flag("progress", None, STR, "Set type of progress output (auto, plain, tty, quiet, "
@@ -33,8 +33,8 @@ FLAGS = [
     Flag("secret", None, LIST, "Secret to expose to the build", "id=ID,src=FILE|env=VAR"),
     Flag("ssh", None, LIST, "SSH agent socket or keys to expose to the build",
          "default|ID[=SOCKET]"),
-    Flag("network", None, STR, "Set the networking mode for the RUN instructions "
-         "(default, none, host)"),
+    Flag("network", None, STR, "Set the networking mode for the RUN instructions (default, "
+         "none, host)"),
     Flag("allow", None, LIST, "Allow extra privileged entitlement",
          "network.host|security.insecure"),
     Flag("check", None, BOOL, "Run the build checks only, report and exit"),
@@ -42,45 +42,27 @@ FLAGS = [
     Flag("output", "o", LIST, "Output destination", "type=...,dest=..."),
     Flag("cache-from", None, LIST, "External cache sources", "type=local,src=DIR"),
     Flag("cache-to", None, LIST, "Cache export destinations", "type=local,dest=DIR"),
-    Flag("runroot", None, STR, "Runtime state (default: $TEU_RUNROOT or /run/teu)"),
+    Flag("runroot", None, STR, "Runtime state directory (default $TEU_RUNROOT)"),
 ]
-CHOICES = {"progress": ("auto", "plain", "tty", "quiet", "rawjson"),
-           "network": ("default", "none", "host")}
-LISTS = ("tag", "build_arg", "build_context", "no_cache_filter", "label", "secret", "ssh",
-         "allow", "output", "cache_from", "cache_to")
+_CHOICES = {"progress": ("auto", "plain", "tty", "quiet", "rawjson"),
+            "network": ("default", "none", "host")}
+_DEFAULTS = {"progress": "auto", "network": "default", "target": "", "platform": ""}
 
 
 class _Args:
-    """The parsed flags as attributes (what the rest of this module reads)."""
+    """The parsed command line with the attribute names _main reads."""
 
-    def __init__(self, opts: dict, context: str) -> None:
+    def __init__(self, opts: dict, context: str, prog: str) -> None:
+        for f in [*FLAGS, O.ROOT]:
+            key = f.name.replace("-", "_")
+            default = [] if f.kind == LIST else False if f.kind == BOOL else \
+                _DEFAULTS.get(key)
+            setattr(self, key, opts.get(key, default))
+        for key, choices in _CHOICES.items():
+            if getattr(self, key) not in choices:
+                raise UsageError(f'invalid argument "{getattr(self, key)}" for "--{key}" flag: '
+                                 f"not one of {', '.join(choices)}\nSee '{prog} --help'.")
         self.context = context
-        self.root = opts.get("root")
-        self.runroot = opts.get("runroot")
-        self.file = opts.get("file")
-        self.target = opts.get("target") or ""
-        self.platform = opts.get("platform") or ""
-        self.iidfile = opts.get("iidfile")
-        self.metadata_file = opts.get("metadata_file")
-        self.progress = opts.get("progress") or "auto"
-        self.network = opts.get("network") or "default"
-        for flag in ("no_cache", "pull", "quiet", "check"):
-            setattr(self, flag, bool(opts.get(flag)))
-        for flag in LISTS:
-            setattr(self, flag, list(opts.get(flag) or []))
-
-
-def _parse(argv: list[str], prog: str) -> _Args | None:
-    parsed = O.parse(argv, FLAGS, prog, "[OPTIONS] PATH | URL | -",
-                     "Build an image from a Dockerfile", 1, 1)
-    if parsed is None:
-        return None
-    opts, (context,) = parsed
-    for key, allowed in CHOICES.items():
-        if opts.get(key) is not None and opts[key] not in allowed:
-            raise UsageError(f'invalid argument "{opts[key]}" for "--{key}" flag: must be '
-                             f"one of {', '.join(allowed)}\nSee '{prog} --help'.")
-    return _Args(opts, context)
 
 
 def _pairs(values: list[str], what: str, need_value: bool = False) -> dict[str, str]:
@@ -121,9 +103,11 @@ def _secrets(values: list[str]):  # noqa: ANN202
 
 
 def main(argv: list[str], prog: str = "teu build") -> int:
-    args = _parse(argv, prog)
-    if args is None:
+    parsed = O.parse(argv, FLAGS, prog, "[OPTIONS] PATH | URL | -",
+                     "Build an image from a Dockerfile", 1, 1)
+    if parsed is None:
         return 0
+    args = _Args(parsed[0], parsed[1][0], prog)
     from teu.build.errors import BuildError
 
     try:
