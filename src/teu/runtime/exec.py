@@ -200,7 +200,10 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
                 _stage2(sys, ch, process, seccomp_filter, console_sock, preserve_fds)
             except BaseException as e:  # noqa: BLE001
                 _fail_channel(ch, e)
-        ch.send("pid", pid=pid)
+        try:
+            ch.send("pid", pid=pid)
+        except BrokenPipeError:
+            pass  # stage 2 failed first: the runtime has its error and stopped listening
         os._exit(0)
     except BaseException as e:  # noqa: BLE001
         _fail_channel(ch, e)
@@ -232,7 +235,12 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
         from teu.runtime.apparmor import apply_on_exec
 
         apply_on_exec(process["apparmorProfile"])
-    os.chdir(process.get("cwd", "/"))
+    cwd = process.get("cwd", "/")
+    try:
+        os.chdir(cwd)
+    except OSError as e:  # runc's words and docker's exit code for it
+        raise TeuError(f'chdir to cwd ("{cwd}") set in config.json failed: '
+                       f"{(e.strerror or str(e)).lower()}", 126) from None
     env = process.get("env") or []
     path = find_executable(process["args"][0], env_dict(env))
     nnp = bool(process.get("noNewPrivileges"))
