@@ -159,3 +159,26 @@ def test_bind_source_made_by_v_and_volume_copy_up_keeps_owners(teu, tmp_path) ->
                  "&& cat /data/f")
     assert out.splitlines() == ["1000:1000 750 /data", "1000:1000 640 /data/f",
                                 "1000:1000 755 /data/sub", "hi"]
+
+
+def test_inspect_has_dockers_keys_and_mount_modes(teu, tmp_path) -> None:
+    """docker 20.10's key set (tests/unit/test_engine_inspect_keys.py has the lists) on a
+    real container; Mounts entries carry Mode, as docker's do."""
+    from tests.unit.test_engine_inspect_keys import (
+        DOCKER_CONFIG,
+        DOCKER_HOST_CONFIG,
+        DOCKER_HOST_CONFIG_OPTIONAL,
+        DOCKER_HOST_CONFIG_VARIES,
+    )
+
+    cid = teu.ok("create", "-v", f"{tmp_path}:/b:ro", "-v", "v1:/v", IMAGE, "true").strip()
+    info = teu.inspect(cid)
+    host = set(info["HostConfig"]) - set(DOCKER_HOST_CONFIG_OPTIONAL)
+    assert host == set(DOCKER_HOST_CONFIG) | set(DOCKER_HOST_CONFIG_VARIES)
+    assert info["HostConfig"]["ShmSize"] == 67108864 and info["HostConfig"]["IpcMode"] == \
+        "private"
+    assert set(DOCKER_CONFIG) <= set(info["Config"])
+    assert info["Config"]["Hostname"] == cid[:12]
+    mounts = {m["Destination"]: m for m in info["Mounts"]}
+    assert mounts["/b"]["Mode"] == "ro" and mounts["/b"]["RW"] is False
+    assert mounts["/v"]["Type"] == "volume" and "Mode" in mounts["/v"]

@@ -152,7 +152,7 @@ def resolve_mounts(engine: Engine, settings: dict, image: images.Image) -> list[
         propagation = next((o for o in opts if o.endswith(("shared", "slave", "private"))), "")
         dest = os.path.normpath(dest)
         taken.add(dest)
-        mode = ",".join(o for o in opts if o not in ("ro", "rw")) if opts else ""
+        mode = ",".join(opts)  # docker shows the options as given
         if source is not None and (source.startswith("/") or source.startswith(".")):
             source = os.path.abspath(source)
             if not os.path.lexists(source):
@@ -162,7 +162,7 @@ def resolve_mounts(engine: Engine, settings: dict, image: images.Image) -> list[
             continue
         name = volumes.create(engine.paths, engine.db, source)
         out.append({"Type": "volume", "Name": name, "Source": engine.paths.volume(name, "_data"),
-                    "Destination": dest, "Driver": "local", "Mode": mode, "RW": rw,
+                    "Destination": dest, "Driver": "local", "Mode": mode or "z", "RW": rw,
                     "Propagation": propagation, "CopyUp": "nocopy" not in opts})
     for dest in (image.run_config.get("Volumes") or {}):
         dest = os.path.normpath(dest)
