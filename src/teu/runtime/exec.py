@@ -236,7 +236,10 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
                 _stage2(sys, ch, process, seccomp_filter, console_sock, preserve_fds)
             except BaseException as e:  # noqa: BLE001
                 _fail_channel(ch, e)
-        ch.send("pid", pid=pid)
+        try:
+            ch.send("pid", pid=pid)
+        except BrokenPipeError:
+            pass  # stage 2 failed first: the runtime has its error and stopped listening
         os._exit(0)
     except BaseException as e:  # noqa: BLE001
         _fail_channel(ch, e)

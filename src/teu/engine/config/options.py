@@ -272,9 +272,7 @@ def volume_spec(spec: str) -> str:
                                           f"unknown option {o!r}")
         source = parts[0]
         if source.startswith("/") or source.startswith("."):
-            if not os.path.exists(source):
-                raise InvalidArgument(f"invalid volume specification: '{spec}': bind source "
-                                      f"path does not exist: {os.path.abspath(source)}")
+            pass  # docker makes a missing bind source (a directory) at create
         else:
             from teu.engine.storage.volumes import check_volume_name
 
