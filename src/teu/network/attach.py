@@ -164,6 +164,8 @@ class Session:
             self.plan.append((net, rt, extra))
 
     def _save_intents(self) -> None:
+        for net, _, _ in self.plan:
+            cni.check_plugins(net.conflist())
         for net, rt, extra in self.plan:
             self.cache.save(net.conflist(self.store.ipam_dir), rt, None, extra)
 
@@ -304,7 +306,8 @@ def detach(root: str, cid: str, netns_path: str = "") -> None:
             cni.delete(rec["config"], rt, rec.get("result"))
         except NetworkError as e:
             errors.append(str(e))
-            continue
+            if not getattr(e, "missing", False):
+                continue  # kept for the next try; a plugin that is gone can undo nothing
         cache.remove(cid, rt.ifname)
         if extra.get("resolves"):
             names.add(rec["networkName"])

@@ -48,8 +48,20 @@ def find_plugin(kind: str, dirs: list[str] | None = None) -> str:
         path = os.path.join(d, kind)
         if os.access(path, os.X_OK):
             return path
-    raise PluginError(f'failed to find plugin "{kind}" in path {dirs} '
-                      "(apt-get install containernetworking-plugins, or set --cni-plugin-dir)")
+    e = PluginError(f'failed to find plugin "{kind}" in path {dirs} '
+                    "(apt-get install containernetworking-plugins, or set --cni-plugin-dir)")
+    e.missing = True  # type: ignore[attr-defined]
+    raise e
+
+
+def check_plugins(conflist: dict, dirs: list[str] | None = None) -> None:
+    """Every plugin of the list (and its IPAM plugin) is there, before anything runs."""
+    dirs = plugin_dirs() if dirs is None else dirs
+    for p in conflist.get("plugins") or []:
+        find_plugin(p.get("type") or "", dirs)
+        ipam = p.get("ipam") or {}
+        if ipam.get("type"):
+            find_plugin(ipam["type"], dirs)
 
 
 class RuntimeConf:

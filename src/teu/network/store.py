@@ -30,6 +30,7 @@ class Store:
     def __init__(self, root: str, config_dirs: list[str] | None = None) -> None:
         self.root = root
         self.dir = os.path.join(root, "networks")
+        self._held: _Lock | None = None
         if config_dirs is None:
             env = os.environ.get("TEU_CNI_CONFIG_DIR") or ""
             config_dirs = [d for d in env.split(":") if d]
@@ -44,7 +45,10 @@ class Store:
         return os.path.join(self.dir, "results")
 
     def lock(self) -> _Lock:
-        return _Lock(os.path.join(self.dir, ".lock"))
+        """The networks lock; re-entrant within one Store (flock is per open file)."""
+        if self._held is None:
+            self._held = _Lock(os.path.join(self.dir, ".lock"))
+        return self._held
 
     def _file(self, name: str) -> str:
         return os.path.join(self.dir, name + ".conflist")
@@ -251,8 +255,12 @@ class _Lock:
     def __init__(self, path: str) -> None:
         self.path = path
         self.fd = -1
+        self.depth = 0
 
     def __enter__(self) -> _Lock:
+        self.depth += 1
+        if self.depth > 1:
+            return self
         import fcntl
 
         os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
@@ -261,5 +269,7 @@ class _Lock:
         return self
 
     def __exit__(self, *_: object) -> None:
-        os.close(self.fd)
-        self.fd = -1
+        self.depth -= 1
+        if self.depth == 0:
+            os.close(self.fd)
+            self.fd = -1
