@@ -19,6 +19,8 @@ from tests.integration.engine_helpers import IMAGE, Teu, busybox_tar, mounts_und
 class TestHost:
     """A network namespace at /run/netns/<name>, loopback up."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, name: str | None = None) -> None:
         self.name = name or f"teutest-{uuid.uuid4().hex[:8]}"
         subprocess.run(["ip", "netns", "add", self.name], check=True)

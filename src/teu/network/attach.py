@@ -328,19 +328,23 @@ def ensure_host_side(net: Network, store: Store) -> None:
     with store.lock():
         if net.bridge in interfaces():
             return
-        args = ["link", "add", "name", net.bridge, "type", "bridge"]
+        args = ["link", "add", "name", net.bridge]
         if net.mtu:
             args += ["mtu", str(net.mtu)]
-        _ip(args)
-        if net.driver == "overlay":
-            from teu.network import overlay
+        _ip([*args, "type", "bridge"])
+        try:
+            if net.driver == "overlay":
+                from teu.network import overlay
 
-            overlay.setup(net)
-        _sysctl(f"net/ipv4/conf/{net.bridge}/route_localnet", "1")
-        _sysctl("net/ipv4/ip_forward", "1")
-        from teu.network import nft
+                overlay.setup(net)
+            _sysctl(f"net/ipv4/conf/{net.bridge}/route_localnet", "1")
+            _sysctl("net/ipv4/ip_forward", "1")
+            from teu.network import nft
 
-        nft.run(nft.network_script(net.bridge, net.subnet, net.internal))
+            nft.run(nft.network_script(net.bridge, net.subnet, net.internal))
+        except BaseException:
+            remove_host_side(net)  # all or nothing: the next start tries again from scratch
+            raise
 
 
 def remove_host_side(net: Network) -> None:
@@ -384,8 +388,8 @@ def _ip(args: list[str]) -> None:
 
     p = subprocess.run(["ip", *args], capture_output=True)
     if p.returncode != 0:
-        raise NetworkError(f"ip {' '.join(args)}: "
-                           f"{p.stderr.decode(errors='replace').strip()}")
+        lines = p.stderr.decode(errors="replace").strip().splitlines()
+        raise NetworkError(f"ip {' '.join(args)}: {lines[0] if lines else 'failed'}")
 
 
 def write_hosts(store: Store, cache: cni.Cache, cid: str) -> None:

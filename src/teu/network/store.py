@@ -163,9 +163,13 @@ class Store:
                 subnet = subnets.check_subnet(subnet, taken)
             else:
                 subnet = subnets.free_subnet(USER_POOL, 24, taken + subnets.host_routes())
-            gateway = subnets.check_gateway(gateway, subnet) if gateway else _gateway(subnet)
             if ip_range:
                 ip_range = subnets.check_range(ip_range, subnet)
+            if gateway:
+                gateway = subnets.check_gateway(gateway, subnet)
+            else:
+                # an overlay's hosts share the subnet: each bridge its own gateway address
+                gateway = _gateway(ip_range if driver == "overlay" and ip_range else subnet)
             if ipv6 or subnet6:
                 subnet6 = subnets.check_subnet(subnet6, taken) if subnet6 else \
                     subnets.free_subnet("fd77::/48", 64, taken)
