@@ -70,14 +70,33 @@ def _container_netns(engine: Engine, ref: str) -> str:
 
 def release(engine: Engine, row: Row) -> None:
     """DEL the container's attachments (nothing to do, and nothing imported, if none)."""
+    pending = begin_release(engine, row)
+    if pending is not None:
+        end_release(pending)
+
+
+def begin_release(engine: Engine, row: Row):  # noqa: ANN201 - attach.Detaching or None
+    """Start the DEL (the caller does its other teardown meanwhile, then end_release)."""
     cid = row["id"]
     if not os.path.isdir(os.path.join(engine.paths.root, "networks", "results", cid)):
-        return
-    from teu.network.attach import detach
+        return None
+    from teu.network.attach import begin_detach
     from teu.network.errors import NetworkError
 
     try:
-        detach(engine.paths.root, cid)
+        return begin_detach(engine.paths.root, cid)
+    except NetworkError as e:
+        from teu.runtime import log
+
+        log.warning(str(e))
+        return None
+
+
+def end_release(pending) -> None:  # noqa: ANN001 - attach.Detaching
+    from teu.network.errors import NetworkError
+
+    try:
+        pending.wait()
     except NetworkError as e:
         from teu.runtime import log
 

@@ -282,39 +282,66 @@ def begin(root: str, cid: str, name: str, settings: dict, bundle: str) -> Sessio
 
 def detach(root: str, cid: str, netns_path: str = "") -> None:
     """DEL every attachment of the container, newest first; ports unpublished; records go."""
-    store = Store(root)
-    cache = cni.Cache(store.results_dir)
-    records = cache.records(cid)
-    if not records:
-        return
-    errors = []
-    names = set()
-    for rec in reversed(records):
-        extra = rec.get("teu") or {}
-        rt = cni.RuntimeConf.from_json(rec)
-        rt.netns = netns_path if netns_path and os.path.exists(netns_path) else ""
-        if extra.get("ports") and not extra.get("portsByPlugin"):
-            mapped = [m for m in extra["ports"] if m.get("containerIP")]
-            if mapped:
-                from teu.network import nft
+    pending = begin_detach(root, cid, netns_path)
+    if pending is not None:
+        pending.wait()
 
-                try:
-                    nft.run(nft.ports_script(mapped, add=False))
-                except NetworkError as e:
-                    errors.append(str(e))
-        try:
-            cni.delete(rec["config"], rt, rec.get("result"))
-        except NetworkError as e:
-            errors.append(str(e))
-            if not getattr(e, "missing", False):
-                continue  # kept for the next try; a plugin that is gone can undo nothing
-        cache.remove(cid, rt.ifname)
-        if extra.get("resolves"):
-            names.add(rec["networkName"])
-    if names:
-        refresh_names(store, sorted(names))
-    if errors:
-        raise NetworkError(f"container {cid[:12]}: network teardown: {errors[0]}")
+
+class Detaching:
+    """A detach under way: ports are unpublished and the newest attachment's DEL runs
+    while the caller removes other things; wait() finishes (and raises the first error)."""
+
+    def __init__(self, store: Store, cid: str, records: list[dict], netns_path: str) -> None:
+        self.store = store
+        self.cache = cni.Cache(store.results_dir)
+        self.cid = cid
+        self.errors: list[str] = []
+        self.steps = []
+        for rec in reversed(records):
+            rt = cni.RuntimeConf.from_json(rec)
+            rt.netns = netns_path if netns_path and os.path.exists(netns_path) else ""
+            self._unpublish(rec)
+            self.steps.append((rec, rt))
+        self.first = cni.begin_delete(self.steps[0][0]["config"], self.steps[0][1],
+                                      self.steps[0][0].get("result")) if self.steps else None
+
+    def _unpublish(self, rec: dict) -> None:
+        extra = rec.get("teu") or {}
+        mapped = [m for m in extra.get("ports") or [] if m.get("containerIP")]
+        if mapped and not extra.get("portsByPlugin"):
+            from teu.network import nft
+
+            try:
+                nft.run(nft.ports_script(mapped, add=False))
+            except NetworkError as e:
+                self.errors.append(str(e))
+
+    def wait(self) -> None:
+        names = set()
+        for i, (rec, rt) in enumerate(self.steps):
+            try:
+                if i == 0:
+                    self.first.finish()  # type: ignore[union-attr]
+                else:
+                    cni.delete(rec["config"], rt, rec.get("result"))
+            except NetworkError as e:
+                self.errors.append(str(e))
+                if not getattr(e, "missing", False):
+                    continue  # kept for the next try; a plugin that is gone can undo nothing
+            self.cache.remove(self.cid, rt.ifname)
+            if (rec.get("teu") or {}).get("resolves"):
+                names.add(rec["networkName"])
+        if names:
+            refresh_names(self.store, sorted(names))
+        if self.errors:
+            raise NetworkError(f"container {self.cid[:12]}: network teardown: "
+                               f"{self.errors[0]}")
+
+
+def begin_detach(root: str, cid: str, netns_path: str = "") -> Detaching | None:
+    store = Store(root)
+    records = cni.Cache(store.results_dir).records(cid)
+    return Detaching(store, cid, records, netns_path) if records else None
 
 
 def ensure_host_side(net: Network, store: Store) -> None:
