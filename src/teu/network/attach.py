@@ -104,7 +104,7 @@ class Session:
         nets = attached_networks(self.settings)
         host = self.settings["HostConfig"]
         config = self.settings["Config"]
-        self.netns = netns.new()
+        self.netns = netns.new(loopback=False)
         mappings: list[dict] = []
         if host.get("PortBindings") or (host.get("PublishAllPorts") and
                                         config.get("ExposedPorts")):
@@ -187,6 +187,8 @@ class Session:
         """Collect the ADDs, publish ports, write the names; NetworkError undoes all."""
         try:
             results = []
+            if self.netns is not None:
+                self.netns.loopback_up()  # while the first plugin still runs
             for i, (net, rt, extra) in enumerate(self.plan):
                 conflist = net.conflist(self.store.ipam_dir)
                 if i == 0:
