@@ -42,6 +42,7 @@ def test_default_bridge_published_ports_and_explain(teu, tmp_path) -> None:  # n
     assert net["Networks"]["bridge"]["IPAddress"] == ip and net["MacAddress"]
     assert net["Ports"] == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}
     assert teu.ok("port", "web") == "80/tcp -> 0.0.0.0:8080\n"
+    assert "0.0.0.0:8080->80/tcp" in teu.ok("ps", "--format", "{{.Names}} {{.Ports}}")
     random_port = teu.ok("port", "web2", "80").strip().rsplit(":", 1)[1]
     assert 32768 <= int(random_port) <= 60999
     # The kernel forwards: from the host on 127.0.0.1 and on its bridge address.

@@ -279,3 +279,17 @@ def explain(engine: Engine, row: Row, wanted: str | None = None) -> tuple[str, b
 
     pid = row["pid"] if alive(row["pid"], row["pid_start"]) else 0
     return path_of(records(engine.paths.root, row["id"]), pid, wanted)
+
+
+def ports_text(engine: Engine, row: Row) -> str:
+    """ps's PORTS: "0.0.0.0:8080->80/tcp, 53/udp" ('' and nothing imported if no record)."""
+    if not os.path.isdir(os.path.join(engine.paths.root, "networks", "results", row["id"])):
+        return ""
+    from teu.network.attach import records
+
+    parts = []
+    for rec in records(engine.paths.root, row["id"]):
+        for m in (rec.get("teu") or {}).get("ports") or []:
+            parts.append(f"{m.get('hostIP') or '0.0.0.0'}:{m['hostPort']}->"
+                         f"{m['containerPort']}/{m['protocol']}")
+    return ", ".join(parts)
