@@ -91,4 +91,4 @@ def test_table_and_bad_input(env):
     p = env.teu("sbom", "--format", "xml", DEBIAN)
     assert p.returncode == 125 and "--format" in p.stderr
     p = env.teu("sbom")
-    assert p.returncode == 125 and "IMAGE" in p.stderr
+    assert p.returncode == 1 and "requires exactly 1 argument" in p.stderr

@@ -28,3 +28,21 @@ def sbom(image: str, fmt: str = "spdx-json", root: str | None = None,
     from teu.scan.sbom.render import render
 
     return render(inventory(image, root, use_cache), fmt)
+
+
+def scan(image: str, root: str | None = None, db: str | None = None, **options):  # noqa: ANN201
+    """A vulnerability scan (teu.scan.scanner.ScanResult); options as ScanOptions' fields."""
+    from teu.image.store import Store
+    from teu.scan.scanner import ScanOptions
+    from teu.scan.scanner import scan as run
+    from teu.scan.vulndb.db import default_path
+
+    with Store(root) as st:
+        return run(st, image, db or default_path(st.root), ScanOptions(**options))
+
+
+def import_db(inputs: list[str], db: str | None = None, root: str | None = None):  # noqa: ANN201
+    from teu.scan.vulndb.db import default_path
+    from teu.scan.vulndb.importer import import_inputs
+
+    return import_inputs(db or default_path(root), inputs)

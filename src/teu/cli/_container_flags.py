@@ -64,6 +64,10 @@ CREATE_FLAGS = [
     Flag("secret", None, LIST, "Secret file to expose at /run/secrets (src=FILE,target=NAME)"),
     Flag("pull", None, STR, 'Pull image before running ("always", "missing", "never")'),
     Flag("quiet", "q", BOOL, "Suppress the pull output"),
+    Flag("pin", None, BOOL, "Resolve the image's tag to its digest; the container records "
+         "NAME@DIGEST (also: TEU_PIN=1)"),
+    Flag("signature-policy", None, STR, "Trust policy file (containers-policy.json) for "
+         "this image", "file"),
 ]
 
 
@@ -72,6 +76,10 @@ def to_options(opts: dict, args: list[str]) -> dict:
     if "net" in opts:
         opts["network"] = [*opts.get("network", []), *opts.pop("net")]
     opts.pop("quiet", None)
+    if opts.get("signature_policy"):  # read by teu.trust.enforce, in pull and create
+        import os
+
+        os.environ["TEU_POLICY"] = os.path.abspath(opts.pop("signature_policy"))
     opts["image"] = args[0]
     opts["command"] = args[1:] or None
     return opts

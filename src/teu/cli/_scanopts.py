@@ -14,16 +14,11 @@ ROOT = F.Flag("root", None, F.STR, "store directory (default: $TEU_ROOT or /var/
 
 
 def parse(argv: list[str], flags: list[F.Flag], prog: str, synopsis: str,
-          description: str) -> tuple[dict, list[str]] | None:
-    """Options and positionals; None after printing --help."""
-    flags_part = argv[:argv.index("--")] if "--" in argv else argv
-    if any(a in ("-h", "--help") for a in flags_part):
-        sys.stdout.write(F.usage(prog, synopsis, description, flags))
-        return None
-    try:
-        return F.parse(argv, flags, prog=prog)
-    except TeuError as e:
-        raise TeuError(str(e).splitlines()[0] + f" (see '{prog} --help')", 125) from None
+          description: str, min_args: int = 0, max_args: int | None = None
+          ) -> tuple[dict, list[str]] | None:
+    """Options and positionals (the docker-style grammar and messages of teu.cli._flags);
+    None after printing --help."""
+    return F.parse_or_help(argv, flags, prog, synopsis, description, True, min_args, max_args)
 
 
 def store_root(opts: dict) -> str:

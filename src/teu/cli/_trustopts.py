@@ -79,10 +79,31 @@ def need_key(opts: dict, prog: str) -> str:
     return key
 
 
-def store(opts: dict):
-    from teu.image.store import Store
+class LazyStore:
+    """The image store, opened on first use: verifying a registry image never needs it
+    (teu.image.store and sqlite3 are ~20 ms of imports)."""
 
-    return Store(opts.get("root"))
+    def __init__(self, root: str | None) -> None:
+        self._root = root
+        self._store = None
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        if self._store is None:
+            from teu.image.store import Store
+
+            self._store = Store(self._root)
+        return getattr(self._store, name)
+
+    def __enter__(self) -> LazyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def store(opts: dict) -> LazyStore:
+    return LazyStore(opts.get("root"))
 
 
 def warn(msg: str) -> None:

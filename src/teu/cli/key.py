@@ -22,6 +22,8 @@ commands:
 
 
 def main(argv: list[str]) -> int:
+    while argv and argv[0].startswith("--root"):  # `teu key --root R generate`: no store used
+        argv = argv[1:] if "=" in argv[0] else argv[2:]
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 1

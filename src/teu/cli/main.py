@@ -66,6 +66,10 @@ VERBS: dict[str, str] = {
     "verify-attestation": "teu.cli.verify_attestation",
     # Scan (teu.scan).
     "sbom": "teu.cli.sbom",
+    # Builds (teu.build).
+    "build": "teu.cli.build",
+    "scan": "teu.cli.scan",
+    "lint": "teu.cli.lint",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -121,15 +125,21 @@ commands:
   attest      attach a signed in-toto attestation (SBOM, provenance)
   verify-attestation  verify an image's attestations
   sbom        list the software inside an image (SPDX, CycloneDX, table)
+  build       build an image from a Dockerfile (also: image build)
+  scan        find known vulnerabilities in an image (scan db: the offline database)
+  lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
   --runroot DIR   runtime state (default $TEU_RUNROOT or /run/teu)
+  --signature-policy FILE  trust policy for pull and run (default $TEU_POLICY,
+                  /etc/teu/policy.json, /etc/containers/policy.json)
   --cni-plugin-dir DIR   CNI plugins (default $TEU_CNI_PATH or /usr/lib/cni, /opt/cni/bin)
   --cni-config-dir DIR   more networks: CNI conflists usable by name ($TEU_CNI_CONFIG_DIR)
 """
 
 GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT",
+                "--signature-policy": "TEU_POLICY",
                 "--cni-plugin-dir": "TEU_CNI_PATH", "--cni-config-dir": "TEU_CNI_CONFIG_DIR"}
 
 
@@ -159,15 +169,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 125
     module = VERBS.get(argv[0])
     if module is None:
-        print(f"teu: unknown command {argv[0]!r} (see teu --help)", file=sys.stderr)
-        return 125
+        print(f"teu: '{argv[0]}' is not a teu command.\nSee 'teu --help'", file=sys.stderr)
+        return 1
     from teu.errors import TeuError
 
     try:
         # __import__, not importlib.import_module: importlib pulls in warnings (~1 ms)
         return __import__(module, fromlist=["main"]).main(argv[1:])
     except TeuError as e:
-        print(f"teu {argv[0]}: {e}", file=sys.stderr)
+        # A usage or template error is docker's own text; others name the verb.
+        print(e if getattr(e, "bare", False) else f"teu {argv[0]}: {e}", file=sys.stderr)
         return e.exit_code
     except OSError as e:
         # A file or socket the verb did not expect to fail: still one line, no traceback.

@@ -12,7 +12,7 @@ def main(argv: list[str]) -> int:
                   "hop, and which hop is missing or wrong")]
     parsed = parse_or_help(argv, flags, "teu port", "CONTAINER [PRIVATE_PORT[/PROTO]]",
                            "List port mappings or a specific mapping for the container",
-                           True, 1)
+                           True, 1, 2)
     if parsed is None:
         return 0
     opts, args = parsed

@@ -16,12 +16,10 @@ FLAGS = [
 
 def main(argv: list[str]) -> int:
     parsed = S.parse(argv, FLAGS, "teu sbom", "[OPTIONS] IMAGE",
-                     "List the software inside an image (an SBOM), without running it.")
+                     "List the software inside an image (an SBOM), without running it.", 1, 1)
     if parsed is None:
         return 0
     opts, args = parsed
-    if len(args) != 1:
-        raise F.InvalidArgument("teu sbom: requires exactly 1 argument: IMAGE")
     fmt = S.one_of(opts.get("format", "table"), FORMATS, "format")
     from teu.api.scan import sbom
 

@@ -71,6 +71,7 @@ RPM = [("bash", "5.1.8", "6.el9", None, "bash-5.1.8-6.el9.src.rpm"),
        ("zlib", "1.2.11", "40.el9", None, "zlib-1.2.11-40.el9.src.rpm")]
 
 FAKE_AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"      # AWS's documented example key ID
+FAKE_GITHUB_TOKEN = "ghp_" + "A1b2C3d4" * 4 + "E5f6"   # the shape only, never a real one
 FAKE_PRIVATE_KEY = ("-----BEGIN OPENSSH " + "PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
                     "-----END OPENSSH PRIVATE KEY-----\n")
 
@@ -241,7 +242,7 @@ IMAGES = {
                {"Cmd": ["/bin/sh"], "Env": ["PATH=/usr/bin:/bin", "API_TOKEN=s3cr3t-value"],
                 "ExposedPorts": {"22/tcp": {}, "8080/tcp": {}}},
                ["/bin/sh -c #(nop) ADD file:base in /",
-                "/bin/sh -c echo $GITHUB_TOKEN && rm -f /root/.ssh/id_rsa"]),
+                f"|1 GITHUB_TOKEN={FAKE_GITHUB_TOKEN} /bin/sh -c rm -f /root/.ssh/id_rsa"]),
     "alpine": ("scan-fixture/alpine:3.19", alpine_layers,
                {"Cmd": ["/bin/sh"], "User": "app",
                 "Healthcheck": {"Test": ["CMD", "true"]}}, None),

@@ -17,12 +17,12 @@ TEU_PASSWORD, then a prompt when stdin is a terminal.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import sys
 from dataclasses import dataclass
 from typing import Any
 
+from teu import fastjson
 from teu.trust.errors import KeyError_
 
 PRIVATE_LABELS = ("ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY")
@@ -87,7 +87,7 @@ def encrypt_private(der: bytes, pw: bytes) -> bytes:
                    "salt": base64.b64encode(salt).decode()},
            "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
            "ciphertext": base64.b64encode(sealed).decode()}
-    return _pem(WRITE_LABEL, json.dumps(doc, separators=(",", ":")).encode())
+    return _pem(WRITE_LABEL, fastjson.dumps(doc).encode())
 
 
 def decrypt_private(pem: bytes, pw: bytes, path: str = "private key") -> bytes:
@@ -97,7 +97,7 @@ def decrypt_private(pem: bytes, pw: bytes, path: str = "private key") -> bytes:
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
     try:
-        doc = json.loads(_unpem(pem, PRIVATE_LABELS, path))
+        doc = fastjson.loads(_unpem(pem, PRIVATE_LABELS, path))
         kdf, cipher = doc["kdf"], doc["cipher"]
         if kdf.get("name") != "scrypt" or cipher.get("name") != "nacl/secretbox":
             raise KeyError_(f"{path}: unsupported key encryption {kdf.get('name')}/"

@@ -6,7 +6,9 @@
                                            or localhost), cosign's behaviour
     NAME[:TAG], ID                         an image of the local store (built, imported,
                                            loaded, pulled); its signatures travel with
-                                           teu push and teu save
+                                           teu push and teu save. So does a registry
+                                           name the registry does not have (yet) but
+                                           the store has: sign, then push.
 
 A tag is resolved to its digest first: a signature is always for a digest.
 """
@@ -87,7 +89,15 @@ def resolve(text: str | None, *, local_image: str | None = None, store=None,  # 
     if not text:
         raise TrustError("an image is required")
     if names_registry(text) and not force_local:
-        return _registry(text, tls_verify, authfile)
+        from teu.registry.client import errors as E
+
+        try:
+            return _registry(text, tls_verify, authfile)
+        except (TagNotFound, E.Unreachable) as e:
+            # Not (yet) in the registry but in the store (tagged for a push): sign it
+            # there; teu push uploads the signature with the image.
+            if store is None or store.resolve_id(text) is None:
+                raise e from None
     return _store(text, store)
 
 

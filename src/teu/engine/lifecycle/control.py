@@ -62,15 +62,38 @@ def kill(engine: Engine, ref: str, signal: str | int = "SIGKILL") -> Row:
     return row
 
 
-def kill_and_wait(engine: Engine, row: Row) -> Row | None:
+def kill_and_wait(engine: Engine, row: Row, timeout: float = 30.0) -> Row | None:
     """SIGKILL everything in the container and wait until its exit is recorded
-    (None if that removed it: --rm)."""
-    if row["status"] in S.RUNNING:
-        _signal(engine, row, SIGKILL, all_processes=True)
-    fresh = wait_exit(engine, row, 30)
-    if fresh is not None and not _exited(fresh):
-        raise EngineError(f"container {row['name']}: still running after SIGKILL")
-    return fresh
+    (None if that removed it: --rm). Wins against its restart policy: the container
+    is marked stopped by the user first (a restart that is starting keeps the mark and
+    the next exit is final), a pending restart is called off, and whatever is running
+    when we look is killed, until it stays down."""
+    import time
+
+    cid = row["id"]
+    with engine.db.tx() as db:
+        db.update(cid, stopped_by_user=1)
+    deadline = time.monotonic() + timeout
+    while True:
+        fresh = engine.reload(row)
+        fresh = S.refresh(engine, fresh) if fresh is not None else None
+        if fresh is None:
+            return None
+        status = fresh["status"]
+        if status == "restarting":
+            with engine.lock(cid):  # the restart re-reads the status under this lock
+                again = engine.reload(fresh)
+                if again is not None and again["status"] == "restarting":
+                    with engine.db.tx() as db:
+                        db.update(cid, status="exited", stopped_by_user=1)
+            continue
+        if _exited(fresh):
+            return fresh
+        if status in S.RUNNING:
+            _signal(engine, fresh, SIGKILL, all_processes=True)
+        if time.monotonic() > deadline:
+            raise EngineError(f"container {row['name']}: still running after SIGKILL")
+        wait_exit(engine, fresh, 0.5 if status in S.RUNNING else 0.05)
 
 
 def _signal(engine: Engine, row: Row, sig: int, all_processes: bool = False) -> None:

@@ -30,6 +30,13 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     if not ref:
         raise InvalidArgument("an image is required")
     image = resolve_image(engine, ref, settings["Teu"]["Pull"])
+    from teu.trust import pin
+    from teu.trust.enforce import check_run
+
+    if pin.wanted(opts):  # --pin: record (and judge) NAME@DIGEST, not a movable tag
+        ref = pin.pin(engine.paths.root, ref, image.id)
+        settings["Teu"]["ImageDigest"] = ref.rsplit("@", 1)[1]
+    check_run(engine.paths.root, ref, image.id)  # the trust policy (teu.trust), before any file
     options.with_image(settings, image.config, ref)
     from teu.engine.storage.rootfs import storage_driver
 

@@ -150,9 +150,11 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
         raise
     values = dict(status="running", monitor_pid=monitor, monitor_start=S.start_time(monitor),
                   started_at=time.time(), finished_at=None, exit_code=None, oom_killed=0,
-                  error=None, stopped_by_user=0)
+                  error=None)
     if restart_count is not None:
-        values["restart_count"] = restart_count
+        values["restart_count"] = restart_count  # a policy's restart: a stop meanwhile holds
+    else:
+        values["stopped_by_user"] = 0
     with engine.db.tx() as db:
         db.update(cid, **values)
     fresh = engine.reload(row)

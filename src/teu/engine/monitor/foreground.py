@@ -1,8 +1,9 @@
-"""A foreground `teu run`: teu.runtime driven in this process, no conmon, no more Pythons.
+"""A foreground `teu run`: teu.runtime driven in-process, no conmon, no second Python.
 
-teu becomes a child subreaper, creates the container in-process (its init
-inherits the stdio set up here), starts it, forwards signals to it and
-waits. Output goes straight to teu's own stdout/stderr when nobody will read
+teu forks the container's monitor (teu.engine.monitor.handoff: it outlives a
+killed `teu`, so the log and the exit code survive it), which becomes a child
+subreaper, creates the container in-process (its init inherits the stdio set up
+here), starts it, forwards signals to it and waits. Output goes straight to teu's own stdout/stderr when nobody will read
 the log (--rm); otherwise it is copied there and into the k8s-file log, so
 `teu logs` works as after a detached run. With -t the pty master is held here
 and copied both ways. The exit code is written to the exit file like conmon
@@ -26,10 +27,20 @@ FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signa
 
 def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
     """Create, start and wait for the container; returns its exit code (128+N if signalled)."""
+    from teu.engine.monitor.handoff import run_in_monitor
+
+    return run_in_monitor(lambda started: monitor(engine, row, runtime, started), FORWARDED)
+
+
+def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # noqa: ANN001
+    """The monitor's job: prepare, create, start (then started()), pump, wait, record."""
     from teu.engine.lifecycle.launch import abort_start, prepare
     from teu.runtime import linux as L
 
     cid = row["id"]
+    me = os.getpid()
+    with engine.db.tx() as db:  # this process, not the teu that forked it, owns the start
+        db.update(cid, monitor_pid=me, monitor_start=S.start_time(me))
     settings = row.settings
     config = settings["Config"]
     tty, interactive = bool(config.get("Tty")), bool(config.get("OpenStdin"))
@@ -61,6 +72,7 @@ def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
             session.abort()
         abort_start(engine, engine.reload(row) or row, e)
         raise
+    started()
     try:
         code = _wait(pid, io)
     finally:

@@ -56,6 +56,8 @@ def container(engine: Engine, row: Row) -> dict:
         "Args": args[1:],
         "State": state,
         "Image": row["image_id"],
+        "ImageName": row["image"],
+        "ImageDigest": teu.get("ImageDigest"),  # set by --pin (teu.trust.pin)
         "ResolvConfPath": os.path.join(bundle, "resolv.conf"),
         "HostnamePath": os.path.join(bundle, "hostname"),
         "HostsPath": os.path.join(bundle, "hosts"),
