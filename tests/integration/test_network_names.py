@@ -72,6 +72,12 @@ def test_addresses_dns_internal_and_icc(teu) -> None:  # noqa: ANN001
     assert "inet 10.66.0.50/24" in out and "92:d0:c6:0a:29:33" in out
     assert "nameserver 10.66.0.99\nsearch example.test\n" in out
     assert "10.1.2.3\tdb.local" in out and "10.66.0.1\tgw" in out and out.endswith("box\n")
+    # Dual stack: an IPv4 and an IPv6 subnet, an address asked for in each.
+    teu.ok("network", "create", "--ipv6", "--subnet", "10.67.0.0/24", "--subnet", "fd99::/64",
+           "dual")
+    out = teu.ok("run", "--rm", "--network", "dual", "--ip", "10.67.0.50", "--ip6", "fd99::50",
+                 IMAGE, "ip", "addr", "show", "eth0")
+    assert "inet 10.67.0.50/24" in out and "inet6 fd99::50/64" in out
     # --internal: no route out of the network.
     teu.ok("network", "create", "--internal", "closed")
     out = teu.ok("run", "--rm", "--network", "closed", IMAGE, "ip", "route")
