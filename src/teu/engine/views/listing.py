@@ -102,4 +102,10 @@ def listing(engine: Engine, all_: bool = False, filters: list[str] | None = None
     if last is not None and last >= 0:
         rows = rows[:last]
     now = time.time()
-    return [item(r, now, no_trunc) for r in rows]
+    out = [item(r, now, no_trunc) for r in rows]
+    from teu.engine.network import ports_text
+
+    for r, entry in zip(rows, out, strict=True):
+        if r["status"] in ("running", "paused"):
+            entry["Ports"] = ports_text(engine, r)  # docker's "0.0.0.0:8080->80/tcp"
+    return out
