@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from teu.build import cache as C
 from teu.build.args import ArgScope, platform_args
@@ -29,11 +29,12 @@ from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import BuildError, DockerfileError
 from teu.build.layers import LAYER_TYPE, LayerRef, Overlay, Workdir
 from teu.build.progress import Progress
+from teu.build.record import record
 from teu.build.stage import DEFAULT_PATH, StageBuilder, State, now_iso
 from teu.build.steps import run as RUN
 
 
-@dataclass
+@record
 class Secret:
     id: str
     src: str = ""
@@ -52,7 +53,7 @@ class Secret:
             raise BuildError(f"secret {self.id}: {self.src}: {e.strerror}") from None
 
 
-@dataclass
+@record
 class BuildOptions:
     context: str = "."
     dockerfile: str | None = None          # a path; None: <context>/Dockerfile
@@ -76,7 +77,7 @@ class BuildOptions:
     dockerfile_name: str = "Dockerfile"
 
 
-@dataclass
+@record
 class BuildResult:
     image_id: str
     manifest_digest: str
@@ -634,6 +635,8 @@ class Builder:
             workdir_set = False
             for c in st.commands:
                 texts: list[str] = []
+                if isinstance(c, (I.Arg, I.Env)):
+                    self.checks.arg_or_env_secret(c, [k for k, _ in c.pairs])
                 if isinstance(c, I.Arg):
                     for k, v in c.pairs:
                         texts += [v] if v is not None else []

@@ -15,8 +15,8 @@ import os
 import shutil
 import stat
 import tempfile
-from dataclasses import dataclass
 
+from teu.build.record import record
 from teu.image.store import Store
 from teu.oci import digest as D
 
@@ -24,7 +24,7 @@ LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
 _KEEP_XATTR = "trusted.overlay.opaque"
 
 
-@dataclass
+@record
 class LayerRef:
     chain_id: str
     diff_id: str

@@ -15,7 +15,7 @@ import json
 import os
 import posixpath
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from teu.build import cache as C
@@ -24,6 +24,7 @@ from teu.build.dockerfile import instructions as I
 from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import BuildError, DockerfileError, StepFailed
 from teu.build.layers import LayerRef, Overlay, Workdir, commit
+from teu.build.record import record
 from teu.build.steps import copy as CP
 from teu.build.steps import run as RUN
 
@@ -35,7 +36,7 @@ DEFAULT_SHELL = ["/bin/sh", "-c"]
 HISTORY_COMMENT = "buildkit.dockerfile.v0"
 
 
-@dataclass
+@record
 class State:
     config: dict
     layers: list[LayerRef]
