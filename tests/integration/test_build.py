@@ -389,3 +389,55 @@ def test_cli_forms(teu, tmp_path) -> None:
     assert teu.ok("run", "--rm", "cli:stdin", "cat", "/v") == "given w\n"
     p = teu("image", "build", "--bogus", str(ctx))
     assert p.returncode == 125 and "unrecognized arguments" in p.stderr
+
+
+def test_check_outputs_and_a_local_cache_across_stores(teu, tmp_path) -> None:
+    df = ("ARG TAG=latest\nFROM busybox:${TAG} as base\nENV API_TOKEN=x\nWORKDIR rel\n"
+          "COPY f${UNDEFINED_THING} /u\nCOPY f /f\nCMD echo shell form\n")
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "f": "file\n"})
+    p = teu("build", "--check", str(ctx))
+    assert p.returncode == 1
+    for rule, line in [("FromAsCasing", 2), ("SecretsUsedInArgOrEnv", 3),
+                       ("WorkdirRelativePath", 4), ("UndefinedVar", 5),
+                       ("JSONArgsRecommended", 7)]:
+        assert f"{rule} - https://docs.docker.com/go/dockerfile/rule/" in p.stdout
+        assert f"Dockerfile:{line}" in p.stdout
+    ok = write(tmp_path / "ok", {"Dockerfile": "# check=skip=all\nFROM busybox as x\n"})
+    assert teu("build", "--check", str(ok)).stdout.startswith("Check complete, no warnings")
+    # The same warnings during a real build, with file:line.
+    p = build(teu, ctx, "-t", "checked:1")
+    assert "UndefinedVar: Usage of undefined variable '$UNDEFINED_THING' (Dockerfile:5)" \
+        in p.stderr
+    # Outputs: the root filesystem as a directory and as a tar, the image as an archive.
+    out = tmp_path / "out"
+    build(teu, ctx, "--output", f"type=local,dest={out}")
+    assert (out / "f").read_text() == "file\n" and (out / "bin" / "busybox").exists()
+    build(teu, ctx, "-o", f"type=tar,dest={tmp_path / 'fs.tar'}")
+    with tarfile.open(tmp_path / "fs.tar") as t:
+        assert t.extractfile("f").read() == b"file\n"
+    build(teu, ctx, "-o", f"type=oci,dest={tmp_path / 'img.tar'}")
+    with tarfile.open(tmp_path / "img.tar") as t:
+        assert {"index.json", "oci-layout", "manifest.json"} <= set(t.getnames())
+    # --cache-to, then a fresh store with --cache-from: every step is a hit.
+    cached = write(tmp_path / "cached", {"Dockerfile": "FROM busybox\nRUN --mount=type=cache,"
+                                                      "target=/c echo m >> /c/log\n"
+                                                      "COPY f /f\nRUN cat /f > /g\n",
+                                         "f": "F"})
+    cache_dir = tmp_path / "cache"
+    build(teu, cached, "-t", "ct:1", "--cache-to", f"type=local,dest={cache_dir}")
+    assert (cache_dir / "index.json").exists()
+    (tmp_path / "other").mkdir()
+    gen = private_teu(tmp_path / "other")
+    other = next(gen)
+    try:
+        # The same base image (as a pull would give): keys start from its ID.
+        teu.ok("save", "-o", str(tmp_path / "base.tar"), IMAGE)
+        other.ok("load", "-i", str(tmp_path / "base.tar"))
+        p = build(other, cached, "-t", "ct:2", "--cache-from", f"type=local,src={cache_dir}")
+        assert p.stderr.count("CACHED") == 3, p.stderr
+        assert other.ok("run", "--rm", "ct:2", "cat", "/g") == "F"
+        p = build(other, cached, "--no-cache", "-t", "ct:3", "--cache-from",
+                  f"type=local,src={cache_dir}")
+        assert "CACHED" not in p.stderr
+    finally:
+        next(gen, None)

@@ -17,7 +17,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import field
 
 from teu.build import cache as C
@@ -84,6 +83,7 @@ class BuildResult:
     tags: list[str]
     warnings: list[str]
     config: dict
+    layers: list[LayerRef] = field(default_factory=list)
 
 
 class Builder:
@@ -96,10 +96,11 @@ class Builder:
         self.store = Store(self.paths.root)
         self.progress = Progress(opts.progress, out)
         self.cache = _LockedCache(C.Cache(self.paths.root))
-        self.states: dict[int, Future] = {}
+        self.states: dict[int, _Job] = {}
         self._images: dict[str, tuple[str, list[LayerRef], dict]] = {}
         self._lock = threading.Lock()
         self.cancelled = False
+        self.used_keys: set[str] = set()  # the cache entries this build used or made
 
     # -- the whole build -------------------------------------------------------------
 
@@ -287,22 +288,23 @@ class Builder:
 
     def _run_stages(self, df: I.Dockerfile, needed: list[int], target: int) -> State:
         label_prefix = len(df.stages) > 1
-        with ThreadPoolExecutor(max_workers=max(1, len(needed)),
-                                thread_name_prefix="teu-build") as pool:
-            for i in needed:
-                st = df.stages[i]
-                label = (st.label() + " ") if label_prefix else ""
-                self.states[i] = pool.submit(self._stage, st, label)
-            try:
-                return self.states[target].result()
-            except BaseException:
-                from teu.engine.lifecycle import oneshot
+        for i in needed:
+            st = df.stages[i]
+            label = (st.label() + " ") if label_prefix else ""
+            self.states[i] = _Job(self._stage, st, label)
+        for job in self.states.values():
+            job.start()
+        try:
+            return self.states[target].result()
+        except BaseException:
+            from teu.engine.lifecycle import oneshot
 
-                for f in self.states.values():
-                    f.cancel()
-                self.cancelled = True
-                oneshot.kill_all()  # the stages' threads end as their commands do
-                raise
+            self.cancelled = True
+            oneshot.kill_all()  # the stages' threads end as their commands do
+            for job in self.states.values():
+                if job.is_alive():
+                    job.join()
+            raise
 
     def wait_stage(self, index: int) -> State:
         return self.states[index].result()
@@ -618,7 +620,8 @@ class Builder:
                       for r in state.layers]
         store.register(row, layer_rows, [image_id, manifest_digest,
                                          *(r.blob for r in state.layers)], tags, [])
-        return BuildResult(image_id, manifest_digest, tags, self.checks.lines(), config)
+        return BuildResult(image_id, manifest_digest, tags, self.checks.lines(), config,
+                           list(state.layers))
 
     def dry_expand(self, df: I.Dockerfile) -> None:
         """--check: expand every instruction's words without building, so UndefinedVar and
@@ -689,6 +692,33 @@ def _proxy_names() -> tuple[str, ...]:
     return PROXY
 
 
+class _Job(threading.Thread):
+    """A stage in its own thread (concurrent.futures would import logging: ~30 ms)."""
+
+    def __init__(self, fn: Callable, *args: object) -> None:
+        super().__init__(name="teu-build-stage", daemon=True)
+        self.fn = fn
+        self.args = args
+        self.value: object = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.value = self.fn(*self.args)
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits
+            self.error = e
+        finally:
+            self.done.set()
+
+    def result(self):  # noqa: ANN201
+        while not self.done.wait(0.25):  # short waits: the main thread stays interruptible
+            pass
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class _LockedCache:
     """The cache's SQLite connection, shared by the stages' threads."""
 
@@ -707,6 +737,10 @@ class _LockedCache:
     def forget(self, k: str) -> None:
         with self._lock:
             self._c.forget(k)
+
+    def entries(self):  # noqa: ANN201
+        with self._lock:
+            return self._c.entries()
 
     def close(self) -> None:
         self._c.close()

@@ -153,6 +153,7 @@ class StageBuilder:
         hit = self.b.cache.get(key)
         if hit is None:
             return None
+        self.b.used_keys.add(key)
         layer, created = hit
         if layer is not None:
             expected = C_chain(self.parent_chain(), layer.diff_id)
@@ -170,6 +171,7 @@ class StageBuilder:
         self.s.layers.append(layer)
         self.s.key = key
         self.b.cache.put(key, layer, created)
+        self.b.used_keys.add(key)
 
     # -- the instructions -----------------------------------------------------------------
 

@@ -103,12 +103,15 @@ def main(argv: list[str], prog: str = "teu build") -> int:
 
 
 def _main(args) -> int:  # noqa: ANN001
+    from teu.build import outputs
     from teu.build.builder import Builder, BuildOptions
     from teu.build.errors import BuildError
 
-    for flag in ("output", "cache_from", "cache_to"):
-        if getattr(args, flag):
-            raise TeuError(f"--{flag.replace('_', '-')}: not implemented yet in teu build", 125)
+    if len(args.output) > 1:
+        raise TeuError("--output: only one output is supported", 125)
+    out_specs = [outputs.parse_spec(o, "--output") for o in args.output]
+    cache_from = [outputs.parse_spec(c, "--cache-from") for c in args.cache_from]
+    cache_to = [outputs.parse_spec(c, "--cache-to") for c in args.cache_to]
     progress = args.progress
     if args.quiet:
         progress = "quiet"
@@ -141,7 +144,13 @@ def _main(args) -> int:  # noqa: ANN001
             return _check(opts)
         b = Builder(opts)
         try:
+            for spec in cache_from:
+                outputs.cache_from(b, spec)
             result = b.run()
+            for spec in out_specs:
+                outputs.export(b, result, spec)
+            for spec in cache_to:
+                outputs.cache_to(b, spec)
         finally:
             b.close()
         if args.iidfile:

@@ -1,0 +1,195 @@
+"""--output and --cache-to/--cache-from of type=local.
+
+Outputs (`type=...,dest=...`):
+    image             the store (the default; name= adds tags)
+    docker, oci       a tar (teu save's archive: an OCI layout with docker's manifest.json)
+    tar               the final root filesystem as one tar (dest=- : stdout)
+    local             the final root filesystem copied into the directory dest
+
+A local cache directory is an OCI image layout: blobs/sha256/ holds the layers of the
+build's steps, index.json lists the steps' cache keys (annotations), and mounts/
+holds the RUN --mount=type=cache directories as tars, so CI runs that keep the
+directory keep their cache mounts too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+
+from teu.build.errors import BuildError
+from teu.build.layers import LayerRef, Overlay, Workdir
+
+CACHE_KEY = "dev.teu.build.cache.key"
+CACHE_CREATED = "dev.teu.build.cache.created"
+CACHE_CHAIN = "dev.teu.build.cache.chain"
+
+
+def parse_spec(spec: str, what: str) -> dict[str, str]:
+    """`type=local,dest=DIR` (or a bare path for --output) -> fields."""
+    if "=" not in spec.split(",")[0]:
+        return {"type": "local", "dest": spec}
+    out = {}
+    for part in spec.split(","):
+        k, eq, v = part.partition("=")
+        if not eq:
+            raise BuildError(f"{what} {spec!r}: {part!r} is not key=value")
+        out[k.strip()] = v
+    if "type" not in out:
+        raise BuildError(f"{what} {spec!r}: type= is required")
+    return out
+
+
+def export(builder, result, spec: dict[str, str]) -> None:  # noqa: ANN001
+    kind = spec["type"]
+    store = builder.store
+    if kind == "image":
+        return
+    dest = spec.get("dest")
+    if not dest:
+        raise BuildError(f"--output type={kind}: dest= is required")
+    if kind in ("docker", "oci"):
+        from teu.image.tarball import save
+
+        if dest == "-":
+            import sys
+
+            save(store, [result.image_id], sys.stdout.buffer)
+        else:
+            with open(dest, "wb") as f:
+                save(store, [result.image_id], f)
+        return
+    if kind not in ("local", "tar"):
+        raise BuildError(f"--output type={kind}: not supported (image, docker, oci, tar, "
+                         "local)")
+    layers = [store.layers.path(r.chain_id) for r in result.layers]
+    work = Workdir(store, "output")
+    try:
+        ov = Overlay(work, layers)
+        try:
+            if kind == "local":
+                os.makedirs(dest, exist_ok=True)
+                p = subprocess.run(["cp", "-a", "--", ov.rootfs + "/.", dest],
+                                   capture_output=True, text=True)
+                if p.returncode != 0:
+                    raise BuildError(f"--output type=local,dest={dest}: {p.stderr.strip()}")
+            else:
+                _tar_tree(ov.rootfs, dest)
+        finally:
+            ov.unmount()
+    finally:
+        work.remove()
+
+
+def _tar_tree(root: str, dest: str) -> None:
+    import sys
+
+    out = sys.stdout.buffer if dest == "-" else open(dest, "wb")
+    try:
+        with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as t:
+            for name in sorted(os.listdir(root)):
+                t.add(os.path.join(root, name), arcname=name)
+    finally:
+        if dest != "-":
+            out.close()
+
+
+# -- the cache as a directory ------------------------------------------------------------
+
+
+def cache_to(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
+    """Write this build's cache entries (and the cache mounts) to dest; how many."""
+    if spec.get("type") != "local":
+        raise BuildError(f"--cache-to type={spec.get('type')}: only type=local,dest=DIR")
+    dest = spec.get("dest")
+    if not dest:
+        raise BuildError("--cache-to type=local: dest= is required")
+    blobs = os.path.join(dest, "blobs", "sha256")
+    os.makedirs(blobs, exist_ok=True)
+    with open(os.path.join(dest, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    manifests = []
+    store = builder.store
+    for key, layer, created in builder.cache.entries():
+        if key not in builder.used_keys:
+            continue
+        entry = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "size": 0,
+                 "digest": "sha256:" + "0" * 64,
+                 "annotations": {CACHE_KEY: key, CACHE_CREATED: created}}
+        if layer is not None:
+            target = os.path.join(blobs, layer.blob.partition(":")[2])
+            if not os.path.exists(target):
+                src = store.blobs.path(layer.blob)
+                shutil.copyfile(src, target + ".tmp")
+                os.rename(target + ".tmp", target)
+            entry.update({"mediaType": layer.media_type, "size": layer.blob_size,
+                          "digest": layer.blob})
+            entry["annotations"][CACHE_CHAIN] = json.dumps(layer.to_json())
+        manifests.append(entry)
+    with open(os.path.join(dest, "index.json.tmp"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": manifests}, f)
+    os.rename(os.path.join(dest, "index.json.tmp"), os.path.join(dest, "index.json"))
+    mounts = os.path.join(builder.paths.root, "build-cache", "mounts")
+    if os.path.isdir(mounts):
+        out = os.path.join(dest, "mounts")
+        os.makedirs(out, exist_ok=True)
+        for name in os.listdir(mounts):
+            d = os.path.join(mounts, name)
+            if os.path.isdir(d):
+                with tarfile.open(os.path.join(out, name + ".tar.tmp"), "w") as t:
+                    t.add(d, arcname=".")
+                os.rename(os.path.join(out, name + ".tar.tmp"), os.path.join(out, name + ".tar"))
+    return len(manifests)
+
+
+def cache_from(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
+    """Load cache entries (their layer blobs into the store) from src; how many."""
+    if spec.get("type") != "local":
+        raise BuildError(f"--cache-from type={spec.get('type')}: only type=local,src=DIR")
+    src = spec.get("src")
+    if not src:
+        raise BuildError("--cache-from type=local: src= is required")
+    try:
+        with open(os.path.join(src, "index.json")) as f:
+            index = json.load(f)
+    except FileNotFoundError:
+        return 0  # a first CI run: nothing cached yet
+    except (OSError, ValueError) as e:
+        raise BuildError(f"--cache-from {src}: index.json: {e}") from None
+    store = builder.store
+    n = 0
+    for m in index.get("manifests", []):
+        ann = m.get("annotations") or {}
+        key = ann.get(CACHE_KEY)
+        if not key:
+            continue
+        layer = None
+        if CACHE_CHAIN in ann:
+            layer = LayerRef.from_json(json.loads(ann[CACHE_CHAIN]))
+            if not store.blobs.exists(layer.blob):
+                path = os.path.join(src, "blobs", "sha256", layer.blob.partition(":")[2])
+                try:
+                    with open(path, "rb") as f:
+                        store.blobs.put_stream(f, expected=layer.blob)
+                except OSError:
+                    continue
+        builder.cache.put(key, layer, ann.get(CACHE_CREATED, ""))
+        n += 1
+    mounts = os.path.join(src, "mounts")
+    if os.path.isdir(mounts):
+        target = os.path.join(builder.paths.root, "build-cache", "mounts")
+        os.makedirs(target, exist_ok=True)
+        for name in os.listdir(mounts):
+            if not name.endswith(".tar"):
+                continue
+            d = os.path.join(target, name[:-4])
+            if os.path.isdir(d):
+                continue
+            from teu.build.steps.copy import extract_archive
+
+            os.makedirs(d)
+            extract_archive(os.path.join(mounts, name), d)
+    return n
