@@ -396,15 +396,19 @@ class Builder:
                 try:
                     if self.opts.pull:
                         raise ImageNotFound(name)
-                    img = store.image(name)
+                    # The ID, layers and config straight from the index and the blob (the
+                    # store's image object would parse the manifest: not needed here).
+                    image_id = store.resolve_id(name)
+                    if image_id is None:
+                        raise ImageNotFound(name)
                 except ImageNotFound:
-                    img = self._pull(store, name, line)
-                rows = store.db.layers_of(img.id)
+                    image_id = self._pull(store, name, line).id
+                rows = store.db.layers_of(image_id)
                 layers = [LayerRef(r.chain_id, r.diff_id, r.blob, r.size,
                                    store.blobs.size(r.blob) or 0, _oci_type(r.media_type))
                           for r in rows]
-                config = json.loads(img.raw_config())
-                out = (img.id, layers, config)
+                config = json.loads(store.blobs.read(image_id, verify=False))
+                out = (image_id, layers, config)
             finally:
                 store.close()
             self._images[name] = out
@@ -476,7 +480,11 @@ class Builder:
         idx = self.stage_ref(ref, len(self.dockerfile.stages))
         if idx is not None:
             return self.wait_stage(idx).key
-        return "image:" + self._images.get(ref, ("?",))[0]
+        try:
+            return "image:" + self.image(ref, 0)[0]
+        except BuildError:
+            raise BuildError(f"--from={ref}: no stage, build context or image of that "
+                             "name") from None
 
     def mount_key(self, m: RUN.Mount, ins: I.Instruction) -> str:
         """What a mount brings in, for the cache key (bind: the files' content)."""

@@ -488,12 +488,31 @@ class StageBuilder:
             sources = [self.expand(ins, s) for s in ins.sources]
             remote = [s for s in sources if isinstance(ins, I.Add) and _is_remote(s)]
             local = [s for s in sources if s not in remote]
+            excludes = [self.expand(ins, e) for e in ins.excludes]
+            history = self._copy_history(ins, sources, dest)
+            quick = None
+            if from_ and from_ not in self.b.opts.build_contexts and not remote:
+                # From a stage or an image: what it holds is decided by its key, so a hit
+                # needs no look at its files (no mount).
+                quick = C.key("link" if ins.link else self.s.key, word, "from",
+                              self.b.source_key(from_), local, target, dest, chown, chmod,
+                              excludes, getattr(ins, "parents", False), ins.link,
+                              [(h.name, h.content, h.expand) for h in ins.contents])
+                quick = C.key(self.s.key, quick) if ins.link else quick
+                hit = self.lookup(quick)
+                if hit is not None:
+                    layer, created = hit
+                    self.s.layers.append(layer)  # type: ignore[arg-type]
+                    self.s.key = quick
+                    v.cached()
+                    self.history(history, empty=False, created=created)
+                    return
             if local:
                 source, release = self.b.source_for(from_, ins)
                 plan = CP.plan(source, local, dest, workdir, f"{word} {' '.join(local)}",
                                chown=chown, chmod=chmod,
                                parents=getattr(ins, "parents", False),
-                               excludes=[self.expand(ins, e) for e in ins.excludes],
+                               excludes=excludes,
                                dest_is_dir_in_image=dest_is_dir or len(sources) > 1,
                                extract=isinstance(ins, I.Add))
             for s in remote:
@@ -515,8 +534,7 @@ class StageBuilder:
             key_parent = "link" if ins.link else self.s.key
             key = C.key(key_parent, word, target, plan.digest(), chown, chmod, ins.link,
                         from_ and self.b.source_key(from_))
-            history = self._copy_history(ins, sources, dest)
-            full_key = C.key(self.s.key, key) if ins.link else key
+            full_key = quick or (C.key(self.s.key, key) if ins.link else key)
             hit = self.lookup(full_key)
             if hit is not None:
                 layer, created = hit
