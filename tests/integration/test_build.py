@@ -441,3 +441,37 @@ def test_check_outputs_and_a_local_cache_across_stores(teu, tmp_path) -> None:
         assert "CACHED" not in p.stderr
     finally:
         next(gen, None)
+
+
+def test_git_sources_named_contexts_and_hostile_input(teu, tmp_path) -> None:
+    repo = tmp_path / "repo.git"
+    work = tmp_path / "work"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    write(work, {"sub/hello.txt": "from git\n", "top.txt": "top\n"})
+    subprocess.run([*git, "-C", str(work), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-qm", "one"], check=True)
+    subprocess.run(["git", "-C", str(work), "tag", "v1"], check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(repo)], check=True)
+    extra = write(tmp_path / "extra", {"x.txt": "named context\n"})
+    hostile = io.BytesIO()
+    with tarfile.open(fileobj=hostile, mode="w") as t:
+        ti = tarfile.TarInfo("../../escaped")
+        ti.size = 1
+        t.addfile(ti, io.BytesIO(b"x"))
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": f"FROM busybox\nADD file://{repo}#v1:sub /g/\n"
+                      "COPY --from=extra x.txt /x.txt\n",
+        "bad/Dockerfile": "FROM busybox\nADD evil.tar /e/\n",
+        "link/Dockerfile": "FROM busybox\nCOPY out /o\n",
+    })
+    build(teu, ctx, "--build-context", f"extra={extra}", "-t", "git:1")
+    assert teu.ok("run", "--rm", "git:1", "cat", "/g/hello.txt", "/x.txt") == \
+        "from git\nnamed context\n"
+    (ctx / "bad" / "evil.tar").write_bytes(hostile.getvalue())
+    p = build(teu, ctx / "bad", "-t", "evil:1", check=False)
+    assert p.returncode == 1 and "ADD evil.tar" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "escaped").exists() and not (teu.root / "escaped").exists()
+    os.symlink("/etc/shadow", ctx / "link" / "out")
+    p = build(teu, ctx / "link", "-t", "link:1", check=False)
+    assert p.returncode == 1 and "forbidden path outside the build context" in p.stderr
