@@ -475,3 +475,19 @@ def test_git_sources_named_contexts_and_hostile_input(teu, tmp_path) -> None:
     os.symlink("/etc/shadow", ctx / "link" / "out")
     p = build(teu, ctx / "link", "-t", "link:1", check=False)
     assert p.returncode == 1 and "forbidden path outside the build context" in p.stderr
+
+
+def test_python_api(teu, tmp_path) -> None:
+    from teu.api import build as api
+
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nARG V\nRUN echo $V > /v\n"})
+    r = api.build(str(ctx), tags=["api:1"], build_args={"V": "from api"},
+                  root=str(teu.root), runroot=str(teu.runroot))
+    assert r["image_id"] == teu.inspect("api:1")["Id"] and "RUN echo $V" in r["log"]
+    assert teu.ok("run", "--rm", "api:1", "cat", "/v") == "from api\n"
+    from teu.errors import TeuError
+
+    with pytest.raises(TeuError, match="unknown instruction: NOPE"):
+        api.build(str(write(tmp_path / "bad", {"Dockerfile": "FROM busybox\nNOPE\n"})),
+                  root=str(teu.root), runroot=str(teu.runroot))
+    assert_clean(teu)
