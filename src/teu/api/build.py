@@ -23,7 +23,7 @@ def build(context: str, **options: Any) -> dict[str, Any]:
     import io
 
     def go() -> dict[str, Any]:
-        from teu.build.builder import BuildOptions, Builder, Secret
+        from teu.build.builder import Builder, BuildOptions, Secret
 
         secrets = options.pop("secrets", None) or {}
         opts = BuildOptions(context=context, **options)
