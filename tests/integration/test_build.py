@@ -491,3 +491,25 @@ def test_python_api(teu, tmp_path) -> None:
         api.build(str(write(tmp_path / "bad", {"Dockerfile": "FROM busybox\nNOPE\n"})),
                   root=str(teu.root), runroot=str(teu.runroot))
     assert_clean(teu)
+
+
+def test_only_needed_stages_are_built_and_independent_ones_overlap(teu, tmp_path) -> None:
+    df = """\
+FROM busybox AS unused
+RUN exit 1
+FROM busybox AS a
+RUN cut -d' ' -f1 /proc/uptime > /start && sleep 3 && cut -d' ' -f1 /proc/uptime > /end
+FROM busybox AS b
+RUN cut -d' ' -f1 /proc/uptime > /start && sleep 3 && cut -d' ' -f1 /proc/uptime > /end
+FROM busybox
+COPY --from=a /start /a.start
+COPY --from=a /end /a.end
+COPY --from=b /start /b.start
+COPY --from=b /end /b.end
+"""
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df})
+    p = build(teu, ctx, "-t", "par:1")
+    assert "exit 1" not in p.stderr
+    t = {k: float(teu.ok("run", "--rm", "par:1", "cat", f"/{k}"))
+         for k in ("a.start", "a.end", "b.start", "b.end")}
+    assert t["a.start"] < t["b.end"] and t["b.start"] < t["a.end"], t
