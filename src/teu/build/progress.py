@@ -22,7 +22,13 @@ from typing import TextIO
 class Progress:
     def __init__(self, mode: str = "plain", out: TextIO | None = None) -> None:
         self.mode = mode
-        self.out = out or sys.stderr
+        if out is None or out is sys.stderr:
+            # Our own copy of fd 2: while a RUN's container is created its stdio sits on
+            # 0/1/2 for a moment, and a line of another stage must not land in there.
+            import os
+
+            out = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+        self.out = out
         self.lock = threading.Lock()
         self.n = 0
 
@@ -54,8 +60,8 @@ class Progress:
         lines += [f"{t}" for t in tail]
         lines += ["------"]
         with self.lock:
-            sys.stderr.write("\n".join(lines) + "\n")
-            sys.stderr.flush()
+            self.out.write("\n".join(lines) + "\n")
+            self.out.flush()
 
 
 class Vertex:
