@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import tarfile
 
 from teu.build.errors import BuildError
 from teu.build.layers import LayerRef, Overlay, Workdir
@@ -71,6 +68,8 @@ def export(builder, result, spec: dict[str, str]) -> None:  # noqa: ANN001
         ov = Overlay(work, layers)
         try:
             if kind == "local":
+                import subprocess
+
                 os.makedirs(dest, exist_ok=True)
                 p = subprocess.run(["cp", "-a", "--", ov.rootfs + "/.", dest],
                                    capture_output=True, text=True)
@@ -86,6 +85,7 @@ def export(builder, result, spec: dict[str, str]) -> None:  # noqa: ANN001
 
 def _tar_tree(root: str, dest: str) -> None:
     import sys
+    import tarfile
 
     out = sys.stdout.buffer if dest == "-" else open(dest, "wb")
     try:
@@ -122,6 +122,8 @@ def cache_to(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
         if layer is not None:
             target = os.path.join(blobs, layer.blob.partition(":")[2])
             if not os.path.exists(target):
+                import shutil
+
                 src = store.blobs.path(layer.blob)
                 shutil.copyfile(src, target + ".tmp")
                 os.rename(target + ".tmp", target)
@@ -134,6 +136,8 @@ def cache_to(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
     os.rename(os.path.join(dest, "index.json.tmp"), os.path.join(dest, "index.json"))
     mounts = os.path.join(builder.paths.root, "build-cache", "mounts")
     if os.path.isdir(mounts):
+        import tarfile
+
         out = os.path.join(dest, "mounts")
         os.makedirs(out, exist_ok=True)
         for name in os.listdir(mounts):

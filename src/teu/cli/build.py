@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 from teu.cli import _imageopts as O
 from teu.cli._flags import BOOL, LIST, STR, Flag
@@ -230,6 +229,8 @@ def _context(arg: str, cleanup: list, dockerfile_on_stdin: bool):  # noqa: ANN20
         if dockerfile_on_stdin:
             raise BuildError("invalid argument: can't use stdin for both build context and "
                              "dockerfile")
+        import tempfile
+
         data = sys.stdin.buffer.read()
         d = tempfile.mkdtemp(prefix="teu-build-context-")
         cleanup.append(d)
@@ -252,6 +253,7 @@ def _context(arg: str, cleanup: list, dockerfile_on_stdin: bool):  # noqa: ANN20
         if not is_git(arg) and not arg.startswith(("https://github.com/", "git")):
             raise BuildError(f"{arg}: only git URLs are supported as a remote context")
         import subprocess
+        import tempfile
 
         d = tempfile.mkdtemp(prefix="teu-build-git-")
         cleanup.append(d)
