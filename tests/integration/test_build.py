@@ -387,6 +387,10 @@ def test_cli_forms(teu, tmp_path) -> None:
             input=df)
     assert p.returncode == 0, p.stderr
     assert teu.ok("run", "--rm", "cli:stdin", "cat", "/v") == "given w\n"
+    p = teu("build", "--progress", "rawjson", "-f", "-", "-t", "cli:stdin", str(ctx), input=df)
+    events = [json.loads(line) for line in p.stderr.splitlines() if line.startswith("{")]
+    done = [v for e in events for v in e.get("vertexes", []) if v.get("completed")]
+    assert any(v.get("cached") and "RUN echo $V $W" in v["name"] for v in done), p.stderr
     p = teu("image", "build", "--bogus", str(ctx))
     assert p.returncode == 125 and "unknown flag: --bogus" in p.stderr
 

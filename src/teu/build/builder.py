@@ -152,6 +152,7 @@ class Builder:
         with self.store.lock():
             sweep_stale(self.store)
             oneshot.sweep(self.paths)
+            self._sweep_secrets()
             final = self._run_stages(df, needed, target.index)
             result = self._write(final, tags)
         for line in self.checks.lines():
@@ -569,6 +570,20 @@ class Builder:
                 out.append({"destination": target, "type": "bind", "source": host,
                             "options": ["rbind", "rw" if m.readonly is False else "ro"]})
         return out, env
+
+    def _sweep_secrets(self) -> None:
+        """Secret files of builds killed with -9 (their names start with the pid)."""
+        import shutil
+
+        base = os.path.join(self.paths.runroot, "build-secrets")
+        try:
+            names = os.listdir(base)
+        except FileNotFoundError:
+            return
+        for name in names:
+            pid = name.split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
     def _secret_file(self, work: Workdir, m: RUN.Mount, value: bytes) -> str:
         """The secret in a private tmpfs-backed file (the runroot), never in the store."""

@@ -27,7 +27,8 @@ FLAGS = [
     Flag("platform", None, STR, "Set target platform (this machine's only)"),
     Flag("quiet", "q", BOOL, "Suppress the build output and print image ID on success"),
     Flag("iidfile", None, STR, "Write the image ID to the file"),
-    Flag("progress", None, STR, "Set type of progress output (auto, plain, tty, quiet)"),
+    Flag("progress", None, STR, "Set type of progress output (auto, plain, tty, quiet, "
+         "rawjson)"),
     Flag("secret", None, LIST, "Secret to expose to the build", "id=ID,src=FILE|env=VAR"),
     Flag("ssh", None, LIST, "SSH agent socket or keys to expose", "default|ID[=SOCKET]"),
     Flag("network", None, STR, "Networking mode for the RUN instructions (default, none, "
@@ -105,7 +106,8 @@ def main(argv: list[str], prog: str = "teu build") -> int:
     from teu.build.errors import BuildError
 
     if args.progress not in ("auto", "plain", "tty", "quiet", "rawjson"):
-        raise TeuError(f"--progress {args.progress}: expected auto, plain, tty or quiet", 125)
+        raise TeuError(f"--progress {args.progress}: expected auto, plain, tty, quiet or "
+                       "rawjson", 125)
     if args.network not in ("default", "none", "host"):
         raise TeuError(f"--network {args.network}: expected default, none or host", 125)
 
@@ -134,8 +136,6 @@ def _main(args) -> int:  # noqa: ANN001
         progress = "quiet"
     elif progress in ("auto", "tty"):
         progress = "plain"
-    elif progress == "rawjson":
-        raise TeuError("--progress rawjson: not implemented yet (auto, plain, tty, quiet)", 125)
     cleanup: list = []
     try:
         opts = BuildOptions(
