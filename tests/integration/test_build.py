@@ -443,6 +443,27 @@ def test_check_outputs_and_a_local_cache_across_stores(teu, tmp_path) -> None:
         p = build(other, cached, "--no-cache", "-t", "ct:3", "--cache-from",
                   f"type=local,src={cache_dir}")
         assert "CACHED" not in p.stderr
+        # The same through a registry (teu registry serve on loopback), as an OCI artifact.
+        from tests.integration.registry_helpers import RegistryServer
+
+        reg = RegistryServer(tmp_path / "registry", tmp_path / "registry.log").start()
+        try:
+            ref = f"{reg.host}/cache/app:buildcache"
+            build(teu, cached, "-t", "ct:4", "--cache-to", f"type=registry,ref={ref}")
+            other.ok("rmi", "ct:2", "ct:3")
+            other.ok("image", "prune", "-a", "-f")
+            import sqlite3
+
+            db = sqlite3.connect(other.root / "teu.db")
+            with db:
+                db.execute("DELETE FROM build_cache")  # only the registry can answer now
+            db.close()
+            other.ok("load", "-i", str(tmp_path / "base.tar"))
+            p = build(other, cached, "-t", "ct:5", "--cache-from", f"type=registry,ref={ref}")
+            assert p.stderr.count("CACHED") == 3, p.stderr
+            assert other.ok("run", "--rm", "ct:5", "cat", "/g") == "F"
+        finally:
+            reg.stop()
     finally:
         next(gen, None)
 

@@ -102,8 +102,11 @@ def _tar_tree(root: str, dest: str) -> None:
 
 def cache_to(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
     """Write this build's cache entries (and the cache mounts) to dest; how many."""
+    if spec.get("type") == "registry":
+        return cache_to_registry(builder, spec)
     if spec.get("type") != "local":
-        raise BuildError(f"--cache-to type={spec.get('type')}: only type=local,dest=DIR")
+        raise BuildError(f"--cache-to type={spec.get('type')}: type=local,dest=DIR or "
+                         "type=registry,ref=REF")
     dest = spec.get("dest")
     if not dest:
         raise BuildError("--cache-to type=local: dest= is required")
@@ -151,8 +154,11 @@ def cache_to(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
 
 def cache_from(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
     """Load cache entries (their layer blobs into the store) from src; how many."""
+    if spec.get("type") == "registry":
+        return cache_from_registry(builder, spec)
     if spec.get("type") != "local":
-        raise BuildError(f"--cache-from type={spec.get('type')}: only type=local,src=DIR")
+        raise BuildError(f"--cache-from type={spec.get('type')}: type=local,src=DIR or "
+                         "type=registry,ref=REF")
     src = spec.get("src")
     if not src:
         raise BuildError("--cache-from type=local: src= is required")
@@ -196,4 +202,88 @@ def cache_from(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
 
             os.makedirs(d)
             extract_archive(os.path.join(mounts, name), d)
+    return n
+
+
+# -- the cache in a registry ----------------------------------------------------------
+
+CACHE_ARTIFACT = "application/vnd.teu.build.cache.v1+json"
+EMPTY = "application/vnd.oci.empty.v1+json"
+
+
+def _repository(ref_text: str, what: str):  # noqa: ANN202
+    from teu.image import reference as R
+    from teu.registry.client import credentials
+    from teu.registry.client.remote import Registry
+
+    try:
+        ref = R.parse(ref_text)
+    except R.ReferenceError as e:
+        raise BuildError(f"{what} ref={ref_text}: {e}") from None
+    registry = Registry(ref.registry, None, credentials.lookup(ref.domain, None))
+    return registry.repository(ref.path), ref
+
+
+def cache_to_registry(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
+    """The cache as an OCI artifact (a manifest whose layers are the steps' layers, each
+    annotated with its cache key) under ref=; how many entries."""
+    import hashlib
+
+    ref_text = spec.get("ref")
+    if not ref_text:
+        raise BuildError("--cache-to type=registry: ref= is required")
+    repo, ref = _repository(ref_text, "--cache-to")
+    store = builder.store
+    layers = []
+    for key, layer, created in builder.cache.entries():
+        if key not in builder.used_keys or layer is None:
+            continue
+        if not repo.blob_exists(layer.blob):
+            with open(store.blobs.path(layer.blob), "rb") as f:
+                repo.upload_monolithic(repo.start_upload(), layer.blob, layer.blob_size, f)
+        layers.append({"mediaType": layer.media_type, "digest": layer.blob,
+                       "size": layer.blob_size,
+                       "annotations": {CACHE_KEY: key, CACHE_CREATED: created,
+                                       CACHE_CHAIN: json.dumps(layer.to_json())}})
+    empty = b"{}"
+    empty_digest = "sha256:" + hashlib.sha256(empty).hexdigest()
+    if not repo.blob_exists(empty_digest):
+        repo.upload_monolithic(repo.start_upload(), empty_digest, len(empty), empty)
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "artifactType": CACHE_ARTIFACT,
+                "config": {"mediaType": EMPTY, "digest": empty_digest, "size": len(empty)},
+                "layers": layers}
+    repo.put_manifest(ref.tag or "latest", json.dumps(manifest).encode(),
+                      "application/vnd.oci.image.manifest.v1+json")
+    return len(layers)
+
+
+def cache_from_registry(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
+    """Load the cache artifact at ref= (its layer blobs into the store); how many."""
+    ref_text = spec.get("ref")
+    if not ref_text:
+        raise BuildError("--cache-from type=registry: ref= is required")
+    repo, ref = _repository(ref_text, "--cache-from")
+    from teu.errors import TeuError
+
+    try:
+        raw, _, _ = repo.get_manifest(ref.tag or "latest")
+    except TeuError:
+        return 0  # nothing exported yet: a first run
+    manifest = json.loads(raw)
+    if manifest.get("artifactType") != CACHE_ARTIFACT:
+        raise BuildError(f"--cache-from {ref_text}: not a teu build cache")
+    store = builder.store
+    n = 0
+    for d in manifest.get("layers", []):
+        ann = d.get("annotations") or {}
+        if CACHE_KEY not in ann or CACHE_CHAIN not in ann:
+            continue
+        layer = LayerRef.from_json(json.loads(ann[CACHE_CHAIN]))
+        if not store.blobs.exists(layer.blob):
+            resp, _ = repo.open_blob(layer.blob)
+            with resp:
+                store.blobs.put_stream(resp, expected=layer.blob)
+        builder.cache.put(ann[CACHE_KEY], layer, ann.get(CACHE_CREATED, ""))
+        n += 1
     return n
