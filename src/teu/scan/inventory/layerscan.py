@@ -22,6 +22,7 @@ OPAQUE_XATTR = "trusted.overlay.opaque"
 _MAX_TEXT_DB = 256 << 20      # a dpkg status or apk db is streamed line by line up to this
 _MAX_SMALL = 4 << 20          # package.json, METADATA, os-release
 _GO_MIN_SIZE = 512 << 10      # smaller executables are never Go binaries
+_MAX_SECRET_HITS = 1000       # a hostile layer of a million key files stays a small record
 
 OS_RELEASE = ("etc/os-release", "usr/lib/os-release")
 DPKG_STATUS = "var/lib/dpkg/status"
@@ -182,5 +183,5 @@ def _check_secret(facts: LayerFacts, host: str, rel: str, size: int) -> None:
                 os.close(fd)
         except OSError:
             return
-    if what:
+    if what and len(facts.secrets) < _MAX_SECRET_HITS:
         facts.secrets.append({"path": rel, "what": what})
