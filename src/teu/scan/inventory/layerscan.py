@@ -17,7 +17,7 @@ from typing import Any
 from teu.scan import secrets
 from teu.scan.inventory import apk, dpkg, gobin, npm, osrelease, python, rpm
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 OPAQUE_XATTR = "trusted.overlay.opaque"
 _MAX_TEXT_DB = 256 << 20      # a dpkg status or apk db is streamed line by line up to this
 _MAX_SMALL = 4 << 20          # package.json, METADATA, os-release
@@ -174,14 +174,16 @@ def scan_layer(layer_dir: str, diff_id: str) -> LayerFacts:
 
 def _check_secret(facts: LayerFacts, host: str, rel: str, size: int) -> None:
     what = secrets.by_name(rel)
-    if what is None and secrets.worth_reading(rel, size):
+    key = secrets.keyed(rel) if what is None else None
+    if what is None and (key or secrets.worth_reading(rel, size)):
         try:
             fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
             try:
-                what = secrets.in_content(os.read(fd, secrets.MAX_CONTENT))
+                data = os.read(fd, secrets.MAX_CONTENT)
             finally:
                 os.close(fd)
         except OSError:
             return
+        what = key[1] if key and key[0] in data else secrets.in_content(data)
     if what and len(facts.secrets) < _MAX_SECRET_HITS:
         facts.secrets.append({"path": rel, "what": what})
