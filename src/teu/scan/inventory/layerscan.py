@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
-from typing import Any
 
 from teu.scan import secrets
 from teu.scan.inventory import apk, dpkg, gobin, npm, osrelease, python, rpm
+from teu.scan.inventory.facts import FACTS_VERSION, Item, LayerFacts
 
-FACTS_VERSION = 2
+__all__ = ["FACTS_VERSION", "Item", "LayerFacts", "scan_layer"]
 OPAQUE_XATTR = "trusted.overlay.opaque"
 _MAX_TEXT_DB = 256 << 20      # a dpkg status or apk db is streamed line by line up to this
 _MAX_SMALL = 4 << 20          # package.json, METADATA, os-release
@@ -29,46 +28,6 @@ DPKG_STATUS = "var/lib/dpkg/status"
 DPKG_STATUS_D = "var/lib/dpkg/status.d/"
 APK_DB = "lib/apk/db/installed"
 RPM_DBS = ("var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite")
-
-
-@dataclass
-class Item:
-    """One file of interest in a layer and what it told."""
-    path: str
-    kind: str                               # os-release dpkg apk rpm python npm go
-    packages: list[dict[str, Any]] = field(default_factory=list)
-    os: dict[str, str] | None = None
-    error: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"path": self.path, "kind": self.kind}
-        if self.packages:
-            d["packages"] = self.packages
-        if self.os:
-            d["os"] = self.os
-        if self.error:
-            d["error"] = self.error
-        return d
-
-
-@dataclass
-class LayerFacts:
-    diff_id: str
-    items: list[Item] = field(default_factory=list)
-    whiteouts: list[str] = field(default_factory=list)
-    opaque: list[str] = field(default_factory=list)
-    secrets: list[dict[str, str]] = field(default_factory=list)
-    files: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": FACTS_VERSION, "diff_id": self.diff_id, "files": self.files,
-                "items": [i.to_dict() for i in self.items], "whiteouts": self.whiteouts,
-                "opaque": self.opaque, "secrets": self.secrets}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LayerFacts:
-        return cls(d["diff_id"], [Item(**i) for i in d["items"]], d["whiteouts"], d["opaque"],
-                   d["secrets"], d.get("files", 0))
 
 
 def _kind(rel: str, name: str) -> str | None:

@@ -4,7 +4,7 @@ opaque directory hides what lower layers had inside it."""
 
 from __future__ import annotations
 
-from teu.scan.inventory.layerscan import Item, LayerFacts
+from teu.scan.inventory.facts import Item, LayerFacts
 from teu.scan.inventory.model import Inventory, OSInfo, Package
 
 
