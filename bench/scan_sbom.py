@@ -58,7 +58,8 @@ def main() -> int:
         subprocess.run([teu, "load", "-q", "-i", archives["debian"]], env=env, check=True)
         images = {"fixture-debian": (scanimages.IMAGES["debian"][0], archives["debian"])}
         if not a.no_host_image:
-            parts = ["etc/os-release", "var/lib/dpkg/status", "usr/bin", "usr/lib/python3"]
+            parts = ["etc/os-release", "usr/lib/os-release", "etc/debian_version",
+                     "var/lib/dpkg/status", "usr/bin", "usr/lib/python3"]
             tar = subprocess.Popen(["tar", "-C", "/", "-c", *parts], stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL)
             subprocess.run([teu, "import", "-", "bench/host:1"], stdin=tar.stdout, env=env,

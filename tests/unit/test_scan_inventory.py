@@ -178,3 +178,12 @@ def test_secret_files_by_name_and_content(tmp_path):
     assert hits == {"home/u/.npmrc": "npm credentials",
                     "home/u/.docker/config.json": "registry credentials",
                     "app/.env.prod": "dotenv file", "srv/key.pem": "private key"}
+
+
+def test_release_files_when_os_release_is_missing():
+    deb = LayerFacts("sha256:a", [Item("etc/debian_version", "os-release",
+                                       os=osrelease.from_release_file("debian", "12.5\n")
+                                       .to_dict())])
+    inv = inventory([deb])
+    assert (inv.os.id, inv.os.version_id, inv.os.release) == ("debian", "12.5", "12")
+    assert osrelease.from_release_file("debian", "trixie/sid\n").version_id == ""

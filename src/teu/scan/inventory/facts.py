@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 
 
 @dataclass

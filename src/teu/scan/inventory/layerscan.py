@@ -24,6 +24,9 @@ _GO_MIN_SIZE = 512 << 10      # smaller executables are never Go binaries
 _MAX_SECRET_HITS = 1000       # a hostile layer of a million key files stays a small record
 
 OS_RELEASE = ("etc/os-release", "usr/lib/os-release")
+# One-line release files: what identifies the OS when os-release is missing or a symlink
+# into a tree the image does not have.
+RELEASE_FILES = {"etc/debian_version": "debian", "etc/alpine-release": "alpine"}
 DPKG_STATUS = "var/lib/dpkg/status"
 DPKG_STATUS_D = "var/lib/dpkg/status.d/"
 APK_DB = "lib/apk/db/installed"
@@ -31,7 +34,7 @@ RPM_DBS = ("var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite")
 
 
 def _kind(rel: str, name: str) -> str | None:
-    if rel in OS_RELEASE:
+    if rel in OS_RELEASE or rel in RELEASE_FILES:
         return "os-release"
     if rel == DPKG_STATUS or (rel.startswith(DPKG_STATUS_D) and rel.count("/") == 4):
         return "dpkg"
@@ -66,7 +69,11 @@ def _read_item(host: str, rel: str, kind: str, size: int) -> Item:
                 raise ValueError(f"{size} bytes: too large for {kind} metadata")
             if kind == "os-release":
                 with open(host, encoding="utf-8", errors="replace") as f:
-                    item.os = osrelease.parse(f.read()).to_dict()
+                    text = f.read(64 << 10)
+                if rel in RELEASE_FILES:
+                    item.os = osrelease.from_release_file(RELEASE_FILES[rel], text).to_dict()
+                else:
+                    item.os = osrelease.parse(text).to_dict()
                 return item
             if kind == "python":
                 with open(host, encoding="utf-8", errors="replace") as f:

@@ -31,7 +31,8 @@ def inventory(layers: list[LayerFacts]) -> Inventory:
     items = merged_items(layers)
     os_info = OSInfo()
     releases = {i.path: i for i, _ in items if i.kind == "os-release" and i.os}
-    for path in ("etc/os-release", "usr/lib/os-release"):
+    for path in ("etc/os-release", "usr/lib/os-release", "etc/debian_version",
+                 "etc/alpine-release"):
         if path in releases:
             os_info = OSInfo(**releases[path].os)  # type: ignore[arg-type]
             break
