@@ -677,3 +677,23 @@ def test_redirected_blobs_do_not_get_credentials(tmp_path, layout):
     finally:
         proxy.stop()
         d.stop()
+
+
+def test_rmi_of_a_pushed_tag_takes_the_repository_digest_along(tmp_path, dist, bb):
+    """docker: `rmi REPO:TAG` after `push REPO:TAG` untags REPO:TAG and REPO@sha256:...
+    (the repository's digest references go with its last tag): no `REPO <none>` left."""
+    root = tmp_path / "root"
+    (tmp_path / "rootfs.tar").write_bytes(bb)
+    teu(root, "import", str(tmp_path / "rootfs.tar"), "local/bb:1")
+    repo = f"{dist.host}/teu/bb"
+    teu(root, "tag", "local/bb:1", f"{repo}:1")
+    teu(root, "tag", "local/bb:1", f"{repo}:2")
+    digest = teu(root, "push", f"{repo}:1").stdout.splitlines()[-1].split()[2]
+    assert f"{repo}@{digest}" in teu(root, "image", "inspect", "--format",
+                                     "{{json .RepoDigests}}", "local/bb:1").stdout
+    # another tag of the repository keeps the digest reference
+    assert teu(root, "rmi", f"{repo}:2").stdout.splitlines() == [f"Untagged: {repo}:2"]
+    assert teu(root, "rmi", f"{repo}:1").stdout.splitlines() == [
+        f"Untagged: {repo}:1", f"Untagged: {repo}@{digest}"]
+    listed = teu(root, "images", "--format", "{{.Repository}} {{.Tag}}").stdout.splitlines()
+    assert listed == ["local/bb 1"]

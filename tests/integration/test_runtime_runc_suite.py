@@ -151,3 +151,95 @@ def test_exec_cgroup_joins_a_sub_cgroup_but_never_escapes(runtime, make_bundle):
     finally:
         runtime("kill", cid, "KILL")
         runtime("delete", "--force", cid)
+
+
+# --- list, ps, events: compact JSON as Go writes it (tools grep it as text) ---------------
+
+def test_list_ps_and_events_print_compact_json(runtime, make_bundle):
+    b = make_bundle(["sleep", "300"])
+    b.config["linux"].setdefault("resources", {})["memory"] = {"limit": 16 << 20}
+    b.save()
+    cid = _run_d(runtime, b)
+    line = runtime("list", "--format", "json", check=True).stdout.strip()
+    assert line.startswith('[{"ociVersion":"') and f'"id":"{cid}","pid":' in line
+    assert '"status":"running","bundle":' in line and ", " not in line
+    assert ", " not in runtime("ps", "--format", "json", cid, check=True).stdout
+    stats = runtime("events", "--stats", cid, check=True).stdout
+    assert stats.startswith(f'{{"type":"stats","id":"{cid}","data":{{')
+    import subprocess
+
+    with subprocess.Popen(runtime.cmd("events", "--interval", "100ms", cid),
+                          stdout=subprocess.PIPE, text=True) as events:
+        try:
+            assert f'"id":"{cid}"' in events.stdout.readline()  # the first stats event
+            runtime("exec", "-d", cid, "sh", "-c", "x=$(dd if=/dev/zero bs=64M count=1)",
+                    check=True)
+            while (got := events.stdout.readline()) and '"type":"oom"' not in got:
+                pass
+            assert got.strip() == f'{{"type":"oom","id":"{cid}"}}'
+        finally:
+            runtime("delete", "--force", cid)
+            events.wait(10)
+
+
+# --- kill: signal 0 probes; --all reaches a stopped container's cgroup --------------------
+
+def test_kill_signal_zero_and_all_on_a_stopped_container(runtime, make_bundle):
+    import time
+
+    cid = _run_d(runtime, make_bundle(["sleep", "300"]))
+    assert runtime("kill", cid, "0").returncode == 0
+    runtime("kill", cid, "KILL", check=True)
+    deadline = time.monotonic() + 10
+    while runtime.state(cid)["status"] != "stopped" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runtime("kill", "--all", cid, "0").returncode == 0
+    assert runtime("kill", cid, "0").returncode != 0  # no init to signal any more
+    runtime("delete", cid, check=True)
+
+
+# --- cgroups that exist already: frozen refused, shared warned; v1 + unified -------------
+
+def test_frozen_cgroup_is_refused_and_a_shared_one_warned(runtime, make_bundle):
+    path = f"/teutest/{runtime.new_id()}"
+    freezer = "/sys/fs/cgroup/freezer" + path
+    os.makedirs(freezer)
+    try:
+        with open(os.path.join(freezer, "freezer.state"), "w") as f:
+            f.write("FROZEN")
+        b = make_bundle(["true"])
+        b.config["linux"]["cgroupsPath"] = path
+        b.save()
+        p = runtime("create", "-b", str(b.path), runtime.new_id(), timeout=20)
+        assert p.returncode == 1 and "container's cgroup unexpectedly frozen" in p.stderr
+        assert os.path.isdir(freezer)  # not ours to remove
+    finally:
+        with open(os.path.join(freezer, "freezer.state"), "w") as f:
+            f.write("THAWED")
+        os.rmdir(freezer)
+    b = make_bundle(["sleep", "300"])
+    b.config["linux"]["cgroupsPath"] = path
+    b.save()
+    first = _run_d(runtime, b)
+    second = runtime.new_id()
+    p = runtime("run", "-d", "-b", str(b.path), second, check=True)
+    assert "container's cgroup is not empty: 1 process(es) found" in p.stderr
+    runtime("delete", "--force", second)
+    runtime("delete", "--force", first)
+
+
+def test_unified_resources_on_a_v1_host_are_an_invalid_configuration(runtime, make_bundle):
+    b = make_bundle(["true"])
+    b.config["linux"]["cgroupsPath"] = f"/teutest/{runtime.new_id()}"
+    b.config["linux"].setdefault("resources", {})["unified"] = {"memory.min": "131072"}
+    b.save()
+    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    assert p.returncode != 0 and "invalid configuration" in p.stderr
+
+
+def test_exec_into_a_paused_container_says_so(runtime, make_bundle):
+    cid = _run_d(runtime, make_bundle(["sleep", "300"]))
+    runtime("pause", cid, check=True)
+    p = runtime("exec", cid, "true")
+    assert p.returncode == 255 and "cannot exec in a paused container" in p.stderr
+    runtime("resume", cid, check=True)

@@ -15,7 +15,7 @@ SUB = {
     "rm": "teu.cli.rmi", "remove": "teu.cli.rmi",
     "tag": "teu.cli.tag", "history": "teu.cli.history", "pull": "teu.cli.pull",
     "push": "teu.cli.push", "save": "teu.cli.save", "load": "teu.cli.load",
-    "import": "teu.cli.import_",
+    "import": "teu.cli.import_", "build": "teu.cli.build",
 }
 USAGE = """
 Usage:  teu image COMMAND
@@ -23,6 +23,7 @@ Usage:  teu image COMMAND
 Manage images
 
 Commands:
+  build       Build an image from a Dockerfile
   history     Show the history of an image
   import      Import the contents from a tarball to create a filesystem image
   inspect     Display detailed information on one or more images

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 
 from teu.cli import _trustopts as T
-from teu.cli._flags import BOOL, STR, Flag
+from teu.cli._flags import STR, Flag
 from teu.errors import TeuError
 
 FLAGS = [
     Flag("output-key-prefix", None, STR, "write PREFIX.key and PREFIX.pub (default: cosign)",
          "PREFIX"),
-    Flag("help", "h", BOOL, "show this help"),
 ]
 USAGE = """usage: teu key COMMAND
 
@@ -22,6 +21,8 @@ commands:
 
 
 def main(argv: list[str]) -> int:
+    while argv and argv[0].startswith("--root"):  # `teu key --root R generate`: no store used
+        argv = argv[1:] if "=" in argv[0] else argv[2:]
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 1

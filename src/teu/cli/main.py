@@ -53,6 +53,7 @@ VERBS: dict[str, str] = {
     "commit": "teu.cli.commit",
     "export": "teu.cli.export",
     "port": "teu.cli.port",
+    "network": "teu.cli.network",
     "update": "teu.cli.update",
     "system": "teu.cli.system",
     "info": "teu.cli.info",
@@ -65,6 +66,8 @@ VERBS: dict[str, str] = {
     "verify-attestation": "teu.cli.verify_attestation",
     # Scan (teu.scan).
     "sbom": "teu.cli.sbom",
+    # Builds (teu.build).
+    "build": "teu.cli.build",
     "scan": "teu.cli.scan",
     "lint": "teu.cli.lint",
 }
@@ -110,7 +113,8 @@ commands:
   diff        a container's changed files
   commit      make an image from a container's changes
   export      a container's filesystem as a tar
-  port        a container's published ports
+  port        a container's published ports (--explain: the path a packet takes)
+  network     manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   update      change a container's resource limits or restart policy
   system      df, prune, info
   info        system-wide information
@@ -121,6 +125,7 @@ commands:
   attest      attach a signed in-toto attestation (SBOM, provenance)
   verify-attestation  verify an image's attestations
   sbom        list the software inside an image (SPDX, CycloneDX, table)
+  build       build an image from a Dockerfile (also: image build)
   scan        find known vulnerabilities in an image (scan db: the offline database)
   lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
 
@@ -129,10 +134,13 @@ global options (before the command):
   --runroot DIR   runtime state (default $TEU_RUNROOT or /run/teu)
   --signature-policy FILE  trust policy for pull and run (default $TEU_POLICY,
                   /etc/teu/policy.json, /etc/containers/policy.json)
+  --cni-plugin-dir DIR   CNI plugins (default $TEU_CNI_PATH or /usr/lib/cni, /opt/cni/bin)
+  --cni-config-dir DIR   more networks: CNI conflists usable by name ($TEU_CNI_CONFIG_DIR)
 """
 
 GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT",
-                "--signature-policy": "TEU_POLICY"}
+                "--signature-policy": "TEU_POLICY",
+                "--cni-plugin-dir": "TEU_CNI_PATH", "--cni-config-dir": "TEU_CNI_CONFIG_DIR"}
 
 
 def _global_flags(argv: list[str]) -> list[str]:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
+from teu import fastjson
 from teu.cli import _trustopts as T
 
 
@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
                   "  - The signatures were verified against the specified public key",
                   file=sys.stderr)
     if fmt == "json":
-        print(json.dumps(found, separators=(",", ":")))
+        print(fastjson.dumps(found))
     else:
         for p in found:
             crit = p["critical"]

@@ -31,6 +31,9 @@ def release_runtime(engine: Engine, row: Row) -> None:
         log.warning(f"container {row['id'][:12]}: runtime delete: {e}")
     if dirs:
         _remove_cgroup_dirs(list(dirs.values()) if isinstance(dirs, dict) else list(dirs))
+    from teu.engine.network import release
+
+    release(engine, row)  # the network attachments (DEL, published ports): net's hook
 
 
 def _remove_cgroup_dirs(dirs: list[str], timeout: float = 2.0) -> None:

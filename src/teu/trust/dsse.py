@@ -14,8 +14,8 @@ dev.cosignproject.cosign/signature "" and predicateType.
 from __future__ import annotations
 
 import base64
-import json
 
+from teu import fastjson
 from teu.trust.errors import TrustError
 
 MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"
@@ -56,7 +56,7 @@ def statement(subject_name: str, digest: str, ptype: str, predicate: object) -> 
     doc = {"_type": STATEMENT_TYPE, "predicateType": ptype,
            "subject": [{"name": subject_name, "digest": {algo: hexpart}}],
            "predicate": predicate}
-    return json.dumps(doc, separators=(",", ":")).encode()
+    return fastjson.dumps(doc).encode()
 
 
 def envelope(private_key, body: bytes) -> bytes:  # noqa: ANN001
@@ -65,7 +65,7 @@ def envelope(private_key, body: bytes) -> bytes:  # noqa: ANN001
     sig = sign(private_key, pae(PAYLOAD_TYPE, body))
     doc = {"payloadType": PAYLOAD_TYPE, "payload": base64.b64encode(body).decode(),
            "signatures": [{"keyid": "", "sig": sig}]}
-    return json.dumps(doc, separators=(",", ":")).encode()
+    return fastjson.dumps(doc).encode()
 
 
 def open_envelope(public_key, raw: bytes) -> tuple[dict | None, str]:  # noqa: ANN001
@@ -74,7 +74,7 @@ def open_envelope(public_key, raw: bytes) -> tuple[dict | None, str]:  # noqa: A
     from teu.trust.payload import check_signature
 
     try:
-        env = json.loads(raw)
+        env = fastjson.loads(raw)
         ptype = env["payloadType"]
         body = base64.b64decode(env["payload"], validate=True)
         sigs = [s["sig"] for s in env.get("signatures") or []]
@@ -87,7 +87,19 @@ def open_envelope(public_key, raw: bytes) -> tuple[dict | None, str]:  # noqa: A
         why = check_signature(public_key, pae(ptype, body), s) or ""
         if not why:
             try:
-                return json.loads(body), ""
+                return fastjson.loads(body), ""
             except ValueError:
                 return None, "attestation payload is not JSON"
     return None, why
+
+
+def subject_digest(raw: bytes) -> str:
+    """The first subject's digest ("sha256:...") an envelope's statement claims (unverified:
+    to file it under its image; verification happens when it is used)."""
+    try:
+        env = fastjson.loads(raw)
+        st = fastjson.loads(base64.b64decode(env["payload"]))
+        algo, hexpart = next(iter(st["subject"][0]["digest"].items()))
+    except (ValueError, KeyError, TypeError, IndexError, StopIteration, AttributeError):
+        raise TrustError("attestation is not a DSSE envelope of an in-toto statement") from None
+    return f"{algo}:{hexpart}"

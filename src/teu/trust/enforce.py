@@ -220,8 +220,10 @@ def check_run(root: str, name: str, image_id: str, policy_path: str | None = Non
         try:
             accepted = evaluate(pol, scope, reqs, ref, ref.familiar(), subjects,
                                 lambda s: _remote(row, ref, s))
-        except PolicyDenied:
-            raise first from None
+        except PolicyDenied as second:
+            # Say why about what was there: the store's signatures if it had some.
+            had_local = any(stored(s) for s in subjects)
+            raise (first if had_local else second) from None
         for subject, layers in accepted:
             Admission(subject, layers).record(store)
 

@@ -15,9 +15,9 @@ index.json through a temporary file and a rename: never half an index.
 
 from __future__ import annotations
 
-import json
 import os
 
+from teu import fastjson
 from teu.oci import digest as D
 from teu.trust import sigimage as S
 from teu.trust.errors import TrustError
@@ -36,7 +36,7 @@ class Layout:
         self.path = path
         try:
             with open(os.path.join(path, "index.json"), "rb") as f:
-                self.index = json.loads(f.read())
+                self.index = fastjson.loads(f.read())
             self.entries: list[dict] = list(self.index["manifests"])
         except FileNotFoundError:
             raise TrustError(f"{path}: not an OCI layout (no index.json)") from None
@@ -99,7 +99,7 @@ class Layout:
         self.index["manifests"] = self.entries
         tmp = os.path.join(self.path, f".index.json.tmp-{os.getpid()}")
         with open(tmp, "w") as f:
-            json.dump(self.index, f, separators=(",", ":"))
+            f.write(fastjson.dumps(self.index))
         os.rename(tmp, os.path.join(self.path, "index.json"))
         return True
 

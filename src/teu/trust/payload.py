@@ -11,9 +11,9 @@ The docker-reference is the repository without tag or digest, as cosign writes i
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from teu import fastjson
 from teu.trust.errors import TrustError
 
 SIGNATURE_TYPE = "cosign container image signature"
@@ -28,7 +28,7 @@ class Payload:
     raw: bytes
 
     def to_json(self) -> dict:
-        return json.loads(self.raw)
+        return fastjson.loads(self.raw)
 
 
 def identity_of(domain: str, path: str) -> str:
@@ -41,13 +41,13 @@ def make(docker_reference: str, digest: str, annotations: dict[str, str] | None 
                         "image": {"docker-manifest-digest": digest},
                         "type": SIGNATURE_TYPE},
            "optional": dict(annotations) if annotations else None}
-    return json.dumps(doc, separators=(",", ":")).encode()
+    return fastjson.dumps(doc).encode()
 
 
 def parse(raw: bytes) -> Payload:
     """The payload's claims; TrustError when it is not cosign's simple signing JSON."""
     try:
-        doc = json.loads(raw)
+        doc = fastjson.loads(raw)
         crit = doc["critical"]
         kind = crit["type"]
         digest = crit["image"]["docker-manifest-digest"]

@@ -13,9 +13,9 @@ GET /v2/<name>/referrers/<digest>?artifactType=..., and the fallback tag on 404.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
+from teu import fastjson
 from teu.oci import digest as D
 from teu.registry.client import errors as E
 from teu.registry.client.remote import Repository
@@ -80,7 +80,7 @@ def subject_of(repo: Repository, digest: str) -> dict:
                           "application/vnd.docker.distribution.manifest.v2+json",
                           "application/vnd.docker.distribution.manifest.list.v2+json"):
         try:
-            media_type = json.loads(raw).get("mediaType") or S.OCI_MANIFEST
+            media_type = fastjson.loads(raw).get("mediaType") or S.OCI_MANIFEST
         except ValueError:
             media_type = S.OCI_MANIFEST
     return {"mediaType": media_type, "size": len(raw), "digest": str(actual)}
@@ -115,7 +115,7 @@ def _fallback_index(repo: Repository, digest: str) -> dict:
     except E.NotFound:
         return {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}
     try:
-        doc = json.loads(raw)
+        doc = fastjson.loads(raw)
         if not isinstance(doc.get("manifests"), list):
             raise TypeError
     except (ValueError, TypeError, AttributeError):
@@ -128,7 +128,7 @@ def _add_to_fallback(repo: Repository, digest: str, desc: dict) -> None:
     if any(m.get("digest") == desc["digest"] for m in index["manifests"]):
         return
     index["manifests"].append(desc)
-    repo.put_manifest(tag_for(digest, ""), json.dumps(index, separators=(",", ":")).encode(),
+    repo.put_manifest(tag_for(digest, ""), fastjson.dumps(index).encode(),
                       OCI_INDEX)
 
 
@@ -143,7 +143,7 @@ def referrers(repo: Repository, digest: str, artifact_type: str) -> list[dict]:
         status = resp.status
     if status == 200:
         try:
-            doc = json.loads(body)
+            doc = fastjson.loads(body)
         except ValueError:
             raise TrustError(f"{repo.path}: referrers of {digest}: not JSON") from None
     else:

@@ -15,10 +15,10 @@ config's mediaType is the artifact type, as cosign 2.5 writes it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from teu import fastjson
 from teu.oci import digest as D
 from teu.trust.errors import TrustError
 
@@ -84,7 +84,7 @@ class SignatureImage:
         config = {"architecture": "", "created": ZERO_TIME, "history": history, "os": "",
                   "rootfs": {"type": "layers", "diff_ids": [x.digest for x in self.layers]},
                   "config": {}}
-        config_raw = json.dumps(config, separators=(",", ":")).encode()
+        config_raw = fastjson.dumps(config).encode()
         layers = []
         for x in self.layers:
             d: dict = {"mediaType": x.media_type, "size": len(x.data), "digest": x.digest}
@@ -98,14 +98,14 @@ class SignatureImage:
             "layers": layers}
         if subject is not None:
             manifest["subject"] = subject
-        raw = json.dumps(manifest, separators=(",", ":")).encode()
+        raw = fastjson.dumps(manifest).encode()
         return Built(raw, config_raw, list(self.layers))
 
 
 def parse_manifest(raw: bytes, where: str) -> list[dict]:
     """The layer descriptors of a signature manifest; TrustError if it is not one."""
     try:
-        doc = json.loads(raw)
+        doc = fastjson.loads(raw)
         layers = doc["layers"]
         if not isinstance(layers, list):
             raise TypeError

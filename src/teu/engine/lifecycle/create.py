@@ -23,6 +23,9 @@ from teu.engine.state import start_time
 def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     """Validate the options, resolve the image, make the container; returns its row."""
     settings = options.parse(opts)
+    from teu.engine import network
+
+    network.validate(engine, settings)  # unknown network, --ip outside its subnet: before a pull
     ref = opts.get("image")
     if not ref:
         raise InvalidArgument("an image is required")
@@ -114,10 +117,13 @@ def pull_image(engine: Engine, ref: str) -> None:
     from teu.image.progress import for_output
     from teu.image.store import Store
     from teu.registry.client.pull import pull
+    from teu.trust.errors import PolicyError
 
     try:
         with Store(engine.paths.root) as st:
             pull(st, ref, progress=for_output(False, sys.stderr))
+    except PolicyError:
+        raise  # the trust policy's refusal says what it is: not "unable to find"
     except TeuError as e:
         raise images.ImageNotFound(f"Unable to find image '{ref}': {e}") from None
 

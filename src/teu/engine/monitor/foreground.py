@@ -45,14 +45,21 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
     config = settings["Config"]
     tty, interactive = bool(config.get("Tty")), bool(config.get("OpenStdin"))
     logged = not settings["HostConfig"].get("AutoRemove")
+    from teu.engine import network
+
+    session = None
     try:
-        bundle = prepare(engine, row)
+        # The network's first plugin runs while the rootfs is mounted and the init made.
+        session = network.begin(engine, row)
+        bundle = prepare(engine, row, session)
         if tty:
             _set_console_size(bundle)
         L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
         io = _Stdio(tty, interactive, logged, os.path.join(bundle, "ctr.log"))
         try:
             pid = _create(runtime, cid, bundle, io)
+            if session is not None:
+                session.finish()
             with engine.db.tx() as db:
                 db.update(cid, status="running", pid=pid, pid_start=S.start_time(pid),
                           started_at=time.time())
@@ -61,6 +68,8 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
             io.close()
             raise
     except BaseException as e:
+        if session is not None:
+            session.abort()
         abort_start(engine, engine.reload(row) or row, e)
         raise
     started()
