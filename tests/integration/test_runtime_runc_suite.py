@@ -243,3 +243,34 @@ def test_exec_into_a_paused_container_says_so(runtime, make_bundle):
     p = runtime("exec", cid, "true")
     assert p.returncode == 255 and "cannot exec in a paused container" in p.stderr
     runtime("resume", cid, check=True)
+
+
+# --- devices: linux.devices are made, but reachable only as linux.resources.devices say ---
+
+def test_device_made_through_linux_devices_obeys_the_deny_rules(runtime, make_bundle):
+    b = make_bundle(["sleep", "300"])
+    b.config["linux"]["devices"] = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]
+    b.config["linux"].setdefault("resources", {})["devices"] = [
+        {"allow": False, "access": "rwm"},
+        {"allow": False, "type": "c", "major": 1, "minor": 11, "access": "rwa"}]  # runc's "a"
+    b.save()
+    cid = _run_d(runtime, b)
+    p = runtime("exec", cid, "sh", "-c", "ls /dev/kmsg && head -c 1 /dev/kmsg")
+    assert p.returncode == 1 and "/dev/kmsg" in p.stdout
+    assert "Operation not permitted" in p.stderr
+
+
+# --- update: flags after the id, as urfave/cli (runc) reorders them ----------------------
+
+def test_update_flags_after_the_id(runtime, make_bundle):
+    b = make_bundle(["sleep", "300"])
+    b.config["linux"]["cgroupsPath"] = path = f"/teutest/{runtime.new_id()}"
+    b.save()
+    cid = _run_d(runtime, b)
+    runtime("update", cid, "--cpuset-cpus", "0", "--cpu-period", "900000", check=True)
+    with open(f"/sys/fs/cgroup/cpuset{path}/cpuset.cpus") as f:
+        assert f.read().strip() == "0"
+    with open(f"/sys/fs/cgroup/cpu{path}/cpu.cfs_period_us") as f:
+        assert f.read().strip() == "900000"
+    p = runtime("update", cid, "stray")
+    assert p.returncode != 0 and "unexpected arguments" in p.stderr
