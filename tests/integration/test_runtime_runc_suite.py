@@ -274,3 +274,53 @@ def test_update_flags_after_the_id(runtime, make_bundle):
         assert f.read().strip() == "900000"
     p = runtime("update", cid, "stray")
     assert p.returncode != 0 and "unexpected arguments" in p.stderr
+
+
+# --- seccomp: calls newer than the profile get ENOSYS, not the default errno -------------
+
+def test_seccomp_calls_above_the_profile_get_enosys(tmp_path):
+    import ctypes
+
+    from teu.runtime.seccomp.cache import compile_cached
+
+    needed = ["write", "exit", "exit_group", "brk", "mmap", "munmap", "mprotect", "futex",
+              "rt_sigprocmask", "rt_sigaction", "madvise", "getpid", "close"]
+    seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+               "syscalls": [{"names": [*needed, "process_vm_writev"], "action": "SCMP_ACT_ALLOW"}]}
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    for cache_dir in (None, str(tmp_path / "cache"), str(tmp_path / "cache")):  # miss, hit
+        flt = compile_cached(seccomp, cache_dir)
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never return from this branch
+            try:
+                flt.load()
+                answers = []
+                for nr in (1000, 110):  # 1000: no such call yet; 110: getppid, unlisted
+                    libc.syscall(ctypes.c_long(nr))
+                    answers.append(ctypes.get_errno())
+                os.write(w, json.dumps(answers).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        try:
+            got = json.loads(os.read(r, 100))
+        finally:
+            os.close(r)
+            os.waitpid(pid, 0)
+        assert got == [errno.ENOSYS, errno.EPERM]
+
+
+def test_start_container_hooks_run_under_the_containers_seccomp(runtime, make_bundle):
+    b = make_bundle(["true"])
+    b.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                    "syscalls": [{"names": ["mkdir", "mkdirat"],
+                                                  "action": "SCMP_ACT_KILL"}]}
+    b.config["hooks"] = {"startContainer": [{"path": "/bin/sh",
+                                             "args": ["sh", "-c", "mkdir /tmp/hook"]}]}
+    b.save()
+    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    assert p.returncode != 0
+    assert "error running hook" in p.stderr and "signal: bad system call" in p.stderr
+    assert not (b.rootfs / "tmp" / "hook").exists()

@@ -276,7 +276,6 @@ def _stage2(ctx: InitContext) -> None:
     set_no_new_privileges(sys, process)
     if seccomp_filter is not None and nnp:
         load_seccomp(ctx.ch, seccomp_filter)
-    close_other_fds(3 + ctx.preserve_fds)
     log.debug("init: closing the pipe to signal completion")
     ctx.ch.send("ready")
     ctx.ch.close()
@@ -288,6 +287,7 @@ def _stage2(ctx: InitContext) -> None:
         run_hooks("startContainer", hooks["startContainer"],
                   {"ociVersion": "1.2.0", "id": ctx.id, "status": "created", "pid": os.getpid(),
                    "bundle": "", "annotations": ctx.config.get("annotations") or {}})
+    close_other_fds(3 + ctx.preserve_fds)
     execute(path, process["args"], env)
 
 
