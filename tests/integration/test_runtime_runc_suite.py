@@ -324,3 +324,12 @@ def test_start_container_hooks_run_under_the_containers_seccomp(runtime, make_bu
     assert p.returncode != 0
     assert "error running hook" in p.stderr and "signal: bad system call" in p.stderr
     assert not (b.rootfs / "tmp" / "hook").exists()
+
+
+def test_create_container_hooks_run_in_the_rootfs(runtime, make_bundle):
+    b = make_bundle(["true"])
+    b.config["hooks"] = {"createContainer": [{"path": "/bin/sh",
+                                              "args": ["sh", "-c", "touch ./made-by-hook"]}]}
+    b.save()
+    runtime("run", "-b", str(b.path), runtime.new_id(), check=True)
+    assert (b.rootfs / "made-by-hook").exists()

@@ -234,6 +234,8 @@ def _stage2(ctx: InitContext) -> None:
             os._exit(1)
         from teu.runtime.hooks import run_hooks
 
+        if hooks.get("createContainer"):
+            os.chdir(ctx.rootfs)  # as runc: relative paths in the hook are the rootfs'
         run_hooks("createContainer", hooks.get("createContainer"), reply["state"])
     if own_mounts:
         builder.pivot(ctx.no_pivot)
