@@ -333,3 +333,35 @@ def test_create_container_hooks_run_in_the_rootfs(runtime, make_bundle):
     b.save()
     runtime("run", "-b", str(b.path), runtime.new_id(), check=True)
     assert (b.rootfs / "made-by-hook").exists()
+
+
+# --- mounts: read-only /dev still gets devpts; rro is recursive (mount_setattr) ----------
+
+def test_read_only_dev_with_devpts_under_it(runtime, make_bundle):
+    b = make_bundle(["sh", "-c", "grep -E '^(tmpfs|devpts) /dev' /proc/mounts; ls /dev/null"])
+    for m in b.config["mounts"]:
+        if m["destination"] == "/dev":
+            m["options"] = [*m.get("options", []), "ro"]
+    b.save()
+    p = runtime("run", "-b", str(b.path), runtime.new_id(), check=True)
+    dev = next(line for line in p.stdout.splitlines() if line.startswith("tmpfs /dev "))
+    assert " ro," in dev and "nosuid" in dev
+    assert any(line.startswith("devpts /dev/pts ") for line in p.stdout.splitlines())
+
+
+def test_rro_makes_every_submount_read_only(runtime, make_bundle, tmp_path):
+    import subprocess
+
+    volume = tmp_path / "vol"
+    (volume / "sub").mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "none", str(volume / "sub")], check=True)
+    try:
+        b = make_bundle(["sh", "-c", "touch /mnt/sub/x; touch /mnt/y"])
+        b.config["mounts"].append({"source": str(volume), "destination": "/mnt",
+                                   "type": "bind", "options": ["rbind", "rro"]})
+        b.save()
+        p = runtime("run", "-b", str(b.path), runtime.new_id())
+        assert p.stderr.count("Read-only file system") == 2
+        assert not (volume / "sub" / "x").exists() and not (volume / "y").exists()
+    finally:
+        subprocess.run(["umount", str(volume / "sub")], check=True)

@@ -13,7 +13,7 @@ import stat
 
 from teu.errors import TeuError
 from teu.runtime import linux as L
-from teu.runtime.mount_options import PROPAGATION, parse
+from teu.runtime.mount_options import PROPAGATION, parse, recursive_attrs
 
 DEFAULT_DEVICES = (  # path, major, minor: what every container gets (runc's list)
     ("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7),
@@ -22,6 +22,11 @@ DEFAULT_DEVICES = (  # path, major, minor: what every container gets (runc's lis
 DEV_SYMLINKS = (("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
                 ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
                 ("pts/ptmx", "/dev/ptmx"))
+
+
+# The flags a bind remount sets per mount (each remount replaces all of them).
+_PER_MOUNT_FLAGS = (L.MS_RDONLY | L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC | L.MS_NOATIME
+                    | L.MS_NODIRATIME | L.MS_RELATIME | L.MS_STRICTATIME)
 
 
 class RootfsError(TeuError):
@@ -84,6 +89,7 @@ class RootfsBuilder:
         self.new_cgroupns = any(ns.get("type") == "cgroup" and not ns.get("path")
                                 for ns in self.linux.get("namespaces") or [])
         self.root_now = rootfs  # where the container's root is seen: "/" after pivot
+        self.dev_readonly_flags = 0  # /dev asked for "ro": its flags, applied in finalize()
 
     # -- before pivot_root -------------------------------------------------
     def prepare(self) -> None:
@@ -109,6 +115,11 @@ class RootfsBuilder:
             self.before_cgroup_mount()
             self._mount_cgroup(dest, opts.flags)
             return
+        if dest == os.path.join(self.rootfs, "dev") and opts.flags & L.MS_RDONLY and not is_bind:
+            # A read-only /dev still needs /dev/pts, device nodes and symlinks made in it:
+            # mounted writable now, made read-only in finalize() (runc does the same).
+            self.dev_readonly_flags = opts.flags & _PER_MOUNT_FLAGS | L.MS_RDONLY
+            opts.flags &= ~L.MS_RDONLY
         if is_bind:
             source = os.path.abspath(source) if source else source
             self._make_target(dest, source)
@@ -121,6 +132,9 @@ class RootfsBuilder:
                 self._mount_fs(source or kind, dest, kind, opts.flags, opts.data)
         for prop in opts.propagation:
             self.sys.mount(None, dest, None, prop, None)
+        attr_set, attr_clr = recursive_attrs(opts.extensions)
+        if attr_set or attr_clr:
+            self.sys.mount_setattr(dest, attr_set, attr_clr)
 
     def _mount_fs(self, source: str, dest: str, kind: str, flags: int, data: str) -> None:
         try:
@@ -264,6 +278,8 @@ class RootfsBuilder:
             self.readonly_path(path)
         for path in self.linux.get("maskedPaths") or []:
             self.mask_path(path)
+        if self.dev_readonly_flags:
+            self._remount("/dev", self.dev_readonly_flags)
         if (self.config.get("root") or {}).get("readonly"):
             self._remount("/", L.MS_RDONLY)
 
