@@ -365,3 +365,18 @@ def test_rro_makes_every_submount_read_only(runtime, make_bundle, tmp_path):
         assert not (volume / "sub" / "x").exists() and not (volume / "y").exists()
     finally:
         subprocess.run(["umount", str(volume / "sub")], check=True)
+
+
+# --- --no-pivot: the host's proc and sysfs are not left reachable -----------------------
+
+def test_no_pivot_leaves_no_host_proc_to_remount(runtime, make_bundle):
+    b = make_bundle(["unshare", "-mrpf", "sh", "-c", "mount -t proc none /proc && echo mounted"])
+    caps = b.config["process"]["capabilities"]
+    for key in ("bounding", "permitted", "effective"):
+        caps[key] = [*caps.get(key, []), "CAP_SETFCAP"]
+    b.save()
+    p = runtime("run", "--no-pivot", "-b", str(b.path), runtime.new_id())
+    assert p.returncode != 0 and "mounted" not in p.stdout
+    assert "mount: permission denied" in p.stderr
+    # The runtime's own mount namespace still has its /proc.
+    assert os.path.exists("/proc/self/mountinfo")

@@ -257,7 +257,11 @@ class RootfsBuilder:
     def pivot(self, no_pivot: bool) -> None:
         os.chdir(self.rootfs)
         if no_pivot:
-            # MS_MOVE of rootfs onto / then chroot: what runc's --no-pivot does.
+            # MS_MOVE of rootfs onto / then chroot: what runc's --no-pivot does. The old
+            # tree stays in this mount namespace, out of sight but not out of the kernel's:
+            # a full host proc or sysfs there would let a process in the container mount a
+            # fresh, unmasked one (a nested user namespace passes mount_too_revealing).
+            self._detach_host_proc_and_sys()
             self.sys.mount(self.rootfs, "/", None, L.MS_MOVE, None)
             os.chroot(".")
         else:
@@ -268,6 +272,31 @@ class RootfsBuilder:
             self.sys.umount2(".", L.MNT_DETACH)
         os.chdir("/")
         self.root_now = "/"
+
+    def _detach_host_proc_and_sys(self) -> None:
+        """Unmount (or cover with tmpfs) every proc and sysfs outside the rootfs."""
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+            lines = f.read().splitlines()
+        inside = self.rootfs.rstrip("/") + "/"
+        found = []
+        for line in lines:
+            left, _, right = line.partition(" - ")
+            fields = left.split()
+            if len(fields) < 5 or right.split()[:1] not in (["proc"], ["sysfs"]):
+                continue
+            point = _unescape(fields[4])
+            if point == self.rootfs or point.startswith(inside):
+                continue  # the container's own
+            found.append(point)
+        for point in sorted(set(found), key=len, reverse=True):  # children first
+            try:
+                self.sys.mount(None, point, None, L.MS_SLAVE | L.MS_REC, None)
+            except FileNotFoundError:
+                continue  # gone with a parent already detached
+            try:
+                self.sys.umount2(point, L.MNT_DETACH)
+            except OSError:
+                self.sys.mount("tmpfs", point, "tmpfs", 0, None)
 
     # -- after pivot_root ----------------------------------------------------
     def finalize(self) -> None:
@@ -298,6 +327,21 @@ class RootfsBuilder:
                 self.sys.mount("/dev/null", path, "bind", L.MS_BIND, None)
         except FileNotFoundError:
             pass
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path: the kernel writes space, tab, newline and backslash as \\ooo."""
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1:i + 4].isdigit():
+            out.append(chr(int(field[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
 
 
 def _statvfs_flags(path: str) -> int:
