@@ -380,3 +380,22 @@ def test_no_pivot_leaves_no_host_proc_to_remount(runtime, make_bundle):
     assert "mount: permission denied" in p.stderr
     # The runtime's own mount namespace still has its /proc.
     assert os.path.exists("/proc/self/mountinfo")
+
+
+# --- terminals: the pty belongs to the process's user (its group stays tty's) ------------
+
+def test_pty_is_owned_by_the_process_user(runtime, make_bundle, tmp_path):
+    from tests.integration.test_runtime_exec_hooks_tty import ConsoleSocket
+
+    b = make_bundle(["sh", "-c", "stat -c %u:%g $(tty)"], terminal=True)
+    b.config["process"]["user"] = {"uid": 1000, "gid": 100}
+    b.save()
+    console = ConsoleSocket(tmp_path / "console.sock")
+    try:
+        cid = runtime.new_id()
+        runtime("create", "-b", str(b.path), "--console-socket", console.path, cid, check=True)
+        runtime("start", cid, check=True)
+        out = console.read_all()
+    finally:
+        console.close()
+    assert out.split()[-1] == "1000:5"  # gid=5: devpts' mount option in the default spec

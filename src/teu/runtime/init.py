@@ -338,7 +338,8 @@ def _setup_terminal(ctx: InitContext, builder) -> None:
 
     if ctx.console_fd is None:
         raise OSError(22, "process.terminal needs a console socket (--console-socket)")
-    master, slave, name = open_console(ctx.process.get("consoleSize"))
+    master, slave, name = open_console(ctx.process.get("consoleSize"),
+                                       (ctx.process.get("user") or {}).get("uid", 0))
     send_console(ctx.console_fd, master)
     os.close(master)
     os.close(ctx.console_fd)
