@@ -399,3 +399,27 @@ def test_pty_is_owned_by_the_process_user(runtime, make_bundle, tmp_path):
     finally:
         console.close()
     assert out.split()[-1] == "1000:5"  # gid=5: devpts' mount option in the default spec
+
+
+# --- user namespaces: bind sources the mapped root could not reach -----------------------
+
+def test_userns_bind_sources_behind_a_0700_directory(runtime, make_bundle, tmp_path):
+    hidden = tmp_path / "hidden"
+    (hidden / "dir").mkdir(parents=True)
+    (hidden / "dir" / "foo.txt").write_text("x")
+    b = make_bundle(["stat", "-c", "%s", "/tmp/m/foo.txt"])  # /tmp: 1777, the target can be made
+    b.config["linux"]["namespaces"].append({"type": "user"})
+    b.config["linux"]["uidMappings"] = [{"hostID": 100000, "containerID": 0, "size": 65534}]
+    b.config["linux"]["gidMappings"] = [{"hostID": 100000, "containerID": 0, "size": 65534}]
+    b.config["mounts"].append({"source": str(hidden / "dir"), "destination": "/tmp/m",
+                               "options": ["bind"]})
+    b.config["mounts"] = [m for m in b.config["mounts"] if m.get("type") != "cgroup"]
+    b.save()
+    for parent in b.rootfs.parents:  # the rootfs itself must be reachable (pytest's are 0700)
+        if str(parent) == "/tmp":
+            break
+        parent.chmod(0o755)
+    hidden.chmod(0o700)
+    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "1"

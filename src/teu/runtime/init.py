@@ -75,6 +75,7 @@ class InitContext:
         self.seccomp_filter = None
         self.in_cgroup = False
         self.seccomp_cache: str | None = None
+        self.bind_fds: dict[int, int] = {}  # see rootfs.open_bind_sources
         self.ch = channel
         self.console_fd = console_fd
         self.preserve_fds = preserve_fds
@@ -132,6 +133,12 @@ def stage1(ctx: InitContext) -> None:
         # pivot_root) the fifo and the host's Python library may be out of reach.
         ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
         preload(ctx)
+        opener = None
+        if ctx.new("user") and ctx.new("mount"):
+            from teu.runtime.rootfs import BindSourceOpener, bind_source_paths
+
+            paths = bind_source_paths(ctx.config.get("mounts"))
+            opener = BindSourceOpener(paths) if paths else None
         join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
                                               if n.get("path")]))
         if ctx.new("user"):
@@ -148,6 +155,8 @@ def stage1(ctx: InitContext) -> None:
                 flags |= NS_FLAGS[n["type"]]
         if flags:
             sys.unshare(flags)
+        if opener is not None:
+            ctx.bind_fds = opener.receive()
         if ctx.new("time"):
             _write_time_offsets(ctx.linux.get("timeOffsets") or {})
         pid = sys.clone_parent()  # the runtime, not us, is the init's parent
@@ -213,6 +222,7 @@ def _stage2(ctx: InitContext) -> None:
     seccomp_filter = ctx.seccomp_filter
     hooks = ctx.config.get("hooks") or {}
     builder = RootfsBuilder(sys, ctx.config, ctx.rootfs, in_userns=_in_userns(ctx))
+    builder.bind_fds = ctx.bind_fds
     builder.before_cgroup_mount = lambda: _await_cgroup(ctx, sys)
     # The root filesystem is built in the container's mount namespace, made or joined
     # (runc does the same in a joined one). Without one, mounting would change the

@@ -65,6 +65,72 @@ def resolve_in_root(root: str, path: str) -> str:
     return _join_clean(root, resolved)
 
 
+def bind_source_paths(mounts: list[dict] | None) -> dict[int, str]:
+    """{index in mounts: absolute source} of the bind mounts."""
+    paths: dict[int, str] = {}
+    for i, m in enumerate(mounts or []):
+        options = m.get("options") or []
+        if m.get("type") == "bind" or "bind" in options or "rbind" in options:
+            paths[i] = os.path.abspath(m.get("source") or "")
+    return paths
+
+
+class BindSourceOpener:
+    """Opens the bind mounts' sources for a container in a user namespace, as the host's root.
+
+    The mapped root of a user namespace may not walk the path to a source (a 0700
+    directory on the way), but mounting from /proc/self/fd/N needs no walk. The fd
+    must come from the container's own mount namespace (a bind from another one is
+    EINVAL), which exists only after the user namespace: so a helper forked while still
+    the host's root enters that mount namespace, opens each source (O_PATH) and sends
+    the fds back over a socket pair. runc's runtime does the same for its init.
+    """
+
+    def __init__(self, paths: dict[int, str]) -> None:
+        import socket
+
+        self.paths = paths
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.fork()
+        if self.pid == 0:  # the helper: never returns
+            try:
+                self.sock.close()
+                self._serve(theirs)
+            finally:
+                os._exit(0)
+        theirs.close()
+
+    def _serve(self, sock) -> None:  # noqa: ANN001
+        import socket
+
+        msg = sock.recv(32)
+        if not msg:
+            return
+        ns = os.open(f"/proc/{int(msg)}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        L.syscalls().setns(ns, L.CLONE_NEWNS)
+        opened, fds = [], []
+        for i, path in self.paths.items():
+            try:
+                fds.append(os.open(path, os.O_PATH | os.O_CLOEXEC))
+                opened.append(str(i))
+            except OSError:
+                continue  # left to the mount itself to report
+        socket.send_fds(sock, [(",".join(opened) or "-").encode()], fds)
+
+    def receive(self) -> dict[int, int]:
+        """Call once this process has its new mount namespace: {index in mounts: fd}."""
+        import socket
+
+        try:
+            self.sock.send(str(os.getpid()).encode())
+            data, fds, _, _ = socket.recv_fds(self.sock, 65536, max(1, len(self.paths)))
+        finally:
+            self.sock.close()
+            os.waitpid(self.pid, 0)
+        names = data.decode().split(",") if data not in (b"", b"-") else []
+        return {int(i): fd for i, fd in zip(names, fds, strict=False)}
+
+
 def _join_clean(root: str, parts: list[str]) -> str:
     out: list[str] = []
     for p in parts:
@@ -90,6 +156,7 @@ class RootfsBuilder:
                                 for ns in self.linux.get("namespaces") or [])
         self.root_now = rootfs  # where the container's root is seen: "/" after pivot
         self.dev_readonly_flags = 0  # /dev asked for "ro": its flags, applied in finalize()
+        self.bind_fds: dict[int, int] = {}  # mounts[i] -> O_PATH fd of its bind source
 
     # -- before pivot_root -------------------------------------------------
     def prepare(self) -> None:
@@ -102,14 +169,16 @@ class RootfsBuilder:
         self.sys.mount(self.rootfs, self.rootfs, "bind", L.MS_BIND | L.MS_REC, None)
 
     def mount_all(self) -> None:
-        for m in self.config.get("mounts") or []:
-            self.mount_one(m)
+        for i, m in enumerate(self.config.get("mounts") or []):
+            self.mount_one(m, self.bind_fds.get(i))
 
-    def mount_one(self, m: dict) -> None:
+    def mount_one(self, m: dict, source_fd: int | None = None) -> None:
         opts = parse(m.get("options"))
         kind = m.get("type") or ""
         source = m.get("source") or ""
         is_bind = bool(opts.flags & L.MS_BIND) or kind == "bind"
+        if is_bind and source_fd is not None:
+            source = f"/proc/self/fd/{source_fd}"  # opened before the user switch
         dest = resolve_in_root(self.rootfs, m["destination"])
         if kind == "cgroup" or kind == "cgroup2":
             self.before_cgroup_mount()
