@@ -423,3 +423,19 @@ def test_userns_bind_sources_behind_a_0700_directory(runtime, make_bundle, tmp_p
     p = runtime("run", "-b", str(b.path), runtime.new_id())
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "1"
+
+
+def test_start_container_hooks_get_no_inherited_fds(runtime, make_bundle):
+    b = make_bundle(["true"])
+    b.config["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": [
+        "sh", "-c", "ls /proc/self/fd > /tmp/hook-fds"]}]}
+    b.config["root"]["readonly"] = False
+    b.save()
+    r, w = os.pipe()  # inherited by teu-runtime, as a shell's or a test runner's fds are
+    try:
+        runtime("run", "-b", str(b.path), runtime.new_id(), check=True, pass_fds=(r, w))
+    finally:
+        os.close(r)
+        os.close(w)
+    # 0, 1, 2 and the one ls opens to read the directory: nothing else.
+    assert len((b.rootfs / "tmp" / "hook-fds").read_text().split()) == 4

@@ -293,13 +293,15 @@ def _stage2(ctx: InitContext) -> None:
     ctx.ch.close()
     os.read(fifo_fd, 1)  # blocks until `start`
     os.close(fifo_fd)
+    # Nothing inherited goes on to the hooks or the program (the channel and the fifo
+    # are closed by now: without /proc this closes every fd above the preserved ones).
+    close_other_fds(3 + ctx.preserve_fds)
     if hooks.get("startContainer"):
         from teu.runtime.hooks import run_hooks
 
         run_hooks("startContainer", hooks["startContainer"],
                   {"ociVersion": "1.2.0", "id": ctx.id, "status": "created", "pid": os.getpid(),
                    "bundle": "", "annotations": ctx.config.get("annotations") or {}})
-    close_other_fds(3 + ctx.preserve_fds)
     execute(path, process["args"], env)
 
 
