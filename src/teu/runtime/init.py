@@ -75,7 +75,7 @@ class InitContext:
         self.seccomp_filter = None
         self.in_cgroup = False
         self.seccomp_cache: str | None = None
-        self.bind_fds: dict[int, int] = {}  # see rootfs.open_bind_sources
+        self.bind_fds: dict[int, int] = {}  # mounts[i] -> fd, see rootfs.BindSourceOpener
         self.ch = channel
         self.console_fd = console_fd
         self.preserve_fds = preserve_fds
