@@ -264,7 +264,8 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
     if process.get("terminal"):
         from teu.runtime.console import make_controlling_terminal, open_console, send_console
 
-        master, slave, _ = open_console(process.get("consoleSize"))
+        master, slave, _ = open_console(process.get("consoleSize"),
+                                        (process.get("user") or {}).get("uid", 0))
         send_console(console_sock.fileno(), master)
         os.close(master)
         console_sock.close()
