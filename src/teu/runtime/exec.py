@@ -221,6 +221,7 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
         set_rlimits,
         switch_identity,
     )
+    from teu.runtime.signals import reset_signals
 
     os.setsid()
     if process.get("terminal"):
@@ -239,6 +240,7 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
     enter_cwd(process.get("cwd", "/"))
     env = process.get("env") or []
     path = find_executable(process["args"][0], env_dict(env))
+    reset_signals(sys)
     nnp = bool(process.get("noNewPrivileges"))
     if seccomp_filter is not None and not nnp:
         seccomp_filter.load()
