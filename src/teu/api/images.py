@@ -97,13 +97,14 @@ def prune(*, all: bool = False, root: str | None = None) -> dict[str, Any]:
 def save(names: list[str], output: str | IO[bytes], *, root: str | None = None) -> None:
     """Write the images to a tar file (path or binary file object)."""
     from teu.image.tarball import save as _save
+    from teu.trust.transfer import save_attachments
 
     with _store(root) as st:
         if isinstance(output, str):
             with open(output, "wb") as f:
-                _save(st, names, f)
+                _save(st, names, f, save_attachments(st))
         else:
-            _save(st, names, output)
+            _save(st, names, output, save_attachments(st))
 
 
 def load(source: str | IO[bytes], *, root: str | None = None,

@@ -32,12 +32,19 @@ from teu.oci import digest as D
 from teu.oci import media_types as MT
 from teu.oci.descriptor import Descriptor
 
+# index.json entries `cosign save` (and teu save) add for an image's signatures.
+COSIGN_ATTACHMENTS = ("dev.cosignproject.cosign/sigs", "dev.cosignproject.cosign/atts")
+
 # -- save ---------------------------------------------------------------------
 
 
-def save(store: Store, names: list[str], out: IO[bytes]) -> list[str]:
-    """Write the images `names` (references or IDs) to `out` as one archive."""
+def save(store: Store, names: list[str], out: IO[bytes], attach=None) -> list[str]:  # noqa: ANN001
+    """Write the images `names` (references or IDs) to `out` as one archive.
+
+    `attach(image)` (optional; teu.trust.transfer.save_attachments) returns, per image,
+    annotations for its index entry, more index entries and their blobs: signatures."""
     images: list[tuple[str, StoreImage]] = []
+    extra_blobs: dict[str, bytes] = {}
     for name in names:
         images.append((name, store.image(name)))
     index_entries: list[dict] = []
@@ -53,6 +60,12 @@ def save(store: Store, names: list[str], out: IO[bytes]) -> list[str]:
             desc["annotations"] = {CONTAINERD_NAME: str(ref), REF_NAME: ref.tag or "latest"}
             tags.append(ref.familiar())
         index_entries.append(desc)
+        if attach is not None:
+            ann, entries, more = attach(img)
+            if ann:
+                desc["annotations"] = {**desc.get("annotations", {}), **ann}
+            index_entries += [e for e in entries if e not in index_entries]
+            extra_blobs.update(more)
         entry = next((e for e in docker_entries if e["Config"].endswith(img.id[7:])), None)
         if entry is None:
             docker_entries.append({"Config": f"blobs/sha256/{img.id[7:]}", "RepoTags": tags,
@@ -71,6 +84,9 @@ def save(store: Store, names: list[str], out: IO[bytes]) -> list[str]:
             ti = _info(f"blobs/sha256/{D.Digest(digest).encoded}", size)
             with store.blobs.open(digest, verify=True) as f:
                 tar.addfile(ti, f)  # type: ignore[arg-type]
+        for digest, data in extra_blobs.items():
+            if digest not in blobs:
+                _bytes(tar, f"blobs/sha256/{D.Digest(digest).encoded}", data)
         index = {"schemaVersion": 2, "mediaType": MT.OCI_INDEX, "manifests": index_entries}
         _bytes(tar, "index.json", json.dumps(index, separators=(",", ":")).encode())
         _bytes(tar, "manifest.json", json.dumps(docker_entries, separators=(",", ":")).encode())
@@ -240,6 +256,8 @@ def _load(store: Store, ar: Archive, progress, platform) -> list[Loaded]:
         for entry in index.get("manifests") or []:
             desc = Descriptor.from_dict(entry, "index.json manifests[]")
             ann = desc.annotations or {}
+            if ann.get("kind") in COSIGN_ATTACHMENTS:
+                continue  # signatures beside an image (teu save, cosign save): not an image
             names = _names(ann)
             raw = read_all(opener, desc, f"{ar.path}: manifest")
             extra = []

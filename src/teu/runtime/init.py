@@ -129,6 +129,7 @@ def stage1_from_channel(ch: Channel) -> None:
 
 def stage1(ctx: InitContext) -> None:
     try:
+        log.debug("=> nsexec container setup (stage 1: namespaces)")
         sys = L.syscalls()
         # Non-dumpable from here to the exec (which makes the program dumpable again), as
         # runc's nsexec: a process of the container that can see us (a joined pid
@@ -218,6 +219,7 @@ def stage2(ctx: InitContext) -> None:
 def _stage2(ctx: InitContext) -> None:
     from teu.runtime.rootfs import RootfsBuilder
 
+    log.debug("child process in init(): pid 1 of the container builds its root")
     sys = L.syscalls()
     os.setsid()
     fifo_fd = ctx.fifo_fd
@@ -281,8 +283,16 @@ def _stage2(ctx: InitContext) -> None:
     reset_signals(sys)
     nnp = bool(process.get("noNewPrivileges"))
     if seccomp_filter is not None and not nnp:
-        seccomp_filter.load()  # needs CAP_SYS_ADMIN, which the identity switch may drop
+        # Needs CAP_SYS_ADMIN, which the identity switch may drop.
+        load_seccomp(ctx.ch, seccomp_filter)
     switch_identity(sys, process)
+    # As runc: no_new_privs and its filter before `start`, while the channel is still
+    # open to hand a notify fd over; startContainer hooks then run under the filter.
+    set_no_new_privileges(sys, process)
+    if seccomp_filter is not None and nnp:
+        load_seccomp(ctx.ch, seccomp_filter)
+    close_other_fds(3 + ctx.preserve_fds)
+    log.debug("init: closing the pipe to signal completion")
     ctx.ch.send("ready")
     ctx.ch.close()
     os.read(fifo_fd, 1)  # blocks until `start`
@@ -293,11 +303,21 @@ def _stage2(ctx: InitContext) -> None:
         run_hooks("startContainer", hooks["startContainer"],
                   {"ociVersion": "1.2.0", "id": ctx.id, "status": "created", "pid": os.getpid(),
                    "bundle": "", "annotations": ctx.config.get("annotations") or {}})
-    set_no_new_privileges(sys, process)
-    if seccomp_filter is not None and nnp:
-        seccomp_filter.load()
-    close_other_fds(3 + ctx.preserve_fds)
     execute(path, process["args"], env)
+
+
+def load_seccomp(ch: Channel, seccomp_filter) -> None:  # noqa: ANN001
+    """Load the filter; with SCMP_ACT_NOTIFY rules, let the runtime copy the listener fd
+    (to send it to listenerPath), then close ours: the agent must hold the only one."""
+    seccomp_filter.load()
+    if not seccomp_filter.uses_notify:
+        return
+    fd = seccomp_filter.notify_fd()
+    ch.send("seccomp", fd=fd)
+    reply = ch.recv()
+    os.close(fd)
+    if reply.get("kind") != "seccomp-done":
+        os._exit(1)  # the runtime failed (its error is the one the user sees)
 
 
 def _make_cwd(rootfs: str, cwd: str) -> None:
@@ -373,14 +393,9 @@ def compile_seccomp(seccomp: dict | None, cache_dir: str | None = None):  # noqa
     from the runtime's cache of compiled programs when it has this profile."""
     if not seccomp:
         return None
-    from teu.runtime import seccomp as sc
     from teu.runtime.seccomp.cache import compile_cached
+    from teu.runtime.seccomp.profile import enabled
 
-    if not sc.enabled(seccomp):
+    if not enabled(seccomp):
         return None
-    flt = compile_cached(seccomp, cache_dir)
-    if flt.uses_notify:
-        flt.release()
-        raise sc.SeccompError("linux.seccomp: SCMP_ACT_NOTIFY is not supported by "
-                              "teu-runtime yet (the notify fd hand-over to listenerPath)")
-    return flt
+    return compile_cached(seccomp, cache_dir)

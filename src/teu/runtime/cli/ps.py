@@ -21,7 +21,7 @@ def run(g: Globals, flags: dict, positional: list[str]) -> int:
     found = pids(g.root, cid)
     fmt = flags.get("format", "table")
     if fmt == "json":
-        print(json.dumps(found))
+        print(json.dumps(found, separators=(",", ":")))  # compact, as Go writes it
         return 0
     if fmt != "table":
         raise UsageError(f"--format {fmt!r}: use table or json")
