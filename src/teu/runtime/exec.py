@@ -258,6 +258,7 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
         set_rlimits,
         switch_identity,
     )
+    from teu.runtime.signals import reset_signals
 
     log.debug("child process in init(): exec stage 2 in the container's namespaces")
     os.setsid()
@@ -280,6 +281,7 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
     path = find_executable(process["args"][0], env_dict(env))
     from teu.runtime.init import load_seccomp
 
+    reset_signals(sys)
     nnp = bool(process.get("noNewPrivileges"))
     if seccomp_filter is not None and not nnp:
         load_seccomp(ch, seccomp_filter)

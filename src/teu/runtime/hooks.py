@@ -12,6 +12,7 @@ import time
 
 from teu import fastjson
 from teu.errors import TeuError
+from teu.runtime.signals import reset_signals
 
 
 class HookError(TeuError):
@@ -46,6 +47,7 @@ def run_hook(name: str, hook: dict, state: dict) -> None:
     pid = os.fork()
     if pid == 0:  # the hook
         try:
+            reset_signals()
             os.dup2(r, 0)
             os.close(w)
             os.execve(path, args, env)

@@ -33,6 +33,7 @@ from teu.runtime.process import (
     set_rlimits,
     switch_identity,
 )
+from teu.runtime.signals import reset_signals
 from teu.runtime.sync import Channel
 
 NS_FLAGS = {
@@ -291,6 +292,7 @@ def _stage2(ctx: InitContext) -> None:
     enter_cwd(process.get("cwd", "/"))
     env = process.get("env") or []
     path = find_executable(process["args"][0], env_dict(env))
+    reset_signals(sys)
     nnp = bool(process.get("noNewPrivileges"))
     if seccomp_filter is not None and not nnp:
         # Needs CAP_SYS_ADMIN, which the identity switch may drop.

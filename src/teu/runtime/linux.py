@@ -66,9 +66,9 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 KEYCTL_JOIN_SESSION_KEYRING = 1
 
 _SYSCALL_NUMBERS = {
-    # machine: (pivot_root, keyctl, capget, capset, personality, clone)
-    "x86_64": (155, 250, 125, 126, 135, 56),
-    "aarch64": (41, 219, 90, 91, 92, 220),
+    # machine: (pivot_root, keyctl, capget, capset, personality, clone, rt_sigaction)
+    "x86_64": (155, 250, 125, 126, 135, 56, 13),
+    "aarch64": (41, 219, 90, 91, 92, 220, 134),
 }
 _NR_MOUNT_SETATTR = 442  # the same in every Linux syscall table (asm-generic)
 _AT_FDCWD = -100
@@ -99,6 +99,7 @@ if TYPE_CHECKING:  # typing costs ~3 ms to import; only checkers need the Protoc
         def mount_setattr(self, path: str, attr_set: int, attr_clr: int,
                           recursive: bool = True) -> None: ...
         def clone_parent(self) -> int: ...
+        def default_signal(self, sig: int) -> None: ...
 
 
 def _fs(s: str | None) -> bytes | None:
@@ -211,6 +212,14 @@ class LibcSyscalls:
     def personality(self, persona: int) -> None:
         nr = self._number(4, "personality")
         self._check(self._syscall(ctypes.c_long(nr), ctypes.c_ulong(persona)), "personality")
+
+    def default_signal(self, sig: int) -> None:
+        """sig back to SIG_DFL with rt_sigaction(2) itself: glibc refuses its own
+        reserved signals (32, 33), which a caller may still have left ignored."""
+        nr = self._number(6, "rt_sigaction")
+        act = ctypes.create_string_buffer(32)  # handler SIG_DFL, no flags, empty mask
+        self._check(self._syscall(ctypes.c_long(nr), ctypes.c_long(sig), act, None,
+                                  ctypes.c_long(8)), f"rt_sigaction({sig})")
 
     def clone_parent(self) -> int:
         """fork(), except that the child's parent is our parent (CLONE_PARENT).
