@@ -61,7 +61,10 @@ def main() -> int:
         d = Dockerd(tarball, "busybox")
         theirs = docker.DockerClient(base_url=d.url)
         try:
-            clients = {"teu.api": (ours, {}), "docker-py": (theirs, {"network_mode": "none"})}
+            # network none for both: dockerd has no bridge here, and teu's default bridge would
+            # be made in this machine's own network namespace
+            clients = {"teu.api": (ours, {"network_mode": "none"}),
+                       "docker-py": (theirs, {"network_mode": "none"})}
             for client, kw in clients.values():
                 batch(client, 3, **kw)  # warm up
             times: dict[str, list[float]] = {name: [] for name in clients}

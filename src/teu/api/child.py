@@ -44,7 +44,13 @@ class Child:
                 except BaseException as e:  # noqa: BLE001 - reported to the parent
                     msg = {"error": f"{type(e).__name__}: {e}", "exit_code": 125,
                            "type": "EngineError", "module": "teu.engine.errors"}
-                os.write(w, json.dumps(msg).encode())
+                try:
+                    data = json.dumps(msg).encode()
+                except (TypeError, ValueError) as e:  # a result JSON cannot carry
+                    data = json.dumps({"error": f"the engine call's result: {e}",
+                                       "exit_code": 125, "type": "EngineError",
+                                       "module": "teu.engine.errors"}).encode()
+                os.write(w, data)
             except BaseException:  # noqa: BLE001
                 code = 1
             finally:
