@@ -129,9 +129,13 @@ class _Stdio:
         stdin = 0 if interactive else os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         fds = [stdin]
         for stream, ours in (("stdout", 1), ("stderr", 2)):
-            if self.log is None:
+            if self.log is None and not is_pipe(ours):
                 fds.append(ours)
                 continue
+            # Copied by us, also unlogged when ours is a pipe: if its reader leaves
+            # (`| head -1`), the container is not the one to meet EPIPE (as pid 1 it
+            # ignores SIGPIPE, and would write its errors forever); as with docker, the
+            # teu the user waits on returns and the container runs on (handoff.py).
             r, w = os.pipe2(os.O_CLOEXEC)
             self.pipes[r] = (stream, ours)
             fds.append(w)
@@ -160,6 +164,17 @@ class _Stdio:
         if self.log is not None:
             self.log.close()
             self.log = None
+
+
+def is_pipe(fd: int) -> bool:
+    """fd is a pipe or a socket: a reader that can go away before the writer."""
+    import stat
+
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _create(runtime, cid: str, bundle: str, io: _Stdio) -> int:  # noqa: ANN001

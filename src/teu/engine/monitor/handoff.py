@@ -98,12 +98,25 @@ def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
         r = -1
         if report and report != STARTED:
             _raise_report(report, pid)
+        from teu.engine.monitor.foreground import is_pipe
+
+        watch_stdout = is_pipe(1)
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 return os.waitstatus_to_exitcode(status) & 0xFF if os.WIFEXITED(status) \
                     else 128 + os.WTERMSIG(status)
-            info = signal.sigwaitinfo(mask)
+            if watch_stdout:
+                # Our stdout's reader may leave (`teu run ... | head -1`): then, like
+                # docker's CLI killed by SIGPIPE, we are done; the container runs on
+                # under its monitor, which drops what it has no reader for.
+                info = signal.sigtimedwait(mask, 0.1)
+                if info is None:
+                    if _reader_gone(1):
+                        return 128 + signal.SIGPIPE
+                    continue
+            else:
+                info = signal.sigwaitinfo(mask)
             if info.si_signo != signal.SIGCHLD and info.si_code != SI_KERNEL:
                 try:
                     os.kill(pid, info.si_signo)
@@ -113,6 +126,15 @@ def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
         if r >= 0:
             os.close(r)
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _reader_gone(fd: int) -> bool:
+    """The pipe or socket fd writes to has no reader left (poll says POLLERR/POLLHUP)."""
+    import select
+
+    p = select.poll()
+    p.register(fd, 0)
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in p.poll(0))
 
 
 def _raise_report(report: bytes, pid: int) -> None:
