@@ -6,7 +6,16 @@ import fnmatch
 import sys
 
 from teu.cli import _imageopts as O
+from teu.cli._flags import BOOL, LIST, STR, Flag
 from teu.errors import TeuError
+
+FLAGS = [Flag("all", "a", BOOL, "Show all images (all are always shown)"),
+         Flag("digests", None, BOOL, "Show digests"),
+         Flag("filter", "f", LIST, "Filter output based on conditions provided "
+              "(dangling=true|false, reference=PATTERN)", "filter"),
+         Flag("format", None, STR, "Pretty-print images using a Go template"),
+         Flag("no-trunc", None, BOOL, "Don't truncate output"),
+         Flag("quiet", "q", BOOL, "Only show image IDs")]
 
 HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
            "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
@@ -14,17 +23,24 @@ HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest":
 
 
 def main(argv: list[str], prog: str = "teu images") -> int:
-    p = O.parser(prog, "List images.")
-    p.add_argument("-q", "--quiet", action="store_true", help="only image IDs")
-    p.add_argument("-a", "--all", action="store_true", help="(all images are always shown)")
-    p.add_argument("--digests", action="store_true", help="show digests")
-    p.add_argument("--no-trunc", action="store_true", help="do not truncate output")
-    p.add_argument("--format", help="Go template, or 'table TEMPLATE', or 'json'")
-    p.add_argument("-f", "--filter", action="append", default=[],
-                   help="dangling=true|false, reference=PATTERN")
-    p.add_argument("repository", nargs="?")
-    args = p.parse_args(argv)
+    parsed = O.parse(argv, FLAGS, prog, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", 0, 1)
+    if parsed is None:
+        return 0
+    args = _Args(*parsed)
     return O.run("", lambda: _list(args))
+
+
+class _Args:
+    """The parsed command line with attribute access (what _rows and _list read)."""
+
+    def __init__(self, opts: dict, rest: list[str]) -> None:
+        self.root = opts.get("root")
+        self.quiet = bool(opts.get("quiet"))
+        self.digests = bool(opts.get("digests"))
+        self.no_trunc = bool(opts.get("no_trunc"))
+        self.format = opts.get("format")
+        self.filter = opts.get("filter") or []
+        self.repository = rest[0] if rest else None
 
 
 def _rows(st, args) -> list[dict]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 
 from teu.cli._engine import engine, guarded, parse_or_help
-from teu.cli._flags import BOOL, LIST, STR, Flag
+from teu.cli._flags import BOOL, INT, LIST, STR, Flag
 
 FLAGS = [Flag("all", "a", BOOL, "Show all containers (default shows just running)"),
          Flag("quiet", "q", BOOL, "Only display container IDs"),
          Flag("filter", "f", LIST, "Filter output based on conditions provided"),
          Flag("format", None, STR, "Format output using a custom template"),
-         Flag("last", "n", STR, "Show n last created containers (includes all states)", "int"),
+         Flag("last", "n", INT, "Show n last created containers (includes all states)"),
          Flag("latest", "l", BOOL, "Show the latest created container (includes all states)"),
          Flag("no-trunc", None, BOOL, "Don't truncate output"),
          Flag("size", "s", BOOL, "Display total file sizes")]
@@ -24,7 +24,7 @@ HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND",
 
 
 def main(argv: list[str]) -> int:
-    parsed = parse_or_help(argv, FLAGS, "teu ps", "[OPTIONS]", "List containers")
+    parsed = parse_or_help(argv, FLAGS, "teu ps", "[OPTIONS]", "List containers", True, 0, 0)
     if parsed is None:
         return 0
     opts, _ = parsed
@@ -33,12 +33,12 @@ def main(argv: list[str]) -> int:
         from teu.engine.views.listing import listing
 
         if opts.get("size"):
-            from teu.engine.errors import InvalidArgument
+            from teu.cli._flags import UsageError
 
-            raise InvalidArgument("--size is not supported yet (teu system df shows sizes)")
+            raise UsageError("--size is not supported yet (teu system df shows sizes)")
 
         last = opts.get("last")
-        n = int(last) if last is not None else (1 if opts.get("latest") else None)
+        n = last if last is not None else (1 if opts.get("latest") else None)
         items = listing(engine(), all_=bool(opts.get("all")) or n is not None,
                         filters=opts.get("filter") or [], last=n,
                         no_trunc=bool(opts.get("no_trunc")))

@@ -12,18 +12,18 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print("Usage:  teu system COMMAND\n\nCommands:\n  df      Show disk usage\n"
               "  info    Display system-wide information\n  prune   Remove unused data")
-        return 0 if argv else 125
+        return 0
     fn = {"df": _df, "prune": _prune, "info": info}.get(argv[0])
     if fn is None:
         print(f"teu system: unknown command {argv[0]!r}", file=sys.stderr)
-        return 125
+        return 1
     return fn(argv[1:])
 
 
 def _df(argv: list[str]) -> int:
     flags = [Flag("format", None, STR, "Format output using a custom template"),
              Flag("verbose", "v", BOOL, "Show detailed information on space usage")]
-    parsed = parse_or_help(argv, flags, "teu system df", "[OPTIONS]", "Show disk usage")
+    parsed = parse_or_help(argv, flags, "teu system df", "[OPTIONS]", "Show disk usage", True, 0, 0)
     if parsed is None:
         return 0
 
@@ -46,7 +46,7 @@ def _prune(argv: list[str]) -> int:
              Flag("force", "f", BOOL, "Do not prompt for confirmation"),
              Flag("volumes", None, BOOL, "Prune anonymous volumes"),
              Flag("filter", None, LIST, "Provide filter values")]
-    parsed = parse_or_help(argv, flags, "teu system prune", "[OPTIONS]", "Remove unused data")
+    parsed = parse_or_help(argv, flags, "teu system prune", "[OPTIONS]", "Remove unused data", True, 0, 0)
     if parsed is None:
         return 0
     opts = parsed[0]
@@ -73,7 +73,7 @@ def _prune(argv: list[str]) -> int:
 def info(argv: list[str]) -> int:
     flags = [Flag("format", "f", STR, "Format the output using the given Go template")]
     parsed = parse_or_help(argv, flags, "teu info", "[OPTIONS]",
-                           "Display system-wide information")
+                           "Display system-wide information", True, 0, 0)
     if parsed is None:
         return 0
 

@@ -33,7 +33,7 @@ def info() -> dict:
 
 def main(argv: list[str]) -> int:
     parsed = parse_or_help(argv, FLAGS, "teu version", "[OPTIONS]",
-                           "Show the teu version information", True, 0)
+                           "Show the teu version information", True, 0, 0)
     if parsed is None:
         return 0
 

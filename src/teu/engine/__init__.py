@@ -15,6 +15,8 @@ and the core every one of them uses, here at the top:
     paths.py       where the engine keeps things (--root, --runroot)
     db.py          the containers and volumes tables in <root>/teu.db (SQLite, WAL)
     state.py       what a container's status really is (reconciled with the kernel)
+    teardown.py    what a stopped container leaves: runtime record, files, row, volumes
+    procs.py       is a recorded pid still that process (pid + start time)
     runtimes.py    the OCI runtime a container runs under (teu-runtime, runc, crun)
     names.py       container IDs and docker-style random names
     timefmt.py     times the way docker prints them

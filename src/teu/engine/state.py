@@ -17,20 +17,15 @@ import time
 
 from teu.engine.context import Engine
 from teu.engine.db import Row
+from teu.engine.procs import alive, start_time
+from teu.engine.teardown import release_runtime, remove_files, remove_stopped, stop_health_loop
+
+__all__ = ["alive", "start_time", "refresh", "refresh_all", "finish", "recover",
+           "read_exit_file", "write_exit_file", "release_runtime", "monitor_alive"]
 
 RUNNING = ("running", "paused")
 TRANSIENT = ("creating", "starting", "removing", "restarting")
 UNKNOWN_EXIT = 255  # what docker records when the daemon lost a container's exit code
-
-
-def start_time(pid: int) -> int | None:
-    from teu.runtime.state import process_start_time
-
-    return process_start_time(pid) if pid > 0 else None
-
-
-def alive(pid: int, started: int | None) -> bool:
-    return pid > 0 and started is not None and start_time(pid) == started
 
 
 def monitor_alive(row: Row) -> bool:
@@ -98,60 +93,30 @@ def finish(engine: Engine, row: Row, wait_monitor: float = 5.0,
             time.sleep(0.01)  # the monitor reaps the init and writes the code right after
             result = read_exit_file(engine, cid)
         code, when = result if result is not None else (UNKNOWN_EXIT, time.time())
-        oom = os.path.exists(engine.paths.container(cid, "oom"))
+        oom = _oom_killed(engine, row)
         release_runtime(engine, row)
-        if row["health"]:
-            from teu.engine.monitor.health import stop_monitor
-
-            stop_monitor(row)
+        stop_health_loop(row)
         error = None if result is not None else "container exited while teu was not watching"
         with engine.db.tx() as db:
             db.update(cid, status="exited", exit_code=code, finished_at=when, pid=0,
                       pid_start=None, oom_killed=int(oom), error=error)
         row = engine.reload(row)
     if auto_remove and row is not None and row.settings["HostConfig"].get("AutoRemove"):
-        from teu.engine.lifecycle.remove import remove_stopped
-
         remove_stopped(engine, row)
         return None
     return row
 
 
-def release_runtime(engine: Engine, row: Row) -> None:
-    """Delete the runtime's record of the container (state dir, cgroup, leftovers)."""
+def _oom_killed(engine: Engine, row: Row) -> bool:
+    """Before release_runtime removes the cgroup that counted it."""
+    from teu.engine.oom import oom_killed
     from teu.engine.runtimes import for_row
 
-    runtime = None
-    dirs = None
     try:
         runtime = for_row(engine.paths, row.settings)
-        dirs = runtime.cgroup_dirs(row["id"]) if runtime.in_process else None
-        runtime.delete(row["id"])
-    except Exception as e:  # noqa: BLE001 - the row must still be recorded as stopped
-        from teu.runtime import log
-
-        log.warning(f"container {row['id'][:12]}: runtime delete: {e}")
-    if dirs:
-        _remove_cgroup_dirs(list(dirs.values()) if isinstance(dirs, dict) else list(dirs))
-
-
-def _remove_cgroup_dirs(dirs: list[str], timeout: float = 2.0) -> None:
-    """What a runtime delete left (a process of a killed create still exiting when it
-    tried): rmdir the container's cgroups once they are empty, for a short while."""
-    deadline = time.monotonic() + timeout
-    left = [d for d in dirs if os.path.isdir(d)]
-    while left:
-        for d in list(left):
-            try:
-                os.rmdir(d)
-                left.remove(d)
-            except FileNotFoundError:
-                left.remove(d)
-            except OSError:
-                pass
-        if not left or time.monotonic() > deadline:
-            return
-        time.sleep(0.02)
+    except Exception:  # noqa: BLE001 - a runtime since uninstalled: its oom file only
+        return os.path.exists(engine.paths.container(row["id"], "oom"))
+    return oom_killed(runtime, row["id"], engine.paths.container(row["id"]))
 
 
 def recover(engine: Engine, row: Row) -> Row | None:
@@ -169,8 +134,6 @@ def recover(engine: Engine, row: Row) -> Row | None:
             return engine.reload(row)
         release_runtime(engine, row)
         if row["status"] in ("creating", "removing"):
-            from teu.engine.lifecycle.remove import remove_files
-
             with engine.db.tx() as db:
                 db.delete(cid)
             remove_files(engine, row)

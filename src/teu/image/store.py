@@ -161,6 +161,15 @@ class Store:
                 else:
                     c.execute("DELETE FROM tags WHERE name=?", (name,))
                 events.append(f"Untagged: {_familiar(name)}")
+                if not ref.digest and not any(_repository(t) == ref.repository
+                                              for t in row.tags if t != name):
+                    # docker: the repository's digest references go with its last tag
+                    for d in row.digests:
+                        if d.split("@", 1)[0] == ref.repository:
+                            c.execute("DELETE FROM repo_digests WHERE name=?", (d,))
+                            events.append(f"Untagged: {_familiar(d)}")
+                    row.digests = [d for d in row.digests
+                                   if d.split("@", 1)[0] != ref.repository]
                 left = c.execute("SELECT COUNT(*) FROM tags WHERE image_id=?",
                                  (row.id,)).fetchone()[0]
                 if ref.digest:
@@ -237,6 +246,12 @@ class Store:
             for digest, source in sources:
                 db.add_blob_source(c, digest, source)
         return replaced
+
+
+def _repository(name: str) -> str:
+    """The repository of a stored tag name (`host/repo:tag`; a port's colon is no tag)."""
+    repo, colon, tag = name.rpartition(":")
+    return repo if colon and "/" not in tag else name
 
 
 def _familiar(name: str) -> str:

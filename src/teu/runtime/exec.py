@@ -210,6 +210,9 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
 
         log.debug("=> nsexec container setup (exec stage 1: joining namespaces)")
         sys = L.syscalls()
+        # Non-dumpable before joining anything, until stage 2's exec (see init.stage1):
+        # stage 2 lives in the container's pid namespace, in sight of its processes.
+        sys.prctl(L.PR_SET_DUMPABLE, 0)
         # Everything stage 2 needs is loaded before the mount namespace hides the host.
         seccomp_filter = compile_seccomp(linux.get("seccomp"), seccomp_cache)
         if process.get("rlimits"):
@@ -244,6 +247,7 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
     from teu.runtime import log
     from teu.runtime.process import (
         close_other_fds,
+        enter_cwd,
         env_dict,
         execute,
         find_executable,
@@ -268,7 +272,7 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
         from teu.runtime.apparmor import apply_on_exec
 
         apply_on_exec(process["apparmorProfile"])
-    os.chdir(process.get("cwd", "/"))
+    enter_cwd(process.get("cwd", "/"))
     env = process.get("env") or []
     path = find_executable(process["args"][0], env_dict(env))
     from teu.runtime.init import load_seccomp

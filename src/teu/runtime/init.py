@@ -22,7 +22,9 @@ import os
 from teu.runtime import linux as L
 from teu.runtime import log
 from teu.runtime.process import (
+    ExecError,
     close_other_fds,
+    enter_cwd,
     env_dict,
     execute,
     find_executable,
@@ -129,10 +131,18 @@ def stage1(ctx: InitContext) -> None:
     try:
         log.debug("=> nsexec container setup (stage 1: namespaces)")
         sys = L.syscalls()
+        # Non-dumpable from here to the exec (which makes the program dumpable again), as
+        # runc's nsexec: a process of the container that can see us (a joined pid
+        # namespace, the exec of a setuid-less root) may then neither ptrace us nor open
+        # our /proc/PID/exe (the host's Python: CVE-2019-5736), environ, mem or fds.
+        sys.prctl(L.PR_SET_DUMPABLE, 0)
         # Opened and loaded as the host's root: inside a user namespace (and after
         # pivot_root) the fifo and the host's Python library may be out of reach.
         ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
         preload(ctx)
+        # Set here, inherited by the init: a non-dumpable process's /proc/self files
+        # belong to the host's root, which a user namespace cannot write as.
+        set_oom_score_adj(ctx.process.get("oomScoreAdj"))
         opener = None
         if ctx.new("user") and ctx.new("mount"):
             from teu.runtime.rootfs import BindSourceOpener, bind_source_paths
@@ -158,7 +168,11 @@ def stage1(ctx: InitContext) -> None:
         if opener is not None:
             ctx.bind_fds = opener.receive()
         if ctx.new("time"):
+            # Dumpable for this one write (see oomScoreAdj above); harmless: stage 1
+            # is in the runtime's pid namespace, out of the container's sight.
+            sys.prctl(L.PR_SET_DUMPABLE, 1)
             _write_time_offsets(ctx.linux.get("timeOffsets") or {})
+            sys.prctl(L.PR_SET_DUMPABLE, 0)
         pid = sys.clone_parent()  # the runtime, not us, is the init's parent
         if pid == 0:
             stage2(ctx)
@@ -211,7 +225,7 @@ def stage2(ctx: InitContext) -> None:
 
 
 def _stage2(ctx: InitContext) -> None:
-    from teu.runtime.rootfs import RootfsBuilder, resolve_in_root
+    from teu.runtime.rootfs import RootfsBuilder
 
     log.debug("child process in init(): pid 1 of the container builds its root")
     sys = L.syscalls()
@@ -235,7 +249,7 @@ def _stage2(ctx: InitContext) -> None:
         # whatever cgroup started the runtime (a containerd shim's may refuse mknod).
         _await_cgroup(ctx, sys)
         builder.setup_dev(terminal)
-        os.makedirs(resolve_in_root(ctx.rootfs, process.get("cwd", "/")), exist_ok=True)
+        _make_cwd(ctx.rootfs, process.get("cwd", "/"))
     _await_cgroup(ctx, sys)
     if hooks.get("prestart") or hooks.get("createRuntime") or hooks.get("createContainer"):
         ctx.ch.send("hooks")
@@ -272,10 +286,9 @@ def _stage2(ctx: InitContext) -> None:
     if not ctx.no_new_keyring:
         _new_session_keyring(sys, ctx.id)
     set_rlimits(process.get("rlimits"))
-    set_oom_score_adj(process.get("oomScoreAdj"))
     if "personality" in ctx.linux:
         _set_personality(sys, ctx.linux["personality"])
-    os.chdir(process.get("cwd", "/"))
+    enter_cwd(process.get("cwd", "/"))
     env = process.get("env") or []
     path = find_executable(process["args"][0], env_dict(env))
     nnp = bool(process.get("noNewPrivileges"))
@@ -317,6 +330,17 @@ def load_seccomp(ch: Channel, seccomp_filter) -> None:  # noqa: ANN001
     os.close(fd)
     if reply.get("kind") != "seccomp-done":
         os._exit(1)  # the runtime failed (its error is the one the user sees)
+
+
+def _make_cwd(rootfs: str, cwd: str) -> None:
+    """process.cwd is made if missing, as runc does (resolved inside the root)."""
+    from teu.runtime.rootfs import resolve_in_root
+
+    try:
+        os.makedirs(resolve_in_root(rootfs, cwd), exist_ok=True)
+    except OSError as e:
+        raise ExecError(f'mkdir cwd ("{cwd}") set in config.json failed: '
+                        f"{(e.strerror or str(e)).lower()}", 126) from None
 
 
 def _await_cgroup(ctx: InitContext, sys: L.Syscalls) -> None:

@@ -76,18 +76,15 @@ def parse(opts: dict) -> dict:
                               "it needs to be an absolute path")
     if opts.get("name") is not None:
         check_name(opts["name"])
-    network = opts.get("network") or "none"
-    if network == "bridge":
-        raise InvalidArgument("network bridge: bridge networks are not available yet "
-                              "(use --network none or host)")
-    if network not in NETWORK_MODES and not network.startswith("container:"):
-        raise InvalidArgument(f"network {network} not found")
+    from teu.engine.config import network_opts
+
+    net_host, net_config, networking = network_opts.parse(opts, default_network())
+    config.update(net_config)
     restart = units.restart_policy(opts.get("restart") or "no")
     if opts.get("rm") and restart["Name"] != "no":
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     host: dict = {
         "Binds": [],
-        "NetworkMode": "none" if network in ("default", "") else network,
         "RestartPolicy": restart,
         "AutoRemove": bool(opts.get("rm")),
         "CapAdd": capabilities(_list(opts, "cap_add"), "--cap-add"),
@@ -109,6 +106,7 @@ def parse(opts: dict) -> dict:
         "Runtime": opts.get("runtime") or default_runtime(),
         "Mounts": [],
     }
+    host.update(net_host)
     if host["MemorySwap"] and host["MemorySwap"] != -1:
         if not host["Memory"]:
             raise InvalidArgument("you should always set the memory limit when using the "
@@ -125,7 +123,10 @@ def parse(opts: dict) -> dict:
     if teu["Pull"] not in ("missing", "always", "never"):
         raise InvalidArgument(f'invalid pull policy "{teu["Pull"]}": use missing, always '
                               'or never')
-    return {"Config": config, "HostConfig": host, "Teu": teu}
+    out = {"Config": config, "HostConfig": host, "Teu": teu}
+    if networking:
+        out["NetworkingConfig"] = networking
+    return out
 
 
 CONFIG_FILE = "/etc/teu/teu.conf"
@@ -144,6 +145,11 @@ def setting(key: str) -> str | None:
         if eq and k.strip() == key:
             return v.strip().strip('"')
     return None
+
+
+def default_network() -> str:
+    """--network's default: $TEU_NETWORK, the config file's `network`, bridge."""
+    return os.environ.get("TEU_NETWORK") or setting("network") or "bridge"
 
 
 def default_runtime() -> str:
@@ -373,7 +379,7 @@ def with_image(settings: dict, image_config: dict, image_name: str) -> dict:
     if ic.get("Volumes"):
         config["Volumes"] = ic["Volumes"]
     if ic.get("ExposedPorts"):
-        config["ExposedPorts"] = ic["ExposedPorts"]
+        config["ExposedPorts"] = {**ic["ExposedPorts"], **(config.get("ExposedPorts") or {})}
     if not (config["Entrypoint"] or config["Cmd"]):
         raise InvalidArgument("no command specified")
     return settings

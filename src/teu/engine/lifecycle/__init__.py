@@ -3,7 +3,8 @@
     create.py      a container's record and files, nothing running yet
     launch.py      starting: root filesystem and spec, then conmon or the foreground
     run.py         create + start (+ wait)
-    control.py     stop, kill, wait, restart, pause, unpause, rename
+    control.py     stop, kill, restart, pause, unpause, rename
+    waiting.py     wait, and the waiting that stop, rm -f and attached runs do
     execute.py     exec: another process in a running container
     update.py      change a container's resource limits and restart policy
     remove.py      rm: a container's row and files

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
-import time
 
 from teu.engine import state as S
 from teu.engine.config import units
 from teu.engine.context import Engine
 from teu.engine.db import Row
 from teu.engine.errors import Conflict, EngineError
+from teu.engine.lifecycle.waiting import exited as _exited
+from teu.engine.lifecycle.waiting import wait, wait_exit
+
+__all__ = ["stop", "kill", "kill_and_wait", "wait", "wait_exit", "restart", "pause",
+           "unpause", "rename"]
 
 SIGKILL = 9
 
@@ -19,40 +23,6 @@ def _current(engine: Engine, ref: str) -> Row:
     if row is None:
         raise EngineError(f"No such container: {ref}")
     return row
-
-
-def _exited(row: Row) -> bool:
-    return row["status"] not in S.RUNNING and row["status"] not in ("starting", "restarting")
-
-
-def wait_exit(engine: Engine, row: Row, timeout: float | None = None) -> Row | None:
-    """Block until the container is no longer running (None if it was removed)."""
-    import select
-
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        fresh = engine.reload(row)
-        if fresh is None:
-            return None
-        fresh = S.refresh(engine, fresh)
-        if fresh is None or _exited(fresh):
-            return fresh
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            return fresh
-        step = 0.5 if left is None else min(0.5, left)
-        pid = fresh["pid"]
-        try:
-            fd = os.pidfd_open(pid) if pid > 0 and fresh["status"] in S.RUNNING else -1
-        except OSError:
-            fd = -1
-        if fd >= 0:
-            try:
-                select.select([fd], [], [], step)
-            finally:
-                os.close(fd)
-        else:
-            time.sleep(min(step, 0.05))
 
 
 def stop(engine: Engine, ref: str, timeout: float | None = None,
@@ -92,15 +62,38 @@ def kill(engine: Engine, ref: str, signal: str | int = "SIGKILL") -> Row:
     return row
 
 
-def kill_and_wait(engine: Engine, row: Row) -> Row | None:
+def kill_and_wait(engine: Engine, row: Row, timeout: float = 30.0) -> Row | None:
     """SIGKILL everything in the container and wait until its exit is recorded
-    (None if that removed it: --rm)."""
-    if row["status"] in S.RUNNING:
-        _signal(engine, row, SIGKILL, all_processes=True)
-    fresh = wait_exit(engine, row, 30)
-    if fresh is not None and not _exited(fresh):
-        raise EngineError(f"container {row['name']}: still running after SIGKILL")
-    return fresh
+    (None if that removed it: --rm). Wins against its restart policy: the container
+    is marked stopped by the user first (a restart that is starting keeps the mark and
+    the next exit is final), a pending restart is called off, and whatever is running
+    when we look is killed, until it stays down."""
+    import time
+
+    cid = row["id"]
+    with engine.db.tx() as db:
+        db.update(cid, stopped_by_user=1)
+    deadline = time.monotonic() + timeout
+    while True:
+        fresh = engine.reload(row)
+        fresh = S.refresh(engine, fresh) if fresh is not None else None
+        if fresh is None:
+            return None
+        status = fresh["status"]
+        if status == "restarting":
+            with engine.lock(cid):  # the restart re-reads the status under this lock
+                again = engine.reload(fresh)
+                if again is not None and again["status"] == "restarting":
+                    with engine.db.tx() as db:
+                        db.update(cid, status="exited", stopped_by_user=1)
+            continue
+        if _exited(fresh):
+            return fresh
+        if status in S.RUNNING:
+            _signal(engine, fresh, SIGKILL, all_processes=True)
+        if time.monotonic() > deadline:
+            raise EngineError(f"container {row['name']}: still running after SIGKILL")
+        wait_exit(engine, fresh, 0.5 if status in S.RUNNING else 0.05)
 
 
 def _signal(engine: Engine, row: Row, sig: int, all_processes: bool = False) -> None:
@@ -123,20 +116,6 @@ def _signal(engine: Engine, row: Row, sig: int, all_processes: bool = False) -> 
             pass
         with engine.db.tx() as db:
             db.update(row["id"], status="running")
-
-
-def wait(engine: Engine, ref: str, condition: str = "not-running") -> int:
-    """docker wait: block until the container stops; its exit code."""
-    row = engine.find(ref)
-    if condition == "next-exit" or row["status"] in S.RUNNING or row["status"] in (
-            "starting", "restarting", "creating"):
-        fresh = wait_exit(engine, row)
-    else:
-        fresh = S.refresh(engine, row)
-    if fresh is None:
-        code = S.read_exit_file(engine, row["id"])
-        return code[0] if code else 0
-    return fresh["exit_code"] if fresh["exit_code"] is not None else 0
 
 
 def restart(engine: Engine, ref: str, timeout: float | None = None,

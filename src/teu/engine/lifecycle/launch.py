@@ -15,8 +15,9 @@ from teu.engine.db import Row
 from teu.engine.errors import Conflict, EngineError
 
 
-def prepare(engine: Engine, row: Row) -> str:
-    """Mount the rootfs (privately), fill the secrets tmpfs, write config.json; -> bundle."""
+def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
+    """Mount the rootfs (privately), fill the secrets tmpfs, write config.json; -> bundle.
+    `session`: the container's network attachment under way (teu.engine.network.begin)."""
     from teu.engine.config import spec as SP
     from teu.engine.config import users
     from teu.engine.storage import rootfs as R
@@ -42,6 +43,9 @@ def prepare(engine: Engine, row: Row) -> str:
     _copy_up_volumes(engine, row, root)
     user = users.resolve(root, settings["Config"].get("User") or "")
     spec = SP.build(cid, settings, root, bundle, user)
+    from teu.engine import network
+
+    network.apply(engine, spec, row, session)
     with open(os.path.join(bundle, "config.json"), "w") as f:
         f.write(fastjson.dumps(spec))
     return bundle
@@ -91,7 +95,7 @@ def abort_start(engine: Engine, row: Row, error: BaseException) -> None:
     (a `run`'s half-made container goes entirely)."""
     S.release_runtime(engine, row)
     if row["status"] == "creating":
-        from teu.engine.lifecycle.remove import remove_files
+        from teu.engine.teardown import remove_files
 
         with engine.db.tx() as db:
             db.delete(row["id"])
@@ -109,13 +113,16 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
                    restart_count: int | None = None) -> tuple[Row, object]:
     """conmon + runtime create + start. Returns the running row and, with attach_stdio,
     the attach socket (connected before the start, so no output is missed)."""
+    from teu.engine import network
     from teu.engine.monitor import conmon
     from teu.engine.runtimes import for_row
 
     cid = row["id"]
     sock = None
+    session = None
     try:
-        bundle = prepare(engine, row)
+        session = network.begin(engine, row)
+        bundle = prepare(engine, row, session)
         runtime = for_row(engine.paths, row.settings)
         try:
             os.unlink(engine.paths.exit_file(cid))
@@ -131,17 +138,23 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
             from teu.engine.monitor.attach import connect
 
             sock = connect(bundle)
+        if session is not None:
+            session.finish()
         runtime.start(cid)
     except BaseException as e:
         if sock is not None:
             sock.close()
+        if session is not None:
+            session.abort()
         abort_start(engine, engine.reload(row) or row, e)
         raise
     values = dict(status="running", monitor_pid=monitor, monitor_start=S.start_time(monitor),
                   started_at=time.time(), finished_at=None, exit_code=None, oom_killed=0,
-                  error=None, stopped_by_user=0)
+                  error=None)
     if restart_count is not None:
-        values["restart_count"] = restart_count
+        values["restart_count"] = restart_count  # a policy's restart: a stop meanwhile holds
+    else:
+        values["stopped_by_user"] = 0
     with engine.db.tx() as db:
         db.update(cid, **values)
     fresh = engine.reload(row)
@@ -171,7 +184,7 @@ def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = Fa
 
 
 def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  # noqa: ANN001
-    from teu.engine.lifecycle.control import wait
+    from teu.engine.lifecycle.waiting import wait
     from teu.engine.monitor.attach import pump
     from teu.runtime.run import raw_stdin
 

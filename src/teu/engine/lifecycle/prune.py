@@ -24,7 +24,7 @@ def prune_containers(engine: Engine, filters: list[str] | None = None) -> tuple[
         else:
             raise InvalidArgument(f"invalid filter '{key}'")
     removed, freed = [], 0
-    from teu.engine.lifecycle.remove import remove_stopped
+    from teu.engine.teardown import remove_stopped
 
     for row in S.refresh_all(engine):
         if row["status"] not in ("exited", "created", "dead"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from teu.engine.context import Engine
-from teu.engine.db import Row
 from teu.engine.errors import Conflict
+from teu.engine.teardown import remove_stopped
 
 
 def remove(engine: Engine, ref: str, force: bool = False, volumes: bool = False) -> str:
@@ -29,69 +29,6 @@ def remove(engine: Engine, ref: str, force: bool = False, volumes: bool = False)
             return ref
     remove_stopped(engine, row, volumes=volumes)
     return row["id"]
-
-
-def remove_stopped(engine: Engine, row: Row, volumes: bool | None = None) -> None:
-    """Delete a container that is not running: runtime leftovers, row, files.
-    `volumes` None: as --rm does, its anonymous volumes go too."""
-    from teu.engine.state import release_runtime
-
-    cid = row["id"]
-    with engine.lock(cid) as lock:
-        fresh = engine.reload(row)
-        if fresh is None:
-            return
-        with engine.db.tx() as db:
-            db.update(cid, status="removing", monitor_pid=os.getpid())
-        release_runtime(engine, fresh)
-        remove_files(engine, fresh)
-        with engine.db.tx() as db:
-            db.delete(cid)
-        if volumes is None or volumes:
-            remove_anonymous_volumes(engine, fresh)
-        lock.remove()
-
-
-def remove_files(engine: Engine, row: Row) -> None:
-    cid = row["id"]
-    if not row.settings["HostConfig"].get("AutoRemove"):
-        # An --rm container's exit file stays a little for `wait` and an attached `run`
-        # to read the code; sweep_exit_files removes it later.
-        try:
-            os.unlink(engine.paths.exit_file(cid))
-        except FileNotFoundError:
-            pass
-    bundle = engine.paths.container(cid)
-    from teu.engine.storage.rootfs import clear
-
-    # Mounted here only if this very process started the container (its private namespace).
-    clear(os.path.join(bundle, "rootfs"))
-    clear(os.path.join(bundle, "secrets"))
-    from teu.engine.storage.fsutil import rmtree
-
-    try:
-        rmtree(bundle)
-    except OSError:
-        pass
-    if os.path.exists(bundle):
-        # a mount still there would be a bug (they live in private namespaces); say so
-        from teu.runtime import log
-
-        log.warning(f"container {cid[:12]}: could not remove all of {bundle}")
-
-
-def remove_anonymous_volumes(engine: Engine, row: Row) -> None:
-    from teu.engine.storage import volumes as V
-
-    for m in row.settings.get("Mounts") or []:
-        if m.get("Type") != "volume":
-            continue
-        v = engine.db.volume(m["Name"])
-        if v is not None and v["anonymous"]:
-            try:
-                V.remove(engine.paths, engine.db, m["Name"])
-            except Conflict:
-                pass  # another container mounts it too
 
 
 def sweep_exit_files(engine: Engine, older_than: float = 60.0) -> None:

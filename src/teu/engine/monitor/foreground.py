@@ -1,8 +1,9 @@
-"""A foreground `teu run`: teu.runtime driven in this process, no conmon, no more Pythons.
+"""A foreground `teu run`: teu.runtime driven in-process, no conmon, no second Python.
 
-teu becomes a child subreaper, creates the container in-process (its init
-inherits the stdio set up here), starts it, forwards signals to it and
-waits. Output goes straight to teu's own stdout/stderr when nobody will read
+teu forks the container's monitor (teu.engine.monitor.handoff: it outlives a
+killed `teu`, so the log and the exit code survive it), which becomes a child
+subreaper, creates the container in-process (its init inherits the stdio set up
+here), starts it, forwards signals to it and waits. Output goes straight to teu's own stdout/stderr when nobody will read
 the log (--rm); otherwise it is copied there and into the k8s-file log, so
 `teu logs` works as after a detached run. With -t the pty master is held here
 and copied both ways. The exit code is written to the exit file like conmon
@@ -26,22 +27,39 @@ FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signa
 
 def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
     """Create, start and wait for the container; returns its exit code (128+N if signalled)."""
+    from teu.engine.monitor.handoff import run_in_monitor
+
+    return run_in_monitor(lambda started: monitor(engine, row, runtime, started), FORWARDED)
+
+
+def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # noqa: ANN001
+    """The monitor's job: prepare, create, start (then started()), pump, wait, record."""
     from teu.engine.lifecycle.launch import abort_start, prepare
     from teu.runtime import linux as L
 
     cid = row["id"]
+    me = os.getpid()
+    with engine.db.tx() as db:  # this process, not the teu that forked it, owns the start
+        db.update(cid, monitor_pid=me, monitor_start=S.start_time(me))
     settings = row.settings
     config = settings["Config"]
     tty, interactive = bool(config.get("Tty")), bool(config.get("OpenStdin"))
     logged = not settings["HostConfig"].get("AutoRemove")
+    from teu.engine import network
+
+    session = None
     try:
-        bundle = prepare(engine, row)
+        # The network's first plugin runs while the rootfs is mounted and the init made.
+        session = network.begin(engine, row)
+        bundle = prepare(engine, row, session)
         if tty:
             _set_console_size(bundle)
         L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
         io = _Stdio(tty, interactive, logged, os.path.join(bundle, "ctr.log"))
         try:
             pid = _create(runtime, cid, bundle, io)
+            if session is not None:
+                session.finish()
             with engine.db.tx() as db:
                 db.update(cid, status="running", pid=pid, pid_start=S.start_time(pid),
                           started_at=time.time())
@@ -50,15 +68,16 @@ def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
             io.close()
             raise
     except BaseException as e:
+        if session is not None:
+            session.abort()
         abort_start(engine, engine.reload(row) or row, e)
         raise
+    started()
     try:
         code = _wait(pid, io)
     finally:
         io.close()
     S.write_exit_file(engine, cid, code)
-    if settings["HostConfig"].get("Memory") and _oom_killed(runtime, cid):
-        open(os.path.join(bundle, "oom"), "w").close()
     if logged:
         S.finish(engine, engine.reload(row) or row, wait_monitor=0)
     else:
@@ -69,7 +88,7 @@ def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
 def _remove_now(engine: Engine, row: Row) -> None:
     """--rm: the runtime's state, the files and the row go at once. Killed halfway, the
     exit file written before lets the next reader finish the job (state.finish)."""
-    from teu.engine.lifecycle.remove import remove_anonymous_volumes, remove_files
+    from teu.engine.teardown import remove_anonymous_volumes, remove_files
 
     cid = row["id"]
     with engine.lock(cid) as lock:
@@ -286,23 +305,3 @@ def _set_console_size(bundle: str) -> None:
     spec["process"]["consoleSize"] = {"height": rows, "width": cols}
     with open(path, "w") as f:
         f.write(fastjson.dumps(spec))
-
-
-def _oom_killed(runtime, cid: str) -> bool:  # noqa: ANN001
-    dirs = runtime.cgroup_dirs(cid)
-    if not dirs:
-        return False
-    candidates = [dirs.get("memory", "")] if isinstance(dirs, dict) else dirs
-    if isinstance(dirs, dict) and not dirs.get("memory"):
-        candidates = list(dirs.values())
-    for d in candidates:
-        for name in ("memory.oom_control", "memory.events"):
-            try:
-                with open(os.path.join(d, name)) as f:
-                    for line in f:
-                        key, _, value = line.partition(" ")
-                        if key == "oom_kill" and int(value) > 0:
-                            return True
-            except (OSError, ValueError):
-                continue
-    return False

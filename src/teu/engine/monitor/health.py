@@ -81,18 +81,6 @@ def _reap_later(pid: int) -> None:
         pass
 
 
-def stop_monitor(row: Row) -> None:
-    if not row["health"]:
-        return
-    h = fastjson.loads(row["health"])
-    pid, started = h.get("MonitorPid") or 0, h.get("MonitorStart")
-    if S.alive(pid, started):
-        try:
-            os.killpg(pid, 9)  # the loop leads its own group: its `sleep` goes too
-        except ProcessLookupError:
-            pass
-
-
 def run_check(engine: Engine, ref: str) -> str:
     """Run the container's check once, record it; the health status after it."""
     row = S.refresh(engine, engine.find(ref))

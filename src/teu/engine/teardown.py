@@ -1,0 +1,132 @@
+"""Taking down what a stopped container leaves: the runtime's record and cgroup, its
+health-check loop, its files, its row, its anonymous volumes.
+
+Below both teu.engine.state (which records exits and honours --rm) and the
+lifecycle verbs (rm, prune, a failed create or start), so neither imports the other.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from teu.engine.context import Engine
+from teu.engine.db import Row
+from teu.engine.procs import alive
+
+
+def release_runtime(engine: Engine, row: Row) -> None:
+    """Delete the runtime's record of the container (state dir, cgroup, leftovers)."""
+    from teu.engine.runtimes import for_row
+
+    runtime = None
+    dirs = None
+    try:
+        runtime = for_row(engine.paths, row.settings)
+        dirs = runtime.cgroup_dirs(row["id"]) if runtime.in_process else None
+        runtime.delete(row["id"])
+    except Exception as e:  # noqa: BLE001 - the row must still be recorded as stopped
+        from teu.runtime import log
+
+        log.warning(f"container {row['id'][:12]}: runtime delete: {e}")
+    if dirs:
+        _remove_cgroup_dirs(list(dirs.values()) if isinstance(dirs, dict) else list(dirs))
+    from teu.engine.network import release
+
+    release(engine, row)  # the network attachments (DEL, published ports): net's hook
+
+
+def _remove_cgroup_dirs(dirs: list[str], timeout: float = 2.0) -> None:
+    """What a runtime delete left (a process of a killed create still exiting when it
+    tried): rmdir the container's cgroups once they are empty, for a short while."""
+    deadline = time.monotonic() + timeout
+    left = [d for d in dirs if os.path.isdir(d)]
+    while left:
+        for d in list(left):
+            try:
+                os.rmdir(d)
+                left.remove(d)
+            except FileNotFoundError:
+                left.remove(d)
+            except OSError:
+                pass
+        if not left or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
+def stop_health_loop(row: Row) -> None:
+    """Kill the container's health-check loop (teu.engine.monitor.health), if any."""
+    if not row["health"]:
+        return
+    from teu import fastjson
+
+    h = fastjson.loads(row["health"])
+    pid, started = h.get("MonitorPid") or 0, h.get("MonitorStart")
+    if alive(pid, started):
+        try:
+            os.killpg(pid, 9)  # the loop leads its own group: its `sleep` goes too
+        except ProcessLookupError:
+            pass
+
+
+def remove_stopped(engine: Engine, row: Row, volumes: bool | None = None) -> None:
+    """Delete a container that is not running: runtime leftovers, row, files.
+    `volumes` None: as --rm does, its anonymous volumes go too."""
+    cid = row["id"]
+    with engine.lock(cid) as lock:
+        fresh = engine.reload(row)
+        if fresh is None:
+            return
+        with engine.db.tx() as db:
+            db.update(cid, status="removing", monitor_pid=os.getpid())
+        release_runtime(engine, fresh)
+        remove_files(engine, fresh)
+        with engine.db.tx() as db:
+            db.delete(cid)
+        if volumes is None or volumes:
+            remove_anonymous_volumes(engine, fresh)
+        lock.remove()
+
+
+def remove_files(engine: Engine, row: Row) -> None:
+    cid = row["id"]
+    if not row.settings["HostConfig"].get("AutoRemove"):
+        # An --rm container's exit file stays a little for `wait` and an attached `run`
+        # to read the code; sweep_exit_files removes it later.
+        try:
+            os.unlink(engine.paths.exit_file(cid))
+        except FileNotFoundError:
+            pass
+    bundle = engine.paths.container(cid)
+    from teu.engine.storage.rootfs import clear
+
+    # Mounted here only if this very process started the container (its private namespace).
+    clear(os.path.join(bundle, "rootfs"))
+    clear(os.path.join(bundle, "secrets"))
+    from teu.engine.storage.fsutil import rmtree
+
+    try:
+        rmtree(bundle)
+    except OSError:
+        pass
+    if os.path.exists(bundle):
+        # a mount still there would be a bug (they live in private namespaces); say so
+        from teu.runtime import log
+
+        log.warning(f"container {cid[:12]}: could not remove all of {bundle}")
+
+
+def remove_anonymous_volumes(engine: Engine, row: Row) -> None:
+    from teu.engine.errors import Conflict
+    from teu.engine.storage import volumes as V
+
+    for m in row.settings.get("Mounts") or []:
+        if m.get("Type") != "volume":
+            continue
+        v = engine.db.volume(m["Name"])
+        if v is not None and v["anonymous"]:
+            try:
+                V.remove(engine.paths, engine.db, m["Name"])
+            except Conflict:
+                pass  # another container mounts it too
