@@ -403,14 +403,9 @@ class Builder:
                     if image_id is None:
                         raise ImageNotFound(name)
                 except ImageNotFound:
-<<<<<<< HEAD
-                    img = self._pull(store, name, line)
-                self._admit(name, img.id, line)
-                rows = store.db.layers_of(img.id)
-=======
                     image_id = self._pull(store, name, line).id
+                self._admit(name, image_id, line)
                 rows = store.db.layers_of(image_id)
->>>>>>> build
                 layers = [LayerRef(r.chain_id, r.diff_id, r.blob, r.size,
                                    store.blobs.size(r.blob) or 0, _oci_type(r.media_type))
                           for r in rows]
