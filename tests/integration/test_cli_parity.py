@@ -190,6 +190,8 @@ def test_volume_ls_json_df_verbose_and_quiet_load(teu, tmp_path) -> None:
     teu.ok("create", "--name", "dfc", "-v", "vj:/d", IMAGE, "true")
     rows = [json.loads(x) for x in teu.ok("volume", "ls", "--format", "json").splitlines()]
     assert [(r["Name"], r["Driver"], r["Labels"]) for r in rows] == [("vj", "local", "k=v")]
+    assert set(rows[0]) == {"Driver", "Labels", "Links", "Mountpoint", "Name", "Scope", "Size"}
+    assert teu.ok("volume", "ls", "-q", "-f", "driver=local", "-f", "label=k=v") == "vj\n"
     out = teu.ok("system", "df", "-v")
     sections = ["Images space usage:", "Containers space usage:",
                 "Local Volumes space usage:", "Build cache usage: 0B"]
