@@ -20,7 +20,7 @@ def spec_from_run(opts: dict[str, Any], image: str, image_config: dict | None = 
     for key, ns in (("network", "network"), ("net", "network"), ("pid", "pid"), ("ipc", "ipc"),
                     ("uts", "uts"), ("userns", "user")):
         value = opts.get(key)
-        values = value if isinstance(value, list) else [value]  # --network repeats
+        values = value if isinstance(value, list) else [value]   # --network is repeatable
         if "host" in values and ns not in hosts:
             hosts.append(ns)
     ports = []
