@@ -125,7 +125,12 @@ def parse(opts: dict) -> dict:
     if teu["Pull"] not in ("missing", "always", "never"):
         raise InvalidArgument(f'invalid pull policy "{teu["Pull"]}": use missing, always '
                               'or never')
-    return {"Config": config, "HostConfig": host, "Teu": teu}
+    settings = {"Config": config, "HostConfig": host, "Teu": teu}
+    from teu.engine.config import hostopts, mounts
+
+    hostopts.parse_into(opts, settings)
+    host["Mounts"] = [mounts.parse(m) for m in _list(opts, "mount")]
+    return settings
 
 
 CONFIG_FILE = "/etc/teu/teu.conf"

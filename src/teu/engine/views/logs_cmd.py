@@ -15,6 +15,10 @@ def logs(engine: Engine, ref: str, follow: bool = False, tail: int | None = None
          since: float | None = None, until: float | None = None, timestamps: bool = False,
          out: int = 1, err: int = 2) -> None:
     row = engine.find(ref)
+    if (row.settings["HostConfig"].get("LogConfig") or {}).get("Type") == "none":
+        from teu.engine.errors import EngineError
+
+        raise EngineError("configured logging driver does not support reading")
     path = engine.paths.container(row["id"], "ctr.log")
     records, offset = L.read(path, tail, since, until)
     _emit(records, timestamps, out, err)
