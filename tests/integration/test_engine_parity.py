@@ -21,12 +21,16 @@ def teu(tmp_path):  # noqa: ANN001, ANN201
     yield from private_teu(tmp_path)
 
 
-def test_detached_oom_kill_is_recorded(teu) -> None:
-    """docker: State.OOMKilled true, exit 137, for -d as for a foreground run."""
-    cid = teu.ok("run", "-d", "--memory", "8m", IMAGE, "sh", "-c", HOG).strip()
+def test_detached_oom_kill_is_recorded(teu, tmp_path) -> None:
+    """docker: State.OOMKilled true, exit 137, for -d as for a foreground run (and
+    conmon's `oom` file lands in the bundle, not in the cwd of whoever ran teu)."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    cid = teu.ok("run", "-d", "--memory", "8m", IMAGE, "sh", "-c", HOG, cwd=cwd).strip()
     assert teu.ok("wait", cid).strip() == "137"
     state = teu.inspect(cid)["State"]
     assert state["OOMKilled"] is True and state["ExitCode"] == 137
+    assert list(cwd.iterdir()) == []
     p = teu("run", "--name", "fg", "--memory", "8m", IMAGE, "sh", "-c", HOG)
     assert p.returncode == 137
     assert teu.inspect("fg")["State"]["OOMKilled"] is True

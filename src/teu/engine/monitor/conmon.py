@@ -70,11 +70,17 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
     env["_OCI_SYNCPIPE"] = "3"
     env.pop("NOTIFY_SOCKET", None)
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    # conmon also writes its `oom` file into its working directory: make that the bundle
+    # (posix_spawn has no chdir action before Python 3.13), not the user's cwd
+    here = os.open(".", os.O_RDONLY | os.O_CLOEXEC)
     try:
+        os.chdir(bundle)
         pid = os.posix_spawn(args[0], args, env, file_actions=[
             (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1),
             (os.POSIX_SPAWN_DUP2, null, 2), (os.POSIX_SPAWN_DUP2, w, 3)])
     finally:
+        os.fchdir(here)
+        os.close(here)
         os.close(null)
         os.close(w)
     try:
