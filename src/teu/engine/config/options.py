@@ -123,10 +123,14 @@ def parse(opts: dict) -> dict:
     if teu["Pull"] not in ("missing", "always", "never"):
         raise InvalidArgument(f'invalid pull policy "{teu["Pull"]}": use missing, always '
                               'or never')
-    out = {"Config": config, "HostConfig": host, "Teu": teu}
+    settings = {"Config": config, "HostConfig": host, "Teu": teu}
     if networking:
-        out["NetworkingConfig"] = networking
-    return out
+        settings["NetworkingConfig"] = networking
+    from teu.engine.config import hostopts, mounts
+
+    hostopts.parse_into(opts, settings)
+    host["Mounts"] = [mounts.parse(m) for m in _list(opts, "mount")]
+    return settings
 
 
 CONFIG_FILE = "/etc/teu/teu.conf"

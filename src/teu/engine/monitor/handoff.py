@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 
 SI_KERNEL = 0x80  # si_code of a signal the kernel (a terminal) generated
 STARTED = b"started\n"
+DETACHED = signal.SIGUSR2  # from the monitor: the user typed the detach keys
+_waiting: list[int] = []  # in the monitor: the pid of the teu that waits for it
+
+
+def detach() -> None:
+    """In the monitor: tell the waiting teu to exit 0 (the container runs on)."""
+    if _waiting and os.getppid() == _waiting[0]:
+        os.kill(_waiting[0], DETACHED)
 
 
 def run_in_monitor(body: Callable[[Callable[[], None]], int],
@@ -39,8 +47,10 @@ def run_in_monitor(body: Callable[[Callable[[], None]], int],
         except (OSError, ValueError):
             pass
     r, w = os.pipe2(os.O_CLOEXEC)
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the monitor
+        _waiting.append(parent)
         os.close(r)
         _monitor(body, w)
     os.close(w)
@@ -83,7 +93,9 @@ def _write(fd: int, data: bytes) -> None:
 
 
 def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
-    mask = {*forwarded, signal.SIGCHLD}
+    if not forwarded and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # --sig-proxy=false: ^C ends teu only
+    mask = {*forwarded, signal.SIGCHLD, DETACHED}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, mask)
     try:
         report = b""
@@ -117,7 +129,9 @@ def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
                     continue
             else:
                 info = signal.sigwaitinfo(mask)
-            if info.si_signo != signal.SIGCHLD and info.si_code != SI_KERNEL:
+            if info.si_signo == DETACHED and info.si_pid == pid:
+                return 0
+            if info.si_signo in forwarded and info.si_code != SI_KERNEL:
                 try:
                     os.kill(pid, info.si_signo)
                 except ProcessLookupError:
