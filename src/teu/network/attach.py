@@ -183,8 +183,10 @@ class Session:
                              f"container {extra.get('name') or cid[:12]}")
         return used
 
-    def finish(self) -> dict:
-        """Collect the ADDs, publish ports, write the names; NetworkError undoes all."""
+    def finish(self, pid: int = 0) -> dict:
+        """Collect the ADDs, publish ports, write the names; NetworkError undoes all.
+        `pid`: the container's init, whose /proc/<pid>/ns/net names the namespace from now
+        on (the cached result says so, for CHECK and DEL)."""
         try:
             results = []
             if self.netns is not None:
@@ -197,6 +199,11 @@ class Session:
                 else:
                     result = cni.add(conflist, rt)
                 self._complete(net, rt, extra, result)
+                if pid:
+                    rt.netns = f"/proc/{pid}/ns/net"
+                    for iface in result.get("interfaces") or []:
+                        if iface.get("sandbox"):
+                            iface["sandbox"] = rt.netns
                 self.cache.save(conflist, rt, result, extra)
                 results.append(result)
             self.write_files()

@@ -59,7 +59,7 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
         try:
             pid = _create(runtime, cid, bundle, io)
             if session is not None:
-                session.finish()
+                session.finish(pid)
             with engine.db.tx() as db:
                 db.update(cid, status="running", pid=pid, pid_start=S.start_time(pid),
                           started_at=time.time())
