@@ -164,7 +164,7 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
 
             sock = connect(bundle)
         if session is not None:
-            session.finish()
+            session.finish(pid)
         runtime.start(cid)
     except BaseException as e:
         if sock is not None:

@@ -66,7 +66,7 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
         try:
             pid = _create(runtime, cid, bundle, io)
             if session is not None:
-                session.finish()
+                session.finish(pid)
             with engine.db.tx() as db:
                 db.update(cid, status="running", pid=pid, pid_start=S.start_time(pid),
                           started_at=time.time())
@@ -118,10 +118,14 @@ def _remove_now(engine: Engine, row: Row) -> None:
 
     cid = row["id"]
     with engine.lock(cid) as lock:
-        S.release_runtime(engine, row)
-        remove_files(engine, row)
+        network = S.release_runtime(engine, row, network_wait=False)
+        remove_files(engine, row)  # while the network's DEL runs
         with engine.db.tx() as db:
             db.delete(cid)
+        if network is not None:
+            from teu.engine.network import end_release
+
+            end_release(network)
         if row.settings.get("Mounts"):
             remove_anonymous_volumes(engine, row)
         lock.remove()
