@@ -285,13 +285,14 @@ RUN --mount=type=cache,target=/cache sh -c 'echo run >> /cache/log; wc -l < /cac
 RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c > /secret-size
 RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'echo ${#TOKEN} > /env-size'
 RUN --mount=type=tmpfs,target=/scratch sh -c 'echo t > /scratch/x && cat /scratch/x > /tmpfs'
-RUN --mount=type=bind,source=data,target=/mnt cat /mnt/in.txt > /bound
+RUN --mount=type=bind,source=data,target=/mnt cat /mnt/in.txt > /bound && ! test -e /mnt/x.key
 RUN <<EOF
 #!/usr/bin/awk -f
 BEGIN { print "awk ran" > "/awk.out" }
 EOF
 """
-    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "data/in.txt": "bound\n"})
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "data/in.txt": "bound\n",
+                                   "data/x.key": "ignored", ".dockerignore": "**/*.key\n"})
     p = build(teu, ctx, "--secret", f"id=tok,src={secret}", "-t", "mounts:1")
     assert "s3cr3t-value" not in p.stderr
     out = teu.ok("run", "--rm", "mounts:1", "sh", "-c",

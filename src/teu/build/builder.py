@@ -562,6 +562,9 @@ class Builder:
                 if host is None or not os.path.exists(host):
                     raise BuildError(f"RUN --mount=type=bind,source={m.source}: not found in "
                                      f"{source.name}")
+                if source.ignore is not None and source.ignore.patterns and \
+                        os.path.isdir(host):
+                    host = self._filtered_copy(source, rel, work)
                 if m.readonly is False and os.path.isdir(host):
                     sub = Workdir(self.store, "bind")
                     work.on_remove.append(sub.remove)
@@ -570,6 +573,28 @@ class Builder:
                 out.append({"destination": target, "type": "bind", "source": host,
                             "options": ["rbind", "rw" if m.readonly is False else "ro"]})
         return out, env
+
+    def _filtered_copy(self, source: Source, rel: str, work: Workdir) -> str:
+        """The context directory without what .dockerignore excludes (BuildKit never
+        sends those files): hard links where the filesystem allows, else copies."""
+        import shutil
+
+        entries = source.walk(rel, "RUN --mount")
+        out = work.sub("bind-context")
+        for e in entries[1:]:
+            dst = os.path.join(out, e.rel)
+            mode = e.st.st_mode
+            if os.path.isdir(e.path) and not os.path.islink(e.path):
+                os.makedirs(dst, exist_ok=True)
+                os.chmod(dst, mode & 0o7777)
+            elif os.path.islink(e.path):
+                os.symlink(os.readlink(e.path), dst)
+            else:
+                try:
+                    os.link(e.path, dst)
+                except OSError:
+                    shutil.copy2(e.path, dst)
+        return out
 
     def _sweep_secrets(self) -> None:
         """Secret files of builds killed with -9 (their names start with the pid)."""
