@@ -185,6 +185,14 @@ def test_cache_reuses_until_a_read_file_changes(teu, tmp_path) -> None:
     assert teu.ok("run", "--rm", "cache:4", "cat", "/stamp") != stamp
     p = build(teu, ctx, "--no-cache", "-t", "cache:5")
     assert "CACHED" not in p.stderr
+    # Removing the images keeps the build cache (as docker's image prune does)...
+    teu.ok("rmi", "cache:1", "cache:2", "cache:3", "cache:4", "cache:5")
+    teu.ok("image", "prune", "-f")
+    assert build(teu, ctx, "-t", "cache:6").stderr.count("CACHED") == 5
+    # ...`teu builder prune` clears it.
+    teu.ok("rmi", "cache:6")
+    assert "Deleted build cache objects:" in teu.ok("builder", "prune", "-f")
+    assert "CACHED" not in build(teu, ctx, "-t", "cache:7").stderr
 
 
 def test_source_date_epoch_gives_the_same_digest(teu, tmp_path) -> None:
