@@ -251,6 +251,10 @@ COPY . /all/
     listed = lines[9].split()
     assert "secret.key" not in listed and "keep.me" in listed and "x" not in listed
     assert ".dockerignore" in listed and "Dockerfile" in listed
+    # Dockerfile.dockerignore, next to the Dockerfile, wins over .dockerignore.
+    (ctx / "Dockerfile.dockerignore").write_text("src/a.txt\n")
+    p = build(teu, ctx, "-t", "copy:2", check=False)
+    assert p.returncode == 1 and "excluded by Dockerfile.dockerignore:1: src/a.txt" in p.stderr
 
 
 def test_add_url_with_checksum_from_a_loopback_server(teu, tmp_path) -> None:

@@ -135,8 +135,9 @@ class Builder:
         self.checks.static(df)
         self.epoch = self._epoch()
         self.context = Source(o.context, "context",
-                              load_ignore(o.context, o.dockerfile if o.dockerfile_text is None
-                                          else None))
+                              load_ignore(o.context, None if o.dockerfile_text is not None
+                                          else o.dockerfile or
+                                          os.path.join(o.context, "Dockerfile")))
         from teu.oci.platform import host
 
         plat = host()
