@@ -159,3 +159,31 @@ def test_purls_as_the_peers_write_them():
                         arch="x86_64", source_name="openssl"), rocky) == \
         "pkg:rpm/rocky/openssl-libs@3.0.7-25.el9?arch=x86_64&distro=rocky-9.3&epoch=1" \
         "&upstream=openssl"
+
+
+def test_secret_files_by_name_and_content(tmp_path):
+    from teu.scan.inventory.layerscan import scan_layer
+
+    files = {"root/.npmrc": "registry=https://r.invalid/\n",
+             "home/u/.npmrc": "//r.invalid/:_authToken=abc\n",
+             "home/u/.docker/config.json": '{"auths": {"r": {"auth": "eA=="}}}',
+             "app/.env.example": "PASSWORD=\n", "app/.env.prod": "PASSWORD=x\n",
+             "srv/key.pem": scanimages.FAKE_PRIVATE_KEY,
+             "usr/share/doc/x/key.pem": scanimages.FAKE_PRIVATE_KEY,   # a system tree
+             "etc/hosts": "127.0.0.1 localhost\n"}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    hits = {h["path"]: h["what"] for h in scan_layer(str(tmp_path), "sha256:x").secrets}
+    assert hits == {"home/u/.npmrc": "npm credentials",
+                    "home/u/.docker/config.json": "registry credentials",
+                    "app/.env.prod": "dotenv file", "srv/key.pem": "private key"}
+
+
+def test_release_files_when_os_release_is_missing():
+    deb = LayerFacts("sha256:a", [Item("etc/debian_version", "os-release",
+                                       os=osrelease.from_release_file("debian", "12.5\n")
+                                       .to_dict())])
+    inv = inventory([deb])
+    assert (inv.os.id, inv.os.version_id, inv.os.release) == ("debian", "12.5", "12")
+    assert osrelease.from_release_file("debian", "trixie/sid\n").version_id == ""

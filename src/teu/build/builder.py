@@ -405,6 +405,7 @@ class Builder:
                         raise ImageNotFound(name)
                 except ImageNotFound:
                     image_id = self._pull(store, name, line).id
+                self._admit(name, image_id, line)
                 rows = store.db.layers_of(image_id)
                 layers = [LayerRef(r.chain_id, r.diff_id, r.blob, r.size,
                                    store.blobs.size(r.blob) or 0, _oci_type(r.media_type))
@@ -415,6 +416,16 @@ class Builder:
                 store.close()
             self._images[name] = out
             return out
+
+    def _admit(self, name: str, image_id: str, line: int) -> None:
+        """The trust policy judges a FROM image as it judges teu run's (teu.trust)."""
+        from teu.trust.enforce import check_run
+        from teu.trust.errors import TrustError
+
+        try:
+            check_run(self.paths.root, name, image_id)
+        except TrustError as e:
+            raise BuildError(f"{self.opts.dockerfile_name}:{line}: FROM {name}: {e}") from None
 
     def _pull(self, store, name: str, line: int):  # noqa: ANN001, ANN202
         try:
