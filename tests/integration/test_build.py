@@ -551,3 +551,23 @@ COPY --from=b /end /b.end
     t = {k: float(teu.ok("run", "--rm", "par:1", "cat", f"/{k}"))
          for k in ("a.start", "a.end", "b.start", "b.end")}
     assert t["a.start"] < t["b.end"] and t["b.start"] < t["a.end"], t
+
+
+def test_ssh_agent_forwarding(teu, tmp_path) -> None:
+    import shutil
+
+    if not shutil.which("ssh-agent"):
+        pytest.fail("ssh-agent is missing: apt-get install openssh-client (deps list)")
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.run(["ssh-agent", "-a", str(sock)], capture_output=True, text=True,
+                           check=True)
+    pid = int(agent.stdout.split("SSH_AGENT_PID=")[1].split(";")[0])
+    try:
+        ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN --mount=type=ssh "
+                                                      "test -S \"$SSH_AUTH_SOCK\" && echo ok > /ssh\n"})
+        p = build(teu, ctx, "--ssh", f"default={sock}", "-t", "ssh:1")
+        assert teu.ok("run", "--rm", "ssh:1", "cat", "/ssh") == "ok\n", p.stderr
+        p = build(teu, ctx, "--no-cache", "-t", "ssh:2", check=False)
+        assert p.returncode != 0  # not forwarded: the socket is not there
+    finally:
+        os.kill(pid, signal.SIGTERM)
