@@ -518,11 +518,14 @@ def test_git_sources_named_contexts_and_hostile_input(teu, tmp_path) -> None:
 def test_python_api(teu, tmp_path) -> None:
     from teu.api import build as api
 
-    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nARG V\nRUN echo $V > /v\n"})
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nARG V\nENV A=old C=c\n"
+                                                 "ENV A=new B=$A\nRUN echo $V > /v\n"})
     r = api.build(str(ctx), tags=["api:1"], build_args={"V": "from api"},
                   root=str(teu.root), runroot=str(teu.runroot))
     assert r["image_id"] == teu.inspect("api:1")["Id"] and "RUN echo $V" in r["log"]
     assert teu.ok("run", "--rm", "api:1", "cat", "/v") == "from api\n"
+    # ENV's values are expanded with the environment from before it; a key keeps its place.
+    assert raw_config(teu, "api:1")["config"]["Env"][1:] == ["A=new", "C=c", "B=old"]
     from teu.errors import TeuError
 
     with pytest.raises(TeuError, match="unknown instruction: NOPE"):
