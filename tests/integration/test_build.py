@@ -294,6 +294,7 @@ def test_run_mounts_secrets_and_shebang_heredoc(teu, tmp_path) -> None:
     df = """\
 FROM busybox
 RUN --mount=type=cache,target=/cache sh -c 'echo run >> /cache/log; wc -l < /cache/log > /count'
+RUN --mount=type=cache,id=seeded,target=/s,from=busybox,source=/etc cat /s/group > /seeded
 RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c > /secret-size
 RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'echo ${#TOKEN} > /env-size'
 RUN --mount=type=tmpfs,target=/scratch sh -c 'echo t > /scratch/x && cat /scratch/x > /tmpfs'
@@ -308,9 +309,10 @@ EOF
     p = build(teu, ctx, "--secret", f"id=tok,src={secret}", "-t", "mounts:1")
     assert "s3cr3t-value" not in p.stderr
     out = teu.ok("run", "--rm", "mounts:1", "sh", "-c",
+                 "grep -c wheel /seeded; "
                  "cat /count /secret-size /env-size /tmpfs /bound /awk.out; ls /cache /scratch /mnt "
                  "/run/secrets /dev/pipes 2>&1 | grep -c 'No such'")
-    assert out.split() == ["1", "12", "12", "t", "bound", "awk", "ran", "5"]
+    assert out.split() == ["1", "1", "12", "12", "t", "bound", "awk", "ran", "5"]
     # The cache mount outlives the build; the secret is nowhere in the image.
     build(teu, ctx, "--no-cache", "--secret", f"id=tok,src={secret}", "-t", "mounts:2")
     assert teu.ok("run", "--rm", "mounts:2", "cat", "/count") == "2\n"
