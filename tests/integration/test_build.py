@@ -576,3 +576,38 @@ def test_ssh_agent_forwarding(teu, tmp_path) -> None:
         assert p.returncode != 0  # not forwarded: the socket is not there
     finally:
         os.kill(pid, signal.SIGTERM)
+
+
+def test_live_view_on_a_terminal(teu, tmp_path) -> None:
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN echo line-one; sleep 1; "
+                                                 "echo line-two\nRUN exit 4\n"})
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    p = subprocess.Popen(teu.cmd("build", "-t", "tty:1", str(ctx)), env=teu.env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    os.close(master)
+    assert p.wait(timeout=60) == 1
+    text = out.decode(errors="replace")
+    assert "\x1b[J[+] Building" in text and "\x1b[" in text.split("[+] Building", 2)[2]
+    assert " => > line-one" in text and "[2/3] RUN echo line-one" in text
+    assert "did not complete successfully: exit code: 4" in text
+    assert_clean(teu)

@@ -764,6 +764,7 @@ class Builder:
                         self.checks.undefined_var(c, name, scope)
 
     def close(self) -> None:
+        self.progress.close()
         self.cache.close()
         self.store.close()
 
