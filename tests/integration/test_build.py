@@ -185,6 +185,14 @@ def test_cache_reuses_until_a_read_file_changes(teu, tmp_path) -> None:
     assert teu.ok("run", "--rm", "cache:4", "cat", "/stamp") != stamp
     p = build(teu, ctx, "--no-cache", "-t", "cache:5")
     assert "CACHED" not in p.stderr
+    # Removing the images keeps the build cache (as docker's image prune does)...
+    teu.ok("rmi", "cache:1", "cache:2", "cache:3", "cache:4", "cache:5")
+    teu.ok("image", "prune", "-f")
+    assert build(teu, ctx, "-t", "cache:6").stderr.count("CACHED") == 5
+    # ...`teu builder prune` clears it.
+    teu.ok("rmi", "cache:6")
+    assert "Deleted build cache objects:" in teu.ok("builder", "prune", "-f")
+    assert "CACHED" not in build(teu, ctx, "-t", "cache:7").stderr
 
 
 def test_source_date_epoch_gives_the_same_digest(teu, tmp_path) -> None:
@@ -243,6 +251,10 @@ COPY . /all/
     listed = lines[9].split()
     assert "secret.key" not in listed and "keep.me" in listed and "x" not in listed
     assert ".dockerignore" in listed and "Dockerfile" in listed
+    # Dockerfile.dockerignore, next to the Dockerfile, wins over .dockerignore.
+    (ctx / "Dockerfile.dockerignore").write_text("src/a.txt\n")
+    p = build(teu, ctx, "-t", "copy:2", check=False)
+    assert p.returncode == 1 and "excluded by Dockerfile.dockerignore:1: src/a.txt" in p.stderr
 
 
 def test_add_url_with_checksum_from_a_loopback_server(teu, tmp_path) -> None:
@@ -282,22 +294,25 @@ def test_run_mounts_secrets_and_shebang_heredoc(teu, tmp_path) -> None:
     df = """\
 FROM busybox
 RUN --mount=type=cache,target=/cache sh -c 'echo run >> /cache/log; wc -l < /cache/log > /count'
+RUN --mount=type=cache,id=seeded,target=/s,from=busybox,source=/etc cat /s/group > /seeded
 RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c > /secret-size
 RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'echo ${#TOKEN} > /env-size'
 RUN --mount=type=tmpfs,target=/scratch sh -c 'echo t > /scratch/x && cat /scratch/x > /tmpfs'
-RUN --mount=type=bind,source=data,target=/mnt cat /mnt/in.txt > /bound
+RUN --mount=type=bind,source=data,target=/mnt cat /mnt/in.txt > /bound && ! test -e /mnt/x.key
 RUN <<EOF
 #!/usr/bin/awk -f
 BEGIN { print "awk ran" > "/awk.out" }
 EOF
 """
-    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "data/in.txt": "bound\n"})
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "data/in.txt": "bound\n",
+                                   "data/x.key": "ignored", ".dockerignore": "**/*.key\n"})
     p = build(teu, ctx, "--secret", f"id=tok,src={secret}", "-t", "mounts:1")
     assert "s3cr3t-value" not in p.stderr
     out = teu.ok("run", "--rm", "mounts:1", "sh", "-c",
+                 "grep -c wheel /seeded; "
                  "cat /count /secret-size /env-size /tmpfs /bound /awk.out; ls /cache /scratch /mnt "
                  "/run/secrets /dev/pipes 2>&1 | grep -c 'No such'")
-    assert out.split() == ["1", "12", "12", "t", "bound", "awk", "ran", "5"]
+    assert out.split() == ["1", "1", "12", "12", "t", "bound", "awk", "ran", "5"]
     # The cache mount outlives the build; the secret is nowhere in the image.
     build(teu, ctx, "--no-cache", "--secret", f"id=tok,src={secret}", "-t", "mounts:2")
     assert teu.ok("run", "--rm", "mounts:2", "cat", "/count") == "2\n"
@@ -505,11 +520,14 @@ def test_git_sources_named_contexts_and_hostile_input(teu, tmp_path) -> None:
 def test_python_api(teu, tmp_path) -> None:
     from teu.api import build as api
 
-    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nARG V\nRUN echo $V > /v\n"})
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nARG V\nENV A=old C=c\n"
+                                                 "ENV A=new B=$A\nRUN echo $V > /v\n"})
     r = api.build(str(ctx), tags=["api:1"], build_args={"V": "from api"},
                   root=str(teu.root), runroot=str(teu.runroot))
     assert r["image_id"] == teu.inspect("api:1")["Id"] and "RUN echo $V" in r["log"]
     assert teu.ok("run", "--rm", "api:1", "cat", "/v") == "from api\n"
+    # ENV's values are expanded with the environment from before it; a key keeps its place.
+    assert raw_config(teu, "api:1")["config"]["Env"][1:] == ["A=new", "C=c", "B=old"]
     from teu.errors import TeuError
 
     with pytest.raises(TeuError, match="unknown instruction: NOPE"):
@@ -538,3 +556,58 @@ COPY --from=b /end /b.end
     t = {k: float(teu.ok("run", "--rm", "par:1", "cat", f"/{k}"))
          for k in ("a.start", "a.end", "b.start", "b.end")}
     assert t["a.start"] < t["b.end"] and t["b.start"] < t["a.end"], t
+
+
+def test_ssh_agent_forwarding(teu, tmp_path) -> None:
+    import shutil
+
+    if not shutil.which("ssh-agent"):
+        pytest.fail("ssh-agent is missing: apt-get install openssh-client (deps list)")
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.run(["ssh-agent", "-a", str(sock)], capture_output=True, text=True,
+                           check=True)
+    pid = int(agent.stdout.split("SSH_AGENT_PID=")[1].split(";")[0])
+    try:
+        ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN --mount=type=ssh "
+                                                      "test -S \"$SSH_AUTH_SOCK\" && echo ok > /ssh\n"})
+        p = build(teu, ctx, "--ssh", f"default={sock}", "-t", "ssh:1")
+        assert teu.ok("run", "--rm", "ssh:1", "cat", "/ssh") == "ok\n", p.stderr
+        p = build(teu, ctx, "--no-cache", "-t", "ssh:2", check=False)
+        assert p.returncode != 0  # not forwarded: the socket is not there
+    finally:
+        os.kill(pid, signal.SIGTERM)
+
+
+def test_live_view_on_a_terminal(teu, tmp_path) -> None:
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN echo line-one; sleep 1; "
+                                                 "echo line-two\nRUN exit 4\n"})
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    p = subprocess.Popen(teu.cmd("build", "-t", "tty:1", str(ctx)), env=teu.env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    os.close(master)
+    assert p.wait(timeout=60) == 1
+    text = out.decode(errors="replace")
+    assert "\x1b[J[+] Building" in text and "\x1b[" in text.split("[+] Building", 2)[2]
+    assert " => > line-one" in text and "[2/3] RUN echo line-one" in text
+    assert "did not complete successfully: exit code: 4" in text
+    assert_clean(teu)

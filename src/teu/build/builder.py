@@ -135,8 +135,9 @@ class Builder:
         self.checks.static(df)
         self.epoch = self._epoch()
         self.context = Source(o.context, "context",
-                              load_ignore(o.context, o.dockerfile if o.dockerfile_text is None
-                                          else None))
+                              load_ignore(o.context, None if o.dockerfile_text is not None
+                                          else o.dockerfile or
+                                          os.path.join(o.context, "Dockerfile")))
         from teu.oci.platform import host
 
         plat = host()
@@ -526,13 +527,7 @@ class Builder:
                 out.append({"destination": target, "type": "tmpfs", "source": "tmpfs",
                             "options": opts})
             elif m.type == "cache":
-                d = RUN.cache_dir(self.paths.root, m)
-                if m.sharing == "locked":
-                    import fcntl
-
-                    fd = os.open(d + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                    work.on_remove.append(lambda fd=fd: os.close(fd))
+                d = self._cache_mount(m, work, ins)
                 out.append({"destination": target, "type": "bind", "source": d,
                             "options": ["rbind", "ro" if m.readonly else "rw"]})
             elif m.type == "secret":
@@ -573,6 +568,9 @@ class Builder:
                 if host is None or not os.path.exists(host):
                     raise BuildError(f"RUN --mount=type=bind,source={m.source}: not found in "
                                      f"{source.name}")
+                if source.ignore is not None and source.ignore.patterns and \
+                        os.path.isdir(host):
+                    host = self._filtered_copy(source, rel, work)
                 if m.readonly is False and os.path.isdir(host):
                     sub = Workdir(self.store, "bind")
                     work.on_remove.append(sub.remove)
@@ -581,6 +579,68 @@ class Builder:
                 out.append({"destination": target, "type": "bind", "source": host,
                             "options": ["rbind", "rw" if m.readonly is False else "ro"]})
         return out, env
+
+    def _cache_mount(self, m: RUN.Mount, work: Workdir, ins: I.Instruction) -> str:
+        """A cache mount's directory. sharing=shared: used by all at once; locked: one
+        step at a time; private: a step finding it in use gets a fresh one (discarded).
+        from=STAGE[,source=PATH] fills a new (empty) cache from that stage's files."""
+        import fcntl
+
+        d = RUN.cache_dir(self.paths.root, m)
+        fd = os.open(d + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        work.on_remove.append(lambda fd=fd: os.close(fd))
+        if m.sharing == "locked":
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        elif m.sharing == "private":
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                d = work.sub("private-cache")
+                os.chown(d, m.uid or 0, m.gid or 0)
+                os.chmod(d, m.mode if m.mode is not None else 0o755)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        if m.from_ and not os.listdir(d):
+            source, release = self.source_for(m.from_, ins)
+            try:
+                rel = source._clean(m.source or "/", "RUN --mount")
+                host = source.host(rel, "RUN --mount", follow_last=True)
+                if host is None or not os.path.isdir(host):
+                    raise BuildError(f"RUN --mount=type=cache,from={m.from_},source="
+                                     f"{m.source or '/'}: not a directory there")
+                import subprocess
+
+                p = subprocess.run(["cp", "-a", "--", host + "/.", d], capture_output=True,
+                                   text=True)
+                if p.returncode != 0:
+                    raise BuildError(f"RUN --mount=type=cache,from={m.from_}: "
+                                     f"{p.stderr.strip()}")
+            finally:
+                if release:
+                    release()
+        return d
+
+    def _filtered_copy(self, source: Source, rel: str, work: Workdir) -> str:
+        """The context directory without what .dockerignore excludes (BuildKit never
+        sends those files): hard links where the filesystem allows, else copies."""
+        import shutil
+
+        entries = source.walk(rel, "RUN --mount")
+        out = work.sub("bind-context")
+        for e in entries[1:]:
+            dst = os.path.join(out, e.rel)
+            mode = e.st.st_mode
+            if os.path.isdir(e.path) and not os.path.islink(e.path):
+                os.makedirs(dst, exist_ok=True)
+                os.chmod(dst, mode & 0o7777)
+            elif os.path.islink(e.path):
+                os.symlink(os.readlink(e.path), dst)
+            else:
+                try:
+                    os.link(e.path, dst)
+                except OSError:
+                    shutil.copy2(e.path, dst)
+        return out
 
     def _sweep_secrets(self) -> None:
         """Secret files of builds killed with -9 (their names start with the pid)."""
@@ -704,6 +764,7 @@ class Builder:
                         self.checks.undefined_var(c, name, scope)
 
     def close(self) -> None:
+        self.progress.close()
         self.cache.close()
         self.store.close()
 

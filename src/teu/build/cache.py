@@ -70,6 +70,11 @@ class Cache:
     def forget(self, k: str) -> None:
         self.db.execute("DELETE FROM build_cache WHERE key=?", (k,))
 
+    def clear(self) -> int:
+        n = self.db.execute("SELECT COUNT(*) FROM build_cache").fetchone()[0]
+        self.db.execute("DELETE FROM build_cache")
+        return n
+
     def entries(self) -> list[tuple[str, LayerRef | None, str]]:
         rows = self.db.execute("SELECT key, layer, created FROM build_cache").fetchall()
         return [(r[0], LayerRef.from_json(json.loads(r[1])) if r[1] else None, r[2])

@@ -1,4 +1,5 @@
-"""Build progress like BuildKit's plain output (on stderr):
+"""Build progress like BuildKit's plain output (on stderr; on a terminal, the live view
+of teu.build.liveview):
 
     #3 [build 2/4] RUN make
     #3 0.512 compiling...
@@ -31,13 +32,19 @@ class Progress:
         self.out = out
         self.lock = threading.Lock()
         self.n = 0
+        self.view = None
+        if mode == "tty":
+            from teu.build.liveview import LiveView
+
+            self.view = LiveView(out)
+        self.later: list[str] = []  # warnings, shown under the live view at the end
 
     @property
     def quiet(self) -> bool:
         return self.mode == "quiet"
 
     def _print(self, text: str) -> None:
-        if self.quiet or self.mode == "rawjson":
+        if self.quiet or self.mode in ("rawjson", "tty"):
             return
         with self.lock:
             self.out.write(text + "\n")
@@ -48,12 +55,27 @@ class Progress:
             self.n += 1
             n = self.n
         v = Vertex(self, n, name)
+        if self.view is not None:
+            v.step = self.view.add(name)
         self._print(f"\n#{n} {name}")
         v.raw_vertex()
         return v
 
     def warn(self, text: str) -> None:
+        if self.view is not None:
+            self.later.append(text)
+            return
         self._print(text)
+
+    def close(self) -> None:
+        """The live view's last picture, then what waited for it."""
+        if self.view is not None:
+            self.view.close()
+            self.view = None
+            with self.lock:
+                for line in self.later:
+                    self.out.write(line + "\n")
+                self.out.flush()
 
     def raw(self, obj: dict) -> None:
         """rawjson: one SolveStatus-shaped object per line, as `buildctl --progress
@@ -68,6 +90,9 @@ class Progress:
 
     def failure(self, name: str, message: str, tail: list[str]) -> None:
         """The error block, shown even when quiet."""
+        if self.view is not None:
+            self.view.close()
+            self.view = None
         lines = ["------", f" > {name}:"]
         lines += [f"{t}" for t in tail]
         lines += ["------"]
@@ -83,6 +108,7 @@ class Vertex:
         self.name = name
         self.start = time.monotonic()
         self.started = _now()
+        self.step = None  # the live view's line
 
     def raw_vertex(self, **extra: object) -> None:
         if self.p.mode != "rawjson":
@@ -93,7 +119,14 @@ class Vertex:
         self.p.raw({"vertexes": [{"digest": digest, "name": self.name,
                                   "started": self.started, **extra}]})
 
+    def _state(self, state: str) -> None:
+        if self.step is not None:
+            self.step.state = state
+            self.step.end = time.monotonic()
+
     def log(self, line: str) -> None:
+        if self.step is not None:
+            self.step.tail.append(line)
         self.p._print(f"#{self.n} {time.monotonic() - self.start:.3f} {line}")
         if self.p.mode == "rawjson":
             import base64
@@ -107,14 +140,17 @@ class Vertex:
         self.p._print(f"#{self.n} {text}")
 
     def cached(self) -> None:
+        self._state("cached")
         self.p._print(f"#{self.n} CACHED")
         self.raw_vertex(cached=True, completed=_now())
 
     def done(self) -> None:
+        self._state("done")
         self.p._print(f"#{self.n} DONE {time.monotonic() - self.start:.1f}s")
         self.raw_vertex(completed=_now())
 
     def error(self, message: str) -> None:
+        self._state("error")
         self.p._print(f"#{self.n} ERROR: {message}")
         self.raw_vertex(completed=_now(), error=message)
 

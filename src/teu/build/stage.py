@@ -214,15 +214,20 @@ class StageBuilder:
         self.history("ARG " + " ".join(parts), empty=True)
 
     def do_env(self, index: int, ins: I.Env) -> None:
+        # Every value is expanded with the environment from before the instruction
+        # (`ENV a=new b=$a` gives b the old a), as docker does; a key already set keeps
+        # its place in Env.
+        pairs = [(self.expand(ins, k), self.expand(ins, v)) for k, v in ins.pairs]
         env = list(self.s.cc.get("Env") or [])
         parts = []
-        for k, v in ins.pairs:
-            value = self.expand(ins, v)
-            key = self.expand(ins, k)
-            env = [e for e in env if e.partition("=")[0] != key]
-            env.append(f"{key}={value}")
-            self.s.cc["Env"] = env
+        for key, value in pairs:
+            keys = [e.partition("=")[0] for e in env]
+            if key in keys:
+                env[keys.index(key)] = f"{key}={value}"
+            else:
+                env.append(f"{key}={value}")
             parts.append(f"{key}={value}")
+        self.s.cc["Env"] = env
         self.b.checks.arg_or_env_secret(ins, [k for k, _ in ins.pairs])
         self._meta(ins, "ENV " + " ".join(parts))
 

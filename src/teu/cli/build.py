@@ -135,7 +135,7 @@ def _main(args) -> int:  # noqa: ANN001
     if args.quiet:
         progress = "quiet"
     elif progress in ("auto", "tty"):
-        progress = "plain"
+        progress = "tty" if O.stderr_is_tty() else "plain"
     cleanup: list = []
     try:
         opts = BuildOptions(

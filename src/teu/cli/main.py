@@ -68,6 +68,7 @@ VERBS: dict[str, str] = {
     "sbom": "teu.cli.sbom",
     # Builds (teu.build).
     "build": "teu.cli.build",
+    "builder": "teu.cli.builder",
     "scan": "teu.cli.scan",
     "lint": "teu.cli.lint",
 }
@@ -126,6 +127,7 @@ commands:
   verify-attestation  verify an image's attestations
   sbom        list the software inside an image (SPDX, CycloneDX, table)
   build       build an image from a Dockerfile (also: image build)
+  builder     prune: clear teu build's cache
   scan        find known vulnerabilities in an image (scan db: the offline database)
   lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
 
