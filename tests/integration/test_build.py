@@ -387,5 +387,154 @@ def test_cli_forms(teu, tmp_path) -> None:
             input=df)
     assert p.returncode == 0, p.stderr
     assert teu.ok("run", "--rm", "cli:stdin", "cat", "/v") == "given w\n"
+    p = teu("build", "--progress", "rawjson", "-f", "-", "-t", "cli:stdin", str(ctx), input=df)
+    events = [json.loads(line) for line in p.stderr.splitlines() if line.startswith("{")]
+    done = [v for e in events for v in e.get("vertexes", []) if v.get("completed")]
+    assert any(v.get("cached") and "RUN echo $V $W" in v["name"] for v in done), p.stderr
     p = teu("image", "build", "--bogus", str(ctx))
-    assert p.returncode == 125 and "unrecognized arguments" in p.stderr
+    assert p.returncode == 125 and "unknown flag: --bogus" in p.stderr
+
+
+def test_check_outputs_and_a_local_cache_across_stores(teu, tmp_path) -> None:
+    df = ("ARG TAG=latest\nFROM busybox:${TAG} as base\nENV API_TOKEN=x\nWORKDIR rel\n"
+          "COPY f${UNDEFINED_THING} /u\nCOPY f /f\nCMD echo shell form\n")
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "f": "file\n"})
+    p = teu("build", "--check", str(ctx))
+    assert p.returncode == 1
+    for rule, line in [("FromAsCasing", 2), ("SecretsUsedInArgOrEnv", 3),
+                       ("WorkdirRelativePath", 4), ("UndefinedVar", 5),
+                       ("JSONArgsRecommended", 7)]:
+        assert f"{rule} - https://docs.docker.com/go/dockerfile/rule/" in p.stdout
+        assert f"Dockerfile:{line}" in p.stdout
+    ok = write(tmp_path / "ok", {"Dockerfile": "# check=skip=all\nFROM busybox as x\n"})
+    assert teu("build", "--check", str(ok)).stdout.startswith("Check complete, no warnings")
+    # The same warnings during a real build, with file:line.
+    p = build(teu, ctx, "-t", "checked:1")
+    assert "UndefinedVar: Usage of undefined variable '$UNDEFINED_THING' (Dockerfile:5)" \
+        in p.stderr
+    # Outputs: the root filesystem as a directory and as a tar, the image as an archive.
+    out = tmp_path / "out"
+    build(teu, ctx, "--output", f"type=local,dest={out}")
+    assert (out / "f").read_text() == "file\n" and (out / "bin" / "busybox").exists()
+    build(teu, ctx, "-o", f"type=tar,dest={tmp_path / 'fs.tar'}")
+    with tarfile.open(tmp_path / "fs.tar") as t:
+        assert t.extractfile("f").read() == b"file\n"
+    build(teu, ctx, "-o", f"type=oci,dest={tmp_path / 'img.tar'}")
+    with tarfile.open(tmp_path / "img.tar") as t:
+        assert {"index.json", "oci-layout", "manifest.json"} <= set(t.getnames())
+    # --cache-to, then a fresh store with --cache-from: every step is a hit.
+    cached = write(tmp_path / "cached", {"Dockerfile": "FROM busybox\nRUN --mount=type=cache,"
+                                                      "target=/c echo m >> /c/log\n"
+                                                      "COPY f /f\nRUN cat /f > /g\n",
+                                         "f": "F"})
+    cache_dir = tmp_path / "cache"
+    build(teu, cached, "-t", "ct:1", "--cache-to", f"type=local,dest={cache_dir}")
+    assert (cache_dir / "index.json").exists()
+    (tmp_path / "other").mkdir()
+    gen = private_teu(tmp_path / "other")
+    other = next(gen)
+    try:
+        # The same base image (as a pull would give): keys start from its ID.
+        teu.ok("save", "-o", str(tmp_path / "base.tar"), IMAGE)
+        other.ok("load", "-i", str(tmp_path / "base.tar"))
+        p = build(other, cached, "-t", "ct:2", "--cache-from", f"type=local,src={cache_dir}")
+        assert p.stderr.count("CACHED") == 3, p.stderr
+        assert other.ok("run", "--rm", "ct:2", "cat", "/g") == "F"
+        p = build(other, cached, "--no-cache", "-t", "ct:3", "--cache-from",
+                  f"type=local,src={cache_dir}")
+        assert "CACHED" not in p.stderr
+        # The same through a registry (teu registry serve on loopback), as an OCI artifact.
+        from tests.integration.registry_helpers import RegistryServer
+
+        reg = RegistryServer(tmp_path / "registry", tmp_path / "registry.log").start()
+        try:
+            ref = f"{reg.host}/cache/app:buildcache"
+            build(teu, cached, "-t", "ct:4", "--cache-to", f"type=registry,ref={ref}")
+            other.ok("rmi", "ct:2", "ct:3")
+            other.ok("image", "prune", "-a", "-f")
+            import sqlite3
+
+            db = sqlite3.connect(other.root / "teu.db")
+            with db:
+                db.execute("DELETE FROM build_cache")  # only the registry can answer now
+            db.close()
+            other.ok("load", "-i", str(tmp_path / "base.tar"))
+            p = build(other, cached, "-t", "ct:5", "--cache-from", f"type=registry,ref={ref}")
+            assert p.stderr.count("CACHED") == 3, p.stderr
+            assert other.ok("run", "--rm", "ct:5", "cat", "/g") == "F"
+        finally:
+            reg.stop()
+    finally:
+        next(gen, None)
+
+
+def test_git_sources_named_contexts_and_hostile_input(teu, tmp_path) -> None:
+    repo = tmp_path / "repo.git"
+    work = tmp_path / "work"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    write(work, {"sub/hello.txt": "from git\n", "top.txt": "top\n"})
+    subprocess.run([*git, "-C", str(work), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-qm", "one"], check=True)
+    subprocess.run(["git", "-C", str(work), "tag", "v1"], check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(repo)], check=True)
+    extra = write(tmp_path / "extra", {"x.txt": "named context\n"})
+    hostile = io.BytesIO()
+    with tarfile.open(fileobj=hostile, mode="w") as t:
+        ti = tarfile.TarInfo("../../escaped")
+        ti.size = 1
+        t.addfile(ti, io.BytesIO(b"x"))
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": f"FROM busybox\nADD file://{repo}#v1:sub /g/\n"
+                      "COPY --from=extra x.txt /x.txt\n",
+        "bad/Dockerfile": "FROM busybox\nADD evil.tar /e/\n",
+        "link/Dockerfile": "FROM busybox\nCOPY out /o\n",
+    })
+    build(teu, ctx, "--build-context", f"extra={extra}", "-t", "git:1")
+    assert teu.ok("run", "--rm", "git:1", "cat", "/g/hello.txt", "/x.txt") == \
+        "from git\nnamed context\n"
+    (ctx / "bad" / "evil.tar").write_bytes(hostile.getvalue())
+    p = build(teu, ctx / "bad", "-t", "evil:1", check=False)
+    assert p.returncode == 1 and "ADD evil.tar" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "escaped").exists() and not (teu.root / "escaped").exists()
+    os.symlink("/etc/shadow", ctx / "link" / "out")
+    p = build(teu, ctx / "link", "-t", "link:1", check=False)
+    assert p.returncode == 1 and "forbidden path outside the build context" in p.stderr
+
+
+def test_python_api(teu, tmp_path) -> None:
+    from teu.api import build as api
+
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nARG V\nRUN echo $V > /v\n"})
+    r = api.build(str(ctx), tags=["api:1"], build_args={"V": "from api"},
+                  root=str(teu.root), runroot=str(teu.runroot))
+    assert r["image_id"] == teu.inspect("api:1")["Id"] and "RUN echo $V" in r["log"]
+    assert teu.ok("run", "--rm", "api:1", "cat", "/v") == "from api\n"
+    from teu.errors import TeuError
+
+    with pytest.raises(TeuError, match="unknown instruction: NOPE"):
+        api.build(str(write(tmp_path / "bad", {"Dockerfile": "FROM busybox\nNOPE\n"})),
+                  root=str(teu.root), runroot=str(teu.runroot))
+    assert_clean(teu)
+
+
+def test_only_needed_stages_are_built_and_independent_ones_overlap(teu, tmp_path) -> None:
+    df = """\
+FROM busybox AS unused
+RUN exit 1
+FROM busybox AS a
+RUN cut -d' ' -f1 /proc/uptime > /start && sleep 3 && cut -d' ' -f1 /proc/uptime > /end
+FROM busybox AS b
+RUN cut -d' ' -f1 /proc/uptime > /start && sleep 3 && cut -d' ' -f1 /proc/uptime > /end
+FROM busybox
+COPY --from=a /start /a.start
+COPY --from=a /end /a.end
+COPY --from=b /start /b.start
+COPY --from=b /end /b.end
+"""
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df})
+    p = build(teu, ctx, "-t", "par:1")
+    assert "exit 1" not in p.stderr
+    t = {k: float(teu.ok("run", "--rm", "par:1", "cat", f"/{k}"))
+         for k in ("a.start", "a.end", "b.start", "b.end")}
+    assert t["a.start"] < t["b.end"] and t["b.start"] < t["a.end"], t

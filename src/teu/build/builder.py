@@ -17,8 +17,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from teu.build import cache as C
 from teu.build.args import ArgScope, platform_args
@@ -29,11 +28,12 @@ from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import BuildError, DockerfileError
 from teu.build.layers import LAYER_TYPE, LayerRef, Overlay, Workdir
 from teu.build.progress import Progress
+from teu.build.record import record
 from teu.build.stage import DEFAULT_PATH, StageBuilder, State, now_iso
 from teu.build.steps import run as RUN
 
 
-@dataclass
+@record
 class Secret:
     id: str
     src: str = ""
@@ -52,7 +52,7 @@ class Secret:
             raise BuildError(f"secret {self.id}: {self.src}: {e.strerror}") from None
 
 
-@dataclass
+@record
 class BuildOptions:
     context: str = "."
     dockerfile: str | None = None          # a path; None: <context>/Dockerfile
@@ -76,13 +76,14 @@ class BuildOptions:
     dockerfile_name: str = "Dockerfile"
 
 
-@dataclass
+@record
 class BuildResult:
     image_id: str
     manifest_digest: str
     tags: list[str]
     warnings: list[str]
     config: dict
+    layers: list[LayerRef] = field(default_factory=list)
 
 
 class Builder:
@@ -95,10 +96,11 @@ class Builder:
         self.store = Store(self.paths.root)
         self.progress = Progress(opts.progress, out)
         self.cache = _LockedCache(C.Cache(self.paths.root))
-        self.states: dict[int, Future] = {}
+        self.states: dict[int, _Job] = {}
         self._images: dict[str, tuple[str, list[LayerRef], dict]] = {}
         self._lock = threading.Lock()
         self.cancelled = False
+        self.used_keys: set[str] = set()  # the cache entries this build used or made
 
     # -- the whole build -------------------------------------------------------------
 
@@ -150,6 +152,7 @@ class Builder:
         with self.store.lock():
             sweep_stale(self.store)
             oneshot.sweep(self.paths)
+            self._sweep_secrets()
             final = self._run_stages(df, needed, target.index)
             result = self._write(final, tags)
         for line in self.checks.lines():
@@ -286,22 +289,23 @@ class Builder:
 
     def _run_stages(self, df: I.Dockerfile, needed: list[int], target: int) -> State:
         label_prefix = len(df.stages) > 1
-        with ThreadPoolExecutor(max_workers=max(1, len(needed)),
-                                thread_name_prefix="teu-build") as pool:
-            for i in needed:
-                st = df.stages[i]
-                label = (st.label() + " ") if label_prefix else ""
-                self.states[i] = pool.submit(self._stage, st, label)
-            try:
-                return self.states[target].result()
-            except BaseException:
-                from teu.engine.lifecycle import oneshot
+        for i in needed:
+            st = df.stages[i]
+            label = (st.label() + " ") if label_prefix else ""
+            self.states[i] = _Job(self._stage, st, label)
+        for job in self.states.values():
+            job.start()
+        try:
+            return self.states[target].result()
+        except BaseException:
+            from teu.engine.lifecycle import oneshot
 
-                for f in self.states.values():
-                    f.cancel()
-                self.cancelled = True
-                oneshot.kill_all()  # the stages' threads end as their commands do
-                raise
+            self.cancelled = True
+            oneshot.kill_all()  # the stages' threads end as their commands do
+            for job in self.states.values():
+                if job.is_alive():
+                    job.join()
+            raise
 
     def wait_stage(self, index: int) -> State:
         return self.states[index].result()
@@ -393,16 +397,20 @@ class Builder:
                 try:
                     if self.opts.pull:
                         raise ImageNotFound(name)
-                    img = store.image(name)
+                    # The ID, layers and config straight from the index and the blob (the
+                    # store's image object would parse the manifest: not needed here).
+                    image_id = store.resolve_id(name)
+                    if image_id is None:
+                        raise ImageNotFound(name)
                 except ImageNotFound:
-                    img = self._pull(store, name, line)
-                self._admit(name, img.id, line)
-                rows = store.db.layers_of(img.id)
+                    image_id = self._pull(store, name, line).id
+                self._admit(name, image_id, line)
+                rows = store.db.layers_of(image_id)
                 layers = [LayerRef(r.chain_id, r.diff_id, r.blob, r.size,
                                    store.blobs.size(r.blob) or 0, _oci_type(r.media_type))
                           for r in rows]
-                config = json.loads(img.raw_config())
-                out = (img.id, layers, config)
+                config = json.loads(store.blobs.read(image_id, verify=False))
+                out = (image_id, layers, config)
             finally:
                 store.close()
             self._images[name] = out
@@ -484,7 +492,11 @@ class Builder:
         idx = self.stage_ref(ref, len(self.dockerfile.stages))
         if idx is not None:
             return self.wait_stage(idx).key
-        return "image:" + self._images.get(ref, ("?",))[0]
+        try:
+            return "image:" + self.image(ref, 0)[0]
+        except BuildError:
+            raise BuildError(f"--from={ref}: no stage, build context or image of that "
+                             "name") from None
 
     def mount_key(self, m: RUN.Mount, ins: I.Instruction) -> str:
         """What a mount brings in, for the cache key (bind: the files' content)."""
@@ -570,6 +582,20 @@ class Builder:
                             "options": ["rbind", "rw" if m.readonly is False else "ro"]})
         return out, env
 
+    def _sweep_secrets(self) -> None:
+        """Secret files of builds killed with -9 (their names start with the pid)."""
+        import shutil
+
+        base = os.path.join(self.paths.runroot, "build-secrets")
+        try:
+            names = os.listdir(base)
+        except FileNotFoundError:
+            return
+        for name in names:
+            pid = name.split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+
     def _secret_file(self, work: Workdir, m: RUN.Mount, value: bytes) -> str:
         """The secret in a private tmpfs-backed file (the runroot), never in the store."""
         import shutil
@@ -628,7 +654,8 @@ class Builder:
                       for r in state.layers]
         store.register(row, layer_rows, [image_id, manifest_digest,
                                          *(r.blob for r in state.layers)], tags, [])
-        return BuildResult(image_id, manifest_digest, tags, self.checks.lines(), config)
+        return BuildResult(image_id, manifest_digest, tags, self.checks.lines(), config,
+                           list(state.layers))
 
     def dry_expand(self, df: I.Dockerfile) -> None:
         """--check: expand every instruction's words without building, so UndefinedVar and
@@ -645,6 +672,8 @@ class Builder:
             workdir_set = False
             for c in st.commands:
                 texts: list[str] = []
+                if isinstance(c, (I.Arg, I.Env)):
+                    self.checks.arg_or_env_secret(c, [k for k, _ in c.pairs])
                 if isinstance(c, I.Arg):
                     for k, v in c.pairs:
                         texts += [v] if v is not None else []
@@ -697,6 +726,33 @@ def _proxy_names() -> tuple[str, ...]:
     return PROXY
 
 
+class _Job(threading.Thread):
+    """A stage in its own thread (concurrent.futures would import logging: ~30 ms)."""
+
+    def __init__(self, fn: Callable, *args: object) -> None:
+        super().__init__(name="teu-build-stage", daemon=True)
+        self.fn = fn
+        self.args = args
+        self.value: object = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.value = self.fn(*self.args)
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits
+            self.error = e
+        finally:
+            self.done.set()
+
+    def result(self):  # noqa: ANN201
+        while not self.done.wait(0.25):  # short waits: the main thread stays interruptible
+            pass
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class _LockedCache:
     """The cache's SQLite connection, shared by the stages' threads."""
 
@@ -715,6 +771,10 @@ class _LockedCache:
     def forget(self, k: str) -> None:
         with self._lock:
             self._c.forget(k)
+
+    def entries(self):  # noqa: ANN201
+        with self._lock:
+            return self._c.entries()
 
     def close(self) -> None:
         self._c.close()

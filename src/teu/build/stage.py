@@ -15,7 +15,7 @@ import json
 import os
 import posixpath
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from teu.build import cache as C
@@ -24,6 +24,7 @@ from teu.build.dockerfile import instructions as I
 from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import BuildError, DockerfileError, StepFailed
 from teu.build.layers import LayerRef, Overlay, Workdir, commit
+from teu.build.record import record
 from teu.build.steps import copy as CP
 from teu.build.steps import run as RUN
 
@@ -35,7 +36,7 @@ DEFAULT_SHELL = ["/bin/sh", "-c"]
 HISTORY_COMMENT = "buildkit.dockerfile.v0"
 
 
-@dataclass
+@record
 class State:
     config: dict
     layers: list[LayerRef]
@@ -152,6 +153,7 @@ class StageBuilder:
         hit = self.b.cache.get(key)
         if hit is None:
             return None
+        self.b.used_keys.add(key)
         layer, created = hit
         if layer is not None:
             expected = C_chain(self.parent_chain(), layer.diff_id)
@@ -169,6 +171,7 @@ class StageBuilder:
         self.s.layers.append(layer)
         self.s.key = key
         self.b.cache.put(key, layer, created)
+        self.b.used_keys.add(key)
 
     # -- the instructions -----------------------------------------------------------------
 
@@ -485,12 +488,31 @@ class StageBuilder:
             sources = [self.expand(ins, s) for s in ins.sources]
             remote = [s for s in sources if isinstance(ins, I.Add) and _is_remote(s)]
             local = [s for s in sources if s not in remote]
+            excludes = [self.expand(ins, e) for e in ins.excludes]
+            history = self._copy_history(ins, sources, dest)
+            quick = None
+            if from_ and from_ not in self.b.opts.build_contexts and not remote:
+                # From a stage or an image: what it holds is decided by its key, so a hit
+                # needs no look at its files (no mount).
+                quick = C.key("link" if ins.link else self.s.key, word, "from",
+                              self.b.source_key(from_), local, target, dest, chown, chmod,
+                              excludes, getattr(ins, "parents", False), ins.link,
+                              [(h.name, h.content, h.expand) for h in ins.contents])
+                quick = C.key(self.s.key, quick) if ins.link else quick
+                hit = self.lookup(quick)
+                if hit is not None:
+                    layer, created = hit
+                    self.s.layers.append(layer)  # type: ignore[arg-type]
+                    self.s.key = quick
+                    v.cached()
+                    self.history(history, empty=False, created=created)
+                    return
             if local:
                 source, release = self.b.source_for(from_, ins)
                 plan = CP.plan(source, local, dest, workdir, f"{word} {' '.join(local)}",
                                chown=chown, chmod=chmod,
                                parents=getattr(ins, "parents", False),
-                               excludes=[self.expand(ins, e) for e in ins.excludes],
+                               excludes=excludes,
                                dest_is_dir_in_image=dest_is_dir or len(sources) > 1,
                                extract=isinstance(ins, I.Add))
             for s in remote:
@@ -512,8 +534,7 @@ class StageBuilder:
             key_parent = "link" if ins.link else self.s.key
             key = C.key(key_parent, word, target, plan.digest(), chown, chmod, ins.link,
                         from_ and self.b.source_key(from_))
-            history = self._copy_history(ins, sources, dest)
-            full_key = C.key(self.s.key, key) if ins.link else key
+            full_key = quick or (C.key(self.s.key, key) if ins.link else key)
             hit = self.lookup(full_key)
             if hit is not None:
                 layer, created = hit

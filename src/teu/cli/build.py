@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 from teu.cli import _imageopts as O
-from teu.cli._flags import BOOL, LIST, STR, Flag, UsageError
+from teu.cli._flags import BOOL, LIST, STR, Flag
 from teu.errors import TeuError
 
 FLAGS = [
-    Flag("tag", "t", LIST, "Name and optionally a tag in the 'name:tag' format"),
-    Flag("file", "f", STR, "Name of the Dockerfile (default: 'PATH/Dockerfile'; - for stdin)"),
+    Flag("tag", "t", LIST, "Name and optionally a tag (name:tag); repeatable"),
+    Flag("file", "f", STR, "Name of the Dockerfile (default: PATH/Dockerfile; - for stdin)"),
     Flag("build-arg", None, LIST, "Set build-time variables", "KEY[=VALUE]"),
     Flag("build-context", None, LIST, "Additional build contexts", "NAME=DIR"),
     Flag("target", None, STR, "Set the target build stage to build"),
@@ -25,62 +24,40 @@ FLAGS = [
     Flag("no-cache-filter", None, LIST, "Do not cache specified stages", "STAGE"),
     Flag("pull", None, BOOL, "Always attempt to pull all referenced images"),
     Flag("label", None, LIST, "Set metadata for an image", "KEY=VALUE"),
-    Flag("platform", None, STR, "Set target platform for build (this machine's only)"),
+    Flag("platform", None, STR, "Set target platform (this machine's only)"),
     Flag("quiet", "q", BOOL, "Suppress the build output and print image ID on success"),
     Flag("iidfile", None, STR, "Write the image ID to the file"),
     Flag("progress", None, STR, "Set type of progress output (auto, plain, tty, quiet, "
          "rawjson)"),
     Flag("secret", None, LIST, "Secret to expose to the build", "id=ID,src=FILE|env=VAR"),
-    Flag("ssh", None, LIST, "SSH agent socket or keys to expose to the build",
-         "default|ID[=SOCKET]"),
-    Flag("network", None, STR, "Set the networking mode for the RUN instructions "
-         "(default, none, host)"),
-    Flag("allow", None, LIST, "Allow extra privileged entitlement",
-         "network.host|security.insecure"),
-    Flag("check", None, BOOL, "Run the build checks only, report and exit"),
+    Flag("ssh", None, LIST, "SSH agent socket or keys to expose", "default|ID[=SOCKET]"),
+    Flag("network", None, STR, "Networking mode for the RUN instructions (default, none, "
+         "host)"),
+    Flag("allow", None, LIST, "Allow extra privileged entitlement", "network.host|"
+         "security.insecure"),
+    Flag("check", None, BOOL, "Check build configuration, report and exit"),
     Flag("metadata-file", None, STR, "Write build result metadata to a file"),
     Flag("output", "o", LIST, "Output destination", "type=...,dest=..."),
     Flag("cache-from", None, LIST, "External cache sources", "type=local,src=DIR"),
     Flag("cache-to", None, LIST, "Cache export destinations", "type=local,dest=DIR"),
-    Flag("runroot", None, STR, "Runtime state (default: $TEU_RUNROOT or /run/teu)"),
+    Flag("runroot", None, STR, "Runtime state directory (default: $TEU_RUNROOT)"),
 ]
-CHOICES = {"progress": ("auto", "plain", "tty", "quiet", "rawjson"),
-           "network": ("default", "none", "host")}
-LISTS = ("tag", "build_arg", "build_context", "no_cache_filter", "label", "secret", "ssh",
-         "allow", "output", "cache_from", "cache_to")
 
 
 class _Args:
-    """The parsed flags as attributes (what the rest of this module reads)."""
+    """The parsed flags as attributes (missing lists are empty)."""
 
     def __init__(self, opts: dict, context: str) -> None:
         self.context = context
+        for f in FLAGS:
+            key = f.name.replace("-", "_")
+            default = [] if f.kind == LIST else (False if f.kind == BOOL else None)
+            setattr(self, key, opts.get(key, default))
         self.root = opts.get("root")
-        self.runroot = opts.get("runroot")
-        self.file = opts.get("file")
-        self.target = opts.get("target") or ""
-        self.platform = opts.get("platform") or ""
-        self.iidfile = opts.get("iidfile")
-        self.metadata_file = opts.get("metadata_file")
-        self.progress = opts.get("progress") or "auto"
-        self.network = opts.get("network") or "default"
-        for flag in ("no_cache", "pull", "quiet", "check"):
-            setattr(self, flag, bool(opts.get(flag)))
-        for flag in LISTS:
-            setattr(self, flag, list(opts.get(flag) or []))
-
-
-def _parse(argv: list[str], prog: str) -> _Args | None:
-    parsed = O.parse(argv, FLAGS, prog, "[OPTIONS] PATH | URL | -",
-                     "Build an image from a Dockerfile", 1, 1)
-    if parsed is None:
-        return None
-    opts, (context,) = parsed
-    for key, allowed in CHOICES.items():
-        if opts.get(key) is not None and opts[key] not in allowed:
-            raise UsageError(f'invalid argument "{opts[key]}" for "--{key}" flag: must be '
-                             f"one of {', '.join(allowed)}\nSee '{prog} --help'.")
-    return _Args(opts, context)
+        self.progress = self.progress or "auto"
+        self.network = self.network or "default"
+        self.target = self.target or ""
+        self.platform = self.platform or ""
 
 
 def _pairs(values: list[str], what: str, need_value: bool = False) -> dict[str, str]:
@@ -121,10 +98,18 @@ def _secrets(values: list[str]):  # noqa: ANN202
 
 
 def main(argv: list[str], prog: str = "teu build") -> int:
-    args = _parse(argv, prog)
-    if args is None:
+    parsed = O.parse(argv, FLAGS, prog, "[OPTIONS] PATH | URL | -",
+                     "Build an image from a Dockerfile", 1, 1)
+    if parsed is None:
         return 0
+    args = _Args(*parsed[0:1], parsed[1][0])
     from teu.build.errors import BuildError
+
+    if args.progress not in ("auto", "plain", "tty", "quiet", "rawjson"):
+        raise TeuError(f"--progress {args.progress}: expected auto, plain, tty, quiet or "
+                       "rawjson", 125)
+    if args.network not in ("default", "none", "host"):
+        raise TeuError(f"--network {args.network}: expected default, none or host", 125)
 
     try:
         return _main(args)
@@ -137,19 +122,20 @@ def main(argv: list[str], prog: str = "teu build") -> int:
 
 
 def _main(args) -> int:  # noqa: ANN001
+    from teu.build import outputs
     from teu.build.builder import Builder, BuildOptions
     from teu.build.errors import BuildError
 
-    for flag in ("output", "cache_from", "cache_to"):
-        if getattr(args, flag):
-            raise TeuError(f"--{flag.replace('_', '-')}: not implemented yet in teu build", 125)
+    if len(args.output) > 1:
+        raise TeuError("--output: only one output is supported", 125)
+    out_specs = [outputs.parse_spec(o, "--output") for o in args.output]
+    cache_from = [outputs.parse_spec(c, "--cache-from") for c in args.cache_from]
+    cache_to = [outputs.parse_spec(c, "--cache-to") for c in args.cache_to]
     progress = args.progress
     if args.quiet:
         progress = "quiet"
     elif progress in ("auto", "tty"):
         progress = "plain"
-    elif progress == "rawjson":
-        raise TeuError("--progress rawjson: not implemented yet (auto, plain, tty, quiet)", 125)
     cleanup: list = []
     try:
         opts = BuildOptions(
@@ -175,7 +161,13 @@ def _main(args) -> int:  # noqa: ANN001
             return _check(opts)
         b = Builder(opts)
         try:
+            for spec in cache_from:
+                outputs.cache_from(b, spec)
             result = b.run()
+            for spec in out_specs:
+                outputs.export(b, result, spec)
+            for spec in cache_to:
+                outputs.cache_to(b, spec)
         finally:
             b.close()
         if args.iidfile:
@@ -237,6 +229,8 @@ def _context(arg: str, cleanup: list, dockerfile_on_stdin: bool):  # noqa: ANN20
         if dockerfile_on_stdin:
             raise BuildError("invalid argument: can't use stdin for both build context and "
                              "dockerfile")
+        import tempfile
+
         data = sys.stdin.buffer.read()
         d = tempfile.mkdtemp(prefix="teu-build-context-")
         cleanup.append(d)
@@ -259,6 +253,7 @@ def _context(arg: str, cleanup: list, dockerfile_on_stdin: bool):  # noqa: ANN20
         if not is_git(arg) and not arg.startswith(("https://github.com/", "git")):
             raise BuildError(f"{arg}: only git URLs are supported as a remote context")
         import subprocess
+        import tempfile
 
         d = tempfile.mkdtemp(prefix="teu-build-git-")
         cleanup.append(d)

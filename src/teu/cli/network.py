@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from teu.cli._engine import engine, guarded, parse_or_help
@@ -117,7 +116,8 @@ def _ls(argv: list[str]) -> int:
                                 "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
                                 {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER",
                                  "Scope": "SCOPE", "IPv6": "IPV6", "Internal": "INTERNAL",
-                                 "CreatedAt": "CREATED AT", "Labels": "LABELS"}, items))
+                                 "CreatedAt": "CREATED AT", "Labels": "LABELS"}, items,
+                                "*formatter.networkContext"))
         return 0
 
     return guarded(go)
@@ -157,26 +157,19 @@ def _inspect(argv: list[str]) -> int:
     opts, names = parsed
 
     def go() -> int:
+        from teu.cli._inspect_out import write_inspected
         from teu.engine.network import inspect_network
         from teu.errors import TeuError
 
         e = engine()
-        found, failed = [], 0
+        found: list = []
+        failed: list[str] = []
         for name in names:
             try:
                 found.append(inspect_network(e, name))
             except TeuError as err:
-                print(f"Error: {err}", file=sys.stderr)
-                failed += 1
-        if opts.get("format"):
-            from teu.cli._template import Template
-
-            t = Template(opts["format"])
-            for v in found:
-                print(t.render(v))
-        else:
-            print(json.dumps(found, indent=4))
-        return 125 if failed else 0
+                failed.append(f"Error: {err}")
+        return write_inspected(found, failed, opts.get("format"))
 
     return guarded(go)
 

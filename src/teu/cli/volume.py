@@ -98,7 +98,7 @@ def _ls(argv: list[str]) -> int:
         sys.stdout.write(render(opts.get("format"), "table {{.Driver}}\t{{.Name}}",
                                 {"Driver": "DRIVER", "Name": "VOLUME NAME",
                                  "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE",
-                                 "Labels": "LABELS"}, items))
+                                 "Labels": "LABELS"}, items, "*formatter.volumeContext"))
         return 0
 
     return guarded(go)

@@ -70,14 +70,33 @@ def _container_netns(engine: Engine, ref: str) -> str:
 
 def release(engine: Engine, row: Row) -> None:
     """DEL the container's attachments (nothing to do, and nothing imported, if none)."""
+    pending = begin_release(engine, row)
+    if pending is not None:
+        end_release(pending)
+
+
+def begin_release(engine: Engine, row: Row):  # noqa: ANN201 - attach.Detaching or None
+    """Start the DEL (the caller does its other teardown meanwhile, then end_release)."""
     cid = row["id"]
     if not os.path.isdir(os.path.join(engine.paths.root, "networks", "results", cid)):
-        return
-    from teu.network.attach import detach
+        return None
+    from teu.network.attach import begin_detach
     from teu.network.errors import NetworkError
 
     try:
-        detach(engine.paths.root, cid)
+        return begin_detach(engine.paths.root, cid)
+    except NetworkError as e:
+        from teu.runtime import log
+
+        log.warning(str(e))
+        return None
+
+
+def end_release(pending) -> None:  # noqa: ANN001 - attach.Detaching
+    from teu.network.errors import NetworkError
+
+    try:
+        pending.wait()
     except NetworkError as e:
         from teu.runtime import log
 
@@ -260,3 +279,17 @@ def explain(engine: Engine, row: Row, wanted: str | None = None) -> tuple[str, b
 
     pid = row["pid"] if alive(row["pid"], row["pid_start"]) else 0
     return path_of(records(engine.paths.root, row["id"]), pid, wanted)
+
+
+def ports_text(engine: Engine, row: Row) -> str:
+    """ps's PORTS: "0.0.0.0:8080->80/tcp, 53/udp" ('' and nothing imported if no record)."""
+    if not os.path.isdir(os.path.join(engine.paths.root, "networks", "results", row["id"])):
+        return ""
+    from teu.network.attach import records
+
+    parts = []
+    for rec in records(engine.paths.root, row["id"]):
+        for m in (rec.get("teu") or {}).get("ports") or []:
+            parts.append(f"{m.get('hostIP') or '0.0.0.0'}:{m['hostPort']}->"
+                         f"{m['containerPort']}/{m['protocol']}")
+    return ", ".join(parts)

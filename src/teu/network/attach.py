@@ -104,7 +104,7 @@ class Session:
         nets = attached_networks(self.settings)
         host = self.settings["HostConfig"]
         config = self.settings["Config"]
-        self.netns = netns.new()
+        self.netns = netns.new(loopback=False)
         mappings: list[dict] = []
         if host.get("PortBindings") or (host.get("PublishAllPorts") and
                                         config.get("ExposedPorts")):
@@ -164,6 +164,8 @@ class Session:
             self.plan.append((net, rt, extra))
 
     def _save_intents(self) -> None:
+        for net, _, _ in self.plan:
+            cni.check_plugins(net.conflist())
         for net, rt, extra in self.plan:
             self.cache.save(net.conflist(self.store.ipam_dir), rt, None, extra)
 
@@ -185,6 +187,8 @@ class Session:
         """Collect the ADDs, publish ports, write the names; NetworkError undoes all."""
         try:
             results = []
+            if self.netns is not None:
+                self.netns.loopback_up()  # while the first plugin still runs
             for i, (net, rt, extra) in enumerate(self.plan):
                 conflist = net.conflist(self.store.ipam_dir)
                 if i == 0:
@@ -280,38 +284,66 @@ def begin(root: str, cid: str, name: str, settings: dict, bundle: str) -> Sessio
 
 def detach(root: str, cid: str, netns_path: str = "") -> None:
     """DEL every attachment of the container, newest first; ports unpublished; records go."""
-    store = Store(root)
-    cache = cni.Cache(store.results_dir)
-    records = cache.records(cid)
-    if not records:
-        return
-    errors = []
-    names = set()
-    for rec in reversed(records):
-        extra = rec.get("teu") or {}
-        rt = cni.RuntimeConf.from_json(rec)
-        rt.netns = netns_path if netns_path and os.path.exists(netns_path) else ""
-        if extra.get("ports") and not extra.get("portsByPlugin"):
-            mapped = [m for m in extra["ports"] if m.get("containerIP")]
-            if mapped:
-                from teu.network import nft
+    pending = begin_detach(root, cid, netns_path)
+    if pending is not None:
+        pending.wait()
 
-                try:
-                    nft.run(nft.ports_script(mapped, add=False))
-                except NetworkError as e:
-                    errors.append(str(e))
-        try:
-            cni.delete(rec["config"], rt, rec.get("result"))
-        except NetworkError as e:
-            errors.append(str(e))
-            continue
-        cache.remove(cid, rt.ifname)
-        if extra.get("resolves"):
-            names.add(rec["networkName"])
-    if names:
-        refresh_names(store, sorted(names))
-    if errors:
-        raise NetworkError(f"container {cid[:12]}: network teardown: {errors[0]}")
+
+class Detaching:
+    """A detach under way: ports are unpublished and the newest attachment's DEL runs
+    while the caller removes other things; wait() finishes (and raises the first error)."""
+
+    def __init__(self, store: Store, cid: str, records: list[dict], netns_path: str) -> None:
+        self.store = store
+        self.cache = cni.Cache(store.results_dir)
+        self.cid = cid
+        self.errors: list[str] = []
+        self.steps = []
+        for rec in reversed(records):
+            rt = cni.RuntimeConf.from_json(rec)
+            rt.netns = netns_path if netns_path and os.path.exists(netns_path) else ""
+            self._unpublish(rec)
+            self.steps.append((rec, rt))
+        self.first = cni.begin_delete(self.steps[0][0]["config"], self.steps[0][1],
+                                      self.steps[0][0].get("result")) if self.steps else None
+
+    def _unpublish(self, rec: dict) -> None:
+        extra = rec.get("teu") or {}
+        mapped = [m for m in extra.get("ports") or [] if m.get("containerIP")]
+        if mapped and not extra.get("portsByPlugin"):
+            from teu.network import nft
+
+            try:
+                nft.run(nft.ports_script(mapped, add=False))
+            except NetworkError as e:
+                self.errors.append(str(e))
+
+    def wait(self) -> None:
+        names = set()
+        for i, (rec, rt) in enumerate(self.steps):
+            try:
+                if i == 0:
+                    self.first.finish()  # type: ignore[union-attr]
+                else:
+                    cni.delete(rec["config"], rt, rec.get("result"))
+            except NetworkError as e:
+                self.errors.append(str(e))
+                if not getattr(e, "missing", False):
+                    continue  # kept for the next try; a plugin that is gone can undo nothing
+            self.cache.remove(self.cid, rt.ifname)
+            if (rec.get("teu") or {}).get("resolves"):
+                names.add(rec["networkName"])
+        if names:
+            refresh_names(self.store, sorted(names))
+        if self.errors:
+            raise NetworkError(f"container {self.cid[:12]}: network teardown: "
+                               f"{self.errors[0]}")
+
+
+def begin_detach(root: str, cid: str, netns_path: str = "") -> Detaching | None:
+    store = Store(root)
+    records = cni.Cache(store.results_dir).records(cid)
+    return Detaching(store, cid, records, netns_path) if records else None
 
 
 def ensure_host_side(net: Network, store: Store) -> None:
@@ -325,19 +357,23 @@ def ensure_host_side(net: Network, store: Store) -> None:
     with store.lock():
         if net.bridge in interfaces():
             return
-        args = ["link", "add", "name", net.bridge, "type", "bridge"]
+        args = ["link", "add", "name", net.bridge]
         if net.mtu:
             args += ["mtu", str(net.mtu)]
-        _ip(args)
-        if net.driver == "overlay":
-            from teu.network import overlay
+        _ip([*args, "type", "bridge"])
+        try:
+            if net.driver == "overlay":
+                from teu.network import overlay
 
-            overlay.setup(net)
-        _sysctl(f"net/ipv4/conf/{net.bridge}/route_localnet", "1")
-        _sysctl("net/ipv4/ip_forward", "1")
-        from teu.network import nft
+                overlay.setup(net)
+            _sysctl(f"net/ipv4/conf/{net.bridge}/route_localnet", "1")
+            _sysctl("net/ipv4/ip_forward", "1")
+            from teu.network import nft
 
-        nft.run(nft.network_script(net.bridge, net.subnet, net.internal))
+            nft.run(nft.network_script(net.bridge, net.subnet, net.internal))
+        except BaseException:
+            remove_host_side(net)  # all or nothing: the next start tries again from scratch
+            raise
 
 
 def remove_host_side(net: Network) -> None:
@@ -381,8 +417,8 @@ def _ip(args: list[str]) -> None:
 
     p = subprocess.run(["ip", *args], capture_output=True)
     if p.returncode != 0:
-        raise NetworkError(f"ip {' '.join(args)}: "
-                           f"{p.stderr.decode(errors='replace').strip()}")
+        lines = p.stderr.decode(errors="replace").strip().splitlines()
+        raise NetworkError(f"ip {' '.join(args)}: {lines[0] if lines else 'failed'}")
 
 
 def write_hosts(store: Store, cache: cni.Cache, cid: str) -> None:

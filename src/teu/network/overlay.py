@@ -86,7 +86,14 @@ def setup(net: Network) -> None:
             for p in peers:
                 _bridge(["fdb", "append", "00:00:00:00:00:00", "dev", dev, "dst", p])
         else:
-            _ip(["link", "add", dev, "type", "geneve", "id", str(vni(net)), "remote", peer])
+            try:
+                _ip(["link", "add", dev, "type", "geneve", "id", str(vni(net)), "remote",
+                     peer])
+            except NetworkError as e:
+                if "Unknown device type" in str(e):
+                    raise NetworkError("overlay: this kernel has no Geneve support (no geneve "
+                                       "device type); -o encap=vxlan works") from None
+                raise
         _ip(["link", "set", dev, "mtu", mtu, "master", net.bridge, "up"])
         if peer is not None:
             _ip(["link", "set", "dev", dev, "type", "bridge_slave", "isolated", "on"])

@@ -21,13 +21,14 @@ import re
 import shutil
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from teu.build.context import Entry, Source
 from teu.build.errors import BuildError
+from teu.build.record import record
 
 
-@dataclass
+@record
 class Item:
     kind: str            # "file" | "dir" | "link" | "dev" | "data"
     dest: str            # absolute path in the image
@@ -44,7 +45,7 @@ class Item:
         return [self.kind, self.dest, self.mode, self.uid, self.gid, self.digest]
 
 
-@dataclass
+@record
 class Plan:
     items: list[Item] = field(default_factory=list)
     dirs_made: set[str] = field(default_factory=set)

@@ -272,9 +272,7 @@ def volume_spec(spec: str) -> str:
                                           f"unknown option {o!r}")
         source = parts[0]
         if source.startswith("/") or source.startswith("."):
-            if not os.path.exists(source):
-                raise InvalidArgument(f"invalid volume specification: '{spec}': bind source "
-                                      f"path does not exist: {os.path.abspath(source)}")
+            pass  # docker makes a missing bind source (a directory) at create
         else:
             from teu.engine.storage.volumes import check_volume_name
 
@@ -383,3 +381,28 @@ def with_image(settings: dict, image_config: dict, image_name: str) -> dict:
     if not (config["Entrypoint"] or config["Cmd"]):
         raise InvalidArgument("no command specified")
     return settings
+
+
+# Every option the engine reads: the long flags of `teu run`/`teu create` with `_` for
+# `-` (teu.cli._container_flags; tests/unit/test_api_runargs.py keeps the two equal) and
+# what the fronts add (image, command, detach). teu.api refuses any other name, so a
+# misspelt option is an error and never a setting silently dropped.
+OPTION_NAMES = frozenset({
+    "image", "command", "detach",
+    "interactive", "tty", "rm", "name", "env", "env_file", "workdir", "user", "entrypoint",
+    "volume", "tmpfs", "read_only", "memory", "memory_swap", "cpus", "cpu_shares",
+    "cpuset_cpus", "pids_limit", "ulimit", "cap_add", "cap_drop", "security_opt",
+    "privileged", "hostname", "init", "restart", "health_cmd", "health_interval",
+    "health_retries", "health_timeout", "health_start_period", "no_healthcheck",
+    "stop_signal", "stop_timeout", "label", "network", "runtime", "secret", "pull",
+    # networking (teu.network)
+    "add_host", "dns", "dns_option", "dns_search", "expose", "ip", "ip6", "mac_address",
+    "network_alias", "publish", "publish_all",
+    # trust (teu.trust): pin the image's digest, the policy file
+    "pin", "signature_policy",
+})
+
+
+def unknown_options(opts: dict) -> list[str]:
+    """The names in opts the engine does not read."""
+    return sorted(set(opts) - OPTION_NAMES)

@@ -26,7 +26,10 @@ def _read(rootfs: str, path: str) -> list[list[str]]:
 
 
 def resolve(rootfs: str, spec: str) -> tuple[int, int, list[int], str]:
-    """(uid, gid, additional gids, home) for `user[:group]` (names or numbers)."""
+    """(uid, gid, additional gids, home) for `user[:group]` (names or numbers).
+
+    As docker: the additional gids are the primary group, plus (for a user given
+    without a group) every group of /etc/group that lists the user."""
     user, _, group = (spec or "0").partition(":")
     passwd = _read(rootfs, "/etc/passwd")
     uid = gid = 0
@@ -57,7 +60,7 @@ def resolve(rootfs: str, spec: str) -> tuple[int, int, list[int], str]:
                 raise UserError(f"unable to find group {group}: no matching entries in "
                                 "group file")
             gid = int(group)
-    extra: list[int] = []
+    extra: list[int] = [gid]  # docker lists the primary group among the supplementary ones
     if name is not None and not group:
         for fields in groups:
             if len(fields) >= 4 and name in fields[3].split(",") and fields[2].isdigit():

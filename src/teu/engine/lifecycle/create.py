@@ -46,6 +46,9 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     settings["Mounts"] = []
     db = engine.db
     cid = names.new_id()
+    if not settings["Config"]["Hostname"]:  # docker: the short ID, or the host's own name
+        host_network = settings["HostConfig"].get("NetworkMode") == "host"
+        settings["Config"]["Hostname"] = os.uname().nodename if host_network else cid[:12]
     name = opts.get("name") or names.random_name(db.names())
     name = options.check_name(name)
     me = os.getpid()
@@ -162,14 +165,17 @@ def resolve_mounts(engine: Engine, settings: dict, image: images.Image) -> list[
         propagation = next((o for o in opts if o.endswith(("shared", "slave", "private"))), "")
         dest = os.path.normpath(dest)
         taken.add(dest)
-        mode = ",".join(o for o in opts if o not in ("ro", "rw")) if opts else ""
+        mode = ",".join(opts)  # docker shows the options as given
         if source is not None and (source.startswith("/") or source.startswith(".")):
-            out.append({"Type": "bind", "Source": os.path.abspath(source), "Destination": dest,
+            source = os.path.abspath(source)
+            if not os.path.lexists(source):
+                os.makedirs(source, 0o755, exist_ok=True)  # -v makes it, as docker does
+            out.append({"Type": "bind", "Source": source, "Destination": dest,
                         "Mode": mode, "RW": rw, "Propagation": propagation or "rprivate"})
             continue
         name = volumes.create(engine.paths, engine.db, source)
         out.append({"Type": "volume", "Name": name, "Source": engine.paths.volume(name, "_data"),
-                    "Destination": dest, "Driver": "local", "Mode": mode, "RW": rw,
+                    "Destination": dest, "Driver": "local", "Mode": mode or "z", "RW": rw,
                     "Propagation": propagation, "CopyUp": "nocopy" not in opts})
     for dest in (image.run_config.get("Volumes") or {}):
         dest = os.path.normpath(dest)

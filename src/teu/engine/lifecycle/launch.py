@@ -91,10 +91,11 @@ def begin_start(engine: Engine, row: Row) -> Row:
 
 
 def abort_start(engine: Engine, row: Row, error: BaseException) -> None:
-    """Undo a failed start: the runtime's container goes; the row returns to what it was
-    (a `run`'s half-made container goes entirely)."""
+    """Undo a failed start: the runtime's container goes; the row returns to what it was.
+    A `run`'s container stays `created` with the error, as docker leaves it (an --rm
+    one goes entirely)."""
     S.release_runtime(engine, row)
-    if row["status"] == "creating":
+    if row["status"] == "creating" and row.settings["HostConfig"].get("AutoRemove"):
         from teu.engine.teardown import remove_files
 
         with engine.db.tx() as db:
