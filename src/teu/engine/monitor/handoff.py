@@ -110,7 +110,7 @@ def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
         r = -1
         if report and report != STARTED:
             _raise_report(report, pid)
-        from teu.engine.monitor.foreground import is_pipe
+        from teu.fileio import is_pipe
 
         watch_stdout = is_pipe(1)
         while True:
