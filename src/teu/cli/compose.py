@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from teu.cli._flags import BOOL, LIST, STR, Flag, UsageError, parse, parse_or_help
+from teu.cli._flags import BOOL, INT, LIST, STR, Flag, UsageError, parse, parse_or_help
 
 USAGE = """
 Usage:  teu compose [OPTIONS] COMMAND
@@ -25,6 +25,9 @@ Options:
 
 Commands:
   config      Parse, resolve and render compose file in canonical format
+  down        Stop and remove containers, networks
+  ps          List containers
+  up          Create and start containers (-d)
 """
 
 GLOBAL = [
@@ -47,7 +50,8 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(USAGE)
         return 0
     verb, args = rest[0], rest[1:]
-    fn = {"config": _config, "convert": _config}.get(verb)
+    fn = {"config": _config, "convert": _config, "up": _up, "ps": _ps,
+          "down": _down}.get(verb)
     if fn is None:
         raise UsageError(f"unknown docker command: \"compose {verb}\"\n"
                          "See 'teu compose --help'", 1)
@@ -134,3 +138,80 @@ def _config(global_opts: dict, argv: list[str]) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _load_model(global_opts: dict) -> dict:
+    from teu.compose.loader import load
+
+    return load(options(global_opts)).model
+
+
+def _up(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("detach", "d", BOOL, "Detached mode: Run containers in the background")]
+    parsed = parse_or_help(argv, flags, "teu compose up", "[OPTIONS] [SERVICE...]",
+                           "Create and start containers", max_args=0)
+    if parsed is None:
+        return 0
+    opts, _ = parsed
+    if not opts.get("detach"):
+        raise UsageError("teu compose up: only detached mode (-d) is there yet", 1)
+    from teu.cli._engine import engine, guarded
+    from teu.compose.run import up
+
+    model = _load_model(global_opts)
+    return guarded(lambda: up(engine(), model, _say) or 0)
+
+
+def _ps(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("all", "a", BOOL, "Show all stopped containers"),
+             Flag("quiet", "q", BOOL, "Only display IDs"),
+             Flag("services", None, BOOL, "Display services")]
+    parsed = parse_or_help(argv, flags, "teu compose ps", "[OPTIONS] [SERVICE...]",
+                           "List containers", max_args=0)
+    if parsed is None:
+        return 0
+    opts, _ = parsed
+    from teu.cli._engine import engine, guarded
+    from teu.compose.run import ps
+
+    model = _load_model(global_opts)
+
+    def go() -> int:
+        items = ps(engine(), model, bool(opts.get("all")))
+        if opts.get("quiet"):
+            for it in items:
+                print(it["ID"])
+        elif opts.get("services"):
+            for name in sorted({it["Service"] for it in items}):
+                print(name)
+        else:
+            from teu.cli._table import rows_text
+
+            keys = ["Names", "Image", "Command", "Service", "RunningFor", "Status", "Ports"]
+            rows = [["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"]]
+            rows += [[str(it[k]) for k in keys] for it in items]
+            sys.stdout.write(rows_text(rows))
+        return 0
+
+    return guarded(go)
+
+
+def _down(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("volumes", "v", BOOL, "Remove named volumes declared in the \"volumes\" "
+                  "section of the Compose file"),
+             Flag("timeout", "t", INT, "Specify a shutdown timeout in seconds")]
+    parsed = parse_or_help(argv, flags, "teu compose down", "[OPTIONS] [SERVICES]",
+                           "Stop and remove containers, networks", max_args=0)
+    if parsed is None:
+        return 0
+    opts, _ = parsed
+    from teu.cli._engine import engine, guarded
+    from teu.compose.run import down
+
+    model = _load_model(global_opts)
+    return guarded(lambda: down(engine(), model, _say, bool(opts.get("volumes")),
+                                opts.get("timeout")) or 0)
