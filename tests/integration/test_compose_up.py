@@ -1,4 +1,5 @@
-"""`teu compose up -d`, `ps`, `down` of a two-service project inside a test host: the
+"""`teu compose up -d`, `ps`, `down` of a three-service project (a one-shot, a
+health-gated start) inside a test host: the
 project network, names resolving between services, labels and names as docker
 compose's, a re-run `up` leaving unchanged services running, `down -v` leaving nothing."""
 
@@ -28,10 +29,20 @@ services:
     deploy:
       resources:
         limits: {{memory: 64M}}
+    healthcheck:
+      test: wget -qO- http://127.0.0.1/ || exit 1
+      interval: 1s
+    depends_on:
+      init: {{condition: service_completed_successfully}}
+  init:
+    image: {IMAGE}
+    command: sh -c 'echo ready > /state/ready'
+    volumes: ["state:/state"]
   api:
     image: {IMAGE}
     command: sleep 300
-    depends_on: [web]
+    depends_on:
+      web: {{condition: service_healthy}}
     environment:
       MODE: ${{MODE:-test}}
 volumes:
@@ -48,7 +59,10 @@ def test_up_ps_down(teu, tmp_path) -> None:  # noqa: ANN001
     c = ["compose", "--project-directory", str(proj)]
     teu.ok(*c, "up", "-d", env=env, cwd=proj)
     names = teu.ok(*c, "ps", "--services", env=env).split()
-    assert names == ["api", "web"]
+    assert names == ["api", "web"]  # init ran once and exited 0 before web started
+    assert teu.inspect("shop-init-1")["State"]["ExitCode"] == 0
+    assert teu.inspect("shop-web-1")["State"]["Health"]["Status"] == "healthy"
+    assert teu.ok("exec", "shop-web-1", "cat", "/state/ready") == "ready\n"
     table = teu.ok(*c, "ps", env=env)
     assert "shop-web-1" in table and "shop-api-1" in table
     # The service name resolves on the project network.
@@ -81,3 +95,28 @@ def test_up_ps_down(teu, tmp_path) -> None:  # noqa: ANN001
     assert teu.ok(*c, "ps", "-a", "-q", env=env) == ""
     assert "shop_default" not in teu.ok("network", "ls", "--format", "{{.Name}}")
     assert "shop_state" not in teu.ok("volume", "ls", "--format", "{{.Name}}")
+
+
+def test_unhealthy_dependency_fails_up(teu, tmp_path) -> None:  # noqa: ANN001
+    proj = tmp_path / "sick"
+    proj.mkdir()
+    (proj / "compose.yaml").write_text(f"""
+services:
+  db:
+    image: {IMAGE}
+    command: sleep 300
+    healthcheck: {{test: echo db is not ready; exit 1, interval: 1s, retries: 1}}
+  app:
+    image: {IMAGE}
+    command: sleep 300
+    depends_on: {{db: {{condition: service_healthy}}}}
+""")
+    c = ["compose", "--project-directory", str(proj)]
+    out = teu(*c, "up", "-d")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        "dependency failed to start: container sick-db-1 is unhealthy: "
+        "db is not ready")
+    assert "sick-app-1" not in teu.ok("ps", "-a", "--format", "{{.Names}}")
+    teu.ok(*c, "down", "-t", "1")
+    assert teu.ok("ps", "-a", "-q") == ""

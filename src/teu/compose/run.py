@@ -56,11 +56,16 @@ def up(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
                      **(spec.get("labels") or {})})
         say(f" Volume {name}  Created")
     existing = {r["name"]: r for r in _project_containers(engine, project)}
+    ids: dict[str, str] = {}
     for service in service_order(model["services"]):
         opts = plan.run_options(model, service)
         name = opts["name"]
+        for dep, spec in (model["services"][service].get("depends_on") or {}).items():
+            if dep in ids:
+                wait_condition(engine, dep, ids[dep], spec.get("condition", ""), say)
         row = existing.get(name)
         if row is not None:
+            ids[service] = row["id"]
             labels = row.settings["Config"].get("Labels") or {}
             want = dict(x.split("=", 1) for x in opts["label"])[plan.HASH]
             if labels.get(plan.HASH) == want:
@@ -73,8 +78,51 @@ def up(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
             stop(engine, row["id"])
             remove(engine, row["id"], force=True)
             say(f" Container {name}  Recreated")
-        run(engine, opts)
+        ids[service] = run(engine, opts)[0]
         say(f" Container {name}  Started")
+
+
+def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN001
+                   say: Callable[[str], None]) -> None:
+    """Block until a dependency meets its depends_on condition; ComposeError (docker
+    compose's words) when it cannot: unhealthy, no health check, exited, failed."""
+    import json
+    import time
+
+    from teu.engine import state
+    from teu.engine.lifecycle.waiting import exited, wait_exit
+
+    if condition == "service_completed_successfully":
+        row = wait_exit(engine, engine.find(cid))
+        code = row["exit_code"] if row is not None else None
+        if code != 0:
+            raise ComposeError(f'service "{service}" didn\'t complete successfully: '
+                               f"exit {code}")
+        say(f" Container {row['name']}  Exited")
+        return
+    if condition != "service_healthy":
+        return
+    while True:
+        row = state.refresh(engine, engine.find(cid))
+        if row is None:
+            raise ComposeError(f'dependency failed to start: service "{service}" is gone')
+        config = row.settings["Config"].get("Healthcheck") or {}
+        if not config.get("Test") or config["Test"][0] == "NONE":
+            raise ComposeError(f"dependency failed to start: container {row['name']} has no "
+                               "healthcheck configured")
+        health = json.loads(row["health"]) if row["health"] else {}
+        status = health.get("Status", "starting")
+        if status == "healthy":
+            say(f" Container {row['name']}  Healthy")
+            return
+        if status == "unhealthy":
+            log = (health.get("Log") or [{}])[-1].get("Output", "").strip()
+            raise ComposeError(f"dependency failed to start: container {row['name']} is "
+                               "unhealthy" + (f": {log}" if log else ""))
+        if exited(row):
+            raise ComposeError(f"dependency failed to start: container {row['name']} exited "
+                               f"({row['exit_code']})")
+        time.sleep(0.2)
 
 
 def ps(engine, model: dict, all_: bool = False) -> list[dict]:  # noqa: ANN001
