@@ -88,6 +88,16 @@ def test_up_ps_down(teu, tmp_path) -> None:  # noqa: ANN001
     assert "shop-api-1  Recreated" in out.stderr
     assert teu.inspect("shop-web-1")["State"]["StartedAt"] == started
     assert teu.inspect("shop-api-1")["State"]["StartedAt"] != api_started
+    # Scale api 1 -> 3 -> 1 by container number; each replica answers to the service name.
+    teu.ok(*c, "up", "-d", "--scale", "api=3", env={**env, "MODE": "prod"})
+    assert teu.ok(*c, "ps", "-q", env=env).count("\n") == 4
+    assert teu.inspect("shop-api-3")["Config"]["Labels"][
+        "com.docker.compose.container-number"] == "3"
+    assert teu.inspect("shop-web-1")["State"]["StartedAt"] == started
+    out = teu(*c, "up", "-d", env={**env, "MODE": "prod"})
+    assert "shop-api-3  Removed" in out.stderr and "shop-api-2  Removed" in out.stderr
+    names = teu.ok("ps", "--format", "{{.Names}}").split()
+    assert sorted(names) == ["shop-api-1", "shop-web-1"]
     vols = json.loads(teu.ok("volume", "inspect", "shop_state"))
     assert vols[0]["Labels"]["com.docker.compose.project"] == "shop"
     # down -v: no container, network or volume of the project is left.

@@ -151,7 +151,9 @@ def _load_model(global_opts: dict) -> dict:
 
 
 def _up(global_opts: dict, argv: list[str]) -> int:
-    flags = [Flag("detach", "d", BOOL, "Detached mode: Run containers in the background")]
+    flags = [Flag("detach", "d", BOOL, "Detached mode: Run containers in the background"),
+             Flag("scale", None, LIST, "Scale SERVICE to NUM instances. Overrides the "
+                  "`scale` setting in the Compose file if present.", "scale")]
     parsed = parse_or_help(argv, flags, "teu compose up", "[OPTIONS] [SERVICE...]",
                            "Create and start containers", max_args=0)
     if parsed is None:
@@ -159,11 +161,21 @@ def _up(global_opts: dict, argv: list[str]) -> int:
     opts, _ = parsed
     if not opts.get("detach"):
         raise UsageError("teu compose up: only detached mode (-d) is there yet", 1)
+    scale: dict[str, int] = {}
+    for item in opts.get("scale") or []:
+        svc, eq, num = item.partition("=")
+        if not eq or not num.isdigit():
+            raise UsageError(f"invalid --scale {item!r}: SERVICE=NUM expected", 1)
+        scale[svc] = int(num)
     from teu.cli._engine import engine, guarded
+    from teu.compose.errors import ComposeError
     from teu.compose.run import up
 
     model = _load_model(global_opts)
-    return guarded(lambda: up(engine(), model, _say) or 0)
+    for svc in scale:
+        if svc not in model["services"]:
+            raise ComposeError(f"no such service: {svc}")
+    return guarded(lambda: up(engine(), model, _say, scale) or 0)
 
 
 def _ps(global_opts: dict, argv: list[str]) -> int:

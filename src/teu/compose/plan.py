@@ -22,7 +22,12 @@ VOLUME = "com.docker.compose.volume"
 
 def container_name(project: str, service: str, svc: dict, number: int) -> str:
     """docker compose v2's name: container_name, else PROJECT-SERVICE-N."""
-    return svc.get("container_name") or f"{project}-{service}-{number}"
+    if svc.get("container_name"):
+        if number > 1:
+            raise ComposeError(f'services.{service}: container_name "{svc["container_name"]}" '
+                               "cannot be used with more than one container")
+        return svc["container_name"]
+    return f"{project}-{service}-{number}"
 
 
 def network_names(model: dict, svc: dict) -> list[tuple[str, str, dict]]:

@@ -19,12 +19,12 @@ def _project_containers(engine, project: str) -> list:  # noqa: ANN001
             == project]
 
 
-def up(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
-    """Create what is missing, recreate what changed, start what is stopped."""
+def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
+       scale: dict[str, int] | None = None) -> None:
+    """Create what is missing, recreate what changed, start what is stopped, scale each
+    service to its count (by container number)."""
     from teu.engine.lifecycle.control import stop
-    from teu.engine.lifecycle.launch import start
     from teu.engine.lifecycle.remove import remove
-    from teu.engine.lifecycle.run import run
     from teu.network.errors import NetworkNotFound
     from teu.network.store import Store
 
@@ -58,28 +58,61 @@ def up(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
     existing = {r["name"]: r for r in _project_containers(engine, project)}
     ids: dict[str, str] = {}
     for service in service_order(model["services"]):
-        opts = plan.run_options(model, service)
-        name = opts["name"]
-        for dep, spec in (model["services"][service].get("depends_on") or {}).items():
+        svc = model["services"][service]
+        for dep, spec in (svc.get("depends_on") or {}).items():
             if dep in ids:
                 wait_condition(engine, dep, ids[dep], spec.get("condition", ""), say)
-        row = existing.get(name)
-        if row is not None:
-            ids[service] = row["id"]
-            labels = row.settings["Config"].get("Labels") or {}
-            want = dict(x.split("=", 1) for x in opts["label"])[plan.HASH]
-            if labels.get(plan.HASH) == want:
-                if row["status"] != "running":
-                    start(engine, row["id"])
-                    say(f" Container {name}  Started")
-                else:
-                    say(f" Container {name}  Running")
-                continue
+        count = replicas(svc, (scale or {}).get(service))
+        for number in range(1, count + 1):
+            ids[service] = _one(engine, plan.run_options(model, service, number), existing,
+                                say)
+        # Scaled down: the containers numbered above the count go, highest first.
+        extra = sorted((r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
+                        and int(_labels(r).get(plan.NUMBER, "0")) > count),
+                       key=lambda r: -int(_labels(r)[plan.NUMBER]))
+        for row in extra:
             stop(engine, row["id"])
             remove(engine, row["id"], force=True)
-            say(f" Container {name}  Recreated")
-        ids[service] = run(engine, opts)[0]
-        say(f" Container {name}  Started")
+            say(f" Container {row['name']}  Removed")
+
+
+def _labels(row) -> dict:  # noqa: ANN001
+    return row.settings["Config"].get("Labels") or {}
+
+
+def replicas(svc: dict, override: int | None = None) -> int:
+    """How many containers a service runs: --scale, else scale:, else deploy.replicas, 1."""
+    if override is not None:
+        return override
+    if svc.get("scale") is not None:
+        return int(svc["scale"])
+    return int((svc.get("deploy") or {}).get("replicas", 1))
+
+
+def _one(engine, opts: dict, existing: dict, say: Callable[[str], None]) -> str:  # noqa: ANN001
+    """Container `opts["name"]` up to date and running; its ID."""
+    from teu.engine.lifecycle.control import stop
+    from teu.engine.lifecycle.launch import start
+    from teu.engine.lifecycle.remove import remove
+    from teu.engine.lifecycle.run import run
+
+    name = opts["name"]
+    row = existing.get(name)
+    if row is not None:
+        want = dict(x.split("=", 1) for x in opts["label"])[plan.HASH]
+        if _labels(row).get(plan.HASH) == want:
+            if row["status"] != "running":
+                start(engine, row["id"])
+                say(f" Container {name}  Started")
+            else:
+                say(f" Container {name}  Running")
+            return row["id"]
+        stop(engine, row["id"])
+        remove(engine, row["id"], force=True)
+        say(f" Container {name}  Recreated")
+    cid = run(engine, opts)[0]
+    say(f" Container {name}  Started")
+    return cid
 
 
 def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN001
