@@ -132,7 +132,14 @@ def _host_path(src: str, workdir: str) -> str:
 def _short_volume(text: str, where: str, workdir: str) -> dict:
     parts = text.split(":")
     if len(parts) == 1:
-        return {"type": "volume", "target": parts[0]}
+        anon: dict = {"type": "volume", "target": parts[0]}
+        import os
+
+        if os.path.exists(parts[0]):
+            # compose-go's quirk, kept so `config` prints the same: an anonymous volume
+            # whose target also exists on this host gets an empty `volume: {}`.
+            anon["volume"] = {}
+        return anon
     if len(parts) > 3:
         raise ComposeError(f"{where}: invalid volume {text!r}: too many colons")
     src, target = parts[0], parts[1]
