@@ -38,7 +38,7 @@ services:
     env_file: web.env
     environment: [MODE=prod, TAG]
     ports: ["127.0.0.1:8080:8080/tcp", "9000-9001:9000-9001"]
-    volumes: ["static:/srv", "./conf:/conf:ro", "/tmp", "/no/such/dir"]
+    volumes: ["static:/srv", "./conf:/conf:ro", "/tmp", "/no/such/dir", "/v"]
     depends_on:
       api: {condition: service_healthy}
     expose: [8080]

@@ -133,11 +133,9 @@ def _short_volume(text: str, where: str, workdir: str) -> dict:
     parts = text.split(":")
     if len(parts) == 1:
         anon: dict = {"type": "volume", "target": parts[0]}
-        import os
-
-        if os.path.exists(parts[0]):
-            # compose-go's quirk, kept so `config` prints the same: an anonymous volume
-            # whose target also exists on this host gets an empty `volume: {}`.
+        if len(parts[0]) > 2:
+            # compose-go's quirk, kept so `config` prints the same: its parser takes a
+            # two-character spec for a Windows drive and leaves `volume` out.
             anon["volume"] = {}
         return anon
     if len(parts) > 3:
