@@ -175,6 +175,10 @@ def test_config_matches_docker_compose(tmp_path, name, extra):
         theirs = _run([docker_compose(), *extra, "config", listing], root, env)
         ours = _run([*TEU, "compose", *extra, "config", listing], root, env)
         assert sorted(ours.split()) == sorted(theirs.split()), listing
+    if name != "shop":  # not yet equal for shop's web (a build service with a healthcheck)
+        theirs = _run([docker_compose(), *extra, "config", "--hash", "*"], root, env)
+        ours = _run([*TEU, "compose", *extra, "config", "--hash", "*"], root, env)
+        assert ours == theirs
 
 
 @pytest.mark.parametrize("text", [

@@ -138,10 +138,7 @@ def _service(s: dict, json_form: bool) -> dict:
     for key in ("environment", "labels", "annotations", "sysctls", "networks"):
         if isinstance(s.get(key), dict):
             s[key] = dict(sorted(s[key].items()))
-    s = _ordered(s, SERVICE_ORDER)
-    if json_form:
-        s = dict(sorted(s.items()))
-    return s
+    return _ordered(s, SERVICE_ORDER)  # Go's encoders write a struct in field order
 
 
 def to_json(model: dict, escape: bool = True) -> str:
@@ -212,3 +209,8 @@ def _indent_lists(text: str) -> str:
                 extra = stack[-1][1]
         out.append(" " * (indent + extra) + stripped)
     return "\n".join(out) + "\n"
+
+
+def service_json(service: dict) -> dict:
+    """One service as `config --format json` writes it."""
+    return _service(service, True)
