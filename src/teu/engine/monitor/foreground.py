@@ -126,6 +126,8 @@ class _Stdio:
 
             self.console, self.theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             return
+        from teu.engine.monitor.handoff import is_pipe
+
         stdin = 0 if interactive else os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         fds = [stdin]
         for stream, ours in (("stdout", 1), ("stderr", 2)):
@@ -164,17 +166,6 @@ class _Stdio:
         if self.log is not None:
             self.log.close()
             self.log = None
-
-
-def is_pipe(fd: int) -> bool:
-    """fd is a pipe or a socket: a reader that can go away before the writer."""
-    import stat
-
-    try:
-        mode = os.fstat(fd).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _create(runtime, cid: str, bundle: str, io: _Stdio) -> int:  # noqa: ANN001

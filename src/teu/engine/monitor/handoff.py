@@ -98,8 +98,6 @@ def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
         r = -1
         if report and report != STARTED:
             _raise_report(report, pid)
-        from teu.engine.monitor.foreground import is_pipe
-
         watch_stdout = is_pipe(1)
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -126,6 +124,17 @@ def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
         if r >= 0:
             os.close(r)
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def is_pipe(fd: int) -> bool:
+    """fd is a pipe or a socket: a reader that can go away before the writer."""
+    import stat
+
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _reader_gone(fd: int) -> bool:
