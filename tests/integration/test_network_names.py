@@ -56,7 +56,7 @@ def test_names_on_user_networks(teu, tmp_path) -> None:  # noqa: ANN001
     assert get(teu, "http://backend/", "--network", "other") == ""
     assert teu.ok("exec", "api", "wget", "-qO-", "http://late/") == hello
     ls = teu.ok("network", "ls", "--format", "{{.Name}} {{.Driver}}").split("\n")
-    assert {"app bridge", "other bridge", "bridge bridge"} <= set(ls)
+    assert {"app bridge", "other bridge", "bridge bridge", "host host", "none null"} <= set(ls)
     teu.ok("rm", "-f", "db", "api", "late")
     assert sorted(teu.ok("network", "prune", "-f").split()) == ["Deleted", "Networks:", "app",
                                                                  "other"]
