@@ -57,6 +57,7 @@ def test_names_on_user_networks(teu, tmp_path) -> None:  # noqa: ANN001
     assert teu.ok("exec", "api", "wget", "-qO-", "http://late/") == hello
     ls = teu.ok("network", "ls", "--format", "{{.Name}} {{.Driver}}").split("\n")
     assert {"app bridge", "other bridge", "bridge bridge", "host host", "none null"} <= set(ls)
+    assert teu.ok("network", "inspect", "-f", "{{.Name}} {{.Driver}}", "none") == "none null\n"
     teu.ok("rm", "-f", "db", "api", "late")
     assert sorted(teu.ok("network", "prune", "-f").split()) == ["Deleted", "Networks:", "app",
                                                                  "other"]
