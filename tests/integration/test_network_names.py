@@ -101,6 +101,23 @@ def test_addresses_dns_internal_and_icc(teu) -> None:  # noqa: ANN001
     teu.ok("rm", "-f", "srv")
 
 
+def test_macvlan(teu, tmp_path) -> None:  # noqa: ANN001
+    # the parent: one end of a veth pair in the test host (this kernel has no dummy links)
+    teu.host.run("ip", "link", "add", "p0", "type", "veth", "peer", "name", "p1")
+    for dev in ("p0", "p1"):
+        teu.host.run("ip", "link", "set", dev, "up")
+    teu.ok("network", "create", "-d", "macvlan", "-o", "parent=p0", "--subnet", "10.70.0.0/24",
+           "mv")
+    site = www(tmp_path, "over macvlan\n")
+    teu.ok("run", "-d", "--name", "m1", "--network", "mv", "-v", f"{site}:/www", IMAGE,
+           "httpd", "-f", "-p", "80", "-h", "/www")
+    ip = teu.inspect("m1")["NetworkSettings"]["Networks"]["mv"]["IPAddress"]
+    assert ip.startswith("10.70.0.")
+    assert get(teu, f"http://{ip}/", "--network", "mv") == "over macvlan\n"
+    teu.ok("rm", "-f", "m1")
+    teu.ok("network", "rm", "mv")
+
+
 def test_user_conflist_with_portmap(teu, tmp_path) -> None:  # noqa: ANN001
     conf = tmp_path / "cni"
     conf.mkdir()

@@ -181,8 +181,9 @@ def sweep_stale(engine: Engine) -> list[str]:
             continue
         if recs:
             try:
-                detach(engine.paths.root, cid)
                 swept.append(cid)
+                # the container is gone: a DEL that fails now would fail forever
+                detach(engine.paths.root, cid, force=row is None)
             except Exception as e:  # noqa: BLE001 - sweep the others
                 from teu.runtime import log
 
