@@ -14,6 +14,12 @@ import pytest
 
 from teu.testing import busybox
 
+# Safety: teu's default network is `bridge`, which makes a bridge, veths and nftables
+# rules in the network namespace teu runs in. Tests outside a test host (a namespace the
+# test made) must never do that to the machine: they default to --network none. The
+# networking tests run teu inside their own test hosts with TEU_NETWORK=bridge.
+os.environ.setdefault("TEU_NETWORK", "none")
+
 REPO = Path(__file__).resolve().parent.parent
 
 

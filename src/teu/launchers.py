@@ -67,7 +67,10 @@ def install(bin_dir: str | None = None) -> list[str]:
             # teu's verbs may leave buffered files to the interpreter's teardown, so
             # it exits normally (the os._exit shortcut is teu-runtime's alone).
             template = TEMPLATE_SITE if name in WITH_SITE_PACKAGES else TEMPLATE
-            f.write(template.format(python=os.path.realpath(sys.executable), src=src,
+            # The interpreter by the path we run as (a venv's bin/python), not its real
+            # path: sys.executable is then the venv's, where teu finds teu-runtime and
+            # conmon's runtime is looked up (the base interpreter's bin may hold another).
+            f.write(template.format(python=sys.executable, src=src,
                                     module=module, extra=extra))
         os.chmod(tmp, 0o755)
         os.replace(tmp, path)

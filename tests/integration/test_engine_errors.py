@@ -1,4 +1,5 @@
-"""Bad input to the container verbs: one clear line, exit 125, nothing half-made.
+"""Bad input to the container verbs: one clear line, docker's exit code (125 for run and
+create and for bad flags, 1 for the other verbs' failures), nothing half-made.
 And teu killed with SIGKILL at any moment of `run`: no mount, cgroup, state or row
 is left that the next teu does not make whole or remove."""
 
@@ -94,7 +95,7 @@ def test_name_in_use(teu) -> None:
 def test_rm_running_needs_force(teu) -> None:
     teu.ok("run", "-d", "--name", "busy", IMAGE, "sleep", "60")
     p = teu("rm", "busy")
-    assert p.returncode == 125 and "container is running" in one_line(p)
+    assert p.returncode == 1 and "container is running" in one_line(p)  # docker: 1
     assert teu.inspect("busy")["State"]["Running"]
     teu.ok("rm", "-f", "busy")
     assert teu.rows() == []
@@ -105,22 +106,26 @@ def test_unknown_container_everywhere(teu) -> None:
                  ["unpause"], ["inspect"], ["exec"], ["restart"], ["attach"]):
         args = [*verb, "ghost"] + (["true"] if verb == ["exec"] else [])
         p = teu(*args)
-        assert p.returncode == 125, (verb, p.stderr)
+        assert p.returncode == 1, (verb, p.stderr)  # docker: 1, run/create alone say 125
         assert "ghost" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_missing_arguments_and_unknown_verb(teu) -> None:
+    # docker: a wrong number of arguments and an unknown command are exit 1 (cobra's
+    # errors), a bad flag 125 (pflag's); help goes to stdout after a blank line.
     p = teu("run")
-    assert p.returncode == 125 and "requires at least 1 argument" in p.stderr
+    assert p.returncode == 1 and p.stderr.startswith('"teu run" requires at least 1 argument.')
     p = teu("frobnicate")
-    assert p.returncode == 125
-    assert teu.ok("run", "--help").startswith("Usage:  teu run")
+    assert p.returncode == 1 and "'frobnicate' is not a teu command" in p.stderr
+    p = teu("rm", "--frobnicate", "x")
+    assert p.returncode == 125 and p.stderr == "unknown flag: --frobnicate\nSee 'teu rm --help'.\n"
+    assert teu.ok("run", "--help").startswith("\nUsage:  teu run")
 
 
 def test_start_of_a_command_that_is_not_there(teu) -> None:
     teu.ok("create", "--name", "broken", IMAGE, "nonexistent-cmd")
     p = teu("start", "broken")
-    assert p.returncode == 125 and "nonexistent-cmd" in p.stderr
+    assert p.returncode == 1 and "nonexistent-cmd" in p.stderr  # docker start: 1
     info = teu.inspect("broken")
     assert info["State"]["Status"] == "created" and "nonexistent-cmd" in info["State"]["Error"]
     p = teu("run", "-d", IMAGE, "nonexistent-cmd")

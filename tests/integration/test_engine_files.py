@@ -32,7 +32,7 @@ def test_top_and_stats(teu) -> None:
     assert "tp" in table[1] and "/ 64MiB" in table[1]
     row = json.loads(teu.ok("stats", "--no-stream", "--format", "json", "tp"))
     assert row["Name"] == "tp" and row["PIDs"] == "2" and row["MemPerc"].endswith("%")
-    assert teu("top", "nope").returncode == 125
+    assert teu("top", "nope").returncode == 1
 
 
 def test_diff_commit_and_run_the_result(teu) -> None:
@@ -91,7 +91,7 @@ def test_cp_both_ways(teu, tmp_path) -> None:
     tar_bytes = teu("cp", "cp1:/tmp/a.txt", "-").stdout.encode()
     with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as t:
         assert t.getnames() == ["a.txt"]
-    assert teu("cp", "cp1:/nonexistent", str(back)).returncode == 125
+    assert teu("cp", "cp1:/nonexistent", str(back)).returncode == 1
     # a stopped container: through its overlay, volumes included
     teu.ok("stop", "-t", "0", "cp1")
     teu.ok("cp", str(src / "a.txt"), "cp1:/stopped.txt")
@@ -123,8 +123,8 @@ def test_update(teu) -> None:
     assert open(f"/sys/fs/cgroup/pids{cg['pids']}/pids.max").read().strip() == "40"
     assert open(f"/sys/fs/cgroup/cpu{cg['cpu']}/cpu.cfs_quota_us").read().strip() == "50000"
     p = teu("update", "--memory", "12q", "up")
-    assert p.returncode == 125 and "12q" in p.stderr
-    assert teu("update", "up").returncode == 125
+    assert p.returncode == 125 and "12q" in p.stderr  # docker: a bad flag value, 125
+    assert teu("update", "up").returncode == 1  # docker: "you must provide one or more flags"
     teu.ok("rm", "-f", cid)
 
 
@@ -132,7 +132,7 @@ def test_port_system_and_info(teu) -> None:
     teu.ok("run", "-d", "--name", "po", IMAGE, "sleep", "60")
     assert teu.ok("port", "po") == ""
     p = teu("port", "po", "80")
-    assert p.returncode == 125 and "No public port '80/tcp'" in p.stderr
+    assert p.returncode == 1 and "No public port '80/tcp'" in p.stderr
     df = teu.ok("system", "df").splitlines()
     assert df[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
     assert df[1].split()[:3] == ["Images", "1", "1"]

@@ -106,7 +106,7 @@ def test_vfs_copy_fallback(teu) -> None:
     assert (rootfs / "keep").read_text() == "kept\n" and (rootfs / "bin" / "busybox").exists()
     assert teu("start", "-a", "vf").returncode == 1  # the same copy: /etc/group is gone
     assert teu.ok("run", "--rm", IMAGE, "cat", "/etc/group", env=env).startswith("root:")
-    assert teu("diff", "vf").returncode == 125
+    assert teu("diff", "vf").returncode == 1
     teu.ok("rm", "vf")
 
 

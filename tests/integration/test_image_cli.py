@@ -54,9 +54,9 @@ def test_tag_rmi_and_dangling(store):
     teu(root, "tag", "alpha:1", "alpha:2")
     teu(root, "tag", a[7:19], "gamma")
     p = teu(root, "tag", "alpha:1", "Bad:Name", check=False)
-    assert p.returncode == 125 and "must be lowercase" in p.stderr
+    assert p.returncode == 1 and "must be lowercase" in p.stderr
     p = teu(root, "tag", "nosuch", "x", check=False)
-    assert p.returncode == 125 and "No such image: nosuch" in p.stderr
+    assert p.returncode == 1 and "No such image: nosuch" in p.stderr
     assert teu(root, "rmi", "alpha:2", "gamma").stdout.split("\n")[:2] == \
         ["Untagged: alpha:2", "Untagged: gamma:latest"]
     # Importing again under the same name leaves the old image dangling.
@@ -66,7 +66,7 @@ def test_tag_rmi_and_dangling(store):
     p = teu(root, "image", "rm", a[7:19])
     assert p.stdout.strip() == f"Deleted: {a}"
     p = teu(root, "rmi", "alpha:1", "nosuch:1", check=False)
-    assert p.returncode == 125 and "Untagged: alpha:1" in p.stdout
+    assert p.returncode == 1 and "Untagged: alpha:1" in p.stdout
     assert "No such image: nosuch:1" in p.stderr
 
 
@@ -79,16 +79,24 @@ def test_history_and_inspect_formats(store):
     fmt = teu(root, "image", "inspect", "-f", "{{.Id}} {{index .RepoTags 0}} {{.Os}}", "alpha:1")
     assert fmt.stdout.strip() == f"{a} alpha:1 linux"
     p = teu(root, "image", "inspect", "alpha:1", "nosuch", check=False)
-    assert p.returncode == 125 and len(json.loads(p.stdout)) == 1 and "nosuch" in p.stderr
+    assert p.returncode == 1 and len(json.loads(p.stdout)) == 1 and "nosuch" in p.stderr
 
 
 def test_usage_errors_and_root_from_env(store, tmp_path):
     root, a, _ = store
-    for args in (["pull"], ["images", "--bogus"], ["image", "nosuch"], ["rmi"],
-                 ["push", "--chunk-size", "x", "a"]):
+    # docker's answers: a bad flag or flag value is 125 (pflag's two lines); a wrong
+    # number of arguments or an unknown subcommand is 1 (cobra's message).
+    for args, code, first in (
+            (["pull"], 1, '"teu pull" requires exactly 1 argument.'),
+            (["images", "--bogus"], 125, "unknown flag: --bogus"),
+            (["image", "nosuch"], 1, "teu image: unknown command 'nosuch'"),
+            (["rmi"], 1, '"teu rmi" requires at least 1 argument.'),
+            (["push", "--chunk-size", "x", "a"], 125,
+             'invalid argument "x" for "--chunk-size" flag: strconv.ParseInt: parsing "x": '
+             'invalid syntax')):
         p = teu(root, *args, check=False)
-        assert p.returncode == 125, args
-        assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr, args
+        assert p.returncode == code, args
+        assert p.stderr.splitlines()[0] == first and "Traceback" not in p.stderr, args
     env = dict(os.environ, TEU_ROOT=str(root))
     p = subprocess.run([TEU, "images", "-q"], capture_output=True, text=True, env=env,
                        timeout=30)

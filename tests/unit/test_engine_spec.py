@@ -140,7 +140,8 @@ def test_seccomp_conversion() -> None:
     ({"volume": ["/tmp:/y:bogus"]}, "unknown option"), ({"volume": ["/tmp:/"]}, "'/'"),
     ({"name": "x"}, "Invalid container name"), ({"security_opt": ["seccomp"]}, "seccomp"),
     ({"secret": ["target=x"]}, "src=FILE"), ({"restart": "always", "rm": True}, "conflicting"),
-    ({"network": "bridge"}, "bridge"), ({"memory_swap": "1g", "memory": "2g"}, "larger"),
+    ({"network": ["host", "mynet"]}, "conflicting"), ({"publish": ["80/xyz"]}, "proto"),
+    ({"memory_swap": "1g", "memory": "2g"}, "larger"),
 ])
 def test_invalid_options(opts: dict, text: str) -> None:
     with pytest.raises(InvalidArgument, match=text):

@@ -38,12 +38,16 @@ def test_gc_mark_and_sweep(tmp_path):
 
 
 def test_cli_usage_errors(capsys):
-    assert main(["registry"]) == 125
+    # docker's conventions: a group without a command prints its usage (exit 0), a bad
+    # flag is 125 with pflag's two lines, an unknown command and a failure are 1.
+    assert main(["registry"]) == 0
+    capsys.readouterr()
     assert main(["registry", "serve", "--bogus"]) == 125
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 2
-    assert main(["nope"]) == 125
-    assert main(["registry", "gc", "--root", "/nonexistent/x"]) == 125
+    assert err.startswith("unknown flag: --bogus\nSee 'teu registry serve --help'.")
+    assert main(["nope"]) == 1
+    assert main(["registry", "gc", "--root", "/nonexistent/x"]) == 1
 
 
 def test_cli_gc_dry_run(tmp_path, capsys):

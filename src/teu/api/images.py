@@ -97,13 +97,14 @@ def prune(*, all: bool = False, root: str | None = None) -> dict[str, Any]:
 def save(names: list[str], output: str | IO[bytes], *, root: str | None = None) -> None:
     """Write the images to a tar file (path or binary file object)."""
     from teu.image.tarball import save as _save
+    from teu.trust.transfer import save_attachments
 
     with _store(root) as st:
         if isinstance(output, str):
             with open(output, "wb") as f:
-                _save(st, names, f)
+                _save(st, names, f, save_attachments(st))
         else:
-            _save(st, names, output)
+            _save(st, names, output, save_attachments(st))
 
 
 def load(source: str | IO[bytes], *, root: str | None = None,
@@ -111,10 +112,12 @@ def load(source: str | IO[bytes], *, root: str | None = None,
     """Load the images of an archive; returns [{"Id", "Names"}]."""
     from teu.image.tarball import load as _load
     from teu.image.tarball import load_stream
+    from teu.trust.transfer import load_attachments
 
     with _store(root) as st:
-        loaded = (_load(st, source, progress) if isinstance(source, str)
-                  else load_stream(st, source, progress))
+        attach = load_attachments(st)  # signatures in the archive are kept with the images
+        loaded = (_load(st, source, progress, attach=attach) if isinstance(source, str)
+                  else load_stream(st, source, progress, attach=attach))
     return [{"Id": x.image_id, "Names": x.names} for x in loaded]
 
 

@@ -46,8 +46,20 @@ CREATE_FLAGS = [
     Flag("stop-signal", None, STR, "Signal to stop the container"),
     Flag("stop-timeout", None, STR, "Timeout (in seconds) to stop a container", "int"),
     Flag("label", "l", LIST, "Set meta data on a container"),
-    Flag("network", None, STR, "Connect a container to a network (none, host)"),
-    Flag("net", None, STR, "Alias of --network"),
+    Flag("network", None, LIST, "Connect a container to a network (bridge, none, host, "
+         "container:NAME|ID, a network's name; repeatable)"),
+    Flag("net", None, LIST, "Alias of --network"),
+    Flag("ip", None, STR, "IPv4 address (e.g., 172.30.100.104)"),
+    Flag("ip6", None, STR, "IPv6 address (e.g., 2001:db8::33)"),
+    Flag("mac-address", None, STR, "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
+    Flag("network-alias", None, LIST, "Add network-scoped alias for the container"),
+    Flag("add-host", None, LIST, "Add a custom host-to-IP mapping (host:ip, host:host-gateway)"),
+    Flag("dns", None, LIST, "Set custom DNS servers"),
+    Flag("dns-search", None, LIST, "Set custom DNS search domains"),
+    Flag("dns-option", None, LIST, "Set DNS options"),
+    Flag("publish", "p", LIST, "Publish a container's port(s) to the host"),
+    Flag("publish-all", "P", BOOL, "Publish all exposed ports to random ports"),
+    Flag("expose", None, LIST, "Expose a port or a range of ports"),
     Flag("runtime", None, STR, "Runtime to use for this container (teu-runtime, runc, crun)"),
     Flag("secret", None, LIST, "Secret file to expose at /run/secrets (src=FILE,target=NAME)"),
     Flag("pull", None, STR, 'Pull image before running ("always", "missing", "never")'),
@@ -83,15 +95,22 @@ CREATE_FLAGS = [
     Flag("attach", "a", LIST, "Attach to STDIN, STDOUT or STDERR"),
     Flag("sig-proxy", None, BOOL, "Proxy received signals to the process (default true)"),
     Flag("detach-keys", None, STR, "Override the key sequence for detaching a container"),
+    Flag("pin", None, BOOL, "Resolve the image's tag to its digest; the container records "
+         "NAME@DIGEST (also: TEU_PIN=1)"),
+    Flag("signature-policy", None, STR, "Trust policy file (containers-policy.json) for "
+         "this image", "file"),
 ]
 
 
 def to_options(opts: dict, args: list[str]) -> dict:
     """Parsed flags + IMAGE [COMMAND [ARG...]] -> teu.engine.config.options' input."""
-    if "net" in opts and "network" not in opts:
-        opts["network"] = opts.pop("net")
-    opts.pop("net", None)
+    if "net" in opts:
+        opts["network"] = [*opts.get("network", []), *opts.pop("net")]
     opts.pop("quiet", None)
+    if opts.get("signature_policy"):  # read by teu.trust.enforce, in pull and create
+        import os
+
+        os.environ["TEU_POLICY"] = os.path.abspath(opts.pop("signature_policy"))
     opts["image"] = args[0]
     opts["command"] = args[1:] or None
     return opts

@@ -1,46 +1,38 @@
-"""What the image verbs (pull, push, images, image ..., save, load, ...) share:
-argument parsing with docker's one-line usage errors, --root, --tls-verify,
-and turning every failure into one line and exit 125 (never a traceback)."""
+"""What the image verbs (pull, push, images, image ..., save, load, ...) share: their
+flags in docker's grammar (teu.cli._flags, as every verb), --root, the registry
+flags, and turning every failure into one line and docker's exit code 1 (never a
+traceback)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable
 
+from teu.cli._flags import BOOL, STR, Flag, parse_or_help
 from teu.errors import TeuError
 
+FAILURE = 1  # docker's exit code for a failed image verb (pull, tag, load, rmi...)
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit 125 (docker's convention)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise TeuError(f"{message} (see '{self.prog} --help')", 125)
-
-
-def parser(prog: str, description: str) -> Parser:
-    p = Parser(prog=prog, description=description)
-    add_root(p)
-    return p
+ROOT = Flag("root", None, STR, "Store directory (default: $TEU_ROOT or /var/lib/teu)")
+REGISTRY = [
+    Flag("tls-verify", None, BOOL, "Require HTTPS and verify certificates (default: true, "
+         "except loopback registries)"),
+    Flag("authfile", None, STR, "Credentials file (default: docker's config.json)"),
+    Flag("creds", None, STR, "Credentials for the registry", "USER[:PASSWORD]"),
+]
 
 
-def add_root(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--root", default=None,
-                   help="store directory (default: $TEU_ROOT or /var/lib/teu)")
+def parse(argv: list[str], flags: list[Flag], prog: str, synopsis: str, description: str,
+          min_args: int = 0, max_args: int | None = None) -> tuple[dict, list[str]] | None:
+    """The verb's flags plus --root; None after printing --help."""
+    return parse_or_help(argv, [*flags, ROOT], prog, synopsis, description, True,
+                         min_args, max_args)
 
 
-def add_registry(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tls-verify", nargs="?", const="true", default=None, metavar="BOOL",
-                   help="require HTTPS and verify certificates (default: true, except "
-                        "loopback registries)")
-    p.add_argument("--authfile", help="credentials file (default: docker's config.json)")
-    p.add_argument("--creds", metavar="USER[:PASSWORD]", help="credentials for the registry")
-
-
-def tls_verify(value: str | None) -> bool | None:
-    if value is None:
-        return None
+def tls_verify(value: bool | str | None) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
     v = value.lower()
     if v in ("true", "1", "yes"):
         return True
@@ -67,29 +59,38 @@ def store(root: str | None):
 
 
 def run(what: str, fn: Callable[[], int]) -> int:
-    """Call fn; any failure becomes a TeuError (exit 125) whose one line names `what`."""
+    """Call fn; any failure becomes a TeuError (exit 1) whose one line names `what`."""
     try:
         return fn()
     except TeuError as e:
+        if getattr(e, "bare", False):
+            raise  # docker's own text (a template or usage error): as it is
         msg = str(e)
-        raise TeuError(msg if what in msg or not what else f"{what}: {msg}", 125) from None
+        raise TeuError(msg if what in msg or not what else f"{what}: {msg}", FAILURE) from None
     except OSError as e:
         reason = e.strerror or str(e)
         if e.filename and e.strerror:
             reason = f"{e.filename}: {e.strerror}"
-        raise TeuError(f"{what}: {reason}" if what else reason, 125) from None
+        raise TeuError(f"{what}: {reason}" if what else reason, FAILURE) from None
     except KeyboardInterrupt:
         raise
     except Exception as e:  # noqa: BLE001 - one line, never a traceback
         # sqlite3 on a full disk ("database or disk is full"), malformed input that
         # slipped past validation, or a bug: say what, on which image, and stop.
         raise TeuError(f"{what}: {type(e).__name__}: {e}" if what else
-                       f"{type(e).__name__}: {e}", 125) from None
+                       f"{type(e).__name__}: {e}", FAILURE) from None
 
 
 def stdout_is_tty() -> bool:
     try:
         return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
 

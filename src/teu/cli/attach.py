@@ -12,7 +12,7 @@ FLAGS = [Flag("no-stdin", None, BOOL, "Do not attach STDIN"),
 def main(argv: list[str]) -> int:
     parsed = parse_or_help(argv, FLAGS, "teu attach", "[OPTIONS] CONTAINER",
                            "Attach local standard input, output, and error streams to a "
-                           "running container", True, 1)
+                           "running container", True, 1, 1)
     if parsed is None:
         return 0
     opts, refs = parsed

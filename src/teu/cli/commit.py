@@ -13,7 +13,7 @@ FLAGS = [Flag("author", "a", STR, 'Author (e.g., "John Hannibal Smith <hannibal@
 
 def main(argv: list[str]) -> int:
     parsed = parse_or_help(argv, FLAGS, "teu commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
-                           "Create a new image from a container's changes", True, 1)
+                           "Create a new image from a container's changes", True, 1, 2)
     if parsed is None:
         return 0
     opts, args = parsed

@@ -17,9 +17,9 @@ VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "ps", "logs"
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
-        print("Usage:  teu container COMMAND\n\nCommands: " + ", ".join(
+        print("\nUsage:  teu container COMMAND\n\nManage containers\n\nCommands: " + ", ".join(
             (*VERBS, "ls", "prune", "cleanup")))
-        return 0 if argv else 125
+        return 0
     verb, rest = ALIASES.get(argv[0], argv[0]), argv[1:]
     if verb == "cleanup":
         return _cleanup(rest)
@@ -27,14 +27,18 @@ def main(argv: list[str]) -> int:
         return _prune(rest)
     if verb not in VERBS:
         print(f"teu container: unknown command {argv[0]!r}", file=sys.stderr)
-        return 125
+        return 1
+    if verb == "inspect":
+        from teu.cli.inspect import main as inspect
+
+        return inspect(rest, "teu container inspect", only="container")
     return importlib.import_module(f"teu.cli.{verb}").main(rest)
 
 
 def _cleanup(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: teu container cleanup ID", file=sys.stderr)
-        return 125
+        return 1
 
     def go() -> int:
         from teu.engine.monitor.cleanup import cleanup
@@ -50,7 +54,7 @@ PRUNE_FLAGS = [Flag("force", "f", BOOL, "Do not prompt for confirmation"),
 
 def _prune(argv: list[str]) -> int:
     parsed = parse_or_help(argv, PRUNE_FLAGS, "teu container prune", "[OPTIONS]",
-                           "Remove all stopped containers")
+                           "Remove all stopped containers", True, 0, 0)
     if parsed is None:
         return 0
     opts, _ = parsed

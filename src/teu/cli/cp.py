@@ -14,18 +14,19 @@ def main(argv: list[str]) -> int:
                            "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"
                            "       teu cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
                            "Copy files/folders between a container and the local filesystem",
-                           True, 2)
+                           True, 2, 2)
     if parsed is None:
         return 0
 
     def go() -> int:
-        from teu.engine.errors import InvalidArgument
+        from teu.cli._flags import UsageError
         from teu.engine.files.cp import copy
 
-        # Refused rather than silently ignored until they are implemented.
+        # Refused rather than silently ignored until they are implemented (exit 125, as
+        # a flag docker would not know).
         for flag in ("archive", "follow_link", "follow-link"):
             if parsed[0].get(flag):
-                raise InvalidArgument(f"--{flag.replace('_', '-')} is not supported yet")
+                raise UsageError(f"--{flag.replace('_', '-')} is not supported yet")
 
         copy(engine(), parsed[1][0], parsed[1][1])
         return 0

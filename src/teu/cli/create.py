@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from teu.cli._container_flags import CREATE_FLAGS, to_options
-from teu.cli._engine import engine, guarded, parse_or_help
+from teu.cli._engine import RUN_FAILURE, engine, guarded, parse_or_help
 
 
 def main(argv: list[str]) -> int:
@@ -21,4 +21,4 @@ def main(argv: list[str]) -> int:
         print(row["id"])
         return 0
 
-    return guarded(go)
+    return guarded(go, RUN_FAILURE)

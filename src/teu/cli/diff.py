@@ -8,7 +8,7 @@ from teu.cli._engine import engine, guarded, parse_or_help
 def main(argv: list[str]) -> int:
     parsed = parse_or_help(argv, [], "teu diff", "CONTAINER",
                            "Inspect changes to files or directories on a container's "
-                           "filesystem", True, 1)
+                           "filesystem", True, 1, 1)
     if parsed is None:
         return 0
 

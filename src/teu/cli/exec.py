@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from teu.cli._engine import engine, guarded, parse_or_help
+from teu.cli._engine import engine, guarded, not_a_tty, parse_or_help
 from teu.cli._flags import BOOL, LIST, STR, Flag
 
 FLAGS = [Flag("detach", "d", BOOL, "Detached mode: run command in the background"),
@@ -21,6 +21,7 @@ def main(argv: list[str]) -> int:
     if parsed is None:
         return 0
     opts, args = parsed
+    not_a_tty(bool(opts.get("interactive")), bool(opts.get("tty")), bool(opts.get("detach")))
 
     def go() -> int:
         from teu.engine.config.options import env_list
@@ -32,4 +33,4 @@ def main(argv: list[str]) -> int:
                        workdir=opts.get("workdir"), detach=bool(opts.get("detach")),
                        privileged=bool(opts.get("privileged")))
 
-    return guarded(go)
+    return guarded(go, command_codes=True)

@@ -13,7 +13,7 @@ FLAGS = [Flag("output", "o", STR, "Write to a file, instead of STDOUT")]
 
 def main(argv: list[str]) -> int:
     parsed = parse_or_help(argv, FLAGS, "teu export", "[OPTIONS] CONTAINER",
-                           "Export a container's filesystem as a tar archive", True, 1)
+                           "Export a container's filesystem as a tar archive", True, 1, 1)
     if parsed is None:
         return 0
     opts, refs = parsed

@@ -9,11 +9,15 @@ from teu.cli._engine import engine, guarded, parse_or_help
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print("\nUsage:  teu healthcheck run CONTAINER\n\nRun the container's health check "
+              "once")
+        return 0
     if not argv or argv[0] != "run":
         print("Usage:  teu healthcheck run CONTAINER", file=sys.stderr)
-        return 125
+        return 1
     parsed = parse_or_help(argv[1:], [], "teu healthcheck run", "CONTAINER",
-                           "Run the container's health check once", True, 1)
+                           "Run the container's health check once", True, 1, 1)
     if parsed is None:
         return 0
 

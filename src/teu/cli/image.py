@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 
 from teu.cli import _imageopts as O
+from teu.cli._flags import BOOL, LIST, STR, Flag, UsageError
 from teu.errors import TeuError
 
 # subcommand -> (module, main's prog name); inspect and prune live here.
@@ -15,20 +15,28 @@ SUB = {
     "rm": "teu.cli.rmi", "remove": "teu.cli.rmi",
     "tag": "teu.cli.tag", "history": "teu.cli.history", "pull": "teu.cli.pull",
     "push": "teu.cli.push", "save": "teu.cli.save", "load": "teu.cli.load",
-    "import": "teu.cli.import_",
+    "import": "teu.cli.import_", "build": "teu.cli.build",
 }
-USAGE = """usage: teu image COMMAND
+USAGE = """
+Usage:  teu image COMMAND
 
-commands:
-  ls, list     list images
-  inspect      show images' details (docker's JSON)
-  rm, remove   remove images
-  prune        remove dangling (with -a: all unused) images and leftovers
-  tag          add a name to an image
-  history      show an image's layers and how they were made
-  pull, push   download from / upload to a registry
-  save, load   write images to / read images from a tar archive
-  import       make an image from a root filesystem tarball
+Manage images
+
+Commands:
+  build       Build an image from a Dockerfile
+  history     Show the history of an image
+  import      Import the contents from a tarball to create a filesystem image
+  inspect     Display detailed information on one or more images
+  load        Load an image from a tar archive or STDIN
+  ls          List images
+  prune       Remove unused images
+  pull        Pull an image or a repository from a registry
+  push        Push an image or a repository to a registry
+  rm          Remove one or more images
+  save        Save one or more images to a tar archive (streamed to STDOUT by default)
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+
+Run 'teu image COMMAND --help' for more information on a command.
 """
 
 
@@ -41,8 +49,8 @@ def main(argv: list[str]) -> int:
     if argv and lead:
         argv = [argv[0], *lead, *argv[1:]]
     if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
-        return 0 if argv else 125
+        sys.stdout.write(USAGE)
+        return 0
     sub, rest = argv[0], argv[1:]
     if sub == "inspect":
         return inspect_main(rest)
@@ -50,54 +58,57 @@ def main(argv: list[str]) -> int:
         return prune_main(rest)
     module = SUB.get(sub)
     if module is None:
-        raise TeuError(f"unknown image command {sub!r} (see teu image --help)", 125)
+        # docker: the group's usage and exit 1 for an unknown subcommand
+        sys.stdout.write(USAGE)
+        print(f"teu image: unknown command {sub!r}", file=sys.stderr)
+        return 1
     mod = importlib.import_module(module)
-    if sub in ("ls", "list", "rm", "remove"):
+    if sub in ("ls", "list", "rm", "remove", "build"):
         return mod.main(rest, prog=f"teu image {sub}")
     return mod.main(rest)
 
 
+INSPECT_FLAGS = [Flag("format", "f", STR, "Format the output using the given Go template")]
+
+
 def inspect_main(argv: list[str]) -> int:
-    p = O.parser("teu image inspect", "Show images' details.")
-    p.add_argument("-f", "--format", help="Go template")
-    p.add_argument("images", nargs="+")
-    args = p.parse_args(argv)
+    parsed = O.parse(argv, INSPECT_FLAGS, "teu image inspect", "[OPTIONS] IMAGE [IMAGE...]",
+                     "Display detailed information on one or more images", 1)
+    if parsed is None:
+        return 0
+    opts, names = parsed
+    from teu.cli._inspect_out import write_inspected
     from teu.image.inspect import inspect
 
     out = []
     failed = []
-    with O.store(args.root) as st:
-        for name in args.images:
+    with O.store(opts.get("root")) as st:
+        for name in names:
             try:
-                out.append(O.run(name, lambda name=name: inspect(st, st.lookup(name))))
-            except TeuError as e:
-                failed.append(str(e))
-    if args.format:
-        from teu.cli._template import Template
+                out.append(inspect(st, st.lookup(name)))
+            except TeuError:
+                failed.append(f"Error: No such image: {name}")
+    return write_inspected(out, failed, opts.get("format"))
 
-        t = Template(args.format)
-        for item in out:
-            print(t.render(item))
-    else:
-        print(json.dumps(out, indent=4))
-    if failed:
-        for msg in failed:
-            print(f"Error: {msg}", file=sys.stderr)
-        return 125
-    return 0
+
+PRUNE_FLAGS = [Flag("all", "a", BOOL, "Remove all unused images, not just dangling ones"),
+               Flag("force", "f", BOOL, "Do not prompt for confirmation"),
+               Flag("filter", None, LIST, "Provide filter values (e.g. 'until=<timestamp>')")]
 
 
 def prune_main(argv: list[str]) -> int:
-    p = O.parser("teu image prune", "Remove unused images and what killed commands left.")
-    p.add_argument("-a", "--all", action="store_true", help="all images without containers, "
-                   "not only dangling ones")
-    p.add_argument("-f", "--force", action="store_true", help="do not ask (teu never asks)")
-    args = p.parse_args(argv)
+    parsed = O.parse(argv, PRUNE_FLAGS, "teu image prune", "[OPTIONS]", "Remove unused images",
+                     0, 0)
+    if parsed is None:
+        return 0
+    opts, _ = parsed
+    if opts.get("filter"):
+        raise UsageError("--filter is not supported yet")
     from teu.image.progress import human_size
 
     def go() -> int:
-        with O.store(args.root) as st:
-            events, freed = st.prune(all=args.all)
+        with O.store(opts.get("root")) as st:
+            events, freed = st.prune(all=bool(opts.get("all")))
         if events:
             print("Deleted Images:")
             for e in events:

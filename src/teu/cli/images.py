@@ -6,7 +6,16 @@ import fnmatch
 import sys
 
 from teu.cli import _imageopts as O
+from teu.cli._flags import BOOL, LIST, STR, Flag, UsageError
 from teu.errors import TeuError
+
+FLAGS = [Flag("all", "a", BOOL, "Show all images (all are always shown)"),
+         Flag("digests", None, BOOL, "Show digests"),
+         Flag("filter", "f", LIST, "Filter output based on conditions provided "
+              "(dangling, label, before, since, reference)", "filter"),
+         Flag("format", None, STR, "Pretty-print images using a Go template"),
+         Flag("no-trunc", None, BOOL, "Don't truncate output"),
+         Flag("quiet", "q", BOOL, "Only show image IDs")]
 
 HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
            "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
@@ -14,17 +23,24 @@ HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest":
 
 
 def main(argv: list[str], prog: str = "teu images") -> int:
-    p = O.parser(prog, "List images.")
-    p.add_argument("-q", "--quiet", action="store_true", help="only image IDs")
-    p.add_argument("-a", "--all", action="store_true", help="(all images are always shown)")
-    p.add_argument("--digests", action="store_true", help="show digests")
-    p.add_argument("--no-trunc", action="store_true", help="do not truncate output")
-    p.add_argument("--format", help="Go template, or 'table TEMPLATE', or 'json'")
-    p.add_argument("-f", "--filter", action="append", default=[],
-                   help="dangling=true|false, reference=PATTERN")
-    p.add_argument("repository", nargs="?")
-    args = p.parse_args(argv)
+    parsed = O.parse(argv, FLAGS, prog, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", 0, 1)
+    if parsed is None:
+        return 0
+    args = _Args(*parsed)
     return O.run("", lambda: _list(args))
+
+
+class _Args:
+    """The parsed command line with attribute access (what _rows and _list read)."""
+
+    def __init__(self, opts: dict, rest: list[str]) -> None:
+        self.root = opts.get("root")
+        self.quiet = bool(opts.get("quiet"))
+        self.digests = bool(opts.get("digests"))
+        self.no_trunc = bool(opts.get("no_trunc"))
+        self.format = opts.get("format")
+        self.filter = opts.get("filter") or []
+        self.repository = rest[0] if rest else None
 
 
 def _rows(st, args) -> list[dict]:
@@ -35,11 +51,25 @@ def _rows(st, args) -> list[dict]:
     filters: dict[str, list[str]] = {}
     for f in args.filter:
         key, sep, value = f.partition("=")
-        if not sep or key not in ("dangling", "reference"):
-            raise TeuError(f"invalid filter {f!r} (dangling=true|false, reference=PATTERN)", 125)
+        if not sep:
+            raise UsageError(f'invalid argument "{f}" for "-f, --filter" flag: bad format of '
+                             "filter (expected name=value)\nSee 'teu images --help'.")
+        if key not in ("dangling", "reference", "label", "before", "since"):
+            raise TeuError(f"invalid filter '{key}'")  # docker's daemon: exit 1
+        if key == "dangling" and value not in ("true", "false", "1", "0"):
+            raise TeuError(f"invalid filter 'dangling={value}'")
         filters.setdefault(key, []).append(value)
     if args.repository:
         filters.setdefault("reference", []).append(args.repository)
+    from teu.engine.timefmt import parse_rfc3339
+
+    def created(row) -> float:  # noqa: ANN001
+        return parse_rfc3339(row.created) if row.created else 0.0
+
+    # docker: before/since take an image (the last one given counts)
+    bounds = {k: created(st.lookup(filters[k][-1])) for k in ("before", "since")
+              if k in filters}
+    want_labels = "label" in filters or bool(args.format and "Label" in args.format)
     out = []
     for row in st.images():
         iid = row.id if args.no_trunc else row.id[7:19]
@@ -58,8 +88,21 @@ def _rows(st, args) -> list[dict]:
                 names.append((ref.familiar_name, "<none>", ref.digest or "<none>"))
         if not names:
             names.append(("<none>", "<none>", "<none>"))
+        if want_labels:  # .Label "k" and label filters: the image config's labels
+            from teu.image.inspect import inspect
+
+            base["_labels"] = (inspect(st, row).get("Config") or {}).get("Labels") or {}
+            labels = base["_labels"]
+            if any(k not in labels or (eq and labels[k] != v) for k, eq, v in
+                   (f.partition("=") for f in filters.get("label", []))):
+                continue  # docker: every label filter must hold
+        if "before" in bounds and not created(row) < bounds["before"]:
+            continue
+        if "since" in bounds and not created(row) > bounds["since"]:
+            continue
         dangling = not row.tags
-        if "dangling" in filters and (str(dangling).lower() not in filters["dangling"]):
+        if "dangling" in filters and not any(
+                (v in ("true", "1")) == dangling for v in filters["dangling"]):
             continue
         for repo, tag, digest in names:
             if "reference" in filters and not any(
@@ -87,13 +130,13 @@ def _list(args) -> int:
                 seen.append(r["ID"])
         sys.stdout.write("".join(i + "\n" for i in seen))
         return 0
-    if args.format == "json":
-        import json
-
-        sys.stdout.write("".join(json.dumps(r) + "\n" for r in rows))
-        return 0
     default = ("table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t"
                "{{.Size}}" if args.digests else
                "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}")
-    sys.stdout.write(render(args.format, default, HEADERS, rows))
+    from teu.cli.formatting import context
+
+    contexts = [context("*formatter.imageContext",
+                        {k: v for k, v in r.items() if k != "_labels"}, r.get("_labels", {}))
+                for r in rows]
+    sys.stdout.write(render(args.format, default, HEADERS, contexts))
     return 0

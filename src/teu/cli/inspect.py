@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 from teu.cli._engine import engine, guarded, parse_or_help
-from teu.cli._flags import BOOL, STR, Flag
+from teu.cli._flags import BOOL, STR, Flag, UsageError
 
 FLAGS = [Flag("format", "f", STR, "Format the output using the given Go template"),
          Flag("type", None, STR, "Return JSON for specified type (container, volume, image)"),
          Flag("size", "s", BOOL, "Display total file sizes")]
 
 
-def main(argv: list[str]) -> int:
-    parsed = parse_or_help(argv, FLAGS, "teu inspect", "[OPTIONS] NAME|ID [NAME|ID...]",
-                           "Return low-level information on containers, volumes or images",
-                           True, 1)
+def main(argv: list[str], prog: str = "teu inspect", only: str | None = None) -> int:
+    """`teu inspect`, or (only="container") `teu container inspect`, which finds
+    containers only: an image's name there is `No such container`, as in docker."""
+    if only:
+        parsed = parse_or_help(argv, [f for f in FLAGS if f.name != "type"], prog,
+                               "[OPTIONS] CONTAINER [CONTAINER...]",
+                               "Display detailed information on one or more containers",
+                               True, 1)
+    else:
+        parsed = parse_or_help(argv, FLAGS, prog, "[OPTIONS] NAME|ID [NAME|ID...]",
+                               "Return low-level information on Docker objects", True, 1)
     if parsed is None:
         return 0
     opts, refs = parsed
+    if only:
+        opts["type"] = only
 
     def go() -> int:
         from teu.engine import state
@@ -29,7 +35,10 @@ def main(argv: list[str]) -> int:
 
         e = engine()
         kind = opts.get("type")
-        found, failed = [], 0
+        if kind not in (None, "container", "volume", "image"):
+            raise UsageError(f'"{kind}" is not a valid value for --type')
+        found: list = []
+        failed: list[str] = []
         for ref in refs:
             try:
                 if kind in (None, "container"):
@@ -59,18 +68,10 @@ def main(argv: list[str]) -> int:
                 if not isinstance(err, TeuError):
                     raise
                 msg = str(err) if kind else f"No such object: {ref}"
-                print(f"Error: {msg}", file=sys.stderr)
-                failed += 1
-        fmt = opts.get("format")
-        if fmt:
-            from teu.cli._template import Template
+                failed.append(f"Error: {msg}")
+        from teu.cli._inspect_out import write_inspected
 
-            t = Template(fmt)
-            for obj in found:
-                print(t.render(obj))
-        else:
-            print(json.dumps(found, indent=4))
-        return 125 if failed else 0
+        return write_inspected(found, failed, opts.get("format"))
 
     return guarded(go)
 
@@ -85,4 +86,4 @@ def _image(ref: str) -> dict:
         with Store() as st:
             return inspect(st, st.lookup(ref))
     except TeuError:
-        raise NotFound(f"No such object: {ref}") from None
+        raise NotFound(f"No such image: {ref}") from None

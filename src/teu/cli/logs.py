@@ -15,7 +15,7 @@ FLAGS = [Flag("follow", "f", BOOL, "Follow log output"),
 
 def main(argv: list[str]) -> int:
     parsed = parse_or_help(argv, FLAGS, "teu logs", "[OPTIONS] CONTAINER",
-                           "Fetch the logs of a container", True, 1)
+                           "Fetch the logs of a container", True, 1, 1)
     if parsed is None:
         return 0
     opts, refs = parsed

@@ -53,10 +53,23 @@ VERBS: dict[str, str] = {
     "commit": "teu.cli.commit",
     "export": "teu.cli.export",
     "port": "teu.cli.port",
+    "network": "teu.cli.network",
     "update": "teu.cli.update",
     "system": "teu.cli.system",
     "info": "teu.cli.info",
     "healthcheck": "teu.cli.healthcheck",
+    # Trust (teu.trust): cosign's keys, signatures and attestations.
+    "key": "teu.cli.key",
+    "sign": "teu.cli.sign",
+    "verify": "teu.cli.verify",
+    "attest": "teu.cli.attest",
+    "verify-attestation": "teu.cli.verify_attestation",
+    # Scan (teu.scan).
+    "sbom": "teu.cli.sbom",
+    # Builds (teu.build).
+    "build": "teu.cli.build",
+    "scan": "teu.cli.scan",
+    "lint": "teu.cli.lint",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -100,18 +113,34 @@ commands:
   diff        a container's changed files
   commit      make an image from a container's changes
   export      a container's filesystem as a tar
-  port        a container's published ports
+  port        a container's published ports (--explain: the path a packet takes)
+  network     manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   update      change a container's resource limits or restart policy
   system      df, prune, info
   info        system-wide information
   healthcheck run a container's health check now
+  key         generate a key pair in cosign's format
+  sign        sign an image (cosign's signature format)
+  verify      verify an image's signatures
+  attest      attach a signed in-toto attestation (SBOM, provenance)
+  verify-attestation  verify an image's attestations
+  sbom        list the software inside an image (SPDX, CycloneDX, table)
+  build       build an image from a Dockerfile (also: image build)
+  scan        find known vulnerabilities in an image (scan db: the offline database)
+  lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
   --runroot DIR   runtime state (default $TEU_RUNROOT or /run/teu)
+  --signature-policy FILE  trust policy for pull and run (default $TEU_POLICY,
+                  /etc/teu/policy.json, /etc/containers/policy.json)
+  --cni-plugin-dir DIR   CNI plugins (default $TEU_CNI_PATH or /usr/lib/cni, /opt/cni/bin)
+  --cni-config-dir DIR   more networks: CNI conflists usable by name ($TEU_CNI_CONFIG_DIR)
 """
 
-GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT"}
+GLOBAL_FLAGS = {"--root": "TEU_ROOT", "--runroot": "TEU_RUNROOT",
+                "--signature-policy": "TEU_POLICY",
+                "--cni-plugin-dir": "TEU_CNI_PATH", "--cni-config-dir": "TEU_CNI_CONFIG_DIR"}
 
 
 def _global_flags(argv: list[str]) -> list[str]:
@@ -137,18 +166,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
-        return 0 if argv else 125
+        return 0  # docker: bare `docker` prints its usage (to stderr) and exits 0
+    if argv[0].startswith("-"):
+        print(f"unknown flag: {argv[0].split('=', 1)[0]}\nSee 'teu --help'.", file=sys.stderr)
+        return 125
     module = VERBS.get(argv[0])
     if module is None:
-        print(f"teu: unknown command {argv[0]!r} (see teu --help)", file=sys.stderr)
-        return 125
+        print(f"teu: '{argv[0]}' is not a teu command.\nSee 'teu --help'", file=sys.stderr)
+        return 1
     from teu.errors import TeuError
 
     try:
         # __import__, not importlib.import_module: importlib pulls in warnings (~1 ms)
         return __import__(module, fromlist=["main"]).main(argv[1:])
     except TeuError as e:
-        print(f"teu {argv[0]}: {e}", file=sys.stderr)
+        # A usage or template error is docker's own text; others name the verb.
+        print(e if getattr(e, "bare", False) else f"teu {argv[0]}: {e}", file=sys.stderr)
         return e.exit_code
     except OSError as e:
         # A file or socket the verb did not expect to fail: still one line, no traceback.

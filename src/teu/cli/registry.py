@@ -2,70 +2,90 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from teu.cli._flags import BOOL, STR, Flag, parse_or_help
 from teu.errors import TeuError
 
 if TYPE_CHECKING:
     from teu.registry.server.config import Config
 
+USAGE = """
+Usage:  teu registry COMMAND
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit 125 (docker's convention)."""
+Run an OCI distribution registry
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise TeuError(message, 125)
+Commands:
+  gc          Delete blobs no manifest references
+  serve       Serve a registry
 
+Run 'teu registry COMMAND --help' for more information on a command.
+"""
 
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="teu registry", description="An OCI distribution registry.")
-    sub = p.add_subparsers(dest="verb", parser_class=_Parser)
-    s = sub.add_parser("serve", help="serve a registry")
-    s.add_argument("--addr", help="HOST:PORT to listen on (default 127.0.0.1:5000)")
-    s.add_argument("--root", help="storage directory (default /var/lib/teu/registry)")
-    s.add_argument("--config", help="TOML configuration file")
-    s.add_argument("--tls-cert", help="PEM certificate: serve HTTPS")
-    s.add_argument("--tls-key", help="PEM private key for --tls-cert")
-    s.add_argument("--htpasswd", help="htpasswd file (bcrypt): require basic auth")
-    s.add_argument("--read-only", action="store_true", help="refuse every write")
-    s.add_argument("--delete", action="store_true", help="allow deleting manifests and blobs")
-    s.add_argument("--no-fsync", action="store_true", help=argparse.SUPPRESS)
-    s.add_argument("--no-access-log", action="store_true", help="do not log each request")
-    g = sub.add_parser("gc", help="delete blobs no manifest references")
-    g.add_argument("--root", help="storage directory (default /var/lib/teu/registry)")
-    g.add_argument("--config", help="TOML configuration file (for its storage root)")
-    g.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
-    g.add_argument("--delete-untagged", action="store_true",
-                   help="also delete manifests no tag reaches (referrers of kept ones stay)")
-    g.add_argument("--grace", type=float, default=3600.0,
-                   help="keep blobs younger than this many seconds (default 3600)")
-    return p
+ROOT = Flag("root", None, STR, "Storage directory (default /var/lib/teu/registry)")
+CONFIG = Flag("config", None, STR, "TOML configuration file")
+SERVE_FLAGS = [
+    Flag("addr", None, STR, "HOST:PORT to listen on (default 127.0.0.1:5000)"), ROOT, CONFIG,
+    Flag("tls-cert", None, STR, "PEM certificate: serve HTTPS"),
+    Flag("tls-key", None, STR, "PEM private key for --tls-cert"),
+    Flag("htpasswd", None, STR, "htpasswd file (bcrypt): require basic auth"),
+    Flag("read-only", None, BOOL, "Refuse every write"),
+    Flag("delete", None, BOOL, "Allow deleting manifests and blobs"),
+    Flag("no-fsync", None, BOOL, "Do not sync blobs to disk (tests and benchmarks)"),
+    Flag("no-access-log", None, BOOL, "Do not log each request"),
+]
+GC_FLAGS = [
+    ROOT, CONFIG,
+    Flag("dry-run", None, BOOL, "Only say what would be deleted"),
+    Flag("delete-untagged", None, BOOL, "Also delete manifests no tag reaches (referrers of "
+         "kept ones stay)"),
+    Flag("grace", None, STR, "Keep blobs younger than this many seconds (default 3600)",
+         "seconds"),
+]
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    if args.verb is None:
-        raise TeuError("usage: teu registry serve|gc [FLAGS]", 125)
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    verb, rest = argv[0], argv[1:]
+    if verb not in ("serve", "gc"):
+        sys.stdout.write(USAGE)
+        print(f"teu registry: unknown command {verb!r}", file=sys.stderr)
+        return 1
+    if verb == "gc":
+        parsed = parse_or_help(rest, GC_FLAGS, "teu registry gc", "[OPTIONS]",
+                               "Delete blobs no manifest references", True, 0, 0)
+    else:
+        parsed = parse_or_help(rest, SERVE_FLAGS, "teu registry serve", "[OPTIONS]",
+                               "Serve an OCI distribution registry", True, 0, 0)
+    if parsed is None:
+        return 0
+    opts = parsed[0]
     from teu.registry.server import config as C
 
-    cfg = C.load(args.config)
-    if args.root:
-        cfg.root = args.root
-    if args.verb == "gc":
-        return _gc(cfg, args.dry_run, args.grace, args.delete_untagged)
+    cfg = C.load(opts.get("config"))
+    if opts.get("root"):
+        cfg.root = opts["root"]
+    if verb == "gc":
+        grace_text = opts.get("grace", "3600")
+        try:
+            grace = float(grace_text)
+        except ValueError:
+            raise TeuError(f"--grace: {grace_text!r} is not a number of seconds") from None
+        return _gc(cfg, bool(opts.get("dry_run")), grace, bool(opts.get("delete_untagged")))
     for flag in ("addr", "tls_cert", "tls_key", "htpasswd"):
-        value = getattr(args, flag)
+        value = opts.get(flag)
         if value:
             setattr(cfg, flag, value)
-    if args.read_only:
+    if opts.get("read_only"):
         cfg.read_only = True
-    if args.delete:
+    if opts.get("delete"):
         cfg.delete = True
-    if args.no_fsync:
+    if opts.get("no_fsync"):
         cfg.fsync = False
-    if args.no_access_log:
+    if opts.get("no_access_log"):
         cfg.access_log = False
     from teu.registry.server.serve import serve
 
@@ -80,7 +100,7 @@ def _gc(cfg: Config, dry_run: bool, grace: float, delete_untagged: bool) -> int:
     from teu.registry.server.storage.filesystem import FilesystemStorage
 
     if not os.path.isdir(os.path.join(cfg.root, "blobs")):
-        raise TeuError(f"{cfg.root}: not a registry storage root", 125)
+        raise TeuError(f"{cfg.root}: not a registry storage root")
     result = collect(FilesystemStorage(cfg.root), dry_run=dry_run, grace=grace,
                      delete_untagged=delete_untagged)
     verb = "would delete" if dry_run else "deleted"

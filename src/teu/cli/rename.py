@@ -7,7 +7,7 @@ from teu.cli._engine import engine, guarded, parse_or_help
 
 def main(argv: list[str]) -> int:
     parsed = parse_or_help(argv, [], "teu rename", "CONTAINER NEW_NAME",
-                           "Rename a container", True, 2)
+                           "Rename a container", True, 2, 2)
     if parsed is None:
         return 0
 

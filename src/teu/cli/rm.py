@@ -25,6 +25,10 @@ def main(argv: list[str]) -> int:
             remove(e, ref, force=bool(opts.get("force")), volumes=bool(opts.get("volumes")))
             return ref
 
-        return each(refs, one)
+        from teu.engine.errors import NotFound
+
+        # docker: `rm -f` of a missing container says so and still exits 0.
+        force = bool(opts.get("force"))
+        return each(refs, one, tolerate=lambda err: force and isinstance(err, NotFound))
 
     return guarded(go)

@@ -5,21 +5,24 @@ from __future__ import annotations
 import sys
 
 from teu.cli import _imageopts as O
+from teu.cli._flags import BOOL, Flag
 from teu.errors import TeuError
+
+FLAGS = [Flag("force", "f", BOOL, "Force removal of the image"),
+         Flag("no-prune", None, BOOL, "Do not delete untagged parents")]
 
 
 def main(argv: list[str], prog: str = "teu rmi") -> int:
-    p = O.parser(prog, "Remove one or more images.")
-    p.add_argument("-f", "--force", action="store_true", help="remove even if tagged in "
-                   "several repositories (or used by containers)")
-    p.add_argument("--no-prune", action="store_true", help=argparse_suppress())
-    p.add_argument("images", nargs="+")
-    args = p.parse_args(argv)
+    parsed = O.parse(argv, FLAGS, prog, "[OPTIONS] IMAGE [IMAGE...]",
+                     "Remove one or more images", 1)
+    if parsed is None:
+        return 0
+    opts, images = parsed
     failed = 0
-    with O.store(args.root) as st:
-        for name in args.images:
+    with O.store(opts.get("root")) as st:
+        for name in images:
             def go(name: str = name) -> int:
-                for line in st.remove(name, force=args.force):
+                for line in st.remove(name, force=bool(opts.get("force"))):
                     print(line)
                 return 0
             try:
@@ -27,10 +30,4 @@ def main(argv: list[str], prog: str = "teu rmi") -> int:
             except TeuError as e:
                 print(f"Error: {e}", file=sys.stderr)
                 failed += 1
-    return 125 if failed else 0
-
-
-def argparse_suppress() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
+    return O.FAILURE if failed else 0

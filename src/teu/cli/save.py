@@ -6,36 +6,43 @@ import os
 import sys
 
 from teu.cli import _imageopts as O
+from teu.cli._flags import STR, Flag
 from teu.errors import TeuError
+
+FLAGS = [Flag("output", "o", STR, "Write to a file, instead of STDOUT")]
 
 
 def main(argv: list[str]) -> int:
-    p = O.parser("teu save", "Save images to a tar archive (default: standard output).")
-    p.add_argument("-o", "--output", help="write to this file")
-    p.add_argument("images", nargs="+")
-    args = p.parse_args(argv)
+    parsed = O.parse(argv, FLAGS, "teu save", "[OPTIONS] IMAGE [IMAGE...]",
+                     "Save one or more images to a tar archive (streamed to STDOUT by "
+                     "default)", 1)
+    if parsed is None:
+        return 0
+    opts, images = parsed
+    output = opts.get("output")
 
     def go() -> int:
         from teu.image.tarball import save
+        from teu.trust.transfer import save_attachments
 
-        with O.store(args.root) as st:
-            for name in args.images:
+        with O.store(opts.get("root")) as st:
+            for name in images:
                 st.lookup(name)  # fail before creating the output file
-            if args.output:
-                tmp = f"{args.output}.tmp-{os.getpid()}"
+            if output:
+                tmp = f"{output}.tmp-{os.getpid()}"
                 try:
                     with open(tmp, "wb") as f:
-                        save(st, args.images, f)
-                    os.rename(tmp, args.output)
+                        save(st, images, f, save_attachments(st))
+                    os.rename(tmp, output)
                 finally:
                     if os.path.exists(tmp):
                         os.unlink(tmp)
             else:
                 if O.stdout_is_tty():
-                    raise TeuError("cowardly refusing to write a tar archive to a terminal "
-                                   "(use -o FILE or redirect)", 125)
-                save(st, args.images, sys.stdout.buffer)
+                    raise TeuError("cowardly refusing to save to a terminal. Use the -o flag "
+                                   "or redirect")
+                save(st, images, sys.stdout.buffer, save_attachments(st))
                 sys.stdout.buffer.flush()
         return 0
 
-    return O.run(" ".join(args.images), go)
+    return O.run(" ".join(images), go)

@@ -12,33 +12,80 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print("Usage:  teu system COMMAND\n\nCommands:\n  df      Show disk usage\n"
               "  info    Display system-wide information\n  prune   Remove unused data")
-        return 0 if argv else 125
+        return 0
     fn = {"df": _df, "prune": _prune, "info": info}.get(argv[0])
     if fn is None:
         print(f"teu system: unknown command {argv[0]!r}", file=sys.stderr)
-        return 125
+        return 1
     return fn(argv[1:])
 
 
 def _df(argv: list[str]) -> int:
     flags = [Flag("format", None, STR, "Format output using a custom template"),
              Flag("verbose", "v", BOOL, "Show detailed information on space usage")]
-    parsed = parse_or_help(argv, flags, "teu system df", "[OPTIONS]", "Show disk usage")
+    parsed = parse_or_help(argv, flags, "teu system df", "[OPTIONS]", "Show disk usage", True, 0, 0)
     if parsed is None:
         return 0
 
+    opts = parsed[0]
+
     def go() -> int:
         from teu.cli._table import render
+
+        if opts.get("verbose") and not opts.get("format"):
+            return _df_verbose()
         from teu.engine.views.system import df
 
-        sys.stdout.write(render(parsed[0].get("format"),
+        sys.stdout.write(render(opts.get("format"),
                                 "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t"
                                 "{{.Reclaimable}}",
                                 {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE",
-                                 "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}, df(engine())))
+                                 "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}, df(engine()),
+                                "*formatter.diskUsageContext"))
         return 0
 
     return guarded(go)
+
+
+# docker's `system df -v` tables
+_DF_IMAGES = ("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t"
+              "{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}")
+_DF_IMAGE_HEADERS = {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID",
+                     "CreatedSince": "CREATED", "Size": "SIZE", "SharedSize": "SHARED SIZE",
+                     "UniqueSize": "UNIQUE SIZE", "Containers": "CONTAINERS"}
+_DF_CONTAINERS = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t"
+                  "{{.RunningFor}}\t{{.Status}}\t{{.Names}}")
+_DF_CONTAINER_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND",
+                         "LocalVolumes": "LOCAL VOLUMES", "Size": "SIZE",
+                         "RunningFor": "CREATED", "Status": "STATUS", "Names": "NAMES"}
+_DF_VOLUMES = "table {{.Name}}\t{{.Links}}\t{{.Size}}"
+_DF_VOLUME_HEADERS = {"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}
+_DF_CACHE = ("table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t"
+             "{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}")
+_DF_CACHE_HEADERS = {"ID": "CACHE ID", "CacheType": "CACHE TYPE", "Size": "SIZE",
+                     "CreatedSince": "CREATED", "LastUsedSince": "LAST USED",
+                     "UsageCount": "USAGE", "Shared": "SHARED"}
+
+
+def _df_verbose() -> int:
+    from teu.cli._table import render
+    from teu.engine.views.disk_usage import df_verbose
+
+    d = df_verbose(engine())
+    out = ["Images space usage:\n\n",
+           render(None, _DF_IMAGES, _DF_IMAGE_HEADERS, d["Images"],
+                  "*formatter.diskUsageImagesContext"),
+           "\nContainers space usage:\n\n",
+           render(None, _DF_CONTAINERS, _DF_CONTAINER_HEADERS, d["Containers"],
+                  "*formatter.diskUsageContainersContext"),
+           "\nLocal Volumes space usage:\n\n",
+           render(None, _DF_VOLUMES, _DF_VOLUME_HEADERS, d["Volumes"],
+                  "*formatter.diskUsageVolumesContext"),
+           "\nBuild cache usage: 0B\n\n",
+           render(None, _DF_CACHE, _DF_CACHE_HEADERS, d["BuildCache"],
+                  "*formatter.diskUsageBuilderContext")]
+    sys.stdout.write("".join(out))
+    return 0
 
 
 def _prune(argv: list[str]) -> int:
@@ -46,7 +93,7 @@ def _prune(argv: list[str]) -> int:
              Flag("force", "f", BOOL, "Do not prompt for confirmation"),
              Flag("volumes", None, BOOL, "Prune anonymous volumes"),
              Flag("filter", None, LIST, "Provide filter values")]
-    parsed = parse_or_help(argv, flags, "teu system prune", "[OPTIONS]", "Remove unused data")
+    parsed = parse_or_help(argv, flags, "teu system prune", "[OPTIONS]", "Remove unused data", True, 0, 0)
     if parsed is None:
         return 0
     opts = parsed[0]
@@ -73,7 +120,7 @@ def _prune(argv: list[str]) -> int:
 def info(argv: list[str]) -> int:
     flags = [Flag("format", "f", STR, "Format the output using the given Go template")]
     parsed = parse_or_help(argv, flags, "teu info", "[OPTIONS]",
-                           "Display system-wide information")
+                           "Display system-wide information", True, 0, 0)
     if parsed is None:
         return 0
 
@@ -83,9 +130,17 @@ def info(argv: list[str]) -> int:
         i = get(engine())
         fmt = parsed[0].get("format")
         if fmt:
-            from teu.cli._template import Template
+            from teu.cli.formatting import FormatError, parse, typed
+            from teu.cli.gotemplate import ExecError
 
-            print(Template(fmt).render(i))
+            if fmt == "json":
+                fmt = "{{json .}}"
+            t = parse(fmt, prefix="template parsing error: ", exit_code=64)
+            try:
+                print(t.execute(typed(i, type_name="system.info")))
+            except ExecError as err:
+                sys.stdout.write(err.partial + "\n")
+                raise FormatError(str(err)) from None
             return 0
         print(f""" Containers: {i['Containers']}
   Running: {i['ContainersRunning']}

@@ -6,14 +6,15 @@ from teu.cli import _imageopts as O
 
 
 def main(argv: list[str]) -> int:
-    p = O.parser("teu tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.")
-    p.add_argument("source")
-    p.add_argument("target")
-    args = p.parse_args(argv)
+    parsed = O.parse(argv, [], "teu tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+                     "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", 2, 2)
+    if parsed is None:
+        return 0
+    opts, (source, target) = parsed
 
     def go() -> int:
-        with O.store(args.root) as st:
-            st.tag(args.source, args.target)
+        with O.store(opts.get("root")) as st:
+            st.tag(source, target)
         return 0
 
-    return O.run(args.source, go)
+    return O.run(source, go)

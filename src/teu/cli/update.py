@@ -21,6 +21,7 @@ def main(argv: list[str]) -> int:
     if parsed is None:
         return 0
     opts, refs = parsed
+    _check_values(opts)
 
     def go() -> int:
         from teu.engine.lifecycle.update import update
@@ -34,3 +35,23 @@ def main(argv: list[str]) -> int:
         return each(refs, one)
 
     return guarded(go)
+
+
+def _check_values(opts: dict) -> None:
+    """docker parses these flags' values in its flag types (opts.MemBytes, NanoCPUs...),
+    so a bad one is a command-line error: exit 125 before any container is touched."""
+    from teu.cli._flags import UsageError
+    from teu.engine.config import units
+    from teu.engine.errors import InvalidArgument
+
+    checks = {"memory": lambda v: units.size(v, "-m, --memory"),
+              "memory_swap": units.memory_swap,
+              "cpus": units.nano_cpus,
+              "cpu_shares": lambda v: units.integer(v, "-c, --cpu-shares"),
+              "pids_limit": lambda v: units.integer(v, "--pids-limit")}
+    for key, check in checks.items():
+        if opts.get(key) is not None:
+            try:
+                check(opts[key])
+            except InvalidArgument as e:
+                raise UsageError(f"{e}\nSee 'teu update --help'.") from None

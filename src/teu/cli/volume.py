@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from teu.cli._engine import engine, guarded, parse_or_help
@@ -22,13 +21,14 @@ Commands:
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
-        return 0 if argv else 125
+        return 0
     verb = {"list": "ls", "remove": "rm"}.get(argv[0], argv[0])
     fn = {"create": _create, "ls": _ls, "inspect": _inspect, "rm": _rm,
           "prune": _prune}.get(verb)
     if fn is None:
+        sys.stdout.write(USAGE)
         print(f"teu volume: unknown command {argv[0]!r}", file=sys.stderr)
-        return 125
+        return 1
     return fn(argv[1:])
 
 
@@ -38,7 +38,7 @@ def _create(argv: list[str]) -> int:
              Flag("opt", "o", LIST, "Set driver specific options"),
              Flag("name", None, STR, "Specify volume name")]
     parsed = parse_or_help(argv, flags, "teu volume create", "[OPTIONS] [VOLUME]",
-                           "Create a volume")
+                           "Create a volume", True, 0, 1)
     if parsed is None:
         return 0
     opts, args = parsed
@@ -53,8 +53,10 @@ def _create(argv: list[str]) -> int:
                                   "(only local)")
         e = engine()
         if opts.get("opt"):
-            raise InvalidArgument("volume driver options (-o) are not supported yet by the "
-                                  "local driver")
+            from teu.cli._flags import UsageError
+
+            raise UsageError("volume driver options (-o) are not supported yet by the "
+                             "local driver")
         options: dict[str, str] = {}
         print(volumes.create(e.paths, e.db, opts.get("name") or (args[0] if args else None),
                              labels(opts.get("label") or []), options))
@@ -67,7 +69,7 @@ def _ls(argv: list[str]) -> int:
     flags = [Flag("quiet", "q", BOOL, "Only display volume names"),
              Flag("format", None, STR, "Format output using a custom template"),
              Flag("filter", "f", LIST, "Provide filter values (dangling, name, label)")]
-    parsed = parse_or_help(argv, flags, "teu volume ls", "[OPTIONS]", "List volumes")
+    parsed = parse_or_help(argv, flags, "teu volume ls", "[OPTIONS]", "List volumes", True, 0, 0)
     if parsed is None:
         return 0
     opts, _ = parsed
@@ -96,7 +98,7 @@ def _ls(argv: list[str]) -> int:
         sys.stdout.write(render(opts.get("format"), "table {{.Driver}}\t{{.Name}}",
                                 {"Driver": "DRIVER", "Name": "VOLUME NAME",
                                  "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE",
-                                 "Labels": "LABELS"}, items))
+                                 "Labels": "LABELS"}, items, "*formatter.volumeContext"))
         return 0
 
     return guarded(go)
@@ -132,26 +134,19 @@ def _inspect(argv: list[str]) -> int:
     opts, names = parsed
 
     def go() -> int:
+        from teu.cli._inspect_out import write_inspected
         from teu.engine.storage import volumes
         from teu.errors import TeuError
 
         e = engine()
-        found, failed = [], 0
+        found: list = []
+        failed: list[str] = []
         for name in names:
             try:
                 found.append(volumes.inspect(e.paths, e.db, name))
             except TeuError as err:
-                print(f"Error: {err}", file=sys.stderr)
-                failed += 1
-        if opts.get("format"):
-            from teu.cli._template import Template
-
-            t = Template(opts["format"])
-            for v in found:
-                print(t.render(v))
-        else:
-            print(json.dumps(found, indent=4))
-        return 125 if failed else 0
+                failed.append(f"Error: {err}")
+        return write_inspected(found, failed, opts.get("format"))
 
     return guarded(go)
 
@@ -184,7 +179,7 @@ def _prune(argv: list[str]) -> int:
              Flag("all", "a", BOOL, "Remove all unused volumes, not just anonymous ones"),
              Flag("filter", None, LIST, "Provide filter values")]
     parsed = parse_or_help(argv, flags, "teu volume prune", "[OPTIONS]",
-                           "Remove unused local volumes")
+                           "Remove unused local volumes", True, 0, 0)
     if parsed is None:
         return 0
     opts, _ = parsed

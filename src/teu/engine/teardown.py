@@ -17,8 +17,11 @@ from teu.engine.procs import alive
 
 def release_runtime(engine: Engine, row: Row) -> None:
     """Delete the runtime's record of the container (state dir, cgroup, leftovers)."""
+    from teu.engine.network import begin_release, end_release
     from teu.engine.runtimes import for_row
 
+    # the network's DEL (a plugin process) runs while the runtime's record goes
+    network = begin_release(engine, row)
     runtime = None
     dirs = None
     try:
@@ -31,6 +34,8 @@ def release_runtime(engine: Engine, row: Row) -> None:
         log.warning(f"container {row['id'][:12]}: runtime delete: {e}")
     if dirs:
         _remove_cgroup_dirs(list(dirs.values()) if isinstance(dirs, dict) else list(dirs))
+    if network is not None:
+        end_release(network)
 
 
 def _remove_cgroup_dirs(dirs: list[str], timeout: float = 2.0) -> None:

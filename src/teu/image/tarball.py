@@ -32,12 +32,19 @@ from teu.oci import digest as D
 from teu.oci import media_types as MT
 from teu.oci.descriptor import Descriptor
 
+# index.json entries `cosign save` (and teu save) add for an image's signatures.
+COSIGN_ATTACHMENTS = ("dev.cosignproject.cosign/sigs", "dev.cosignproject.cosign/atts")
+
 # -- save ---------------------------------------------------------------------
 
 
-def save(store: Store, names: list[str], out: IO[bytes]) -> list[str]:
-    """Write the images `names` (references or IDs) to `out` as one archive."""
+def save(store: Store, names: list[str], out: IO[bytes], attach=None) -> list[str]:  # noqa: ANN001
+    """Write the images `names` (references or IDs) to `out` as one archive.
+
+    `attach(image)` (optional; teu.trust.transfer.save_attachments) returns, per image,
+    annotations for its index entry, more index entries and their blobs: signatures."""
     images: list[tuple[str, StoreImage]] = []
+    extra_blobs: dict[str, bytes] = {}
     for name in names:
         images.append((name, store.image(name)))
     index_entries: list[dict] = []
@@ -53,6 +60,12 @@ def save(store: Store, names: list[str], out: IO[bytes]) -> list[str]:
             desc["annotations"] = {CONTAINERD_NAME: str(ref), REF_NAME: ref.tag or "latest"}
             tags.append(ref.familiar())
         index_entries.append(desc)
+        if attach is not None:
+            ann, entries, more = attach(img)
+            if ann:
+                desc["annotations"] = {**desc.get("annotations", {}), **ann}
+            index_entries += [e for e in entries if e not in index_entries]
+            extra_blobs.update(more)
         entry = next((e for e in docker_entries if e["Config"].endswith(img.id[7:])), None)
         if entry is None:
             docker_entries.append({"Config": f"blobs/sha256/{img.id[7:]}", "RepoTags": tags,
@@ -71,6 +84,9 @@ def save(store: Store, names: list[str], out: IO[bytes]) -> list[str]:
             ti = _info(f"blobs/sha256/{D.Digest(digest).encoded}", size)
             with store.blobs.open(digest, verify=True) as f:
                 tar.addfile(ti, f)  # type: ignore[arg-type]
+        for digest, data in extra_blobs.items():
+            if digest not in blobs:
+                _bytes(tar, f"blobs/sha256/{D.Digest(digest).encoded}", data)
         index = {"schemaVersion": 2, "mediaType": MT.OCI_INDEX, "manifests": index_entries}
         _bytes(tar, "index.json", json.dumps(index, separators=(",", ":")).encode())
         _bytes(tar, "manifest.json", json.dumps(docker_entries, separators=(",", ":")).encode())
@@ -197,8 +213,12 @@ class Loaded:
     names: list[str]
 
 
-def load(store: Store, path: str, progress=None, platform=None) -> list[Loaded]:
-    """Load every image of the archive at `path` ("-" is not handled here: see load_stream)."""
+def load(store: Store, path: str, progress=None, platform=None,
+         attach=None) -> list[Loaded]:  # noqa: ANN001
+    """Load every image of the archive at `path` ("-" is not handled here: see load_stream).
+
+    `attach(kind, raw_manifest, read_blob)` (optional; teu.trust.transfer) is called, once
+    the images are stored, for each signature entry (cosign's kind annotation)."""
     from teu.image.compression import detect
 
     with open(path, "rb") as f:
@@ -212,16 +232,17 @@ def load(store: Store, path: str, progress=None, platform=None) -> list[Loaded]:
                 while block := src.read(1 << 20):
                     tmp.write(block)
             tmp.flush()
-            return _load(store, Archive(tmp.name), progress, platform)
-    return _load(store, Archive(path), progress, platform)
+            return _load(store, Archive(tmp.name), progress, platform, attach)
+    return _load(store, Archive(path), progress, platform, attach)
 
 
-def load_stream(store: Store, stream: IO[bytes], progress=None, platform=None) -> list[Loaded]:
+def load_stream(store: Store, stream: IO[bytes], progress=None, platform=None,
+                attach=None) -> list[Loaded]:  # noqa: ANN001
     with tempfile.NamedTemporaryFile(dir=_tmpdir(store), prefix="load-") as tmp:
         while block := stream.read(1 << 20):
             tmp.write(block)
         tmp.flush()
-        return load(store, tmp.name, progress, platform)
+        return load(store, tmp.name, progress, platform, attach)
 
 
 def _tmpdir(store: Store) -> str:
@@ -230,16 +251,23 @@ def _tmpdir(store: Store) -> str:
     return d
 
 
-def _load(store: Store, ar: Archive, progress, platform) -> list[Loaded]:
+def _load(store: Store, ar: Archive, progress, platform, attach=None) -> list[Loaded]:  # noqa: ANN001
     from teu.image.writer import write_image
 
     out: list[Loaded] = []
+    attachments: list[tuple[str, bytes]] = []
     if ar.has("index.json"):
         index = json.loads(ar.read("index.json"))
         opener = ar.blob_opener()
         for entry in index.get("manifests") or []:
             desc = Descriptor.from_dict(entry, "index.json manifests[]")
             ann = desc.annotations or {}
+            if ann.get("kind") in COSIGN_ATTACHMENTS:
+                # Signatures beside an image (teu save, cosign save): not an image.
+                if attach is not None:
+                    attachments.append((ann["kind"], read_all(opener, desc,
+                                                              f"{ar.path}: signatures")))
+                continue
             names = _names(ann)
             raw = read_all(opener, desc, f"{ar.path}: manifest")
             extra = []
@@ -255,6 +283,13 @@ def _load(store: Store, ar: Archive, progress, platform) -> list[Loaded]:
                             extra_blobs=extra, progress=progress, fetch_verb="Load",
                             done_verb="Load")
             out.append(Loaded(r.row.id, names))
+        if attach is not None:
+            def read_blob(digest: str, size: int) -> bytes:
+                return read_all(opener, Descriptor("", D.Digest(digest), size),
+                                f"{ar.path}: signature blob")
+
+            for kind, raw in attachments:
+                attach(kind, raw, read_blob)
         return out
     if not ar.has("manifest.json"):
         raise ImageError(f"{ar.path}: neither an OCI archive (index.json) nor a docker "

@@ -142,13 +142,13 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
         from teu.runtime.apparmor import check
 
         check(config["process"])
+    linux = config.get("linux") or {}
+    cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
+    shared = check_existing_cgroup(cgroup)
     state = ContainerState(root, container_id)
     state.claim()
-    cgroup = None
     init_pid = 0
     try:
-        linux = config.get("linux") or {}
-        cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
         state.data = {"id": container_id, "pid": 0, "bundle": opts.bundle, "rootfs": rootfs,
                       "created": rfc3339_now(), "annotations": config.get("annotations") or {},
                       "cgroupsPath": linux.get("cgroupsPath", ""),
@@ -166,8 +166,25 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
             write_pid_file(opts.pid_file, init_pid)
         return state
     except BaseException:
-        _undo(state, cgroup, init_pid)
+        _undo(state, None if shared else cgroup, init_pid)
         raise
+
+
+def check_existing_cgroup(cgroup) -> bool:  # noqa: ANN001
+    """A cgroup that is already there (a pod's, a test's) is used, but not blindly:
+    a frozen one would hang the init at its first step (refused, as runc does, before
+    anything is made), and other processes in it share the container's limits (a
+    warning). Costs one failed open and one stat when the cgroup is new. Returns
+    whether others' processes are in it (then a failed create must not kill them)."""
+    if cgroup.frozen():
+        raise TeuError("container's cgroup unexpectedly frozen: thaw it, or use another "
+                       "linux.cgroupsPath")
+    if cgroup.exists():
+        found = len(cgroup.pids())
+        if found:
+            log.warning(f"container's cgroup is not empty: {found} process(es) found")
+            return True
+    return False
 
 
 def warm_cgroup_attach() -> int:
@@ -258,16 +275,14 @@ def seccomp_cache_dir(state: ContainerState) -> str:
 
 def with_default_devices(linux: dict) -> dict:
     """linux.resources with the device rules the runtime adds after the config's own:
-    runc's defaults, /dev/console, and one allow rule per linux.devices entry."""
+    runc's defaults and /dev/console. A linux.devices entry is made, not allowed: its
+    access is what linux.resources.devices says (runc's rule; engines add the allow)."""
     from teu.runtime.cgroups.devices import DEFAULT_ALLOWED_DEVICES
 
     resources = dict(linux.get("resources") or {})
     rules = list(resources.get("devices") or [])
     rules += DEFAULT_ALLOWED_DEVICES
     rules.append({"allow": True, "type": "c", "major": 5, "minor": 1, "access": "rwm"})
-    rules += [{"allow": True, "type": d["type"], "major": d.get("major"),
-               "minor": d.get("minor"), "access": "rwm"}
-              for d in linux.get("devices") or [] if d.get("type") != "p"]
     resources["devices"] = rules
     return resources
 
@@ -313,6 +328,13 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
                 run_hooks("prestart", hooks["prestart"], dict(spec_state, status="created"))
             run_hooks("createRuntime", hooks.get("createRuntime"), spec_state)
             ch.send("hooks-done", state=spec_state)
+        elif kind == "seccomp":
+            from teu.runtime.seccomp.notify import hand_over
+
+            spec_state = state.spec_state("creating")
+            spec_state["pid"] = init_pid
+            hand_over(config["linux"]["seccomp"], init_pid, msg["fd"], spec_state)
+            ch.send("seccomp-done")
         elif kind == "ready":
             return init_pid
         elif kind == "error":
@@ -350,9 +372,12 @@ def write_pid_file(path: str, pid: int) -> None:
     """Atomically, as runc does: callers poll for it."""
     path = os.path.abspath(path)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    with open(tmp, "w") as f:
-        f.write(str(pid))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(str(pid))
+        os.replace(tmp, path)
+    except OSError as e:
+        raise TeuError(f"--pid-file {path}: {e.strerror}") from None
 
 
 def kill_quietly(pid: int) -> None:

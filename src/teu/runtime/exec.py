@@ -26,8 +26,10 @@ PROC_NS_NAMES = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "
 class ExecOptions:
     def __init__(self, detach: bool = False, pid_file: str | None = None,
                  console_socket: str | None = None, preserve_fds: int = 0,
-                 ignore_paused: bool = False) -> None:
+                 ignore_paused: bool = False, sub_cgroups: dict[str, str] | None = None,
+                 ) -> None:
         self.detach = detach
+        self.sub_cgroups = sub_cgroups or {}  # --cgroup: {controller or "": sub path}
         self.pid_file = pid_file
         self.console_socket = console_socket
         self.preserve_fds = preserve_fds
@@ -81,7 +83,8 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     state = load(root, container_id)
     st = status(state)
     if st == "paused" and not opts.ignore_paused:
-        raise StateError(f"cannot exec in container {container_id!r}: it is paused")
+        raise StateError(f"cannot exec in a paused container {container_id!r} "
+                         "(use --ignore-paused)")
     if st not in ("running", "created", "paused"):
         raise StateError(f"cannot exec in container {container_id!r}: it is {st}")
     config = saved_config(state)
@@ -106,9 +109,16 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     try:
         cg = cgroup_of(state)
         if cg is not None and cg.exists():
-            cg.add(stage1_pid)
+            if opts.sub_cgroups:
+                from teu.runtime.cgroups.subcgroups import add
+
+                add(cg.all_dirs, stage1_pid, opts.sub_cgroups)
+            else:
+                cg.add(stage1_pid)
+        elif opts.sub_cgroups:
+            raise TeuError("--cgroup: the container has no cgroup of its own")
         parent.send("go")
-        pid = _await(parent)
+        pid = _await(parent, lambda pid, fd: _hand_over(state, linux, pid, fd, parent))
         master = _receive_master(console[0])
     except BaseException:
         if pid:
@@ -120,7 +130,11 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     if opts.pid_file:
         from teu.runtime.create import write_pid_file
 
-        write_pid_file(opts.pid_file, pid)
+        try:
+            write_pid_file(opts.pid_file, pid)
+        except TeuError:
+            kill_quietly(pid)  # nobody could find it to wait for it
+            raise
     if opts.detach:
         return 0
     from teu.runtime.run import _wait
@@ -154,20 +168,36 @@ def _receive_master(sock) -> int | None:  # noqa: ANN001
         sock.close()
 
 
-def _await(ch: Channel) -> int:
+def _hand_over(state, linux: dict, pid: int, fd: int, ch: Channel) -> None:  # noqa: ANN001
+    """Send the exec'd process's seccomp notify fd to the agent, as for the init."""
+    from teu.runtime.seccomp.notify import hand_over
+
+    spec_state = state.spec_state("running")
+    spec_state["pid"] = pid
+    hand_over(linux["seccomp"], pid, fd, spec_state)
+    ch.send("seccomp-done")
+
+
+def _await(ch: Channel, on_seccomp=None) -> int:  # noqa: ANN001
     pid = 0
+    pending: list[int] = []  # notify fds announced before stage 1 told us the pid
     while True:
         msg = ch.recv()
-        if msg["kind"] == "pid":
+        kind = msg["kind"]
+        if kind == "seccomp":
+            pending.append(msg["fd"])
+        elif kind == "pid":
             pid = msg["pid"]
-        elif msg["kind"] == "error":
+        elif kind == "error":
             if pid:
                 reap(pid)
             raise TeuError(msg["message"], msg.get("exit_code") or 1)
-        elif msg["kind"] == "eof":
+        elif kind == "eof":
             if not pid:
                 raise TeuError("exec setup died before starting the process")
             return pid
+        if pending and pid and on_seccomp is not None:
+            on_seccomp(pid, pending.pop())
 
 
 def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_sock,
@@ -176,7 +206,13 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
     from teu.runtime.init import _fail_channel, compile_seccomp, join_namespaces, open_namespaces
 
     try:
+        from teu.runtime import log
+
+        log.debug("=> nsexec container setup (exec stage 1: joining namespaces)")
         sys = L.syscalls()
+        # Non-dumpable before joining anything, until stage 2's exec (see init.stage1):
+        # stage 2 lives in the container's pid namespace, in sight of its processes.
+        sys.prctl(L.PR_SET_DUMPABLE, 0)
         # Everything stage 2 needs is loaded before the mount namespace hides the host.
         seccomp_filter = compile_seccomp(linux.get("seccomp"), seccomp_cache)
         if process.get("rlimits"):
@@ -211,8 +247,10 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
 
 def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console_sock,
             preserve_fds: int) -> None:  # noqa: ANN001
+    from teu.runtime import log
     from teu.runtime.process import (
         close_other_fds,
+        enter_cwd,
         env_dict,
         execute,
         find_executable,
@@ -220,12 +258,15 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
         set_rlimits,
         switch_identity,
     )
+    from teu.runtime.signals import reset_signals
 
+    log.debug("child process in init(): exec stage 2 in the container's namespaces")
     os.setsid()
     if process.get("terminal"):
         from teu.runtime.console import make_controlling_terminal, open_console, send_console
 
-        master, slave, _ = open_console(process.get("consoleSize"))
+        master, slave, _ = open_console(process.get("consoleSize"),
+                                        (process.get("user") or {}).get("uid", 0))
         send_console(console_sock.fileno(), master)
         os.close(master)
         console_sock.close()
@@ -235,20 +276,19 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
         from teu.runtime.apparmor import apply_on_exec
 
         apply_on_exec(process["apparmorProfile"])
-    cwd = process.get("cwd", "/")
-    try:
-        os.chdir(cwd)
-    except OSError as e:  # runc's words and docker's exit code for it
-        raise TeuError(f'chdir to cwd ("{cwd}") set in config.json failed: '
-                       f"{(e.strerror or str(e)).lower()}", 126) from None
+    enter_cwd(process.get("cwd", "/"))
     env = process.get("env") or []
     path = find_executable(process["args"][0], env_dict(env))
+    from teu.runtime.init import load_seccomp
+
+    reset_signals(sys)
     nnp = bool(process.get("noNewPrivileges"))
     if seccomp_filter is not None and not nnp:
-        seccomp_filter.load()
+        load_seccomp(ch, seccomp_filter)
     switch_identity(sys, process)
     set_no_new_privileges(sys, process)
     if seccomp_filter is not None and nnp:
-        seccomp_filter.load()
+        load_seccomp(ch, seccomp_filter)
     close_other_fds(3 + preserve_fds)
+    log.debug(f"setns_init: about to exec {path}")
     execute(path, process["args"], env)

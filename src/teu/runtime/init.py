@@ -22,7 +22,9 @@ import os
 from teu.runtime import linux as L
 from teu.runtime import log
 from teu.runtime.process import (
+    ExecError,
     close_other_fds,
+    enter_cwd,
     env_dict,
     execute,
     find_executable,
@@ -31,6 +33,7 @@ from teu.runtime.process import (
     set_rlimits,
     switch_identity,
 )
+from teu.runtime.signals import reset_signals
 from teu.runtime.sync import Channel
 
 NS_FLAGS = {
@@ -75,6 +78,7 @@ class InitContext:
         self.seccomp_filter = None
         self.in_cgroup = False
         self.seccomp_cache: str | None = None
+        self.bind_fds: dict[int, int] = {}  # mounts[i] -> fd, see rootfs.BindSourceOpener
         self.ch = channel
         self.console_fd = console_fd
         self.preserve_fds = preserve_fds
@@ -126,11 +130,26 @@ def stage1_from_channel(ch: Channel) -> None:
 
 def stage1(ctx: InitContext) -> None:
     try:
+        log.debug("=> nsexec container setup (stage 1: namespaces)")
         sys = L.syscalls()
+        # Non-dumpable from here to the exec (which makes the program dumpable again), as
+        # runc's nsexec: a process of the container that can see us (a joined pid
+        # namespace, the exec of a setuid-less root) may then neither ptrace us nor open
+        # our /proc/PID/exe (the host's Python: CVE-2019-5736), environ, mem or fds.
+        sys.prctl(L.PR_SET_DUMPABLE, 0)
         # Opened and loaded as the host's root: inside a user namespace (and after
         # pivot_root) the fifo and the host's Python library may be out of reach.
         ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
         preload(ctx)
+        # Set here, inherited by the init: a non-dumpable process's /proc/self files
+        # belong to the host's root, which a user namespace cannot write as.
+        set_oom_score_adj(ctx.process.get("oomScoreAdj"))
+        opener = None
+        if ctx.new("user") and ctx.new("mount"):
+            from teu.runtime.rootfs import BindSourceOpener, bind_source_paths
+
+            paths = bind_source_paths(ctx.config.get("mounts"))
+            opener = BindSourceOpener(paths) if paths else None
         join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
                                               if n.get("path")]))
         if ctx.new("user"):
@@ -147,8 +166,14 @@ def stage1(ctx: InitContext) -> None:
                 flags |= NS_FLAGS[n["type"]]
         if flags:
             sys.unshare(flags)
+        if opener is not None:
+            ctx.bind_fds = opener.receive()
         if ctx.new("time"):
+            # Dumpable for this one write (see oomScoreAdj above); harmless: stage 1
+            # is in the runtime's pid namespace, out of the container's sight.
+            sys.prctl(L.PR_SET_DUMPABLE, 1)
             _write_time_offsets(ctx.linux.get("timeOffsets") or {})
+            sys.prctl(L.PR_SET_DUMPABLE, 0)
         pid = sys.clone_parent()  # the runtime, not us, is the init's parent
         if pid == 0:
             stage2(ctx)
@@ -201,8 +226,9 @@ def stage2(ctx: InitContext) -> None:
 
 
 def _stage2(ctx: InitContext) -> None:
-    from teu.runtime.rootfs import RootfsBuilder, resolve_in_root
+    from teu.runtime.rootfs import RootfsBuilder
 
+    log.debug("child process in init(): pid 1 of the container builds its root")
     sys = L.syscalls()
     os.setsid()
     fifo_fd = ctx.fifo_fd
@@ -211,6 +237,7 @@ def _stage2(ctx: InitContext) -> None:
     seccomp_filter = ctx.seccomp_filter
     hooks = ctx.config.get("hooks") or {}
     builder = RootfsBuilder(sys, ctx.config, ctx.rootfs, in_userns=_in_userns(ctx))
+    builder.bind_fds = ctx.bind_fds
     builder.before_cgroup_mount = lambda: _await_cgroup(ctx, sys)
     # The root filesystem is built in the container's mount namespace, made or joined
     # (runc does the same in a joined one). Without one, mounting would change the
@@ -223,7 +250,7 @@ def _stage2(ctx: InitContext) -> None:
         # whatever cgroup started the runtime (a containerd shim's may refuse mknod).
         _await_cgroup(ctx, sys)
         builder.setup_dev(terminal)
-        os.makedirs(resolve_in_root(ctx.rootfs, process.get("cwd", "/")), exist_ok=True)
+        _make_cwd(ctx.rootfs, process.get("cwd", "/"))
     _await_cgroup(ctx, sys)
     if hooks.get("prestart") or hooks.get("createRuntime") or hooks.get("createContainer"):
         ctx.ch.send("hooks")
@@ -232,6 +259,8 @@ def _stage2(ctx: InitContext) -> None:
             os._exit(1)
         from teu.runtime.hooks import run_hooks
 
+        if hooks.get("createContainer"):
+            os.chdir(ctx.rootfs)  # as runc: relative paths in the hook are the rootfs'
         run_hooks("createContainer", hooks.get("createContainer"), reply["state"])
     if own_mounts:
         builder.pivot(ctx.no_pivot)
@@ -258,31 +287,62 @@ def _stage2(ctx: InitContext) -> None:
     if not ctx.no_new_keyring:
         _new_session_keyring(sys, ctx.id)
     set_rlimits(process.get("rlimits"))
-    set_oom_score_adj(process.get("oomScoreAdj"))
     if "personality" in ctx.linux:
         _set_personality(sys, ctx.linux["personality"])
-    os.chdir(process.get("cwd", "/"))
+    enter_cwd(process.get("cwd", "/"))
     env = process.get("env") or []
     path = find_executable(process["args"][0], env_dict(env))
+    reset_signals(sys)
     nnp = bool(process.get("noNewPrivileges"))
     if seccomp_filter is not None and not nnp:
-        seccomp_filter.load()  # needs CAP_SYS_ADMIN, which the identity switch may drop
+        # Needs CAP_SYS_ADMIN, which the identity switch may drop.
+        load_seccomp(ctx.ch, seccomp_filter)
     switch_identity(sys, process)
+    # As runc: no_new_privs and its filter before `start`, while the channel is still
+    # open to hand a notify fd over; startContainer hooks then run under the filter.
+    set_no_new_privileges(sys, process)
+    if seccomp_filter is not None and nnp:
+        load_seccomp(ctx.ch, seccomp_filter)
+    log.debug("init: closing the pipe to signal completion")
     ctx.ch.send("ready")
     ctx.ch.close()
     os.read(fifo_fd, 1)  # blocks until `start`
     os.close(fifo_fd)
+    # Nothing inherited goes on to the hooks or the program (the channel and the fifo
+    # are closed by now: without /proc this closes every fd above the preserved ones).
+    close_other_fds(3 + ctx.preserve_fds)
     if hooks.get("startContainer"):
         from teu.runtime.hooks import run_hooks
 
         run_hooks("startContainer", hooks["startContainer"],
                   {"ociVersion": "1.2.0", "id": ctx.id, "status": "created", "pid": os.getpid(),
                    "bundle": "", "annotations": ctx.config.get("annotations") or {}})
-    set_no_new_privileges(sys, process)
-    if seccomp_filter is not None and nnp:
-        seccomp_filter.load()
-    close_other_fds(3 + ctx.preserve_fds)
     execute(path, process["args"], env)
+
+
+def load_seccomp(ch: Channel, seccomp_filter) -> None:  # noqa: ANN001
+    """Load the filter; with SCMP_ACT_NOTIFY rules, let the runtime copy the listener fd
+    (to send it to listenerPath), then close ours: the agent must hold the only one."""
+    seccomp_filter.load()
+    if not seccomp_filter.uses_notify:
+        return
+    fd = seccomp_filter.notify_fd()
+    ch.send("seccomp", fd=fd)
+    reply = ch.recv()
+    os.close(fd)
+    if reply.get("kind") != "seccomp-done":
+        os._exit(1)  # the runtime failed (its error is the one the user sees)
+
+
+def _make_cwd(rootfs: str, cwd: str) -> None:
+    """process.cwd is made if missing, as runc does (resolved inside the root)."""
+    from teu.runtime.rootfs import resolve_in_root
+
+    try:
+        os.makedirs(resolve_in_root(rootfs, cwd), exist_ok=True)
+    except OSError as e:
+        raise ExecError(f'mkdir cwd ("{cwd}") set in config.json failed: '
+                        f"{(e.strerror or str(e)).lower()}", 126) from None
 
 
 def _await_cgroup(ctx: InitContext, sys: L.Syscalls) -> None:
@@ -316,7 +376,8 @@ def _setup_terminal(ctx: InitContext, builder) -> None:
 
     if ctx.console_fd is None:
         raise OSError(22, "process.terminal needs a console socket (--console-socket)")
-    master, slave, name = open_console(ctx.process.get("consoleSize"))
+    master, slave, name = open_console(ctx.process.get("consoleSize"),
+                                       (ctx.process.get("user") or {}).get("uid", 0))
     send_console(ctx.console_fd, master)
     os.close(master)
     os.close(ctx.console_fd)
@@ -347,14 +408,9 @@ def compile_seccomp(seccomp: dict | None, cache_dir: str | None = None):  # noqa
     from the runtime's cache of compiled programs when it has this profile."""
     if not seccomp:
         return None
-    from teu.runtime import seccomp as sc
     from teu.runtime.seccomp.cache import compile_cached
+    from teu.runtime.seccomp.profile import enabled
 
-    if not sc.enabled(seccomp):
+    if not enabled(seccomp):
         return None
-    flt = compile_cached(seccomp, cache_dir)
-    if flt.uses_notify:
-        flt.release()
-        raise sc.SeccompError("linux.seccomp: SCMP_ACT_NOTIFY is not supported by "
-                              "teu-runtime yet (the notify fd hand-over to listenerPath)")
-    return flt
+    return compile_cached(seccomp, cache_dir)

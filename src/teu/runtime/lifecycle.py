@@ -94,12 +94,16 @@ def signal_start(state: ContainerState) -> None:
 def kill(root: str, container_id: str, sig: int, all_processes: bool = False) -> None:
     state = load(root, container_id)
     st = status(state)
-    if st not in ("created", "running", "paused"):
+    # --all also reaches what is left in the cgroup of a stopped container (runc does):
+    # the init's death does not end processes outside its pid namespace.
+    if st not in ("created", "running", "paused") and not (all_processes and st == "stopped"):
         raise StateError(f"cannot kill container {container_id!r}: it is {st}")
     if all_processes:
         cg = cgroup_of(state)
         if cg is not None and cg.exists():
             cg.kill_all(sig)
+            return
+        if st == "stopped":
             return
     try:
         os.kill(state.pid, sig)
@@ -192,5 +196,12 @@ def list_all(root: str) -> list[dict]:
             state = load(root, cid)
         except StateError:
             continue
-        out.append(state.spec_state(status(state)))
+        spec = state.spec_state(status(state))
+        # runc's list entry: its fields in this order (tools match the JSON as text).
+        entry = {k: spec[k] for k in ("ociVersion", "id", "pid", "status", "bundle", "rootfs",
+                                      "created")}
+        if spec.get("annotations"):
+            entry["annotations"] = spec["annotations"]
+        entry["owner"] = spec.get("owner", "")
+        out.append(entry)
     return out

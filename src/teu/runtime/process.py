@@ -59,6 +59,25 @@ def _check_executable(path: str, name: str) -> str:
     return path
 
 
+def enter_cwd(cwd: str) -> None:
+    """chdir to process.cwd, and make sure it is inside the container's root.
+
+    A cwd such as /proc/self/fd/N names whatever fd N is in this process: were one a
+    host directory, the program would start outside its root (CVE-2024-21626). The
+    kernel's getcwd says "(unreachable)" for such a directory, which Python reports as
+    ENOENT; a path inside the root always has a name."""
+    try:
+        os.chdir(cwd)
+    except OSError as e:
+        raise ExecError(f'chdir to cwd ("{cwd}") set in config.json failed: '
+                        f"{(e.strerror or str(e)).lower()}", 126) from None
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise ExecError(f'chdir to cwd ("{cwd}"): it is outside the container\'s root',
+                        126) from None
+
+
 def set_rlimits(rlimits: list[dict] | None) -> None:
     if not rlimits:
         return

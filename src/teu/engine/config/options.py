@@ -76,18 +76,15 @@ def parse(opts: dict) -> dict:
                               "it needs to be an absolute path")
     if opts.get("name") is not None:
         check_name(opts["name"])
-    network = opts.get("network") or "none"
-    if network == "bridge":
-        raise InvalidArgument("network bridge: bridge networks are not available yet "
-                              "(use --network none or host)")
-    if network not in NETWORK_MODES and not network.startswith("container:"):
-        raise InvalidArgument(f"network {network} not found")
+    from teu.engine.config import network_opts
+
+    net_host, net_config, networking = network_opts.parse(opts, default_network())
+    config.update(net_config)
     restart = units.restart_policy(opts.get("restart") or "no")
     if opts.get("rm") and restart["Name"] != "no":
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     host: dict = {
         "Binds": [],
-        "NetworkMode": "none" if network in ("default", "") else network,
         "RestartPolicy": restart,
         "AutoRemove": bool(opts.get("rm")),
         "CapAdd": capabilities(_list(opts, "cap_add"), "--cap-add"),
@@ -109,6 +106,7 @@ def parse(opts: dict) -> dict:
         "Runtime": opts.get("runtime") or default_runtime(),
         "Mounts": [],
     }
+    host.update(net_host)
     if host["MemorySwap"] and host["MemorySwap"] != -1:
         if not host["Memory"]:
             raise InvalidArgument("you should always set the memory limit when using the "
@@ -126,6 +124,8 @@ def parse(opts: dict) -> dict:
         raise InvalidArgument(f'invalid pull policy "{teu["Pull"]}": use missing, always '
                               'or never')
     settings = {"Config": config, "HostConfig": host, "Teu": teu}
+    if networking:
+        settings["NetworkingConfig"] = networking
     from teu.engine.config import hostopts, mounts
 
     hostopts.parse_into(opts, settings)
@@ -149,6 +149,11 @@ def setting(key: str) -> str | None:
         if eq and k.strip() == key:
             return v.strip().strip('"')
     return None
+
+
+def default_network() -> str:
+    """--network's default: $TEU_NETWORK, the config file's `network`, bridge."""
+    return os.environ.get("TEU_NETWORK") or setting("network") or "bridge"
 
 
 def default_runtime() -> str:
@@ -376,7 +381,38 @@ def with_image(settings: dict, image_config: dict, image_name: str) -> dict:
     if ic.get("Volumes"):
         config["Volumes"] = ic["Volumes"]
     if ic.get("ExposedPorts"):
-        config["ExposedPorts"] = ic["ExposedPorts"]
+        config["ExposedPorts"] = {**ic["ExposedPorts"], **(config.get("ExposedPorts") or {})}
     if not (config["Entrypoint"] or config["Cmd"]):
         raise InvalidArgument("no command specified")
     return settings
+
+
+# Every option the engine reads: the long flags of `teu run`/`teu create` with `_` for
+# `-` (teu.cli._container_flags; tests/unit/test_api_runargs.py keeps the two equal) and
+# what the fronts add (image, command, detach). teu.api refuses any other name, so a
+# misspelt option is an error and never a setting silently dropped.
+OPTION_NAMES = frozenset({
+    "image", "command", "detach",
+    "interactive", "tty", "rm", "name", "env", "env_file", "workdir", "user", "entrypoint",
+    "volume", "tmpfs", "read_only", "memory", "memory_swap", "cpus", "cpu_shares",
+    "cpuset_cpus", "pids_limit", "ulimit", "cap_add", "cap_drop", "security_opt",
+    "privileged", "hostname", "init", "restart", "health_cmd", "health_interval",
+    "health_retries", "health_timeout", "health_start_period", "no_healthcheck",
+    "stop_signal", "stop_timeout", "label", "network", "runtime", "secret", "pull",
+    # networking (teu.network)
+    "add_host", "dns", "dns_option", "dns_search", "expose", "ip", "ip6", "mac_address",
+    "network_alias", "publish", "publish_all",
+    # trust (teu.trust): pin the image's digest, the policy file
+    "pin", "signature_policy",
+    # namespaces, devices, kernel parameters, logging, finer limits (config/hostopts.py)
+    "mount", "pid", "ipc", "uts", "cgroupns", "userns", "shm_size", "group_add", "sysctl",
+    "device", "device_cgroup_rule", "log_driver", "log_opt", "cidfile", "volumes_from",
+    "platform", "oom_kill_disable", "oom_score_adj", "memory_reservation", "blkio_weight",
+    "blkio_weight_device", "device_read_bps", "device_write_bps", "device_read_iops",
+    "device_write_iops", "attach", "sig_proxy", "detach_keys",
+})
+
+
+def unknown_options(opts: dict) -> list[str]:
+    """The names in opts the engine does not read."""
+    return sorted(set(opts) - OPTION_NAMES)

@@ -23,10 +23,20 @@ from teu.engine.state import start_time
 def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     """Validate the options, resolve the image, make the container; returns its row."""
     settings = options.parse(opts)
+    from teu.engine import network
+
+    network.validate(engine, settings)  # unknown network, --ip outside its subnet: before a pull
     ref = opts.get("image")
     if not ref:
         raise InvalidArgument("an image is required")
     image = resolve_image(engine, ref, settings["Teu"]["Pull"])
+    from teu.trust import pin
+    from teu.trust.enforce import check_run
+
+    if pin.wanted(opts):  # --pin: record (and judge) NAME@DIGEST, not a movable tag
+        ref = pin.pin(engine.paths.root, ref, image.id)
+        settings["Teu"]["ImageDigest"] = ref.rsplit("@", 1)[1]
+    check_run(engine.paths.root, ref, image.id)  # the trust policy (teu.trust), before any file
     options.with_image(settings, image.config, ref)
     from teu.engine.storage.rootfs import storage_driver
 
@@ -131,10 +141,13 @@ def pull_image(engine: Engine, ref: str) -> None:
     from teu.image.progress import for_output
     from teu.image.store import Store
     from teu.registry.client.pull import pull
+    from teu.trust.errors import PolicyError
 
     try:
         with Store(engine.paths.root) as st:
             pull(st, ref, progress=for_output(False, sys.stderr))
+    except PolicyError:
+        raise  # the trust policy's refusal says what it is: not "unable to find"
     except TeuError as e:
         raise images.ImageNotFound(f"Unable to find image '{ref}': {e}") from None
 

@@ -15,8 +15,9 @@ from teu.engine.db import Row
 from teu.engine.errors import Conflict, EngineError
 
 
-def prepare(engine: Engine, row: Row) -> str:
-    """Mount the rootfs (privately), fill the secrets tmpfs, write config.json; -> bundle."""
+def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
+    """Mount the rootfs (privately), fill the secrets tmpfs, write config.json; -> bundle.
+    `session`: the container's network attachment under way (teu.engine.network.begin)."""
     from teu.engine.config import spec as SP
     from teu.engine.config import users
     from teu.engine.storage import rootfs as R
@@ -46,6 +47,9 @@ def prepare(engine: Engine, row: Row) -> str:
                          if g not in extra]
     spec = SP.build(cid, settings, root, bundle, (uid, gid, extra, home),
                     joins=_joins(engine, settings["HostConfig"]))
+    from teu.engine import network
+
+    network.apply(engine, spec, row, session)
     with open(os.path.join(bundle, "config.json"), "w") as f:
         f.write(fastjson.dumps(spec))
     return bundle
@@ -129,13 +133,16 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
                    restart_count: int | None = None) -> tuple[Row, object]:
     """conmon + runtime create + start. Returns the running row and, with attach_stdio,
     the attach socket (connected before the start, so no output is missed)."""
+    from teu.engine import network
     from teu.engine.monitor import conmon
     from teu.engine.runtimes import for_row
 
     cid = row["id"]
     sock = None
+    session = None
     try:
-        bundle = prepare(engine, row)
+        session = network.begin(engine, row)
+        bundle = prepare(engine, row, session)
         runtime = for_row(engine.paths, row.settings)
         try:
             os.unlink(engine.paths.exit_file(cid))
@@ -156,10 +163,14 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
             from teu.engine.monitor.attach import connect
 
             sock = connect(bundle)
+        if session is not None:
+            session.finish()
         runtime.start(cid)
     except BaseException as e:
         if sock is not None:
             sock.close()
+        if session is not None:
+            session.abort()
         abort_start(engine, engine.reload(row) or row, e)
         raise
     values = dict(status="running", monitor_pid=monitor, monitor_start=S.start_time(monitor),

@@ -36,7 +36,11 @@ def conmon_path() -> str:
 
 def teu_command(paths: Paths) -> list[str]:
     """How conmon calls teu back: the fast launcher if installed, else this interpreter."""
-    teu = find_program("teu")
+    # The teu running now first: another install's launcher next to the same interpreter
+    # (pyenv's bin) would clean up with other code.
+    me = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    teu = me if os.path.basename(me) == "teu" and os.access(me, os.X_OK) \
+        else find_program("teu")
     base = [teu] if teu else [os.path.realpath(sys.executable), "-m", "teu.cli.main"]
     return [*base, "--root", paths.root, "--runroot", paths.runroot]
 

@@ -3,8 +3,8 @@
 teu forks the container's monitor (teu.engine.monitor.handoff: it outlives a
 killed `teu`, so the log and the exit code survive it), which becomes a child
 subreaper, creates the container in-process (its init inherits the stdio set up
-here), starts it, forwards signals to it and waits. Output goes straight to teu's own stdout/stderr when nobody will read
-the log (--rm); otherwise it is copied there and into the k8s-file log, so
+here), starts it, forwards signals to it and waits. Output goes straight to
+teu's own stdout/stderr when nobody will read the log (--rm); otherwise it is copied there and into the k8s-file log, so
 `teu logs` works as after a detached run. With -t the pty master is held here
 and copied both ways. The exit code is written to the exit file like conmon
 does, then teu.engine.state.finish records it (and removes an --rm container).
@@ -48,8 +48,13 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
     tty, interactive = bool(config.get("Tty")), bool(config.get("OpenStdin"))
     log_config = settings["HostConfig"].get("LogConfig") or {}
     logged = not settings["HostConfig"].get("AutoRemove") and log_config.get("Type") != "none"
+    from teu.engine import network
+
+    session = None
     try:
-        bundle = prepare(engine, row)
+        # The network's first plugin runs while the rootfs is mounted and the init made.
+        session = network.begin(engine, row)
+        bundle = prepare(engine, row, session)
         if tty:
             _set_console_size(bundle)
         L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
@@ -60,6 +65,8 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
             io.escape = _escape(settings["Teu"].get("DetachKeys"))
         try:
             pid = _create(runtime, cid, bundle, io)
+            if session is not None:
+                session.finish()
             with engine.db.tx() as db:
                 db.update(cid, status="running", pid=pid, pid_start=S.start_time(pid),
                           started_at=time.time())
@@ -68,6 +75,8 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
             io.close()
             raise
     except BaseException as e:
+        if session is not None:
+            session.abort()
         abort_start(engine, engine.reload(row) or row, e)
         raise
     started()

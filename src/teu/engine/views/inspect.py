@@ -7,6 +7,7 @@ import os
 
 from teu.engine.context import Engine
 from teu.engine.db import Row
+from teu.engine.network import network_settings
 from teu.engine.timefmt import ZERO, rfc3339
 
 DOCKER_STATUS = {"creating": "created", "starting": "created", "removing": "removing",
@@ -107,6 +108,8 @@ def container(engine: Engine, row: Row) -> dict:
         "Args": args[1:],
         "State": state,
         "Image": row["image_id"],
+        "ImageName": row["image"],
+        "ImageDigest": teu.get("ImageDigest"),  # set by --pin (teu.trust.pin)
         "ResolvConfPath": os.path.join(bundle, "resolv.conf"),
         "HostnamePath": os.path.join(bundle, "hostname"),
         "HostsPath": os.path.join(bundle, "hosts"),
@@ -125,21 +128,8 @@ def container(engine: Engine, row: Row) -> dict:
             "WorkDir": os.path.join(bundle, "work") if overlay else None}},
         "Mounts": mounts,
         "Config": config,
-        "NetworkSettings": _network(host.get("NetworkMode") or "none"),
+        "NetworkSettings": network_settings(engine, row),
     }
     if teu.get("Secrets"):
         out["Secrets"] = [{"Target": x["Target"]} for x in teu["Secrets"]]
     return out
-
-
-def _network(mode: str) -> dict:
-    return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
-            "LinkLocalIPv6PrefixLen": 0, "Ports": {}, "SandboxKey": "",
-            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
-            "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
-            "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
-            "Networks": {mode: {"IPAMConfig": None, "Links": None, "Aliases": None,
-                                "NetworkID": "", "EndpointID": "", "Gateway": "",
-                                "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
-                                "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
-                                "MacAddress": "", "DriverOpts": None}}}

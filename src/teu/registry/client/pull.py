@@ -33,8 +33,10 @@ class PullResult:
 def pull(store: Store, name: str, *, platform: Platform | str | None = None,
          tls_verify: bool | None = None, authfile: str | None = None,
          credentials_: tuple[str, str] | None = None, progress: Progress | None = None,
-         jobs: int = 3, registry: Registry | None = None) -> PullResult:
-    """Pull `name` (docker's reference syntax) into `store`."""
+         jobs: int = 3, registry: Registry | None = None,
+         signature_policy: str | None = None) -> PullResult:
+    """Pull `name` (docker's reference syntax) into `store`; the trust policy in force
+    (teu.trust.enforce) is applied before anything is written."""
     progress = progress or Progress()
     ref = R.parse(name)
     if isinstance(platform, str):
@@ -46,12 +48,17 @@ def pull(store: Store, name: str, *, platform: Platform | str | None = None,
     shown = ref.familiar()
     progress.message(f"{ref.tag or ref.digest}: Pulling from {ref.path}")
     resolved = resolve(repo, ref.identifier, platform, shown)
+    from teu.trust.enforce import admit_pull
+
+    admission = admit_pull(ref, resolved.digest, repo, signature_policy)
     result = write_image(
         store, resolved.image, name=shown,
         tags=[str(ref)] if ref.tag and not ref.digest else [],
         repo_digests=[f"{ref.repository}@{resolved.digest}"],
         extra_blobs=[resolved.index_raw] if resolved.index_raw else [],
         source=f"{ref.domain}/{ref.path}", progress=progress, jobs=jobs)
+    if admission is not None:
+        admission.record(store)
     progress.message(f"Digest: {resolved.digest}")
     if result.new or result.fetched:
         progress.message(f"Status: Downloaded newer image for {shown}")

@@ -103,6 +103,10 @@ def push(store: Store, source: str, destination: str | None = None, *,
     raw = image.raw_manifest()
     digest = repo.put_manifest(ref.tag or R.DEFAULT_TAG, raw,
                                manifest.media_type or "application/vnd.oci.image.manifest.v1+json")
+    from teu.trust.transfer import push_signatures
+
+    for tag in push_signatures(store, image.row.manifest, repo):
+        progress.message(f"Pushed signatures: {ref.repository}:{tag}")
     with store.db.tx() as c:
         for d in [*blobs]:
             store.db.add_blob_source(c, d.digest, f"{ref.domain}/{ref.path}")

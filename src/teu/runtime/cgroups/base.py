@@ -62,7 +62,7 @@ class Manager:
         """Signal every process; frozen meanwhile, so that none can fork out of reach."""
         if not self.exists():
             return
-        use_freezer = self.can_freeze()
+        use_freezer = sig != 0 and self.can_freeze()  # 0 signals nothing: no need
         was_frozen = use_freezer and self.frozen()
         if use_freezer:
             try:

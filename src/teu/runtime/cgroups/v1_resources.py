@@ -269,6 +269,13 @@ def _devices(m: V1Manager, entries: list[dict]) -> None:
 
 def _unified(m: V1Manager, unified: object) -> None:
     if m.unified is None:
-        raise CgroupError("cgroup: linux.resources.unified needs cgroup v2, and this host "
-                          "has only v1 hierarchies")
-    m.unified.set({"unified": unified})
+        raise CgroupError("cgroup: invalid configuration: linux.resources.unified needs "
+                          "cgroup v2, and this host has only v1 hierarchies")
+    try:
+        m.unified.set({"unified": unified})
+    except CgroupError as e:
+        # A hybrid host's cgroup2 mount holds only the controllers v1 does not: say that
+        # the config asks for what this layout cannot give (runc's "invalid configuration").
+        raise CgroupError(f"cgroup: invalid configuration: linux.resources.unified on a "
+                          f"hybrid (v1 + cgroup2) host: {str(e).removeprefix('cgroup: ')}"
+                          ) from None

@@ -8,8 +8,7 @@ event when the kernel's OOM killer strikes in it, until the container stops.
 
 from __future__ import annotations
 
-import json
-
+from teu import fastjson
 from teu.runtime.cli.main import Globals, UsageError, need_id
 
 FLAGS = {"stats": (False, False), "interval": (True, False)}
@@ -86,7 +85,7 @@ def run(g: Globals, flags: dict, positional: list[str]) -> int:
     if cg is None or not cg.exists():
         raise StateError(f"container {cid!r} has no cgroup")
     if flags.get("stats"):
-        print(json.dumps(stats_event(cid, cg)))
+        print(fastjson.dumps(stats_event(cid, cg)))
         return 0
     kills = oom_kills(cg)
     next_stats = time.monotonic()
@@ -94,10 +93,10 @@ def run(g: Globals, flags: dict, positional: list[str]) -> int:
         now = time.monotonic()
         seen = oom_kills(cg)
         if seen > kills:
-            print(json.dumps({"type": "oom", "id": cid}))
+            print(fastjson.dumps({"type": "oom", "id": cid}))
             kills = seen
         if now >= next_stats:
-            print(json.dumps(stats_event(cid, cg)))
+            print(fastjson.dumps(stats_event(cid, cg)))
             next_stats = now + interval
         sys.stdout.flush()
         time.sleep(min(0.2, interval))

@@ -1,7 +1,8 @@
 """usage: teu-runtime exec [--process FILE] [--tty] [--detach] [--console-socket PATH]
                         [--pid-file PATH] [--env K=V]... [--cwd DIR] [--user UID[:GID]]
                         [--additional-gids GID]... [--cap CAP]... [--no-new-privs]
-                        [--preserve-fds N] [--ignore-paused] ID [COMMAND [ARG...]]
+                        [--preserve-fds N] [--ignore-paused] [--cgroup [CTRL:]PATH]...
+                        ID [COMMAND [ARG...]]
 
 Run a process inside a running container: the container's own process settings,
 with COMMAND and the flags' changes, or exactly the process JSON of --process.
@@ -20,15 +21,31 @@ FLAGS = {"process": (True, False), "tty": (False, False), "detach": (False, Fals
          "cap": (True, True), "no-new-privs": (False, False), "preserve-fds": (True, False),
          "ignore-paused": (False, False), "process-label": (True, False),
          "apparmor": (True, False), "cgroup": (True, True)}
+STOP_AT_ARGS = True  # what follows the id is the command and its own flags
 ALIASES = {"p": "process", "t": "tty", "d": "detach", "e": "env", "u": "user",
            "g": "additional-gids", "c": "cap"}
 
 
 def run(g: Globals, flags: dict, positional: list[str]) -> int:
+    """The process's exit code; any failure to start it is 255, as runc exits."""
+    try:
+        return _run(g, flags, positional)
+    except UsageError:
+        raise
+    except TeuError as e:
+        raise TeuError(f"exec failed: {e}", 255) from None
+
+
+def _run(g: Globals, flags: dict, positional: list[str]) -> int:
     from teu.runtime.exec import ExecOptions, exec_process, process_from_container
     from teu.runtime.lifecycle import load, saved_config
 
     cid = need_id(positional, "exec")
+    sub_cgroups = None
+    if flags.get("cgroup"):
+        from teu.runtime.cgroups.subcgroups import parse
+
+        sub_cgroups = parse(flags["cgroup"])
     if flags.get("process"):
         try:
             with open(flags["process"]) as f:
@@ -55,5 +72,6 @@ def run(g: Globals, flags: dict, positional: list[str]) -> int:
         raise UsageError("--preserve-fds takes a number") from None
     opts = ExecOptions(detach=bool(flags.get("detach")), pid_file=flags.get("pid-file"),
                        console_socket=flags.get("console-socket"), preserve_fds=preserve,
-                       ignore_paused=bool(flags.get("ignore-paused")))
+                       ignore_paused=bool(flags.get("ignore-paused")),
+                       sub_cgroups=sub_cgroups)
     return exec_process(g.root, cid, process, opts)

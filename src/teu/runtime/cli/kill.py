@@ -17,7 +17,7 @@ ALIASES = {"a": "all"}
 def parse_signal(text: str) -> int:
     if text.isdigit():
         number = int(text)
-        if not 0 < number < signal.NSIG:
+        if not 0 <= number < signal.NSIG:  # 0: only ask whether it exists, as kill(2)
             raise UsageError(f"invalid signal {text!r}")
         return number
     name = text.upper()

@@ -5,8 +5,7 @@ List the containers under the state root.
 
 from __future__ import annotations
 
-import json
-
+from teu import fastjson
 from teu.runtime.cli.main import Globals, UsageError
 
 FLAGS = {"format": (True, False), "quiet": (False, False)}
@@ -24,7 +23,7 @@ def run(g: Globals, flags: dict, positional: list[str]) -> int:
         for s in states:
             print(s["id"])
     elif fmt == "json":
-        print(json.dumps(states))
+        print(fastjson.dumps(states))  # compact, as Go writes it
     else:
         rows = [("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")]
         rows += [(s["id"], str(s["pid"]), s["status"], s["bundle"], s["created"], "root")

@@ -7,6 +7,7 @@ grammar (urfave/cli: -flag or --flag, value as next word or after '=') is small.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from teu.errors import TeuError
@@ -27,34 +28,91 @@ GLOBAL_FLAGS = {
 }
 GLOBAL_ALIASES = {"h": "help", "v": "version"}
 
-USAGE = """usage: teu-runtime [global options] COMMAND [options] [arguments]
+# verb -> one line, for `--help` and each verb's NAME line (urfave/cli's layout, as runc)
+SUMMARIES = {
+    "create": "create a container", "delete": "delete any resources held by the container",
+    "events": "display container events such as OOM notifications, cpu, memory, and IO "
+              "usage statistics",
+    "exec": "execute new process inside the container",
+    "features": "show the enabled features", "kill": "kill sends the specified signal "
+    "(default: SIGTERM) to the container's init process",
+    "list": "lists containers started by teu-runtime with the given root",
+    "pause": "pause suspends all processes inside the container",
+    "ps": "ps displays the processes running inside a container",
+    "resume": "resumes all processes that have been previously paused",
+    "run": "create and run a container", "spec": "create a new specification file",
+    "start": "executes the user defined process in a created container",
+    "state": "output the state of a container",
+    "update": "update container resource constraints",
+}
 
-An OCI runtime with runc's command line.
+USAGE = """NAME:
+   teu-runtime - Open Container Initiative runtime
 
-commands:
-  create     create a container from a bundle (its init waits for start)
-  start      run the user-defined process of a created container
-  run        create and start a container, wait for it (-d: do not wait)
-  state      print the state of a container as JSON
-  kill       send a signal to the init (or, with --all, every process)
-  delete     delete a stopped container (--force: any)
-  exec       run another process inside a container
-  list, ls   list containers
-  ps         show the processes in a container
-  pause      freeze every process of a container
-  resume     thaw a paused container
-  update     change the resource limits of a container
-  spec       write a default config.json
-  features   print the features this runtime supports as JSON
-  events     print a container's resource usage (--stats)
+USAGE:
+   teu-runtime [global options] command [command options] [arguments...]
 
-global options:
-  --root DIR          state directory (default /run/teu-runtime)
-  --log FILE          log file; --log-format text|json
-  --debug             log more
-  --systemd-cgroup    treat cgroupsPath as slice:prefix:name (needs systemd)
-  --version, -v       print the version
+DESCRIPTION:
+   teu-runtime is a command line client for running applications packaged
+   according to the Open Container Initiative (OCI) format, with runc's
+   command line: engines that drive runc can drive it.
+
+COMMANDS:
+{commands}
+   help, h     Shows a list of commands or help for one command
+
+GLOBAL OPTIONS:
+   --debug             enable debug logging
+   --log value         set the log file to write teu-runtime logs to (default is '/dev/stderr')
+   --log-format value  set the log format ('text' (default), or 'json') (default: "text")
+   --root value        root directory for storage of container state (default: "{root}")
+   --systemd-cgroup    enable systemd cgroup support, expects cgroupsPath to be of form
+                       "slice:prefix:name" for e.g. "system.slice:runc:434234"
+   --help, -h          show help
+   --version, -v       print the version
 """
+
+
+def top_help() -> str:
+    from teu.runtime.state import DEFAULT_ROOT
+
+    commands = "\n".join(f"   {v:<11} {SUMMARIES[v]}" for v in sorted(SUMMARIES))
+    return USAGE.format(commands=commands, root=DEFAULT_ROOT)
+
+
+def verb_help(verb: str, doc: str) -> str:
+    """A verb's docstring ("usage: ..." then a description) in urfave/cli's layout."""
+    usage, _, description = doc.strip().partition("\n\n")
+    usage = usage.removeprefix("usage: ").replace("\n", "\n   ")
+    text = f"NAME:\n   teu-runtime {verb} - {SUMMARIES.get(verb, verb)}\n\nUSAGE:\n   {usage}\n"
+    if description:
+        text += "\nDESCRIPTION:\n   " + description.strip().replace("\n", "\n   ") + "\n"
+    return text
+
+
+def version_text() -> str:
+    """runc's --version layout: version, commit, spec, then the libraries that matter."""
+    import platform
+
+    from teu import __version__
+    from teu.runtime.seccomp import libseccomp_version
+
+    return (f"teu-runtime version {__version__}\ncommit: {_commit()}\nspec: 1.2.0\n"
+            f"python: {platform.python_version()}\n"
+            f"libseccomp: {libseccomp_version() or 'not found'}\n")
+
+
+def _commit() -> str:
+    """The git commit teu runs from, when it runs from a checkout (else "unknown")."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        out = subprocess.run(["git", "-C", here, "rev-parse", "--short=12", "HEAD"],
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
 
 
 class UsageError(TeuError):
@@ -126,12 +184,10 @@ def _main(argv: list[str]) -> int:
                   and (i == 0 or not _takes_value(argv[i - 1]))), len(argv))
     gflags, _ = parse_flags(argv[:split], GLOBAL_FLAGS, GLOBAL_ALIASES)
     if gflags.get("version"):
-        from teu import __version__
-
-        print(f"teu-runtime version {__version__}\nspec: 1.2.0")
+        print(version_text(), end="")
         return 0
     if gflags.get("help") or split == len(argv):
-        print(USAGE, end="")
+        print(top_help(), end="")
         return 0 if gflags.get("help") else 1
     g = Globals(gflags)
     from teu.runtime import log
@@ -140,17 +196,28 @@ def _main(argv: list[str]) -> int:
         raise UsageError(f"--log-format {g.log_format!r}: use text or json")
     log.configure(g.log, g.log_format, g.debug)
     verb, rest = argv[split], argv[split + 1:]
-    if verb == "help":
-        print(USAGE, end="")
+    if verb in ("help", "h"):
+        if rest and rest[0] in VERBS:
+            module = __import__(f"teu.runtime.cli.{VERBS[rest[0]]}", fromlist=["run"])
+            print(verb_help(rest[0], module.__doc__), end="")
+            return 0
+        if rest:
+            raise UsageError(f"No help topic for '{rest[0]}'", 3)
+        print(top_help(), end="")
         return 0
     module_name = VERBS.get(verb)
     if module_name is None:
+        if any(a in ("-h", "--help", "-help") for a in rest):
+            raise UsageError(f"No help topic for '{verb}'", 3)  # urfave/cli's words
         raise UsageError(f"unknown command {verb!r}; see teu-runtime --help")
     module = __import__(f"teu.runtime.cli.{module_name}", fromlist=["run"])
+    # Flags may follow the container id (urfave/cli reorders them, so `update ID
+    # --memory 1m` works with runc), except where the rest is a command line (exec).
     flags, positional = parse_flags(rest, {**module.FLAGS, "help": (False, False)},
-                                    {**getattr(module, "ALIASES", {}), "h": "help"})
+                                    {**getattr(module, "ALIASES", {}), "h": "help"},
+                                    stop_at_positional=getattr(module, "STOP_AT_ARGS", False))
     if flags.get("help"):
-        print(module.__doc__.strip())
+        print(verb_help(verb, module.__doc__), end="")
         return 0
     return module.run(g, flags, positional)
 

@@ -10,6 +10,7 @@ import json
 
 from teu.runtime.cli.main import Globals, UsageError, need_id
 
+STOP_AT_ARGS = True  # what follows the id is ps(1)'s own options
 FLAGS = {"format": (True, False)}
 ALIASES = {"f": "format"}
 
@@ -21,7 +22,7 @@ def run(g: Globals, flags: dict, positional: list[str]) -> int:
     found = pids(g.root, cid)
     fmt = flags.get("format", "table")
     if fmt == "json":
-        print(json.dumps(found))
+        print(json.dumps(found, separators=(",", ":")))  # compact, as Go writes it
         return 0
     if fmt != "table":
         raise UsageError(f"--format {fmt!r}: use table or json")

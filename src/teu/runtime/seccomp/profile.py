@@ -220,9 +220,9 @@ def _rule(entry: object, field: str) -> Rule:
     if action == _ACT_NOTIFY:
         clash = _NOTIFY_FORBIDDEN.intersection(names)
         if clash:
-            raise SeccompError(f"{field}: SCMP_ACT_NOTIFY cannot be used for "
-                               f"{', '.join(sorted(clash))}: the runtime needs it to hand "
-                               f"over the notify fd")
+            raise SeccompError(f"{field}: SCMP_ACT_NOTIFY cannot be used for the "
+                               f"{' and '.join(sorted(clash))} syscall: the runtime needs it "
+                               f"to hand over the notify fd")
     return Rule(tuple(names), action, conditions, field)
 
 

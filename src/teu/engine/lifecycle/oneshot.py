@@ -1,0 +1,160 @@
+"""One command in a container made from a root filesystem, run to its end: the seam
+teu.build uses for RUN (and anything else that needs "run this there and wait").
+
+No row in the containers table, no conmon: teu.runtime is driven in this process
+(as a foreground `teu run` does), with docker's default hardening (capabilities,
+seccomp, masked paths, private namespaces) from teu.engine.config.spec. The
+caller owns the root filesystem (mounted or a plain directory); this owns the
+runtime's state, which lives under <runroot>/oneshot and is gone when `run`
+returns, whatever happens. A teu killed with -9 leaves its container behind:
+`sweep` (called by every run) removes those of dead owners (the owner's pid is
+in the container ID).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+from teu.engine.paths import Paths
+
+
+@dataclass
+class OneShot:
+    rootfs: str                  # the container's root, read-write, prepared by the caller
+    args: list[str]
+    env: list[str]
+    cwd: str = "/"
+    user: str = ""               # a USER value, resolved in the rootfs's /etc/passwd
+    network: str = "none"        # "none" | "host"
+    mounts: list[dict] = field(default_factory=list)   # OCI mounts, after the defaults
+    hostname: str = "buildkitsandbox"
+    privileged: bool = False
+    stdout: int = 1              # file descriptors the command writes to
+    stderr: int = 2
+
+
+_counter = [0]
+_stdio = threading.Lock()  # create puts the command's stdio on our 0/1/2 while it forks
+_running: dict[str, int] = {}  # container id -> its init's pid, while `run` waits
+_stopping = threading.Event()
+
+
+def kill_all() -> None:
+    """SIGKILL every one-shot container this process is waiting for (an interrupted
+    build): each `run` then returns and cleans up after its own; none starts after."""
+    _stopping.set()
+    for pid in list(_running.values()):
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+
+
+def runtime_root(paths: Paths) -> str:
+    return os.path.join(paths.runroot, "oneshot")
+
+
+def run(paths: Paths, job: OneShot, name: str = "oneshot") -> int:
+    """Run `job.args` and wait; its exit code (128+N if killed by signal N)."""
+    from teu.engine.config import spec as SP
+    from teu.engine.config import users
+    from teu.runtime import linux as L
+    from teu.runtime.create import CreateOptions, create
+    from teu.runtime.lifecycle import delete
+    from teu.runtime.run import exit_code
+
+    sweep(paths)
+    _counter[0] += 1
+    cid = f"{name}-{os.getpid()}-{_counter[0]}"
+    root = runtime_root(paths)
+    bundle = os.path.join(root, "bundles", cid)
+    os.makedirs(bundle, mode=0o700, exist_ok=True)
+    if job.network not in ("none", "host"):
+        raise ValueError(f"network mode {job.network!r}: only none and host")
+    settings = {
+        "Config": {"Cmd": list(job.args), "Env": list(job.env), "WorkingDir": job.cwd,
+                   "Hostname": job.hostname, "User": job.user},
+        "HostConfig": {"NetworkMode": job.network, "Privileged": job.privileged},
+        "Mounts": [], "Teu": {},
+    }
+    SP.etc_files(bundle, cid, settings)
+    user = users.resolve(job.rootfs, job.user)
+    spec = SP.build(cid, settings, job.rootfs, bundle, user, runtime_cgroup_parent="/teu-build")
+    spec["mounts"].extend(job.mounts)
+    from teu import fastjson
+
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        f.write(fastjson.dumps(spec))
+    L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+    pid = 0
+    try:
+        with _stdio:
+            saved = [os.dup(fd) for fd in (0, 1, 2)]
+            devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                for target, fd in ((0, devnull), (1, job.stdout), (2, job.stderr)):
+                    if fd != target:
+                        os.dup2(fd, target)
+                state = create(root, cid, CreateOptions(bundle=bundle))
+            finally:
+                for target, fd in enumerate(saved):
+                    os.dup2(fd, target)
+                    os.close(fd)
+                os.close(devnull)
+        pid = state.pid
+        from teu.runtime.lifecycle import start_loaded
+
+        _running[cid] = pid
+        if _stopping.is_set():
+            os.kill(pid, 9)
+        start_loaded(state)
+        # Its own pid (not any child): other threads may be waiting for theirs.
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+        return exit_code(status)
+    finally:
+        _running.pop(cid, None)
+        if pid:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        try:
+            delete(root, cid, force=True)
+        except Exception:  # noqa: BLE001 - never created, or already gone
+            pass
+        _rmtree(bundle)
+
+
+def sweep(paths: Paths) -> int:
+    """Remove the runtime state of one-shot containers whose teu is dead; how many."""
+    from teu.runtime.lifecycle import delete
+
+    root = runtime_root(paths)
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return 0
+    n = 0
+    for cid in names:
+        parts = cid.rsplit("-", 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        owner = int(parts[1])
+        if owner == os.getpid() or os.path.exists(f"/proc/{owner}"):
+            continue
+        try:
+            delete(root, cid, force=True)
+        except Exception:  # noqa: BLE001 - half made: its directory goes anyway
+            _rmtree(os.path.join(root, cid))
+        _rmtree(os.path.join(root, "bundles", cid))
+        n += 1
+    return n
+
+
+def _rmtree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
