@@ -113,6 +113,8 @@ def test_device_flags(teu) -> None:
         pytest.skip("needs /dev/loop-control (10:237), a device outside the default list")
     probe = "(exec 3< /dev/lc) 2>/dev/null && echo opened || echo denied"
     assert sh(teu, probe, "--device", "/dev/loop-control:/dev/lc").strip() == "opened"
+    # docker 20.10 here: `--device /dev/loop-control:/dev/lc:w` cannot open it for reading
+    assert sh(teu, probe, "--device", "/dev/loop-control:/dev/lc:w").strip() == "denied"
     cid = teu.ok("create", "--device", "/dev/loop-control:/dev/lc:w", IMAGE, "true").strip()
     assert teu.inspect(cid)["HostConfig"]["Devices"] == [
         {"PathOnHost": "/dev/loop-control", "PathInContainer": "/dev/lc",
