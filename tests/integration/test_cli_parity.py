@@ -122,8 +122,14 @@ def test_ps_filters_like_docker(teu) -> None:
     assert names(teu, "-a", "--filter", f"ancestor={IMAGE}") == ["c3x", "b2", "a1"]
     assert names(teu, "-a", "--filter", "health=none") == ["c3x", "b2", "a1"]
     assert names(teu, "-a", "--filter", "network=none") == ["c3x", "b2", "a1"]
-    assert names(teu, "-a", "--filter", "publish=80") == []
-    assert names(teu, "-a", "--filter", "expose=8000-8080/tcp") == []
+    # publish: the container's published ports; expose: its exposed ones (published too)
+    teu.ok("create", "--name", "pe1", "--expose", "8080", IMAGE, "true")
+    teu.ok("create", "--name", "pe2", "-p", "8081:80", IMAGE, "true")
+    assert names(teu, "-a", "--filter", "publish=80") == ["pe2"]
+    assert names(teu, "-a", "--filter", "publish=80/udp") == []
+    assert names(teu, "-a", "--filter", "expose=8000-8080/tcp") == ["pe1"]
+    assert names(teu, "-a", "--filter", "expose=80") == ["pe2"]
+    teu.ok("rm", "pe1", "pe2")
     assert names(teu, "-a", "--filter", "is-task=false") == ["c3x", "b2", "a1"]
     assert names(teu, "-a", "--filter", "is-task=true") == []
     # Linux containers' isolation is "" in docker: `isolation=default` matches none
@@ -184,6 +190,8 @@ def test_volume_ls_json_df_verbose_and_quiet_load(teu, tmp_path) -> None:
     teu.ok("create", "--name", "dfc", "-v", "vj:/d", IMAGE, "true")
     rows = [json.loads(x) for x in teu.ok("volume", "ls", "--format", "json").splitlines()]
     assert [(r["Name"], r["Driver"], r["Labels"]) for r in rows] == [("vj", "local", "k=v")]
+    assert set(rows[0]) == {"Driver", "Labels", "Links", "Mountpoint", "Name", "Scope", "Size"}
+    assert teu.ok("volume", "ls", "-q", "-f", "driver=local", "-f", "label=k=v") == "vj\n"
     out = teu.ok("system", "df", "-v")
     sections = ["Images space usage:", "Containers space usage:",
                 "Local Volumes space usage:", "Build cache usage: 0B"]

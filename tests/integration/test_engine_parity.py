@@ -21,12 +21,16 @@ def teu(tmp_path):  # noqa: ANN001, ANN201
     yield from private_teu(tmp_path)
 
 
-def test_detached_oom_kill_is_recorded(teu) -> None:
-    """docker: State.OOMKilled true, exit 137, for -d as for a foreground run."""
-    cid = teu.ok("run", "-d", "--memory", "8m", IMAGE, "sh", "-c", HOG).strip()
+def test_detached_oom_kill_is_recorded(teu, tmp_path) -> None:
+    """docker: State.OOMKilled true, exit 137, for -d as for a foreground run (and
+    conmon's `oom` file lands in the bundle, not in the cwd of whoever ran teu)."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    cid = teu.ok("run", "-d", "--memory", "8m", IMAGE, "sh", "-c", HOG, cwd=cwd).strip()
     assert teu.ok("wait", cid).strip() == "137"
     state = teu.inspect(cid)["State"]
     assert state["OOMKilled"] is True and state["ExitCode"] == 137
+    assert list(cwd.iterdir()) == []
     p = teu("run", "--name", "fg", "--memory", "8m", IMAGE, "sh", "-c", HOG)
     assert p.returncode == 137
     assert teu.inspect("fg")["State"]["OOMKilled"] is True
@@ -74,15 +78,18 @@ def test_signals_sent_to_a_foreground_teu_reach_the_container(teu) -> None:
 
 def test_rm_f_wins_against_a_restart_in_progress(teu) -> None:
     """docker: `rm -f` of a restarting container removes it at once, every time. The
-    container exits quickly four times (restart backoff 0.1, 0.2, 0.4, 0.8 s), then
-    would run for a minute: rm -f in the restart window must not wait for that run."""
+    container exits quickly six times (restart backoff 0.1 s doubling to 1.6 s), then
+    would run for a minute: rm -f in a restart window must not wait for that run."""
     script = ("n=$(cat /count 2>/dev/null || echo 0); echo $((n+1)) > /count; "
-              "[ $n -ge 3 ] && sleep 60; exit 0")
+              "[ $n -ge 5 ] && sleep 60; exit 0")
     for attempt in range(2):
         name = f"again{attempt}"
         teu.ok("run", "-d", "--name", name, "--restart", "always", IMAGE, "sh", "-c", script)
-        wait_until(lambda n=name: teu.inspect(n)["RestartCount"] >= 2
-                   and teu.inspect(n)["State"]["Status"] == "restarting", 20)
+        def restarting(n: str = name) -> bool:
+            info = teu.inspect(n)
+            return info["RestartCount"] >= 2 and info["State"]["Status"] == "restarting"
+
+        wait_until(restarting, 30)
         start = time.monotonic()
         p = teu("rm", "-f", name, timeout=40)
         assert p.returncode == 0, p.stderr

@@ -73,6 +73,7 @@ def test_default_bridge_published_ports_and_explain(teu, tmp_path) -> None:  # n
     # --explain: every hop ok; then the DNAT element goes and it says so.
     p = teu("port", "--explain", "web")
     assert p.returncode == 0 and "dnat       ok" in p.stdout and "listens" in p.stdout
+    assert "CHECK passed (bridge)" in p.stdout  # the CNI CHECK with the cached result
     teu.host.run("nft", "delete", "element", "ip", "teu", "ports_any",
                  f"{{ tcp . 8080 : {ip} . 80 }}")
     p = teu("port", "--explain", "web", "80")

@@ -56,7 +56,10 @@ def test_overlay_across_two_hosts(hosts, tmp_path, encap: str) -> None:  # noqa:
         # must say so in one line and leave nothing half-made.
         p = tb("run", "-d", "--network", "ov", IMAGE, "true")
         assert p.returncode == 125 and "no Geneve support" in p.stderr, p.stderr
-        assert not [n for n in tb.host.links() if n.startswith(("tgn", "teu-"))]
+        assert not [n for n in tb.host.links() if n.startswith(("tgn", "teu-", "teutmp"))]
+        left = tb.ok("ps", "-aq").split()  # a failed `run -d` keeps its container, as docker's
+        if left:
+            tb.ok("rm", "-f", *left)
         for t in (ta, tb):
             t.ok("network", "rm", "ov")
         return

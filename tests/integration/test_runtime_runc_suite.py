@@ -439,3 +439,12 @@ def test_start_container_hooks_get_no_inherited_fds(runtime, make_bundle):
         os.close(w)
     # 0, 1, 2 and the one ls opens to read the directory: nothing else.
     assert len((b.rootfs / "tmp" / "hook-fds").read_text().split()) == 4
+
+
+def test_proc_on_a_symlink_is_refused(runtime, make_bundle):
+    b = make_bundle(["true"])
+    (b.rootfs / "proc").rmdir()
+    (b.rootfs / "proc").symlink_to("/elsewhere")
+    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    assert p.returncode == 1 and "must be mounted on ordinary directory" in p.stderr
+    assert not (b.rootfs / "elsewhere").exists()

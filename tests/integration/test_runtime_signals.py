@@ -80,6 +80,33 @@ def test_a_writer_inside_dies_of_sigpipe(teu) -> None:
     assert p.stdout == "y\ny\ny\ny\ny\n\ndone\n" and p.stderr == "", p.stderr
 
 
+@pytest.mark.parametrize("flag", ["--rm", "--name=logged"])
+def test_teu_run_into_head_returns(teu, flag: str) -> None:
+    """`teu run IMG sh -c 'while true; do echo y; done' | head -1` returns at once, as
+    docker's does: the teu the user waits on ends when its stdout's reader has gone
+    (exit 141, SIGPIPE's), the container runs on under its monitor (sh, as pid 1, is
+    not killed by SIGPIPE), printing no "Broken pipe" anywhere."""
+    import subprocess
+    import tempfile
+    import time
+
+    start = time.monotonic()
+    # Files, not pipes, for the shell's own output: the container that runs on holds
+    # them (its stderr is ours), and pipes would stay open as long as it runs.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        subprocess.run(f"{' '.join(teu.cmd('run', flag, IMAGE))} sh -c "
+                       "'while true; do echo y; done' | head -1; echo \"${PIPESTATUS[0]}\"",
+                       shell=True, executable="/bin/bash", env=teu.env, stdout=out,
+                       stderr=err, stdin=subprocess.DEVNULL, timeout=60)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    assert time.monotonic() - start < 20
+    assert stdout == "y\n141\n" and "Broken pipe" not in stderr, stderr[:300]
+    ps = teu.ok("ps", "--format", "{{.Status}}")
+    assert ps.startswith("Up"), ps  # removed by the fixture's cleanup (rm -f)
+
+
 def test_sigint_trap_fires_when_the_caller_ignored_sigint(teu) -> None:
     """A shell cannot trap a signal ignored at its start: the container's must not be."""
     script = "trap 'echo trapped; exit 3' INT; kill -INT $$; sleep 5; echo missed"

@@ -28,6 +28,7 @@ def env(tmp_path_factory):
 def _trivy(env, archive: str, *args: str) -> dict:
     p = subprocess.run([peer("trivy"), "image", "--cache-dir", str(env.trivy_cache),
                         "--skip-db-update", "--skip-java-db-update", "--offline-scan", "-q",
+                        "--skip-version-check", "--disable-telemetry", "--skip-vex-repo-update",
                         "--input", archive, *args], capture_output=True, text=True,
                        timeout=300)
     assert p.returncode == 0, p.stderr

@@ -201,6 +201,8 @@ def test_list_tables_and_json() -> None:
     assert F.render("{{.ID}}:{{.Names | upper}}", "", headers, rows) == "a1:WEB\nb22:DB\n"
     # the header row uses docker's header functions: upper returns the title unchanged
     assert F.render("table {{.Names | upper}}", "", headers, rows).split("\n")[0] == "NAMES"
+    assert F.render("table {{pad .Names 2 0}}", "", headers, rows).split("\n")[:2] == \
+        ["  NAMES", "  web"]  # pad applies to the header too (docker keeps it aligned)
     # .Label in a table header stops the header there (docker ignores the header's error)
     out = F.render('table {{.Names}}\\t{{.Label "app"}}', "", headers, rows)
     assert out.split("\n")[:2] == ["NAMES     ", "web       x"]

@@ -187,3 +187,35 @@ def test_release_files_when_os_release_is_missing():
     inv = inventory([deb])
     assert (inv.os.id, inv.os.version_id, inv.os.release) == ("debian", "12.5", "12")
     assert osrelease.from_release_file("debian", "trixie/sid\n").version_id == ""
+
+
+def test_hostile_layer_contents(tmp_path):
+    """Symlinks out of the layer are never followed, oversized metadata is an error, deep
+    nesting is walked without recursion, a garbage ELF is no Go binary."""
+    from teu.scan.inventory.layerscan import scan_layer
+
+    secret = tmp_path / "host-secret"
+    secret.write_text("Name: stolen\nVersion: 1\n")
+    layer = tmp_path / "layer"
+    meta = layer / "usr/lib/python3/dist-packages/evil-1.dist-info"
+    meta.mkdir(parents=True)
+    (meta / "METADATA").symlink_to(secret)                       # points out of the layer
+    (layer / "etc").mkdir()
+    (layer / "etc/os-release").symlink_to("/etc/os-release")     # absolute: the host's
+    big = layer / "app/node_modules/huge"
+    big.mkdir(parents=True)
+    (big / "package.json").write_bytes(b"{" + b" " * (5 << 20) + b"}")
+    deep = layer
+    for i in range(400):
+        deep = deep / f"d{i % 10}"
+    deep.mkdir(parents=True)
+    (deep / "package.json").write_text('{"name": "deep", "version": "1.0.0"}')
+    elf = layer / "usr/bin/fake"
+    elf.parent.mkdir(parents=True)
+    elf.write_bytes(b"\x7fELF\x02\x01\x01" + b"\xff" * (600 << 10))
+    os.chmod(elf, 0o755)
+    facts = scan_layer(str(layer), "sha256:x")
+    inv = inventory([facts])
+    assert [p.name for p in inv.packages] == ["deep"]
+    assert inv.os.id == ""
+    assert any("too large" in e for e in inv.errors)

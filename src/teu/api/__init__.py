@@ -26,8 +26,9 @@ from __future__ import annotations
 from teu.api.client import Client, from_env
 from teu.api.models.containers import Container, ExecResult
 from teu.api.models.images import Image
+from teu.api.models.networks import Network
 from teu.api.models.volumes import Volume
 from teu.api.sandbox import SandboxResult
 
-__all__ = ["Client", "Container", "ExecResult", "Image", "SandboxResult", "Volume",
+__all__ = ["Client", "Container", "ExecResult", "Image", "Network", "SandboxResult", "Volume",
            "from_env"]

@@ -17,12 +17,14 @@ from typing import Any
 
 from teu.api.models.containers import ContainerCollection
 from teu.api.models.images import ImageCollection
+from teu.api.models.networks import NetworkCollection
 from teu.api.models.volumes import VolumeCollection
 from teu.api.sandbox import Sandbox
 
 
 class Client:
-    """The engine's objects as collections: containers, images, volumes; and sandbox."""
+    """The engine's objects as collections: containers, images, volumes, networks; and
+    sandbox."""
 
     def __init__(self, root: str | None = None, runroot: str | None = None) -> None:
         from teu.engine.paths import Paths
@@ -33,6 +35,7 @@ class Client:
         self.containers = ContainerCollection(self)
         self.images = ImageCollection(self)
         self.volumes = VolumeCollection(self)
+        self.networks = NetworkCollection(self)
         self.sandbox = Sandbox(self)
 
     def __repr__(self) -> str:

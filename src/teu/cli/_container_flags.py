@@ -68,6 +68,37 @@ CREATE_FLAGS = [
          "NAME@DIGEST (also: TEU_PIN=1)"),
     Flag("signature-policy", None, STR, "Trust policy file (containers-policy.json) for "
          "this image", "file"),
+    Flag("mount", None, LIST, "Attach a filesystem mount to the container "
+         "(type=bind|volume|tmpfs,source=...,target=...)", "mount"),
+    Flag("pid", None, STR, "PID namespace to use (host, container:NAME)"),
+    Flag("ipc", None, STR, "IPC mode to use (private, shareable, host, none, container:NAME)"),
+    Flag("uts", None, STR, "UTS namespace to use (host)"),
+    Flag("cgroupns", None, STR, "Cgroup namespace to use (host|private)"),
+    Flag("userns", None, STR, "User namespace to use (host)"),
+    Flag("shm-size", None, STR, "Size of /dev/shm", "bytes"),
+    Flag("group-add", None, LIST, "Add additional groups to join"),
+    Flag("sysctl", None, LIST, "Sysctl options (namespaced kernel parameters)", "map"),
+    Flag("device", None, LIST, "Add a host device to the container", "list"),
+    Flag("device-cgroup-rule", None, LIST, "Add a rule to the cgroup allowed devices list"),
+    Flag("log-driver", None, STR, "Logging driver for the container (k8s-file, json-file, "
+         "none)"),
+    Flag("log-opt", None, LIST, "Log driver options (max-size, max-file)"),
+    Flag("cidfile", None, STR, "Write the container ID to the file"),
+    Flag("volumes-from", None, LIST, "Mount volumes from the specified container(s)"),
+    Flag("platform", None, STR, "Set platform if server is multi-platform capable (the "
+         "host's only)"),
+    Flag("oom-kill-disable", None, BOOL, "Disable OOM Killer"),
+    Flag("oom-score-adj", None, STR, "Tune host's OOM preferences (-1000 to 1000)", "int"),
+    Flag("memory-reservation", None, STR, "Memory soft limit", "bytes"),
+    Flag("blkio-weight", None, STR, "Block IO (relative weight), between 10 and 1000", "uint16"),
+    Flag("blkio-weight-device", None, LIST, "Block IO weight (relative device weight)"),
+    Flag("device-read-bps", None, LIST, "Limit read rate (bytes per second) from a device"),
+    Flag("device-write-bps", None, LIST, "Limit write rate (bytes per second) to a device"),
+    Flag("device-read-iops", None, LIST, "Limit read rate (IO per second) from a device"),
+    Flag("device-write-iops", None, LIST, "Limit write rate (IO per second) to a device"),
+    Flag("attach", "a", LIST, "Attach to STDIN, STDOUT or STDERR"),
+    Flag("sig-proxy", None, BOOL, "Proxy received signals to the process (default true)"),
+    Flag("detach-keys", None, STR, "Override the key sequence for detaching a container"),
 ]
 
 

@@ -67,7 +67,7 @@ DOCKER_FUNCS: dict[str, Func] = {
 }
 
 # docker/cli templates.HeaderFunctions: in a table's header row they return the
-# column's title unchanged
+# column's title unchanged (all but pad)
 HEADER_FUNCS: dict[str, Func] = {
     "json": Func(lambda v: v, ("string",)),
     "split": Func(lambda v, _s: v, ("string", "string")),
@@ -75,8 +75,8 @@ HEADER_FUNCS: dict[str, Func] = {
     "title": Func(lambda v: v, ("string",)),
     "lower": Func(lambda v: v, ("string",)),
     "upper": Func(lambda v: v, ("string",)),
-    "pad": Func(lambda v, _a, _b: v, ("string", "int", "int")),
     "truncate": Func(lambda v, _n: v, ("string", "int")),
+    # pad is not replaced: a padded column keeps its header aligned with it
 }
 
 

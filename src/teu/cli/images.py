@@ -19,7 +19,8 @@ FLAGS = [Flag("all", "a", BOOL, "Show all images (all are always shown)"),
 
 HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
            "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
-           "Containers": "CONTAINERS"}
+           "Containers": "CONTAINERS", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE",
+           "VirtualSize": "VIRTUAL SIZE"}
 
 
 def main(argv: list[str], prog: str = "teu images") -> int:
@@ -74,7 +75,9 @@ def _rows(st, args) -> list[dict]:
     for row in st.images():
         iid = row.id if args.no_trunc else row.id[7:19]
         base = {"ID": iid, "CreatedSince": since(row.created), "CreatedAt": row.created or "",
-                "Size": human_size(row.size), "Containers": "N/A"}
+                "Size": human_size(row.size), "Containers": "N/A",
+                # docker's imageContext fields (sizes shared between images: not counted)
+                "SharedSize": "N/A", "UniqueSize": "N/A", "VirtualSize": human_size(row.size)}
         names: list[tuple[str, str, str]] = []
         for t in row.tags:
             ref = R.parse(t, default_tag=False)

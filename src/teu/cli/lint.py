@@ -44,12 +44,12 @@ def main(argv: list[str]) -> int:
                          THRESHOLDS, "failure-threshold")
     if opts.get("run"):
         if args:
-            raise F.InvalidArgument("teu lint: --run takes no other argument")
+            raise TeuError("--run takes no other argument", 125)
         findings = _lint_run(opts["run"], opts)
     elif len(args) == 1:
         findings = _lint_target(args[0], opts)
     else:
-        raise F.InvalidArgument("teu lint: requires exactly 1 argument (or --run)")
+        raise TeuError("\"teu lint\" requires exactly 1 argument (or --run).", 1)
     from teu.scan.lint.findings import at_or_above, render
 
     ignored = set(opts.get("ignore", []))

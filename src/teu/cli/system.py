@@ -5,15 +5,16 @@ from __future__ import annotations
 import sys
 
 from teu.cli._engine import engine, guarded, parse_or_help
-from teu.cli._flags import BOOL, LIST, STR, Flag
+from teu.cli._flags import BOOL, INT, LIST, STR, Flag
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print("Usage:  teu system COMMAND\n\nCommands:\n  df      Show disk usage\n"
-              "  info    Display system-wide information\n  prune   Remove unused data")
+              "  info    Display system-wide information\n  prune   Remove unused data\n"
+              "  service Serve the Docker Engine API on a socket")
         return 0
-    fn = {"df": _df, "prune": _prune, "info": info}.get(argv[0])
+    fn = {"df": _df, "prune": _prune, "info": info, "service": _service}.get(argv[0])
     if fn is None:
         print(f"teu system: unknown command {argv[0]!r}", file=sys.stderr)
         return 1
@@ -166,6 +167,28 @@ def info(argv: list[str]) -> int:
  Name: {i['Name']}
  Docker Root Dir: {i['DockerRootDir']}
  Run Root: {i['RunRoot']}""")
+        return 0
+
+    return guarded(go)
+
+
+def _service(argv: list[str]) -> int:
+    flags = [Flag("time", "t", INT, "Seconds before an idle service exits (0: never)"),
+             Flag("group", None, STR, "Group of the unix socket (default: docker, if any)")]
+    parsed = parse_or_help(argv, flags, "teu system service", "[OPTIONS] [URI]",
+                           "Serve the Docker Engine API (default unix:///run/teu/teu.sock)",
+                           True, 0, 1)
+    if parsed is None:
+        return 0
+    opts, args = parsed
+
+    def go() -> int:
+        from teu.dockerapi.serve import DEFAULT_URI, ServiceConfig, serve
+
+        t = opts.get("time")
+        serve(ServiceConfig(uri=args[0] if args else DEFAULT_URI,
+                            idle_timeout=5.0 if t is None else float(t),
+                            group=opts.get("group")))
         return 0
 
     return guarded(go)

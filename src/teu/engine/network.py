@@ -180,11 +180,15 @@ def sweep_stale(engine: Engine) -> list[str]:
 
 def prune(engine: Engine) -> list[str]:
     """docker network prune: teu networks no container uses (never `bridge`)."""
+    from teu.network.attach import remove_stale_bridges
     from teu.network.store import Store
 
     sweep_stale(engine)
+    store = Store(engine.paths.root)
+    with store.lock():
+        remove_stale_bridges()  # half-built by a teu killed while making a network's bridge
     removed = []
-    for net in Store(engine.paths.root).own_networks():
+    for net in store.own_networks():
         if net.is_default or _users(engine, net.name):
             continue
         remove_network(engine, net.name)

@@ -183,8 +183,10 @@ class Session:
                              f"container {extra.get('name') or cid[:12]}")
         return used
 
-    def finish(self) -> dict:
-        """Collect the ADDs, publish ports, write the names; NetworkError undoes all."""
+    def finish(self, pid: int = 0) -> dict:
+        """Collect the ADDs, publish ports, write the names; NetworkError undoes all.
+        `pid`: the container's init, whose /proc/<pid>/ns/net names the namespace from now
+        on (the cached result says so, for CHECK and DEL)."""
         try:
             results = []
             if self.netns is not None:
@@ -197,6 +199,11 @@ class Session:
                 else:
                     result = cni.add(conflist, rt)
                 self._complete(net, rt, extra, result)
+                if pid:
+                    rt.netns = f"/proc/{pid}/ns/net"
+                    for iface in result.get("interfaces") or []:
+                        if iface.get("sandbox"):
+                            iface["sandbox"] = rt.netns
                 self.cache.save(conflist, rt, result, extra)
                 results.append(result)
             self.write_files()
@@ -346,18 +353,27 @@ def begin_detach(root: str, cid: str, netns_path: str = "") -> Detaching | None:
     return Detaching(store, cid, records, netns_path) if records else None
 
 
+TMP_BRIDGE = "teutmp"
+
+
 def ensure_host_side(net: Network, store: Store) -> None:
     """The bridge (made before the plugin, so route_localnet can be set on it), the
     overlay's tunnel, and the network's nftables chains: once per boot or test host,
-    skipped when the bridge exists (one read of /proc/net/dev)."""
+    skipped when the bridge exists (one read of /proc/net/dev). The bridge is built under
+    a temporary name and renamed last: a teu killed halfway leaves no bridge of the
+    network's name (the next start builds all again; `network prune` removes the
+    temporary one), never one with half its rules."""
     if net.external is not None or not net.bridge or net.driver not in ("bridge", "overlay"):
         return
     if net.bridge in interfaces():
         return
     with store.lock():
-        if net.bridge in interfaces():
+        present = interfaces()
+        if net.bridge in present:
             return
-        args = ["link", "add", "name", net.bridge]
+        remove_stale_bridges(present)
+        tmp = f"{TMP_BRIDGE}{os.getpid() % 100000:05d}"
+        args = ["link", "add", "name", tmp]
         if net.mtu:
             args += ["mtu", str(net.mtu)]
         _ip([*args, "type", "bridge"])
@@ -365,15 +381,28 @@ def ensure_host_side(net: Network, store: Store) -> None:
             if net.driver == "overlay":
                 from teu.network import overlay
 
-                overlay.setup(net)
-            _sysctl(f"net/ipv4/conf/{net.bridge}/route_localnet", "1")
+                overlay.setup(net, tmp)
+            _sysctl(f"net/ipv4/conf/{tmp}/route_localnet", "1")
             _sysctl("net/ipv4/ip_forward", "1")
             from teu.network import nft
 
             nft.run(nft.network_script(net.bridge, net.subnet, net.internal))
+            _ip(["link", "set", "dev", tmp, "name", net.bridge])
         except BaseException:
+            if tmp in interfaces():
+                _ip(["link", "del", "dev", tmp])
             remove_host_side(net)  # all or nothing: the next start tries again from scratch
             raise
+
+
+def remove_stale_bridges(present: set[str] | None = None) -> None:
+    """Half-built bridges of teus killed while making them (under the networks lock)."""
+    for name in present if present is not None else interfaces():
+        if name.startswith(TMP_BRIDGE):
+            try:
+                _ip(["link", "del", "dev", name])
+            except NetworkError:
+                pass
 
 
 def remove_host_side(net: Network) -> None:
@@ -388,6 +417,8 @@ def remove_host_side(net: Network) -> None:
         _ip(["link", "del", "dev", net.bridge])
     from teu.network import nft
 
+    if not nft.table_exists():
+        return  # nothing of teu's here: do not make the table just to empty it
     try:
         nft.run(nft.remove_network_script(net.bridge))
     except NetworkError:

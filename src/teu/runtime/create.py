@@ -143,10 +143,14 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
 
         check(config["process"])
     linux = config.get("linux") or {}
-    cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
-    shared = check_existing_cgroup(cgroup)
     state = ContainerState(root, container_id)
-    state.claim()
+    state.claim()  # first: a bad or taken id is the error to give, before any cgroup check
+    try:
+        cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
+        shared = check_existing_cgroup(cgroup)
+    except BaseException:
+        state.remove()  # nothing else was made yet; the cgroup is not ours to touch
+        raise
     init_pid = 0
     try:
         state.data = {"id": container_id, "pid": 0, "bundle": opts.bundle, "rootfs": rootfs,

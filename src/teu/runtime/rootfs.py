@@ -65,6 +65,19 @@ def resolve_in_root(root: str, path: str) -> str:
     return _join_clean(root, resolved)
 
 
+def _check_ordinary_directory(rootfs: str, destination: str, kind: str) -> None:
+    """proc and sysfs only on a real directory: an image whose /proc is a symlink would
+    have them land elsewhere, where maskedPaths no longer cover them (runc refuses too)."""
+    parent = resolve_in_root(rootfs, os.path.dirname(destination.rstrip("/")) or "/")
+    try:
+        st = os.lstat(os.path.join(parent, os.path.basename(destination.rstrip("/"))))
+    except FileNotFoundError:
+        return  # made as a plain directory
+    if not stat.S_ISDIR(st.st_mode):
+        raise RootfsError(f'filesystem "{kind}" must be mounted on ordinary directory '
+                          f"({destination} is not one)")
+
+
 def bind_source_paths(mounts: list[dict] | None) -> dict[int, str]:
     """{index in mounts: absolute source} of the bind mounts."""
     paths: dict[int, str] = {}
@@ -180,6 +193,8 @@ class RootfsBuilder:
         if is_bind and source_fd is not None:
             source = f"/proc/self/fd/{source_fd}"  # opened before the user switch
         dest = resolve_in_root(self.rootfs, m["destination"])
+        if kind in ("proc", "sysfs"):
+            _check_ordinary_directory(self.rootfs, m["destination"], kind)
         if kind == "cgroup" or kind == "cgroup2":
             self.before_cgroup_mount()
             self._mount_cgroup(dest, opts.flags)

@@ -4,12 +4,13 @@ and `Image` objects (tags, labels, history, save, tag)."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from teu.api import images as calls
 from teu.api.models.resource import Collection, Model
-from teu.errors import InvalidArgument
+from teu.errors import InvalidArgument, TeuError
 
 
 class Image(Model):
@@ -140,6 +141,74 @@ class ImageCollection(Collection):
         if stream:
             return events if decode else (json.dumps(e).encode() + b"\r\n" for e in events)
         return "".join(json.dumps(e) + "\r\n" for e in events)
+
+    def build(self, path: str | None = None, fileobj: Any = None, tag: str | None = None,
+              quiet: bool = False, nocache: bool = False, rm: bool = True,
+              pull: bool = False, forcerm: bool = False, dockerfile: str | None = None,
+              buildargs: dict | None = None, labels: dict | None = None,
+              target: str | None = None, network_mode: str | None = None,
+              platform: str | None = None, **kwargs: Any) -> tuple[Image, Iterator[dict]]:
+        """docker build of a directory (or a Dockerfile as `fileobj`): (Image, the build
+        log as docker-py's dicts {"stream": line}). A failure raises BuildError with the
+        log. teu builds in-process with BuildKit's semantics (docker-py's classic builder
+        keeps intermediate containers unless rm; teu never leaves any)."""
+        import tempfile
+
+        from teu.api.child import in_child
+        from teu.errors import BuildError
+
+        unsupported = {"custom_context", "encoding", "container_limits", "shmsize",
+                       "cache_from", "squash", "extra_hosts", "isolation", "timeout",
+                       "use_config_proxy"}
+        for key, value in kwargs.items():
+            if key not in unsupported:
+                raise TypeError(f"build() got an unexpected keyword argument {key!r}")
+            if value not in (None, False, {}, []) and key != "use_config_proxy":
+                raise InvalidArgument(f"{key}: not supported by teu's build")
+        if path is None and fileobj is None:
+            raise TypeError("either path or fileobj needs to be provided")
+        text = None
+        if fileobj is not None:
+            text = fileobj.read()
+            text = text.encode() if isinstance(text, str) else text
+        workdir = tempfile.mkdtemp(prefix="teu-api-build-") if path is None else None
+        client = self.client
+
+        def go() -> str:
+            from teu.build.builder import BuildOptions, build
+
+            opts = BuildOptions(
+                context=os.path.abspath(path or workdir or "."), tags=[tag] if tag else [],
+                build_args=dict(buildargs or {}), target=target or "", no_cache=nocache,
+                labels=dict(labels or {}), progress="quiet" if quiet else "plain",
+                platform=platform or "", network=network_mode or "default", pull=pull,
+                root=client.root, runroot=client.runroot)
+            if text is not None:
+                opts.dockerfile_text = text
+            elif dockerfile:
+                opts.dockerfile = dockerfile if os.path.isabs(dockerfile) else \
+                    os.path.join(opts.context, dockerfile)
+            # our own copy of fd 1, line-buffered: the child leaves with os._exit, and a
+            # RUN's container has 0/1/2 for a moment while it is made
+            out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8", errors="replace")
+            try:
+                return build(opts, out).image_id
+            finally:
+                out.close()
+
+        try:
+            try:
+                image_id, output = in_child(go, capture="combined")
+            except TeuError as e:
+                raise BuildError(str(e), [{"error": str(e)}]) from None
+        finally:
+            if workdir:
+                import shutil
+
+                shutil.rmtree(workdir, ignore_errors=True)
+        log = [{"stream": line} for line in output.decode(errors="replace")
+               .splitlines(keepends=True)]
+        return self.get(image_id), iter(log)
 
     def load(self, data: bytes | Any) -> list[Image]:
         """docker load of a tar (bytes or a binary file); the Images it held."""

@@ -123,10 +123,14 @@ def parse(opts: dict) -> dict:
     if teu["Pull"] not in ("missing", "always", "never"):
         raise InvalidArgument(f'invalid pull policy "{teu["Pull"]}": use missing, always '
                               'or never')
-    out = {"Config": config, "HostConfig": host, "Teu": teu}
+    settings = {"Config": config, "HostConfig": host, "Teu": teu}
     if networking:
-        out["NetworkingConfig"] = networking
-    return out
+        settings["NetworkingConfig"] = networking
+    from teu.engine.config import hostopts, mounts
+
+    hostopts.parse_into(opts, settings)
+    host["Mounts"] = [mounts.parse(m) for m in _list(opts, "mount")]
+    return settings
 
 
 CONFIG_FILE = "/etc/teu/teu.conf"
@@ -400,6 +404,14 @@ OPTION_NAMES = frozenset({
     "network_alias", "publish", "publish_all",
     # trust (teu.trust): pin the image's digest, the policy file
     "pin", "signature_policy",
+    # namespaces, devices, mounts, logs, resources (engine/config/hostopts.py, mounts.py)
+    "mount", "pid", "ipc", "uts", "cgroupns", "userns", "shm_size", "group_add", "sysctl",
+    "device", "device_cgroup_rule", "log_driver", "log_opt", "cidfile", "volumes_from",
+    "platform", "oom_kill_disable", "oom_score_adj", "memory_reservation", "blkio_weight",
+    "blkio_weight_device", "device_read_bps", "device_write_bps", "device_read_iops",
+    "device_write_iops",
+    # how a foreground run attaches (run's own, read by engine/lifecycle/run.py)
+    "attach", "sig_proxy", "detach_keys",
 })
 
 

@@ -68,3 +68,19 @@ def resolve(rootfs: str, spec: str) -> tuple[int, int, list[int], str]:
                 if g != gid and g not in extra:
                     extra.append(g)
     return uid, gid, extra, home
+
+
+def group_ids(rootfs: str, groups: list[str]) -> list[int]:
+    """--group-add: names from the container's /etc/group, numbers as they are."""
+    table = _read(rootfs, "/etc/group")
+    out = []
+    for g in groups:
+        found = next((int(f[2]) for f in table if len(f) >= 3 and f[0] == g
+                      and f[2].isdigit()), None)
+        if found is None:
+            if not g.isdigit():
+                raise UserError(f"Unable to find group {g}: no matching entries in group file")
+            found = int(g)
+        if found not in out:
+            out.append(found)
+    return out

@@ -42,12 +42,19 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
 
     settings["Teu"]["Layers"] = image.layers
     settings["Teu"]["Storage"] = storage_driver()
+    wanted = settings["Teu"].pop("Platform", None)
+    if wanted:
+        have = f"{image.config.get('os') or 'linux'}/{image.config.get('architecture') or '?'}"
+        if have != wanted and image.config.get("architecture"):
+            raise InvalidArgument(f"image with reference {ref} was found but does not match "
+                                  f"the specified platform: wanted {wanted}, actual: {have}")
     settings["Teu"]["Platform"] = image.config.get("os") or "linux"
     settings["Mounts"] = []
     db = engine.db
     cid = names.new_id()
     if not settings["Config"]["Hostname"]:  # docker: the short ID, or the host's own name
-        host_network = settings["HostConfig"].get("NetworkMode") == "host"
+        host_network = settings["HostConfig"].get("NetworkMode") == "host" \
+            or settings["HostConfig"].get("UTSMode") == "host"
         settings["Config"]["Hostname"] = os.uname().nodename if host_network else cid[:12]
     name = opts.get("name") or names.random_name(db.names())
     name = options.check_name(name)
@@ -73,6 +80,8 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
                            "(or rename) that container to be able to reuse that name.") from None
     try:
         _make_files(engine, cid, settings, image)
+        if settings["HostConfig"].get("ContainerIDFile"):
+            _write_cidfile(settings["HostConfig"]["ContainerIDFile"], cid)
         changed = {}
         if settings["Mounts"]:
             changed["settings"] = row["settings"] = fastjson.dumps(settings)
@@ -95,6 +104,18 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     full = dict.fromkeys(COLUMNS)
     full.update(pid=0, oom_killed=0, restart_count=0, stopped_by_user=0, **row)
     return Row(full)
+
+
+def _write_cidfile(path: str, cid: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        raise InvalidArgument(f"Container ID file found, make sure the other container "
+                              f"isn't running or delete {path}") from None
+    except OSError as e:
+        raise InvalidArgument(f"failed to create the container ID file: {e.strerror}") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(cid)
 
 
 def resolve_image(engine: Engine, ref: str, pull: str) -> images.Image:
@@ -177,6 +198,36 @@ def resolve_mounts(engine: Engine, settings: dict, image: images.Image) -> list[
         out.append({"Type": "volume", "Name": name, "Source": engine.paths.volume(name, "_data"),
                     "Destination": dest, "Driver": "local", "Mode": mode or "z", "RW": rw,
                     "Propagation": propagation, "CopyUp": "nocopy" not in opts})
+    for m in settings["HostConfig"].get("Mounts") or []:  # --mount
+        dest = m["Target"]
+        taken.add(dest)
+        rw = not m.get("ReadOnly")
+        if m["Type"] == "bind":
+            out.append({"Type": "bind", "Source": m["Source"], "Destination": dest, "Mode": "",
+                        "RW": rw, "Propagation": m["BindOptions"]["Propagation"],
+                        **({"NonRecursive": True} if m["BindOptions"].get("NonRecursive")
+                           else {})})
+        elif m["Type"] == "volume":
+            name = volumes.create(engine.paths, engine.db, m.get("Source") or None)
+            out.append({"Type": "volume", "Name": name,
+                        "Source": engine.paths.volume(name, "_data"), "Destination": dest,
+                        "Driver": "local", "Mode": "z", "RW": rw, "Propagation": "",
+                        "CopyUp": not m["VolumeOptions"].get("NoCopy")})
+        else:
+            out.append({"Type": "tmpfs", "Source": "", "Destination": dest, "Mode": "",
+                        "RW": rw, "Propagation": "",
+                        "TmpfsOptions": dict(m.get("TmpfsOptions") or {})})
+    for spec in settings["HostConfig"].get("VolumesFrom") or []:
+        ref, _, mode = spec.partition(":")
+        other = engine.find(ref)
+        for m in other.settings.get("Mounts") or []:
+            if m["Destination"] in taken or m["Type"] == "tmpfs":
+                continue
+            taken.add(m["Destination"])
+            copied = {k: v for k, v in m.items() if k != "CopyUp"}
+            if mode:
+                copied["RW"] = mode == "rw"
+            out.append(copied)
     for dest in (image.run_config.get("Volumes") or {}):
         dest = os.path.normpath(dest)
         if dest in taken:

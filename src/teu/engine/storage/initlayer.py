@@ -81,7 +81,7 @@ def make(init: str, layers: list[str], paths: list[tuple[str, bool]]) -> None:
 def stub_paths(settings: dict) -> list[tuple[str, bool]]:
     out = [("/etc/hosts", False), ("/etc/hostname", False), ("/etc/resolv.conf", False)]
     for m in settings.get("Mounts") or []:
-        out.append((m["Destination"], os.path.isdir(m["Source"])))
+        out.append((m["Destination"], m["Type"] == "tmpfs" or os.path.isdir(m["Source"])))
     for dest in (settings["HostConfig"].get("Tmpfs") or {}):
         out.append((dest, True))
     for s in (settings.get("Teu") or {}).get("Secrets") or []:

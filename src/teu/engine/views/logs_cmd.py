@@ -25,6 +25,10 @@ def batches(engine: Engine, ref: str, follow: bool = False, tail: int | None = N
     """The log's records in batches as they are read; with follow, until the container
     stops (what `teu logs -f` prints and teu.api's logs(stream=True) yields)."""
     row = engine.find(ref)
+    if (row.settings["HostConfig"].get("LogConfig") or {}).get("Type") == "none":
+        from teu.engine.errors import EngineError
+
+        raise EngineError("configured logging driver does not support reading")
     path = engine.paths.container(row["id"], "ctr.log")
     records, offset = L.read(path, tail, since, until)
     if records:
