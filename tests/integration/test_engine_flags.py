@@ -188,6 +188,11 @@ def test_attach_and_sig_proxy(teu) -> None:
     p = teu("run", "--name", "att", "-a", "stderr", IMAGE, "sh", "-c", "echo out; echo err >&2")
     assert (p.stdout, p.stderr) == ("", "err\n")
     assert teu.ok("logs", "att") == "out\n"
+    # the same through conmon (a restart policy keeps a foreground run under conmon)
+    p = teu("run", "--name", "att2", "--restart", "on-failure:1", "-a", "stdout", IMAGE,
+            "sh", "-c", "echo out; echo err >&2")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "out\n", "")
+    assert teu.ok("logs", "att2") == "out\n"
     proc = subprocess.Popen(teu.cmd("run", "--name", "noproxy", "--sig-proxy=false", IMAGE,
                                     "sh", "-c", "trap 'exit 9' TERM; echo up; "
                                     "while true; do sleep 0.05; done"),
