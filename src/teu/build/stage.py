@@ -497,6 +497,7 @@ class StageBuilder:
             excludes = [self.expand(ins, e) for e in ins.excludes]
             history = self._copy_history(ins, sources, dest)
             quick = None
+            state_key = ""
             if not remote:
                 # The key from what the sources hold and the instruction as written: the
                 # destination image is the parent's (in the key), so a hit needs no look
@@ -511,12 +512,14 @@ class StageBuilder:
                               local, target, dest, chown_text, chmod, excludes,
                               getattr(ins, "parents", False), ins.link,
                               [(h.name, h.content, h.expand) for h in ins.contents])
-                quick = C.key(self.s.key, quick) if ins.link else quick
+                # --link: the layer does not depend on what is below it, so neither does
+                # its cache entry (BuildKit's rebase); what follows still does.
+                state_key = C.key(self.s.key, quick) if ins.link else quick
                 hit = self.lookup(quick)
                 if hit is not None:
                     layer, created = hit
                     self.s.layers.append(layer)  # type: ignore[arg-type]
-                    self.s.key = quick
+                    self.s.key = state_key
                     v.cached()
                     self.history(history, empty=False, created=created)
                     return
@@ -525,7 +528,7 @@ class StageBuilder:
             fs = LayeredFS(self.layer_dirs())
             chown = CP.parse_chown(chown_text, fs.read) if chown_text else None
             dest_host = fs.resolve(target)
-            dest_is_dir = dest_host is not None and os.path.isdir(dest_host)
+            dest_is_dir = dest_host is not None and os.path.isdir(dest_host) and not ins.link
             if local:
                 if source is None:
                     source, release = self.b.source_for(from_, ins)
@@ -589,6 +592,8 @@ class StageBuilder:
             if release is not None:
                 release()
         self.add_layer(full_key, layer, created)
+        if quick and ins.link:
+            self.s.key = state_key
         self.history(history, empty=False, created=created)
         v.done()
 
