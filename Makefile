@@ -19,12 +19,11 @@ lint:
 test: lint       ## the test command CI runs
 	$(PYTHON) -m pytest -q -ra
 
-demo:            ## make a busybox image locally, import it, run a container from it
+demo:            ## make a busybox base locally; build, network and publish the example app
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(PYTHON) -c "from teu.testing import busybox; busybox.make_rootfs('$(DEMO_DIR)/rootfs')"
 	tar -C $(DEMO_DIR)/rootfs -c . | teu import -c 'CMD ["sh"]' - teu-demo/busybox:latest
-	teu run --rm --name teu-demo teu-demo/busybox sh -c 'echo "hello from a teu container: $$(hostname), pid $$$$, $$(id -un)"'
-	teu images teu-demo/busybox
+	sh examples/webapp/demo.sh
 
 bench:
 	$(PYTHON) bench/runtime_run.py

@@ -1,4 +1,5 @@
-"""Durable-write helpers shared by the image store's blobs and the registry server's storage.
+"""File helpers any layer may use: durable writes (the image store's blobs, the registry
+server's storage) and what kind of file an fd is.
 
 Neutral (imports nothing from teu), so any layer may use it.
 """
@@ -38,3 +39,14 @@ def fsync_dir(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def is_pipe(fd: int) -> bool:
+    """fd is a pipe or a socket: a reader that can go away before the writer."""
+    import stat
+
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)

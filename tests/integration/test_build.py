@@ -185,6 +185,25 @@ def test_cache_reuses_until_a_read_file_changes(teu, tmp_path) -> None:
     assert teu.ok("run", "--rm", "cache:4", "cat", "/stamp") != stamp
     p = build(teu, ctx, "--no-cache", "-t", "cache:5")
     assert "CACHED" not in p.stderr
+    # COPY --link: a changed step below it does not invalidate it (BuildKit's rebase);
+    # what follows it still reruns.
+    linked = write(tmp_path / "linked", {"Dockerfile": "FROM busybox\nARG V\nRUN echo $V > /v\n"
+                                                       "COPY --link a.txt /dir/a\n"
+                                                       "RUN cat /v /dir/a > /both\n",
+                                         "a.txt": "A"})
+    build(teu, linked, "--build-arg", "V=1", "-t", "link:1")
+    p = build(teu, linked, "--build-arg", "V=2", "-t", "link:2")
+    assert p.stderr.count("CACHED") == 1 and "COPY --link a.txt /dir/a\n#" in p.stderr
+    assert "CACHED" in p.stderr.split("COPY --link a.txt /dir/a", 1)[1].split("\n#", 2)[1]
+    assert teu.ok("run", "--rm", "link:2", "cat", "/both") == "2\nA"
+    # Removing the images keeps the build cache (as docker's image prune does)...
+    teu.ok("rmi", "cache:1", "cache:2", "cache:3", "cache:4", "cache:5")
+    teu.ok("image", "prune", "-f")
+    assert build(teu, ctx, "-t", "cache:6").stderr.count("CACHED") == 5
+    # ...`teu builder prune` clears it.
+    teu.ok("rmi", "cache:6")
+    assert "Deleted build cache objects:" in teu.ok("builder", "prune", "-f")
+    assert "CACHED" not in build(teu, ctx, "-t", "cache:7").stderr
 
 
 def test_source_date_epoch_gives_the_same_digest(teu, tmp_path) -> None:
@@ -243,6 +262,10 @@ COPY . /all/
     listed = lines[9].split()
     assert "secret.key" not in listed and "keep.me" in listed and "x" not in listed
     assert ".dockerignore" in listed and "Dockerfile" in listed
+    # Dockerfile.dockerignore, next to the Dockerfile, wins over .dockerignore.
+    (ctx / "Dockerfile.dockerignore").write_text("src/a.txt\n")
+    p = build(teu, ctx, "-t", "copy:2", check=False)
+    assert p.returncode == 1 and "excluded by Dockerfile.dockerignore:1: src/a.txt" in p.stderr
 
 
 def test_add_url_with_checksum_from_a_loopback_server(teu, tmp_path) -> None:
@@ -282,22 +305,25 @@ def test_run_mounts_secrets_and_shebang_heredoc(teu, tmp_path) -> None:
     df = """\
 FROM busybox
 RUN --mount=type=cache,target=/cache sh -c 'echo run >> /cache/log; wc -l < /cache/log > /count'
+RUN --mount=type=cache,id=seeded,target=/s,from=busybox,source=/etc cat /s/group > /seeded
 RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c > /secret-size
 RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'echo ${#TOKEN} > /env-size'
 RUN --mount=type=tmpfs,target=/scratch sh -c 'echo t > /scratch/x && cat /scratch/x > /tmpfs'
-RUN --mount=type=bind,source=data,target=/mnt cat /mnt/in.txt > /bound
+RUN --mount=type=bind,source=data,target=/mnt cat /mnt/in.txt > /bound && ! test -e /mnt/x.key
 RUN <<EOF
 #!/usr/bin/awk -f
 BEGIN { print "awk ran" > "/awk.out" }
 EOF
 """
-    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "data/in.txt": "bound\n"})
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "data/in.txt": "bound\n",
+                                   "data/x.key": "ignored", ".dockerignore": "**/*.key\n"})
     p = build(teu, ctx, "--secret", f"id=tok,src={secret}", "-t", "mounts:1")
     assert "s3cr3t-value" not in p.stderr
     out = teu.ok("run", "--rm", "mounts:1", "sh", "-c",
+                 "grep -c wheel /seeded; "
                  "cat /count /secret-size /env-size /tmpfs /bound /awk.out; ls /cache /scratch /mnt "
                  "/run/secrets /dev/pipes 2>&1 | grep -c 'No such'")
-    assert out.split() == ["1", "12", "12", "t", "bound", "awk", "ran", "5"]
+    assert out.split() == ["1", "1", "12", "12", "t", "bound", "awk", "ran", "5"]
     # The cache mount outlives the build; the secret is nowhere in the image.
     build(teu, ctx, "--no-cache", "--secret", f"id=tok,src={secret}", "-t", "mounts:2")
     assert teu.ok("run", "--rm", "mounts:2", "cat", "/count") == "2\n"
@@ -387,5 +413,212 @@ def test_cli_forms(teu, tmp_path) -> None:
             input=df)
     assert p.returncode == 0, p.stderr
     assert teu.ok("run", "--rm", "cli:stdin", "cat", "/v") == "given w\n"
+    p = teu("build", "--progress", "rawjson", "-f", "-", "-t", "cli:stdin", str(ctx), input=df)
+    events = [json.loads(line) for line in p.stderr.splitlines() if line.startswith("{")]
+    done = [v for e in events for v in e.get("vertexes", []) if v.get("completed")]
+    assert any(v.get("cached") and "RUN echo $V $W" in v["name"] for v in done), p.stderr
     p = teu("image", "build", "--bogus", str(ctx))
-    assert p.returncode == 125 and "unrecognized arguments" in p.stderr
+    assert p.returncode == 125 and "unknown flag: --bogus" in p.stderr
+
+
+def test_check_outputs_and_a_local_cache_across_stores(teu, tmp_path) -> None:
+    df = ("ARG TAG=latest\nFROM busybox:${TAG} as base\nENV API_TOKEN=x\nWORKDIR rel\n"
+          "COPY f${UNDEFINED_THING} /u\nCOPY f /f\nCMD echo shell form\n")
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "f": "file\n"})
+    p = teu("build", "--check", str(ctx))
+    assert p.returncode == 1
+    for rule, line in [("FromAsCasing", 2), ("SecretsUsedInArgOrEnv", 3),
+                       ("WorkdirRelativePath", 4), ("UndefinedVar", 5),
+                       ("JSONArgsRecommended", 7)]:
+        assert f"{rule} - https://docs.docker.com/go/dockerfile/rule/" in p.stdout
+        assert f"Dockerfile:{line}" in p.stdout
+    ok = write(tmp_path / "ok", {"Dockerfile": "# check=skip=all\nFROM busybox as x\n"})
+    assert teu("build", "--check", str(ok)).stdout.startswith("Check complete, no warnings")
+    # The same warnings during a real build, with file:line.
+    p = build(teu, ctx, "-t", "checked:1")
+    assert "UndefinedVar: Usage of undefined variable '$UNDEFINED_THING' (Dockerfile:5)" \
+        in p.stderr
+    # Outputs: the root filesystem as a directory and as a tar, the image as an archive.
+    out = tmp_path / "out"
+    build(teu, ctx, "--output", f"type=local,dest={out}")
+    assert (out / "f").read_text() == "file\n" and (out / "bin" / "busybox").exists()
+    build(teu, ctx, "-o", f"type=tar,dest={tmp_path / 'fs.tar'}")
+    with tarfile.open(tmp_path / "fs.tar") as t:
+        assert t.extractfile("f").read() == b"file\n"
+    build(teu, ctx, "-o", f"type=oci,dest={tmp_path / 'img.tar'}")
+    with tarfile.open(tmp_path / "img.tar") as t:
+        assert {"index.json", "oci-layout", "manifest.json"} <= set(t.getnames())
+    # --cache-to, then a fresh store with --cache-from: every step is a hit.
+    cached = write(tmp_path / "cached", {"Dockerfile": "FROM busybox\nRUN --mount=type=cache,"
+                                                      "target=/c echo m >> /c/log\n"
+                                                      "COPY f /f\nRUN cat /f > /g\n",
+                                         "f": "F"})
+    cache_dir = tmp_path / "cache"
+    build(teu, cached, "-t", "ct:1", "--cache-to", f"type=local,dest={cache_dir}")
+    assert (cache_dir / "index.json").exists()
+    (tmp_path / "other").mkdir()
+    gen = private_teu(tmp_path / "other")
+    other = next(gen)
+    try:
+        # The same base image (as a pull would give): keys start from its ID.
+        teu.ok("save", "-o", str(tmp_path / "base.tar"), IMAGE)
+        other.ok("load", "-i", str(tmp_path / "base.tar"))
+        p = build(other, cached, "-t", "ct:2", "--cache-from", f"type=local,src={cache_dir}")
+        assert p.stderr.count("CACHED") == 3, p.stderr
+        assert other.ok("run", "--rm", "ct:2", "cat", "/g") == "F"
+        p = build(other, cached, "--no-cache", "-t", "ct:3", "--cache-from",
+                  f"type=local,src={cache_dir}")
+        assert "CACHED" not in p.stderr
+        # The same through a registry (teu registry serve on loopback), as an OCI artifact.
+        from tests.integration.registry_helpers import RegistryServer
+
+        reg = RegistryServer(tmp_path / "registry", tmp_path / "registry.log").start()
+        try:
+            ref = f"{reg.host}/cache/app:buildcache"
+            build(teu, cached, "-t", "ct:4", "--cache-to", f"type=registry,ref={ref}")
+            other.ok("rmi", "ct:2", "ct:3")
+            other.ok("image", "prune", "-a", "-f")
+            import sqlite3
+
+            db = sqlite3.connect(other.root / "teu.db")
+            with db:
+                db.execute("DELETE FROM build_cache")  # only the registry can answer now
+            db.close()
+            other.ok("load", "-i", str(tmp_path / "base.tar"))
+            p = build(other, cached, "-t", "ct:5", "--cache-from", f"type=registry,ref={ref}")
+            assert p.stderr.count("CACHED") == 3, p.stderr
+            assert other.ok("run", "--rm", "ct:5", "cat", "/g") == "F"
+        finally:
+            reg.stop()
+    finally:
+        next(gen, None)
+
+
+def test_git_sources_named_contexts_and_hostile_input(teu, tmp_path) -> None:
+    repo = tmp_path / "repo.git"
+    work = tmp_path / "work"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    write(work, {"sub/hello.txt": "from git\n", "top.txt": "top\n"})
+    subprocess.run([*git, "-C", str(work), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-qm", "one"], check=True)
+    subprocess.run(["git", "-C", str(work), "tag", "v1"], check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(repo)], check=True)
+    extra = write(tmp_path / "extra", {"x.txt": "named context\n"})
+    hostile = io.BytesIO()
+    with tarfile.open(fileobj=hostile, mode="w") as t:
+        ti = tarfile.TarInfo("../../escaped")
+        ti.size = 1
+        t.addfile(ti, io.BytesIO(b"x"))
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": f"FROM busybox\nADD file://{repo}#v1:sub /g/\n"
+                      "COPY --from=extra x.txt /x.txt\n",
+        "bad/Dockerfile": "FROM busybox\nADD evil.tar /e/\n",
+        "link/Dockerfile": "FROM busybox\nCOPY out /o\n",
+    })
+    build(teu, ctx, "--build-context", f"extra={extra}", "-t", "git:1")
+    assert teu.ok("run", "--rm", "git:1", "cat", "/g/hello.txt", "/x.txt") == \
+        "from git\nnamed context\n"
+    (ctx / "bad" / "evil.tar").write_bytes(hostile.getvalue())
+    p = build(teu, ctx / "bad", "-t", "evil:1", check=False)
+    assert p.returncode == 1 and "ADD evil.tar" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "escaped").exists() and not (teu.root / "escaped").exists()
+    os.symlink("/etc/shadow", ctx / "link" / "out")
+    p = build(teu, ctx / "link", "-t", "link:1", check=False)
+    assert p.returncode == 1 and "forbidden path outside the build context" in p.stderr
+
+
+def test_python_api(teu, tmp_path) -> None:
+    from teu.api import build as api
+
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nARG V\nENV A=old C=c\n"
+                                                 "ENV A=new B=$A\nRUN echo $V > /v\n"})
+    r = api.build(str(ctx), tags=["api:1"], build_args={"V": "from api"},
+                  root=str(teu.root), runroot=str(teu.runroot))
+    assert r["image_id"] == teu.inspect("api:1")["Id"] and "RUN echo $V" in r["log"]
+    assert teu.ok("run", "--rm", "api:1", "cat", "/v") == "from api\n"
+    # ENV's values are expanded with the environment from before it; a key keeps its place.
+    assert raw_config(teu, "api:1")["config"]["Env"][1:] == ["A=new", "C=c", "B=old"]
+    from teu.errors import TeuError
+
+    with pytest.raises(TeuError, match="unknown instruction: NOPE"):
+        api.build(str(write(tmp_path / "bad", {"Dockerfile": "FROM busybox\nNOPE\n"})),
+                  root=str(teu.root), runroot=str(teu.runroot))
+    assert_clean(teu)
+
+
+def test_only_needed_stages_are_built_and_independent_ones_overlap(teu, tmp_path) -> None:
+    df = """\
+FROM busybox AS unused
+RUN exit 1
+FROM busybox AS a
+RUN cut -d' ' -f1 /proc/uptime > /start && sleep 3 && cut -d' ' -f1 /proc/uptime > /end
+FROM busybox AS b
+RUN cut -d' ' -f1 /proc/uptime > /start && sleep 3 && cut -d' ' -f1 /proc/uptime > /end
+FROM busybox
+COPY --from=a /start /a.start
+COPY --from=a /end /a.end
+COPY --from=b /start /b.start
+COPY --from=b /end /b.end
+"""
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df})
+    p = build(teu, ctx, "-t", "par:1")
+    assert "exit 1" not in p.stderr
+    t = {k: float(teu.ok("run", "--rm", "par:1", "cat", f"/{k}"))
+         for k in ("a.start", "a.end", "b.start", "b.end")}
+    assert t["a.start"] < t["b.end"] and t["b.start"] < t["a.end"], t
+
+
+def test_ssh_agent_forwarding(teu, tmp_path) -> None:
+    import shutil
+
+    if not shutil.which("ssh-agent"):
+        pytest.fail("ssh-agent is missing: apt-get install openssh-client (deps list)")
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.run(["ssh-agent", "-a", str(sock)], capture_output=True, text=True,
+                           check=True)
+    pid = int(agent.stdout.split("SSH_AGENT_PID=")[1].split(";")[0])
+    try:
+        ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN --mount=type=ssh "
+                                                      "test -S \"$SSH_AUTH_SOCK\" && echo ok > /ssh\n"})
+        p = build(teu, ctx, "--ssh", f"default={sock}", "-t", "ssh:1")
+        assert teu.ok("run", "--rm", "ssh:1", "cat", "/ssh") == "ok\n", p.stderr
+        p = build(teu, ctx, "--no-cache", "-t", "ssh:2", check=False)
+        assert p.returncode != 0  # not forwarded: the socket is not there
+    finally:
+        os.kill(pid, signal.SIGTERM)
+
+
+def test_live_view_on_a_terminal(teu, tmp_path) -> None:
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN echo line-one; sleep 1; "
+                                                 "echo line-two\nRUN exit 4\n"})
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    p = subprocess.Popen(teu.cmd("build", "-t", "tty:1", str(ctx)), env=teu.env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    os.close(master)
+    assert p.wait(timeout=60) == 1
+    text = out.decode(errors="replace")
+    assert "\x1b[J[+] Building" in text and "\x1b[" in text.split("[+] Building", 2)[2]
+    assert " => > line-one" in text and "[2/3] RUN echo line-one" in text
+    assert "did not complete successfully: exit code: 4" in text
+    assert_clean(teu)

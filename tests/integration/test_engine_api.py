@@ -1,16 +1,18 @@
-"""teu.api.Client drives real containers: every verb, from Python, in this process."""
+"""teu.api drives real containers in docker-py's shape, from Python, in this process."""
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 import time
 
 import pytest
 from tests.integration.engine_helpers import IMAGE, private_teu, wait_until
 
-from teu.api import Client
-from teu.engine.errors import Conflict, InvalidArgument, NotFound
-from teu.errors import TeuError
+import teu as teu_pkg
+from teu.api import Client, Container
+from teu.errors import APIError, Conflict, ContainerError, ImageNotFound, InvalidArgument, NotFound
 
 pytestmark = pytest.mark.root
 
@@ -21,131 +23,203 @@ def teu(tmp_path):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def api(teu) -> Client:  # noqa: ANN001
+def client(teu) -> Client:  # noqa: ANN001
     return Client(str(teu.root), str(teu.runroot))
 
 
-def test_run_foreground_captures_output_and_code(api: Client) -> None:
+def test_from_env_and_the_package_entry(teu, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("TEU_ROOT", str(teu.root))
+    monkeypatch.setenv("TEU_RUNROOT", str(teu.runroot))
+    c = teu_pkg.from_env()
+    assert isinstance(c, teu_pkg.Client) and c.root == str(teu.root)
+    assert [i.tags for i in c.images.list()] == [["busybox:latest"]]
+
+
+def test_run_foreground_returns_output_and_leaves_the_caller_alone(client: Client) -> None:
     mnt_before = os.readlink("/proc/self/ns/mnt")
-    r = api.run(IMAGE, "echo out; echo err >&2; exit 3", remove=True)
-    assert (r.exit_code, r.stdout, r.stderr) == (3, b"out\n", b"err\n")
-    assert os.readlink("/proc/self/ns/mnt") == mnt_before  # the caller is left alone
-    assert api.ps(all=True) == []
-    r = api.run(IMAGE, ["tr", "a-z", "A-Z"], remove=True, stdin=b"abc")
-    assert r.stdout == b"ABC"
+    # A string command is split like a shell, never wrapped in sh -c (docker-py's rule).
+    assert client.containers.run(IMAGE, "echo 'a  b' c", remove=True) == b"a  b c\n"
+    assert os.readlink("/proc/self/ns/mnt") == mnt_before
+    out = client.containers.run(IMAGE, ["sh", "-c", "echo out; echo err >&2"],
+                                stdout=True, stderr=True, remove=True)
+    assert out == b"out\nerr\n"
+    assert client.containers.run(IMAGE, ["sh", "-c", "echo out; echo err >&2"],
+                                 stdout=False, stderr=True, remove=True) == b"err\n"
+    assert client.containers.list(all=True) == []
 
 
-def test_run_options(api: Client, tmp_path) -> None:
+def test_container_error_carries_status_and_stderr(client: Client) -> None:
+    with pytest.raises(ContainerError) as e:
+        client.containers.run(IMAGE, ["sh", "-c", "echo bad >&2; exit 3"], name="fails")
+    assert e.value.exit_status == 3 and e.value.stderr == b"bad\n"
+    assert e.value.image == IMAGE and isinstance(e.value.container, Container)
+    assert e.value.container.name == "fails" and e.value.container.status == "exited"
+    e.value.container.remove()
+
+
+def test_docker_py_keyword_forms(client: Client, tmp_path) -> None:  # noqa: ANN001
     (tmp_path / "d").mkdir()
-    r = api.run(IMAGE, "echo $X; id -u; pwd; ls /data; grep CapEff /proc/self/status",
-                remove=True, env=["X=1"], user="1000", workdir="/tmp",
-                volume=[f"{tmp_path / 'd'}:/data"], cap_drop=["ALL"], read_only=True,
-                memory="32m", pids_limit=20, hostname="apihost")
-    lines = r.stdout.decode().split("\n")
-    assert lines[:3] == ["1", "1000", "/tmp"]
-    assert "CapEff:\t0000000000000000" in r.stdout.decode()
+    (tmp_path / "d" / "f").write_text("host file\n")
+    out = client.containers.run(
+        IMAGE, ["sh", "-c", "echo $X $Y; id -u; pwd; cat /data/f; cat /proc/self/status"],
+        remove=True, environment={"X": "1", "Y": "two"}, user="1000", working_dir="/tmp",
+        volumes={str(tmp_path / "d"): {"bind": "/data", "mode": "ro"}},
+        cap_drop=["ALL"], read_only=True, mem_limit="32m", pids_limit=20,
+        labels={"app": "x"}, hostname="apihost").decode()
+    lines = out.split("\n")
+    assert lines[:4] == ["1 two", "1000", "/tmp", "host file"]
+    assert "CapEff:\t0000000000000000" in out
+    c = client.containers.run(IMAGE, detach=True, labels=["a", "b"],
+                              environment=["E=f"], mem_limit=64 * 1024 * 1024,
+                              restart_policy={"Name": "on-failure", "MaximumRetryCount": 2},
+                              entrypoint="/bin/sh -c", command="exec sleep 61")
+    try:
+        assert c.labels == {"a": "", "b": ""}
+        assert "E=f" in c.attrs["Config"]["Env"]
+        assert c.attrs["HostConfig"]["Memory"] == 64 << 20
+        assert c.attrs["HostConfig"]["RestartPolicy"] == {"Name": "on-failure",
+                                                          "MaximumRetryCount": 2}
+        assert c.attrs["Config"]["Entrypoint"] == ["/bin/sh", "-c"]
+        assert c.attrs["Config"]["Cmd"] == ["exec", "sleep", "61"]  # split like a shell
+    finally:
+        c.remove(force=True)
 
 
-def test_detached_lifecycle(api: Client) -> None:
-    r = api.run(IMAGE, "echo hi; sleep 60", detach=True, name="d1", label=["a=b"])
-    assert r.exit_code is None and len(r.id) == 64
-    [row] = api.ps()
-    assert row["Names"] == "d1" and row["State"] == "running"
-    wait_until(lambda: api.logs("d1")[0] == b"hi\n", 10, "the log")
-    e = api.exec("d1", ["sh", "-c", "echo $0 $HOME; exit 4"])
-    assert e.exit_code == 4 and e.stdout == b"sh /root\n"
-    assert api.exec("d1", "id -u", user="user").stdout == b"1000\n"
-    api.pause("d1")
-    assert api.inspect("d1")["State"]["Paused"]
-    api.unpause("d1")
-    api.rename("d1", "d2")
-    assert api.inspect("d2")["Config"]["Labels"] == {"a": "b"}
-    started = time.monotonic()
-    api.stop("d2", timeout=1)
-    assert time.monotonic() - started < 8
-    assert api.wait("d2") == 137
-    api.start("d2")
-    assert api.inspect("d2")["State"]["Running"]
-    api.restart("d2", timeout=0)
-    api.kill("d2", "SIGKILL")
-    assert api.wait("d2") == 137
-    api.remove("d2")
-    assert api.ps(all=True) == []
-
-
-def test_create_start_and_prune(api: Client) -> None:
-    cid = api.create(IMAGE, ["sh", "-c", "exit 5"], name="c1")
-    assert api.inspect(cid)["State"]["Status"] == "created"
-    api.start(cid)
-    assert api.wait(cid) == 5
-    assert api.prune() == [cid]
-
-
-def test_volumes(api: Client) -> None:
-    name = api.volume_create("apivol", labels={"k": "v"})
-    assert name == "apivol"
-    assert api.volume_inspect("apivol")["Labels"] == {"k": "v"}
-    api.run(IMAGE, "echo x > /v/f", remove=True, volume=["apivol:/v"])
-    assert api.run(IMAGE, "cat /v/f", remove=True, volume=["apivol:/v"]).stdout == b"x\n"
-    assert [v["Name"] for v in api.volumes()] == ["apivol"]
-    api.volume_remove("apivol")
-    assert api.volume_prune(all=True) == []
-
-
-def test_errors_carry_docker_codes(api: Client) -> None:
+def test_strict_keywords_and_values(client: Client) -> None:
+    with pytest.raises(TypeError, match="memroy"):
+        client.containers.run(IMAGE, "true", memroy="64m")
+    with pytest.raises(TypeError, match="remove"):
+        client.containers.create(IMAGE, "true", remove=True)
     with pytest.raises(InvalidArgument) as e:
-        api.run(IMAGE, "true", memory="12q")
-    assert e.value.exit_code == 125
-    with pytest.raises(TeuError) as e:
-        api.run("nosuchimage", "true", pull="never")
-    assert e.value.exit_code == 125 and "No such image" in str(e.value)
-    with pytest.raises(TeuError) as e:
-        api.run(IMAGE, ["nonexistent"], remove=True)
-    assert e.value.exit_code == 127
-    api.run(IMAGE, "sleep 60", detach=True, name="busy")
-    with pytest.raises(Conflict):
-        api.run(IMAGE, "true", name="busy")
-    with pytest.raises(Conflict):
-        api.remove("busy")
-    api.remove("busy", force=True)
+        client.containers.run(IMAGE, "true", mem_limit="12q")
+    assert e.value.status_code == 400 and e.value.is_client_error()
+    with pytest.raises(InvalidArgument, match="links"):
+        client.containers.run(IMAGE, "true", links={"a": "b"})
+    assert client.containers.list(all=True) == []  # nothing was made
+
+
+def test_detached_lifecycle_logs_stream_and_wait(client: Client) -> None:
+    c = client.containers.run(IMAGE, ["sh", "-c", "echo one; sleep 1; echo two >&2; "
+                                      "sleep 1; exit 4"], detach=True, name="d1")
+    assert len(c.id) == 64 and c.short_id == c.id[:12] and c.name == "d1"
+    assert c.status == "running"
+    seen = []
+    started = time.monotonic()
+    for chunk in c.logs(stream=True, follow=True):
+        seen.append((chunk, time.monotonic() - started))
+    assert [s[0] for s in seen] == [b"one\n", b"two\n"]
+    assert seen[0][1] < seen[1][1]  # yielded as written, not at the end
+    assert c.wait() == {"StatusCode": 4, "Error": None}
+    assert c.logs(stderr=False) == b"one\n" and c.logs(stdout=False) == b"two\n"
+    c.reload()
+    assert c.status == "exited" and c.attrs["State"]["ExitCode"] == 4
+    c.start()
+    with pytest.raises(TimeoutError):
+        c.wait(timeout=0.2)
+    c.kill()
+    assert c.wait()["StatusCode"] == 137
+    c.remove()
     with pytest.raises(NotFound):
-        api.inspect("busy")
+        client.containers.get("d1")
 
 
-def test_files_and_resources(api: Client, tmp_path) -> None:
-    api.run(IMAGE, "echo x > /tmp/f; sleep 60", detach=True, name="fr", memory="64m")
-    wait_until(lambda: api.exec("fr", "cat /tmp/f").stdout == b"x\n", 10, "the file")
-    top = api.top("fr")
-    assert "PID" in top["Titles"] and any("sleep 60" in " ".join(p) for p in top["Processes"])
-    s = api.stats("fr")
-    assert s["Name"] == "fr" and "/ 64MiB" in s["MemUsage"]
-    assert ("A", "/tmp/f") in api.diff("fr")
-    (tmp_path / "in").write_text("in")
-    api.copy(str(tmp_path / "in"), "fr:/tmp/in")
-    api.copy("fr:/tmp/f", str(tmp_path / "out"))
-    assert (tmp_path / "out").read_text() == "x\n"
-    assert api.exec("fr", ["cat", "/tmp/in"]).stdout == b"in"
-    api.update("fr", memory="96m")
-    assert api.inspect("fr")["HostConfig"]["Memory"] == 96 << 20
-    image = api.commit("fr", "fromapi:1", changes=['CMD ["cat", "/tmp/f"]'])
-    assert image.startswith("sha256:")
-    assert api.run("fromapi:1", remove=True).stdout == b"x\n"
-    api.export("fr", str(tmp_path / "fs.tar"))
-    import tarfile
-
-    with tarfile.open(tmp_path / "fs.tar") as t:
-        assert "tmp/f" in t.getnames()
-    assert api.info()["ContainersRunning"] == 1
-    assert [r["Type"] for r in api.df()] == ["Images", "Containers", "Local Volumes",
-                                             "Build Cache"]
-    api.remove("fr", force=True)
-    api.run(IMAGE, "true", name="done")
-    assert api.system_prune()["containers"]
+def test_exec_run_forms(client: Client) -> None:
+    c = client.containers.run(IMAGE, "sleep 60", detach=True)
+    try:
+        assert c.exec_run("sh -c 'echo $0 $HOME; exit 4'") == (4, b"sh /root\n")
+        code, (out, err) = c.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
+        assert (code, out, err) == (0, b"o\n", b"e\n")
+        assert c.exec_run("id -u", user="1000").output == b"1000\n"
+        assert c.exec_run("pwd", workdir="/tmp").output == b"/tmp\n"
+        assert c.exec_run(["sh", "-c", "echo $A"], environment={"A": "b"}).output == b"b\n"
+        result = c.exec_run(["sh", "-c", "echo 1; sleep 0.5; echo 2"], stream=True)
+        assert result.exit_code is None and b"".join(result.output) == b"1\n2\n"
+        c.pause()
+        c.reload()
+        assert c.status == "paused"
+        with pytest.raises(Conflict):
+            c.exec_run("true")
+        c.unpause()
+    finally:
+        c.remove(force=True)
 
 
-def test_health_through_the_api(api: Client) -> None:
-    api.run(IMAGE, "sleep 60", detach=True, name="hh", health_cmd="true",
-            health_interval="1h")
-    assert api.healthcheck("hh") == "healthy"
-    assert api.inspect("hh")["State"]["Health"]["Status"] == "healthy"
-    api.remove("hh", force=True)
+def test_archives_diff_commit_export_stats_top(client: Client) -> None:
+    c = client.containers.run(IMAGE, ["sh", "-c", "mkdir -p /srv/a; echo x > /srv/a/f; "
+                                      "sleep 60"], detach=True, mem_limit="64m")
+    try:
+        wait_until(lambda: c.exec_run("cat /srv/a/f").output == b"x\n", 10, "the file")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            info = tarfile.TarInfo("put.txt")
+            info.size = 3
+            t.addfile(info, io.BytesIO(b"put"))
+        assert c.put_archive("/srv", buf.getvalue()) is True
+        assert c.exec_run("cat /srv/put.txt").output == b"put"
+        chunks, stat = c.get_archive("/srv/a")
+        assert stat["name"] == "a" and stat["mode"] & (1 << 31)  # a directory
+        with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as t:
+            assert t.extractfile("a/f").read() == b"x\n"
+        assert {"Path": "/srv/a/f", "Kind": 1} in c.diff()
+        top = c.top()
+        assert "PID" in top["Titles"] and any("sleep 60" in " ".join(p)
+                                              for p in top["Processes"])
+        s = c.stats(stream=False)
+        assert s["memory_stats"]["limit"] == 64 << 20 and s["pids_stats"]["current"] >= 1
+        assert s["cpu_stats"]["cpu_usage"]["total_usage"] > 0
+        with tarfile.open(fileobj=io.BytesIO(b"".join(c.export()))) as t:
+            assert "srv/a/f" in t.getnames()
+        image = c.commit("fromapi", "1", changes='CMD ["cat", "/srv/a/f"]')
+        assert image.tags == ["fromapi:1"] and image.short_id.startswith("sha256:")
+        assert client.containers.run("fromapi:1", remove=True) == b"x\n"
+        c.update(mem_limit="96m")
+        c.reload()
+        assert c.attrs["HostConfig"]["Memory"] == 96 << 20
+        c.rename("renamed")
+        assert client.containers.get("renamed").id == c.id
+    finally:
+        c.remove(force=True)
+
+
+def test_list_filters_prune_and_volumes(client: Client) -> None:
+    a = client.containers.run(IMAGE, "sleep 60", detach=True, name="web-1",
+                              labels={"tier": "front"})
+    b = client.containers.create(IMAGE, "true", name="db-1")
+    try:
+        assert [c.name for c in client.containers.list()] == ["web-1"]
+        assert {c.name for c in client.containers.list(all=True)} == {"web-1", "db-1"}
+        assert [c.name for c in client.containers.list(
+            all=True, filters={"label": "tier=front"})] == ["web-1"]
+        assert [c.name for c in client.containers.list(
+            all=True, filters={"status": "created"})] == ["db-1"]
+        assert client.containers.prune()["ContainersDeleted"] == [b.id]
+    finally:
+        a.remove(force=True)
+    v = client.volumes.create("apivol", labels={"k": "v"})
+    assert v.name == "apivol" and v.attrs["Labels"] == {"k": "v"}
+    client.containers.run(IMAGE, ["sh", "-c", "echo x > /v/f"], remove=True,
+                          volumes=["apivol:/v"])
+    assert client.containers.run(IMAGE, "cat /v/f", remove=True,
+                                 volumes={"apivol": {"bind": "/v", "mode": "ro"}}) == b"x\n"
+    assert [x.name for x in client.volumes.list()] == ["apivol"]
+    v.remove()
+    with pytest.raises(NotFound):
+        client.volumes.get("apivol")
+
+
+def test_images_collection(client: Client, tmp_path) -> None:  # noqa: ANN001
+    image = client.images.get(IMAGE)
+    assert image.tags == ["busybox:latest"] and image.id.startswith("sha256:")
+    assert image.tag("copy", "v1") is True
+    assert sorted(client.images.get("copy:v1").tags) == ["busybox:latest", "copy:v1"]
+    assert [i.id for i in client.images.list("copy")] == [image.id]
+    data = b"".join(client.images.get("copy:v1").save(named="copy:v1"))
+    assert client.images.remove("copy:v1") == [{"Untagged": "copy:v1"}]
+    [loaded] = client.images.load(data)
+    assert "copy:v1" in loaded.tags
+    assert image.history()[0]["Id"] == image.id
+    with pytest.raises(ImageNotFound) as e:
+        client.images.get("nosuch")
+    assert e.value.status_code == 404 and isinstance(e.value, APIError)
+    with pytest.raises(ImageNotFound):
+        client.containers.run("nosuch", "true", pull="never")

@@ -54,7 +54,6 @@ def nothing_made(teu) -> None:  # noqa: ANN001
     (["--cap-add", "NOT_A_CAP"], "unknown capability"),
     (["--security-opt", "seccomp=/nonexistent.json"], "seccomp profile"),
     (["--security-opt", "nonsense"], "--security-opt"),
-    (["-v", "/does/not/exist:/data"], "bind source path does not exist"),
     (["-v", "relative:dest"], "absolute path"),
     (["--name", "bad/name"], "Invalid container name"),
     (["--tmpfs", "relative"], "tmpfs"),
@@ -131,7 +130,7 @@ def test_start_of_a_command_that_is_not_there(teu) -> None:
     assert info["State"]["Status"] == "created" and "nonexistent-cmd" in info["State"]["Error"]
     p = teu("run", "-d", IMAGE, "nonexistent-cmd")
     assert p.returncode == 127
-    assert len(teu.rows()) == 1  # the failed run left nothing
+    assert len(teu.rows()) == 2  # docker leaves the failed run's container, `created`
 
 
 def _leftovers(teu, ids: list[str]) -> dict:  # noqa: ANN001

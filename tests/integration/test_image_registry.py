@@ -511,7 +511,10 @@ def test_rmi_gc_and_prune(tmp_path, dist, bb):
     assert len(list((root / "layers").glob("[0-9a-f]" * 1 + "*"))) == 3  # busybox shared
     teu(root, "tag", f"{dist.host}/img/a:v1", "also/a:latest")
     p = teu(root, "rmi", f"{dist.host}/img/a:v1")
-    assert p.stdout.strip() == f"Untagged: {dist.host}/img/a:v1"  # still tagged also/a
+    # still tagged also/a; the repository's digest reference goes with its last tag (docker)
+    assert p.stdout.strip().splitlines() == [f"Untagged: {dist.host}/img/a:v1",
+                                             f"Untagged: {dist.host}/img/a@{p.stdout.split('@')[1].strip()}"]
+    assert p.stdout.split("@")[1].startswith("sha256:")
     a_id = json.loads(teu(root, "image", "inspect", "also/a").stdout)[0]["Id"]
     teu(root, "tag", "also/a", "third/a:x")
     p = teu(root, "rmi", a_id[7:19], check=False)

@@ -243,3 +243,208 @@ def test_exec_into_a_paused_container_says_so(runtime, make_bundle):
     p = runtime("exec", cid, "true")
     assert p.returncode == 255 and "cannot exec in a paused container" in p.stderr
     runtime("resume", cid, check=True)
+
+
+# --- devices: linux.devices are made, but reachable only as linux.resources.devices say ---
+
+def test_device_made_through_linux_devices_obeys_the_deny_rules(runtime, make_bundle):
+    b = make_bundle(["sleep", "300"])
+    b.config["linux"]["devices"] = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]
+    b.config["linux"].setdefault("resources", {})["devices"] = [
+        {"allow": False, "access": "rwm"},
+        {"allow": False, "type": "c", "major": 1, "minor": 11, "access": "rwa"}]  # runc's "a"
+    b.save()
+    cid = _run_d(runtime, b)
+    p = runtime("exec", cid, "sh", "-c", "ls /dev/kmsg && head -c 1 /dev/kmsg")
+    assert p.returncode == 1 and "/dev/kmsg" in p.stdout
+    assert "Operation not permitted" in p.stderr
+
+
+# --- update: flags after the id, as urfave/cli (runc) reorders them ----------------------
+
+def test_update_flags_after_the_id(runtime, make_bundle):
+    b = make_bundle(["sleep", "300"])
+    b.config["linux"]["cgroupsPath"] = path = f"/teutest/{runtime.new_id()}"
+    b.save()
+    cid = _run_d(runtime, b)
+    runtime("update", cid, "--cpuset-cpus", "0", "--cpu-period", "900000", check=True)
+    with open(f"/sys/fs/cgroup/cpuset{path}/cpuset.cpus") as f:
+        assert f.read().strip() == "0"
+    with open(f"/sys/fs/cgroup/cpu{path}/cpu.cfs_period_us") as f:
+        assert f.read().strip() == "900000"
+    p = runtime("update", cid, "stray")
+    assert p.returncode != 0 and "unexpected arguments" in p.stderr
+
+
+# --- seccomp: calls newer than the profile get ENOSYS, not the default errno -------------
+
+def test_seccomp_calls_above_the_profile_get_enosys(tmp_path):
+    import ctypes
+
+    from teu.runtime.seccomp.cache import compile_cached
+
+    needed = ["write", "exit", "exit_group", "brk", "mmap", "munmap", "mprotect", "futex",
+              "rt_sigprocmask", "rt_sigaction", "madvise", "getpid", "close"]
+    seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+               "syscalls": [{"names": [*needed, "process_vm_writev"], "action": "SCMP_ACT_ALLOW"}]}
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    for cache_dir in (None, str(tmp_path / "cache"), str(tmp_path / "cache")):  # miss, hit
+        flt = compile_cached(seccomp, cache_dir)
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never return from this branch
+            try:
+                flt.load()
+                answers = []
+                for nr in (1000, 110):  # 1000: no such call yet; 110: getppid, unlisted
+                    libc.syscall(ctypes.c_long(nr))
+                    answers.append(ctypes.get_errno())
+                os.write(w, json.dumps(answers).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        try:
+            got = json.loads(os.read(r, 100))
+        finally:
+            os.close(r)
+            os.waitpid(pid, 0)
+        assert got == [errno.ENOSYS, errno.EPERM]
+
+
+def test_start_container_hooks_run_under_the_containers_seccomp(runtime, make_bundle):
+    b = make_bundle(["true"])
+    b.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                    "syscalls": [{"names": ["mkdir", "mkdirat"],
+                                                  "action": "SCMP_ACT_KILL"}]}
+    b.config["hooks"] = {"startContainer": [{"path": "/bin/sh",
+                                             "args": ["sh", "-c", "mkdir /tmp/hook"]}]}
+    b.save()
+    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    assert p.returncode != 0
+    assert "error running hook" in p.stderr and "signal: bad system call" in p.stderr
+    assert not (b.rootfs / "tmp" / "hook").exists()
+
+
+def test_create_container_hooks_run_in_the_rootfs(runtime, make_bundle):
+    b = make_bundle(["true"])
+    b.config["hooks"] = {"createContainer": [{"path": "/bin/sh",
+                                              "args": ["sh", "-c", "touch ./made-by-hook"]}]}
+    b.save()
+    runtime("run", "-b", str(b.path), runtime.new_id(), check=True)
+    assert (b.rootfs / "made-by-hook").exists()
+
+
+# --- mounts: read-only /dev still gets devpts; rro is recursive (mount_setattr) ----------
+
+def test_read_only_dev_with_devpts_under_it(runtime, make_bundle):
+    b = make_bundle(["sh", "-c", "grep -E '^(tmpfs|devpts) /dev' /proc/mounts; ls /dev/null"])
+    for m in b.config["mounts"]:
+        if m["destination"] == "/dev":
+            m["options"] = [*m.get("options", []), "ro"]
+    b.save()
+    p = runtime("run", "-b", str(b.path), runtime.new_id(), check=True)
+    dev = next(line for line in p.stdout.splitlines() if line.startswith("tmpfs /dev "))
+    assert " ro," in dev and "nosuid" in dev
+    assert any(line.startswith("devpts /dev/pts ") for line in p.stdout.splitlines())
+
+
+def test_rro_makes_every_submount_read_only(runtime, make_bundle, tmp_path):
+    import subprocess
+
+    volume = tmp_path / "vol"
+    (volume / "sub").mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "none", str(volume / "sub")], check=True)
+    try:
+        b = make_bundle(["sh", "-c", "touch /mnt/sub/x; touch /mnt/y"])
+        b.config["mounts"].append({"source": str(volume), "destination": "/mnt",
+                                   "type": "bind", "options": ["rbind", "rro"]})
+        b.save()
+        p = runtime("run", "-b", str(b.path), runtime.new_id())
+        assert p.stderr.count("Read-only file system") == 2
+        assert not (volume / "sub" / "x").exists() and not (volume / "y").exists()
+    finally:
+        subprocess.run(["umount", str(volume / "sub")], check=True)
+
+
+# --- --no-pivot: the host's proc and sysfs are not left reachable -----------------------
+
+def test_no_pivot_leaves_no_host_proc_to_remount(runtime, make_bundle):
+    b = make_bundle(["unshare", "-mrpf", "sh", "-c", "mount -t proc none /proc && echo mounted"])
+    caps = b.config["process"]["capabilities"]
+    for key in ("bounding", "permitted", "effective"):
+        caps[key] = [*caps.get(key, []), "CAP_SETFCAP"]
+    b.save()
+    p = runtime("run", "--no-pivot", "-b", str(b.path), runtime.new_id())
+    assert p.returncode != 0 and "mounted" not in p.stdout
+    assert "mount: permission denied" in p.stderr
+    # The runtime's own mount namespace still has its /proc.
+    assert os.path.exists("/proc/self/mountinfo")
+
+
+# --- terminals: the pty belongs to the process's user (its group stays tty's) ------------
+
+def test_pty_is_owned_by_the_process_user(runtime, make_bundle, tmp_path):
+    from tests.integration.test_runtime_exec_hooks_tty import ConsoleSocket
+
+    b = make_bundle(["sh", "-c", "stat -c %u:%g $(tty)"], terminal=True)
+    b.config["process"]["user"] = {"uid": 1000, "gid": 100}
+    b.save()
+    console = ConsoleSocket(tmp_path / "console.sock")
+    try:
+        cid = runtime.new_id()
+        runtime("create", "-b", str(b.path), "--console-socket", console.path, cid, check=True)
+        runtime("start", cid, check=True)
+        out = console.read_all()
+    finally:
+        console.close()
+    assert out.split()[-1] == "1000:5"  # gid=5: devpts' mount option in the default spec
+
+
+# --- user namespaces: bind sources the mapped root could not reach -----------------------
+
+def test_userns_bind_sources_behind_a_0700_directory(runtime, make_bundle, tmp_path):
+    hidden = tmp_path / "hidden"
+    (hidden / "dir").mkdir(parents=True)
+    (hidden / "dir" / "foo.txt").write_text("x")
+    b = make_bundle(["stat", "-c", "%s", "/tmp/m/foo.txt"])  # /tmp: 1777, the target can be made
+    b.config["linux"]["namespaces"].append({"type": "user"})
+    b.config["linux"]["uidMappings"] = [{"hostID": 100000, "containerID": 0, "size": 65534}]
+    b.config["linux"]["gidMappings"] = [{"hostID": 100000, "containerID": 0, "size": 65534}]
+    b.config["mounts"].append({"source": str(hidden / "dir"), "destination": "/tmp/m",
+                               "options": ["bind"]})
+    b.config["mounts"] = [m for m in b.config["mounts"] if m.get("type") != "cgroup"]
+    b.save()
+    for parent in b.rootfs.parents:  # the rootfs itself must be reachable (pytest's are 0700)
+        if str(parent) == "/tmp":
+            break
+        parent.chmod(0o755)
+    hidden.chmod(0o700)
+    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "1"
+
+
+def test_start_container_hooks_get_no_inherited_fds(runtime, make_bundle):
+    b = make_bundle(["true"])
+    b.config["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": [
+        "sh", "-c", "ls /proc/self/fd > /tmp/hook-fds"]}]}
+    b.config["root"]["readonly"] = False
+    b.save()
+    r, w = os.pipe()  # inherited by teu-runtime, as a shell's or a test runner's fds are
+    try:
+        runtime("run", "-b", str(b.path), runtime.new_id(), check=True, pass_fds=(r, w))
+    finally:
+        os.close(r)
+        os.close(w)
+    # 0, 1, 2 and the one ls opens to read the directory: nothing else.
+    assert len((b.rootfs / "tmp" / "hook-fds").read_text().split()) == 4
+
+
+def test_proc_on_a_symlink_is_refused(runtime, make_bundle):
+    b = make_bundle(["true"])
+    (b.rootfs / "proc").rmdir()
+    (b.rootfs / "proc").symlink_to("/elsewhere")
+    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    assert p.returncode == 1 and "must be mounted on ordinary directory" in p.stderr
+    assert not (b.rootfs / "elsewhere").exists()

@@ -270,7 +270,30 @@ def test_signatures_travel_with_push_and_save(world, tmp_path):
     ok = cosign("verify", "--key", str(world.keys / "teu.pub"), "--insecure-ignore-tlog",
                 "--local-image", str(unpacked), check=False)
     assert ok.returncode == 0, ok.stderr
-    # The archive still loads as one image (the signature entries are not images).
+    # The archive loads as one image (the signature entries are not images), and its
+    # signatures come with it: the other store verifies them without a registry.
     other = tmp_path / "other-store"
     p = teu(other, "load", "-i", str(archive))
     assert p.stdout.count("Loaded image") == 1
+    world.reg.stop()
+    try:
+        p = teu(other, "verify", "--key", str(world.keys / "teu.pub"), dest)
+        assert json.loads(p.stdout)[0]["critical"]["image"]["docker-manifest-digest"] == \
+            world.digest
+    finally:
+        world.reg.start()
+
+
+def test_registry_refusing_the_signature(world, tmp_path):
+    """A registry that refuses the signature tag: one clear line, nothing written."""
+    ref = world.image("readonly")
+    ro = RegistryServer(world.top / "reg", tmp_path / "ro.log", ["--read-only"]).start()
+    try:
+        p = world.teu("sign", "--key", str(world.keys / "teu.key"),
+                      ref.replace(world.reg.host, ro.host), check=False)
+        assert p.returncode != 0 and "Traceback" not in p.stderr
+        assert len(p.stderr.strip().splitlines()) <= 2, p.stderr  # the tag warning + the error
+        assert "sha256-" in p.stderr or "read" in p.stderr.lower(), p.stderr
+    finally:
+        ro.stop()
+    assert get_manifest(world.reg.url, "readonly", sig_tag(world.digest))[0] == 404

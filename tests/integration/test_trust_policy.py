@@ -79,6 +79,7 @@ def test_pull_obeys_the_policy_per_scope(teu, registry, tmp_path):
     h = registry.host
     teu.ok("pull", "-q", "--signature-policy", str(pol), f"{h}/signed/good:v1")
     teu.ok("pull", "-q", "--signature-policy", str(pol), f"{h}/open/app:v1")
+    blobs = sorted(p.name for p in (teu.root / "blobs" / "sha256").iterdir())
     refusals = {
         "signed/none": "no signatures found",
         "signed/wrong": "no matching signatures",
@@ -86,15 +87,17 @@ def test_pull_obeys_the_policy_per_scope(teu, registry, tmp_path):
     }
     for repo, why in refusals.items():
         p = teu("pull", "-q", "--signature-policy", str(pol), f"{h}/{repo}:v1")
-        assert p.returncode == 125, p.stderr
+        assert p.returncode == 1, p.stderr  # docker pull's failure code
         line = p.stderr.strip().splitlines()[-1]
         assert f"{h}/{repo}:v1" in line and str(pol) in line and why in line, line
         assert "scope " + (f"{h}/signed" if repo.startswith("signed") else "default") in line
         assert "Traceback" not in p.stderr
     assert sorted(image_names(teu)) == sorted([f"{h}/signed/good", f"{h}/open/app"])
+    # Refused before anything was fetched: not one blob more in the store.
+    assert sorted(p.name for p in (teu.root / "blobs" / "sha256").iterdir()) == blobs
     # TEU_POLICY works the same way as the flag.
     p = teu("pull", "-q", f"{h}/elsewhere/app:v1", env={**teu.env, "TEU_POLICY": str(pol)})
-    assert p.returncode == 125
+    assert p.returncode == 1 and "rejects every image" in p.stderr
 
 
 def test_run_checks_images_pulled_before_the_policy(teu, registry, tmp_path):
@@ -125,14 +128,14 @@ def test_malformed_policy_names_file_and_line(teu, registry, tmp_path):
     for args in (("pull", "-q", f"{registry.host}/open/app:v1"),
                  ("run", "--rm", f"{registry.host}/open/app:v1")):
         p = teu(*args, env={**teu.env, "TEU_POLICY": str(bad)})
-        assert p.returncode == 125
+        assert p.returncode == (1 if args[0] == "pull" else 125)  # docker's codes per verb
         assert f"{bad}:3: default: unknown requirement type 'insecureAcceptAnythin'" in p.stderr
         assert "Traceback" not in p.stderr
     assert image_names(teu) == []
     assert teu.ok("ps", "-a", "-q").strip() == ""
     missing = teu("pull", "--signature-policy", str(tmp_path / "nope.json"),
                   f"{registry.host}/open/app:v1")
-    assert missing.returncode == 125 and "no such policy file" in missing.stderr
+    assert missing.returncode == 1 and "no such policy file" in missing.stderr
 
 
 def test_pin_records_the_digest(teu, registry):
@@ -188,3 +191,35 @@ def test_skopeo_and_podman_read_the_same_policy(registry, tmp_path):
                             str(store / "run"), "--storage-driver", "vfs", "system", "reset",
                             "-f"], capture_output=True, timeout=120)
             shutil.rmtree(store, ignore_errors=True)
+
+
+def test_build_from_obeys_the_policy(teu, registry, tmp_path, monkeypatch):
+    """teu build's FROM image is judged as teu run's (through teu.build's Builder: the
+    CLI's parser is being changed on main)."""
+    from teu.build.builder import Builder, BuildOptions
+    from teu.build.errors import BuildError
+
+    h = registry.host
+    for repo in ("signed/good", "signed/none"):
+        teu.ok("pull", "-q", f"{h}/{repo}:v1")
+    monkeypatch.setenv("TEU_POLICY", str(registry.policy(tmp_path / "policy.json")))
+
+    def build(base: str, tag: str):  # noqa: ANN202
+        ctx = tmp_path / tag
+        ctx.mkdir()
+        (ctx / "Dockerfile").write_text(f"FROM {base}\nLABEL built=by-teu\n")
+        opts = BuildOptions(tags=[tag], progress="quiet", root=str(teu.root),
+                            runroot=str(teu.runroot))
+        opts.context = str(ctx)
+        opts.dockerfile = str(ctx / "Dockerfile")
+        b = Builder(opts)
+        try:
+            return b.run()
+        finally:
+            b.close()
+
+    assert build(f"{h}/signed/good:v1", "good:1").image_id
+    with pytest.raises(BuildError) as e:
+        build(f"{h}/signed/none:v1", "none:1")
+    assert "Dockerfile:1: FROM" in str(e.value) and "no signatures found" in str(e.value)
+    assert "none" not in teu.ok("images", "--format", "{{.Repository}}").split()

@@ -12,7 +12,7 @@ import os
 import pytest
 import zstandard
 
-from teu.cli._template import Template, TemplateError
+from teu.cli.formatting import FormatError, inspect_one, inspect_template
 from teu.image import compression as Z
 from teu.image.blobs import BlobStore
 from teu.image.errors import ImageError, LayerError
@@ -240,22 +240,28 @@ def test_credentials_round_trip(tmp_path, monkeypatch):
 # -- templates and sizes -------------------------------------------------------------
 
 
-def test_go_templates():
+def test_go_templates_on_image_inspect_data():
+    # image inspect data through docker's inspect formatting (teu.cli.formatting); the
+    # template language itself is tested in test_cli_gotemplate.py
     data = {"Id": "sha256:x", "RepoTags": ["a:1", "b:2"], "Config": {"Env": ["A=1"]},
             "Size": 5, "Empty": []}
-    assert Template("{{.Id}}").render(data) == "sha256:x"
-    assert Template("{{json .Config}}").render(data) == '{"Env":["A=1"]}'
-    assert Template("{{.Config | json}}").render(data) == '{"Env":["A=1"]}'
-    assert Template("{{index .RepoTags 1}}").render(data) == "b:2"
-    assert Template("{{join .RepoTags \",\"}}").render(data) == "a:1,b:2"
-    assert Template("{{range .RepoTags}}[{{.}}]{{end}}").render(data) == "[a:1][b:2]"
-    assert Template("{{if .Empty}}y{{else}}n{{end}}").render(data) == "n"
-    assert Template("{{.RepoTags}} {{.Missing}}").render(data) == "[a:1 b:2] <no value>"
-    assert Template("{{len .RepoTags}}\\t{{printf \"%d!\" .Size}}").render(data) == "2\t5!"
-    with pytest.raises(TemplateError):
-        Template("{{nosuchfunc .Id}}").render(data)
-    with pytest.raises(TemplateError):
-        Template("{{range .RepoTags}}x").render(data)
+    t = inspect_template
+
+    assert inspect_one(t("{{.Id}}"), data) == "sha256:x"
+    assert inspect_one(t("{{json .Config}}"), data) == '{"Env":["A=1"]}'
+    assert inspect_one(t("{{.Config | json}}"), data) == '{"Env":["A=1"]}'
+    assert inspect_one(t("{{index .RepoTags 1}}"), data) == "b:2"
+    assert inspect_one(t("{{join .RepoTags \",\"}}"), data) == "a:1,b:2"
+    assert inspect_one(t("{{range .RepoTags}}[{{.}}]{{end}}"), data) == "[a:1][b:2]"
+    assert inspect_one(t("{{if .Empty}}y{{else}}n{{end}}"), data) == "n"
+    assert inspect_one(t('{{len .RepoTags}} {{printf "%d!" .Size}}'), data) == "2 5!"
+    with pytest.raises(FormatError, match='map has no entry for key "Missing"'):
+        inspect_one(t("{{.RepoTags}} {{.Missing}}"), data)
+    with pytest.raises(FormatError, match='function "nosuchfunc" not defined') as e:
+        t("{{nosuchfunc .Id}}")
+    assert e.value.exit_code == 64
+    with pytest.raises(FormatError, match="unexpected EOF"):
+        t("{{range .RepoTags}}x")
 
 
 def test_human_size():

@@ -159,3 +159,63 @@ def test_purls_as_the_peers_write_them():
                         arch="x86_64", source_name="openssl"), rocky) == \
         "pkg:rpm/rocky/openssl-libs@3.0.7-25.el9?arch=x86_64&distro=rocky-9.3&epoch=1" \
         "&upstream=openssl"
+
+
+def test_secret_files_by_name_and_content(tmp_path):
+    from teu.scan.inventory.layerscan import scan_layer
+
+    files = {"root/.npmrc": "registry=https://r.invalid/\n",
+             "home/u/.npmrc": "//r.invalid/:_authToken=abc\n",
+             "home/u/.docker/config.json": '{"auths": {"r": {"auth": "eA=="}}}',
+             "app/.env.example": "PASSWORD=\n", "app/.env.prod": "PASSWORD=x\n",
+             "srv/key.pem": scanimages.FAKE_PRIVATE_KEY,
+             "usr/share/doc/x/key.pem": scanimages.FAKE_PRIVATE_KEY,   # a system tree
+             "etc/hosts": "127.0.0.1 localhost\n"}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    hits = {h["path"]: h["what"] for h in scan_layer(str(tmp_path), "sha256:x").secrets}
+    assert hits == {"home/u/.npmrc": "npm credentials",
+                    "home/u/.docker/config.json": "registry credentials",
+                    "app/.env.prod": "dotenv file", "srv/key.pem": "private key"}
+
+
+def test_release_files_when_os_release_is_missing():
+    deb = LayerFacts("sha256:a", [Item("etc/debian_version", "os-release",
+                                       os=osrelease.from_release_file("debian", "12.5\n")
+                                       .to_dict())])
+    inv = inventory([deb])
+    assert (inv.os.id, inv.os.version_id, inv.os.release) == ("debian", "12.5", "12")
+    assert osrelease.from_release_file("debian", "trixie/sid\n").version_id == ""
+
+
+def test_hostile_layer_contents(tmp_path):
+    """Symlinks out of the layer are never followed, oversized metadata is an error, deep
+    nesting is walked without recursion, a garbage ELF is no Go binary."""
+    from teu.scan.inventory.layerscan import scan_layer
+
+    secret = tmp_path / "host-secret"
+    secret.write_text("Name: stolen\nVersion: 1\n")
+    layer = tmp_path / "layer"
+    meta = layer / "usr/lib/python3/dist-packages/evil-1.dist-info"
+    meta.mkdir(parents=True)
+    (meta / "METADATA").symlink_to(secret)                       # points out of the layer
+    (layer / "etc").mkdir()
+    (layer / "etc/os-release").symlink_to("/etc/os-release")     # absolute: the host's
+    big = layer / "app/node_modules/huge"
+    big.mkdir(parents=True)
+    (big / "package.json").write_bytes(b"{" + b" " * (5 << 20) + b"}")
+    deep = layer
+    for i in range(400):
+        deep = deep / f"d{i % 10}"
+    deep.mkdir(parents=True)
+    (deep / "package.json").write_text('{"name": "deep", "version": "1.0.0"}')
+    elf = layer / "usr/bin/fake"
+    elf.parent.mkdir(parents=True)
+    elf.write_bytes(b"\x7fELF\x02\x01\x01" + b"\xff" * (600 << 10))
+    os.chmod(elf, 0o755)
+    facts = scan_layer(str(layer), "sha256:x")
+    inv = inventory([facts])
+    assert [p.name for p in inv.packages] == ["deep"]
+    assert inv.os.id == ""
+    assert any("too large" in e for e in inv.errors)

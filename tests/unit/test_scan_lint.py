@@ -20,11 +20,15 @@ def _ids(findings):
 
 
 def test_reader_continuations_comments_heredocs_escape():
+    """Through teu.build's parser: what the rules see of each instruction."""
     text = ("# escape=`\nFROM alpine:3.19\nRUN echo a `\n  # a comment inside\n  && echo b\n"
-            "RUN <<EOF\nFROM not-an-instruction\nEOF\nUSER app\n")
-    got = [(i.keyword, i.value, i.line) for i in read_dockerfile(text)]
-    assert got == [("FROM", "alpine:3.19", 2), ("RUN", "echo a && echo b", 3),
-                   ("RUN", "<<EOF", 6), ("USER", "app", 9)]
+            "RUN <<EOF\necho AKIAIOSFODNN7EXAMPLE\nEOF\nUSER app\nENV A=1 B=2\n")
+    got = read_dockerfile(text)
+    assert [(i.keyword, i.line) for i in got] == [("FROM", 2), ("RUN", 3), ("RUN", 6),
+                                                  ("USER", 9), ("ENV", 10)]
+    assert "echo b" in got[1].value and "AKIA" in got[2].value    # heredoc bodies are read
+    assert got[4].pairs == [("A", "1"), ("B", "2")]
+    assert [f.rule for f in lint_dockerfile(text) if f.rule == "TEU202"] == ["TEU202"]
 
 
 def test_dockerfile_rules():

@@ -118,3 +118,33 @@ def test_a_damaged_database_file_is_a_clear_error(tmp_path):
     sqlite3.connect(other).execute("CREATE TABLE x(y)").connection.commit()
     with pytest.raises(DBError, match="not a teu vulnerability database"):
         open_db(str(other))
+
+
+def test_import_from_a_url_on_loopback(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    paths = scanadvisories.write(str(tmp_path / "adv"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/adv/debian-tracker.json"
+        r = import_inputs(str(tmp_path / "vuln.db"), [url])
+        assert r.records == {"debian-tracker": 11}
+        with pytest.raises(DBError, match="404|Not Found"):
+            import_inputs(str(tmp_path / "vuln.db"), [url + ".missing"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert paths
+
+
+def test_ubuntu_and_debian_ecosystem_names():
+    assert osv.split_ecosystem("Ubuntu:22.04:LTS") == ("Ubuntu", "22.04")
+    assert osv.split_ecosystem("Ubuntu:Pro:18.04:LTS") == ("Ubuntu", "18.04")
+    assert osv.split_ecosystem("Debian:12") == ("Debian", "12")
+    assert osv.split_ecosystem("PyPI") == ("PyPI", "")

@@ -159,3 +159,20 @@ def test_dsse_round_trip(pair):
         verify.attestations([img], "sha256:" + "00" * 32, pub, "img")
     with pytest.raises(TrustError):
         dsse.predicate_type("nonsense")
+
+
+def test_public_key_fast_path_matches_cryptography(pair):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    fast = keys.load_public(data=pair.public_pem)
+    slow = serialization.load_pem_public_key(pair.public_pem)
+    assert fast.public_numbers() == slow.public_numbers()
+    # Another curve goes through cryptography's loader.
+    p384 = ec.generate_private_key(ec.SECP384R1()).public_key()
+    assert keys.load_public(data=keys.public_pem(p384)).curve.name == "secp384r1"
+    # A point off the curve is refused, not trusted.
+    bad = base64.b64encode(keys.P256_SPKI_PREFIX + b"\x04" + b"\x01" * 64).decode()
+    pem = f"-----BEGIN PUBLIC KEY-----\n{bad}\n-----END PUBLIC KEY-----\n".encode()
+    with pytest.raises(KeyError_, match="not a valid P-256"):
+        keys.load_public(data=pem)

@@ -1,25 +1,34 @@
-"""teu's public Python API: the container workflow of `teu` (docker's verbs) as calls.
+"""teu's public Python API, shaped as the docker SDK for Python (docker-py), in-process.
 
-    from teu.api import Client
+    import teu
+    client = teu.from_env()            # or teu.Client(root=..., runroot=...)
+    out = client.containers.run("busybox", "echo hi", remove=True)      # b"hi\\n"
+    c = client.containers.run("busybox", ["sleep", "60"], detach=True, name="s",
+                              mem_limit="64m", labels={"app": "demo"})
+    for chunk in c.logs(stream=True, follow=True): ...
+    code, output = c.exec_run("hostname")
+    c.stop(timeout=1); c.remove()
+    client.images.pull("127.0.0.1:5000/library/busybox")
+    client.sandbox.run("echo hi", image="busybox")   # untrusted code, every limit on
 
-    teu = Client(root="/var/lib/teu", runroot="/run/teu")
-    result = teu.run("busybox", ["echo", "hi"], remove=True)   # foreground
-    result.exit_code, result.stdout                             # 0, b"hi\\n"
-    cid = teu.run("busybox", ["sleep", "60"], detach=True, name="s", memory="64m").id
-    teu.exec(cid, ["hostname"]).stdout
-    teu.stop(cid, timeout=1); teu.remove(cid)
-
-Options are the long flags of `teu run` with `_` for `-` (memory, cap_add,
-security_opt, volume, tmpfs, env, ...), repeatable ones as lists. Errors are
-teu.errors.TeuError subclasses with docker's exit codes in `.exit_code`.
-
-Starting a container changes the starting process (a private mount namespace,
-a child subreaper, signal handlers), so run/start/restart happen in a forked
-child; the caller's process is left as it was.
+Keyword arguments are docker-py's (mem_limit, environment={...}, volumes={...},
+restart_policy={...}); an unknown one is a TypeError, a bad value an InvalidArgument,
+raised before anything is made. Errors are teu.errors' classes (docker-py's names:
+APIError, NotFound, ImageNotFound, ContainerError, ...), the same the CLI reports.
+Starting a container changes the starting process (a private mount namespace, a
+child subreaper, signal handlers), so run/start/exec happen in a forked child; the
+caller's process is left as it was. `teu.api.images` keeps the image calls as plain
+functions (pull, push, save, load, ...).
 """
 
 from __future__ import annotations
 
-from teu.api.client import Client, ExecResult, RunResult
+from teu.api.client import Client, from_env
+from teu.api.models.containers import Container, ExecResult
+from teu.api.models.images import Image
+from teu.api.models.networks import Network
+from teu.api.models.volumes import Volume
+from teu.api.sandbox import SandboxResult
 
-__all__ = ["Client", "ExecResult", "RunResult"]
+__all__ = ["Client", "Container", "ExecResult", "Image", "Network", "SandboxResult", "Volume",
+           "from_env"]

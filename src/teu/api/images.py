@@ -112,10 +112,12 @@ def load(source: str | IO[bytes], *, root: str | None = None,
     """Load the images of an archive; returns [{"Id", "Names"}]."""
     from teu.image.tarball import load as _load
     from teu.image.tarball import load_stream
+    from teu.trust.transfer import load_attachments
 
     with _store(root) as st:
-        loaded = (_load(st, source, progress) if isinstance(source, str)
-                  else load_stream(st, source, progress))
+        attach = load_attachments(st)  # signatures in the archive are kept with the images
+        loaded = (_load(st, source, progress, attach=attach) if isinstance(source, str)
+                  else load_stream(st, source, progress, attach=attach))
     return [{"Id": x.image_id, "Names": x.names} for x in loaded]
 
 

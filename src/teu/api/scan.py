@@ -46,3 +46,11 @@ def import_db(inputs: list[str], db: str | None = None, root: str | None = None)
     from teu.scan.vulndb.importer import import_inputs
 
     return import_inputs(db or default_path(root), inputs)
+
+
+def lint(target: str, root: str | None = None) -> list:
+    """Lint findings (teu.scan.lint.findings.LintFinding) of a Dockerfile, Compose file,
+    Kubernetes manifest (a path) or a store image (a reference)."""
+    from teu.scan.lint.target import lint_target
+
+    return lint_target(target, root)

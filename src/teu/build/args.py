@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from teu.build.record import record
 
 PROXY = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
          "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
@@ -28,7 +30,7 @@ def platform_args(os_: str, arch: str, variant: str = "") -> dict[str, str]:
     return out
 
 
-@dataclass
+@record
 class ArgScope:
     """The ARG values of one stage, in declaration order."""
 

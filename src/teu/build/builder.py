@@ -17,8 +17,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from teu.build import cache as C
 from teu.build.args import ArgScope, platform_args
@@ -29,11 +28,12 @@ from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import BuildError, DockerfileError
 from teu.build.layers import LAYER_TYPE, LayerRef, Overlay, Workdir
 from teu.build.progress import Progress
+from teu.build.record import record
 from teu.build.stage import DEFAULT_PATH, StageBuilder, State, now_iso
 from teu.build.steps import run as RUN
 
 
-@dataclass
+@record
 class Secret:
     id: str
     src: str = ""
@@ -52,7 +52,7 @@ class Secret:
             raise BuildError(f"secret {self.id}: {self.src}: {e.strerror}") from None
 
 
-@dataclass
+@record
 class BuildOptions:
     context: str = "."
     dockerfile: str | None = None          # a path; None: <context>/Dockerfile
@@ -76,13 +76,14 @@ class BuildOptions:
     dockerfile_name: str = "Dockerfile"
 
 
-@dataclass
+@record
 class BuildResult:
     image_id: str
     manifest_digest: str
     tags: list[str]
     warnings: list[str]
     config: dict
+    layers: list[LayerRef] = field(default_factory=list)
 
 
 class Builder:
@@ -95,10 +96,11 @@ class Builder:
         self.store = Store(self.paths.root)
         self.progress = Progress(opts.progress, out)
         self.cache = _LockedCache(C.Cache(self.paths.root))
-        self.states: dict[int, Future] = {}
+        self.states: dict[int, _Job] = {}
         self._images: dict[str, tuple[str, list[LayerRef], dict]] = {}
         self._lock = threading.Lock()
         self.cancelled = False
+        self.used_keys: set[str] = set()  # the cache entries this build used or made
 
     # -- the whole build -------------------------------------------------------------
 
@@ -133,8 +135,9 @@ class Builder:
         self.checks.static(df)
         self.epoch = self._epoch()
         self.context = Source(o.context, "context",
-                              load_ignore(o.context, o.dockerfile if o.dockerfile_text is None
-                                          else None))
+                              load_ignore(o.context, None if o.dockerfile_text is not None
+                                          else o.dockerfile or
+                                          os.path.join(o.context, "Dockerfile")))
         from teu.oci.platform import host
 
         plat = host()
@@ -150,6 +153,7 @@ class Builder:
         with self.store.lock():
             sweep_stale(self.store)
             oneshot.sweep(self.paths)
+            self._sweep_secrets()
             final = self._run_stages(df, needed, target.index)
             result = self._write(final, tags)
         for line in self.checks.lines():
@@ -286,22 +290,23 @@ class Builder:
 
     def _run_stages(self, df: I.Dockerfile, needed: list[int], target: int) -> State:
         label_prefix = len(df.stages) > 1
-        with ThreadPoolExecutor(max_workers=max(1, len(needed)),
-                                thread_name_prefix="teu-build") as pool:
-            for i in needed:
-                st = df.stages[i]
-                label = (st.label() + " ") if label_prefix else ""
-                self.states[i] = pool.submit(self._stage, st, label)
-            try:
-                return self.states[target].result()
-            except BaseException:
-                from teu.engine.lifecycle import oneshot
+        for i in needed:
+            st = df.stages[i]
+            label = (st.label() + " ") if label_prefix else ""
+            self.states[i] = _Job(self._stage, st, label)
+        for job in self.states.values():
+            job.start()
+        try:
+            return self.states[target].result()
+        except BaseException:
+            from teu.engine.lifecycle import oneshot
 
-                for f in self.states.values():
-                    f.cancel()
-                self.cancelled = True
-                oneshot.kill_all()  # the stages' threads end as their commands do
-                raise
+            self.cancelled = True
+            oneshot.kill_all()  # the stages' threads end as their commands do
+            for job in self.states.values():
+                if job.is_alive():
+                    job.join()
+            raise
 
     def wait_stage(self, index: int) -> State:
         return self.states[index].result()
@@ -393,19 +398,34 @@ class Builder:
                 try:
                     if self.opts.pull:
                         raise ImageNotFound(name)
-                    img = store.image(name)
+                    # The ID, layers and config straight from the index and the blob (the
+                    # store's image object would parse the manifest: not needed here).
+                    image_id = store.resolve_id(name)
+                    if image_id is None:
+                        raise ImageNotFound(name)
                 except ImageNotFound:
-                    img = self._pull(store, name, line)
-                rows = store.db.layers_of(img.id)
+                    image_id = self._pull(store, name, line).id
+                self._admit(name, image_id, line)
+                rows = store.db.layers_of(image_id)
                 layers = [LayerRef(r.chain_id, r.diff_id, r.blob, r.size,
                                    store.blobs.size(r.blob) or 0, _oci_type(r.media_type))
                           for r in rows]
-                config = json.loads(img.raw_config())
-                out = (img.id, layers, config)
+                config = json.loads(store.blobs.read(image_id, verify=False))
+                out = (image_id, layers, config)
             finally:
                 store.close()
             self._images[name] = out
             return out
+
+    def _admit(self, name: str, image_id: str, line: int) -> None:
+        """The trust policy judges a FROM image as it judges teu run's (teu.trust)."""
+        from teu.trust.enforce import check_run
+        from teu.trust.errors import TrustError
+
+        try:
+            check_run(self.paths.root, name, image_id)
+        except TrustError as e:
+            raise BuildError(f"{self.opts.dockerfile_name}:{line}: FROM {name}: {e}") from None
 
     def _pull(self, store, name: str, line: int):  # noqa: ANN001, ANN202
         try:
@@ -473,7 +493,11 @@ class Builder:
         idx = self.stage_ref(ref, len(self.dockerfile.stages))
         if idx is not None:
             return self.wait_stage(idx).key
-        return "image:" + self._images.get(ref, ("?",))[0]
+        try:
+            return "image:" + self.image(ref, 0)[0]
+        except BuildError:
+            raise BuildError(f"--from={ref}: no stage, build context or image of that "
+                             "name") from None
 
     def mount_key(self, m: RUN.Mount, ins: I.Instruction) -> str:
         """What a mount brings in, for the cache key (bind: the files' content)."""
@@ -503,13 +527,7 @@ class Builder:
                 out.append({"destination": target, "type": "tmpfs", "source": "tmpfs",
                             "options": opts})
             elif m.type == "cache":
-                d = RUN.cache_dir(self.paths.root, m)
-                if m.sharing == "locked":
-                    import fcntl
-
-                    fd = os.open(d + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                    work.on_remove.append(lambda fd=fd: os.close(fd))
+                d = self._cache_mount(m, work, ins)
                 out.append({"destination": target, "type": "bind", "source": d,
                             "options": ["rbind", "ro" if m.readonly else "rw"]})
             elif m.type == "secret":
@@ -550,6 +568,9 @@ class Builder:
                 if host is None or not os.path.exists(host):
                     raise BuildError(f"RUN --mount=type=bind,source={m.source}: not found in "
                                      f"{source.name}")
+                if source.ignore is not None and source.ignore.patterns and \
+                        os.path.isdir(host):
+                    host = self._filtered_copy(source, rel, work)
                 if m.readonly is False and os.path.isdir(host):
                     sub = Workdir(self.store, "bind")
                     work.on_remove.append(sub.remove)
@@ -558,6 +579,82 @@ class Builder:
                 out.append({"destination": target, "type": "bind", "source": host,
                             "options": ["rbind", "rw" if m.readonly is False else "ro"]})
         return out, env
+
+    def _cache_mount(self, m: RUN.Mount, work: Workdir, ins: I.Instruction) -> str:
+        """A cache mount's directory. sharing=shared: used by all at once; locked: one
+        step at a time; private: a step finding it in use gets a fresh one (discarded).
+        from=STAGE[,source=PATH] fills a new (empty) cache from that stage's files."""
+        import fcntl
+
+        d = RUN.cache_dir(self.paths.root, m)
+        fd = os.open(d + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        work.on_remove.append(lambda fd=fd: os.close(fd))
+        if m.sharing == "locked":
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        elif m.sharing == "private":
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                d = work.sub("private-cache")
+                os.chown(d, m.uid or 0, m.gid or 0)
+                os.chmod(d, m.mode if m.mode is not None else 0o755)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        if m.from_ and not os.listdir(d):
+            source, release = self.source_for(m.from_, ins)
+            try:
+                rel = source._clean(m.source or "/", "RUN --mount")
+                host = source.host(rel, "RUN --mount", follow_last=True)
+                if host is None or not os.path.isdir(host):
+                    raise BuildError(f"RUN --mount=type=cache,from={m.from_},source="
+                                     f"{m.source or '/'}: not a directory there")
+                import subprocess
+
+                p = subprocess.run(["cp", "-a", "--", host + "/.", d], capture_output=True,
+                                   text=True)
+                if p.returncode != 0:
+                    raise BuildError(f"RUN --mount=type=cache,from={m.from_}: "
+                                     f"{p.stderr.strip()}")
+            finally:
+                if release:
+                    release()
+        return d
+
+    def _filtered_copy(self, source: Source, rel: str, work: Workdir) -> str:
+        """The context directory without what .dockerignore excludes (BuildKit never
+        sends those files): hard links where the filesystem allows, else copies."""
+        import shutil
+
+        entries = source.walk(rel, "RUN --mount")
+        out = work.sub("bind-context")
+        for e in entries[1:]:
+            dst = os.path.join(out, e.rel)
+            mode = e.st.st_mode
+            if os.path.isdir(e.path) and not os.path.islink(e.path):
+                os.makedirs(dst, exist_ok=True)
+                os.chmod(dst, mode & 0o7777)
+            elif os.path.islink(e.path):
+                os.symlink(os.readlink(e.path), dst)
+            else:
+                try:
+                    os.link(e.path, dst)
+                except OSError:
+                    shutil.copy2(e.path, dst)
+        return out
+
+    def _sweep_secrets(self) -> None:
+        """Secret files of builds killed with -9 (their names start with the pid)."""
+        import shutil
+
+        base = os.path.join(self.paths.runroot, "build-secrets")
+        try:
+            names = os.listdir(base)
+        except FileNotFoundError:
+            return
+        for name in names:
+            pid = name.split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
     def _secret_file(self, work: Workdir, m: RUN.Mount, value: bytes) -> str:
         """The secret in a private tmpfs-backed file (the runroot), never in the store."""
@@ -617,7 +714,8 @@ class Builder:
                       for r in state.layers]
         store.register(row, layer_rows, [image_id, manifest_digest,
                                          *(r.blob for r in state.layers)], tags, [])
-        return BuildResult(image_id, manifest_digest, tags, self.checks.lines(), config)
+        return BuildResult(image_id, manifest_digest, tags, self.checks.lines(), config,
+                           list(state.layers))
 
     def dry_expand(self, df: I.Dockerfile) -> None:
         """--check: expand every instruction's words without building, so UndefinedVar and
@@ -634,6 +732,8 @@ class Builder:
             workdir_set = False
             for c in st.commands:
                 texts: list[str] = []
+                if isinstance(c, (I.Arg, I.Env)):
+                    self.checks.arg_or_env_secret(c, [k for k, _ in c.pairs])
                 if isinstance(c, I.Arg):
                     for k, v in c.pairs:
                         texts += [v] if v is not None else []
@@ -664,6 +764,7 @@ class Builder:
                         self.checks.undefined_var(c, name, scope)
 
     def close(self) -> None:
+        self.progress.close()
         self.cache.close()
         self.store.close()
 
@@ -686,6 +787,33 @@ def _proxy_names() -> tuple[str, ...]:
     return PROXY
 
 
+class _Job(threading.Thread):
+    """A stage in its own thread (concurrent.futures would import logging: ~30 ms)."""
+
+    def __init__(self, fn: Callable, *args: object) -> None:
+        super().__init__(name="teu-build-stage", daemon=True)
+        self.fn = fn
+        self.args = args
+        self.value: object = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.value = self.fn(*self.args)
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits
+            self.error = e
+        finally:
+            self.done.set()
+
+    def result(self):  # noqa: ANN201
+        while not self.done.wait(0.25):  # short waits: the main thread stays interruptible
+            pass
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class _LockedCache:
     """The cache's SQLite connection, shared by the stages' threads."""
 
@@ -704,6 +832,10 @@ class _LockedCache:
     def forget(self, k: str) -> None:
         with self._lock:
             self._c.forget(k)
+
+    def entries(self):  # noqa: ANN201
+        with self._lock:
+            return self._c.entries()
 
     def close(self) -> None:
         self._c.close()

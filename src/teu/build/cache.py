@@ -34,9 +34,22 @@ class Cache:
         self.db = sqlite3.connect(os.path.join(root, "teu.db"), timeout=30,
                                   isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._hits: list[str] = []
 
     def close(self) -> None:
+        """Record when the entries used were last used: one transaction (each write of
+        its own would cost a WAL sync per cache hit)."""
+        if self._hits:
+            now = time.time()
+            try:
+                self.db.execute("BEGIN")
+                self.db.executemany("UPDATE build_cache SET used=? WHERE key=?",
+                                    [(now, k) for k in self._hits])
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                pass
         self.db.close()
 
     def get(self, k: str) -> tuple[LayerRef | None, str] | None:
@@ -45,7 +58,7 @@ class Cache:
                               (k,)).fetchone()
         if row is None:
             return None
-        self.db.execute("UPDATE build_cache SET used=? WHERE key=?", (time.time(), k))
+        self._hits.append(k)
         layer = LayerRef.from_json(json.loads(row[0])) if row[0] else None
         return layer, row[1]
 
@@ -56,6 +69,11 @@ class Cache:
 
     def forget(self, k: str) -> None:
         self.db.execute("DELETE FROM build_cache WHERE key=?", (k,))
+
+    def clear(self) -> int:
+        n = self.db.execute("SELECT COUNT(*) FROM build_cache").fetchone()[0]
+        self.db.execute("DELETE FROM build_cache")
+        return n
 
     def entries(self) -> list[tuple[str, LayerRef | None, str]]:
         rows = self.db.execute("SELECT key, layer, created FROM build_cache").fetchall()

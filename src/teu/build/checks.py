@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
 
 from teu.build.dockerfile import instructions as I
 from teu.build.dockerfile import parser as P
+from teu.build.record import record
 
 URL = "https://docs.docker.com/go/dockerfile/rule/{}/"
 _SECRET = re.compile(r"(?i)(?:^|[_-])(apikey|auth|credentials?|passwd|password|pword|"
@@ -24,7 +24,7 @@ _SECRET = re.compile(r"(?i)(?:^|[_-])(apikey|auth|credentials?|passwd|password|p
 _SECRET_OK = re.compile(r"(?i)^(?:.*_)?(public|file|path|dir|url|name)(?:_.*)?$")
 
 
-@dataclass
+@record
 class Finding:
     rule: str
     message: str

@@ -16,14 +16,14 @@ import hashlib
 import os
 import posixpath
 import stat
-from dataclasses import dataclass
 
 from teu.build.dockerignore import Matcher
 from teu.build.dockerignore import parse as parse_ignore
 from teu.build.errors import BuildError
+from teu.build.record import record
 
 
-@dataclass
+@record
 class Entry:
     path: str          # on the host
     rel: str           # relative to the source's root ("" for the root itself)

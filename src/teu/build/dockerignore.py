@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+
+from teu.build.record import record
 
 
-@dataclass
+@record
 class Pattern:
     text: str
     exclusion: bool

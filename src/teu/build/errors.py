@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from teu.errors import TeuError
+from teu import errors
 
 
-class BuildError(TeuError):
-    """A build that cannot go on; docker build exits 1."""
+class BuildError(errors.BuildError):
+    """A build that cannot go on; docker build exits 1 (docker-py: BuildError)."""
 
     exit_code = 1
 

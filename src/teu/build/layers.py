@@ -12,11 +12,9 @@ builds of one context give the same bytes.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import tempfile
-from dataclasses import dataclass
 
+from teu.build.record import record
 from teu.image.store import Store
 from teu.oci import digest as D
 
@@ -24,7 +22,7 @@ LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
 _KEEP_XATTR = "trusted.overlay.opaque"
 
 
-@dataclass
+@record
 class LayerRef:
     chain_id: str
     diff_id: str
@@ -51,6 +49,8 @@ class Workdir:
     """A temporary directory of the build under <root>/tmp (same filesystem as layers/)."""
 
     def __init__(self, store: Store, prefix: str) -> None:
+        import tempfile
+
         base = os.path.join(store.root, "tmp")
         os.makedirs(base, mode=0o700, exist_ok=True)
         self.path = tempfile.mkdtemp(prefix=f"build-{os.getpid()}-{prefix}-", dir=base)
@@ -69,6 +69,8 @@ class Workdir:
                 pass
         self.on_remove.clear()
         _unmount_under(self.path)
+        import shutil
+
         shutil.rmtree(self.path, ignore_errors=True)
 
 
@@ -85,6 +87,8 @@ def sweep_stale(store: Store) -> None:
             continue
         pid = int(parts[1])
         if pid != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+            import shutil
+
             shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
@@ -160,6 +164,8 @@ def _strip_overlay_xattrs(top: str) -> None:
 def commit(store: Store, upper: str, parent_chain: str | None, work: Workdir,
            epoch: int | None = None) -> LayerRef:
     """The directory as a layer in the store (the directory is moved away)."""
+    import tempfile
+
     from teu.image.compression import compressor
     from teu.image.diff import diff_overlay
 

@@ -15,7 +15,7 @@ import json
 import os
 import posixpath
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from teu.build import cache as C
@@ -24,6 +24,7 @@ from teu.build.dockerfile import instructions as I
 from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import BuildError, DockerfileError, StepFailed
 from teu.build.layers import LayerRef, Overlay, Workdir, commit
+from teu.build.record import record
 from teu.build.steps import copy as CP
 from teu.build.steps import run as RUN
 
@@ -35,7 +36,7 @@ DEFAULT_SHELL = ["/bin/sh", "-c"]
 HISTORY_COMMENT = "buildkit.dockerfile.v0"
 
 
-@dataclass
+@record
 class State:
     config: dict
     layers: list[LayerRef]
@@ -152,6 +153,7 @@ class StageBuilder:
         hit = self.b.cache.get(key)
         if hit is None:
             return None
+        self.b.used_keys.add(key)
         layer, created = hit
         if layer is not None:
             expected = C_chain(self.parent_chain(), layer.diff_id)
@@ -169,6 +171,7 @@ class StageBuilder:
         self.s.layers.append(layer)
         self.s.key = key
         self.b.cache.put(key, layer, created)
+        self.b.used_keys.add(key)
 
     # -- the instructions -----------------------------------------------------------------
 
@@ -211,15 +214,20 @@ class StageBuilder:
         self.history("ARG " + " ".join(parts), empty=True)
 
     def do_env(self, index: int, ins: I.Env) -> None:
+        # Every value is expanded with the environment from before the instruction
+        # (`ENV a=new b=$a` gives b the old a), as docker does; a key already set keeps
+        # its place in Env.
+        pairs = [(self.expand(ins, k), self.expand(ins, v)) for k, v in ins.pairs]
         env = list(self.s.cc.get("Env") or [])
         parts = []
-        for k, v in ins.pairs:
-            value = self.expand(ins, v)
-            key = self.expand(ins, k)
-            env = [e for e in env if e.partition("=")[0] != key]
-            env.append(f"{key}={value}")
-            self.s.cc["Env"] = env
+        for key, value in pairs:
+            keys = [e.partition("=")[0] for e in env]
+            if key in keys:
+                env[keys.index(key)] = f"{key}={value}"
+            else:
+                env.append(f"{key}={value}")
             parts.append(f"{key}={value}")
+        self.s.cc["Env"] = env
         self.b.checks.arg_or_env_secret(ins, [k for k, _ in ins.pairs])
         self._meta(ins, "ENV " + " ".join(parts))
 
@@ -335,23 +343,30 @@ class StageBuilder:
         if wd == "/":
             self._meta(ins, "WORKDIR /")
             return
+        key = C.key(self.s.key, "WORKDIR", wd, self.s.cc.get("User") or "")
+        hit = self.lookup(key)  # first: a hit needs no look at the image's files
+        if hit is not None:
+            layer, created = hit
+            self.s.key = key
+            if layer is None:  # the directory was there: no layer
+                self.history(f"WORKDIR {wd}", empty=True)
+                return
+            v, _ = self.step(index, ins, f"WORKDIR {wd}")
+            self.s.layers.append(layer)
+            v.cached()
+            self.history(f"WORKDIR {wd}", empty=False, created=created)
+            return
         from teu.image.rootfs import LayeredFS
 
         fs = LayeredFS(self.layer_dirs())
         host = fs.resolve(wd)
         if host is not None and os.path.isdir(host):
-            self._meta(ins, f"WORKDIR {wd}")
+            self.b.cache.put(key, None, "")
+            self.b.used_keys.add(key)
+            self.s.key = key
+            self.history(f"WORKDIR {wd}", empty=True)
             return
         v, _ = self.step(index, ins, f"WORKDIR {wd}")
-        key = C.key(self.s.key, "WORKDIR", wd, self.s.cc.get("User") or "")
-        hit = self.lookup(key)
-        if hit is not None:
-            layer, created = hit
-            self.s.layers.append(layer)  # type: ignore[arg-type]
-            self.s.key = key
-            v.cached()
-            self.history(f"WORKDIR {wd}", empty=False, created=created)
-            return
         work = Workdir(self.b.store, "workdir")
         try:
             ov = Overlay(work, self.layer_dirs())
@@ -460,18 +475,12 @@ class StageBuilder:
         self._copy(index, ins, "")
 
     def _copy(self, index: int, ins: I.CopyLike, from_: str) -> None:
-        from teu.image.rootfs import LayeredFS
-
         word = ins.keyword
-        fs = LayeredFS(self.layer_dirs())
         chown_text = self.expand(ins, ins.chown) if ins.chown else ""
         chmod = self.expand(ins, ins.chmod) if ins.chmod else ""
-        chown = CP.parse_chown(chown_text, fs.read) if chown_text else None
         dest = self.expand(ins, ins.dest)
         workdir = self.s.cc.get("WorkingDir") or "/"
         target, _ = CP.dest_path(dest, workdir)
-        dest_host = fs.resolve(target)
-        dest_is_dir = dest_host is not None and os.path.isdir(dest_host)
         from_ = self.expand(ins, from_) if from_ else ""
         if from_:
             idx = self.b.stage_ref(from_, len(self.b.dockerfile.stages))
@@ -485,12 +494,48 @@ class StageBuilder:
             sources = [self.expand(ins, s) for s in ins.sources]
             remote = [s for s in sources if isinstance(ins, I.Add) and _is_remote(s)]
             local = [s for s in sources if s not in remote]
+            excludes = [self.expand(ins, e) for e in ins.excludes]
+            history = self._copy_history(ins, sources, dest)
+            quick = None
+            state_key = ""
+            if not remote:
+                # The key from what the sources hold and the instruction as written: the
+                # destination image is the parent's (in the key), so a hit needs no look
+                # at it, and no mount of a source stage (its key says what it holds).
+                if from_ and from_ not in self.b.opts.build_contexts:
+                    content = self.b.source_key(from_)
+                else:
+                    source, release = self.b.source_for(from_, ins)
+                    content = CP.source_digest(source, local, f"{word} {' '.join(local)}",
+                                               excludes) if local else ""
+                quick = C.key("link" if ins.link else self.s.key, word, "from", content,
+                              local, target, dest, chown_text, chmod, excludes,
+                              getattr(ins, "parents", False), ins.link,
+                              [(h.name, h.content, h.expand) for h in ins.contents])
+                # --link: the layer does not depend on what is below it, so neither does
+                # its cache entry (BuildKit's rebase); what follows still does.
+                state_key = C.key(self.s.key, quick) if ins.link else quick
+                hit = self.lookup(quick)
+                if hit is not None:
+                    layer, created = hit
+                    self.s.layers.append(layer)  # type: ignore[arg-type]
+                    self.s.key = state_key
+                    v.cached()
+                    self.history(history, empty=False, created=created)
+                    return
+            from teu.image.rootfs import LayeredFS
+
+            fs = LayeredFS(self.layer_dirs())
+            chown = CP.parse_chown(chown_text, fs.read) if chown_text else None
+            dest_host = fs.resolve(target)
+            dest_is_dir = dest_host is not None and os.path.isdir(dest_host) and not ins.link
             if local:
-                source, release = self.b.source_for(from_, ins)
+                if source is None:
+                    source, release = self.b.source_for(from_, ins)
                 plan = CP.plan(source, local, dest, workdir, f"{word} {' '.join(local)}",
                                chown=chown, chmod=chmod,
                                parents=getattr(ins, "parents", False),
-                               excludes=[self.expand(ins, e) for e in ins.excludes],
+                               excludes=excludes,
                                dest_is_dir_in_image=dest_is_dir or len(sources) > 1,
                                extract=isinstance(ins, I.Add))
             for s in remote:
@@ -512,8 +557,7 @@ class StageBuilder:
             key_parent = "link" if ins.link else self.s.key
             key = C.key(key_parent, word, target, plan.digest(), chown, chmod, ins.link,
                         from_ and self.b.source_key(from_))
-            history = self._copy_history(ins, sources, dest)
-            full_key = C.key(self.s.key, key) if ins.link else key
+            full_key = quick or (C.key(self.s.key, key) if ins.link else key)
             hit = self.lookup(full_key)
             if hit is not None:
                 layer, created = hit
@@ -548,6 +592,8 @@ class StageBuilder:
             if release is not None:
                 release()
         self.add_layer(full_key, layer, created)
+        if quick and ins.link:
+            self.s.key = state_key
         self.history(history, empty=False, created=created)
         v.done()
 

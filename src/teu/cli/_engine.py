@@ -30,8 +30,8 @@ def engine():  # noqa: ANN201
 
 def failure_code(e: TeuError, failure: int = FAILURE, command_codes: bool = False) -> int:
     """Docker's exit code for a verb that failed with `e`."""
-    if isinstance(e, UsageError):
-        return e.exit_code
+    if isinstance(e, UsageError) or getattr(e, "bare", False):
+        return e.exit_code  # docker's own text and code (a usage or template error)
     if command_codes and e.exit_code in (126, 127):
         return e.exit_code
     return failure

@@ -1,5 +1,7 @@
-"""What every inspect verb prints: docker's indented JSON array, or each object through
-a Go template; the failures after, one line each; exit 1 if any (docker's)."""
+"""What every inspect verb prints (docker's cli/command/inspect): the objects as an
+indented JSON array, compact with `--format json`, or each through a Go template;
+then the failures, one line each; exit 1 if any. A template that does not parse
+fails first, exit 64, as docker's does."""
 
 from __future__ import annotations
 
@@ -10,16 +12,22 @@ import sys
 def write_inspected(found: list, failed: list[str], fmt: str | None,
                     kind: str = "") -> int:
     """Print `found` as docker does; `failed` are whole lines ("Error: No such ...")."""
+    errors = list(failed)
     if fmt and fmt != "json":
-        from teu.cli._template import Template
+        from teu.cli.formatting import FormatError, inspect_one, inspect_template
 
-        t = Template(fmt)
+        t = inspect_template(fmt)
+        out = []
         for obj in found:
-            print(t.render(obj))
+            try:
+                out.append(inspect_one(t, obj) + "\n")
+            except FormatError as e:
+                errors.append(str(e))
+        sys.stdout.write("".join(out) or "\n")
     elif fmt == "json":
-        print(json.dumps(found, separators=(",", ":")))
+        print(json.dumps(found, separators=(",", ":"), ensure_ascii=False))
     else:
-        print(json.dumps(found, indent=4))
-    for msg in failed:
+        print(json.dumps(found, indent=4, ensure_ascii=False))
+    for msg in errors:
         print(msg, file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if errors else 0

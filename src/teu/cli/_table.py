@@ -1,37 +1,24 @@
-"""Docker's table output: Go's tabwriter with minwidth 10, padding 3, and --format."""
+"""Docker's list output: rows through --format (teu.cli.formatting), Go's tabwriter."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from teu.cli._template import Template, split_table
+from teu.cli.formatting import context, tabwrite
+
+__all__ = ["render", "tabwrite"]
 
 
-def tabwrite(rows: list[list[str]]) -> str:
-    if not rows:
-        return ""
-    ncol = max(len(r) for r in rows)
-    widths = [0] * ncol
-    for r in rows:
-        for i, cell in enumerate(r[:-1]):
-            widths[i] = max(widths[i], len(cell))
-    out = []
-    for r in rows:
-        cells = [cell.ljust(max(widths[i] + 3, 10)) if i < len(r) - 1 else cell
-                 for i, cell in enumerate(r)]
-        out.append("".join(cells).rstrip() + "\n")
-    return "".join(out)
+def render(fmt: str | None, default: str, headers: dict[str, str], items: list[Any],
+           type_name: str = "*formatter.Context") -> str:
+    """Rows for `items` with a Go template (docker's `table` prefix gives a header,
+    `json` one object per line). Plain dicts become docker formatter contexts (Go
+    structs named `type_name`: a missing field is an error)."""
+    from teu.cli.formatting import render as format_rows
+
+    rows = [context(type_name, item) if isinstance(item, dict) else item for item in items]
+    return format_rows(fmt, default, headers, rows)
 
 
-def render(fmt: str | None, default: str, headers: dict[str, str],
-           items: list[dict[str, Any]]) -> str:
-    """Rows for `items` with a Go template (docker's `table` prefix gives a header)."""
-    table, body = split_table(fmt or default)
-    if fmt is None:
-        table = True
-    t = Template(body)
-    if not table:
-        return "".join(t.render(item) + "\n" for item in items)
-    head = Template(body).render({k: v for k, v in headers.items()})
-    rows = [head.split("\t")] + [t.render(item).split("\t") for item in items]
-    return tabwrite(rows)
+def rows_text(rows: list[list[str]]) -> str:
+    return tabwrite("".join("\t".join(r) + "\n" for r in rows))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from teu.cli._flags import BOOL, STR, Flag, parse, usage
+from teu.cli._flags import BOOL, STR, Flag
 from teu.errors import TeuError
 
 COMMON = [
@@ -18,7 +18,6 @@ COMMON = [
     Flag("allow-insecure-registry", None, BOOL, "accepted for cosign compatibility "
          "(loopback registries are always allowed plain HTTP)"),
     Flag("allow-http-registry", None, BOOL, "accepted for cosign compatibility"),
-    Flag("help", "h", BOOL, "show this help"),
 ]
 SIGN = [
     Flag("registry-referrers-mode", None, STR, "legacy (the sha256-<hex>.sig tag) or oci-1-1 "
@@ -37,17 +36,11 @@ VERIFY = [
 
 def parse_args(prog: str, synopsis: str, description: str, argv: list[str],
                flags: list[Flag]) -> tuple[dict, list[str]] | None:
-    """Options and positionals; None after printing --help."""
-    from teu.engine.errors import InvalidArgument
+    """Options and positionals (the docker-style parser every verb uses); None after
+    printing --help."""
+    from teu.cli._flags import parse_or_help
 
-    try:
-        opts, args = parse(argv, flags, prog=prog)
-    except InvalidArgument as e:
-        raise TeuError(str(e), 1) from None
-    if opts.get("help"):
-        print(usage(prog, synopsis, description, flags), end="")
-        return None
-    return opts, args
+    return parse_or_help(argv, flags, prog, synopsis, description)
 
 
 def tls_verify(opts: dict) -> bool | None:

@@ -9,46 +9,55 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 from teu.cli import _imageopts as O
+from teu.cli._flags import BOOL, LIST, STR, Flag
 from teu.errors import TeuError
 
+FLAGS = [
+    Flag("tag", "t", LIST, "Name and optionally a tag (name:tag); repeatable"),
+    Flag("file", "f", STR, "Name of the Dockerfile (default: PATH/Dockerfile; - for stdin)"),
+    Flag("build-arg", None, LIST, "Set build-time variables", "KEY[=VALUE]"),
+    Flag("build-context", None, LIST, "Additional build contexts", "NAME=DIR"),
+    Flag("target", None, STR, "Set the target build stage to build"),
+    Flag("no-cache", None, BOOL, "Do not use cache when building the image"),
+    Flag("no-cache-filter", None, LIST, "Do not cache specified stages", "STAGE"),
+    Flag("pull", None, BOOL, "Always attempt to pull all referenced images"),
+    Flag("label", None, LIST, "Set metadata for an image", "KEY=VALUE"),
+    Flag("platform", None, STR, "Set target platform (this machine's only)"),
+    Flag("quiet", "q", BOOL, "Suppress the build output and print image ID on success"),
+    Flag("iidfile", None, STR, "Write the image ID to the file"),
+    Flag("progress", None, STR, "Set type of progress output (auto, plain, tty, quiet, "
+         "rawjson)"),
+    Flag("secret", None, LIST, "Secret to expose to the build", "id=ID,src=FILE|env=VAR"),
+    Flag("ssh", None, LIST, "SSH agent socket or keys to expose", "default|ID[=SOCKET]"),
+    Flag("network", None, STR, "Networking mode for the RUN instructions (default, none, "
+         "host)"),
+    Flag("allow", None, LIST, "Allow extra privileged entitlement", "network.host|"
+         "security.insecure"),
+    Flag("check", None, BOOL, "Check build configuration, report and exit"),
+    Flag("metadata-file", None, STR, "Write build result metadata to a file"),
+    Flag("output", "o", LIST, "Output destination", "type=...,dest=..."),
+    Flag("cache-from", None, LIST, "External cache sources", "type=local,src=DIR"),
+    Flag("cache-to", None, LIST, "Cache export destinations", "type=local,dest=DIR"),
+    Flag("runroot", None, STR, "Runtime state directory (default: $TEU_RUNROOT)"),
+]
 
-def _parser(prog: str) -> O.Parser:
-    p = O.parser(prog, "Build an image from a Dockerfile.")
-    a = p.add_argument
-    a("context", help="the build context: a directory, - (a tar on stdin) or a git URL")
-    a("-t", "--tag", action="append", default=[], help="name:tag (repeatable)")
-    a("-f", "--file", help="the Dockerfile (default: PATH/Dockerfile; - for stdin)")
-    a("--build-arg", action="append", default=[], metavar="KEY[=VALUE]")
-    a("--build-context", action="append", default=[], metavar="NAME=DIR")
-    a("--target", default="", help="the stage to build")
-    a("--no-cache", action="store_true", help="do not use the cache")
-    a("--no-cache-filter", action="append", default=[], metavar="STAGE")
-    a("--pull", action="store_true", help="pull base images even if present")
-    a("--label", action="append", default=[], metavar="KEY=VALUE")
-    a("--platform", default="", help="only this machine's platform")
-    a("-q", "--quiet", action="store_true", help="print only the image ID")
-    a("--iidfile", help="write the image ID to this file")
-    a("--progress", default="auto", choices=["auto", "plain", "tty", "quiet", "rawjson"])
-    a("--secret", action="append", default=[], metavar="id=ID,src=FILE|env=VAR")
-    a("--ssh", action="append", default=[], metavar="default|ID[=SOCKET]")
-    a("--network", default="default", choices=["default", "none", "host"])
-    a("--allow", action="append", default=[], metavar="network.host|security.insecure")
-    a("--check", action="store_true", help="run the build checks only, report and exit")
-    a("--metadata-file", help="write the build's result as JSON")
-    a("--output", "-o", action="append", default=[], metavar="type=...,dest=...")
-    a("--cache-from", action="append", default=[], metavar="type=local,src=DIR")
-    a("--cache-to", action="append", default=[], metavar="type=local,dest=DIR")
-    a("--runroot", default=None, help=argparse_suppress())
-    return p
 
+class _Args:
+    """The parsed flags as attributes (missing lists are empty)."""
 
-def argparse_suppress() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
+    def __init__(self, opts: dict, context: str) -> None:
+        self.context = context
+        for f in FLAGS:
+            key = f.name.replace("-", "_")
+            default = [] if f.kind == LIST else (False if f.kind == BOOL else None)
+            setattr(self, key, opts.get(key, default))
+        self.root = opts.get("root")
+        self.progress = self.progress or "auto"
+        self.network = self.network or "default"
+        self.target = self.target or ""
+        self.platform = self.platform or ""
 
 
 def _pairs(values: list[str], what: str, need_value: bool = False) -> dict[str, str]:
@@ -89,8 +98,18 @@ def _secrets(values: list[str]):  # noqa: ANN202
 
 
 def main(argv: list[str], prog: str = "teu build") -> int:
-    args = _parser(prog).parse_args(argv)
+    parsed = O.parse(argv, FLAGS, prog, "[OPTIONS] PATH | URL | -",
+                     "Build an image from a Dockerfile", 1, 1)
+    if parsed is None:
+        return 0
+    args = _Args(*parsed[0:1], parsed[1][0])
     from teu.build.errors import BuildError
+
+    if args.progress not in ("auto", "plain", "tty", "quiet", "rawjson"):
+        raise TeuError(f"--progress {args.progress}: expected auto, plain, tty, quiet or "
+                       "rawjson", 125)
+    if args.network not in ("default", "none", "host"):
+        raise TeuError(f"--network {args.network}: expected default, none or host", 125)
 
     try:
         return _main(args)
@@ -103,19 +122,20 @@ def main(argv: list[str], prog: str = "teu build") -> int:
 
 
 def _main(args) -> int:  # noqa: ANN001
+    from teu.build import outputs
     from teu.build.builder import Builder, BuildOptions
     from teu.build.errors import BuildError
 
-    for flag in ("output", "cache_from", "cache_to"):
-        if getattr(args, flag):
-            raise TeuError(f"--{flag.replace('_', '-')}: not implemented yet in teu build", 125)
+    if len(args.output) > 1:
+        raise TeuError("--output: only one output is supported", 125)
+    out_specs = [outputs.parse_spec(o, "--output") for o in args.output]
+    cache_from = [outputs.parse_spec(c, "--cache-from") for c in args.cache_from]
+    cache_to = [outputs.parse_spec(c, "--cache-to") for c in args.cache_to]
     progress = args.progress
     if args.quiet:
         progress = "quiet"
     elif progress in ("auto", "tty"):
-        progress = "plain"
-    elif progress == "rawjson":
-        raise TeuError("--progress rawjson: not implemented yet (auto, plain, tty, quiet)", 125)
+        progress = "tty" if O.stderr_is_tty() else "plain"
     cleanup: list = []
     try:
         opts = BuildOptions(
@@ -141,7 +161,13 @@ def _main(args) -> int:  # noqa: ANN001
             return _check(opts)
         b = Builder(opts)
         try:
+            for spec in cache_from:
+                outputs.cache_from(b, spec)
             result = b.run()
+            for spec in out_specs:
+                outputs.export(b, result, spec)
+            for spec in cache_to:
+                outputs.cache_to(b, spec)
         finally:
             b.close()
         if args.iidfile:
@@ -203,6 +229,8 @@ def _context(arg: str, cleanup: list, dockerfile_on_stdin: bool):  # noqa: ANN20
         if dockerfile_on_stdin:
             raise BuildError("invalid argument: can't use stdin for both build context and "
                              "dockerfile")
+        import tempfile
+
         data = sys.stdin.buffer.read()
         d = tempfile.mkdtemp(prefix="teu-build-context-")
         cleanup.append(d)
@@ -225,6 +253,7 @@ def _context(arg: str, cleanup: list, dockerfile_on_stdin: bool):  # noqa: ANN20
         if not is_git(arg) and not arg.startswith(("https://github.com/", "git")):
             raise BuildError(f"{arg}: only git URLs are supported as a remote context")
         import subprocess
+        import tempfile
 
         d = tempfile.mkdtemp(prefix="teu-build-git-")
         cleanup.append(d)

@@ -9,6 +9,10 @@ from teu.cli._engine import engine, guarded, parse_or_help
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print("\nUsage:  teu healthcheck run CONTAINER\n\nRun the container's health check "
+              "once")
+        return 0
     if not argv or argv[0] != "run":
         print("Usage:  teu healthcheck run CONTAINER", file=sys.stderr)
         return 1

@@ -48,7 +48,8 @@ def main(argv: list[str]) -> int:
             sys.stdout.write("".join(i["ID"] + "\n" for i in items))
             return 0
         default = ("table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}")
-        sys.stdout.write(render(opts.get("format"), default, HEADERS, items))
+        sys.stdout.write(render(opts.get("format"), default, HEADERS, items,
+                                "*formatter.historyContext"))
         return 0
 
     return O.run(image, go)

@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
         print(f"teu image: unknown command {sub!r}", file=sys.stderr)
         return 1
     mod = importlib.import_module(module)
-    if sub in ("ls", "list", "rm", "remove"):
+    if sub in ("ls", "list", "rm", "remove", "build"):
         return mod.main(rest, prog=f"teu image {sub}")
     return mod.main(rest)
 

@@ -6,20 +6,21 @@ import fnmatch
 import sys
 
 from teu.cli import _imageopts as O
-from teu.cli._flags import BOOL, LIST, STR, Flag
+from teu.cli._flags import BOOL, LIST, STR, Flag, UsageError
 from teu.errors import TeuError
 
 FLAGS = [Flag("all", "a", BOOL, "Show all images (all are always shown)"),
          Flag("digests", None, BOOL, "Show digests"),
          Flag("filter", "f", LIST, "Filter output based on conditions provided "
-              "(dangling=true|false, reference=PATTERN)", "filter"),
+              "(dangling, label, before, since, reference)", "filter"),
          Flag("format", None, STR, "Pretty-print images using a Go template"),
          Flag("no-trunc", None, BOOL, "Don't truncate output"),
          Flag("quiet", "q", BOOL, "Only show image IDs")]
 
 HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
            "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
-           "Containers": "CONTAINERS"}
+           "Containers": "CONTAINERS", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE",
+           "VirtualSize": "VIRTUAL SIZE"}
 
 
 def main(argv: list[str], prog: str = "teu images") -> int:
@@ -51,16 +52,32 @@ def _rows(st, args) -> list[dict]:
     filters: dict[str, list[str]] = {}
     for f in args.filter:
         key, sep, value = f.partition("=")
-        if not sep or key not in ("dangling", "reference"):
-            raise TeuError(f"invalid filter {f!r} (dangling=true|false, reference=PATTERN)", 125)
+        if not sep:
+            raise UsageError(f'invalid argument "{f}" for "-f, --filter" flag: bad format of '
+                             "filter (expected name=value)\nSee 'teu images --help'.")
+        if key not in ("dangling", "reference", "label", "before", "since"):
+            raise TeuError(f"invalid filter '{key}'")  # docker's daemon: exit 1
+        if key == "dangling" and value not in ("true", "false", "1", "0"):
+            raise TeuError(f"invalid filter 'dangling={value}'")
         filters.setdefault(key, []).append(value)
     if args.repository:
         filters.setdefault("reference", []).append(args.repository)
+    from teu.engine.timefmt import parse_rfc3339
+
+    def created(row) -> float:  # noqa: ANN001
+        return parse_rfc3339(row.created) if row.created else 0.0
+
+    # docker: before/since take an image (the last one given counts)
+    bounds = {k: created(st.lookup(filters[k][-1])) for k in ("before", "since")
+              if k in filters}
+    want_labels = "label" in filters or bool(args.format and "Label" in args.format)
     out = []
     for row in st.images():
         iid = row.id if args.no_trunc else row.id[7:19]
         base = {"ID": iid, "CreatedSince": since(row.created), "CreatedAt": row.created or "",
-                "Size": human_size(row.size), "Containers": "N/A"}
+                "Size": human_size(row.size), "Containers": "N/A",
+                # docker's imageContext fields (sizes shared between images: not counted)
+                "SharedSize": "N/A", "UniqueSize": "N/A", "VirtualSize": human_size(row.size)}
         names: list[tuple[str, str, str]] = []
         for t in row.tags:
             ref = R.parse(t, default_tag=False)
@@ -74,8 +91,21 @@ def _rows(st, args) -> list[dict]:
                 names.append((ref.familiar_name, "<none>", ref.digest or "<none>"))
         if not names:
             names.append(("<none>", "<none>", "<none>"))
+        if want_labels:  # .Label "k" and label filters: the image config's labels
+            from teu.image.inspect import inspect
+
+            base["_labels"] = (inspect(st, row).get("Config") or {}).get("Labels") or {}
+            labels = base["_labels"]
+            if any(k not in labels or (eq and labels[k] != v) for k, eq, v in
+                   (f.partition("=") for f in filters.get("label", []))):
+                continue  # docker: every label filter must hold
+        if "before" in bounds and not created(row) < bounds["before"]:
+            continue
+        if "since" in bounds and not created(row) > bounds["since"]:
+            continue
         dangling = not row.tags
-        if "dangling" in filters and (str(dangling).lower() not in filters["dangling"]):
+        if "dangling" in filters and not any(
+                (v in ("true", "1")) == dangling for v in filters["dangling"]):
             continue
         for repo, tag, digest in names:
             if "reference" in filters and not any(
@@ -103,13 +133,13 @@ def _list(args) -> int:
                 seen.append(r["ID"])
         sys.stdout.write("".join(i + "\n" for i in seen))
         return 0
-    if args.format == "json":
-        import json
-
-        sys.stdout.write("".join(json.dumps(r) + "\n" for r in rows))
-        return 0
     default = ("table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t"
                "{{.Size}}" if args.digests else
                "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}")
-    sys.stdout.write(render(args.format, default, HEADERS, rows))
+    from teu.cli.formatting import context
+
+    contexts = [context("*formatter.imageContext",
+                        {k: v for k, v in r.items() if k != "_labels"}, r.get("_labels", {}))
+                for r in rows]
+    sys.stdout.write(render(args.format, default, HEADERS, contexts))
     return 0

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 
 from teu.cli import _trustopts as T
-from teu.cli._flags import BOOL, STR, Flag
+from teu.cli._flags import STR, Flag
 from teu.errors import TeuError
 
 FLAGS = [
     Flag("output-key-prefix", None, STR, "write PREFIX.key and PREFIX.pub (default: cosign)",
          "PREFIX"),
-    Flag("help", "h", BOOL, "show this help"),
 ]
 USAGE = """usage: teu key COMMAND
 

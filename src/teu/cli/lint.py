@@ -44,12 +44,12 @@ def main(argv: list[str]) -> int:
                          THRESHOLDS, "failure-threshold")
     if opts.get("run"):
         if args:
-            raise F.InvalidArgument("teu lint: --run takes no other argument")
+            raise TeuError("--run takes no other argument", 125)
         findings = _lint_run(opts["run"], opts)
     elif len(args) == 1:
         findings = _lint_target(args[0], opts)
     else:
-        raise F.InvalidArgument("teu lint: requires exactly 1 argument (or --run)")
+        raise TeuError("\"teu lint\" requires exactly 1 argument (or --run).", 1)
     from teu.scan.lint.findings import at_or_above, render
 
     ignored = set(opts.get("ignore", []))
@@ -59,46 +59,9 @@ def main(argv: list[str]) -> int:
 
 
 def _lint_target(target: str, opts: dict) -> list:
-    if os.path.isfile(target):
-        with open(target, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-        kind = _kind_of(target, text)
-        if kind == "compose":
-            from teu.scan.lint.compose import lint_compose
+    from teu.scan.lint.target import lint_target
 
-            return lint_compose(text, target)
-        if kind == "kube":
-            from teu.scan.lint.kube import lint_manifests
-
-            return lint_manifests(text, target)
-        from teu.scan.lint.dockerfile import lint_dockerfile
-
-        return lint_dockerfile(text, target)
-    from teu.image.store import Store
-    from teu.scan.inventory.image import scan_image
-    from teu.scan.lint.image import lint_image
-
-    with Store(S.store_root(opts)) as st:
-        try:
-            img = scan_image(st, target)
-        except TeuError as e:
-            raise TeuError(f"{target}: no such file, and {e}") from None
-    return lint_image(img, target)
-
-
-def _kind_of(path: str, text: str) -> str:
-    base = os.path.basename(path).lower()
-    if "dockerfile" in base or "containerfile" in base:
-        return "dockerfile"
-    if base.endswith((".yml", ".yaml", ".json")) or "services:" in text:
-        import re
-
-        if re.search(r"^services\s*:", text, re.M):
-            return "compose"
-        if re.search(r"^\s*apiVersion\s*:", text, re.M) and re.search(r"^\s*kind\s*:", text,
-                                                                    re.M):
-            return "kube"
-    return "dockerfile"
+    return lint_target(target, S.store_root(opts))
 
 
 def _lint_run(line: str, opts: dict) -> list:

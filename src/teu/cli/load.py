@@ -26,6 +26,7 @@ def main(argv: list[str]) -> int:
         from teu.image.progress import for_output
         from teu.image.tarball import load, load_stream
         from teu.oci.platform import Platform
+        from teu.trust.transfer import load_attachments
 
         if source in (None, "-") and sys.stdin.isatty():
             raise TeuError("requested load from stdin, but stdin is empty")
@@ -35,9 +36,10 @@ def main(argv: list[str]) -> int:
         progress = for_output(bool(opts.get("quiet")) or not O.stderr_is_tty(), sys.stderr)
         with O.store(opts.get("root")) as st:
             if source and source != "-":
-                loaded = load(st, source, progress, plat)
+                loaded = load(st, source, progress, plat, load_attachments(st))
             else:
-                loaded = load_stream(st, sys.stdin.buffer, progress, plat)
+                loaded = load_stream(st, sys.stdin.buffer, progress, plat,
+                                     load_attachments(st))
         from teu.image.inspect import familiar
 
         for item in loaded:

@@ -68,6 +68,7 @@ VERBS: dict[str, str] = {
     "sbom": "teu.cli.sbom",
     # Builds (teu.build).
     "build": "teu.cli.build",
+    "builder": "teu.cli.builder",
     "scan": "teu.cli.scan",
     "lint": "teu.cli.lint",
 }
@@ -126,6 +127,7 @@ commands:
   verify-attestation  verify an image's attestations
   sbom        list the software inside an image (SPDX, CycloneDX, table)
   build       build an image from a Dockerfile (also: image build)
+  builder     prune: clear teu build's cache
   scan        find known vulnerabilities in an image (scan db: the offline database)
   lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
 
@@ -166,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
-        return 0 if argv else 125
+        return 0  # docker: bare `docker` prints its usage (to stderr) and exits 0
+    if argv[0].startswith("-"):
+        print(f"unknown flag: {argv[0].split('=', 1)[0]}\nSee 'teu --help'.", file=sys.stderr)
+        return 125
     module = VERBS.get(argv[0])
     if module is None:
         print(f"teu: '{argv[0]}' is not a teu command.\nSee 'teu --help'", file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from teu.cli._engine import engine, guarded, parse_or_help
@@ -100,7 +99,9 @@ def _ls(argv: list[str]) -> int:
         from teu.network.store import Store
 
         items = []
-        for net in Store(engine().paths.root).all():
+        nets = Store(engine().paths.root).all()
+        nets[1:1] = [_predefined("host", "host"), _predefined("none", "null")]
+        for net in nets:
             if not _match(net, opts.get("filter") or []):
                 continue
             nid = net.id if opts.get("no_trunc") else net.id[:12]
@@ -117,10 +118,21 @@ def _ls(argv: list[str]) -> int:
                                 "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
                                 {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER",
                                  "Scope": "SCOPE", "IPv6": "IPV6", "Internal": "INTERNAL",
-                                 "CreatedAt": "CREATED AT", "Labels": "LABELS"}, items))
+                                 "CreatedAt": "CREATED AT", "Labels": "LABELS"}, items,
+                                "*formatter.networkContext"))
         return 0
 
     return guarded(go)
+
+
+def _predefined(name: str, driver: str):  # noqa: ANN202 - a teu.network.config.Network
+    """docker's other predefined networks, listed as docker lists them (no conflist: the
+    container uses the host's namespace, or one with a loopback only)."""
+    import hashlib
+
+    from teu.network.config import Network
+
+    return Network(name, hashlib.sha256(name.encode()).hexdigest(), driver=driver)
 
 
 def _match(net, filters: list[str]) -> bool:  # noqa: ANN001 - a teu.network.config.Network
@@ -138,7 +150,7 @@ def _match(net, filters: list[str]) -> bool:  # noqa: ANN001 - a teu.network.con
             k, eq, v = value.partition("=")
             ok = k in net.labels and (not eq or net.labels[k] == v)
         elif key == "type":
-            builtin = net.is_default
+            builtin = net.is_default or net.name in ("host", "none")
             ok = builtin if value == "builtin" else not builtin if value == "custom" else False
         else:
             raise InvalidArgument(f"invalid filter '{key}'")
@@ -157,26 +169,19 @@ def _inspect(argv: list[str]) -> int:
     opts, names = parsed
 
     def go() -> int:
+        from teu.cli._inspect_out import write_inspected
         from teu.engine.network import inspect_network
         from teu.errors import TeuError
 
         e = engine()
-        found, failed = [], 0
+        found: list = []
+        failed: list[str] = []
         for name in names:
             try:
                 found.append(inspect_network(e, name))
             except TeuError as err:
-                print(f"Error: {err}", file=sys.stderr)
-                failed += 1
-        if opts.get("format"):
-            from teu.cli._template import Template
-
-            t = Template(opts["format"])
-            for v in found:
-                print(t.render(v))
-        else:
-            print(json.dumps(found, indent=4))
-        return 125 if failed else 0
+                failed.append(f"Error: {err}")
+        return write_inspected(found, failed, opts.get("format"))
 
     return guarded(go)
 

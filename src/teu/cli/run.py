@@ -23,10 +23,10 @@ def main(argv: list[str]) -> int:
     def go() -> int:
         from teu.engine.lifecycle.run import run
 
-        cid, code = run(engine(), opts)
-        if opts.get("detach"):
-            print(cid)
-        return code
+        def created(cid: str) -> None:
+            print(cid, flush=True)
+
+        return run(engine(), opts, created if opts.get("detach") else None)[1]
 
     return guarded(go, RUN_FAILURE, command_codes=True)
 

@@ -83,7 +83,7 @@ def _db(argv: list[str]) -> int:
     path = opts.get("db") or default_path(S.store_root(opts))
     if verb == "import":
         if not args:
-            raise F.InvalidArgument("teu scan db import: requires at least 1 argument")
+            raise TeuError("\"teu scan db import\" requires at least 1 argument.", 1)
         from teu.scan.vulndb.importer import import_inputs
 
         r = import_inputs(path, args)
@@ -106,7 +106,7 @@ def _db(argv: list[str]) -> int:
         return 0
     if verb in ("push", "pull"):
         if len(args) != 1:
-            raise F.InvalidArgument(f"teu scan db {verb}: requires exactly 1 argument: REF")
+            raise TeuError(f"\"teu scan db {verb}\" requires exactly 1 argument: REF.", 1)
         from teu.cli._imageopts import creds, tls_verify
         from teu.scan.vulndb import artifact
 
@@ -114,5 +114,4 @@ def _db(argv: list[str]) -> int:
         digest = fn(path, args[0], tls_verify(opts.get("tls_verify")), creds(opts.get("creds")))
         print(f"{args[0]}: {digest}")
         return 0
-    raise F.InvalidArgument(f"teu scan db: unknown command {verb!r} (import, status, push, "
-                            "pull)")
+    raise TeuError(f"db: unknown command {verb!r} (import, status, push, pull)", 125)

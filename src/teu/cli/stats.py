@@ -31,8 +31,6 @@ def main(argv: list[str]) -> int:
 
         e = engine()
         fmt = opts.get("format")
-        if fmt == "json":
-            fmt = "{{json .}}"
         previous = None
         while True:
             rows = ST.rows_for(e, refs, bool(opts.get("all")))
@@ -40,7 +38,7 @@ def main(argv: list[str]) -> int:
             if opts.get("no_trunc"):
                 for item in items:
                     item["Container"] = item["ID"]
-            text = render(fmt, DEFAULT, HEADERS, items)
+            text = render(fmt, DEFAULT, HEADERS, items, "*formatter.statsContext")
             if opts.get("no_stream"):
                 sys.stdout.write(text)
                 return 0

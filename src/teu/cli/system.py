@@ -5,15 +5,16 @@ from __future__ import annotations
 import sys
 
 from teu.cli._engine import engine, guarded, parse_or_help
-from teu.cli._flags import BOOL, LIST, STR, Flag
+from teu.cli._flags import BOOL, INT, LIST, STR, Flag
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print("Usage:  teu system COMMAND\n\nCommands:\n  df      Show disk usage\n"
-              "  info    Display system-wide information\n  prune   Remove unused data")
+              "  info    Display system-wide information\n  prune   Remove unused data\n"
+              "  service Serve the Docker Engine API on a socket")
         return 0
-    fn = {"df": _df, "prune": _prune, "info": info}.get(argv[0])
+    fn = {"df": _df, "prune": _prune, "info": info, "service": _service}.get(argv[0])
     if fn is None:
         print(f"teu system: unknown command {argv[0]!r}", file=sys.stderr)
         return 1
@@ -27,18 +28,65 @@ def _df(argv: list[str]) -> int:
     if parsed is None:
         return 0
 
+    opts = parsed[0]
+
     def go() -> int:
         from teu.cli._table import render
+
+        if opts.get("verbose") and not opts.get("format"):
+            return _df_verbose()
         from teu.engine.views.system import df
 
-        sys.stdout.write(render(parsed[0].get("format"),
+        sys.stdout.write(render(opts.get("format"),
                                 "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t"
                                 "{{.Reclaimable}}",
                                 {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE",
-                                 "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}, df(engine())))
+                                 "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}, df(engine()),
+                                "*formatter.diskUsageContext"))
         return 0
 
     return guarded(go)
+
+
+# docker's `system df -v` tables
+_DF_IMAGES = ("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t"
+              "{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}")
+_DF_IMAGE_HEADERS = {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID",
+                     "CreatedSince": "CREATED", "Size": "SIZE", "SharedSize": "SHARED SIZE",
+                     "UniqueSize": "UNIQUE SIZE", "Containers": "CONTAINERS"}
+_DF_CONTAINERS = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t"
+                  "{{.RunningFor}}\t{{.Status}}\t{{.Names}}")
+_DF_CONTAINER_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND",
+                         "LocalVolumes": "LOCAL VOLUMES", "Size": "SIZE",
+                         "RunningFor": "CREATED", "Status": "STATUS", "Names": "NAMES"}
+_DF_VOLUMES = "table {{.Name}}\t{{.Links}}\t{{.Size}}"
+_DF_VOLUME_HEADERS = {"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}
+_DF_CACHE = ("table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t"
+             "{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}")
+_DF_CACHE_HEADERS = {"ID": "CACHE ID", "CacheType": "CACHE TYPE", "Size": "SIZE",
+                     "CreatedSince": "CREATED", "LastUsedSince": "LAST USED",
+                     "UsageCount": "USAGE", "Shared": "SHARED"}
+
+
+def _df_verbose() -> int:
+    from teu.cli._table import render
+    from teu.engine.views.disk_usage import df_verbose
+
+    d = df_verbose(engine())
+    out = ["Images space usage:\n\n",
+           render(None, _DF_IMAGES, _DF_IMAGE_HEADERS, d["Images"],
+                  "*formatter.diskUsageImagesContext"),
+           "\nContainers space usage:\n\n",
+           render(None, _DF_CONTAINERS, _DF_CONTAINER_HEADERS, d["Containers"],
+                  "*formatter.diskUsageContainersContext"),
+           "\nLocal Volumes space usage:\n\n",
+           render(None, _DF_VOLUMES, _DF_VOLUME_HEADERS, d["Volumes"],
+                  "*formatter.diskUsageVolumesContext"),
+           "\nBuild cache usage: 0B\n\n",
+           render(None, _DF_CACHE, _DF_CACHE_HEADERS, d["BuildCache"],
+                  "*formatter.diskUsageBuilderContext")]
+    sys.stdout.write("".join(out))
+    return 0
 
 
 def _prune(argv: list[str]) -> int:
@@ -83,9 +131,17 @@ def info(argv: list[str]) -> int:
         i = get(engine())
         fmt = parsed[0].get("format")
         if fmt:
-            from teu.cli._template import Template
+            from teu.cli.formatting import FormatError, parse, typed
+            from teu.cli.gotemplate import ExecError
 
-            print(Template(fmt).render(i))
+            if fmt == "json":
+                fmt = "{{json .}}"
+            t = parse(fmt, prefix="template parsing error: ", exit_code=64)
+            try:
+                print(t.execute(typed(i, type_name="system.info")))
+            except ExecError as err:
+                sys.stdout.write(err.partial + "\n")
+                raise FormatError(str(err)) from None
             return 0
         print(f""" Containers: {i['Containers']}
   Running: {i['ContainersRunning']}
@@ -111,6 +167,28 @@ def info(argv: list[str]) -> int:
  Name: {i['Name']}
  Docker Root Dir: {i['DockerRootDir']}
  Run Root: {i['RunRoot']}""")
+        return 0
+
+    return guarded(go)
+
+
+def _service(argv: list[str]) -> int:
+    flags = [Flag("time", "t", INT, "Seconds before an idle service exits (0: never)"),
+             Flag("group", None, STR, "Group of the unix socket (default: docker, if any)")]
+    parsed = parse_or_help(argv, flags, "teu system service", "[OPTIONS] [URI]",
+                           "Serve the Docker Engine API (default unix:///run/teu/teu.sock)",
+                           True, 0, 1)
+    if parsed is None:
+        return 0
+    opts, args = parsed
+
+    def go() -> int:
+        from teu.dockerapi.serve import DEFAULT_URI, ServiceConfig, serve
+
+        t = opts.get("time")
+        serve(ServiceConfig(uri=args[0] if args else DEFAULT_URI,
+                            idle_timeout=5.0 if t is None else float(t),
+                            group=opts.get("group")))
         return 0
 
     return guarded(go)

@@ -12,11 +12,11 @@ def main(argv: list[str]) -> int:
         return 0
 
     def go() -> int:
-        from teu.cli._table import tabwrite
+        from teu.cli._table import rows_text
         from teu.engine.views.top import top
 
         titles, rows = top(engine(), parsed[1][0], parsed[1][1:] or None)
-        print(tabwrite([titles, *rows]), end="")
+        print(rows_text([titles, *rows]), end="")
         return 0
 
     return guarded(go)

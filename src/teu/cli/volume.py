@@ -68,7 +68,7 @@ def _create(argv: list[str]) -> int:
 def _ls(argv: list[str]) -> int:
     flags = [Flag("quiet", "q", BOOL, "Only display volume names"),
              Flag("format", None, STR, "Format output using a custom template"),
-             Flag("filter", "f", LIST, "Provide filter values (dangling, name, label)")]
+             Flag("filter", "f", LIST, "Provide filter values (dangling, driver, label, name)")]
     parsed = parse_or_help(argv, flags, "teu volume ls", "[OPTIONS]", "List volumes", True, 0, 0)
     if parsed is None:
         return 0
@@ -90,7 +90,8 @@ def _ls(argv: list[str]) -> int:
             items.append({"Driver": info["Driver"], "Name": info["Name"],
                           "Mountpoint": info["Mountpoint"], "Scope": "local",
                           "Labels": ",".join(f"{k}={x}" for k, x in
-                                             (info["Labels"] or {}).items())})
+                                             (info["Labels"] or {}).items()),
+                          "Links": "N/A", "Size": "N/A"})  # docker's, without -v
         if opts.get("quiet"):
             for item in items:
                 print(item["Name"])
@@ -98,7 +99,8 @@ def _ls(argv: list[str]) -> int:
         sys.stdout.write(render(opts.get("format"), "table {{.Driver}}\t{{.Name}}",
                                 {"Driver": "DRIVER", "Name": "VOLUME NAME",
                                  "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE",
-                                 "Labels": "LABELS"}, items))
+                                 "Labels": "LABELS", "Links": "LINKS", "Size": "SIZE"},
+                                items, "*formatter.volumeContext"))
         return 0
 
     return guarded(go)
@@ -112,8 +114,11 @@ def _match(info: dict, filters: list[str], in_use: bool) -> bool:
         if key == "dangling":
             if (value in ("true", "1")) == in_use:
                 return False
-        elif key == "name":
+        elif key == "name":  # docker: a substring of the name
             if value not in info["Name"]:
+                return False
+        elif key == "driver":
+            if info["Driver"] != value:
                 return False
         elif key == "label":
             k, eq, v = value.partition("=")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from teu import errors as _shared
 from teu.errors import TeuError
 
 
@@ -9,15 +10,15 @@ class EngineError(TeuError):
     exit_code = 125
 
 
-class NotFound(EngineError):
+class NotFound(EngineError, _shared.NotFound):
     """No such container (or volume)."""
 
 
-class Conflict(EngineError):
+class Conflict(EngineError, _shared.Conflict):
     """A name in use, a running container removed without force, ..."""
 
 
-class InvalidArgument(EngineError):
+class InvalidArgument(EngineError, _shared.InvalidArgument):
     """A flag's value is malformed or out of range."""
 
 

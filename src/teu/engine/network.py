@@ -70,14 +70,33 @@ def _container_netns(engine: Engine, ref: str) -> str:
 
 def release(engine: Engine, row: Row) -> None:
     """DEL the container's attachments (nothing to do, and nothing imported, if none)."""
+    pending = begin_release(engine, row)
+    if pending is not None:
+        end_release(pending)
+
+
+def begin_release(engine: Engine, row: Row):  # noqa: ANN201 - attach.Detaching or None
+    """Start the DEL (the caller does its other teardown meanwhile, then end_release)."""
     cid = row["id"]
     if not os.path.isdir(os.path.join(engine.paths.root, "networks", "results", cid)):
-        return
-    from teu.network.attach import detach
+        return None
+    from teu.network.attach import begin_detach
     from teu.network.errors import NetworkError
 
     try:
-        detach(engine.paths.root, cid)
+        return begin_detach(engine.paths.root, cid)
+    except NetworkError as e:
+        from teu.runtime import log
+
+        log.warning(str(e))
+        return None
+
+
+def end_release(pending) -> None:  # noqa: ANN001 - attach.Detaching
+    from teu.network.errors import NetworkError
+
+    try:
+        pending.wait()
     except NetworkError as e:
         from teu.runtime import log
 
@@ -106,6 +125,18 @@ def inspect_network(engine: Engine, ref: str) -> dict:
     from teu.network.store import Store
     from teu.network.view import containers_of
 
+    if ref in ("host", "none"):  # docker's predefined ones: no conflist, no addresses
+        import hashlib
+
+        from teu.network.config import Network
+
+        net = Network(ref, hashlib.sha256(ref.encode()).hexdigest(),
+                      driver="host" if ref == "host" else "null")
+        users = {r["id"]: {"Name": r["name"], "EndpointID": "", "MacAddress": "",
+                           "IPv4Address": "", "IPv6Address": ""}
+                 for r in engine.db.all() if r["status"] in ("running", "paused")
+                 and (r.settings["HostConfig"].get("NetworkMode") or "none") == ref}
+        return net.inspect(users)
     net = Store(engine.paths.root).get(ref)
     names = {r["id"]: r["name"] for r in engine.db.all()}
     return net.inspect(containers_of(engine.paths.root, net.name, names))
@@ -150,8 +181,9 @@ def sweep_stale(engine: Engine) -> list[str]:
             continue
         if recs:
             try:
-                detach(engine.paths.root, cid)
                 swept.append(cid)
+                # the container is gone: a DEL that fails now would fail forever
+                detach(engine.paths.root, cid, force=row is None)
             except Exception as e:  # noqa: BLE001 - sweep the others
                 from teu.runtime import log
 
@@ -161,11 +193,15 @@ def sweep_stale(engine: Engine) -> list[str]:
 
 def prune(engine: Engine) -> list[str]:
     """docker network prune: teu networks no container uses (never `bridge`)."""
+    from teu.network.attach import remove_stale_bridges
     from teu.network.store import Store
 
     sweep_stale(engine)
+    store = Store(engine.paths.root)
+    with store.lock():
+        remove_stale_bridges()  # half-built by a teu killed while making a network's bridge
     removed = []
-    for net in Store(engine.paths.root).own_networks():
+    for net in store.own_networks():
         if net.is_default or _users(engine, net.name):
             continue
         remove_network(engine, net.name)
@@ -260,3 +296,17 @@ def explain(engine: Engine, row: Row, wanted: str | None = None) -> tuple[str, b
 
     pid = row["pid"] if alive(row["pid"], row["pid_start"]) else 0
     return path_of(records(engine.paths.root, row["id"]), pid, wanted)
+
+
+def ports_text(engine: Engine, row: Row) -> str:
+    """ps's PORTS: "0.0.0.0:8080->80/tcp, 53/udp" ('' and nothing imported if no record)."""
+    if not os.path.isdir(os.path.join(engine.paths.root, "networks", "results", row["id"])):
+        return ""
+    from teu.network.attach import records
+
+    parts = []
+    for rec in records(engine.paths.root, row["id"]):
+        for m in (rec.get("teu") or {}).get("ports") or []:
+            parts.append(f"{m.get('hostIP') or '0.0.0.0'}:{m['hostPort']}->"
+                         f"{m['containerPort']}/{m['protocol']}")
+    return ", ".join(parts)

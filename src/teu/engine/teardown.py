@@ -15,10 +15,15 @@ from teu.engine.db import Row
 from teu.engine.procs import alive
 
 
-def release_runtime(engine: Engine, row: Row) -> None:
-    """Delete the runtime's record of the container (state dir, cgroup, leftovers)."""
+def release_runtime(engine: Engine, row: Row, network_wait: bool = True):  # noqa: ANN201
+    """Delete the runtime's record of the container (state dir, cgroup, leftovers) and its
+    network attachments. network_wait=False returns the network's DEL still under way (or
+    None) for the caller to end with teu.engine.network.end_release after more teardown."""
+    from teu.engine.network import begin_release, end_release
     from teu.engine.runtimes import for_row
 
+    # the network's DEL (a plugin process) runs while the runtime's record goes
+    network = begin_release(engine, row)
     runtime = None
     dirs = None
     try:
@@ -31,9 +36,10 @@ def release_runtime(engine: Engine, row: Row) -> None:
         log.warning(f"container {row['id'][:12]}: runtime delete: {e}")
     if dirs:
         _remove_cgroup_dirs(list(dirs.values()) if isinstance(dirs, dict) else list(dirs))
-    from teu.engine.network import release
-
-    release(engine, row)  # the network attachments (DEL, published ports): net's hook
+    if network is not None and network_wait:
+        end_release(network)
+        return None
+    return network
 
 
 def _remove_cgroup_dirs(dirs: list[str], timeout: float = 2.0) -> None:
@@ -80,10 +86,14 @@ def remove_stopped(engine: Engine, row: Row, volumes: bool | None = None) -> Non
             return
         with engine.db.tx() as db:
             db.update(cid, status="removing", monitor_pid=os.getpid())
-        release_runtime(engine, fresh)
-        remove_files(engine, fresh)
+        network = release_runtime(engine, fresh, network_wait=False)
+        remove_files(engine, fresh)  # while the network's DEL runs
         with engine.db.tx() as db:
             db.delete(cid)
+        if network is not None:
+            from teu.engine.network import end_release
+
+            end_release(network)
         if volumes is None or volumes:
             remove_anonymous_volumes(engine, fresh)
         lock.remove()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from teu import errors
 from teu.errors import TeuError
 
 
@@ -11,15 +12,15 @@ class ImageError(TeuError):
     exit_code = 125
 
 
-class ImageNotFound(ImageError):
+class ImageNotFound(ImageError, errors.ImageNotFound):
     """No image in the store matches the name or ID."""
 
 
-class BlobNotFound(ImageError):
+class BlobNotFound(ImageError, errors.NotFound):
     """A blob an image needs is not in the store."""
 
 
-class ConflictError(ImageError):
+class ConflictError(ImageError, errors.Conflict):
     """The operation would break another image (e.g. removing an ID with several tags)."""
 
 

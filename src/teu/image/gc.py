@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def collect(store: Store, full: bool = False) -> int:
     db = store.db
     freed = 0
-    keep_blobs = db.referenced_blobs()
+    keep_blobs = db.referenced_blobs() | _build_cache_blobs(db)
     for digest in list(store.blobs.list()):
         if digest not in keep_blobs:
             size = store.blobs.size(digest) or 0
@@ -41,6 +41,25 @@ def collect(store: Store, full: bool = False) -> int:
         freed += _sweep_partials(store)
         store.layers.clean_stale()
     return freed
+
+
+def _build_cache_blobs(db) -> set[str]:  # noqa: ANN001
+    """Layer blobs of teu build's step cache (teu.build's build_cache table, if any):
+    like docker's, an image prune keeps the build cache (`teu builder prune` clears it);
+    the unpacked directories may go, a cache hit unpacks the blob again."""
+    import json
+
+    try:
+        rows = db.conn.execute("SELECT layer FROM build_cache WHERE layer IS NOT NULL")
+    except Exception:  # noqa: BLE001 - no build ever ran in this store
+        return set()
+    out = set()
+    for (layer,) in rows:
+        try:
+            out.add(json.loads(layer)["blob"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
 
 
 def _sweep_partials(store: Store) -> int:

@@ -213,8 +213,12 @@ class Loaded:
     names: list[str]
 
 
-def load(store: Store, path: str, progress=None, platform=None) -> list[Loaded]:
-    """Load every image of the archive at `path` ("-" is not handled here: see load_stream)."""
+def load(store: Store, path: str, progress=None, platform=None,
+         attach=None) -> list[Loaded]:  # noqa: ANN001
+    """Load every image of the archive at `path` ("-" is not handled here: see load_stream).
+
+    `attach(kind, raw_manifest, read_blob)` (optional; teu.trust.transfer) is called, once
+    the images are stored, for each signature entry (cosign's kind annotation)."""
     from teu.image.compression import detect
 
     with open(path, "rb") as f:
@@ -228,16 +232,17 @@ def load(store: Store, path: str, progress=None, platform=None) -> list[Loaded]:
                 while block := src.read(1 << 20):
                     tmp.write(block)
             tmp.flush()
-            return _load(store, Archive(tmp.name), progress, platform)
-    return _load(store, Archive(path), progress, platform)
+            return _load(store, Archive(tmp.name), progress, platform, attach)
+    return _load(store, Archive(path), progress, platform, attach)
 
 
-def load_stream(store: Store, stream: IO[bytes], progress=None, platform=None) -> list[Loaded]:
+def load_stream(store: Store, stream: IO[bytes], progress=None, platform=None,
+                attach=None) -> list[Loaded]:  # noqa: ANN001
     with tempfile.NamedTemporaryFile(dir=_tmpdir(store), prefix="load-") as tmp:
         while block := stream.read(1 << 20):
             tmp.write(block)
         tmp.flush()
-        return load(store, tmp.name, progress, platform)
+        return load(store, tmp.name, progress, platform, attach)
 
 
 def _tmpdir(store: Store) -> str:
@@ -246,10 +251,11 @@ def _tmpdir(store: Store) -> str:
     return d
 
 
-def _load(store: Store, ar: Archive, progress, platform) -> list[Loaded]:
+def _load(store: Store, ar: Archive, progress, platform, attach=None) -> list[Loaded]:  # noqa: ANN001
     from teu.image.writer import write_image
 
     out: list[Loaded] = []
+    attachments: list[tuple[str, bytes]] = []
     if ar.has("index.json"):
         index = json.loads(ar.read("index.json"))
         opener = ar.blob_opener()
@@ -257,7 +263,11 @@ def _load(store: Store, ar: Archive, progress, platform) -> list[Loaded]:
             desc = Descriptor.from_dict(entry, "index.json manifests[]")
             ann = desc.annotations or {}
             if ann.get("kind") in COSIGN_ATTACHMENTS:
-                continue  # signatures beside an image (teu save, cosign save): not an image
+                # Signatures beside an image (teu save, cosign save): not an image.
+                if attach is not None:
+                    attachments.append((ann["kind"], read_all(opener, desc,
+                                                              f"{ar.path}: signatures")))
+                continue
             names = _names(ann)
             raw = read_all(opener, desc, f"{ar.path}: manifest")
             extra = []
@@ -273,6 +283,13 @@ def _load(store: Store, ar: Archive, progress, platform) -> list[Loaded]:
                             extra_blobs=extra, progress=progress, fetch_verb="Load",
                             done_verb="Load")
             out.append(Loaded(r.row.id, names))
+        if attach is not None:
+            def read_blob(digest: str, size: int) -> bytes:
+                return read_all(opener, Descriptor("", D.Digest(digest), size),
+                                f"{ar.path}: signature blob")
+
+            for kind, raw in attachments:
+                attach(kind, raw, read_blob)
         return out
     if not ar.has("manifest.json"):
         raise ImageError(f"{ar.path}: neither an OCI archive (index.json) nor a docker "

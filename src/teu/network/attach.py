@@ -104,7 +104,7 @@ class Session:
         nets = attached_networks(self.settings)
         host = self.settings["HostConfig"]
         config = self.settings["Config"]
-        self.netns = netns.new()
+        self.netns = netns.new(loopback=False)
         mappings: list[dict] = []
         if host.get("PortBindings") or (host.get("PublishAllPorts") and
                                         config.get("ExposedPorts")):
@@ -164,6 +164,8 @@ class Session:
             self.plan.append((net, rt, extra))
 
     def _save_intents(self) -> None:
+        for net, _, _ in self.plan:
+            cni.check_plugins(net.conflist())
         for net, rt, extra in self.plan:
             self.cache.save(net.conflist(self.store.ipam_dir), rt, None, extra)
 
@@ -181,10 +183,14 @@ class Session:
                              f"container {extra.get('name') or cid[:12]}")
         return used
 
-    def finish(self) -> dict:
-        """Collect the ADDs, publish ports, write the names; NetworkError undoes all."""
+    def finish(self, pid: int = 0) -> dict:
+        """Collect the ADDs, publish ports, write the names; NetworkError undoes all.
+        `pid`: the container's init, whose /proc/<pid>/ns/net names the namespace from now
+        on (the cached result says so, for CHECK and DEL)."""
         try:
             results = []
+            if self.netns is not None:
+                self.netns.loopback_up()  # while the first plugin still runs
             for i, (net, rt, extra) in enumerate(self.plan):
                 conflist = net.conflist(self.store.ipam_dir)
                 if i == 0:
@@ -193,6 +199,11 @@ class Session:
                 else:
                     result = cni.add(conflist, rt)
                 self._complete(net, rt, extra, result)
+                if pid:
+                    rt.netns = f"/proc/{pid}/ns/net"
+                    for iface in result.get("interfaces") or []:
+                        if iface.get("sandbox"):
+                            iface["sandbox"] = rt.netns
                 self.cache.save(conflist, rt, result, extra)
                 results.append(result)
             self.write_files()
@@ -278,66 +289,125 @@ def begin(root: str, cid: str, name: str, settings: dict, bundle: str) -> Sessio
     return session
 
 
-def detach(root: str, cid: str, netns_path: str = "") -> None:
-    """DEL every attachment of the container, newest first; ports unpublished; records go."""
-    store = Store(root)
-    cache = cni.Cache(store.results_dir)
-    records = cache.records(cid)
-    if not records:
-        return
-    errors = []
-    names = set()
-    for rec in reversed(records):
-        extra = rec.get("teu") or {}
-        rt = cni.RuntimeConf.from_json(rec)
-        rt.netns = netns_path if netns_path and os.path.exists(netns_path) else ""
-        if extra.get("ports") and not extra.get("portsByPlugin"):
-            mapped = [m for m in extra["ports"] if m.get("containerIP")]
-            if mapped:
-                from teu.network import nft
+def detach(root: str, cid: str, netns_path: str = "", force: bool = False) -> None:
+    """DEL every attachment of the container, newest first; ports unpublished; records go.
+    A record whose DEL fails stays for a later try, unless `force` (network prune of a
+    container that is gone: the plugin's error is reported and the record dropped)."""
+    pending = begin_detach(root, cid, netns_path, force)
+    if pending is not None:
+        pending.wait()
 
-                try:
-                    nft.run(nft.ports_script(mapped, add=False))
-                except NetworkError as e:
-                    errors.append(str(e))
-        try:
-            cni.delete(rec["config"], rt, rec.get("result"))
-        except NetworkError as e:
-            errors.append(str(e))
-            continue
-        cache.remove(cid, rt.ifname)
-        if extra.get("resolves"):
-            names.add(rec["networkName"])
-    if names:
-        refresh_names(store, sorted(names))
-    if errors:
-        raise NetworkError(f"container {cid[:12]}: network teardown: {errors[0]}")
+
+class Detaching:
+    """A detach under way: ports are unpublished and the newest attachment's DEL runs
+    while the caller removes other things; wait() finishes (and raises the first error)."""
+
+    def __init__(self, store: Store, cid: str, records: list[dict], netns_path: str,
+                 force: bool = False) -> None:
+        self.force = force
+        self.store = store
+        self.cache = cni.Cache(store.results_dir)
+        self.cid = cid
+        self.errors: list[str] = []
+        self.steps = []
+        for rec in reversed(records):
+            rt = cni.RuntimeConf.from_json(rec)
+            rt.netns = netns_path if netns_path and os.path.exists(netns_path) else ""
+            self._unpublish(rec)
+            self.steps.append((rec, rt))
+        self.first = cni.begin_delete(self.steps[0][0]["config"], self.steps[0][1],
+                                      self.steps[0][0].get("result")) if self.steps else None
+
+    def _unpublish(self, rec: dict) -> None:
+        extra = rec.get("teu") or {}
+        mapped = [m for m in extra.get("ports") or [] if m.get("containerIP")]
+        if mapped and not extra.get("portsByPlugin"):
+            from teu.network import nft
+
+            try:
+                nft.run(nft.ports_script(mapped, add=False))
+            except NetworkError as e:
+                self.errors.append(str(e))
+
+    def wait(self) -> None:
+        names = set()
+        for i, (rec, rt) in enumerate(self.steps):
+            try:
+                if i == 0:
+                    self.first.finish()  # type: ignore[union-attr]
+                else:
+                    cni.delete(rec["config"], rt, rec.get("result"))
+            except NetworkError as e:
+                self.errors.append(str(e))
+                if not (self.force or getattr(e, "missing", False)):
+                    continue  # kept for the next try; a plugin that is gone can undo nothing
+            self.cache.remove(self.cid, rt.ifname)
+            if (rec.get("teu") or {}).get("resolves"):
+                names.add(rec["networkName"])
+        if names:
+            refresh_names(self.store, sorted(names))
+        if self.errors:
+            raise NetworkError(f"container {self.cid[:12]}: network teardown: "
+                               f"{self.errors[0]}")
+
+
+def begin_detach(root: str, cid: str, netns_path: str = "",
+                 force: bool = False) -> Detaching | None:
+    store = Store(root)
+    records = cni.Cache(store.results_dir).records(cid)
+    return Detaching(store, cid, records, netns_path, force) if records else None
+
+
+TMP_BRIDGE = "teutmp"
 
 
 def ensure_host_side(net: Network, store: Store) -> None:
     """The bridge (made before the plugin, so route_localnet can be set on it), the
     overlay's tunnel, and the network's nftables chains: once per boot or test host,
-    skipped when the bridge exists (one read of /proc/net/dev)."""
+    skipped when the bridge exists (one read of /proc/net/dev). The bridge is built under
+    a temporary name and renamed last: a teu killed halfway leaves no bridge of the
+    network's name (the next start builds all again; `network prune` removes the
+    temporary one), never one with half its rules."""
     if net.external is not None or not net.bridge or net.driver not in ("bridge", "overlay"):
         return
     if net.bridge in interfaces():
         return
     with store.lock():
-        if net.bridge in interfaces():
+        present = interfaces()
+        if net.bridge in present:
             return
-        args = ["link", "add", "name", net.bridge, "type", "bridge"]
+        remove_stale_bridges(present)
+        tmp = f"{TMP_BRIDGE}{os.getpid() % 100000:05d}"
+        args = ["link", "add", "name", tmp]
         if net.mtu:
             args += ["mtu", str(net.mtu)]
-        _ip(args)
-        if net.driver == "overlay":
-            from teu.network import overlay
+        _ip([*args, "type", "bridge"])
+        try:
+            if net.driver == "overlay":
+                from teu.network import overlay
 
-            overlay.setup(net)
-        _sysctl(f"net/ipv4/conf/{net.bridge}/route_localnet", "1")
-        _sysctl("net/ipv4/ip_forward", "1")
-        from teu.network import nft
+                overlay.setup(net, tmp)
+            _sysctl(f"net/ipv4/conf/{tmp}/route_localnet", "1")
+            _sysctl("net/ipv4/ip_forward", "1")
+            from teu.network import nft
 
-        nft.run(nft.network_script(net.bridge, net.subnet, net.internal))
+            nft.run(nft.network_script(net.bridge, net.subnet, net.internal))
+            _ip(["link", "set", "dev", tmp, "name", net.bridge])
+        except BaseException:
+            if tmp in interfaces():
+                _ip(["link", "del", "dev", tmp])
+            remove_host_side(net)  # all or nothing: the next start tries again from scratch
+            raise
+
+
+def remove_stale_bridges(present: set[str] | None = None) -> None:
+    """Half-built bridges of teus killed while making them (under the networks lock)."""
+    for name in present if present is not None else interfaces():
+        if name.startswith(TMP_BRIDGE):
+            try:
+                _ip(["link", "del", "dev", name])
+            except NetworkError:
+                pass
 
 
 def remove_host_side(net: Network) -> None:
@@ -352,6 +422,8 @@ def remove_host_side(net: Network) -> None:
         _ip(["link", "del", "dev", net.bridge])
     from teu.network import nft
 
+    if not nft.table_exists():
+        return  # nothing of teu's here: do not make the table just to empty it
     try:
         nft.run(nft.remove_network_script(net.bridge))
     except NetworkError:
@@ -381,8 +453,8 @@ def _ip(args: list[str]) -> None:
 
     p = subprocess.run(["ip", *args], capture_output=True)
     if p.returncode != 0:
-        raise NetworkError(f"ip {' '.join(args)}: "
-                           f"{p.stderr.decode(errors='replace').strip()}")
+        lines = p.stderr.decode(errors="replace").strip().splitlines()
+        raise NetworkError(f"ip {' '.join(args)}: {lines[0] if lines else 'failed'}")
 
 
 def write_hosts(store: Store, cache: cni.Cache, cid: str) -> None:

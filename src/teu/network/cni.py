@@ -48,8 +48,20 @@ def find_plugin(kind: str, dirs: list[str] | None = None) -> str:
         path = os.path.join(d, kind)
         if os.access(path, os.X_OK):
             return path
-    raise PluginError(f'failed to find plugin "{kind}" in path {dirs} '
-                      "(apt-get install containernetworking-plugins, or set --cni-plugin-dir)")
+    e = PluginError(f'failed to find plugin "{kind}" in path {dirs} '
+                    "(apt-get install containernetworking-plugins, or set --cni-plugin-dir)")
+    e.missing = True  # type: ignore[attr-defined]
+    raise e
+
+
+def check_plugins(conflist: dict, dirs: list[str] | None = None) -> None:
+    """Every plugin of the list (and its IPAM plugin) is there, before anything runs."""
+    dirs = plugin_dirs() if dirs is None else dirs
+    for p in conflist.get("plugins") or []:
+        find_plugin(p.get("type") or "", dirs)
+        ipam = p.get("ipam") or {}
+        if ipam.get("type"):
+            find_plugin(ipam["type"], dirs)
 
 
 class RuntimeConf:
@@ -264,18 +276,48 @@ def add(conflist: dict, rt: RuntimeConf, dirs: list[str] | None = None) -> dict:
     return begin_add(conflist, rt, dirs).finish()
 
 
+class PendingDelete:
+    """A DEL under way: the last plugin's runs at once; finish() runs the others. A plugin
+    that says the container is unknown (code 3) has nothing left to undo; any other
+    failure stops the list, as the spec says."""
+
+    def __init__(self, conflist: dict, rt: RuntimeConf, prev: dict | None,
+                 dirs: list[str]) -> None:
+        self.args = (conflist, rt, prev, dirs)
+        self.plugins = list(reversed(conflist.get("plugins") or []))
+        self.first: Exec | None = None
+        self.error: PluginError | None = None
+        if self.plugins:
+            try:
+                self.first = _spawn(conflist, self.plugins[0], "DEL", rt, prev, dirs)
+            except PluginError as e:
+                self.error = e
+
+    def finish(self) -> None:
+        conflist, rt, prev, dirs = self.args
+        for i, plugin in enumerate(self.plugins):
+            try:
+                if i == 0:
+                    if self.error is not None:
+                        raise self.error
+                    self.first.wait()  # type: ignore[union-attr]
+                else:
+                    _spawn(conflist, plugin, "DEL", rt, prev, dirs).wait()
+            except PluginError as e:
+                if getattr(e, "cni_code", None) == UNKNOWN_CONTAINER:
+                    continue
+                raise
+
+
+def begin_delete(conflist: dict, rt: RuntimeConf, prev: dict | None,
+                 dirs: list[str] | None = None) -> PendingDelete:
+    return PendingDelete(conflist, rt, prev, plugin_dirs() if dirs is None else dirs)
+
+
 def delete(conflist: dict, rt: RuntimeConf, prev: dict | None,
            dirs: list[str] | None = None) -> None:
-    """DEL, last plugin first. A plugin that says the container is unknown (code 3) has
-    nothing left to undo; any other failure stops the list, as the spec says."""
-    dirs = plugin_dirs() if dirs is None else dirs
-    for plugin in reversed(conflist.get("plugins") or []):
-        try:
-            _spawn(conflist, plugin, "DEL", rt, prev, dirs).wait()
-        except PluginError as e:
-            if getattr(e, "cni_code", None) == UNKNOWN_CONTAINER:
-                continue
-            raise
+    """DEL, last plugin first (PendingDelete)."""
+    begin_delete(conflist, rt, prev, dirs).finish()
 
 
 def check(conflist: dict, rt: RuntimeConf, prev: dict, dirs: list[str] | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from teu import errors
 from teu.errors import TeuError
 
 
@@ -9,7 +10,7 @@ class NetworkError(TeuError):
     exit_code = 125
 
 
-class NetworkNotFound(NetworkError):
+class NetworkNotFound(NetworkError, errors.NotFound):
     """No network of that name or ID (docker: "network X not found")."""
 
 

@@ -8,6 +8,7 @@ against the kernel as it is now.
     veth      the host end of the container's veth: present, up, a port of that bridge
     container the container's address, and a socket listening on the port inside
               (read from /proc/<init pid>/net/tcp: the container's own namespace)
+    cni check the plugins' CHECK with the cached result (their view of the interface)
 
 Each hop is `ok`, or says what is missing or wrong; the answer is false if any is.
 """
@@ -62,6 +63,25 @@ def listening(pid: int, proto: str, port: int) -> bool:
                     (proto != "tcp" or cols[3] == "0A"):
                 return True
     return False
+
+
+def _cni_check(rec: dict, pid: int) -> tuple[str, bool, str]:
+    """CNI CHECK of the attachment (the plugins' own view: interfaces, addresses, routes)."""
+    from teu.network import cni
+    from teu.network.errors import NetworkError
+
+    if not pid or rec.get("result") is None:
+        return ("cni check", False, "WRONG: no attachment to check")
+    if str(rec["config"].get("disableCheck")).lower() == "true":
+        return ("cni check", True, "skipped (the conflist says disableCheck)")
+    rt = cni.RuntimeConf.from_json(rec)
+    rt.netns = f"/proc/{pid}/ns/net"  # what the result's sandbox says (attach.finish)
+    try:
+        cni.check(rec["config"], rt, rec["result"])
+    except NetworkError as e:
+        return ("cni check", False, f"FAILED: {e}")
+    names = ", ".join(p.get("type", "?") for p in rec["config"].get("plugins") or [])
+    return ("cni check", True, f"CHECK passed ({names})")
 
 
 def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[str, bool]:
@@ -138,6 +158,7 @@ def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[s
                 hops.append(("container", False, f"WRONG: nothing listens on "
                              f"{m['protocol']} port {m['containerPort']} in the container "
                              f"({addr})"))
+            hops.append(_cni_check(rec, pid))
             for hop, ok, text in hops:
                 good = good and ok
                 out.append(f"  {hop:<10} {'ok   ' if ok else 'FAIL '} {text}\n")

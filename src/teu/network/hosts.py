@@ -59,8 +59,13 @@ def hosts_text(me: dict, records: list[dict], peers: dict[str, list[dict]]) -> s
                 if line not in seen:
                     seen.add(line)
                     lines.append(line)
+    gateway = next((ip.get("gateway") for rec in records
+                    for ip in (rec.get("result") or {}).get("ips") or [] if ip.get("gateway")),
+                   "")
     for item in me.get("extraHosts") or []:
         host, _, addr = item.partition(":")
+        if addr == "host-gateway":
+            addr = gateway  # the host, as the container's first network reaches it
         if addr:
             lines.append(f"{addr}\t{host}\n")
     return "".join(lines)

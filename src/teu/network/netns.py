@@ -30,14 +30,31 @@ class NetNS:
     def path(self) -> str:
         return f"/proc/{os.getpid()}/fd/{self.fd}"
 
+    def loopback_up(self) -> None:
+        """Bring its loopback up from outside. The kernel takes ~10 ms for the first `lo
+        up` of a namespace, so teu does it while a plugin runs, not before."""
+        from teu.runtime import linux as L
+
+        sys = L.syscalls()
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            sys.setns(self.fd, L.CLONE_NEWNET)
+            try:
+                loopback_up()
+            finally:
+                sys.setns(home, L.CLONE_NEWNET)
+        finally:
+            os.close(home)
+
     def close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
 
 
-def new() -> NetNS:
-    """A fresh network namespace with its loopback up; this thread stays where it was."""
+def new(loopback: bool = True) -> NetNS:
+    """A fresh network namespace (loopback up unless told: see NetNS.loopback_up); this
+    thread stays where it was."""
     from teu.runtime import linux as L
 
     sys = L.syscalls()
@@ -46,7 +63,8 @@ def new() -> NetNS:
         sys.unshare(L.CLONE_NEWNET)
         try:
             fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-            loopback_up()
+            if loopback:
+                loopback_up()
         finally:
             sys.setns(home, L.CLONE_NEWNET)
     finally:

@@ -70,7 +70,9 @@ def devices(net: Network) -> list[tuple[str, str | None]]:
     return [(f"tvx-{tag}", None)]
 
 
-def setup(net: Network) -> None:
+def setup(net: Network, bridge: str = "") -> None:
+    """The tunnel device(s), ports of `bridge` (the network's, or the one being built)."""
+    bridge = bridge or net.bridge
     from teu.network.attach import _ip
 
     peers = [p for p in (net.options.get("peers") or "").split(",") if p]
@@ -86,11 +88,18 @@ def setup(net: Network) -> None:
             for p in peers:
                 _bridge(["fdb", "append", "00:00:00:00:00:00", "dev", dev, "dst", p])
         else:
-            _ip(["link", "add", dev, "type", "geneve", "id", str(vni(net)), "remote", peer])
-        _ip(["link", "set", dev, "mtu", mtu, "master", net.bridge, "up"])
+            try:
+                _ip(["link", "add", dev, "type", "geneve", "id", str(vni(net)), "remote",
+                     peer])
+            except NetworkError as e:
+                if "Unknown device type" in str(e):
+                    raise NetworkError("overlay: this kernel has no Geneve support (no geneve "
+                                       "device type); -o encap=vxlan works") from None
+                raise
+        _ip(["link", "set", dev, "mtu", mtu, "master", bridge, "up"])
         if peer is not None:
             _ip(["link", "set", "dev", dev, "type", "bridge_slave", "isolated", "on"])
-    _ip(["link", "set", net.bridge, "up"])
+    # the bridge itself stays down: it is renamed next, and the bridge plugin brings it up
 
 
 def teardown(net: Network) -> None:

@@ -30,6 +30,7 @@ class Store:
     def __init__(self, root: str, config_dirs: list[str] | None = None) -> None:
         self.root = root
         self.dir = os.path.join(root, "networks")
+        self._held: _Lock | None = None
         if config_dirs is None:
             env = os.environ.get("TEU_CNI_CONFIG_DIR") or ""
             config_dirs = [d for d in env.split(":") if d]
@@ -44,7 +45,10 @@ class Store:
         return os.path.join(self.dir, "results")
 
     def lock(self) -> _Lock:
-        return _Lock(os.path.join(self.dir, ".lock"))
+        """The networks lock; re-entrant within one Store (flock is per open file)."""
+        if self._held is None:
+            self._held = _Lock(os.path.join(self.dir, ".lock"))
+        return self._held
 
     def _file(self, name: str) -> str:
         return os.path.join(self.dir, name + ".conflist")
@@ -159,9 +163,13 @@ class Store:
                 subnet = subnets.check_subnet(subnet, taken)
             else:
                 subnet = subnets.free_subnet(USER_POOL, 24, taken + subnets.host_routes())
-            gateway = subnets.check_gateway(gateway, subnet) if gateway else _gateway(subnet)
             if ip_range:
                 ip_range = subnets.check_range(ip_range, subnet)
+            if gateway:
+                gateway = subnets.check_gateway(gateway, subnet)
+            else:
+                # an overlay's hosts share the subnet: each bridge its own gateway address
+                gateway = _gateway(ip_range if driver == "overlay" and ip_range else subnet)
             if ipv6 or subnet6:
                 subnet6 = subnets.check_subnet(subnet6, taken) if subnet6 else \
                     subnets.free_subnet("fd77::/48", 64, taken)
@@ -251,8 +259,12 @@ class _Lock:
     def __init__(self, path: str) -> None:
         self.path = path
         self.fd = -1
+        self.depth = 0
 
     def __enter__(self) -> _Lock:
+        self.depth += 1
+        if self.depth > 1:
+            return self
         import fcntl
 
         os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
@@ -261,5 +273,7 @@ class _Lock:
         return self
 
     def __exit__(self, *_: object) -> None:
-        os.close(self.fd)
-        self.fd = -1
+        self.depth -= 1
+        if self.depth == 0:
+            os.close(self.fd)
+            self.fd = -1

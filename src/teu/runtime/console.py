@@ -13,9 +13,14 @@ import struct
 import termios
 
 
-def open_console(size: dict | None) -> tuple[int, int, str]:
-    """(master, slave, slave path) of a new pty from the container's /dev/ptmx."""
+def open_console(size: dict | None, uid: int = 0) -> tuple[int, int, str]:
+    """(master, slave, slave path) of a new pty from the container's /dev/ptmx.
+
+    The slave belongs to the process's user, its group stays devpts' (tty, gid=5 in
+    the usual mount options): as runc does, and what `mesg`, `write` and sudo expect."""
     master, slave = os.openpty()
+    if uid:
+        os.fchown(slave, uid, -1)
     if size:
         set_size(slave, size.get("height", 0), size.get("width", 0))
     return master, slave, os.ttyname(slave)

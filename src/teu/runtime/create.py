@@ -143,10 +143,14 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
 
         check(config["process"])
     linux = config.get("linux") or {}
-    cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
-    shared = check_existing_cgroup(cgroup)
     state = ContainerState(root, container_id)
-    state.claim()
+    state.claim()  # first: a bad or taken id is the error to give, before any cgroup check
+    try:
+        cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
+        shared = check_existing_cgroup(cgroup)
+    except BaseException:
+        state.remove()  # nothing else was made yet; the cgroup is not ours to touch
+        raise
     init_pid = 0
     try:
         state.data = {"id": container_id, "pid": 0, "bundle": opts.bundle, "rootfs": rootfs,
@@ -275,16 +279,14 @@ def seccomp_cache_dir(state: ContainerState) -> str:
 
 def with_default_devices(linux: dict) -> dict:
     """linux.resources with the device rules the runtime adds after the config's own:
-    runc's defaults, /dev/console, and one allow rule per linux.devices entry."""
+    runc's defaults and /dev/console. A linux.devices entry is made, not allowed: its
+    access is what linux.resources.devices says (runc's rule; engines add the allow)."""
     from teu.runtime.cgroups.devices import DEFAULT_ALLOWED_DEVICES
 
     resources = dict(linux.get("resources") or {})
     rules = list(resources.get("devices") or [])
     rules += DEFAULT_ALLOWED_DEVICES
     rules.append({"allow": True, "type": "c", "major": 5, "minor": 1, "access": "rwm"})
-    rules += [{"allow": True, "type": d["type"], "major": d.get("major"),
-               "minor": d.get("minor"), "access": "rwm"}
-              for d in linux.get("devices") or [] if d.get("type") != "p"]
     resources["devices"] = rules
     return resources
 

@@ -236,7 +236,10 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
                 _stage2(sys, ch, process, seccomp_filter, console_sock, preserve_fds)
             except BaseException as e:  # noqa: BLE001
                 _fail_channel(ch, e)
-        ch.send("pid", pid=pid)
+        try:
+            ch.send("pid", pid=pid)
+        except BrokenPipeError:
+            pass  # stage 2 failed first: the runtime has its error and stopped listening
         os._exit(0)
     except BaseException as e:  # noqa: BLE001
         _fail_channel(ch, e)
@@ -262,7 +265,8 @@ def _stage2(sys: L.Syscalls, ch: Channel, process: dict, seccomp_filter, console
     if process.get("terminal"):
         from teu.runtime.console import make_controlling_terminal, open_console, send_console
 
-        master, slave, _ = open_console(process.get("consoleSize"))
+        master, slave, _ = open_console(process.get("consoleSize"),
+                                        (process.get("user") or {}).get("uid", 0))
         send_console(console_sock.fileno(), master)
         os.close(master)
         console_sock.close()

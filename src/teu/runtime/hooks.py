@@ -65,7 +65,8 @@ def run_hook(name: str, hook: dict, state: dict) -> None:
     if status is None:
         raise HookError(f"hook {name} ({path}) timed out after {hook['timeout']}s")
     if status != 0:
-        raise HookError(f"hook {name} ({path}) failed: {_describe(status)}")
+        # runc's (Go's os/exec) words after ours: "error running hook", "signal: ..."
+        raise HookError(f"hook {name} ({path}): error running hook: {_describe(status)}")
 
 
 def _wait(pid: int, timeout: int | None) -> int | None:
@@ -88,5 +89,7 @@ def _wait(pid: int, timeout: int | None) -> int | None:
 
 def _describe(status: int) -> str:
     if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
+        sig = os.WTERMSIG(status)
+        name = signal.strsignal(sig) or f"signal {sig}"
+        return f"signal: {name[:1].lower()}{name[1:]}"
     return f"exit status {os.waitstatus_to_exitcode(status)}"

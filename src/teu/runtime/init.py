@@ -78,6 +78,7 @@ class InitContext:
         self.seccomp_filter = None
         self.in_cgroup = False
         self.seccomp_cache: str | None = None
+        self.bind_fds: dict[int, int] = {}  # mounts[i] -> fd, see rootfs.BindSourceOpener
         self.ch = channel
         self.console_fd = console_fd
         self.preserve_fds = preserve_fds
@@ -143,6 +144,12 @@ def stage1(ctx: InitContext) -> None:
         # Set here, inherited by the init: a non-dumpable process's /proc/self files
         # belong to the host's root, which a user namespace cannot write as.
         set_oom_score_adj(ctx.process.get("oomScoreAdj"))
+        opener = None
+        if ctx.new("user") and ctx.new("mount"):
+            from teu.runtime.rootfs import BindSourceOpener, bind_source_paths
+
+            paths = bind_source_paths(ctx.config.get("mounts"))
+            opener = BindSourceOpener(paths) if paths else None
         join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
                                               if n.get("path")]))
         if ctx.new("user"):
@@ -159,6 +166,8 @@ def stage1(ctx: InitContext) -> None:
                 flags |= NS_FLAGS[n["type"]]
         if flags:
             sys.unshare(flags)
+        if opener is not None:
+            ctx.bind_fds = opener.receive()
         if ctx.new("time"):
             # Dumpable for this one write (see oomScoreAdj above); harmless: stage 1
             # is in the runtime's pid namespace, out of the container's sight.
@@ -228,6 +237,7 @@ def _stage2(ctx: InitContext) -> None:
     seccomp_filter = ctx.seccomp_filter
     hooks = ctx.config.get("hooks") or {}
     builder = RootfsBuilder(sys, ctx.config, ctx.rootfs, in_userns=_in_userns(ctx))
+    builder.bind_fds = ctx.bind_fds
     builder.before_cgroup_mount = lambda: _await_cgroup(ctx, sys)
     # The root filesystem is built in the container's mount namespace, made or joined
     # (runc does the same in a joined one). Without one, mounting would change the
@@ -249,6 +259,8 @@ def _stage2(ctx: InitContext) -> None:
             os._exit(1)
         from teu.runtime.hooks import run_hooks
 
+        if hooks.get("createContainer"):
+            os.chdir(ctx.rootfs)  # as runc: relative paths in the hook are the rootfs'
         run_hooks("createContainer", hooks.get("createContainer"), reply["state"])
     if own_mounts:
         builder.pivot(ctx.no_pivot)
@@ -291,12 +303,14 @@ def _stage2(ctx: InitContext) -> None:
     set_no_new_privileges(sys, process)
     if seccomp_filter is not None and nnp:
         load_seccomp(ctx.ch, seccomp_filter)
-    close_other_fds(3 + ctx.preserve_fds)
     log.debug("init: closing the pipe to signal completion")
     ctx.ch.send("ready")
     ctx.ch.close()
     os.read(fifo_fd, 1)  # blocks until `start`
     os.close(fifo_fd)
+    # Nothing inherited goes on to the hooks or the program (the channel and the fifo
+    # are closed by now: without /proc this closes every fd above the preserved ones).
+    close_other_fds(3 + ctx.preserve_fds)
     if hooks.get("startContainer"):
         from teu.runtime.hooks import run_hooks
 
@@ -362,7 +376,8 @@ def _setup_terminal(ctx: InitContext, builder) -> None:
 
     if ctx.console_fd is None:
         raise OSError(22, "process.terminal needs a console socket (--console-socket)")
-    master, slave, name = open_console(ctx.process.get("consoleSize"))
+    master, slave, name = open_console(ctx.process.get("consoleSize"),
+                                       (ctx.process.get("user") or {}).get("uid", 0))
     send_console(ctx.console_fd, master)
     os.close(master)
     os.close(ctx.console_fd)

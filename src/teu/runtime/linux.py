@@ -70,6 +70,9 @@ _SYSCALL_NUMBERS = {
     "x86_64": (155, 250, 125, 126, 135, 56, 13),
     "aarch64": (41, 219, 90, 91, 92, 220, 134),
 }
+_NR_MOUNT_SETATTR = 442  # the same in every Linux syscall table (asm-generic)
+_AT_FDCWD = -100
+_AT_RECURSIVE = 0x8000
 CLONE_PARENT = 0x00008000
 SIGCHLD = 17
 
@@ -93,6 +96,8 @@ if TYPE_CHECKING:  # typing costs ~3 ms to import; only checkers need the Protoc
         def capset(self, effective: int, permitted: int, inheritable: int) -> None: ...
         def join_session_keyring(self, name: str | None) -> None: ...
         def personality(self, persona: int) -> None: ...
+        def mount_setattr(self, path: str, attr_set: int, attr_clr: int,
+                          recursive: bool = True) -> None: ...
         def clone_parent(self) -> int: ...
         def default_signal(self, sig: int) -> None: ...
 
@@ -193,6 +198,16 @@ class LibcSyscalls:
         nr = self._number(1, "keyctl")
         self._check(self._syscall(ctypes.c_long(nr), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING),
                                   _fs(name)), "keyctl(join session keyring)")
+
+    def mount_setattr(self, path: str, attr_set: int, attr_clr: int,
+                      recursive: bool = True) -> None:
+        """mount_setattr(2) (Linux 5.12): change mount flags, with AT_RECURSIVE for a whole
+        tree at once (the "rro" family of mount options)."""
+        attr = (ctypes.c_uint64 * 4)(attr_set, attr_clr, 0, 0)
+        self._check(self._syscall(ctypes.c_long(_NR_MOUNT_SETATTR), ctypes.c_int(_AT_FDCWD),
+                                  _fs(path), ctypes.c_uint(_AT_RECURSIVE if recursive else 0),
+                                  ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr))),
+                    "mount_setattr", path)
 
     def personality(self, persona: int) -> None:
         nr = self._number(4, "personality")

@@ -37,6 +37,28 @@ _EXTENSIONS = {"tmpcopyup", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", 
 _UNSUPPORTED = {"idmap", "ridmap"}
 
 
+# Recursive options (runtime-spec 1.1, runc 1.1): mount_setattr(2) with AT_RECURSIVE.
+# option -> (MOUNT_ATTR_* to set, to clear); the atime ones replace the whole atime field.
+_ATIME = 0x70
+RECURSIVE: dict[str, tuple[int, int]] = {
+    "rro": (0x1, 0), "rrw": (0, 0x1), "rnosuid": (0x2, 0), "rsuid": (0, 0x2),
+    "rnodev": (0x4, 0), "rdev": (0, 0x4), "rnoexec": (0x8, 0), "rexec": (0, 0x8),
+    "rnoatime": (0x10, _ATIME), "ratime": (0, 0x10), "rrelatime": (0, _ATIME),
+    "rstrictatime": (0x20, _ATIME), "rnodiratime": (0x80, 0), "rdiratime": (0, 0x80),
+    "rnosymfollow": (0x200000, 0), "rsymfollow": (0, 0x200000),
+}
+
+
+def recursive_attrs(extensions: list[str] | set[str]) -> tuple[int, int]:
+    """(attr_set, attr_clr) for mount_setattr from the recursive options given."""
+    attr_set = attr_clr = 0
+    for name in extensions:
+        if name in RECURSIVE:
+            add, clear = RECURSIVE[name]
+            attr_set, attr_clr = (attr_set & ~clear) | add, (attr_clr & ~add) | clear
+    return attr_set, attr_clr
+
+
 class MountOptionError(TeuError):
     pass
 

@@ -13,7 +13,7 @@ import stat
 
 from teu.errors import TeuError
 from teu.runtime import linux as L
-from teu.runtime.mount_options import PROPAGATION, parse
+from teu.runtime.mount_options import PROPAGATION, parse, recursive_attrs
 
 DEFAULT_DEVICES = (  # path, major, minor: what every container gets (runc's list)
     ("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7),
@@ -22,6 +22,11 @@ DEFAULT_DEVICES = (  # path, major, minor: what every container gets (runc's lis
 DEV_SYMLINKS = (("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
                 ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
                 ("pts/ptmx", "/dev/ptmx"))
+
+
+# The flags a bind remount sets per mount (each remount replaces all of them).
+_PER_MOUNT_FLAGS = (L.MS_RDONLY | L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC | L.MS_NOATIME
+                    | L.MS_NODIRATIME | L.MS_RELATIME | L.MS_STRICTATIME)
 
 
 class RootfsError(TeuError):
@@ -60,6 +65,85 @@ def resolve_in_root(root: str, path: str) -> str:
     return _join_clean(root, resolved)
 
 
+def _check_ordinary_directory(rootfs: str, destination: str, kind: str) -> None:
+    """proc and sysfs only on a real directory: an image whose /proc is a symlink would
+    have them land elsewhere, where maskedPaths no longer cover them (runc refuses too)."""
+    parent = resolve_in_root(rootfs, os.path.dirname(destination.rstrip("/")) or "/")
+    try:
+        st = os.lstat(os.path.join(parent, os.path.basename(destination.rstrip("/"))))
+    except FileNotFoundError:
+        return  # made as a plain directory
+    if not stat.S_ISDIR(st.st_mode):
+        raise RootfsError(f'filesystem "{kind}" must be mounted on ordinary directory '
+                          f"({destination} is not one)")
+
+
+def bind_source_paths(mounts: list[dict] | None) -> dict[int, str]:
+    """{index in mounts: absolute source} of the bind mounts."""
+    paths: dict[int, str] = {}
+    for i, m in enumerate(mounts or []):
+        options = m.get("options") or []
+        if m.get("type") == "bind" or "bind" in options or "rbind" in options:
+            paths[i] = os.path.abspath(m.get("source") or "")
+    return paths
+
+
+class BindSourceOpener:
+    """Opens the bind mounts' sources for a container in a user namespace, as the host's root.
+
+    The mapped root of a user namespace may not walk the path to a source (a 0700
+    directory on the way), but mounting from /proc/self/fd/N needs no walk. The fd
+    must come from the container's own mount namespace (a bind from another one is
+    EINVAL), which exists only after the user namespace: so a helper forked while still
+    the host's root enters that mount namespace, opens each source (O_PATH) and sends
+    the fds back over a socket pair. runc's runtime does the same for its init.
+    """
+
+    def __init__(self, paths: dict[int, str]) -> None:
+        import socket
+
+        self.paths = paths
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.fork()
+        if self.pid == 0:  # the helper: never returns
+            try:
+                self.sock.close()
+                self._serve(theirs)
+            finally:
+                os._exit(0)
+        theirs.close()
+
+    def _serve(self, sock) -> None:  # noqa: ANN001
+        import socket
+
+        msg = sock.recv(32)
+        if not msg:
+            return
+        ns = os.open(f"/proc/{int(msg)}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        L.syscalls().setns(ns, L.CLONE_NEWNS)
+        opened, fds = [], []
+        for i, path in self.paths.items():
+            try:
+                fds.append(os.open(path, os.O_PATH | os.O_CLOEXEC))
+                opened.append(str(i))
+            except OSError:
+                continue  # left to the mount itself to report
+        socket.send_fds(sock, [(",".join(opened) or "-").encode()], fds)
+
+    def receive(self) -> dict[int, int]:
+        """Call once this process has its new mount namespace: {index in mounts: fd}."""
+        import socket
+
+        try:
+            self.sock.send(str(os.getpid()).encode())
+            data, fds, _, _ = socket.recv_fds(self.sock, 65536, max(1, len(self.paths)))
+        finally:
+            self.sock.close()
+            os.waitpid(self.pid, 0)
+        names = data.decode().split(",") if data not in (b"", b"-") else []
+        return {int(i): fd for i, fd in zip(names, fds, strict=False)}
+
+
 def _join_clean(root: str, parts: list[str]) -> str:
     out: list[str] = []
     for p in parts:
@@ -84,6 +168,8 @@ class RootfsBuilder:
         self.new_cgroupns = any(ns.get("type") == "cgroup" and not ns.get("path")
                                 for ns in self.linux.get("namespaces") or [])
         self.root_now = rootfs  # where the container's root is seen: "/" after pivot
+        self.dev_readonly_flags = 0  # /dev asked for "ro": its flags, applied in finalize()
+        self.bind_fds: dict[int, int] = {}  # mounts[i] -> O_PATH fd of its bind source
 
     # -- before pivot_root -------------------------------------------------
     def prepare(self) -> None:
@@ -96,19 +182,28 @@ class RootfsBuilder:
         self.sys.mount(self.rootfs, self.rootfs, "bind", L.MS_BIND | L.MS_REC, None)
 
     def mount_all(self) -> None:
-        for m in self.config.get("mounts") or []:
-            self.mount_one(m)
+        for i, m in enumerate(self.config.get("mounts") or []):
+            self.mount_one(m, self.bind_fds.get(i))
 
-    def mount_one(self, m: dict) -> None:
+    def mount_one(self, m: dict, source_fd: int | None = None) -> None:
         opts = parse(m.get("options"))
         kind = m.get("type") or ""
         source = m.get("source") or ""
         is_bind = bool(opts.flags & L.MS_BIND) or kind == "bind"
+        if is_bind and source_fd is not None:
+            source = f"/proc/self/fd/{source_fd}"  # opened before the user switch
         dest = resolve_in_root(self.rootfs, m["destination"])
+        if kind in ("proc", "sysfs"):
+            _check_ordinary_directory(self.rootfs, m["destination"], kind)
         if kind == "cgroup" or kind == "cgroup2":
             self.before_cgroup_mount()
             self._mount_cgroup(dest, opts.flags)
             return
+        if dest == os.path.join(self.rootfs, "dev") and opts.flags & L.MS_RDONLY and not is_bind:
+            # A read-only /dev still needs /dev/pts, device nodes and symlinks made in it:
+            # mounted writable now, made read-only in finalize() (runc does the same).
+            self.dev_readonly_flags = opts.flags & _PER_MOUNT_FLAGS | L.MS_RDONLY
+            opts.flags &= ~L.MS_RDONLY
         if is_bind:
             source = os.path.abspath(source) if source else source
             self._make_target(dest, source)
@@ -121,6 +216,9 @@ class RootfsBuilder:
                 self._mount_fs(source or kind, dest, kind, opts.flags, opts.data)
         for prop in opts.propagation:
             self.sys.mount(None, dest, None, prop, None)
+        attr_set, attr_clr = recursive_attrs(opts.extensions)
+        if attr_set or attr_clr:
+            self.sys.mount_setattr(dest, attr_set, attr_clr)
 
     def _mount_fs(self, source: str, dest: str, kind: str, flags: int, data: str) -> None:
         try:
@@ -243,7 +341,11 @@ class RootfsBuilder:
     def pivot(self, no_pivot: bool) -> None:
         os.chdir(self.rootfs)
         if no_pivot:
-            # MS_MOVE of rootfs onto / then chroot: what runc's --no-pivot does.
+            # MS_MOVE of rootfs onto / then chroot: what runc's --no-pivot does. The old
+            # tree stays in this mount namespace, out of sight but not out of the kernel's:
+            # a full host proc or sysfs there would let a process in the container mount a
+            # fresh, unmasked one (a nested user namespace passes mount_too_revealing).
+            self._detach_host_proc_and_sys()
             self.sys.mount(self.rootfs, "/", None, L.MS_MOVE, None)
             os.chroot(".")
         else:
@@ -255,6 +357,31 @@ class RootfsBuilder:
         os.chdir("/")
         self.root_now = "/"
 
+    def _detach_host_proc_and_sys(self) -> None:
+        """Unmount (or cover with tmpfs) every proc and sysfs outside the rootfs."""
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+            lines = f.read().splitlines()
+        inside = self.rootfs.rstrip("/") + "/"
+        found = []
+        for line in lines:
+            left, _, right = line.partition(" - ")
+            fields = left.split()
+            if len(fields) < 5 or right.split()[:1] not in (["proc"], ["sysfs"]):
+                continue
+            point = _unescape(fields[4])
+            if point == self.rootfs or point.startswith(inside):
+                continue  # the container's own
+            found.append(point)
+        for point in sorted(set(found), key=len, reverse=True):  # children first
+            try:
+                self.sys.mount(None, point, None, L.MS_SLAVE | L.MS_REC, None)
+            except FileNotFoundError:
+                continue  # gone with a parent already detached
+            try:
+                self.sys.umount2(point, L.MNT_DETACH)
+            except OSError:
+                self.sys.mount("tmpfs", point, "tmpfs", 0, None)
+
     # -- after pivot_root ----------------------------------------------------
     def finalize(self) -> None:
         prop = self.linux.get("rootfsPropagation")
@@ -264,6 +391,8 @@ class RootfsBuilder:
             self.readonly_path(path)
         for path in self.linux.get("maskedPaths") or []:
             self.mask_path(path)
+        if self.dev_readonly_flags:
+            self._remount("/dev", self.dev_readonly_flags)
         if (self.config.get("root") or {}).get("readonly"):
             self._remount("/", L.MS_RDONLY)
 
@@ -282,6 +411,21 @@ class RootfsBuilder:
                 self.sys.mount("/dev/null", path, "bind", L.MS_BIND, None)
         except FileNotFoundError:
             pass
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path: the kernel writes space, tab, newline and backslash as \\ooo."""
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1:i + 4].isdigit():
+            out.append(chr(int(field[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
 
 
 def _statvfs_flags(path: str) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from teu.scan.inventory.layerscan import FACTS_VERSION, LayerFacts
+from teu.scan.inventory.facts import FACTS_VERSION, LayerFacts
 
 
 class LayerCache:

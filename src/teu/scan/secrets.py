@@ -31,8 +31,14 @@ NAME_RULES: list[tuple[str, str]] = [
     ("id_ecdsa", "SSH private key"), ("id_ed25519", "SSH private key"),
     (".aws/credentials", "AWS credentials file"), (".git-credentials", "git credentials"),
     (".netrc", "netrc credentials"), (".pgpass", "PostgreSQL password file"),
-    (".pypirc", "PyPI credentials"), (".npmrc", "npm credentials"),
-    (".docker/config.json", "registry credentials"), (".env", "dotenv file"),
+    (".env", "dotenv file"),
+]
+# Files that hold credentials only when they have these keys (an .npmrc may just name a
+# registry): read whatever their size class, judged by content.
+KEYED_FILES: list[tuple[str, bytes, str]] = [
+    (".npmrc", b"_auth", "npm credentials"), (".pypirc", b"password", "PyPI credentials"),
+    (".docker/config.json", b'"auth', "registry credentials"),
+    (".config/containers/auth.json", b'"auth', "registry credentials"),
 ]
 
 # Trees whose files belong to packages: not read for content (names still count).
@@ -64,6 +70,13 @@ def by_name(rel: str) -> str | None:
             return what
     if base.startswith(".env.") and base not in (".env.example", ".env.sample", ".env.template"):
         return "dotenv file"
+    return None
+
+
+def keyed(rel: str) -> tuple[bytes, str] | None:
+    for pattern, key, what in KEYED_FILES:
+        if rel == pattern or rel.endswith("/" + pattern):
+            return key, what
     return None
 
 

@@ -91,3 +91,15 @@ def open_envelope(public_key, raw: bytes) -> tuple[dict | None, str]:  # noqa: A
             except ValueError:
                 return None, "attestation payload is not JSON"
     return None, why
+
+
+def subject_digest(raw: bytes) -> str:
+    """The first subject's digest ("sha256:...") an envelope's statement claims (unverified:
+    to file it under its image; verification happens when it is used)."""
+    try:
+        env = fastjson.loads(raw)
+        st = fastjson.loads(base64.b64decode(env["payload"]))
+        algo, hexpart = next(iter(st["subject"][0]["digest"].items()))
+    except (ValueError, KeyError, TypeError, IndexError, StopIteration, AttributeError):
+        raise TrustError("attestation is not a DSSE envelope of an in-toto statement") from None
+    return f"{algo}:{hexpart}"

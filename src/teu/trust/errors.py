@@ -38,7 +38,7 @@ class PolicyError(TrustError):
     exit_code = 125
 
 
-class PolicyDenied(TrustError):
+class PolicyDenied(PolicyError):
     """The policy refuses an image: names the image, the scope that matched and why."""
 
     exit_code = 125

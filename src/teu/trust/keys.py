@@ -177,13 +177,31 @@ def load_private(path: str, pw: bytes | None = None) -> Any:
     return key
 
 
+# SubjectPublicKeyInfo DER of every uncompressed P-256 key starts with these 26 bytes
+# (id-ecPublicKey, prime256v1, a 66-byte bit string); the 65-byte point follows.
+P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+
+
 def load_public(path: str | None = None, data: bytes | None = None) -> Any:
     """A public key from a PEM file (cosign.pub) or PEM bytes (a policy's keyData)."""
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
     where = path or "keyData"
     pem = data if data is not None else _read(path or "")
+    # cosign's keys (P-256) without cryptography's serialization package, whose import
+    # (SSH key support, bcrypt) is as long as the rest of a `teu verify`: the point
+    # itself is still checked by cryptography (on the curve, well formed).
+    try:
+        der = _unpem(pem, ("PUBLIC KEY",), where)
+    except KeyError_:
+        der = b""
+    if len(der) == 91 and der.startswith(P256_SPKI_PREFIX):
+        try:
+            return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), der[26:])
+        except ValueError:
+            raise KeyError_(f"{where}: not a valid P-256 public key") from None
+    from cryptography.hazmat.primitives import serialization
+
     try:
         key = serialization.load_pem_public_key(pem)
     except ValueError:

@@ -25,7 +25,8 @@ def _store_layers(target: Target, layers: list[S.Layer], kind: str, referrers: b
     repo = target.repo
     if referrers:
         artifact = S.SIG_ARTIFACT if kind == "sig" else S.ATT_ARTIFACT
-        where = f"{target.ref.repository}@{remote.write_referrer(repo, target.digest, layers, artifact)}"  # type: ignore[union-attr,arg-type]
+        digest = remote.write_referrer(repo, target.digest, layers, artifact)  # type: ignore[arg-type]
+        where = f"{target.ref.repository}@{digest}"  # type: ignore[union-attr]
     else:
         tag, _ = remote.write_tag(repo, target.digest, layers, kind)  # type: ignore[arg-type]
         where = f"{target.ref.repository}:{tag}"  # type: ignore[union-attr]

@@ -15,7 +15,7 @@ A tag is resolved to its digest first: a signature is always for a digest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from teu.image import reference as R
 from teu.trust import sigimage as S
@@ -33,7 +33,6 @@ class Target:
     store: object = None            # teu.image.store.Store
     layout: object = None           # teu.trust.layout.Layout
     by_tag: bool = False
-    notes: list[str] = field(default_factory=list)
 
     def signature_images(self, kind: str = "sig") -> list[S.SignatureImage]:
         """Every signature image of `kind` there is for the digest (tag, then referrers)."""

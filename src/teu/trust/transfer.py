@@ -47,3 +47,31 @@ def save_attachments(store: Store):  # noqa: ANN201
                             "annotations": {L.KIND: L.KIND_OF[kind]}})
         return ({L.KIND: L.KIND_IMAGE} if entries else {}), entries, blobs
     return attach
+
+
+def load_attachments(store: Store):  # noqa: ANN201
+    """For teu.image.tarball.load: signature entries of an archive (teu save's, cosign
+    save's) are kept in the store with the image each signature names."""
+    def attach(kind: str, raw: bytes, read_blob) -> None:  # noqa: ANN001
+        from teu.trust import dsse, payload
+        from teu.trust import sigimage as S
+        from teu.trust.errors import TrustError
+
+        img = S.load(raw, read_blob, "archive signatures")
+        by_subject: dict[str, list[S.Layer]] = {}
+        for layer in img.layers:
+            try:
+                if layer.media_type == payload.MEDIA_TYPE:
+                    subject = payload.parse(layer.data).digest
+                elif layer.media_type == dsse.MEDIA_TYPE:
+                    subject = dsse.subject_digest(layer.data)
+                else:
+                    continue
+            except TrustError:
+                continue  # unreadable claims: nothing to file it under; verify would refuse
+            by_subject.setdefault(subject, []).append(layer)
+        short = "sig" if kind == L.KIND_SIGS else "att"
+        for subject, layers in by_subject.items():
+            if local.image_for(store, subject):
+                local.attach(store, subject, layers, short)
+    return attach

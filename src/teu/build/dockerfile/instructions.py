@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from teu.build.dockerfile import parser as P
 from teu.build.errors import DockerfileError
+from teu.build.record import record
 
 ALL = ("add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck",
        "label", "maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume",
@@ -19,7 +20,7 @@ ALL = ("add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "heal
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
 
 
-@dataclass
+@record
 class Instruction:
     keyword: str           # upper case, as docker names it: "RUN"
     line: int
@@ -31,7 +32,7 @@ class Instruction:
         return self.original.strip()
 
 
-@dataclass
+@record
 class Run(Instruction):
     cmd: list[str] = field(default_factory=list)
     shell_form: bool = True
@@ -41,19 +42,19 @@ class Run(Instruction):
     security: str = ""
 
 
-@dataclass
+@record
 class Cmd(Instruction):
     cmd: list[str] = field(default_factory=list)
     shell_form: bool = True
 
 
-@dataclass
+@record
 class Entrypoint(Instruction):
     cmd: list[str] | None = None
     shell_form: bool = True
 
 
-@dataclass
+@record
 class CopyLike(Instruction):
     sources: list[str] = field(default_factory=list)
     contents: list[P.Heredoc] = field(default_factory=list)  # heredoc sources
@@ -65,20 +66,20 @@ class CopyLike(Instruction):
     json: bool = False
 
 
-@dataclass
+@record
 class Copy(CopyLike):
     from_: str = ""
     parents: bool = False
 
 
-@dataclass
+@record
 class Add(CopyLike):
     checksum: str = ""
     keep_git_dir: bool = False
     unpack: bool | None = None
 
 
-@dataclass
+@record
 class KeyValues(Instruction):
     pairs: list[tuple[str, str]] = field(default_factory=list)
     legacy: bool = False   # `ENV key value`
@@ -92,47 +93,47 @@ class Label(KeyValues):
     pass
 
 
-@dataclass
+@record
 class Arg(Instruction):
     pairs: list[tuple[str, str | None]] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Expose(Instruction):
     ports: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Volume(Instruction):
     paths: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class User(Instruction):
     user: str = ""
 
 
-@dataclass
+@record
 class Workdir(Instruction):
     path: str = ""
 
 
-@dataclass
+@record
 class StopSignal(Instruction):
     signal: str = ""
 
 
-@dataclass
+@record
 class Maintainer(Instruction):
     name: str = ""
 
 
-@dataclass
+@record
 class Shell(Instruction):
     shell: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Healthcheck(Instruction):
     test: list[str] = field(default_factory=list)   # ["NONE"] | ["CMD", ...] | ["CMD-SHELL", s]
     interval: int = 0          # nanoseconds, as docker's config stores them
@@ -142,12 +143,12 @@ class Healthcheck(Instruction):
     retries: int = 0
 
 
-@dataclass
+@record
 class OnBuild(Instruction):
     expression: str = ""
 
 
-@dataclass
+@record
 class From(Instruction):
     base: str = ""
     name: str = ""            # lower case
@@ -157,7 +158,7 @@ class From(Instruction):
     as_word: str = ""
 
 
-@dataclass
+@record
 class Stage:
     index: int
     from_: From
@@ -175,7 +176,7 @@ class Stage:
         return self.name or f"stage-{self.index}"
 
 
-@dataclass
+@record
 class Dockerfile:
     stages: list[Stage]
     meta_args: list[Arg]

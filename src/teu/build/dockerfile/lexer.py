@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from teu.build.record import record
 
 _SPECIAL = "@*#?-$!0"
 _BLANKS = " \t\n\r\v\f"
@@ -32,7 +34,7 @@ class LexError(ValueError):
     pass
 
 
-@dataclass
+@record
 class Expansion:
     result: str
     words: list[str]

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import DockerfileError
+from teu.build.record import record
 
 DIRECTIVES = ("syntax", "escape", "check")
 _DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
@@ -34,7 +35,7 @@ JSON_LIST_INSTRUCTIONS = ("copy", "add", "volume")
 STRING_INSTRUCTIONS = ("maintainer", "stopsignal", "user", "workdir")
 
 
-@dataclass
+@record
 class Heredoc:
     name: str
     content: str = ""
@@ -47,7 +48,7 @@ class Heredoc:
         return chomp(self.content) if self.chomp else self.content
 
 
-@dataclass
+@record
 class Node:
     keyword: str                 # lower case: "run"
     written: str                 # as written: "Run"
@@ -64,7 +65,7 @@ class Node:
     health_type: str = ""
 
 
-@dataclass
+@record
 class Warning:
     rule: str
     message: str
@@ -72,7 +73,7 @@ class Warning:
     url: str = ""
 
 
-@dataclass
+@record
 class Parsed:
     nodes: list[Node]
     directives: dict[str, str]

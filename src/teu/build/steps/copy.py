@@ -21,13 +21,14 @@ import re
 import shutil
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from teu.build.context import Entry, Source
 from teu.build.errors import BuildError
+from teu.build.record import record
 
 
-@dataclass
+@record
 class Item:
     kind: str            # "file" | "dir" | "link" | "dev" | "data"
     dest: str            # absolute path in the image
@@ -44,7 +45,7 @@ class Item:
         return [self.kind, self.dest, self.mode, self.uid, self.gid, self.digest]
 
 
-@dataclass
+@record
 class Plan:
     items: list[Item] = field(default_factory=list)
     dirs_made: set[str] = field(default_factory=set)
@@ -204,6 +205,26 @@ def plan(source: Source, patterns: list[str], dest: str, workdir: str, what: str
                 d = posixpath.join(base, e.rel)
             out.items.append(_item(source, e, d, chown, octal, clauses))
     return out
+
+
+def source_digest(source: Source, patterns: list[str], what: str,
+                  excludes: list[str] | None = None) -> str:
+    """What the sources hold (names, modes, content digests; not mtimes), for the cache
+    key: known without looking at the destination image."""
+    exclude = None
+    if excludes:
+        from teu.build.dockerignore import Matcher
+        from teu.build.dockerignore import parse as parse_patterns
+
+        exclude = Matcher(parse_patterns("\n".join(excludes)), "--exclude")
+    h = hashlib.sha256()
+    for p in patterns:
+        for rel in source.select(p, what):
+            if exclude is not None and exclude.excluded(rel):
+                continue
+            for e in source.walk(rel, what, exclude):
+                h.update(repr((p, rel, e.rel, e.st.st_mode, source.digest(e))).encode())
+    return h.hexdigest()
 
 
 def _item(source: Source, e: Entry, dest: str, chown: tuple[int, int] | None,

@@ -19,16 +19,17 @@ import os
 import posixpath
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from teu.build.dockerfile import instructions as I
 from teu.build.errors import BuildError, StepFailed
+from teu.build.record import record
 
 STUBS = ["/proc", "/dev", "/sys", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"]
 TAIL = 10
 
 
-@dataclass
+@record
 class Mount:
     type: str = "bind"
     target: str = ""
@@ -157,7 +158,7 @@ def _bool(v: str, k: str) -> bool:
 # -- the command line ----------------------------------------------------------------
 
 
-@dataclass
+@record
 class Command:
     args: list[str]
     scripts: dict[str, bytes] = field(default_factory=dict)   # name -> file under /dev/pipes
@@ -194,7 +195,7 @@ def history_line(args: list[str], build_args: list[tuple[str, str]]) -> str:
 # -- running -----------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class RunSpec:
     args: list[str]
     env: list[str]

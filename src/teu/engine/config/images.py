@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 
-from teu import fastjson
+from teu import errors, fastjson
 from teu.engine.errors import EngineError
 from teu.engine.paths import Paths
 
 
-class ImageNotFound(EngineError):
-    pass
+class ImageNotFound(EngineError, errors.ImageNotFound):
+    """No image in the store matches the name the container asks for."""
 
 
 class Image:

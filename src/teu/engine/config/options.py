@@ -123,10 +123,14 @@ def parse(opts: dict) -> dict:
     if teu["Pull"] not in ("missing", "always", "never"):
         raise InvalidArgument(f'invalid pull policy "{teu["Pull"]}": use missing, always '
                               'or never')
-    out = {"Config": config, "HostConfig": host, "Teu": teu}
+    settings = {"Config": config, "HostConfig": host, "Teu": teu}
     if networking:
-        out["NetworkingConfig"] = networking
-    return out
+        settings["NetworkingConfig"] = networking
+    from teu.engine.config import hostopts, mounts
+
+    hostopts.parse_into(opts, settings)
+    host["Mounts"] = [mounts.parse(m) for m in _list(opts, "mount")]
+    return settings
 
 
 CONFIG_FILE = "/etc/teu/teu.conf"
@@ -272,9 +276,7 @@ def volume_spec(spec: str) -> str:
                                           f"unknown option {o!r}")
         source = parts[0]
         if source.startswith("/") or source.startswith("."):
-            if not os.path.exists(source):
-                raise InvalidArgument(f"invalid volume specification: '{spec}': bind source "
-                                      f"path does not exist: {os.path.abspath(source)}")
+            pass  # docker makes a missing bind source (a directory) at create
         else:
             from teu.engine.storage.volumes import check_volume_name
 
@@ -383,3 +385,34 @@ def with_image(settings: dict, image_config: dict, image_name: str) -> dict:
     if not (config["Entrypoint"] or config["Cmd"]):
         raise InvalidArgument("no command specified")
     return settings
+
+
+# Every option the engine reads: the long flags of `teu run`/`teu create` with `_` for
+# `-` (teu.cli._container_flags; tests/unit/test_api_runargs.py keeps the two equal) and
+# what the fronts add (image, command, detach). teu.api refuses any other name, so a
+# misspelt option is an error and never a setting silently dropped.
+OPTION_NAMES = frozenset({
+    "image", "command", "detach",
+    "interactive", "tty", "rm", "name", "env", "env_file", "workdir", "user", "entrypoint",
+    "volume", "tmpfs", "read_only", "memory", "memory_swap", "cpus", "cpu_shares",
+    "cpuset_cpus", "pids_limit", "ulimit", "cap_add", "cap_drop", "security_opt",
+    "privileged", "hostname", "init", "restart", "health_cmd", "health_interval",
+    "health_retries", "health_timeout", "health_start_period", "no_healthcheck",
+    "stop_signal", "stop_timeout", "label", "network", "runtime", "secret", "pull",
+    # networking (teu.network)
+    "add_host", "dns", "dns_option", "dns_search", "expose", "ip", "ip6", "mac_address",
+    "network_alias", "publish", "publish_all",
+    # trust (teu.trust): pin the image's digest, the policy file
+    "pin", "signature_policy",
+    # namespaces, devices, kernel parameters, logging, finer limits (config/hostopts.py)
+    "mount", "pid", "ipc", "uts", "cgroupns", "userns", "shm_size", "group_add", "sysctl",
+    "device", "device_cgroup_rule", "log_driver", "log_opt", "cidfile", "volumes_from",
+    "platform", "oom_kill_disable", "oom_score_adj", "memory_reservation", "blkio_weight",
+    "blkio_weight_device", "device_read_bps", "device_write_bps", "device_read_iops",
+    "device_write_iops", "attach", "sig_proxy", "detach_keys",
+})
+
+
+def unknown_options(opts: dict) -> list[str]:
+    """The names in opts the engine does not read."""
+    return sorted(set(opts) - OPTION_NAMES)

@@ -84,12 +84,82 @@ def resources(host: dict) -> dict:
         r["cpu"] = cpu
     if host.get("PidsLimit") and host["PidsLimit"] > 0:
         r["pids"] = {"limit": host["PidsLimit"]}
+    if host.get("MemoryReservation"):
+        r.setdefault("memory", {})["reservation"] = host["MemoryReservation"]
+    if host.get("OomKillDisable"):
+        r.setdefault("memory", {})["disableOOMKiller"] = True
+    for d in host.get("Devices") or []:
+        kind, major, minor = _device_numbers(d["PathOnHost"])
+        r["devices"].append({"allow": True, "type": kind, "major": major, "minor": minor,
+                             "access": d["CgroupPermissions"]})
+    for rule in host.get("DeviceCgroupRules") or []:
+        r["devices"].append(_cgroup_rule(rule))
+    block = _block_io(host)
+    if block:
+        r["blockIO"] = block
     return r
 
 
+def _device_numbers(path: str) -> tuple[str, int, int]:
+    import stat
+
+    st = os.stat(path)
+    return ("b" if stat.S_ISBLK(st.st_mode) else "c"), os.major(st.st_rdev), \
+        os.minor(st.st_rdev)
+
+
+def _cgroup_rule(rule: str) -> dict:
+    parts = rule.split()
+    out: dict = {"allow": True, "type": parts[0], "access": "rwm"}
+    if len(parts) == 3:
+        major, _, minor = parts[1].partition(":")
+        if major != "*":
+            out["major"] = int(major)
+        if minor != "*":
+            out["minor"] = int(minor)
+        out["access"] = parts[2]
+    return out
+
+
+def _block_io(host: dict) -> dict:
+    out: dict = {}
+    if host.get("BlkioWeight"):
+        out["weight"] = host["BlkioWeight"]
+    if host.get("BlkioWeightDevice"):
+        out["weightDevice"] = [{**_major_minor(d["Path"]), "weight": d["Weight"]}
+                               for d in host["BlkioWeightDevice"]]
+    for key, name in (("BlkioDeviceReadBps", "throttleReadBpsDevice"),
+                      ("BlkioDeviceWriteBps", "throttleWriteBpsDevice"),
+                      ("BlkioDeviceReadIOps", "throttleReadIOPSDevice"),
+                      ("BlkioDeviceWriteIOps", "throttleWriteIOPSDevice")):
+        if host.get(key):
+            out[name] = [{**_major_minor(d["Path"]), "rate": d["Rate"]} for d in host[key]]
+    return out
+
+
+def _major_minor(path: str) -> dict:
+    _, major, minor = _device_numbers(path)
+    return {"major": major, "minor": minor}
+
+
+def _devices(host: dict) -> list[dict]:
+    import stat
+
+    out = []
+    for d in host.get("Devices") or []:
+        st = os.stat(d["PathOnHost"])
+        kind, major, minor = _device_numbers(d["PathOnHost"])
+        out.append({"path": d["PathInContainer"], "type": kind, "major": major,
+                    "minor": minor, "fileMode": stat.S_IMODE(st.st_mode), "uid": st.st_uid,
+                    "gid": st.st_gid})
+    return out
+
+
 def build(cid: str, settings: dict, rootfs: str, bundle: str, user: tuple,
-          runtime_cgroup_parent: str = "/teu") -> dict:
-    """The spec for one start. `user` is (uid, gid, additional gids, home) from users.resolve."""
+          runtime_cgroup_parent: str = "/teu", joins: dict | None = None) -> dict:
+    """The spec for one start. `user` is (uid, gid, additional gids, home) from users.resolve;
+    `joins` the pid of the container whose namespace a container:X mode joins, by kind."""
+    joins = joins or {}
     config, host = settings["Config"], settings["HostConfig"]
     uid, gid, extra_gids, home = user
     caps = capabilities(host)
@@ -114,13 +184,13 @@ def build(cid: str, settings: dict, rootfs: str, bundle: str, user: tuple,
         "cwd": config.get("WorkingDir") or "/",
         "capabilities": {k: list(caps) for k in ("bounding", "effective", "permitted")},
         "noNewPrivileges": security["no_new_privileges"],
-        "oomScoreAdj": 0,
+        "oomScoreAdj": host.get("OomScoreAdj") or 0,
     }
     rlimits = [{"type": f"RLIMIT_{u['Name'].upper()}", "soft": u["Soft"], "hard": u["Hard"]}
                for u in host.get("Ulimits") or []]
     if rlimits:
         process["rlimits"] = rlimits
-    mounts = base_mounts(host)
+    mounts = _shm(base_mounts(host), host, joins)
     for name in ("resolv.conf", "hostname", "hosts"):
         mounts.append({"destination": f"/etc/{name}", "type": "bind",
                        "source": os.path.join(bundle, name), "options": ["rbind", "rprivate"]})
@@ -134,7 +204,18 @@ def build(cid: str, settings: dict, rootfs: str, bundle: str, user: tuple,
         user_mounts.append({"destination": dest, "type": "tmpfs", "source": "tmpfs",
                             "options": options})
     for m in settings.get("Mounts") or []:
-        options = ["rbind", "ro" if not m.get("RW", True) else "rw"]
+        if m.get("Type") == "tmpfs":
+            t = m.get("TmpfsOptions") or {}
+            options = ["nosuid", "nodev", "noexec", "rw" if m.get("RW", True) else "ro"]
+            if t.get("SizeBytes"):
+                options.append(f"size={t['SizeBytes']}")
+            if t.get("Mode") is not None:
+                options.append(f"mode={t['Mode']:o}")
+            user_mounts.append({"destination": m["Destination"], "type": "tmpfs",
+                                "source": "tmpfs", "options": options})
+            continue
+        options = ["bind" if m.get("NonRecursive") else "rbind",
+                   "ro" if not m.get("RW", True) else "rw"]
         options.append(m.get("Propagation") or "rprivate")
         user_mounts.append({"destination": m["Destination"], "type": "bind",
                             "source": m["Source"], "options": options})
@@ -145,7 +226,19 @@ def build(cid: str, settings: dict, rootfs: str, bundle: str, user: tuple,
     # Parents before children, as docker sorts them (by the number of path components).
     user_mounts.sort(key=lambda m: os.path.normpath(m["destination"]).count("/"))
     mounts += user_mounts
-    namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
+    namespaces = []
+    for kind, mode in (("pid", host.get("PidMode") or ""),
+                       ("ipc", host.get("IpcMode") or "private"),
+                       ("uts", host.get("UTSMode") or "")):
+        if mode == "host":
+            continue
+        if mode.startswith("container:"):
+            namespaces.append({"type": kind, "path": f"/proc/{joins[kind]}/ns/{kind}"})
+        else:
+            namespaces.append({"type": kind})
+    namespaces.append({"type": "mount"})
+    if host.get("CgroupnsMode") == "private":
+        namespaces.append({"type": "cgroup"})
     network = host.get("NetworkMode") or "none"
     if network.startswith("container:"):
         namespaces.append({"type": "network", "path": network.partition(":")[2]})
@@ -163,16 +256,41 @@ def build(cid: str, settings: dict, rootfs: str, bundle: str, user: tuple,
             linux["seccomp"] = security["seccomp"](caps)
     else:
         linux["devices"] = host_devices()
+    if host.get("Devices"):
+        linux["devices"] = linux.get("devices", []) + _devices(host)
+    if host.get("Sysctls"):
+        linux["sysctl"] = dict(host["Sysctls"])
     spec = {
         "ociVersion": "1.2.0",
         "process": process,
         "root": {"path": rootfs, "readonly": bool(host.get("ReadonlyRootfs"))},
-        "hostname": config.get("Hostname") or cid[:12],
         "mounts": mounts,
         "linux": linux,
         "annotations": {"io.teu.container.id": cid},
     }
+    if (host.get("UTSMode") or "") != "host":  # no hostname without a UTS namespace
+        spec["hostname"] = config.get("Hostname") or cid[:12]
     return spec
+
+
+def _shm(mounts: list[dict], host: dict, joins: dict) -> list[dict]:
+    """/dev/shm: --shm-size's tmpfs, the host's (--ipc host), or none (--ipc none).
+    --ipc container:X joins X's IPC namespace (SysV IPC, message queues) but gets its
+    own /dev/shm: X's tmpfs lives in X's private mount namespace, and the kernel will
+    not bind a mount of another mount namespace (EINVAL)."""
+    mode = host.get("IpcMode") or "private"
+    out = []
+    for m in mounts:
+        if m["destination"] != "/dev/shm":
+            out.append(m)
+        elif mode == "host":
+            out.append({"destination": "/dev/shm", "type": "bind", "source": "/dev/shm",
+                        "options": ["rbind", "nosuid", "noexec", "nodev"]})
+        elif mode != "none":
+            size = host.get("ShmSize") or 65536 * 1024
+            out.append({**m, "options": [o for o in m["options"] if not o.startswith("size=")]
+                        + [f"size={size}"]})
+    return out
 
 
 def _security(host: dict) -> dict:
@@ -241,8 +359,9 @@ def etc_files(bundle: str, cid: str, settings: dict) -> None:
     config, host = settings["Config"], settings["HostConfig"]
     network = host.get("NetworkMode") or "none"
     hostname = config.get("Hostname") or cid[:12]
-    if network == "host":
+    if network == "host" or host.get("UTSMode") == "host":
         hostname = os.uname().nodename if not config.get("Hostname") else hostname
+    if network == "host":
         hosts = _read("/etc/hosts")
     else:
         hosts = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"

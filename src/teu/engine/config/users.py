@@ -26,7 +26,10 @@ def _read(rootfs: str, path: str) -> list[list[str]]:
 
 
 def resolve(rootfs: str, spec: str) -> tuple[int, int, list[int], str]:
-    """(uid, gid, additional gids, home) for `user[:group]` (names or numbers)."""
+    """(uid, gid, additional gids, home) for `user[:group]` (names or numbers).
+
+    As docker: the additional gids are the primary group, plus (for a user given
+    without a group) every group of /etc/group that lists the user."""
     user, _, group = (spec or "0").partition(":")
     passwd = _read(rootfs, "/etc/passwd")
     uid = gid = 0
@@ -57,7 +60,7 @@ def resolve(rootfs: str, spec: str) -> tuple[int, int, list[int], str]:
                 raise UserError(f"unable to find group {group}: no matching entries in "
                                 "group file")
             gid = int(group)
-    extra: list[int] = []
+    extra: list[int] = [gid]  # docker lists the primary group among the supplementary ones
     if name is not None and not group:
         for fields in groups:
             if len(fields) >= 4 and name in fields[3].split(",") and fields[2].isdigit():
@@ -65,3 +68,19 @@ def resolve(rootfs: str, spec: str) -> tuple[int, int, list[int], str]:
                 if g != gid and g not in extra:
                     extra.append(g)
     return uid, gid, extra, home
+
+
+def group_ids(rootfs: str, groups: list[str]) -> list[int]:
+    """--group-add: names from the container's /etc/group, numbers as they are."""
+    table = _read(rootfs, "/etc/group")
+    out = []
+    for g in groups:
+        found = next((int(f[2]) for f in table if len(f) >= 3 and f[0] == g
+                      and f[2].isdigit()), None)
+        if found is None:
+            if not g.isdigit():
+                raise UserError(f"Unable to find group {g}: no matching entries in group file")
+            found = int(g)
+        if found not in out:
+            out.append(found)
+    return out

@@ -42,10 +42,20 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
 
     settings["Teu"]["Layers"] = image.layers
     settings["Teu"]["Storage"] = storage_driver()
+    wanted = settings["Teu"].pop("Platform", None)
+    if wanted:
+        have = f"{image.config.get('os') or 'linux'}/{image.config.get('architecture') or '?'}"
+        if have != wanted and image.config.get("architecture"):
+            raise InvalidArgument(f"image with reference {ref} was found but does not match "
+                                  f"the specified platform: wanted {wanted}, actual: {have}")
     settings["Teu"]["Platform"] = image.config.get("os") or "linux"
     settings["Mounts"] = []
     db = engine.db
     cid = names.new_id()
+    if not settings["Config"]["Hostname"]:  # docker: the short ID, or the host's own name
+        host_network = settings["HostConfig"].get("NetworkMode") == "host" \
+            or settings["HostConfig"].get("UTSMode") == "host"
+        settings["Config"]["Hostname"] = os.uname().nodename if host_network else cid[:12]
     name = opts.get("name") or names.random_name(db.names())
     name = options.check_name(name)
     me = os.getpid()
@@ -70,6 +80,8 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
                            "(or rename) that container to be able to reuse that name.") from None
     try:
         _make_files(engine, cid, settings, image)
+        if settings["HostConfig"].get("ContainerIDFile"):
+            _write_cidfile(settings["HostConfig"]["ContainerIDFile"], cid)
         changed = {}
         if settings["Mounts"]:
             changed["settings"] = row["settings"] = fastjson.dumps(settings)
@@ -92,6 +104,18 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     full = dict.fromkeys(COLUMNS)
     full.update(pid=0, oom_killed=0, restart_count=0, stopped_by_user=0, **row)
     return Row(full)
+
+
+def _write_cidfile(path: str, cid: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        raise InvalidArgument(f"Container ID file found, make sure the other container "
+                              f"isn't running or delete {path}") from None
+    except OSError as e:
+        raise InvalidArgument(f"failed to create the container ID file: {e.strerror}") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(cid)
 
 
 def resolve_image(engine: Engine, ref: str, pull: str) -> images.Image:
@@ -117,10 +141,13 @@ def pull_image(engine: Engine, ref: str) -> None:
     from teu.image.progress import for_output
     from teu.image.store import Store
     from teu.registry.client.pull import pull
+    from teu.trust.errors import PolicyError
 
     try:
         with Store(engine.paths.root) as st:
             pull(st, ref, progress=for_output(False, sys.stderr))
+    except PolicyError:
+        raise  # the trust policy's refusal says what it is: not "unable to find"
     except TeuError as e:
         raise images.ImageNotFound(f"Unable to find image '{ref}': {e}") from None
 
@@ -159,15 +186,48 @@ def resolve_mounts(engine: Engine, settings: dict, image: images.Image) -> list[
         propagation = next((o for o in opts if o.endswith(("shared", "slave", "private"))), "")
         dest = os.path.normpath(dest)
         taken.add(dest)
-        mode = ",".join(o for o in opts if o not in ("ro", "rw")) if opts else ""
+        mode = ",".join(opts)  # docker shows the options as given
         if source is not None and (source.startswith("/") or source.startswith(".")):
-            out.append({"Type": "bind", "Source": os.path.abspath(source), "Destination": dest,
+            source = os.path.abspath(source)
+            if not os.path.lexists(source):
+                os.makedirs(source, 0o755, exist_ok=True)  # -v makes it, as docker does
+            out.append({"Type": "bind", "Source": source, "Destination": dest,
                         "Mode": mode, "RW": rw, "Propagation": propagation or "rprivate"})
             continue
         name = volumes.create(engine.paths, engine.db, source)
         out.append({"Type": "volume", "Name": name, "Source": engine.paths.volume(name, "_data"),
-                    "Destination": dest, "Driver": "local", "Mode": mode, "RW": rw,
+                    "Destination": dest, "Driver": "local", "Mode": mode or "z", "RW": rw,
                     "Propagation": propagation, "CopyUp": "nocopy" not in opts})
+    for m in settings["HostConfig"].get("Mounts") or []:  # --mount
+        dest = m["Target"]
+        taken.add(dest)
+        rw = not m.get("ReadOnly")
+        if m["Type"] == "bind":
+            out.append({"Type": "bind", "Source": m["Source"], "Destination": dest, "Mode": "",
+                        "RW": rw, "Propagation": m["BindOptions"]["Propagation"],
+                        **({"NonRecursive": True} if m["BindOptions"].get("NonRecursive")
+                           else {})})
+        elif m["Type"] == "volume":
+            name = volumes.create(engine.paths, engine.db, m.get("Source") or None)
+            out.append({"Type": "volume", "Name": name,
+                        "Source": engine.paths.volume(name, "_data"), "Destination": dest,
+                        "Driver": "local", "Mode": "z", "RW": rw, "Propagation": "",
+                        "CopyUp": not m["VolumeOptions"].get("NoCopy")})
+        else:
+            out.append({"Type": "tmpfs", "Source": "", "Destination": dest, "Mode": "",
+                        "RW": rw, "Propagation": "",
+                        "TmpfsOptions": dict(m.get("TmpfsOptions") or {})})
+    for spec in settings["HostConfig"].get("VolumesFrom") or []:
+        ref, _, mode = spec.partition(":")
+        other = engine.find(ref)
+        for m in other.settings.get("Mounts") or []:
+            if m["Destination"] in taken or m["Type"] == "tmpfs":
+                continue
+            taken.add(m["Destination"])
+            copied = {k: v for k, v in m.items() if k != "CopyUp"}
+            if mode:
+                copied["RW"] = mode == "rw"
+            out.append(copied)
     for dest in (image.run_config.get("Volumes") or {}):
         dest = os.path.normpath(dest)
         if dest in taken:

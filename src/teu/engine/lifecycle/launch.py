@@ -41,14 +41,33 @@ def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
     if teu.get("Secrets"):
         R.mount_secrets(os.path.join(bundle, "secrets"), teu["Secrets"])
     _copy_up_volumes(engine, row, root)
-    user = users.resolve(root, settings["Config"].get("User") or "")
-    spec = SP.build(cid, settings, root, bundle, user)
+    uid, gid, extra, home = users.resolve(root, settings["Config"].get("User") or "")
+    if settings["HostConfig"].get("GroupAdd"):
+        extra = extra + [g for g in users.group_ids(root, settings["HostConfig"]["GroupAdd"])
+                         if g not in extra]
+    spec = SP.build(cid, settings, root, bundle, (uid, gid, extra, home),
+                    joins=_joins(engine, settings["HostConfig"]))
     from teu.engine import network
 
     network.apply(engine, spec, row, session)
     with open(os.path.join(bundle, "config.json"), "w") as f:
         f.write(fastjson.dumps(spec))
     return bundle
+
+
+def _joins(engine: Engine, host: dict) -> dict:
+    """The pid of the container each --pid/--ipc container:X joins, by namespace kind."""
+    out = {}
+    for kind, key, what in (("pid", "PidMode", "PID"), ("ipc", "IpcMode", "IPC")):
+        mode = host.get(key) or ""
+        if not mode.startswith("container:"):
+            continue
+        ref = mode.partition(":")[2]
+        other = S.refresh(engine, engine.find(ref))
+        if other is None or other["status"] not in S.RUNNING:
+            raise Conflict(f"cannot join {what} of a non running container: {ref}")
+        out[kind] = other["pid"]
+    return out
 
 
 def layers_of(bundle: str, teu: dict) -> list[str]:
@@ -91,10 +110,11 @@ def begin_start(engine: Engine, row: Row) -> Row:
 
 
 def abort_start(engine: Engine, row: Row, error: BaseException) -> None:
-    """Undo a failed start: the runtime's container goes; the row returns to what it was
-    (a `run`'s half-made container goes entirely)."""
+    """Undo a failed start: the runtime's container goes; the row returns to what it was.
+    A `run`'s container stays `created` with the error, as docker leaves it (an --rm
+    one goes entirely)."""
     S.release_runtime(engine, row)
-    if row["status"] == "creating":
+    if row["status"] == "creating" and row.settings["HostConfig"].get("AutoRemove"):
         from teu.engine.teardown import remove_files
 
         with engine.db.tx() as db:
@@ -128,10 +148,15 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
             os.unlink(engine.paths.exit_file(cid))
         except FileNotFoundError:
             pass
+        if runtime.status(cid) is not None:
+            # A start killed mid-way left the runtime's create running in its conmon after
+            # the row was put back: that container is stale, this start replaces it.
+            runtime.delete(cid)
         config = row.settings["Config"]
         pid, monitor = conmon.launch(engine.paths, runtime, cid, row["name"], bundle,
                                      tty=bool(config.get("Tty")),
-                                     stdin=bool(config.get("OpenStdin")))
+                                     stdin=bool(config.get("OpenStdin")),
+                                     log_config=row.settings["HostConfig"].get("LogConfig"))
         with engine.db.tx() as db:
             db.update(cid, pid=pid, pid_start=S.start_time(pid))
         if attach_stdio:
@@ -139,7 +164,7 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
 
             sock = connect(bundle)
         if session is not None:
-            session.finish()
+            session.finish(pid)
         runtime.start(cid)
     except BaseException as e:
         if sock is not None:
@@ -183,7 +208,8 @@ def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = Fa
     return _attached_wait(engine, row, sock, interactive)
 
 
-def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  # noqa: ANN001
+def _attached_wait(engine: Engine, row: Row, sock, interactive: bool,  # noqa: ANN001
+                   streams: tuple[bool, bool] = (True, True)) -> int:
     from teu.engine.lifecycle.waiting import wait
     from teu.engine.monitor.attach import pump
     from teu.runtime.run import raw_stdin
@@ -195,7 +221,7 @@ def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  #
     try:
         if config.get("Tty"):
             _send_size(engine, row)
-        pump(sock, stdin)
+        pump(sock, stdin, 1 if streams[0] else -1, 2 if streams[1] else -1)
     finally:
         restore()
         sock.close()

@@ -19,12 +19,16 @@ def in_process(settings: dict, detach: bool) -> bool:
             and health[0] == "NONE")
 
 
-def run(engine: Engine, opts: dict, out=None) -> tuple[str, int]:  # noqa: ANN001
-    """(container ID, exit code). Detached: the code is 0 once the container runs."""
+def run(engine: Engine, opts: dict, created=None) -> tuple[str, int]:  # noqa: ANN001
+    """(container ID, exit code). Detached: the code is 0 once the container runs.
+    `created(ID)` is called once the container exists, before its start (docker run -d
+    prints the ID then, so a failed start still names the container it left)."""
     from teu.engine.lifecycle.create import create
 
     detach = bool(opts.get("detach"))
     row = create(engine, opts, final_status="creating")
+    if created is not None:
+        created(row["id"])
     settings = row.settings
     if in_process(settings, detach):
         from teu.engine.monitor import foreground
@@ -36,4 +40,7 @@ def run(engine: Engine, opts: dict, out=None) -> tuple[str, int]:  # noqa: ANN00
     row, sock = start_detached(engine, row, attach_stdio=not detach)
     if detach:
         return row["id"], 0
-    return row["id"], _attached_wait(engine, row, sock, bool(opts.get("interactive")))
+    config = settings["Config"]
+    return row["id"], _attached_wait(engine, row, sock, bool(opts.get("interactive")),
+                                     (config.get("AttachStdout", True),
+                                      config.get("AttachStderr", True)))

@@ -36,13 +36,17 @@ def conmon_path() -> str:
 
 def teu_command(paths: Paths) -> list[str]:
     """How conmon calls teu back: the fast launcher if installed, else this interpreter."""
-    teu = find_program("teu")
+    # The teu running now first: another install's launcher next to the same interpreter
+    # (pyenv's bin) would clean up with other code.
+    me = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    teu = me if os.path.basename(me) == "teu" and os.access(me, os.X_OK) \
+        else find_program("teu")
     base = [teu] if teu else [os.path.realpath(sys.executable), "-m", "teu.cli.main"]
     return [*base, "--root", paths.root, "--runroot", paths.runroot]
 
 
 def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty: bool,
-           stdin: bool) -> tuple[int, int]:
+           stdin: bool, log_config: dict | None = None) -> tuple[int, int]:
     """Start conmon and wait for the runtime's create; returns (container pid, conmon pid)."""
     exits = os.path.dirname(paths.exit_file(cid))
     sockets = os.path.join(paths.runroot, "socket")
@@ -51,7 +55,7 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
     conmon_pidfile = os.path.join(bundle, "conmon.pid")
     args = [conmon_path(), "--api-version", "1", "-c", cid, "-u", cid, "-n", name,
             "-r", runtime.path, "-b", bundle, "-p", os.path.join(bundle, "pidfile"),
-            "-l", f"k8s-file:{os.path.join(bundle, 'ctr.log')}", "--exit-dir", exits,
+            *log_args(log_config or {}, os.path.join(bundle, "ctr.log")), "--exit-dir", exits,
             "--full-attach", "--socket-dir-path", sockets, "--conmon-pidfile", conmon_pidfile,
             "--log-level", "error", "--runtime-arg", "--root", "--runtime-arg", runtime.root]
     if tty:
@@ -70,11 +74,17 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
     env["_OCI_SYNCPIPE"] = "3"
     env.pop("NOTIFY_SOCKET", None)
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    # conmon also writes its `oom` file into its working directory: make that the bundle
+    # (posix_spawn has no chdir action before Python 3.13), not the user's cwd
+    here = os.open(".", os.O_RDONLY | os.O_CLOEXEC)
     try:
+        os.chdir(bundle)
         pid = os.posix_spawn(args[0], args, env, file_actions=[
             (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1),
             (os.POSIX_SPAWN_DUP2, null, 2), (os.POSIX_SPAWN_DUP2, w, 3)])
     finally:
+        os.fchdir(here)
+        os.close(here)
         os.close(null)
         os.close(w)
     try:
@@ -94,6 +104,21 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
     except (OSError, ValueError):
         monitor = 0
     return ctr_pid, monitor
+
+
+def log_args(log_config: dict, path: str) -> list[str]:
+    """--log-driver/--log-opt for conmon: json-file is written as k8s-file (as podman
+    does: one format for `teu logs`), none keeps no log; max-size is conmon's
+    --log-size-max (past it the log starts over)."""
+    from teu.engine.config.units import size
+
+    if log_config.get("Type") == "none":
+        return ["-l", "none:"]
+    args = ["-l", f"k8s-file:{path}"]
+    max_size = (log_config.get("Config") or {}).get("max-size")
+    if max_size:
+        args += ["--log-size-max", str(size(max_size, "--log-opt max-size"))]
+    return args
 
 
 def _read_sync(fd: int) -> dict | None:

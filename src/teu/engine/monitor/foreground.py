@@ -3,8 +3,8 @@
 teu forks the container's monitor (teu.engine.monitor.handoff: it outlives a
 killed `teu`, so the log and the exit code survive it), which becomes a child
 subreaper, creates the container in-process (its init inherits the stdio set up
-here), starts it, forwards signals to it and waits. Output goes straight to teu's own stdout/stderr when nobody will read
-the log (--rm); otherwise it is copied there and into the k8s-file log, so
+here), starts it, forwards signals to it and waits. Output goes straight to
+teu's own stdout/stderr when nobody will read the log (--rm); otherwise it is copied there and into the k8s-file log, so
 `teu logs` works as after a detached run. With -t the pty master is held here
 and copied both ways. The exit code is written to the exit file like conmon
 does, then teu.engine.state.finish records it (and removes an --rm container).
@@ -29,7 +29,9 @@ def run(engine: Engine, row: Row, runtime) -> int:  # noqa: ANN001
     """Create, start and wait for the container; returns its exit code (128+N if signalled)."""
     from teu.engine.monitor.handoff import run_in_monitor
 
-    return run_in_monitor(lambda started: monitor(engine, row, runtime, started), FORWARDED)
+    proxy = row.settings["Teu"].get("SigProxy", True)  # --sig-proxy=false: none passed on
+    return run_in_monitor(lambda started: monitor(engine, row, runtime, started),
+                          FORWARDED if proxy else ())
 
 
 def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # noqa: ANN001
@@ -44,7 +46,8 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
     settings = row.settings
     config = settings["Config"]
     tty, interactive = bool(config.get("Tty")), bool(config.get("OpenStdin"))
-    logged = not settings["HostConfig"].get("AutoRemove")
+    log_config = settings["HostConfig"].get("LogConfig") or {}
+    logged = not settings["HostConfig"].get("AutoRemove") and log_config.get("Type") != "none"
     from teu.engine import network
 
     session = None
@@ -55,11 +58,15 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
         if tty:
             _set_console_size(bundle)
         L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
-        io = _Stdio(tty, interactive, logged, os.path.join(bundle, "ctr.log"))
+        io = _Stdio(tty, interactive, logged, os.path.join(bundle, "ctr.log"),
+                    _max_size(log_config), (config.get("AttachStdout", True),
+                                            config.get("AttachStderr", True)))
+        if tty and interactive:
+            io.escape = _escape(settings["Teu"].get("DetachKeys"))
         try:
             pid = _create(runtime, cid, bundle, io)
             if session is not None:
-                session.finish()
+                session.finish(pid)
             with engine.db.tx() as db:
                 db.update(cid, status="running", pid=pid, pid_start=S.start_time(pid),
                           started_at=time.time())
@@ -74,15 +81,34 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
         raise
     started()
     try:
-        code = _wait(pid, io)
+        code = _wait(pid, io, settings["Teu"].get("SigProxy", True))
     finally:
         io.close()
     S.write_exit_file(engine, cid, code)
-    if logged:
+    if not settings["HostConfig"].get("AutoRemove"):
         S.finish(engine, engine.reload(row) or row, wait_monitor=0)
     else:
         _remove_now(engine, row)
     return code
+
+
+def _escape(keys: str | None):  # noqa: ANN202
+    from teu.engine.monitor.detach import DEFAULT, EscapeFilter
+
+    if not keys:
+        return EscapeFilter(DEFAULT)
+    from teu.engine.config.hostopts import detach_keys
+
+    return EscapeFilter(detach_keys(keys))
+
+
+def _max_size(log_config: dict) -> int:
+    value = (log_config.get("Config") or {}).get("max-size")
+    if not value:
+        return 0
+    from teu.engine.config.units import size
+
+    return size(value, "--log-opt max-size")
 
 
 def _remove_now(engine: Engine, row: Row) -> None:
@@ -92,10 +118,14 @@ def _remove_now(engine: Engine, row: Row) -> None:
 
     cid = row["id"]
     with engine.lock(cid) as lock:
-        S.release_runtime(engine, row)
-        remove_files(engine, row)
+        network = S.release_runtime(engine, row, network_wait=False)
+        remove_files(engine, row)  # while the network's DEL runs
         with engine.db.tx() as db:
             db.delete(cid)
+        if network is not None:
+            from teu.engine.network import end_release
+
+            end_release(network)
         if row.settings.get("Mounts"):
             remove_anonymous_volumes(engine, row)
         lock.remove()
@@ -108,7 +138,8 @@ def _remove_now(engine: Engine, row: Row) -> None:
 class _Stdio:
     """The container's stdio, and what copies it to ours (and to the log)."""
 
-    def __init__(self, tty: bool, interactive: bool, logged: bool, log_path: str) -> None:
+    def __init__(self, tty: bool, interactive: bool, logged: bool, log_path: str,
+                 max_size: int = 0, attached: tuple[bool, bool] = (True, True)) -> None:
         self.tty = tty
         self.interactive = interactive
         self.master: int | None = None
@@ -117,29 +148,32 @@ class _Stdio:
         self.pipes: dict[int, tuple[str, int]] = {}  # read end -> (stream, our fd)
         self.child_fds: list[int] = []  # the container's 0, 1, 2 while it is created
         self.log = None
+        self.escape = None  # the detach keys' filter on stdin (-it)
         if logged:
             from teu.engine.monitor.logs import LogWriter
 
-            self.log = LogWriter(log_path)
+            self.log = LogWriter(log_path, max_size)
         if tty:
             import socket
 
             self.console, self.theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             return
-        from teu.engine.monitor.handoff import is_pipe
+        from teu.fileio import is_pipe
 
         stdin = 0 if interactive else os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         fds = [stdin]
-        for stream, ours in (("stdout", 1), ("stderr", 2)):
-            if self.log is None and not is_pipe(ours):
-                fds.append(ours)
+        for (stream, ours), shown in zip((("stdout", 1), ("stderr", 2)), attached,
+                                         strict=True):
+            if self.log is None and (not shown or not is_pipe(ours)):
+                # -a: a stream not attached and not logged goes nowhere
+                fds.append(ours if shown else os.open("/dev/null", os.O_WRONLY | os.O_CLOEXEC))
                 continue
             # Copied by us, also unlogged when ours is a pipe: if its reader leaves
             # (`| head -1`), the container is not the one to meet EPIPE (as pid 1 it
             # ignores SIGPIPE, and would write its errors forever); as with docker, the
             # teu the user waits on returns and the container runs on (handoff.py).
             r, w = os.pipe2(os.O_CLOEXEC)
-            self.pipes[r] = (stream, ours)
+            self.pipes[r] = (stream, ours if shown else -1)  # -1: to the log only
             fds.append(w)
         self.child_fds = fds
 
@@ -166,6 +200,8 @@ class _Stdio:
         if self.log is not None:
             self.log.close()
             self.log = None
+
+
 
 
 def _create(runtime, cid: str, bundle: str, io: _Stdio) -> int:  # noqa: ANN001
@@ -202,7 +238,7 @@ def _create(runtime, cid: str, bundle: str, io: _Stdio) -> int:  # noqa: ANN001
     return state.pid
 
 
-def _wait(pid: int, io: _Stdio) -> int:
+def _wait(pid: int, io: _Stdio, proxy: bool = True) -> int:
     received: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
@@ -216,8 +252,8 @@ def _wait(pid: int, io: _Stdio) -> int:
             pass
         received.append(signum)
 
-    for sig in FORWARDED:
-        signal.signal(sig, forward)
+    for sig in FORWARDED:  # --sig-proxy=false: the monitor ignores what the terminal sends
+        signal.signal(sig, forward if proxy else signal.SIG_IGN)
     signal.signal(signal.SIGWINCH, forward)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     if io.master is None and not io.pipes:
@@ -258,10 +294,20 @@ def _pump(pid: int, io: _Stdio) -> int:
                             deadline = time.monotonic() + 2
                 elif fd == 0:
                     data = os.read(0, 65536)
-                    if not data:
-                        stdin_open = False
-                    else:
+                    detached = False
+                    if data and io.escape is not None:
+                        data, detached = io.escape.feed(data)
+                    if data:
                         _write_all(io.master, data)  # type: ignore[arg-type]
+                    if detached:  # the terminal goes; the container and its log stay
+                        restore()
+                        restore = _nothing
+                        sources = {fd: (stream, -1) for fd, (stream, _) in sources.items()}
+                        from teu.engine.monitor.handoff import detach
+
+                        detach()
+                    if not data or detached:
+                        stdin_open = False
                 else:
                     stream, ours = sources[fd]
                     try:
@@ -273,7 +319,8 @@ def _pump(pid: int, io: _Stdio) -> int:
                         continue
                     if io.log is not None:
                         io.log.write(stream, data)
-                    _write_all(ours, data)
+                    if ours >= 0:
+                        _write_all(ours, data)
         if code == -1:
             code = reap_until(pid, 0)
         return code
@@ -282,6 +329,10 @@ def _pump(pid: int, io: _Stdio) -> int:
         signal.set_wakeup_fd(-1)
         os.close(wake_r)
         os.close(wake_w)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 
 SI_KERNEL = 0x80  # si_code of a signal the kernel (a terminal) generated
 STARTED = b"started\n"
+DETACHED = signal.SIGUSR2  # from the monitor: the user typed the detach keys
+_waiting: list[int] = []  # in the monitor: the pid of the teu that waits for it
+
+
+def detach() -> None:
+    """In the monitor: tell the waiting teu to exit 0 (the container runs on)."""
+    if _waiting and os.getppid() == _waiting[0]:
+        os.kill(_waiting[0], DETACHED)
 
 
 def run_in_monitor(body: Callable[[Callable[[], None]], int],
@@ -39,8 +47,10 @@ def run_in_monitor(body: Callable[[Callable[[], None]], int],
         except (OSError, ValueError):
             pass
     r, w = os.pipe2(os.O_CLOEXEC)
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the monitor
+        _waiting.append(parent)
         os.close(r)
         _monitor(body, w)
     os.close(w)
@@ -83,7 +93,9 @@ def _write(fd: int, data: bytes) -> None:
 
 
 def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
-    mask = {*forwarded, signal.SIGCHLD}
+    if not forwarded and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # --sig-proxy=false: ^C ends teu only
+    mask = {*forwarded, signal.SIGCHLD, DETACHED}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, mask)
     try:
         report = b""
@@ -98,6 +110,8 @@ def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
         r = -1
         if report and report != STARTED:
             _raise_report(report, pid)
+        from teu.fileio import is_pipe
+
         watch_stdout = is_pipe(1)
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -115,7 +129,9 @@ def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
                     continue
             else:
                 info = signal.sigwaitinfo(mask)
-            if info.si_signo != signal.SIGCHLD and info.si_code != SI_KERNEL:
+            if info.si_signo == DETACHED and info.si_pid == pid:
+                return 0
+            if info.si_signo in forwarded and info.si_code != SI_KERNEL:
                 try:
                     os.kill(pid, info.si_signo)
                 except ProcessLookupError:
@@ -124,17 +140,6 @@ def _wait(pid: int, r: int, forwarded: tuple[int, ...]) -> int:
         if r >= 0:
             os.close(r)
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def is_pipe(fd: int) -> bool:
-    """fd is a pipe or a socket: a reader that can go away before the writer."""
-    import stat
-
-    try:
-        mode = os.fstat(fd).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _reader_gone(fd: int) -> bool:

@@ -20,8 +20,22 @@ def _stamp(ts: float | None = None) -> bytes:
 
 
 class LogWriter:
-    def __init__(self, path: str) -> None:
+    """Appends records; past max_size bytes (--log-opt max-size) the log starts over in a
+    new file renamed into place, as conmon's --log-size-max does."""
+
+    def __init__(self, path: str, max_size: int = 0) -> None:
+        self.path = path
+        self.max_size = max_size
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        self.written = os.fstat(self.fd).st_size if max_size else 0
+
+    def _start_over(self) -> None:
+        tmp = self.path + ".new"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o640)
+        os.replace(tmp, self.path)
+        os.close(self.fd)
+        self.fd = fd
+        self.written = 0
 
     def write(self, stream: str, data: bytes) -> None:
         stamp = _stamp()
@@ -33,7 +47,16 @@ class LogWriter:
             if last and not line:
                 break
             out.append(b"%s %s %s %s\n" % (stamp, name, b"P" if last else b"F", line))
-        buf = b"".join(out)
+        if self.max_size:  # record by record: one read may hold many lines
+            for record in out:
+                if self.written and self.written + len(record) > self.max_size:
+                    self._start_over()
+                self.written += len(record)
+                self._write(record)
+            return
+        self._write(b"".join(out))
+
+    def _write(self, buf: bytes) -> None:
         while buf:
             buf = buf[os.write(self.fd, buf):]
 

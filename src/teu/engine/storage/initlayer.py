@@ -13,8 +13,8 @@ import os
 import stat
 
 
-def _kind(layers: list[str], rel: str) -> str | None:
-    """What the image has at rel (topmost layer wins): dir, file, link, or None."""
+def _entry(layers: list[str], rel: str) -> os.stat_result | None:
+    """The image's entry at rel (topmost layer wins), None if it has none."""
     for layer in reversed(layers):
         try:
             st = os.lstat(os.path.join(layer, rel))
@@ -22,10 +22,33 @@ def _kind(layers: list[str], rel: str) -> str | None:
             continue
         if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
             return None  # a whiteout: deleted from here down
-        if stat.S_ISDIR(st.st_mode):
-            return "dir"
-        return "link" if stat.S_ISLNK(st.st_mode) else "file"
+        return st
     return None
+
+
+def _kind(layers: list[str], rel: str) -> str | None:
+    """What the image has at rel: dir, file, link, or None."""
+    st = _entry(layers, rel)
+    if st is None:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return "dir"
+    return "link" if stat.S_ISLNK(st.st_mode) else "file"
+
+
+def _mkdirs(init: str, layers: list[str], rel: str) -> None:
+    """init/rel and its parents, each a copy of the image's directory there (owner,
+    mode): a directory in this layer hides the metadata of the image's below it."""
+    path = init
+    for i, part in enumerate(rel.split("/")):
+        path = os.path.join(path, part)
+        if os.path.isdir(path):
+            continue
+        st = _entry(layers, "/".join(rel.split("/")[:i + 1]))
+        os.mkdir(path, 0o755)
+        if st is not None:
+            os.chown(path, st.st_uid, st.st_gid)
+            os.chmod(path, stat.S_IMODE(st.st_mode))
 
 
 def make(init: str, layers: list[str], paths: list[tuple[str, bool]]) -> None:
@@ -47,9 +70,10 @@ def make(init: str, layers: list[str], paths: list[tuple[str, bool]]) -> None:
         if have == "link" or (have is not None and (have == "dir") != is_dir):
             continue
         target = os.path.join(init, rel)
-        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        if os.path.dirname(rel):
+            _mkdirs(init, layers, os.path.dirname(rel))
         if is_dir:
-            os.makedirs(target, mode=0o755, exist_ok=True)
+            _mkdirs(init, layers, rel)
         elif not os.path.lexists(target):
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
 
@@ -57,7 +81,7 @@ def make(init: str, layers: list[str], paths: list[tuple[str, bool]]) -> None:
 def stub_paths(settings: dict) -> list[tuple[str, bool]]:
     out = [("/etc/hosts", False), ("/etc/hostname", False), ("/etc/resolv.conf", False)]
     for m in settings.get("Mounts") or []:
-        out.append((m["Destination"], os.path.isdir(m["Source"])))
+        out.append((m["Destination"], m["Type"] == "tmpfs" or os.path.isdir(m["Source"])))
     for dest in (settings["HostConfig"].get("Tmpfs") or {}):
         out.append((dest, True))
     for s in (settings.get("Teu") or {}).get("Secrets") or []:

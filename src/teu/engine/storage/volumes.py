@@ -133,9 +133,25 @@ def copy_up(image_dir: str, volume_dir: str) -> None:
             shutil.copytree(src, dst, symlinks=True)
         else:
             shutil.copy2(src, dst, follow_symlinks=False)
+    _copy_owners(image_dir, volume_dir)
     st = os.stat(image_dir)
     os.chown(volume_dir, st.st_uid, st.st_gid)
     os.chmod(volume_dir, st.st_mode & 0o7777)
+
+
+def _copy_owners(src_top: str, dst_top: str) -> None:
+    """copy2 keeps modes and times, not owners: give every copied entry its source's
+    (a chown clears set-id bits, so the mode goes back on after it)."""
+    import stat
+
+    for top, dirs, files in os.walk(src_top):
+        for name in dirs + files:
+            src = os.path.join(top, name)
+            dst = os.path.join(dst_top, os.path.relpath(src, src_top))
+            st = os.lstat(src)
+            os.lchown(dst, st.st_uid, st.st_gid)
+            if not stat.S_ISLNK(st.st_mode):
+                os.chmod(dst, stat.S_IMODE(st.st_mode))
 
 
 def _rmtree(path: str) -> None:

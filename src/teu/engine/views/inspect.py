@@ -15,6 +15,60 @@ DOCKER_STATUS = {"creating": "created", "starting": "created", "removing": "remo
                  "exited": "exited", "created": "created", "dead": "dead"}
 
 
+# HostConfig as docker 20.10 (Engine API 1.41) shows a container made with no flags:
+# every key, in docker's order, with docker's zero values. A container's own settings
+# override these; keys docker omits when unset (Mounts, Init, Tmpfs, Sysctls,
+# StorageOpt) appear only when set.
+HOST_CONFIG_ZERO: dict = {
+    "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "k8s-file", "Config": {}},
+    "NetworkMode": "none", "PortBindings": {}, "RestartPolicy": {"Name": "no",
+                                                                 "MaximumRetryCount": 0},
+    "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None, "CapAdd": None,
+    "CapDrop": None, "CgroupnsMode": "host", "Dns": [], "DnsOptions": [], "DnsSearch": [],
+    "ExtraHosts": None, "GroupAdd": None, "IpcMode": "private", "Cgroup": "", "Links": None,
+    "OomScoreAdj": 0, "PidMode": "", "Privileged": False, "PublishAllPorts": False,
+    "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "", "UsernsMode": "",
+    "ShmSize": 67108864, "Runtime": "teu-runtime", "ConsoleSize": [0, 0], "Isolation": "",
+    "CpuShares": 0, "Memory": 0, "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0,
+    "BlkioWeightDevice": [], "BlkioDeviceReadBps": None, "BlkioDeviceWriteBps": None,
+    "BlkioDeviceReadIOps": None, "BlkioDeviceWriteIOps": None, "CpuPeriod": 0, "CpuQuota": 0,
+    "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "CpusetCpus": "", "CpusetMems": "",
+    "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None, "KernelMemory": 0,
+    "KernelMemoryTCP": 0, "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None,
+    "OomKillDisable": False, "PidsLimit": None, "Ulimits": None, "CpuCount": 0,
+    "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "MaskedPaths": None,
+    "ReadonlyPaths": None,
+}
+HOST_CONFIG_OMITTED_WHEN_EMPTY = ("Mounts", "Init", "Tmpfs", "Sysctls", "StorageOpt")
+CONFIG_ZERO: dict = {
+    "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": True,
+    "AttachStderr": True, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
+    "Cmd": None, "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None,
+    "OnBuild": None, "Labels": {},
+}
+
+
+def host_config(host: dict) -> dict:
+    """docker's HostConfig from the stored one: every key, empty lists where docker
+    says null as null."""
+    from teu.engine.config.spec import MASKED_PATHS, READONLY_PATHS
+
+    out = dict(HOST_CONFIG_ZERO)
+    if not host.get("Privileged"):
+        out["MaskedPaths"], out["ReadonlyPaths"] = list(MASKED_PATHS), list(READONLY_PATHS)
+    for key, value in host.items():
+        if key in HOST_CONFIG_OMITTED_WHEN_EMPTY and not value:
+            continue
+        if value in ([], {}) and key in HOST_CONFIG_ZERO and HOST_CONFIG_ZERO[key] is None:
+            value = None
+        out[key] = value
+    return out
+
+
+def config_of(config: dict) -> dict:
+    return {**CONFIG_ZERO, **config}
+
+
 def status_of(row: Row) -> str:
     return DOCKER_STATUS.get(row["status"], row["status"])
 
@@ -23,7 +77,7 @@ def container(engine: Engine, row: Row) -> dict:
     from teu import fastjson
 
     s = row.settings
-    config, host = dict(s["Config"]), dict(s["HostConfig"])
+    config, host = config_of(s["Config"]), dict(s["HostConfig"])
     cid = row["id"]
     bundle = engine.paths.container(cid)
     args = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
@@ -46,9 +100,7 @@ def container(engine: Engine, row: Row) -> dict:
     layers = teu.get("Layers") or []
     overlay = teu.get("Storage", "overlay") == "overlay"
     mounts = [{k: v for k, v in m.items() if k != "CopyUp"} for m in s.get("Mounts") or []]
-    host_out = {k: v for k, v in host.items() if k != "Mounts"}
-    host_out["Mounts"] = None
-    host_out["LogConfig"] = {"Type": "k8s-file", "Config": {}}
+    host_out = host_config(host)
     out = {
         "Id": cid,
         "Created": rfc3339(row["created"]),

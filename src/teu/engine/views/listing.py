@@ -7,12 +7,8 @@ import time
 from teu.engine import state as S
 from teu.engine.context import Engine
 from teu.engine.db import Row
-from teu.engine.errors import InvalidArgument
 from teu.engine.timefmt import human_duration
 from teu.engine.views.inspect import status_of
-
-FILTERS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since", "volume",
-           "health", "network", "is-task")
 
 
 def status_text(row: Row, now: float) -> str:
@@ -64,68 +60,13 @@ def item(row: Row, now: float, no_trunc: bool = False) -> dict:
         "Status": status_text(row, now),
         "Size": "",
         "Names": row["name"],
-        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
+        "Labels": ",".join(sorted(f"{k}={v}" for k, v in labels.items())),
+        "LabelMap": dict(labels),  # for `.Label "k"` (teu.cli.ps pops it)
         "Mounts": ",".join(m.get("Name") or m.get("Source", "") for m in s.get("Mounts") or []),
         "Networks": s["HostConfig"].get("NetworkMode") or "none",
         "LocalVolumes": str(sum(1 for m in s.get("Mounts") or [] if m.get("Type") == "volume")),
         "Created": rfc3339(row["created"]),
     }
-
-
-def _parse_filters(filters: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for f in filters:
-        key, eq, value = f.partition("=")
-        if not eq or key not in FILTERS:
-            raise InvalidArgument(f"invalid filter '{f}'")
-        if key == "status" and value not in ("created", "restarting", "running", "removing",
-                                             "paused", "exited", "dead"):
-            raise InvalidArgument(f"invalid filter 'status={value}'")
-        out.setdefault(key, []).append(value)
-    return out
-
-
-def _matches(engine: Engine, row: Row, f: dict[str, list[str]], by_ref: dict) -> bool:
-    config = row.settings["Config"]
-    for key, values in f.items():
-        if key == "id" and not any(row["id"].startswith(v) for v in values):
-            return False
-        if key == "name" and not any(v.lstrip("/") in row["name"] for v in values):
-            return False
-        if key == "status" and status_of(row) not in values:
-            return False
-        if key == "exited" and not (status_of(row) == "exited" and str(row["exit_code"])
-                                    in values):
-            return False
-        if key == "label":
-            labels = config.get("Labels") or {}
-            for v in values:
-                k, eq, val = v.partition("=")
-                if k not in labels or (eq and labels[k] != val):
-                    return False
-        if key == "ancestor" and not any(_ancestor(engine, row, v) for v in values):
-            return False
-        if key == "before" and not all(row["created"] < by_ref[v]["created"] for v in values):
-            return False
-        if key == "since" and not all(row["created"] > by_ref[v]["created"] for v in values):
-            return False
-        if key == "volume":
-            from teu.engine.storage.volumes import volume_names
-
-            mounted = set(volume_names(row.settings)) | {
-                m.get("Destination") for m in row.settings.get("Mounts") or []}
-            if not any(v in mounted for v in values):
-                return False
-        if key == "health":
-            from teu import fastjson
-
-            health = fastjson.loads(row["health"]).get("Status") if row["health"] else "none"
-            if health not in values:
-                return False
-        if key == "network" and (row.settings["HostConfig"].get("NetworkMode")
-                                 or "none") not in values:
-            return False
-    return True
 
 
 def _ancestor(engine: Engine, row: Row, ref: str) -> bool:
@@ -139,20 +80,32 @@ def _ancestor(engine: Engine, row: Row, ref: str) -> bool:
 
 def listing(engine: Engine, all_: bool = False, filters: list[str] | None = None,
             last: int | None = None, no_trunc: bool = False) -> list[dict]:
-    f = _parse_filters(filters or [])
+    """docker ps: running containers (all with all_), newest first; filters as
+    teu.engine.views.ps_filters says."""
+    from teu.engine.views.ps_filters import PsFilter
+
+    f = PsFilter(filters or [])
     rows = S.refresh_all(engine)
     from teu.engine.lifecycle.remove import sweep_exit_files
 
     sweep_exit_files(engine)
-    by_ref = {}
+    bounds = {}
     for key in ("before", "since"):
-        for v in f.get(key, []):
-            by_ref[v] = engine.find(v)
-    if not all_ and "status" not in f and "exited" not in f:
+        ref = f.reference(key)
+        if ref is not None:
+            bounds[key] = engine.find(ref)["created"]
+    if not all_ and not f.lists_stopped:
         rows = [r for r in rows if status_of(r) in ("running", "paused", "restarting")]
-    rows = [r for r in rows if _matches(engine, r, f, by_ref)]
+    rows = [r for r in rows if f.matches(r, bounds, lambda row, ref: _ancestor(engine, row, ref),
+                                         status_of(r))]
     rows.sort(key=lambda r: r["created"], reverse=True)
     if last is not None and last >= 0:
         rows = rows[:last]
     now = time.time()
-    return [item(r, now, no_trunc) for r in rows]
+    out = [item(r, now, no_trunc) for r in rows]
+    from teu.engine.network import ports_text
+
+    for r, entry in zip(rows, out, strict=True):
+        if r["status"] in ("running", "paused"):
+            entry["Ports"] = ports_text(engine, r)  # docker's "0.0.0.0:8080->80/tcp"
+    return out

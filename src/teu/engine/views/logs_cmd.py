@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
 from teu.engine import state as S
 from teu.engine.context import Engine
@@ -14,10 +15,24 @@ from teu.engine.monitor import logs as L
 def logs(engine: Engine, ref: str, follow: bool = False, tail: int | None = None,
          since: float | None = None, until: float | None = None, timestamps: bool = False,
          out: int = 1, err: int = 2) -> None:
+    for batch in batches(engine, ref, follow, tail, since, until):
+        _emit(batch, timestamps, out, err)
+
+
+def batches(engine: Engine, ref: str, follow: bool = False, tail: int | None = None,
+            since: float | None = None, until: float | None = None
+            ) -> Iterator[list[L.Record]]:
+    """The log's records in batches as they are read; with follow, until the container
+    stops (what `teu logs -f` prints and teu.api's logs(stream=True) yields)."""
     row = engine.find(ref)
+    if (row.settings["HostConfig"].get("LogConfig") or {}).get("Type") == "none":
+        from teu.engine.errors import EngineError
+
+        raise EngineError("configured logging driver does not support reading")
     path = engine.paths.container(row["id"], "ctr.log")
     records, offset = L.read(path, tail, since, until)
-    _emit(records, timestamps, out, err)
+    if records:
+        yield records
     if not follow:
         return
     pending = b""
@@ -37,7 +52,9 @@ def logs(engine: Engine, ref: str, follow: bool = False, tail: int | None = None
             pending = data[end:]
             offset += len(chunk)
             recs = L.join_partials(L.parse_line(x) for x in data[:end].splitlines())
-            _emit([r for r in recs if until is None or r.time <= until], timestamps, out, err)
+            recs = [r for r in recs if until is None or r.time <= until]
+            if recs:
+                yield recs
         if not running:
             return
         time.sleep(0.1)

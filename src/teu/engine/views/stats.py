@@ -177,3 +177,27 @@ def _safe_sample(engine: Engine, row: Row) -> dict | None:
         return sample(engine, row)
     except (OSError, ValueError):
         return None
+
+
+def api_entry(row: Row, before: dict | None, now: dict | None) -> dict:
+    """The Engine API's stats object (GET /containers/ID/stats: what docker-py's
+    container.stats() returns) from two samples; the same numbers as `entry`."""
+    import datetime
+
+    def cpu_stats(s: dict | None) -> dict:
+        if s is None:
+            return {"cpu_usage": {"total_usage": 0}, "system_cpu_usage": 0,
+                    "online_cpus": os.cpu_count() or 1, "throttling_data": {}}
+        return {"cpu_usage": {"total_usage": s["cpu"]}, "system_cpu_usage": s["system"],
+                "online_cpus": os.cpu_count() or 1, "throttling_data": {}}
+
+    stamp = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+    now_ = now or {}
+    blkio = [{"major": 0, "minor": 0, "op": "read", "value": now_.get("blk_r", 0)},
+             {"major": 0, "minor": 0, "op": "write", "value": now_.get("blk_w", 0)}]
+    return {"read": stamp, "name": "/" + row["name"], "id": row["id"],
+            "pids_stats": {"current": now_.get("pids", 0)},
+            "cpu_stats": cpu_stats(now), "precpu_stats": cpu_stats(before),
+            "memory_stats": {"usage": now_.get("mem", 0), "limit": now_.get("limit", 0)},
+            "blkio_stats": {"io_service_bytes_recursive": blkio},
+            "networks": {"eth0": {"rx_bytes": now_.get("rx", 0), "tx_bytes": now_.get("tx", 0)}}}

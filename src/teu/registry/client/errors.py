@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from teu import errors
 from teu.errors import TeuError
 
 
@@ -19,7 +20,7 @@ class AuthError(RegistryError):
     """The registry or its token service refused our credentials (or wants some)."""
 
 
-class NotFound(RegistryError):
+class NotFound(RegistryError, errors.NotFound):
     """No such manifest, blob or repository."""
 
 

@@ -87,7 +87,9 @@ def normalize(entry: dict) -> Rule:
     if type_ not in ("a", "b", "c"):
         raise CgroupError(f'cgroup: device rule type "{type_}" is not one of a, b, c')
     access = entry.get("access") or "rwm"
-    if not isinstance(access, str) or set(access) - set("rwm"):
+    # "a" is accepted and means nothing more, as runc takes it ("rwa" is found in the wild,
+    # runc's own tests among them); anything else is a typo worth refusing.
+    if not isinstance(access, str) or set(access) - set("rwma") or not set(access) & set("rwm"):
         raise CgroupError(f'cgroup: device rule access "{access}" is not made of r, w, m')
     return Rule(entry["allow"], type_, _wild(entry.get("major")), _wild(entry.get("minor")),
                 "".join(c for c in "rwm" if c in access))

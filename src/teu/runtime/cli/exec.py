@@ -21,6 +21,7 @@ FLAGS = {"process": (True, False), "tty": (False, False), "detach": (False, Fals
          "cap": (True, True), "no-new-privs": (False, False), "preserve-fds": (True, False),
          "ignore-paused": (False, False), "process-label": (True, False),
          "apparmor": (True, False), "cgroup": (True, True)}
+STOP_AT_ARGS = True  # what follows the id is the command and its own flags
 ALIASES = {"p": "process", "t": "tty", "d": "detach", "e": "env", "u": "user",
            "g": "additional-gids", "c": "cap"}
 

@@ -211,8 +211,11 @@ def _main(argv: list[str]) -> int:
             raise UsageError(f"No help topic for '{verb}'", 3)  # urfave/cli's words
         raise UsageError(f"unknown command {verb!r}; see teu-runtime --help")
     module = __import__(f"teu.runtime.cli.{module_name}", fromlist=["run"])
+    # Flags may follow the container id (urfave/cli reorders them, so `update ID
+    # --memory 1m` works with runc), except where the rest is a command line (exec).
     flags, positional = parse_flags(rest, {**module.FLAGS, "help": (False, False)},
-                                    {**getattr(module, "ALIASES", {}), "h": "help"})
+                                    {**getattr(module, "ALIASES", {}), "h": "help"},
+                                    stop_at_positional=getattr(module, "STOP_AT_ARGS", False))
     if flags.get("help"):
         print(verb_help(verb, module.__doc__), end="")
         return 0

@@ -10,6 +10,7 @@ import json
 
 from teu.runtime.cli.main import Globals, UsageError, need_id
 
+STOP_AT_ARGS = True  # what follows the id is ps(1)'s own options
 FLAGS = {"format": (True, False)}
 ALIASES = {"f": "format"}
 

@@ -130,6 +130,8 @@ def run(g: Globals, flags: dict, positional: list[str]) -> int:
     from teu.runtime.state import StateError
 
     cid = need_id(positional, "update")
+    if len(positional) > 1:
+        raise UsageError(f"update: unexpected arguments after the id: {' '.join(positional[1:])}")
     resources = resources_from(flags)
     state = load(g.root, cid)
     st = status(state)

@@ -60,8 +60,9 @@ class CachedFilter:
 
 def key(seccomp: dict, libseccomp_version: str | None) -> str:
     uname = os.uname()
+    # "enosys-1": the programs carry enosys.py's stub; older cached ones did not.
     text = "\n".join((fastjson.dumps(seccomp), str(libseccomp_version), uname.machine,
-                      uname.release))
+                      uname.release, "enosys-1"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -92,7 +93,7 @@ def compile_cached(seccomp: dict, cache_dir: str | None):  # noqa: ANN201
     """The filter for a profile: from the cache when it is there, else built with
     libseccomp (and its program stored for next time). Profiles that use
     SCMP_ACT_NOTIFY are never cached (their load also creates a listener fd)."""
-    from teu.runtime.seccomp.filter import compile_filter, libseccomp_version
+    from teu.runtime.seccomp.filter import _libseccomp, compile_filter, libseccomp_version
 
     name = key(seccomp, libseccomp_version()) if cache_dir else ""
     if cache_dir:
@@ -100,7 +101,18 @@ def compile_cached(seccomp: dict, cache_dir: str | None):  # noqa: ANN201
         if hit is not None:
             return hit
     flt = compile_filter(seccomp)
-    if cache_dir and not flt.uses_notify:
-        program, flags = flt.export_bpf()
+    if flt.uses_notify:
+        return flt
+    from teu.runtime.seccomp.enosys import patch, stub
+
+    prefix = stub(_libseccomp(), flt.profile)
+    if not cache_dir and not prefix:
+        return flt
+    program, flags = flt.export_bpf()
+    program = patch(program, prefix)
+    if cache_dir:
         store(cache_dir, name, program, flags)
-    return flt
+    if not prefix:
+        return flt
+    flt.release()
+    return CachedFilter(program, flags)  # the patched program is what must be loaded

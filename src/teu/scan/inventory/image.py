@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from teu.scan.errors import ScanError
-from teu.scan.inventory.layerscan import LayerFacts, scan_layer
+from teu.scan.inventory.facts import LayerFacts
 from teu.scan.inventory.merge import inventory
 from teu.scan.inventory.model import Inventory
 
@@ -46,6 +46,8 @@ def scan_image(store: Any, name: str, use_cache: bool = True) -> ScannedImage:
             if not os.path.isdir(path):
                 raise ScanError(f"{name}: layer {row.diff_id[:19]} is not unpacked in the "
                                 "store (pull the image again)")
+            from teu.scan.inventory.layerscan import scan_layer
+
             cached = scan_layer(path, row.diff_id)
             read += 1
             cache.put(cached)

@@ -11,67 +11,30 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
-from typing import Any
 
 from teu.scan import secrets
 from teu.scan.inventory import apk, dpkg, gobin, npm, osrelease, python, rpm
+from teu.scan.inventory.facts import FACTS_VERSION, Item, LayerFacts
 
-FACTS_VERSION = 1
+__all__ = ["FACTS_VERSION", "Item", "LayerFacts", "scan_layer"]
 OPAQUE_XATTR = "trusted.overlay.opaque"
 _MAX_TEXT_DB = 256 << 20      # a dpkg status or apk db is streamed line by line up to this
 _MAX_SMALL = 4 << 20          # package.json, METADATA, os-release
 _GO_MIN_SIZE = 512 << 10      # smaller executables are never Go binaries
+_MAX_SECRET_HITS = 1000       # a hostile layer of a million key files stays a small record
 
 OS_RELEASE = ("etc/os-release", "usr/lib/os-release")
+# One-line release files: what identifies the OS when os-release is missing or a symlink
+# into a tree the image does not have.
+RELEASE_FILES = {"etc/debian_version": "debian", "etc/alpine-release": "alpine"}
 DPKG_STATUS = "var/lib/dpkg/status"
 DPKG_STATUS_D = "var/lib/dpkg/status.d/"
 APK_DB = "lib/apk/db/installed"
 RPM_DBS = ("var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite")
 
 
-@dataclass
-class Item:
-    """One file of interest in a layer and what it told."""
-    path: str
-    kind: str                               # os-release dpkg apk rpm python npm go
-    packages: list[dict[str, Any]] = field(default_factory=list)
-    os: dict[str, str] | None = None
-    error: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"path": self.path, "kind": self.kind}
-        if self.packages:
-            d["packages"] = self.packages
-        if self.os:
-            d["os"] = self.os
-        if self.error:
-            d["error"] = self.error
-        return d
-
-
-@dataclass
-class LayerFacts:
-    diff_id: str
-    items: list[Item] = field(default_factory=list)
-    whiteouts: list[str] = field(default_factory=list)
-    opaque: list[str] = field(default_factory=list)
-    secrets: list[dict[str, str]] = field(default_factory=list)
-    files: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": FACTS_VERSION, "diff_id": self.diff_id, "files": self.files,
-                "items": [i.to_dict() for i in self.items], "whiteouts": self.whiteouts,
-                "opaque": self.opaque, "secrets": self.secrets}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LayerFacts:
-        return cls(d["diff_id"], [Item(**i) for i in d["items"]], d["whiteouts"], d["opaque"],
-                   d["secrets"], d.get("files", 0))
-
-
 def _kind(rel: str, name: str) -> str | None:
-    if rel in OS_RELEASE:
+    if rel in OS_RELEASE or rel in RELEASE_FILES:
         return "os-release"
     if rel == DPKG_STATUS or (rel.startswith(DPKG_STATUS_D) and rel.count("/") == 4):
         return "dpkg"
@@ -106,7 +69,11 @@ def _read_item(host: str, rel: str, kind: str, size: int) -> Item:
                 raise ValueError(f"{size} bytes: too large for {kind} metadata")
             if kind == "os-release":
                 with open(host, encoding="utf-8", errors="replace") as f:
-                    item.os = osrelease.parse(f.read()).to_dict()
+                    text = f.read(64 << 10)
+                if rel in RELEASE_FILES:
+                    item.os = osrelease.from_release_file(RELEASE_FILES[rel], text).to_dict()
+                else:
+                    item.os = osrelease.parse(text).to_dict()
                 return item
             if kind == "python":
                 with open(host, encoding="utf-8", errors="replace") as f:
@@ -173,14 +140,16 @@ def scan_layer(layer_dir: str, diff_id: str) -> LayerFacts:
 
 def _check_secret(facts: LayerFacts, host: str, rel: str, size: int) -> None:
     what = secrets.by_name(rel)
-    if what is None and secrets.worth_reading(rel, size):
+    key = secrets.keyed(rel) if what is None else None
+    if what is None and (key or secrets.worth_reading(rel, size)):
         try:
             fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
             try:
-                what = secrets.in_content(os.read(fd, secrets.MAX_CONTENT))
+                data = os.read(fd, secrets.MAX_CONTENT)
             finally:
                 os.close(fd)
         except OSError:
             return
-    if what:
+        what = key[1] if key and key[0] in data else secrets.in_content(data)
+    if what and len(facts.secrets) < _MAX_SECRET_HITS:
         facts.secrets.append({"path": rel, "what": what})

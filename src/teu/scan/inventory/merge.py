@@ -4,7 +4,7 @@ opaque directory hides what lower layers had inside it."""
 
 from __future__ import annotations
 
-from teu.scan.inventory.layerscan import Item, LayerFacts
+from teu.scan.inventory.facts import Item, LayerFacts
 from teu.scan.inventory.model import Inventory, OSInfo, Package
 
 
@@ -31,7 +31,8 @@ def inventory(layers: list[LayerFacts]) -> Inventory:
     items = merged_items(layers)
     os_info = OSInfo()
     releases = {i.path: i for i, _ in items if i.kind == "os-release" and i.os}
-    for path in ("etc/os-release", "usr/lib/os-release"):
+    for path in ("etc/os-release", "usr/lib/os-release", "etc/debian_version",
+                 "etc/alpine-release"):
         if path in releases:
             os_info = OSInfo(**releases[path].os)  # type: ignore[arg-type]
             break

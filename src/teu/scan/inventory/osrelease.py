@@ -22,3 +22,11 @@ def parse(text: str) -> OSInfo:
     return OSInfo(id=vals.get("ID", "").lower(), version_id=vals.get("VERSION_ID", ""),
                   version_codename=vals.get("VERSION_CODENAME", ""),
                   pretty_name=vals.get("PRETTY_NAME", ""))
+
+
+def from_release_file(os_id: str, text: str) -> OSInfo:
+    """etc/debian_version ("12.5", or "bookworm/sid" on testing) or etc/alpine-release."""
+    version = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if not version[:1].isdigit():
+        version = ""
+    return OSInfo(id=os_id, version_id=version, pretty_name=f"{os_id} {version}".strip())

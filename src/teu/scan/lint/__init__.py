@@ -2,8 +2,7 @@
 
     rules.py        the rule table (IDs never change meaning; new rules get new IDs)
     findings.py     LintFinding, severity levels and the threshold, text/JSON/SARIF output
-    dockerfile_read.py   the Dockerfile reading this package needs, behind one function
-                    (read_dockerfile): to be switched to teu.build's parser once it lands
+    dockerfile_read.py   a Dockerfile through teu.build's parser, as the rules see it
     dockerfile.py   rules over a Dockerfile
     image.py        rules over a store image: its config, history and every layer's files
     compose.py      rules over a Compose file's services

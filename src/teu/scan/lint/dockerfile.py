@@ -3,33 +3,15 @@ images, secrets in ENV/ARG and in RUN lines, port 22."""
 
 from __future__ import annotations
 
-import shlex
-
 from teu.scan import secrets
 from teu.scan.lint.dockerfile_read import Instruction, read_dockerfile
 from teu.scan.lint.findings import LintFinding
 from teu.scan.lint.refs import is_root_user, tag_problem
 
 
-def _pairs(keyword: str, value: str) -> list[tuple[str, str]]:
-    """ENV/ARG's names and values (ENV's old `ENV name value` form too)."""
-    try:
-        words = shlex.split(value, posix=True)
-    except ValueError:
-        words = value.split()
-    if keyword == "ENV" and words and "=" not in words[0]:
-        return [(words[0], " ".join(words[1:]))]
-    out = []
-    for w in words:
-        name, _, val = w.partition("=")
-        out.append((name, val))
-    return out
-
-
-def _from_image(value: str) -> tuple[str, str]:
-    words = [w for w in value.split() if not w.startswith("--")]
-    image = words[0] if words else ""
-    alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else ""
+def _from_image(args: list[str]) -> tuple[str, str]:
+    image = args[0] if args else ""
+    alias = args[2] if len(args) >= 3 and args[1].lower() == "as" else ""
     return image, alias
 
 
@@ -42,7 +24,7 @@ def lint_instructions(instrs: list[Instruction], file: str) -> list[LintFinding]
     for ins in instrs:
         k, v = ins.keyword, ins.value
         if k == "FROM":
-            image, alias = _from_image(v)
+            image, alias = _from_image(ins.args)
             if image.lower() not in stages:
                 problem = tag_problem(image)
                 if problem:
@@ -53,7 +35,7 @@ def lint_instructions(instrs: list[Instruction], file: str) -> list[LintFinding]
                 stages.add(alias.lower())
             final_from, user, health = ins.line, None, False
         elif k in ("ENV", "ARG"):
-            for name, val in _pairs(k, v):
+            for name, val in ins.pairs:
                 what = secrets.in_text(val) if val else None
                 if secrets.secret_name(name) or what:
                     found.append(LintFinding("TEU201", f"{k} {name}: "
@@ -84,4 +66,4 @@ def lint_instructions(instrs: list[Instruction], file: str) -> list[LintFinding]
 
 
 def lint_dockerfile(text: str, file: str = "Dockerfile") -> list[LintFinding]:
-    return lint_instructions(read_dockerfile(text), file)
+    return lint_instructions(read_dockerfile(text, file), file)

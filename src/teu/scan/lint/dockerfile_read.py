@@ -1,71 +1,34 @@
-"""Reading a Dockerfile into instructions: all `teu lint` needs, behind one function.
-
-teu.build is writing the real parser (BuildKit's semantics, every instruction's
-flags); when it lands, read_dockerfile should call it and map its nodes to
-Instruction, and this module goes away. Handled here: the escape directive,
-line continuations (comment lines inside them dropped), comments, heredocs
-(their bodies skipped), each instruction's first line number.
-"""
+"""Reading a Dockerfile into what the lint rules look at, through teu.build's parser
+(BuildKit's reading: directives, continuations, heredocs, flags, ENV pairs), so lint
+and build never disagree on what a Dockerfile says."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
 class Instruction:
     keyword: str        # upper case: FROM, RUN, ENV, ...
-    value: str          # the rest, continuations joined with a space
+    value: str          # the arguments (RUN: with its heredocs' bodies), flags left out
     line: int           # 1-based line of the keyword
+    pairs: list[tuple[str, str]] = field(default_factory=list)    # ENV and ARG
+    args: list[str] = field(default_factory=list)
 
 
-def read_dockerfile(text: str) -> list[Instruction]:
-    lines = text.splitlines()
-    escape = "\\"
-    start = 0
-    for i, raw in enumerate(lines):        # parser directives: leading `# key=value` lines
-        s = raw.strip()
-        if not s.startswith("#") or "=" not in s:
-            break
-        key, _, value = s[1:].partition("=")
-        if key.strip().lower() == "escape" and value.strip() in ("\\", "`"):
-            escape = value.strip()
-        start = i + 1
-    out: list[Instruction] = []
-    i = start
-    while i < len(lines):
-        s = lines[i].strip()
-        if not s or s.startswith("#"):
-            i += 1
-            continue
-        first = i
-        parts = []
-        while True:
-            cur = lines[i].rstrip()
-            if cur.endswith(escape) and i + 1 < len(lines):
-                parts.append(cur[:-1].strip())
-                i += 1
-                while i < len(lines) and lines[i].strip().startswith("#"):
-                    i += 1
-                if i >= len(lines):
-                    break
-                continue
-            parts.append(cur.strip())
-            i += 1
-            break
-        joined = " ".join(p for p in parts if p)
-        keyword, _, value = joined.partition(" ")
-        heredoc = _heredoc_marker(value) if keyword.upper() in ("RUN", "COPY", "ADD") else None
-        if heredoc:
-            while i < len(lines) and lines[i].strip() != heredoc:
-                i += 1
-            i += 1
-        out.append(Instruction(keyword.upper(), value.strip(), first + 1))
+def read_dockerfile(text: str, file: str = "Dockerfile") -> list[Instruction]:
+    from teu.build.dockerfile.parser import parse
+
+    out = []
+    for node in parse(text, file).nodes:
+        kw = node.keyword.upper()
+        value = " ".join(node.args)
+        if node.heredocs:
+            value += "\n" + "\n".join(h.content for h in node.heredocs)
+        pairs: list[tuple[str, str]] = []
+        if kw == "ENV":
+            pairs = [(k, v) for k, v, _ in node.pairs]
+        elif kw == "ARG":
+            pairs = [(a.partition("=")[0], a.partition("=")[2]) for a in node.args]
+        out.append(Instruction(kw, value, node.line, pairs, list(node.args)))
     return out
-
-
-def _heredoc_marker(value: str) -> str | None:
-    import re
-
-    m = re.search(r"<<-?(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1", value)
-    return m.group(2) if m else None

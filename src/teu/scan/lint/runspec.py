@@ -19,7 +19,9 @@ def spec_from_run(opts: dict[str, Any], image: str, image_config: dict | None = 
     hosts = []
     for key, ns in (("network", "network"), ("net", "network"), ("pid", "pid"), ("ipc", "ipc"),
                     ("uts", "uts"), ("userns", "user")):
-        if opts.get(key) == "host" and ns not in hosts:
+        value = opts.get(key)
+        values = value if isinstance(value, list) else [value]   # --network is repeatable
+        if "host" in values and ns not in hosts:
             hosts.append(ns)
     ports = []
     for p in (opts.get("publish", []) or []) + (opts.get("expose", []) or []):

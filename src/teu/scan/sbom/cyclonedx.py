@@ -4,11 +4,11 @@ components with purls (bom-ref = purl, made unique where two copies share one)."
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from teu import __version__
 from teu.scan.inventory.model import Inventory
+from teu.scan.sbom.ids import uuid4
 from teu.scan.sbom.purl import purl
 
 
@@ -47,7 +47,7 @@ def bom(inv: Inventory, components: list[dict[str, Any]], now: float | None = No
     """The envelope (also used by the VEX report)."""
     return {
         "bomFormat": "CycloneDX", "specVersion": "1.5",
-        "serialNumber": f"urn:uuid:{uuid.uuid4()}", "version": 1,
+        "serialNumber": f"urn:uuid:{uuid4()}", "version": 1,
         "metadata": {
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
             "tools": {"components": [{"type": "application", "name": "teu",

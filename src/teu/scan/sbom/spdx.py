@@ -7,11 +7,11 @@ the validators reject helps nobody."""
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from teu import __version__
 from teu.scan.inventory.model import Inventory
+from teu.scan.sbom.ids import uuid4
 from teu.scan.sbom.purl import purl
 
 
@@ -61,7 +61,7 @@ def document(inv: Inventory, now: float | None = None) -> dict[str, Any]:
     return {
         "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT",
         "name": name,
-        "documentNamespace": f"https://teu.invalid/spdx/{_safe(name)}-{uuid.uuid4()}",
+        "documentNamespace": f"https://teu.invalid/spdx/{_safe(name)}-{uuid4()}",
         "creationInfo": {"created": created, "creators": [f"Tool: teu-{__version__}"]},
         "packages": packages, "relationships": rels,
     }

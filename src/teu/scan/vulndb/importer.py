@@ -63,6 +63,7 @@ def _files(path: str) -> Iterator[tuple[str, bytes]]:
 
 
 def _download(url: str, into: str) -> str:
+    import urllib.error
     import urllib.request
 
     os.makedirs(into)
@@ -71,6 +72,8 @@ def _download(url: str, into: str) -> str:
         with urllib.request.urlopen(url, timeout=60) as r, open(path, "wb") as out:  # noqa: S310
             while chunk := r.read(1 << 20):
                 out.write(chunk)
+    except urllib.error.HTTPError as e:
+        raise DBError(f"{url}: HTTP {e.code} {e.reason}") from None
     except OSError as e:
         raise DBError(f"{url}: {getattr(e, 'reason', None) or e}") from None
     return path

@@ -22,6 +22,10 @@ def split_ecosystem(eco: str) -> tuple[str, str]:
     name, _, release = eco.partition(":")
     if name == "Alpine":
         release = release.removeprefix("v")
+    elif name == "Ubuntu":
+        release = release.split(":")[0]      # "22.04:LTS", "Pro:18.04:LTS" keep the number
+        if not release[:1].isdigit():
+            release = eco.split(":")[2] if eco.count(":") >= 2 else release
     return name, release
 
 
