@@ -71,6 +71,7 @@ VERBS: dict[str, str] = {
     "builder": "teu.cli.builder",
     "scan": "teu.cli.scan",
     "lint": "teu.cli.lint",
+    "compose": "teu.cli.compose",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -130,6 +131,7 @@ commands:
   builder     prune: clear teu build's cache
   scan        find known vulnerabilities in an image (scan db: the offline database)
   lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
+  compose     multi-container applications from Compose files (config)
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)

@@ -115,8 +115,6 @@ def volumes(value: list, where: str, workdir: str) -> list:
             v = dict(item)
             if v.get("type") == "bind" and v.get("source"):
                 v["source"] = _host_path(str(v["source"]), workdir)
-                v.setdefault("bind", {}).setdefault("create_host_path", True) \
-                    if isinstance(v.get("bind", {}), dict) else None
             out.append(v)
         else:
             out.append(_short_volume(str(item), where, workdir))

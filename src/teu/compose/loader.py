@@ -114,15 +114,17 @@ def load(opts: ProjectOptions) -> Project:
     warn = opts.warn
     for name, text in texts:
         doc = _load_doc(text, name, env, project_dir, opts.interpolate, warn)
+        # extends is resolved inside each file, before the files merge (compose-go).
+        own = doc.get("services")
+        if isinstance(own, dict):
+            for svc_name in list(own):
+                if isinstance(own[svc_name], dict) and own[svc_name].get("extends"):
+                    own[svc_name] = _extends(svc_name, strip_tags(own), name, project_dir,
+                                             env, opts, set())
         model = merge(model, doc) if model else strip_tags(doc)
-        if "services" in model:
-            model["services"] = {k: v for k, v in model["services"].items()}
 
     model = _includes(model, env, project_dir, opts, files[0])
     services = model.get("services") or {}
-    for svc_name in list(services):
-        services[svc_name] = _extends(svc_name, services, files[0], project_dir, env,
-                                      opts, set())
     name = _project_name(opts, env, model, project_dir)
     profiles = _active_profiles(opts, env)
     for svc in services.values():

@@ -14,8 +14,12 @@ _INVALID = ": invalid compose project"
 
 
 def normalize(model: dict, name: str, project_dir: str) -> dict:
+    import copy
+
     out: dict = {"name": name}
-    services = model.get("services") or {}
+    # Merges and extends share unchanged parts between services; defaults are filled
+    # in place below, so each service gets its own copy first.
+    services = copy.deepcopy(model.get("services") or {})
     for kind in ("networks", "volumes", "secrets", "configs"):
         model[kind] = dict(model.get(kind) or {})
     uses_default = False

@@ -1,0 +1,124 @@
+"""A service of the project model -> the engine's run options (teu.engine.config.options'
+input, the names of `teu run`'s long flags), with docker compose's names and labels.
+Pure: no engine calls here, so the mapping is unit-tested."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from teu.compose.errors import ComposeError
+from teu.compose.hashing import config_hash
+
+PROJECT = "com.docker.compose.project"
+SERVICE = "com.docker.compose.service"
+NUMBER = "com.docker.compose.container-number"
+HASH = "com.docker.compose.config-hash"
+ONEOFF = "com.docker.compose.oneoff"
+NETWORK = "com.docker.compose.network"
+VERSION = "com.docker.compose.version"
+VOLUME = "com.docker.compose.volume"
+
+
+def container_name(project: str, service: str, svc: dict, number: int) -> str:
+    """docker compose v2's name: container_name, else PROJECT-SERVICE-N."""
+    return svc.get("container_name") or f"{project}-{service}-{number}"
+
+
+def network_names(model: dict, svc: dict) -> list[tuple[str, str, dict]]:
+    """(key, real name, attachment options) of a service's networks, in a stable order."""
+    out = []
+    nets = model.get("networks") or {}
+    for key, spec in sorted((svc.get("networks") or {}).items()):
+        out.append((key, nets.get(key, {}).get("name", key), spec or {}))
+    return out
+
+
+def run_options(model: dict, service: str, number: int = 1) -> dict[str, Any]:
+    """The engine's options for container `number` of `service`."""
+    project = model["name"]
+    svc = model["services"][service]
+    if not svc.get("image"):
+        raise ComposeError(f"service {service!r} has no image (build: sections are not "
+                           "run by teu compose yet)")
+    labels = {PROJECT: project, SERVICE: service, NUMBER: str(number), ONEOFF: "False",
+              HASH: config_hash(svc), VERSION: "2.40.3"}
+    labels.update(svc.get("labels") or {})
+    opts: dict[str, Any] = {
+        "detach": True,
+        "name": container_name(project, service, svc, number),
+        "image": svc["image"],
+        "command": svc.get("command"),
+        "label": [f"{k}={v}" for k, v in labels.items()],
+        "env": [k if v is None else f"{k}={v}" for k, v in
+                (svc.get("environment") or {}).items()],
+    }
+    if svc.get("entrypoint") is not None:
+        ep = svc["entrypoint"]
+        opts["entrypoint"] = shlex.join(ep) if isinstance(ep, list) else ep
+    if svc.get("network_mode"):
+        opts["network"] = [svc["network_mode"]]
+    else:
+        nets = network_names(model, svc)
+        opts["network"] = [real for _, real, _ in nets]
+        aliases = [service]
+        for _, _, spec in nets:
+            aliases.extend(a for a in spec.get("aliases") or [] if a not in aliases)
+        opts["network_alias"] = aliases
+    for key, flag in (("hostname", "hostname"), ("user", "user"), ("working_dir", "workdir"),
+                      ("stop_signal", "stop_signal"), ("init", "init"),
+                      ("privileged", "privileged"), ("read_only", "read_only")):
+        if svc.get(key) is not None:
+            opts[flag] = svc[key]
+    if svc.get("restart"):
+        opts["restart"] = svc["restart"]
+    if svc.get("stop_grace_period"):
+        from teu.compose.units import nanoseconds
+
+        opts["stop_timeout"] = nanoseconds(svc["stop_grace_period"], "stop_grace_period") \
+            // 1_000_000_000
+    for key in ("cap_add", "cap_drop", "tmpfs", "dns", "security_opt"):
+        if svc.get(key):
+            opts[key] = list(svc[key])
+    publish = []
+    for p in svc.get("ports") or []:
+        spec = f"{p['target']}/{p.get('protocol', 'tcp')}"
+        if p.get("published"):
+            spec = f"{p['published']}:{spec}"
+            if p.get("host_ip"):
+                spec = f"{p['host_ip']}:{spec}"
+        publish.append(spec)
+    if publish:
+        opts["publish"] = publish
+    volumes = []
+    for v in svc.get("volumes") or []:
+        src = v.get("source") or ""
+        if v.get("type") == "volume" and src:
+            src = (model.get("volumes") or {}).get(src, {}).get("name", src)
+        if v.get("type") in ("bind", "volume"):
+            spec = f"{src}:{v['target']}" if src else v["target"]
+            volumes.append(spec + (":ro" if v.get("read_only") else ""))
+    if volumes:
+        opts["volume"] = volumes
+    limits = ((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+    if limits.get("memory"):
+        opts["memory"] = str(limits["memory"])
+    if limits.get("cpus"):
+        opts["cpus"] = str(limits["cpus"])
+    if limits.get("pids"):
+        opts["pids_limit"] = int(limits["pids"])
+    hc = svc.get("healthcheck") or {}
+    if hc.get("disable"):
+        opts["no_healthcheck"] = True
+    elif hc.get("test"):
+        test = hc["test"]
+        if test[0] == "NONE":
+            opts["no_healthcheck"] = True
+        else:
+            opts["health_cmd"] = test[1] if test[0] == "CMD-SHELL" else shlex.join(test[1:])
+        for key in ("interval", "timeout", "start_period"):
+            if hc.get(key):
+                opts[f"health_{key}"] = hc[key]
+        if hc.get("retries") is not None:
+            opts["health_retries"] = int(hc["retries"])
+    return opts
