@@ -12,11 +12,9 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
-import time
 
 from teu.testing import busybox
 
@@ -100,26 +98,12 @@ class Docker(Peer):
     name = "docker"
 
     def __init__(self, top: str, tarball: str) -> None:
-        d = f"{top}/docker"
-        os.makedirs(d, exist_ok=True)
-        self.sock = f"{d}/docker.sock"
-        self.env = {**os.environ, "DOCKER_HOST": f"unix://{self.sock}"}
-        self.log = open(f"{d}/dockerd.log", "w")
-        self.proc = subprocess.Popen(
-            ["/usr/sbin/dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
-             "--ip-masq=false", "--data-root", f"{d}/data", "--exec-root", f"{d}/exec",
-             "--pidfile", f"{d}/dockerd.pid", "-H", f"unix://{self.sock}",
-             "--storage-driver", "overlay2", "--default-ulimit", "nofile=20000:20000",
-             "--default-ulimit", "nproc=32768:32768"],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while subprocess.run(self.cmd("version"), env=self.env, capture_output=True).returncode:
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.stop()
-                raise RuntimeError(f"dockerd did not start; see {d}/dockerd.log")
-            time.sleep(0.2)
-        subprocess.run(self.cmd("import", tarball, "busybox"), env=self.env, check=True,
-                       stdout=subprocess.DEVNULL)
+        from teu.testing.dockerd import Dockerd
+
+        self.daemon = Dockerd(tarball, "busybox")
+        self.proc = self.daemon.proc
+        self.sock = self.daemon.sock
+        self.env = self.daemon.env
 
     def cmd(self, *args: str) -> list[str]:
         return ["/usr/bin/docker", *args]
@@ -138,18 +122,7 @@ class Docker(Peer):
         return pids
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            subprocess.run(self.cmd("rm", "-f", *subprocess.run(
-                self.cmd("ps", "-aq"), env=self.env, capture_output=True, text=True
-            ).stdout.split()), env=self.env, capture_output=True)
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
-        subprocess.run(["umount", "-R", "-l", os.path.dirname(self.sock)], capture_output=True)
+        self.daemon.stop()
 
 
 def available(name: str) -> bool:

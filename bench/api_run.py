@@ -11,28 +11,16 @@ prints the median batch time of each and the ratio teu/docker-py (target <= 0.3)
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import statistics
 import sys
-import tarfile
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-def busybox_tar(path: str) -> str:
-    from teu.testing import busybox
-
-    rootfs = path + ".rootfs"
-    busybox.make_rootfs(rootfs)
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        for name in sorted(os.listdir(rootfs)):
-            t.add(os.path.join(rootfs, name), arcname=name)
-    with open(path, "wb") as f:
-        f.write(buf.getvalue())
-    return path
+from _engine_peers import busybox_tar  # noqa: E402
 
 
 def batch(client: object, runs: int, **kw: object) -> float:

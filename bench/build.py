@@ -104,6 +104,16 @@ class Teu(peers.Teu):
                         "-q", "-t", "bench:1", ctx)
 
 
+def unmount_under(top: str) -> None:
+    """Every mount the peers left under top (containers/storage binds its overlay dir on
+    itself), deepest first."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    for p in sorted((p for p in points if p.startswith(top.rstrip("/") + "/")), key=len,
+                    reverse=True):
+        subprocess.run(["umount", "-l", p], capture_output=True)
+
+
 def timed(tool, ctx: str, no_cache: bool) -> float:  # noqa: ANN001
     t = time.perf_counter()
     p = subprocess.run(tool.build_cmd(ctx, no_cache), env=tool.env, capture_output=True,
@@ -162,7 +172,7 @@ def main() -> int:
     finally:
         for t in tools:
             t.stop()
-        subprocess.run(["umount", "-R", "-l", top], capture_output=True)
+        unmount_under(top)
         shutil.rmtree(top, ignore_errors=True)
     return 0
 

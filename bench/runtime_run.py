@@ -6,7 +6,16 @@ prints the median, the ratio to runc and to crun. crun 1.8.1 refuses this host's
 hybrid cgroup layout, so (as HOST-NOTES says) it runs in a private mount
 namespace where /sys/fs/cgroup/unified is unmounted; the host is untouched.
 
-    python3 bench/runtime_run.py [--rounds 30]
+teu-runtime is measured as installed two ways: `make install`'s launcher (next to
+this interpreter) and a plain `pip install` of this tree into a throwaway venv
+(non-editable, --no-deps: teu-runtime imports nothing outside the standard library,
+and no dependency ships a .pth file), whose script turns itself into the launcher
+after its first (warm-up) start. Beside them, from the same venv: the script as pip
+installed it, run under another name so that it never settles (what a read-only
+install keeps), and pip's console_scripts wrapper, to show what that entry point
+costs (teu's before scripts/).
+
+    python3 bench/runtime_run.py [--rounds 30] [--no-pip]
 """
 
 from __future__ import annotations
@@ -29,14 +38,50 @@ def teu_runtime() -> str:
     return here if os.path.exists(here) else shutil.which("teu-runtime") or "teu-runtime"
 
 
-def commands(bundle: str, state: str) -> dict[str, list[str]]:
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# pip's wrapper for a console_scripts entry point (pip 23's template, as it writes it).
+CONSOLE_SCRIPT = """#!{python}
+# -*- coding: utf-8 -*-
+import re
+import sys
+from teu.runtime.cli.main import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+
+def pip_installed(tmp: str) -> dict[str, str]:
+    """teu-runtime from `pip install` of this tree in a new venv, the same script kept
+    as shipped, and a console_scripts wrapper of the same install."""
+    venv = os.path.join(tmp, "venv")
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "--no-deps", REPO],
+                   check=True, stdout=subprocess.DEVNULL)
+    wrapper = os.path.join(venv, "bin", "teu-runtime-console-script")
+    with open(wrapper, "w") as f:
+        f.write(CONSOLE_SCRIPT.format(python=os.path.join(venv, "bin", "python3")))
+    os.chmod(wrapper, 0o755)
+    script = os.path.join(venv, "bin", "teu-runtime")
+    shipped = os.path.join(venv, "bin", "teu-runtime-as-shipped")
+    shutil.copy2(script, shipped)  # settle() rewrites only the names it installs
+    return {"teu (pip)": script, "teu (shipped)": shipped, "teu (wrapper)": wrapper}
+
+
+def commands(bundle: str, state: str, pip: dict[str, str] | None = None
+             ) -> dict[str, list[str]]:
     crun = ("umount /sys/fs/cgroup/unified 2>/dev/null; "
             f"exec crun --root {state}/crun run --bundle {bundle} bench-crun")
     cmds = {
-        "teu-runtime": [teu_runtime(), "--root", f"{state}/teu", "run", "--bundle", bundle,
+        "teu (launcher)": [teu_runtime(), "--root", f"{state}/teu", "run", "--bundle", bundle,
                         "bench-teu"],
         "runc": ["runc", "--root", f"{state}/runc", "run", "--bundle", bundle, "bench-runc"],
     }
+    if pip:
+        for name, path in pip.items():
+            cmds[name] = [path, "--root", f"{state}/teu", "run", "--bundle", bundle,
+                          f"bench-{name[5:-1]}"]
     if shutil.which("crun"):
         # The unshare+sh wrapper costs ~2 ms; measured below and subtracted.
         cmds["crun"] = ["unshare", "-m", "--propagation", "private", "sh", "-c", crun]
@@ -45,23 +90,36 @@ def commands(bundle: str, state: str) -> dict[str, list[str]]:
     return cmds
 
 
-def time_once(cmd: list[str]) -> float:
+CPU: dict[str, list[float]] = {}
+
+
+def time_once(cmd: list[str], name: str = "") -> float:
+    """Wall time; the CPU time (user + system, the process and what it reaped) goes
+    to CPU[name]: on a loaded machine it says more about the work than wall time."""
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - start
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise subprocess.CalledProcessError(p.returncode, cmd)
+    CPU.setdefault(name, []).append(usage.ru_utime + usage.ru_stime)
+    return wall
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--no-pip", action="store_true", help="skip the pip-installed venv")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="teu-bench-") as tmp:
+        pip = None if args.no_pip else pip_installed(tmp)
         bundle = os.path.join(tmp, "bundle")
         busybox.make_bundle(bundle, ["/bin/true"])
         config = busybox.default_config(["/bin/true"])
         config["ociVersion"] = "1.0.2"  # crun 1.8.1 refuses newer versions
         busybox.write_config(bundle, config)
-        cmds = commands(bundle, tmp)
+        cmds = commands(bundle, tmp, pip)
         samples: dict[str, list[float]] = {name: [] for name in cmds}
         for cmd in cmds.values():  # warm caches once
             time_once(cmd)
@@ -72,15 +130,20 @@ def main() -> int:
             # a fixed order would favour whoever follows the runtime before it.
             random.shuffle(order)
             for name in order:
-                samples[name].append(time_once(cmds[name]))
+                samples[name].append(time_once(cmds[name], name))
     med = {name: statistics.median(s) * 1000 for name, s in samples.items()}
+    cpu = {name: statistics.median(CPU[name]) * 1000 for name in samples}
     if "crun" in med:
         med["crun"] -= med.pop("(wrapper)")
-    print(f"run of /bin/true, median of {args.rounds} alternating rounds:")
+        cpu["crun"] -= cpu.pop("(wrapper)")
+    print(f"run of /bin/true, median of {args.rounds} alternating rounds "
+          f"(load average {os.getloadavg()[0]:.1f}):")
+    print(f"  {'':14s} {'wall':>9s}   {'':24s} {'cpu':>9s}")
     for name, ms in med.items():
         ratios = ", ".join(f"{ms / med[p]:.2f}x {p}" for p in ("runc", "crun")
                            if p in med and p != name)
-        print(f"  {name:12s} {ms:6.1f} ms   ({ratios})")
+        print(f"  {name:14s} {ms:6.1f} ms   ({ratios:22s}) {cpu[name]:6.1f} ms "
+              f"({cpu[name] / cpu['runc']:.2f}x runc)")
     return 0
 
 

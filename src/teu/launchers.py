@@ -12,10 +12,8 @@ starts `python -S` and finds teu directly, and to precompile teu.
 
 from __future__ import annotations
 
-import compileall
 import os
 import sys
-import sysconfig
 
 import teu
 
@@ -31,7 +29,7 @@ WITH_SITE_PACKAGES = {"teu"}
 # teu-runtime also skips the interpreter's teardown (~2 ms of module and object
 # clean-up): it holds no atexit work, so it flushes its output and leaves.
 TEMPLATE = """#!{python} -S
-# Written by `python -m teu.launchers` (make install): -S skips site, see teu/launchers.py.
+# Written by teu.launchers (make install, or a pip-installed script's first start): -S skips site.
 import os
 import sys
 sys.dont_write_bytecode = False  # see teu/launchers.py
@@ -44,7 +42,7 @@ os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 """
 
 TEMPLATE_SITE = """#!{python} -S
-# Written by `python -m teu.launchers` (make install): -S skips site, see teu/launchers.py.
+# Written by teu.launchers (make install, or a pip-installed script's first start): -S skips site.
 import sys
 sys.dont_write_bytecode = False  # see teu/launchers.py
 sys.path.insert(0, {src!r}){extra}
@@ -54,12 +52,21 @@ sys.exit(main())
 
 
 def install(bin_dir: str | None = None) -> list[str]:
+    import compileall  # here, not above: a pip-installed script imports us to settle()
+    import sysconfig
+
     bin_dir = bin_dir or sysconfig.get_path("scripts")
+    written = [write_launcher(bin_dir, name) for name in LAUNCHERS]
+    compileall.compile_dir(os.path.dirname(os.path.abspath(teu.__file__)), quiet=1)
+    return written
+
+
+def write_launcher(bin_dir: str, name: str) -> str:
+    """bin_dir/name as a fast launcher for this interpreter and this teu; its path."""
     src = os.path.dirname(os.path.dirname(os.path.abspath(teu.__file__)))
-    written = []
-    for name, module in LAUNCHERS.items():
-        path = os.path.join(bin_dir, name)
-        tmp = path + ".tmp"
+    path = os.path.join(bin_dir, name)
+    tmp = f"{path}.{os.getpid()}.tmp"  # two first starts at once each write their own
+    try:
         with open(tmp, "w") as f:
             extra = ""
             if name in WITH_SITE_PACKAGES:
@@ -71,18 +78,43 @@ def install(bin_dir: str | None = None) -> list[str]:
             # path: sys.executable is then the venv's, where teu finds teu-runtime and
             # conmon's runtime is looked up (the base interpreter's bin may hold another).
             f.write(template.format(python=sys.executable, src=src,
-                                    module=module, extra=extra))
+                                    module=LAUNCHERS[name], extra=extra))
         os.chmod(tmp, 0o755)
         os.replace(tmp, path)
-        written.append(path)
-    compileall.compile_dir(os.path.dirname(os.path.abspath(teu.__file__)), quiet=1)
-    return written
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def settle(script: str) -> None:
+    """Turn a script pip installed (scripts/teu, scripts/teu-runtime) into the fast
+    launcher above, once its first command is done.
+
+    pip copies those scripts with "#!python" replaced by its interpreter, dropping any
+    flag: they run `site` (and the venv's .pth files) on every start. The launcher
+    skips it, as make install's do, and pip's bytecode is already there. Nothing
+    happens when the script is not ours to rewrite (read-only, renamed, a launcher)."""
+    try:
+        path = os.path.realpath(script)  # pipx links its apps' scripts from ~/.local/bin
+        name = os.path.basename(path)
+        if name in LAUNCHERS and os.access(os.path.dirname(path), os.W_OK):
+            with open(path, "rb") as f:
+                if b"teu.launchers import settle" not in f.read(4096):
+                    return
+            write_launcher(os.path.dirname(path), name)
+    except OSError:
+        pass
 
 
 def _site_packages() -> list[str]:
     """Where this interpreter finds third-party packages: its own scheme's, then
     what `site` adds (a venv made with --system-site-packages sees the base's too)."""
     import site
+    import sysconfig
 
     paths = []
     for p in [sysconfig.get_paths()[k] for k in ("purelib", "platlib")] + site.getsitepackages():

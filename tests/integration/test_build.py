@@ -185,6 +185,17 @@ def test_cache_reuses_until_a_read_file_changes(teu, tmp_path) -> None:
     assert teu.ok("run", "--rm", "cache:4", "cat", "/stamp") != stamp
     p = build(teu, ctx, "--no-cache", "-t", "cache:5")
     assert "CACHED" not in p.stderr
+    # COPY --link: a changed step below it does not invalidate it (BuildKit's rebase);
+    # what follows it still reruns.
+    linked = write(tmp_path / "linked", {"Dockerfile": "FROM busybox\nARG V\nRUN echo $V > /v\n"
+                                                       "COPY --link a.txt /dir/a\n"
+                                                       "RUN cat /v /dir/a > /both\n",
+                                         "a.txt": "A"})
+    build(teu, linked, "--build-arg", "V=1", "-t", "link:1")
+    p = build(teu, linked, "--build-arg", "V=2", "-t", "link:2")
+    assert p.stderr.count("CACHED") == 1 and "COPY --link a.txt /dir/a\n#" in p.stderr
+    assert "CACHED" in p.stderr.split("COPY --link a.txt /dir/a", 1)[1].split("\n#", 2)[1]
+    assert teu.ok("run", "--rm", "link:2", "cat", "/both") == "2\nA"
     # Removing the images keeps the build cache (as docker's image prune does)...
     teu.ok("rmi", "cache:1", "cache:2", "cache:3", "cache:4", "cache:5")
     teu.ok("image", "prune", "-f")

@@ -18,11 +18,12 @@ import os
 import shutil
 import subprocess
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
 from tests.integration.engine_helpers import IMAGE, busybox_tar, private_teu
+
+from teu.testing.dockerd import Dockerd
 
 pytestmark = pytest.mark.root
 
@@ -153,32 +154,22 @@ class Buildah:
         subprocess.run(["umount", "-R", "-l", str(self.top / "root")], capture_output=True)
 
 
-class Docker:
-    def __init__(self, top: Path, tarball: Path) -> None:
-        self.sock = top / "docker.sock"
-        self.env = {**os.environ, "DOCKER_HOST": f"unix://{self.sock}", "DOCKER_BUILDKIT": "1"}
-        self.log = open(top / "dockerd.log", "w")
-        self.top = top
-        self.proc = subprocess.Popen(
-            ["/usr/sbin/dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
-             "--ip-masq=false", "--data-root", str(top / "data"), "--exec-root",
-             str(top / "exec"), "--pidfile", str(top / "dockerd.pid"), "-H",
-             f"unix://{self.sock}", "--storage-driver", "overlay2"],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while self.docker("version", check=False).returncode:
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.stop()
-                pytest.fail(f"dockerd did not start: {(top / 'dockerd.log').read_text()[-2000:]}")
-            time.sleep(0.2)
-        self.docker("import", str(tarball), "busybox:latest")
+class Docker(Dockerd):
+    """teu.testing.dockerd's private dockerd, building with BuildKit."""
 
-    def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        p = subprocess.run(["/usr/bin/docker", *args], env=self.env, capture_output=True,
-                           timeout=300)
-        if check and p.returncode:
-            raise AssertionError(f"docker {args[0]}: {p.stderr.decode()[-2000:]}")
-        return p
+    def __init__(self, top: Path, tarball: Path) -> None:
+        try:
+            super().__init__(str(tarball), "busybox:latest")
+        except RuntimeError as e:
+            pytest.fail(str(e))
+        self.env["DOCKER_BUILDKIT"] = "1"
+
+    def docker(self, *args: str, check: bool = True,
+               input: bytes | None = None) -> subprocess.CompletedProcess:
+        try:
+            return super().docker(*args, check=check, input=input)
+        except RuntimeError as e:
+            raise AssertionError(str(e)) from None
 
     def build(self, ctx: Path, tag: str) -> tuple[dict, bytes]:
         self.docker("build", "--network", "none", "-t", tag, str(ctx))
@@ -187,19 +178,6 @@ class Docker:
         manifest = json.load(outer.extractfile("manifest.json"))[0]
         raw = json.load(outer.extractfile(manifest["Config"]))
         return raw, archive
-
-    def stop(self) -> None:
-        import signal
-
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
-        subprocess.run(["umount", "-R", "-l", str(self.top)], capture_output=True)
 
 
 def teu_result(teu, ctx: Path, tag: str) -> tuple[dict, bytes]:  # noqa: ANN001

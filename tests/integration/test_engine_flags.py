@@ -113,6 +113,8 @@ def test_device_flags(teu) -> None:
         pytest.skip("needs /dev/loop-control (10:237), a device outside the default list")
     probe = "(exec 3< /dev/lc) 2>/dev/null && echo opened || echo denied"
     assert sh(teu, probe, "--device", "/dev/loop-control:/dev/lc").strip() == "opened"
+    # docker 20.10 here: `--device /dev/loop-control:/dev/lc:w` cannot open it for reading
+    assert sh(teu, probe, "--device", "/dev/loop-control:/dev/lc:w").strip() == "denied"
     cid = teu.ok("create", "--device", "/dev/loop-control:/dev/lc:w", IMAGE, "true").strip()
     assert teu.inspect(cid)["HostConfig"]["Devices"] == [
         {"PathOnHost": "/dev/loop-control", "PathInContainer": "/dev/lc",
@@ -186,6 +188,11 @@ def test_attach_and_sig_proxy(teu) -> None:
     p = teu("run", "--name", "att", "-a", "stderr", IMAGE, "sh", "-c", "echo out; echo err >&2")
     assert (p.stdout, p.stderr) == ("", "err\n")
     assert teu.ok("logs", "att") == "out\n"
+    # the same through conmon (a restart policy keeps a foreground run under conmon)
+    p = teu("run", "--name", "att2", "--restart", "on-failure:1", "-a", "stdout", IMAGE,
+            "sh", "-c", "echo out; echo err >&2")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "out\n", "")
+    assert teu.ok("logs", "att2") == "out\n"
     proc = subprocess.Popen(teu.cmd("run", "--name", "noproxy", "--sig-proxy=false", IMAGE,
                                     "sh", "-c", "trap 'exit 9' TERM; echo up; "
                                     "while true; do sleep 0.05; done"),

@@ -142,5 +142,5 @@ def test_bad_input(teu, tmp_path) -> None:  # noqa: ANN001
                "enclosed in double quotes: line 3")
     assert teu.rows() == [r for r in teu.rows() if r[1] == "holder"]
     teu.ok("network", "rm", "-f", "one")
-    assert "one" not in teu.ok("network", "ls")
+    assert "one" not in teu.ok("network", "ls", "--format", "{{.Name}}").split()
     teu.ok("rm", "-f", "holder")

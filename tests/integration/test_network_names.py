@@ -56,7 +56,8 @@ def test_names_on_user_networks(teu, tmp_path) -> None:  # noqa: ANN001
     assert get(teu, "http://backend/", "--network", "other") == ""
     assert teu.ok("exec", "api", "wget", "-qO-", "http://late/") == hello
     ls = teu.ok("network", "ls", "--format", "{{.Name}} {{.Driver}}").split("\n")
-    assert {"app bridge", "other bridge", "bridge bridge"} <= set(ls)
+    assert {"app bridge", "other bridge", "bridge bridge", "host host", "none null"} <= set(ls)
+    assert teu.ok("network", "inspect", "-f", "{{.Name}} {{.Driver}}", "none") == "none null\n"
     teu.ok("rm", "-f", "db", "api", "late")
     assert sorted(teu.ok("network", "prune", "-f").split()) == ["Deleted", "Networks:", "app",
                                                                  "other"]
@@ -98,6 +99,23 @@ def test_addresses_dns_internal_and_icc(teu) -> None:  # noqa: ANN001
     assert p.stdout in ("200", "403", "404"), p
     assert get(teu, f"http://{ip}/", "--network", "noicc") == ""
     teu.ok("rm", "-f", "srv")
+
+
+def test_macvlan(teu, tmp_path) -> None:  # noqa: ANN001
+    # the parent: one end of a veth pair in the test host (this kernel has no dummy links)
+    teu.host.run("ip", "link", "add", "p0", "type", "veth", "peer", "name", "p1")
+    for dev in ("p0", "p1"):
+        teu.host.run("ip", "link", "set", dev, "up")
+    teu.ok("network", "create", "-d", "macvlan", "-o", "parent=p0", "--subnet", "10.70.0.0/24",
+           "mv")
+    site = www(tmp_path, "over macvlan\n")
+    teu.ok("run", "-d", "--name", "m1", "--network", "mv", "-v", f"{site}:/www", IMAGE,
+           "httpd", "-f", "-p", "80", "-h", "/www")
+    ip = teu.inspect("m1")["NetworkSettings"]["Networks"]["mv"]["IPAddress"]
+    assert ip.startswith("10.70.0.")
+    assert get(teu, f"http://{ip}/", "--network", "mv") == "over macvlan\n"
+    teu.ok("rm", "-f", "m1")
+    teu.ok("network", "rm", "mv")
 
 
 def test_user_conflist_with_portmap(teu, tmp_path) -> None:  # noqa: ANN001

@@ -15,3 +15,17 @@ def test_teu_launcher_sees_every_site_packages_dir(tmp_path) -> None:
     for path in site.getsitepackages():
         assert f"sys.path.append({path!r})" in text
     assert "site-packages" not in (tmp_path / "teu-runtime").read_text()
+
+
+def test_settle_rewrites_only_a_pip_installed_script_of_ours(tmp_path) -> None:
+    shipped = "#!/venv/bin/python3\nfrom teu.launchers import settle\n"
+    (tmp_path / "teu-runtime").write_text(shipped)
+    (tmp_path / "other").write_text(shipped)
+    (tmp_path / "teu").write_text("#!/venv/bin/python3 -S\n# someone's own launcher\n")
+    for name in ("teu-runtime", "other", "teu"):
+        launchers.settle(str(tmp_path / name))
+    settled = (tmp_path / "teu-runtime").read_text()
+    assert settled.splitlines()[0].endswith(" -S") and "from teu.runtime.cli.main" in settled
+    assert (tmp_path / "other").read_text() == shipped
+    assert "someone's own launcher" in (tmp_path / "teu").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other", "teu", "teu-runtime"]

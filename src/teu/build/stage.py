@@ -343,23 +343,30 @@ class StageBuilder:
         if wd == "/":
             self._meta(ins, "WORKDIR /")
             return
+        key = C.key(self.s.key, "WORKDIR", wd, self.s.cc.get("User") or "")
+        hit = self.lookup(key)  # first: a hit needs no look at the image's files
+        if hit is not None:
+            layer, created = hit
+            self.s.key = key
+            if layer is None:  # the directory was there: no layer
+                self.history(f"WORKDIR {wd}", empty=True)
+                return
+            v, _ = self.step(index, ins, f"WORKDIR {wd}")
+            self.s.layers.append(layer)
+            v.cached()
+            self.history(f"WORKDIR {wd}", empty=False, created=created)
+            return
         from teu.image.rootfs import LayeredFS
 
         fs = LayeredFS(self.layer_dirs())
         host = fs.resolve(wd)
         if host is not None and os.path.isdir(host):
-            self._meta(ins, f"WORKDIR {wd}")
+            self.b.cache.put(key, None, "")
+            self.b.used_keys.add(key)
+            self.s.key = key
+            self.history(f"WORKDIR {wd}", empty=True)
             return
         v, _ = self.step(index, ins, f"WORKDIR {wd}")
-        key = C.key(self.s.key, "WORKDIR", wd, self.s.cc.get("User") or "")
-        hit = self.lookup(key)
-        if hit is not None:
-            layer, created = hit
-            self.s.layers.append(layer)  # type: ignore[arg-type]
-            self.s.key = key
-            v.cached()
-            self.history(f"WORKDIR {wd}", empty=False, created=created)
-            return
         work = Workdir(self.b.store, "workdir")
         try:
             ov = Overlay(work, self.layer_dirs())
@@ -468,18 +475,12 @@ class StageBuilder:
         self._copy(index, ins, "")
 
     def _copy(self, index: int, ins: I.CopyLike, from_: str) -> None:
-        from teu.image.rootfs import LayeredFS
-
         word = ins.keyword
-        fs = LayeredFS(self.layer_dirs())
         chown_text = self.expand(ins, ins.chown) if ins.chown else ""
         chmod = self.expand(ins, ins.chmod) if ins.chmod else ""
-        chown = CP.parse_chown(chown_text, fs.read) if chown_text else None
         dest = self.expand(ins, ins.dest)
         workdir = self.s.cc.get("WorkingDir") or "/"
         target, _ = CP.dest_path(dest, workdir)
-        dest_host = fs.resolve(target)
-        dest_is_dir = dest_host is not None and os.path.isdir(dest_host)
         from_ = self.expand(ins, from_) if from_ else ""
         if from_:
             idx = self.b.stage_ref(from_, len(self.b.dockerfile.stages))
@@ -496,24 +497,41 @@ class StageBuilder:
             excludes = [self.expand(ins, e) for e in ins.excludes]
             history = self._copy_history(ins, sources, dest)
             quick = None
-            if from_ and from_ not in self.b.opts.build_contexts and not remote:
-                # From a stage or an image: what it holds is decided by its key, so a hit
-                # needs no look at its files (no mount).
-                quick = C.key("link" if ins.link else self.s.key, word, "from",
-                              self.b.source_key(from_), local, target, dest, chown, chmod,
-                              excludes, getattr(ins, "parents", False), ins.link,
+            state_key = ""
+            if not remote:
+                # The key from what the sources hold and the instruction as written: the
+                # destination image is the parent's (in the key), so a hit needs no look
+                # at it, and no mount of a source stage (its key says what it holds).
+                if from_ and from_ not in self.b.opts.build_contexts:
+                    content = self.b.source_key(from_)
+                else:
+                    source, release = self.b.source_for(from_, ins)
+                    content = CP.source_digest(source, local, f"{word} {' '.join(local)}",
+                                               excludes) if local else ""
+                quick = C.key("link" if ins.link else self.s.key, word, "from", content,
+                              local, target, dest, chown_text, chmod, excludes,
+                              getattr(ins, "parents", False), ins.link,
                               [(h.name, h.content, h.expand) for h in ins.contents])
-                quick = C.key(self.s.key, quick) if ins.link else quick
+                # --link: the layer does not depend on what is below it, so neither does
+                # its cache entry (BuildKit's rebase); what follows still does.
+                state_key = C.key(self.s.key, quick) if ins.link else quick
                 hit = self.lookup(quick)
                 if hit is not None:
                     layer, created = hit
                     self.s.layers.append(layer)  # type: ignore[arg-type]
-                    self.s.key = quick
+                    self.s.key = state_key
                     v.cached()
                     self.history(history, empty=False, created=created)
                     return
+            from teu.image.rootfs import LayeredFS
+
+            fs = LayeredFS(self.layer_dirs())
+            chown = CP.parse_chown(chown_text, fs.read) if chown_text else None
+            dest_host = fs.resolve(target)
+            dest_is_dir = dest_host is not None and os.path.isdir(dest_host) and not ins.link
             if local:
-                source, release = self.b.source_for(from_, ins)
+                if source is None:
+                    source, release = self.b.source_for(from_, ins)
                 plan = CP.plan(source, local, dest, workdir, f"{word} {' '.join(local)}",
                                chown=chown, chmod=chmod,
                                parents=getattr(ins, "parents", False),
@@ -574,6 +592,8 @@ class StageBuilder:
             if release is not None:
                 release()
         self.add_layer(full_key, layer, created)
+        if quick and ins.link:
+            self.s.key = state_key
         self.history(history, empty=False, created=created)
         v.done()
 

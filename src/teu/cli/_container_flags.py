@@ -64,10 +64,6 @@ CREATE_FLAGS = [
     Flag("secret", None, LIST, "Secret file to expose at /run/secrets (src=FILE,target=NAME)"),
     Flag("pull", None, STR, 'Pull image before running ("always", "missing", "never")'),
     Flag("quiet", "q", BOOL, "Suppress the pull output"),
-    Flag("pin", None, BOOL, "Resolve the image's tag to its digest; the container records "
-         "NAME@DIGEST (also: TEU_PIN=1)"),
-    Flag("signature-policy", None, STR, "Trust policy file (containers-policy.json) for "
-         "this image", "file"),
     Flag("mount", None, LIST, "Attach a filesystem mount to the container "
          "(type=bind|volume|tmpfs,source=...,target=...)", "mount"),
     Flag("pid", None, STR, "PID namespace to use (host, container:NAME)"),
@@ -99,6 +95,10 @@ CREATE_FLAGS = [
     Flag("attach", "a", LIST, "Attach to STDIN, STDOUT or STDERR"),
     Flag("sig-proxy", None, BOOL, "Proxy received signals to the process (default true)"),
     Flag("detach-keys", None, STR, "Override the key sequence for detaching a container"),
+    Flag("pin", None, BOOL, "Resolve the image's tag to its digest; the container records "
+         "NAME@DIGEST (also: TEU_PIN=1)"),
+    Flag("signature-policy", None, STR, "Trust policy file (containers-policy.json) for "
+         "this image", "file"),
 ]
 
 

@@ -99,7 +99,9 @@ def _ls(argv: list[str]) -> int:
         from teu.network.store import Store
 
         items = []
-        for net in Store(engine().paths.root).all():
+        nets = Store(engine().paths.root).all()
+        nets[1:1] = [_predefined("host", "host"), _predefined("none", "null")]
+        for net in nets:
             if not _match(net, opts.get("filter") or []):
                 continue
             nid = net.id if opts.get("no_trunc") else net.id[:12]
@@ -123,6 +125,16 @@ def _ls(argv: list[str]) -> int:
     return guarded(go)
 
 
+def _predefined(name: str, driver: str):  # noqa: ANN202 - a teu.network.config.Network
+    """docker's other predefined networks, listed as docker lists them (no conflist: the
+    container uses the host's namespace, or one with a loopback only)."""
+    import hashlib
+
+    from teu.network.config import Network
+
+    return Network(name, hashlib.sha256(name.encode()).hexdigest(), driver=driver)
+
+
 def _match(net, filters: list[str]) -> bool:  # noqa: ANN001 - a teu.network.config.Network
     from teu.engine.errors import InvalidArgument
 
@@ -138,7 +150,7 @@ def _match(net, filters: list[str]) -> bool:  # noqa: ANN001 - a teu.network.con
             k, eq, v = value.partition("=")
             ok = k in net.labels and (not eq or net.labels[k] == v)
         elif key == "type":
-            builtin = net.is_default
+            builtin = net.is_default or net.name in ("host", "none")
             ok = builtin if value == "builtin" else not builtin if value == "custom" else False
         else:
             raise InvalidArgument(f"invalid filter '{key}'")

@@ -125,6 +125,18 @@ def inspect_network(engine: Engine, ref: str) -> dict:
     from teu.network.store import Store
     from teu.network.view import containers_of
 
+    if ref in ("host", "none"):  # docker's predefined ones: no conflist, no addresses
+        import hashlib
+
+        from teu.network.config import Network
+
+        net = Network(ref, hashlib.sha256(ref.encode()).hexdigest(),
+                      driver="host" if ref == "host" else "null")
+        users = {r["id"]: {"Name": r["name"], "EndpointID": "", "MacAddress": "",
+                           "IPv4Address": "", "IPv6Address": ""}
+                 for r in engine.db.all() if r["status"] in ("running", "paused")
+                 and (r.settings["HostConfig"].get("NetworkMode") or "none") == ref}
+        return net.inspect(users)
     net = Store(engine.paths.root).get(ref)
     names = {r["id"]: r["name"] for r in engine.db.all()}
     return net.inspect(containers_of(engine.paths.root, net.name, names))
@@ -169,8 +181,9 @@ def sweep_stale(engine: Engine) -> list[str]:
             continue
         if recs:
             try:
-                detach(engine.paths.root, cid)
                 swept.append(cid)
+                # the container is gone: a DEL that fails now would fail forever
+                detach(engine.paths.root, cid, force=row is None)
             except Exception as e:  # noqa: BLE001 - sweep the others
                 from teu.runtime import log
 

@@ -289,9 +289,11 @@ def begin(root: str, cid: str, name: str, settings: dict, bundle: str) -> Sessio
     return session
 
 
-def detach(root: str, cid: str, netns_path: str = "") -> None:
-    """DEL every attachment of the container, newest first; ports unpublished; records go."""
-    pending = begin_detach(root, cid, netns_path)
+def detach(root: str, cid: str, netns_path: str = "", force: bool = False) -> None:
+    """DEL every attachment of the container, newest first; ports unpublished; records go.
+    A record whose DEL fails stays for a later try, unless `force` (network prune of a
+    container that is gone: the plugin's error is reported and the record dropped)."""
+    pending = begin_detach(root, cid, netns_path, force)
     if pending is not None:
         pending.wait()
 
@@ -300,7 +302,9 @@ class Detaching:
     """A detach under way: ports are unpublished and the newest attachment's DEL runs
     while the caller removes other things; wait() finishes (and raises the first error)."""
 
-    def __init__(self, store: Store, cid: str, records: list[dict], netns_path: str) -> None:
+    def __init__(self, store: Store, cid: str, records: list[dict], netns_path: str,
+                 force: bool = False) -> None:
+        self.force = force
         self.store = store
         self.cache = cni.Cache(store.results_dir)
         self.cid = cid
@@ -335,7 +339,7 @@ class Detaching:
                     cni.delete(rec["config"], rt, rec.get("result"))
             except NetworkError as e:
                 self.errors.append(str(e))
-                if not getattr(e, "missing", False):
+                if not (self.force or getattr(e, "missing", False)):
                     continue  # kept for the next try; a plugin that is gone can undo nothing
             self.cache.remove(self.cid, rt.ifname)
             if (rec.get("teu") or {}).get("resolves"):
@@ -347,10 +351,11 @@ class Detaching:
                                f"{self.errors[0]}")
 
 
-def begin_detach(root: str, cid: str, netns_path: str = "") -> Detaching | None:
+def begin_detach(root: str, cid: str, netns_path: str = "",
+                 force: bool = False) -> Detaching | None:
     store = Store(root)
     records = cni.Cache(store.results_dir).records(cid)
-    return Detaching(store, cid, records, netns_path) if records else None
+    return Detaching(store, cid, records, netns_path, force) if records else None
 
 
 TMP_BRIDGE = "teutmp"

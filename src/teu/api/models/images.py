@@ -154,7 +154,6 @@ class ImageCollection(Collection):
         keeps intermediate containers unless rm; teu never leaves any)."""
         import tempfile
 
-        from teu.api.child import in_child
         from teu.errors import BuildError
 
         unsupported = {"custom_context", "encoding", "container_limits", "shmsize",
@@ -167,38 +166,28 @@ class ImageCollection(Collection):
                 raise InvalidArgument(f"{key}: not supported by teu's build")
         if path is None and fileobj is None:
             raise TypeError("either path or fileobj needs to be provided")
+        from teu.api.build import build
+
         text = None
         if fileobj is not None:
             text = fileobj.read()
             text = text.encode() if isinstance(text, str) else text
         workdir = tempfile.mkdtemp(prefix="teu-api-build-") if path is None else None
-        client = self.client
-
-        def go() -> str:
-            from teu.build.builder import BuildOptions, build
-
-            opts = BuildOptions(
-                context=os.path.abspath(path or workdir or "."), tags=[tag] if tag else [],
-                build_args=dict(buildargs or {}), target=target or "", no_cache=nocache,
-                labels=dict(labels or {}), progress="quiet" if quiet else "plain",
-                platform=platform or "", network=network_mode or "default", pull=pull,
-                root=client.root, runroot=client.runroot)
-            if text is not None:
-                opts.dockerfile_text = text
-            elif dockerfile:
-                opts.dockerfile = dockerfile if os.path.isabs(dockerfile) else \
-                    os.path.join(opts.context, dockerfile)
-            # our own copy of fd 1, line-buffered: the child leaves with os._exit, and a
-            # RUN's container has 0/1/2 for a moment while it is made
-            out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8", errors="replace")
-            try:
-                return build(opts, out).image_id
-            finally:
-                out.close()
-
+        context = os.path.abspath(path or workdir or ".")
+        options: dict[str, Any] = dict(
+            tags=[tag] if tag else [], build_args=dict(buildargs or {}), target=target or "",
+            no_cache=nocache, labels=dict(labels or {}),
+            progress="quiet" if quiet else "plain", platform=platform or "",
+            network=network_mode or "default", pull=pull, root=self.client.root,
+            runroot=self.client.runroot)
+        if text is not None:
+            options["dockerfile_text"] = text
+        elif dockerfile:
+            options["dockerfile"] = dockerfile if os.path.isabs(dockerfile) else \
+                os.path.join(context, dockerfile)
         try:
             try:
-                image_id, output = in_child(go, capture="combined")
+                result = build(context, **options)
             except TeuError as e:
                 raise BuildError(str(e), [{"error": str(e)}]) from None
         finally:
@@ -206,6 +195,7 @@ class ImageCollection(Collection):
                 import shutil
 
                 shutil.rmtree(workdir, ignore_errors=True)
+        image_id, output = result["image_id"], result["log"].encode()
         log = [{"stream": line} for line in output.decode(errors="replace")
                .splitlines(keepends=True)]
         return self.get(image_id), iter(log)

@@ -207,6 +207,26 @@ def plan(source: Source, patterns: list[str], dest: str, workdir: str, what: str
     return out
 
 
+def source_digest(source: Source, patterns: list[str], what: str,
+                  excludes: list[str] | None = None) -> str:
+    """What the sources hold (names, modes, content digests; not mtimes), for the cache
+    key: known without looking at the destination image."""
+    exclude = None
+    if excludes:
+        from teu.build.dockerignore import Matcher
+        from teu.build.dockerignore import parse as parse_patterns
+
+        exclude = Matcher(parse_patterns("\n".join(excludes)), "--exclude")
+    h = hashlib.sha256()
+    for p in patterns:
+        for rel in source.select(p, what):
+            if exclude is not None and exclude.excluded(rel):
+                continue
+            for e in source.walk(rel, what, exclude):
+                h.update(repr((p, rel, e.rel, e.st.st_mode, source.digest(e))).encode())
+    return h.hexdigest()
+
+
 def _item(source: Source, e: Entry, dest: str, chown: tuple[int, int] | None,
           octal: int | None, clauses: list) -> Item:
     st = e.st

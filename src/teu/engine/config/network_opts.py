@@ -77,6 +77,11 @@ def parse(opts: dict, default: str = "bridge") -> tuple[dict, dict, dict]:
             raise InvalidArgument(str(e)) from None
         if mode != "host":
             host["PortBindings"] = bindings
+        elif bindings:
+            import sys
+
+            print("WARNING: Published ports are discarded when using host network mode",
+                  file=sys.stderr)
         exposed.update({k: {} for k in bindings})
         config["ExposedPorts"] = exposed
     if mac:

@@ -404,14 +404,12 @@ OPTION_NAMES = frozenset({
     "network_alias", "publish", "publish_all",
     # trust (teu.trust): pin the image's digest, the policy file
     "pin", "signature_policy",
-    # namespaces, devices, mounts, logs, resources (engine/config/hostopts.py, mounts.py)
+    # namespaces, devices, kernel parameters, logging, finer limits (config/hostopts.py)
     "mount", "pid", "ipc", "uts", "cgroupns", "userns", "shm_size", "group_add", "sysctl",
     "device", "device_cgroup_rule", "log_driver", "log_opt", "cidfile", "volumes_from",
     "platform", "oom_kill_disable", "oom_score_adj", "memory_reservation", "blkio_weight",
     "blkio_weight_device", "device_read_bps", "device_write_bps", "device_read_iops",
-    "device_write_iops",
-    # how a foreground run attaches (run's own, read by engine/lifecycle/run.py)
-    "attach", "sig_proxy", "detach_keys",
+    "device_write_iops", "attach", "sig_proxy", "detach_keys",
 })
 
 

@@ -208,7 +208,8 @@ def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = Fa
     return _attached_wait(engine, row, sock, interactive)
 
 
-def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  # noqa: ANN001
+def _attached_wait(engine: Engine, row: Row, sock, interactive: bool,  # noqa: ANN001
+                   streams: tuple[bool, bool] = (True, True)) -> int:
     from teu.engine.lifecycle.waiting import wait
     from teu.engine.monitor.attach import pump
     from teu.runtime.run import raw_stdin
@@ -220,7 +221,7 @@ def _attached_wait(engine: Engine, row: Row, sock, interactive: bool) -> int:  #
     try:
         if config.get("Tty"):
             _send_size(engine, row)
-        pump(sock, stdin)
+        pump(sock, stdin, 1 if streams[0] else -1, 2 if streams[1] else -1)
     finally:
         restore()
         sock.close()

@@ -137,6 +137,11 @@ def sweep(paths: Paths) -> int:
         names = os.listdir(root)
     except FileNotFoundError:
         return 0
+    try:
+        # A bundle whose teu died before its container was created has no state.
+        names += [b for b in os.listdir(os.path.join(root, "bundles")) if b not in names]
+    except FileNotFoundError:
+        pass
     n = 0
     for cid in names:
         parts = cid.rsplit("-", 2)

@@ -40,4 +40,7 @@ def run(engine: Engine, opts: dict, created=None) -> tuple[str, int]:  # noqa: A
     row, sock = start_detached(engine, row, attach_stdio=not detach)
     if detach:
         return row["id"], 0
-    return row["id"], _attached_wait(engine, row, sock, bool(opts.get("interactive")))
+    config = settings["Config"]
+    return row["id"], _attached_wait(engine, row, sock, bool(opts.get("interactive")),
+                                     (config.get("AttachStdout", True),
+                                      config.get("AttachStderr", True)))

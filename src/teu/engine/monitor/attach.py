@@ -58,6 +58,8 @@ def pump(sock: socket.socket, stdin: bool, out: int = 1, err: int = 2,
             if not msg:
                 return
             target = err if msg[0] == STDERR else out
+            if target < 0:
+                continue  # a stream not attached (run -a): conmon still logs it
             data = memoryview(msg)[1:]
             while data:
                 data = data[os.write(target, data):]

@@ -3,8 +3,8 @@
 teu forks the container's monitor (teu.engine.monitor.handoff: it outlives a
 killed `teu`, so the log and the exit code survive it), which becomes a child
 subreaper, creates the container in-process (its init inherits the stdio set up
-here), starts it, forwards signals to it and waits. Output goes straight to teu's own stdout/stderr when nobody will read
-the log (--rm); otherwise it is copied there and into the k8s-file log, so
+here), starts it, forwards signals to it and waits. Output goes straight to
+teu's own stdout/stderr when nobody will read the log (--rm); otherwise it is copied there and into the k8s-file log, so
 `teu logs` works as after a detached run. With -t the pty master is held here
 and copied both ways. The exit code is written to the exit file like conmon
 does, then teu.engine.state.finish records it (and removes an --rm container).
