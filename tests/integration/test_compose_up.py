@@ -25,6 +25,7 @@ services:
   web:
     image: {IMAGE}
     command: httpd -f -p 80 -h /www
+    ports: ["127.0.0.1:8080:80"]
     volumes: ["${{SITE}}:/www:ro", "state:/state"]
     deploy:
       resources:
@@ -68,6 +69,9 @@ def test_up_ps_down(teu, tmp_path) -> None:  # noqa: ANN001
     # The service name resolves on the project network.
     assert wait_for(lambda: teu("exec", "shop-api-1", "timeout", "3", "wget", "-qO-",
                                 "http://web/").stdout == "hello from httpd\n")
+    # The published port answers on the test host's loopback.
+    assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8080/",
+                                         check=False).stdout == "hello from httpd\n")
     info = teu.inspect("shop-web-1")
     labels = info["Config"]["Labels"]
     assert labels["com.docker.compose.project"] == "shop"
