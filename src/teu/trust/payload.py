@@ -11,8 +11,6 @@ The docker-reference is the repository without tag or digest, as cosign writes i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from teu import fastjson
 from teu.trust.errors import TrustError
 
@@ -20,12 +18,21 @@ SIGNATURE_TYPE = "cosign container image signature"
 MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
 
 
-@dataclass
 class Payload:
-    docker_reference: str
-    digest: str
-    optional: dict | None
-    raw: bytes
+    """A parsed simple-signing payload (a plain class: no dataclasses import on verify)."""
+
+    __slots__ = ("docker_reference", "digest", "optional", "raw")
+
+    def __init__(self, docker_reference: str, digest: str, optional: dict | None,
+                 raw: bytes) -> None:
+        self.docker_reference = docker_reference
+        self.digest = digest
+        self.optional = optional
+        self.raw = raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Payload) and self.raw == other.raw and \
+            self.docker_reference == other.docker_reference and self.digest == other.digest
 
     def to_json(self) -> dict:
         return fastjson.loads(self.raw)

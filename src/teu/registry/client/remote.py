@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from typing import IO
 from urllib.parse import quote
 
 from teu.oci import digest as D
@@ -21,6 +20,10 @@ from teu.oci.errors import DigestMismatchError
 from teu.registry.client import errors as E
 from teu.registry.client.auth import Authenticator
 from teu.registry.client.transport import Origin, Pool, Response, is_loopback, send
+
+TYPE_CHECKING = False  # typing's import is not paid at run time
+if TYPE_CHECKING:
+    from typing import IO
 
 MANIFEST_ACCEPT = ", ".join([MT.OCI_INDEX, MT.OCI_MANIFEST, MT.DOCKER_MANIFEST_LIST,
                              MT.DOCKER_MANIFEST])
