@@ -93,7 +93,31 @@ def check_signature(public_key, data: bytes, signature_b64: str) -> str | None: 
     except (binascii.Error, ValueError):
         return "signature is not base64"
     try:
-        public_key.verify(sig, data, ec.ECDSA(hashes.SHA256()))
+        try:
+            public_key.verify(sig, data, _verify_ecdsa(ec)(hashes.SHA256()))
+        except (TypeError, AttributeError):  # a cryptography that wants its own ECDSA
+            public_key.verify(sig, data, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         return "invalid signature when validating ASN.1 encoded signature"
     return None
+
+
+_VERIFY_ECDSA: list = []
+
+
+def _verify_ecdsa(ec):  # noqa: ANN001, ANN202
+    """ec.ECDSA for verification: cryptography's ECDSA.__init__ imports the whole
+    OpenSSL backend module (RSA, padding, ciphers, random) only to check
+    deterministic signing, which verification never uses. The signature check
+    itself is cryptography's, which reads the `algorithm` property."""
+    if not _VERIFY_ECDSA:
+        class VerifyECDSA(ec.ECDSA):
+            def __init__(self, algorithm: object) -> None:
+                self._teu_algorithm = algorithm
+
+            @property
+            def algorithm(self):  # noqa: ANN201
+                return self._teu_algorithm
+
+        _VERIFY_ECDSA.append(VerifyECDSA)
+    return _VERIFY_ECDSA[0]
