@@ -16,7 +16,6 @@ that is not `localhost` (and is lowercase) is not a domain, so `busybox` is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from teu.errors import TeuError
 
@@ -45,14 +44,44 @@ class ReferenceError(TeuError):
     exit_code = 125
 
 
-@dataclass(frozen=True)
 class Reference:
-    """A normalised reference: domain, path, and a tag and/or a digest."""
+    """A normalised reference: domain, path, and a tag and/or a digest; immutable.
 
-    domain: str
-    path: str
-    tag: str | None = None
-    digest: str | None = None
+    A plain class rather than a frozen dataclass: `dataclasses` (and the `inspect`
+    it loads) cost more than the whole parse on `teu verify`'s and `teu pull`'s path."""
+
+    __slots__ = ("domain", "path", "tag", "digest")
+
+    def __init__(self, domain: str, path: str, tag: str | None = None,
+                 digest: str | None = None) -> None:
+        object.__setattr__(self, "domain", domain)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "tag", tag)
+        object.__setattr__(self, "digest", digest)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def _key(self) -> tuple:
+        return (self.domain, self.path, self.tag, self.digest)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Reference:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Reference(domain={self.domain!r}, path={self.path!r}, tag={self.tag!r}, "
+                f"digest={self.digest!r})")
+
+    def __reduce__(self) -> tuple:
+        return (Reference, self._key())
 
     @property
     def repository(self) -> str:

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import IO
 
 from teu.oci.errors import DigestMismatchError, ImageSpecError
+
+TYPE_CHECKING = False  # typing's import is not paid at run time
+if TYPE_CHECKING:
+    from typing import IO
 
 SHA256 = "sha256"
 SHA512 = "sha512"

@@ -13,7 +13,7 @@ dev.cosignproject.cosign/signature "" and predicateType.
 
 from __future__ import annotations
 
-import base64
+import binascii
 
 from teu import fastjson
 from teu.trust.errors import TrustError
@@ -63,7 +63,8 @@ def envelope(private_key, body: bytes) -> bytes:  # noqa: ANN001
     from teu.trust.payload import sign
 
     sig = sign(private_key, pae(PAYLOAD_TYPE, body))
-    doc = {"payloadType": PAYLOAD_TYPE, "payload": base64.b64encode(body).decode(),
+    doc = {"payloadType": PAYLOAD_TYPE, "payload":
+           binascii.b2a_base64(body, newline=False).decode(),
            "signatures": [{"keyid": "", "sig": sig}]}
     return fastjson.dumps(doc).encode()
 
@@ -76,7 +77,7 @@ def open_envelope(public_key, raw: bytes) -> tuple[dict | None, str]:  # noqa: A
     try:
         env = fastjson.loads(raw)
         ptype = env["payloadType"]
-        body = base64.b64decode(env["payload"], validate=True)
+        body = binascii.a2b_base64(env["payload"], strict_mode=True)
         sigs = [s["sig"] for s in env.get("signatures") or []]
     except (ValueError, KeyError, TypeError):
         return None, "attestation is not a DSSE envelope"
@@ -98,7 +99,7 @@ def subject_digest(raw: bytes) -> str:
     to file it under its image; verification happens when it is used)."""
     try:
         env = fastjson.loads(raw)
-        st = fastjson.loads(base64.b64decode(env["payload"]))
+        st = fastjson.loads(binascii.a2b_base64(env["payload"]))
         algo, hexpart = next(iter(st["subject"][0]["digest"].items()))
     except (ValueError, KeyError, TypeError, IndexError, StopIteration, AttributeError):
         raise TrustError("attestation is not a DSSE envelope of an in-toto statement") from None

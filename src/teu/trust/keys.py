@@ -16,11 +16,9 @@ TEU_PASSWORD, then a prompt when stdin is a terminal.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import os
 import sys
-from dataclasses import dataclass
-from typing import Any
 
 from teu import fastjson
 from teu.trust.errors import KeyError_
@@ -30,10 +28,18 @@ WRITE_LABEL = PRIVATE_LABELS[0]
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 65536, 8, 1
 
 
-@dataclass
 class KeyPair:
-    private_pem: bytes
-    public_pem: bytes
+    """A key pair in cosign's PEM files (a plain class: no dataclasses import on verify)."""
+
+    __slots__ = ("private_pem", "public_pem")
+
+    def __init__(self, private_pem: bytes, public_pem: bytes) -> None:
+        self.private_pem = private_pem
+        self.public_pem = public_pem
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KeyPair) and (self.private_pem, self.public_pem) == \
+            (other.private_pem, other.public_pem)
 
 
 def password(confirm: bool = False, what: str = "private key") -> bytes:
@@ -52,8 +58,16 @@ def password(confirm: bool = False, what: str = "private key") -> bytes:
     return first.encode()
 
 
+def _b64(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False)
+
+
+def _unb64(text: str) -> bytes:
+    return binascii.a2b_base64(text)
+
+
 def _pem(label: str, der: bytes) -> bytes:
-    b64 = base64.b64encode(der).decode()
+    b64 = _b64(der).decode()
     lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
     return (f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n").encode()
 
@@ -67,7 +81,8 @@ def _unpem(data: bytes, labels: tuple[str, ...], path: str) -> bytes:
             if len(body) != 2:
                 raise KeyError_(f"{path}: PEM block {label!r} is not terminated")
             try:
-                return base64.b64decode("".join(body[0].split()), validate=True)
+                # binascii rather than base64 (which imports re): same strict check
+                return binascii.a2b_base64("".join(body[0].split()), strict_mode=True)
             except ValueError:
                 raise KeyError_(f"{path}: PEM block {label!r} is not base64") from None
     raise KeyError_(f"{path}: not a cosign private key (no {labels[0]} PEM block)")
@@ -84,9 +99,9 @@ def encrypt_private(der: bytes, pw: bytes) -> bytes:
     key = Scrypt(salt=salt, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(pw)
     sealed = nacl.secret.SecretBox(key).encrypt(der, nonce).ciphertext
     doc = {"kdf": {"name": "scrypt", "params": {"N": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
-                   "salt": base64.b64encode(salt).decode()},
-           "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
-           "ciphertext": base64.b64encode(sealed).decode()}
+                   "salt": _b64(salt).decode()},
+           "cipher": {"name": "nacl/secretbox", "nonce": _b64(nonce).decode()},
+           "ciphertext": _b64(sealed).decode()}
     return _pem(WRITE_LABEL, fastjson.dumps(doc).encode())
 
 
@@ -103,9 +118,9 @@ def decrypt_private(pem: bytes, pw: bytes, path: str = "private key") -> bytes:
             raise KeyError_(f"{path}: unsupported key encryption {kdf.get('name')}/"
                             f"{cipher.get('name')} (cosign uses scrypt + nacl/secretbox)")
         params = kdf["params"]
-        salt = base64.b64decode(kdf["salt"])
-        nonce = base64.b64decode(cipher["nonce"])
-        sealed = base64.b64decode(doc["ciphertext"])
+        salt = _unb64(kdf["salt"])
+        nonce = _unb64(cipher["nonce"])
+        sealed = _unb64(doc["ciphertext"])
         n, r, p = int(params["N"]), int(params["r"]), int(params["p"])
     except (ValueError, KeyError, TypeError, AttributeError):
         raise KeyError_(f"{path}: malformed encrypted private key") from None
@@ -161,7 +176,7 @@ def _read(path: str) -> bytes:
         raise KeyError_(f"{path}: {e.strerror or e}") from None
 
 
-def load_private(path: str, pw: bytes | None = None) -> Any:
+def load_private(path: str, pw: bytes | None = None) -> object:
     """The cryptography private key from a cosign .key file (asks for the password)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -182,7 +197,7 @@ def load_private(path: str, pw: bytes | None = None) -> Any:
 P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
 
 
-def load_public(path: str | None = None, data: bytes | None = None) -> Any:
+def load_public(path: str | None = None, data: bytes | None = None) -> object:
     """A public key from a PEM file (cosign.pub) or PEM bytes (a policy's keyData)."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -213,7 +228,7 @@ def load_public(path: str | None = None, data: bytes | None = None) -> Any:
     return key
 
 
-def public_pem(key: Any) -> bytes:
+def public_pem(key: object) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
     return key.public_bytes(serialization.Encoding.PEM,

@@ -11,8 +11,6 @@ The docker-reference is the repository without tag or digest, as cosign writes i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from teu import fastjson
 from teu.trust.errors import TrustError
 
@@ -20,12 +18,21 @@ SIGNATURE_TYPE = "cosign container image signature"
 MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
 
 
-@dataclass
 class Payload:
-    docker_reference: str
-    digest: str
-    optional: dict | None
-    raw: bytes
+    """A parsed simple-signing payload (a plain class: no dataclasses import on verify)."""
+
+    __slots__ = ("docker_reference", "digest", "optional", "raw")
+
+    def __init__(self, docker_reference: str, digest: str, optional: dict | None,
+                 raw: bytes) -> None:
+        self.docker_reference = docker_reference
+        self.digest = digest
+        self.optional = optional
+        self.raw = raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Payload) and self.raw == other.raw and \
+            self.docker_reference == other.docker_reference and self.digest == other.digest
 
     def to_json(self) -> dict:
         return fastjson.loads(self.raw)
@@ -86,7 +93,31 @@ def check_signature(public_key, data: bytes, signature_b64: str) -> str | None: 
     except (binascii.Error, ValueError):
         return "signature is not base64"
     try:
-        public_key.verify(sig, data, ec.ECDSA(hashes.SHA256()))
+        try:
+            public_key.verify(sig, data, _verify_ecdsa(ec)(hashes.SHA256()))
+        except (TypeError, AttributeError):  # a cryptography that wants its own ECDSA
+            public_key.verify(sig, data, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         return "invalid signature when validating ASN.1 encoded signature"
     return None
+
+
+_VERIFY_ECDSA: list = []
+
+
+def _verify_ecdsa(ec):  # noqa: ANN001, ANN202
+    """ec.ECDSA for verification: cryptography's ECDSA.__init__ imports the whole
+    OpenSSL backend module (RSA, padding, ciphers, random) only to check
+    deterministic signing, which verification never uses. The signature check
+    itself is cryptography's, which reads the `algorithm` property."""
+    if not _VERIFY_ECDSA:
+        class VerifyECDSA(ec.ECDSA):
+            def __init__(self, algorithm: object) -> None:
+                self._teu_algorithm = algorithm
+
+            @property
+            def algorithm(self):  # noqa: ANN201
+                return self._teu_algorithm
+
+        _VERIFY_ECDSA.append(VerifyECDSA)
+    return _VERIFY_ECDSA[0]

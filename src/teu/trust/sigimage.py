@@ -16,7 +16,6 @@ config's mediaType is the artifact type, as cosign 2.5 writes it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from teu import fastjson
 from teu.oci import digest as D
@@ -32,11 +31,24 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 MAX_LAYER = 4 << 20
 
 
-@dataclass
 class Layer:
-    media_type: str
-    data: bytes
-    annotations: dict[str, str] = field(default_factory=dict)
+    """One signature layer (plain classes here: no dataclasses import on the verify path)."""
+
+    __slots__ = ("media_type", "data", "annotations")
+
+    def __init__(self, media_type: str, data: bytes,
+                 annotations: dict[str, str] | None = None) -> None:
+        self.media_type = media_type
+        self.data = data
+        self.annotations = {} if annotations is None else annotations
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{type(self).__name__}({args})"
 
     @property
     def digest(self) -> str:
@@ -47,13 +59,23 @@ class Layer:
         return self.annotations.get(SIGNATURE_ANNOTATION, "")
 
 
-@dataclass
 class Built:
     """A signature image ready to store: manifest bytes, and every blob it names."""
 
-    manifest: bytes
-    config: bytes
-    layers: list[Layer]
+    __slots__ = ("manifest", "config", "layers")
+
+    def __init__(self, manifest: bytes, config: bytes, layers: list[Layer]) -> None:
+        self.manifest = manifest
+        self.config = config
+        self.layers = layers
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{type(self).__name__}({args})"
 
     @property
     def digest(self) -> str:
@@ -66,9 +88,21 @@ class Built:
         return out
 
 
-@dataclass
 class SignatureImage:
-    layers: list[Layer] = field(default_factory=list)
+    """The layers of one signature (or attestation) image, in order."""
+
+    __slots__ = ("layers",)
+
+    def __init__(self, layers: list[Layer] | None = None) -> None:
+        self.layers = [] if layers is None else layers
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{type(self).__name__}({args})"
 
     def add(self, layer: Layer) -> bool:
         """Add a layer unless the same document with the same signature is there."""

@@ -15,24 +15,29 @@ A tag is resolved to its digest first: a signature is always for a digest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from teu.image import reference as R
 from teu.trust import sigimage as S
 from teu.trust.errors import TagNotFound, TrustError
 
 
-@dataclass
 class Target:
-    kind: str                       # "registry" | "store" | "layout"
-    shown: str                      # how messages name it
-    digest: str                     # the manifest (or index) digest signatures are for
-    identity: str                   # docker-reference for a new signature
-    ref: R.Reference | None = None
-    repo: object = None             # teu.registry.client.remote.Repository
-    store: object = None            # teu.image.store.Store
-    layout: object = None           # teu.trust.layout.Layout
-    by_tag: bool = False
+    """What is signed or verified (a plain class: no dataclasses import on the verify path)."""
+
+    __slots__ = ("kind", "shown", "digest", "identity", "ref", "repo", "store", "layout",
+                 "by_tag")
+
+    def __init__(self, kind: str, shown: str, digest: str, identity: str,
+                 ref: R.Reference | None = None, repo: object = None, store: object = None,
+                 layout: object = None, by_tag: bool = False) -> None:
+        self.kind = kind            # "registry" | "store" | "layout"
+        self.shown = shown          # how messages name it
+        self.digest = digest        # the manifest (or index) digest signatures are for
+        self.identity = identity    # docker-reference for a new signature
+        self.ref = ref
+        self.repo = repo            # teu.registry.client.remote.Repository
+        self.store = store          # teu.image.store.Store
+        self.layout = layout        # teu.trust.layout.Layout
+        self.by_tag = by_tag
 
     def signature_images(self, kind: str = "sig") -> list[S.SignatureImage]:
         """Every signature image of `kind` there is for the digest (tag, then referrers)."""
