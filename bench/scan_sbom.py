@@ -12,7 +12,9 @@ them. Each round runs every tool once, alternating; medians and ratios
     cold  teu: the scan cache removed first; trivy: its layer cache (fanal) removed
     warm  both keep their caches from the previous run; syft has none (cold == warm)
 
-    python3 bench/scan_sbom.py [--rounds 5] [--no-host-image]
+    python3 bench/scan_sbom.py [--rounds 5] [--no-host-image] [--teu PATH]
+
+--teu runs another teu (e.g. a launcher for an older checkout, to measure before/after).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-host-image", action="store_true")
+    ap.add_argument("--teu", default=None, help="the teu to run (default: this venv's)")
     a = ap.parse_args()
     from teu.testing import scanadvisories, scanimages, trivydb
 
@@ -65,7 +68,7 @@ def main() -> int:
     try:
         root = top / "root"
         env = {**os.environ, "TEU_ROOT": str(root), "TEU_RUNROOT": str(top / "run")}
-        teu = tool("teu")
+        teu = a.teu or tool("teu")
         archives = scanimages.write_all(str(top / "fixtures"))
         subprocess.run([teu, "load", "-q", "-i", archives["debian"]], env=env, check=True)
         images = {"fixture-debian": (scanimages.IMAGES["debian"][0], archives["debian"])}

@@ -49,24 +49,53 @@ def main(argv: list[str]) -> int:
     exit_code = opts.get("exit_code", "0")
     if not exit_code.isdigit() or int(exit_code) > 255:
         raise TeuError(f"--exit-code: {exit_code!r} is not a number from 0 to 255", 125)
-    from teu.image.store import Store
+    from teu import __version__
     from teu.scan import ignore
+    from teu.scan import resultcache as RC
+    from teu.scan.vulndb.paths import default_path
+
+    root = S.store_root(opts)
+    db_path = opts.get("db") or default_path(root)
+    ignored = ignore.load(opts.get("ignorefile", ".teuignore"))
+    cache = RC.ResultCache(root)
+    gen = RC.db_generation(db_path)
+    key = (RC.make_key(__version__, root, args[0], db_path, gen,
+                       RC.severity_key(opts.get("severity")), bool(opts.get("ignore_unfixed")),
+                       ignored, fmt) if gen is not None else None)
+    if key is not None and not opts.get("no_cache"):
+        hit = cache.get(key)
+        if hit is not None and RC.still_resolves(root, hit["how"], hit["image_id"]):
+            return _report(hit["warnings"], hit["output"], hit["findings"], opts, exit_code)
+
+    from teu.image.store import Store
     from teu.scan.report.render import render
     from teu.scan.scanner import ScanOptions, parse_severities, scan
-    from teu.scan.vulndb.db import default_path
 
     so = ScanOptions(use_cache=not opts.get("no_cache"),
-                     ignore_unfixed=bool(opts.get("ignore_unfixed")),
-                     ignored=ignore.load(opts.get("ignorefile", ".teuignore")))
+                     ignore_unfixed=bool(opts.get("ignore_unfixed")), ignored=ignored)
     if opts.get("severity"):
         so.severities = parse_severities(opts["severity"])
-    root = S.store_root(opts)
     with Store(root) as st:
-        result = scan(st, args[0], opts.get("db") or default_path(root), so)
-    for w in result.inventory.errors:
+        result = scan(st, args[0], db_path, so)
+    warnings = [str(w) for w in result.inventory.errors]
+    output = render(fmt, result.inventory, result.findings, result.warnings)
+    how = RC.resolution(args[0])
+    if key is not None and how is not None:
+        try:
+            cache.put(key, result.inventory.image_id, how, output, warnings,
+                      len(result.findings))
+        except OSError as e:   # a full disk or a read-only store: the scan still reports
+            print(f"teu scan: warning: scan cache not written: {e.strerror or e}",
+                  file=sys.stderr)
+    return _report(warnings, output, len(result.findings), opts, exit_code)
+
+
+def _report(warnings: list[str], output: str, findings: int, opts: dict,
+            exit_code: str) -> int:
+    for w in warnings:
         print(f"teu scan: warning: {w}", file=sys.stderr)
-    S.write(render(fmt, result.inventory, result.findings, result.warnings), opts.get("output"))
-    return int(exit_code) if result.findings else 0
+    S.write(output, opts.get("output"))
+    return int(exit_code) if findings else 0
 
 
 def _db(argv: list[str]) -> int:

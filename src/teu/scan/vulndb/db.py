@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 from teu.scan.errors import DBError
+from teu.scan.vulndb.paths import default_path  # noqa: F401  (re-exported)
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -35,14 +36,6 @@ CREATE TABLE IF NOT EXISTS affected(vuln TEXT NOT NULL, source TEXT NOT NULL,
 CREATE INDEX IF NOT EXISTS affected_pkg ON affected(ecosystem, release, package);
 CREATE INDEX IF NOT EXISTS affected_vuln ON affected(vuln);
 """
-
-
-def default_path(store_root: str | None = None) -> str:
-    env = os.environ.get("TEU_SCAN_DB")
-    if env:
-        return env
-    root = store_root or os.environ.get("TEU_ROOT") or "/var/lib/teu"
-    return os.path.join(root, "scan", "vuln.db")
 
 
 def open_db(path: str, create: bool = False) -> sqlite3.Connection:
