@@ -167,7 +167,7 @@ def test_scratch_final_image_is_under_5_percent_of_the_build_stage(teu, tmp_path
 
 def test_cache_reuses_until_a_read_file_changes(teu, tmp_path) -> None:
     df = ("FROM busybox\nRUN echo base > /base\nCOPY a.txt /a\nRUN cat /a > /copy\n"
-          "COPY b.txt /b\nRUN date +%s%N > /stamp\n")
+          "COPY b.txt /b\nRUN cat /proc/sys/kernel/random/uuid > /stamp\n")
     ctx = write(tmp_path / "ctx", {"Dockerfile": df, "a.txt": "A", "b.txt": "B",
                                    "unused.txt": "x"})
     build(teu, ctx, "-t", "cache:1")

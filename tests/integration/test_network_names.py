@@ -74,9 +74,9 @@ def test_addresses_dns_internal_and_icc(teu) -> None:  # noqa: ANN001
     assert "nameserver 10.66.0.99\nsearch example.test\n" in out
     assert "10.1.2.3\tdb.local" in out and "10.66.0.1\tgw" in out and out.endswith("box\n")
     # teu.api sees the same network (read-only here: this process is not in the test host)
-    from teu.api import Client, networks
+    from teu.api import Client
 
-    api = networks.inspect(Client(str(teu.root), str(teu.runroot)), "fixed")
+    api = Client(str(teu.root), str(teu.runroot)).networks.get("fixed").attrs
     assert api["IPAM"]["Config"][0]["Subnet"] == "10.66.0.0/24" and api["Driver"] == "bridge"
     # Dual stack: an IPv4 and an IPv6 subnet, an address asked for in each.
     teu.ok("network", "create", "--ipv6", "--subnet", "10.67.0.0/24", "--subnet", "fd99::/64",
