@@ -13,10 +13,12 @@ GET /v2/<name>/referrers/<digest>?artifactType=..., and the fallback tag on 404.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from teu import fastjson
 from teu.oci import digest as D
 from teu.registry.client import errors as E
-from teu.registry.client.remote import Repository, quote
+from teu.registry.client.remote import Repository
 from teu.trust import sigimage as S
 from teu.trust.errors import TrustError
 

@@ -15,6 +15,7 @@ import base64
 import json
 import threading
 import time
+from urllib.parse import urlencode
 
 from teu.registry.client import challenge as C
 from teu.registry.client.errors import AuthError, RegistryError
@@ -105,7 +106,7 @@ class Authenticator:
         params += [("scope", s) for s in scopes]
         if self.credentials and self.credentials[0] != "<token>":
             params.append(("account", self.credentials[0]))
-        from urllib.parse import urlencode, urlsplit
+        from urllib.parse import urlsplit
 
         u = urlsplit(self.realm)
         if u.scheme not in ("http", "https") or not u.netloc:

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from teu.oci import digest as D
 from teu.oci import media_types as MT
 from teu.oci.errors import DigestMismatchError
@@ -22,18 +24,6 @@ from teu.registry.client.transport import Origin, Pool, Response, is_loopback, s
 TYPE_CHECKING = False  # typing's import is not paid at run time
 if TYPE_CHECKING:
     from typing import IO
-
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
-
-
-def quote(text: str, safe: str = "/") -> str:
-    """urllib.parse.quote (UTF-8, %XX for all but letters, digits, `_.-~` and `safe`)
-    without importing urllib.parse and ipaddress on every registry command's start."""
-    if all(c in _UNRESERVED or c in safe for c in text):
-        return text
-    return "".join(c if c in _UNRESERVED or c in safe
-                   else "".join(f"%{b:02X}" for b in c.encode()) for c in text)
-
 
 MANIFEST_ACCEPT = ", ".join([MT.OCI_INDEX, MT.OCI_MANIFEST, MT.DOCKER_MANIFEST_LIST,
                              MT.DOCKER_MANIFEST])

@@ -41,11 +41,8 @@ def is_loopback(host: str) -> bool:
         h = h[1:h.index("]")] if "]" in h else h
     elif h.count(":") == 1:
         h = h.split(":")[0]
-    if h.lower() in _LOOPBACK_NAMES or h == "::1":
+    if h.lower() in _LOOPBACK_NAMES:
         return True
-    parts = h.split(".")
-    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):
-        return parts[0] == "127"  # dotted IPv4 without ipaddress's import
     import ipaddress
 
     try:
@@ -115,17 +112,11 @@ class Connection:
         self.origin = origin
         https = origin.scheme == "https"
         name, port = _split_hostport(origin.host, 443 if https else 80)
-        # An ASCII name as bytes: getaddrinfo then skips the idna codec's import.
-        addr = name.encode() if name.isascii() else name
-        sock = socket.create_connection((addr, port), TIMEOUT)
+        sock = socket.create_connection((name, port), TIMEOUT)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if https:
-                # No SNI for an IP literal (RFC 6066) when nothing is verified: this
-                # also spares the idna codec's import on a loopback registry's probe.
-                literal = ":" in name or name.replace(".", "").isdigit()
-                sni = None if literal and not origin.verify else name
-                sock = _context(origin.verify).wrap_socket(sock, server_hostname=sni)
+                sock = _context(origin.verify).wrap_socket(sock, server_hostname=name)
         except BaseException:
             sock.close()
             raise
