@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,13 @@ def cli_script(env: dict) -> dict[str, Any]:
     seen["exec"] = docker("exec", "web", "sh", "-c", "echo $A; echo e >&2; exit 4")
     seen["exec-i"] = docker("exec", "-i", "web", "cat", input=b"fed\n")
     seen["exec-missing"] = docker("exec", "nosuch", "true")[0]
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, "in.txt").write_text("copied\n")
+        seen["cp-in"] = docker("cp", f"{d}/in.txt", "web:/tmp/")[0]
+        seen["cp-in-read"] = docker("exec", "web", "cat", "/tmp/in.txt")[1]
+        seen["cp-out"] = docker("cp", "web:/tmp/in.txt", f"{d}/out.txt")[0]
+        seen["cp-out-read"] = Path(d, "out.txt").read_text()
+        seen["cp-missing"] = docker("cp", "web:/nosuch", f"{d}/x")[:1]
     seen["inspect"] = docker("inspect", "-f", "{{.Name}} {{.State.Status}} {{.Config.Env}} "
                              "{{.Config.Labels}}", "web")[1].replace("PATH=", "").split()[:2]
     seen["logs"] = docker("logs", "web")
