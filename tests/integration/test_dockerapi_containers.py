@@ -75,6 +75,17 @@ def cli_script(env: dict) -> dict[str, Any]:
     seen["rm-missing"] = docker("rm", "nosuch")[0]
     seen["rm"] = docker("rm", "web")[0]
     seen["ps-empty"] = docker("ps", "-aq")
+    seen["images"] = docker("images", "--format", "{{.Repository}}:{{.Tag}}")
+    seen["tag"] = docker("tag", IMAGE, "other:1")[0]
+    seen["rmi"] = docker("rmi", "other:1")
+    seen["history"] = docker("history", "-q", IMAGE)[0]
+    seen["volume-create"] = docker("volume", "create", "v1")
+    seen["volume-use"] = docker("run", "--rm", net, "-v", "v1:/data", IMAGE, "sh", "-c",
+                                "echo kept > /data/f")[0]
+    seen["volume-read"] = docker("run", "--rm", net, "-v", "v1:/data", IMAGE, "cat", "/data/f")
+    seen["volume-ls"] = docker("volume", "ls", "--format", "{{.Driver}} {{.Name}}")
+    seen["volume-rm"] = docker("volume", "rm", "v1")
+    seen["volume-rm-missing"] = docker("volume", "rm", "v1")[0]
     return seen
 
 
