@@ -86,6 +86,7 @@ def cli_script(env: dict) -> dict[str, Any]:
     seen["volume-ls"] = docker("volume", "ls", "--format", "{{.Driver}} {{.Name}}")
     seen["volume-rm"] = docker("volume", "rm", "v1")
     seen["volume-rm-missing"] = docker("volume", "rm", "v1")[0]
+    seen["system-df"] = docker("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}")
     return seen
 
 
