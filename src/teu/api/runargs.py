@@ -14,6 +14,11 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
+from teu.engine.config.apibody import healthcheck_options as _healthcheck
+from teu.engine.config.apibody import mount_texts as _mounts
+from teu.engine.config.apibody import restart_text as _restart
+from teu.engine.config.apibody import throttle_texts as _throttle
+from teu.engine.config.apibody import ulimit_texts as _ulimits
 from teu.errors import InvalidArgument
 
 # Keywords that `run` takes beyond `create`'s (docker-py's run-only ones).
@@ -83,80 +88,12 @@ def _ports(value: dict) -> list[str]:
     return out
 
 
-def _restart(value: dict | str) -> str:
-    if isinstance(value, str):
-        return value
-    name = value.get("Name") or "no"
-    retries = value.get("MaximumRetryCount") or 0
-    return f"{name}:{retries}" if name == "on-failure" and retries else name
 
 
-def _healthcheck(value: dict) -> dict:
-    """docker-py's Healthcheck (test, interval/timeout/start_period in ns, retries)."""
-    out: dict = {}
-    low = {k.lower().replace("_", ""): v for k, v in value.items()}
-    test = low.get("test")
-    if isinstance(test, str):
-        out["health_cmd"] = test
-    elif test:
-        kind, *rest = test
-        if kind == "NONE":
-            out["no_healthcheck"] = True
-        elif kind == "CMD-SHELL":
-            out["health_cmd"] = rest[0] if len(rest) == 1 else " ".join(rest)
-        elif kind == "CMD":
-            out["health_cmd"] = list(rest)
-        else:
-            raise InvalidArgument(f"healthcheck test must start with CMD, CMD-SHELL or "
-                                  f"NONE, not {kind!r}")
-    for key, opt in (("interval", "health_interval"), ("timeout", "health_timeout"),
-                     ("startperiod", "health_start_period")):
-        if low.get(key):
-            out[opt] = f"{int(low[key])}ns"
-    if low.get("retries") is not None:
-        out["health_retries"] = low["retries"]
-    return out
 
 
-def _ulimits(value: list) -> list[str]:
-    out = []
-    for u in value:
-        if isinstance(u, str):
-            out.append(u)
-            continue
-        low = {k.lower(): v for k, v in u.items()}
-        soft = low.get("soft")
-        hard = low.get("hard", soft)
-        out.append(f"{low['name']}={soft}:{hard}")
-    return out
 
 
-def _mounts(value: list) -> list[str]:
-    """docker.types.Mount dicts (Target, Source, Type, ReadOnly, ...) -> --mount values."""
-    out = []
-    for m in value:
-        if isinstance(m, str):
-            out.append(m)
-            continue
-        parts = [f"type={m.get('Type', 'volume')}"]
-        if m.get("Source"):
-            parts.append(f"source={m['Source']}")
-        parts.append(f"target={m['Target']}")
-        if m.get("ReadOnly"):
-            parts.append("readonly")
-        bind = m.get("BindOptions") or {}
-        if bind.get("Propagation"):
-            parts.append(f"bind-propagation={bind['Propagation']}")
-        vol = m.get("VolumeOptions") or {}
-        if vol.get("NoCopy"):
-            parts.append("volume-nocopy")
-        tmpfs = m.get("TmpfsOptions") or {}
-        if tmpfs.get("SizeBytes"):
-            parts.append(f"tmpfs-size={tmpfs['SizeBytes']}")
-        if tmpfs.get("Mode"):
-            parts.append(f"tmpfs-mode={tmpfs['Mode']:o}")
-        out.append(",".join(parts))
-    return out
 
 
 def _log_config(value: dict) -> dict:
@@ -177,9 +114,6 @@ def _devices(value: list) -> list[str]:
     return [str(d) for d in value]
 
 
-def _throttle(value: list) -> list[str]:
-    """[{"Path": "/dev/sda", "Rate": 1024}] -> ["/dev/sda:1024"]."""
-    return [v if isinstance(v, str) else f"{v['Path']}:{v['Rate']}" for v in value]
 
 
 def _same(value: Any) -> Any:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from teu.dockerapi import versions
+from teu.dockerapi.hijack import Hijacked
 from teu.dockerapi.http import (
     ClientDisconnected,
     Receive,
@@ -22,6 +23,8 @@ from teu.dockerapi.http import (
 from teu.dockerapi.service import Service
 from teu.errors import TeuError
 
+_ATTACH = re.compile(r"/containers/([^/]+)/attach$")
+_EXEC_START = re.compile(r"/exec/([^/]+)/start$")
 Handler = Callable[[Service, Request, Send], Awaitable[None]]
 Route = tuple[str, str, Handler]
 
@@ -39,12 +42,13 @@ class DockerAPI:
 
     def __init__(self, service: Service, idle_timeout: float = 0,
                  on_idle: Callable[[], None] | None = None) -> None:
-        from teu.dockerapi import system
+        from teu.dockerapi import archive, attach, containers, execs, images, system, volumes
 
         self.service = service
         self.idle_timeout = idle_timeout
         self.on_idle = on_idle
-        self.routes = _compile(system.ROUTES)
+        self.routes = _compile(system.ROUTES + containers.ROUTES + execs.ROUTES +
+                               attach.ROUTES + archive.ROUTES + images.ROUTES + volumes.ROUTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -78,6 +82,40 @@ class DockerAPI:
             print(f"teu system service: internal error on {req.method} {scope['path']}: "
                   f"{e!r}", file=sys.stderr)
             await self._error(req, send, 500, f"internal error: {type(e).__name__}: {e}")
+
+    async def hijack(self, conn: Hijacked) -> None:
+        """An `Upgrade: tcp` request (teu.dockerapi.hijack): attach or exec start."""
+        from teu.dockerapi.attach import attach_hijacked
+        from teu.dockerapi.execs import start_hijacked
+
+        svc = self.service
+        svc.in_flight += 1
+        try:
+            version, path = versions.split_path(conn.path)
+            problem = versions.check(version)
+            if problem:
+                conn.error(400, problem)
+                return
+            version = version or versions.MAX_VERSION
+            m = _ATTACH.match(path)
+            n = _EXEC_START.match(path)
+            if conn.method != "POST" or not (m or n):
+                conn.error(404, "page not found")
+                return
+            try:
+                if m:
+                    await attach_hijacked(svc, conn, version, m.group(1))
+                else:
+                    await start_hijacked(svc, conn, version, n.group(1))  # type: ignore[union-attr]
+            except TeuError as e:
+                if not conn.closed:
+                    conn.error(getattr(e, "status_code", 500), str(e))
+        except Exception as e:  # noqa: BLE001 - the service stays up
+            print(f"teu system service: internal error on {conn.method} {conn.path}: {e!r}",
+                  file=sys.stderr)
+        finally:
+            svc.in_flight -= 1
+            svc.last_active = time.monotonic()
 
     def _route(self, req: Request) -> Handler:
         from teu.errors import APIError

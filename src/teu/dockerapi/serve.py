@@ -117,8 +117,14 @@ def serve(cfg: ServiceConfig) -> None:
             server.should_exit = True
 
     app = DockerAPI(Service(cfg.root, cfg.runroot), cfg.idle_timeout, on_idle)
+    from teu.dockerapi.hijack import protocol_class
+
+    if _has("httptools"):
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
+    else:
+        from uvicorn.protocols.http.h11_impl import H11Protocol as base
     config = uvicorn.Config(app, loop="uvloop" if _has("uvloop") else "asyncio",
-                            http="httptools" if _has("httptools") else "h11",
+                            http=protocol_class(base, app.hijack),
                             lifespan="on", access_log=False, log_level="warning",
                             timeout_keep_alive=30, server_header=False, date_header=True)
     server = uvicorn.Server(config)

@@ -23,6 +23,7 @@ class Service:
         self.root = p.root
         self.runroot = p.runroot
         self.pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="teu-api")
+        self.execs: dict[str, dict] = {}  # exec instances by ID (teu.dockerapi.execs)
         self.in_flight = 0
         self.last_active = time.monotonic()
 

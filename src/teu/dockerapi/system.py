@@ -89,7 +89,51 @@ async def info(svc: Service, req: Request, send: Send) -> None:
     await respond_json(req, send, await svc.call(info_object))
 
 
+def _df(svc: Service, req: Request) -> dict[str, Any]:
+    """docker system df's objects: images, containers, volumes with their usage."""
+    from teu.dockerapi.containers import _list_sync
+    from teu.dockerapi.images import _epoch
+    from teu.engine.storage import volumes
+    from teu.image.store import Store
+
+    e = svc.engine()
+    try:
+        containers = _list_sync(e, True, {}, None)
+        vols = []
+        for v in e.db.volumes():
+            info = volumes.inspect(e.paths, e.db, v["name"])
+            info["UsageData"] = {"Size": volumes.du(info["Mountpoint"]),
+                                 "RefCount": len(volumes.users(e.db, v["name"]))}
+            vols.append(info)
+    finally:
+        e.close()
+    st = Store(svc.root)
+    try:
+        rows = list(st.images())
+    finally:
+        st.close()
+    used = {c["ImageID"] for c in containers}
+    images = [{"Id": r.id, "ParentId": "", "RepoTags": r.tags or None,
+               "RepoDigests": r.digests or [], "Created": _epoch(r.created), "Size": r.size,
+               "SharedSize": 0, "VirtualSize": r.size, "Labels": {},
+               "Containers": sum(1 for c in containers if c["ImageID"] == r.id)}
+              for r in rows]
+    for c in containers:
+        c.setdefault("SizeRw", 0)
+        c.setdefault("SizeRootFs", 0)
+    return {"LayersSize": sum(r.size for r in rows), "Images": images,
+            "Containers": containers, "Volumes": vols, "BuildCache": [],
+            "_used": len(used)}
+
+
+async def df(svc: Service, req: Request, send: Send) -> None:
+    out = await svc.thread(_df, svc, req)
+    out.pop("_used", None)
+    await respond_json(req, send, out)
+
+
 ROUTES = [
+    ("GET", r"/system/df", df),
     ("GET", r"/_ping", ping),
     ("HEAD", r"/_ping", ping),
     ("GET", r"/version", version),

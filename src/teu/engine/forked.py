@@ -15,7 +15,10 @@ class Child:
     """A forked engine call. result() waits for it: fn()'s value, or its error raised."""
 
     def __init__(self, fn: Callable[[], Any], stdin: int | None = None,
-                 stdout: int | None = None, stderr: int | None = None) -> None:
+                 stdout: int | None = None, stderr: int | None = None,
+                 close: tuple[int, ...] = ()) -> None:
+        """close: fds the child must not hold (the parent's ends of its stdio pipes, or
+        their readers never see EOF). Not every fd: SQLite's VFS reuses inherited ones."""
         import json
 
         from teu.errors import TeuError
@@ -36,6 +39,8 @@ class Child:
                     os.dup2(stdout, 1)
                 if stderr is not None:
                     os.dup2(stderr, 2)
+                for fd in close:
+                    os.close(fd)
                 try:
                     msg = {"ok": fn()}
                 except TeuError as e:

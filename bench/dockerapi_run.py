@@ -1,0 +1,87 @@
+"""`docker run --rm busybox true` (docker CLI 28.2) through teu's socket
+(`teu system service`) against the same through a private dockerd 20.10, and docker-py's
+containers.run loop, alternating; prints medians and ratios (teu / dockerd).
+
+    python bench/dockerapi_run.py [ROUNDS]
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+from teu.testing import busybox
+from teu.testing.dockerd import Dockerd
+
+DOCKER = "/usr/local/bin/docker"
+TEU = os.path.join(os.path.dirname(sys.executable), "teu")
+
+
+def rootfs_tar(top: str) -> str:
+    rootfs = os.path.join(top, "rootfs")
+    busybox.make_rootfs(rootfs)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name in sorted(os.listdir(rootfs)):
+            t.add(os.path.join(rootfs, name), arcname=name)
+    path = os.path.join(top, "busybox.tar")
+    with open(path, "wb") as f:
+        f.write(buf.getvalue())
+    return path
+
+
+def timed(fn) -> float:  # noqa: ANN001
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    import docker
+
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    top = tempfile.mkdtemp(prefix="teu-bapi-", dir="/tmp")
+    tar = rootfs_tar(top)
+    env = {**os.environ, "TEU_ROOT": f"{top}/root", "TEU_RUNROOT": f"{top}/run"}
+    subprocess.run([TEU, "import", tar, "busybox"], env=env, check=True, capture_output=True)
+    sock = f"unix://{top}/teu.sock"
+    svc = subprocess.Popen([TEU, "system", "service", "--time", "0", sock], env=env,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    d = Dockerd(tar, "busybox:latest")
+    try:
+        time.sleep(1.5)
+        hosts = {"teu": sock, "dockerd": d.url}
+        cli = {k: [] for k in hosts}
+        py = {k: [] for k in hosts}
+        clients = {k: docker.DockerClient(base_url=v, version="1.41") for k, v in hosts.items()}
+        for url in hosts.values():  # warm-up
+            subprocess.run([DOCKER, "-H", url, "run", "--rm", "--network", "none", "busybox",
+                            "true"], check=True, capture_output=True)
+        for _ in range(rounds):
+            for name, url in hosts.items():
+                cli[name].append(timed(lambda url=url: subprocess.run(
+                    [DOCKER, "-H", url, "run", "--rm", "--network", "none", "busybox", "true"],
+                    check=True, capture_output=True)))
+        for name, c in clients.items():
+            py[name].append(timed(lambda c=c: [c.containers.run(
+                "busybox", "true", remove=True, network_mode="none") for _ in range(20)]))
+        for what, data in (("docker run --rm busybox true", cli),
+                           ("docker-py containers.run x20", py)):
+            t, o = statistics.median(data["teu"]), statistics.median(data["dockerd"])
+            print(f"{what:34s} teu {t * 1000:8.0f} ms  dockerd {o * 1000:8.0f} ms  "
+                  f"ratio {t / o:.2f}")
+    finally:
+        d.stop()
+        svc.terminate()
+        svc.wait(10)
+        subprocess.run(["rm", "-rf", top])
+
+
+if __name__ == "__main__":
+    main()
