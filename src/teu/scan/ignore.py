@@ -4,13 +4,11 @@ one vulnerability ID per line, `#` comments, optionally `exp:YYYY-MM-DD` after t
 
 from __future__ import annotations
 
-import datetime
-
 from teu.scan.errors import ScanError
 
 
-def load(path: str, today: datetime.date | None = None) -> set[str]:
-    today = today or datetime.date.today()
+# datetime is imported only when an entry has an expiry: the warm scan path loads this file
+def load(path: str, today: datetime.date | None = None) -> set[str]:  # noqa: F821
     ids: set[str] = set()
     try:
         with open(path, encoding="utf-8") as f:
@@ -24,6 +22,9 @@ def load(path: str, today: datetime.date | None = None) -> set[str]:
         parts = line.split()
         for extra in parts[1:]:
             if extra.startswith("exp:"):
+                import datetime  # only files with expiries pay for it (the warm scan path)
+
+                today = today or datetime.date.today()
                 try:
                     until = datetime.date.fromisoformat(extra[4:])
                 except ValueError:

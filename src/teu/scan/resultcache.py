@@ -7,7 +7,7 @@ that shape the report (severities, --ignore-unfixed, the ignore file's IDs as re
 today, the format) and this code's version. A warm `teu scan` of an unchanged image
 against an unchanged database is then: open two SQLite files read-only, read one
 small file, print. This module is on that path, so it imports only os, marshal,
-hashlib and sqlite3 (no store, layers or SBOM code; not even json, whose import of
+SHA-256 and sqlite3 (no store, layers or SBOM code; not even json, whose import of
 `re` costs more than the rest of the path).
 
 The image is checked, not trusted: the entry records how the name was resolved (the
@@ -20,9 +20,18 @@ follows).
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
+
+try:   # CPython's own SHA-256: hashlib's import loads OpenSSL, ~4 ms of this path
+    from _sha256 import sha256
+except ImportError:   # Python 3.12 renamed it _sha2
+    from hashlib import sha256
+
+try:   # the C module itself: the `sqlite3` package adds datetime adapters (~4 ms) unused here
+    import _sqlite3 as sqlite
+except ImportError:
+    import sqlite3 as sqlite
 
 RESULT_VERSION = "1"   # bump when the report or the matching changes
 
@@ -30,22 +39,20 @@ RESULT_VERSION = "1"   # bump when the report or the matching changes
 def db_generation(db_path: str) -> str | None:
     """What identifies the database's contents: its schema version and every source's
     import row; None when it cannot be read (the full scan then says why)."""
-    import sqlite3
-
     # mode=rw, not ro: both files are in WAL mode, and a read-only connection leaves an
     # empty -wal file behind; a read-write one that only reads removes it on close
     # (mode=rw never creates a missing file).
     if not os.path.isfile(db_path):
         return None
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=rw", uri=True, timeout=60)
+        conn = sqlite.connect(f"file:{db_path}?mode=rw", uri=True, timeout=60)
         try:
             meta = conn.execute("SELECT key, value FROM meta ORDER BY key").fetchall()
             rows = conn.execute("SELECT name, kind, imported, records, skipped, "
                                 "COALESCE(origin, '') FROM sources ORDER BY name").fetchall()
         finally:
             conn.close()
-    except sqlite3.Error:
+    except sqlite.Error:
         return None
     return repr((meta, rows))
 
@@ -88,13 +95,11 @@ def resolution(name: str) -> dict | None:
 
 def still_resolves(store_root: str, how: dict, image_id: str) -> bool:
     """Does the store's index still resolve the name to `image_id`, the same way?"""
-    import sqlite3
-
     path = os.path.join(store_root, "teu.db")
     if not os.path.isfile(path):
         return False
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=60)
+        conn = sqlite.connect(f"file:{path}?mode=rw", uri=True, timeout=60)
         try:
             tag, prefix = how.get("tag"), how.get("prefix")
             if tag:
@@ -108,7 +113,7 @@ def still_resolves(store_root: str, how: dict, image_id: str) -> bool:
             return False
         finally:
             conn.close()
-    except sqlite3.Error:
+    except sqlite.Error:
         return False
 
 
@@ -117,7 +122,7 @@ class ResultCache:
         self.dir = os.path.join(store_root, "scan-cache", "results")
 
     def path(self, key: str) -> str:
-        return os.path.join(self.dir, hashlib.sha256(key.encode()).hexdigest() + ".bin")
+        return os.path.join(self.dir, sha256(key.encode()).hexdigest() + ".bin")
 
     def get(self, key: str) -> dict | None:
         """The entry's body (image_id, how, output, warnings, findings) or None when it is
@@ -126,7 +131,7 @@ class ResultCache:
             with open(self.path(key), "rb") as f:
                 data = f.read()
             digest, raw = data[:64], data[64:]
-            if digest != hashlib.sha256(raw).hexdigest().encode():
+            if digest != sha256(raw).hexdigest().encode():
                 return None
             body = marshal.loads(raw)
             if (not isinstance(body, dict) or body.get("key") != key
@@ -150,5 +155,5 @@ class ResultCache:
         tmp = f"{path}.tmp-{os.getpid()}"
         raw = marshal.dumps(body, 4)
         with open(tmp, "wb") as f:
-            f.write(hashlib.sha256(raw).hexdigest().encode() + raw)
+            f.write(sha256(raw).hexdigest().encode() + raw)
         os.replace(tmp, path)
