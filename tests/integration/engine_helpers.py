@@ -179,3 +179,20 @@ def private_teu(tmp_path: Path):  # noqa: ANN201 - a generator for a fixture
         assert not left_rows, f"containers left: {left_rows}"
         assert not left_mounts, f"mounts left on the host: {left_mounts}"
         assert not left_cgroups, f"cgroups left: {left_cgroups}"
+
+
+def private_dockerd(tmp_path: Path):  # noqa: ANN201 - a generator for a fixture
+    """Debian's dockerd 20.10 with the busybox image imported (teu.testing.dockerd), the
+    reference the differential tests compare teu against; stopped afterwards.
+    Test modules wrap it: `dockerd = pytest.fixture(private_dockerd_fixture)`."""
+    from teu.testing.dockerd import Dockerd
+
+    if not os.path.exists("/usr/sbin/dockerd"):
+        pytest.fail("Debian's docker.io is not installed (make deps)")
+    tarball = tmp_path / "busybox-docker.tar"
+    tarball.write_bytes(busybox_tar(tmp_path))
+    d = Dockerd(str(tarball), IMAGE)
+    try:
+        yield d
+    finally:
+        d.stop()

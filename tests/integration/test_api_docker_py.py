@@ -5,13 +5,12 @@ of docker-py would look at (outputs, exit codes, exception classes, attributes).
 from __future__ import annotations
 
 import io
-import os
 import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.engine_helpers import IMAGE, busybox_tar, private_teu
+from tests.integration.engine_helpers import IMAGE, private_dockerd, private_teu
 
 from teu.api import Client
 
@@ -27,17 +26,7 @@ def teu(tmp_path):  # noqa: ANN001, ANN201
 
 @pytest.fixture
 def dockerd(tmp_path: Path):  # noqa: ANN201
-    from teu.testing.dockerd import Dockerd
-
-    if not os.path.exists("/usr/sbin/dockerd"):
-        pytest.fail("Debian's docker.io is not installed (make deps)")
-    tarball = tmp_path / "busybox-docker.tar"
-    tarball.write_bytes(busybox_tar(tmp_path))
-    d = Dockerd(str(tarball), IMAGE)
-    try:
-        yield d
-    finally:
-        d.stop()
+    yield from private_dockerd(tmp_path)
 
 
 def _tar(name: str, data: bytes) -> bytes:

@@ -3,7 +3,6 @@ private dockerd 20.10 (network none there): equal observations."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 from tests.integration.dockerapi_helpers import DOCKER_CLI, Service
-from tests.integration.engine_helpers import IMAGE, busybox_tar, private_teu
+from tests.integration.engine_helpers import IMAGE, private_dockerd, private_teu
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
@@ -28,17 +27,7 @@ def api(tmp_path):  # noqa: ANN001, ANN201
 
 @pytest.fixture
 def dockerd(tmp_path: Path):  # noqa: ANN201
-    from teu.testing.dockerd import Dockerd
-
-    if not os.path.exists("/usr/sbin/dockerd"):
-        pytest.fail("Debian's docker.io is not installed (make deps)")
-    tarball = tmp_path / "busybox-docker.tar"
-    tarball.write_bytes(busybox_tar(tmp_path))
-    d = Dockerd(str(tarball), IMAGE)
-    try:
-        yield d
-    finally:
-        d.stop()
+    yield from private_dockerd(tmp_path)
 
 
 def cli_script(env: dict) -> dict[str, Any]:

@@ -16,17 +16,9 @@ from teu.errors import InvalidArgument
 
 
 def _stat(member: Any) -> dict[str, Any]:
-    """docker's path stat (Go's FileMode bits: 1<<31 dir, 1<<27 symlink)."""
-    import datetime
+    from teu.engine.files.cp import path_stat
 
-    mode = member.mode & 0o7777
-    if member.isdir():
-        mode |= 1 << 31
-    elif member.issym():
-        mode |= 1 << 27
-    mtime = datetime.datetime.fromtimestamp(member.mtime, datetime.UTC)
-    return {"name": os.path.basename(member.name.rstrip("/")) or "/", "size": member.size,
-            "mode": mode, "mtime": mtime.isoformat(), "linkTarget": member.linkname}
+    return path_stat(member)
 
 
 def _path(req: Request) -> str:

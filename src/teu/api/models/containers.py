@@ -276,7 +276,9 @@ class Container(Model):
                           capture="combined")
         with tarfile.open(fileobj=io.BytesIO(tar)) as t:
             first = t.next()
-        stat = _stat(first) if first is not None else {}
+        from teu.engine.files.cp import path_stat
+
+        stat = path_stat(first) if first is not None else {}
         size = chunk_size or len(tar) or 1
         return iter([tar[i:i + size] for i in range(0, len(tar), size)] or [b""]), stat
 
@@ -364,20 +366,6 @@ class Container(Model):
                 time.sleep(1)
 
         return gen()
-
-
-def _stat(member: Any) -> dict[str, Any]:
-    """docker's path stat (Go's FileMode bits: 1<<31 dir, 1<<27 symlink)."""
-    import datetime
-
-    mode = member.mode & 0o7777
-    if member.isdir():
-        mode |= 1 << 31
-    elif member.issym():
-        mode |= 1 << 27
-    mtime = datetime.datetime.fromtimestamp(member.mtime, datetime.UTC)
-    return {"name": os.path.basename(member.name.rstrip("/")) or "/", "size": member.size,
-            "mode": mode, "mtime": mtime.isoformat(), "linkTarget": member.linkname}
 
 
 def _stream_child(fn: Any, stdout: bool, stderr: bool) -> Iterator[bytes]:

@@ -155,3 +155,18 @@ def _copy_stream(src, fd: int) -> None:  # noqa: ANN001
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+
+
+def path_stat(member: tarfile.TarInfo) -> dict:
+    """docker's stat of a copied path (X-Docker-Container-Path-Stat) from the first tar
+    member: Go's FileMode bits (1<<31 a directory, 1<<27 a symlink), RFC 3339 mtime."""
+    import datetime
+
+    mode = member.mode & 0o7777
+    if member.isdir():
+        mode |= 1 << 31
+    elif member.issym():
+        mode |= 1 << 27
+    mtime = datetime.datetime.fromtimestamp(member.mtime, datetime.UTC)
+    return {"name": os.path.basename(member.name.rstrip("/")) or "/", "size": member.size,
+            "mode": mode, "mtime": mtime.isoformat(), "linkTarget": member.linkname}
