@@ -8,6 +8,11 @@ from __future__ import annotations
 import json
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing costs an import on every inspect
+    from collections.abc import Callable
+    from typing import Any
+
 
 def write_inspected(found: list, failed: list[str], fmt: str | None,
                     kind: str = "") -> int:
@@ -31,3 +36,18 @@ def write_inspected(found: list, failed: list[str], fmt: str | None,
     for msg in errors:
         print(msg, file=sys.stderr)
     return 1 if errors else 0
+
+
+def inspect_each(names: list[str], look: Callable[[str], Any], fmt: str | None) -> int:
+    """`look(name)` for each name, then print as docker does; a name that fails (a
+    TeuError) is an "Error: ..." line on stderr and the others still print."""
+    from teu.errors import TeuError
+
+    found: list = []
+    failed: list[str] = []
+    for name in names:
+        try:
+            found.append(look(name))
+        except TeuError as err:
+            failed.append(f"Error: {err}")
+    return write_inspected(found, failed, fmt)

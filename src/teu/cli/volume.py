@@ -139,19 +139,11 @@ def _inspect(argv: list[str]) -> int:
     opts, names = parsed
 
     def go() -> int:
-        from teu.cli._inspect_out import write_inspected
+        from teu.cli._inspect_out import inspect_each
         from teu.engine.storage import volumes
-        from teu.errors import TeuError
 
         e = engine()
-        found: list = []
-        failed: list[str] = []
-        for name in names:
-            try:
-                found.append(volumes.inspect(e.paths, e.db, name))
-            except TeuError as err:
-                failed.append(f"Error: {err}")
-        return write_inspected(found, failed, opts.get("format"))
+        return inspect_each(names, lambda name: volumes.inspect(e.paths, e.db, name), opts.get("format"))
 
     return guarded(go)
 
