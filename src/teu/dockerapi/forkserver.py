@@ -48,8 +48,18 @@ def _copy(e: Any, source: str, dest: str) -> Any:
     return copy(e, source, dest)
 
 
+def _build(e: Any, options: dict) -> Any:
+    import sys
+
+    from teu.build.builder import BuildOptions, build
+
+    opts = BuildOptions(**options, root=e.paths.root, runroot=e.paths.runroot)
+    r = build(opts, out=sys.stdout)
+    return {"image_id": r.image_id, "tags": r.tags}
+
+
 CALLS: dict[str, Callable[..., Any]] = {"start": _start, "restart": _restart,
-                                        "exec": _exec, "copy": _copy}
+                                        "exec": _exec, "copy": _copy, "build": _build}
 _PRELOAD = ("teu.engine.lifecycle.launch", "teu.engine.lifecycle.control",
             "teu.engine.lifecycle.execute", "teu.engine.files.cp", "teu.engine.monitor.conmon",
             "teu.runtime.exec")
