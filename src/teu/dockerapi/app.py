@@ -49,6 +49,7 @@ class DockerAPI:
             containers,
             execs,
             images,
+            networks,
             system,
             transfer,
             volumes,
@@ -58,8 +59,9 @@ class DockerAPI:
         self.idle_timeout = idle_timeout
         self.on_idle = on_idle
         self.routes = _compile(system.ROUTES + containers.ROUTES + execs.ROUTES +
-                               attach.ROUTES + archive.ROUTES + transfer.ROUTES + build.ROUTES + images.ROUTES +
-                               volumes.ROUTES)
+                               attach.ROUTES + archive.ROUTES + transfer.ROUTES +
+                               build.ROUTES + images.ROUTES + volumes.ROUTES +
+                               networks.ROUTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

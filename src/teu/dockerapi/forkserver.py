@@ -58,8 +58,21 @@ def _build(e: Any, options: dict) -> Any:
     return {"image_id": r.image_id, "tags": r.tags}
 
 
+def _connect(e: Any, network: str, ref: str, ip: str, ip6: str, aliases: list[str]) -> Any:
+    from teu.engine.network import connect
+
+    return connect(e, network, ref, ip, ip6, aliases)
+
+
+def _disconnect(e: Any, network: str, ref: str, force: bool) -> Any:
+    from teu.engine.network import disconnect
+
+    return disconnect(e, network, ref, force)
+
+
 CALLS: dict[str, Callable[..., Any]] = {"start": _start, "restart": _restart,
-                                        "exec": _exec, "copy": _copy, "build": _build}
+                                        "exec": _exec, "copy": _copy, "build": _build,
+                                        "connect": _connect, "disconnect": _disconnect}
 _PRELOAD = ("teu.engine.lifecycle.launch", "teu.engine.lifecycle.control",
             "teu.engine.lifecycle.execute", "teu.engine.files.cp", "teu.engine.monitor.conmon",
             "teu.runtime.exec")
