@@ -175,3 +175,44 @@ def test_waits_and_stats_same_as_dockerd(api: Service, dockerd: Any) -> None:
     ours = py_script(docker.DockerClient(base_url=api.url, version="1.41"))
     assert ours == theirs
     assert ours["next-exit"] == 3 and ours["removed"] == 2 and ours["gone"] == []
+
+
+def events_script(env: dict) -> list[str]:
+    """`docker events` with filters over a container's life, from now to a few seconds on."""
+    docker = _cli(env)
+    now = int(time.time())
+    watch = subprocess.Popen(
+        [DOCKER_CLI, "events", "--since", str(now), "--until", str(now + 9), "--filter",
+         "type=container", "--filter", "label=ev=1", "--format",
+         "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        docker("run", "-d", NET, "--name", "other", IMAGE, "true")  # filtered out
+        docker("run", "-d", NET, "--name", "ev1", "--label", "ev=1", IMAGE, "sh", "-c",
+               "sleep 2; exit 3")
+        time.sleep(0.5)
+        docker("pause", "ev1")
+        time.sleep(0.3)
+        docker("unpause", "ev1")
+        docker("wait", "ev1")
+        docker("rename", "ev1", "ev2")
+        time.sleep(0.3)  # teu sees events by polling: two changes within 100 ms are one
+        docker("rm", "ev2")
+        docker("rm", "-f", "other")
+        out, _ = watch.communicate(timeout=30)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+    wanted = ("create", "start", "pause", "unpause", "die", "rename", "destroy")
+    return [line for line in out.decode().splitlines() if line.split()[0] in wanted]
+
+
+def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
+    theirs = events_script(dockerd.env)
+    ours = events_script(api.env)
+    assert ours == theirs
+    assert ours == ["create ev1 <no value>", "start ev1 <no value>", "pause ev1 <no value>",
+                    "unpause ev1 <no value>", "die ev1 3", "rename ev2 <no value>",
+                    "destroy ev2 <no value>"]

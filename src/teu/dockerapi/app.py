@@ -47,6 +47,7 @@ class DockerAPI:
             attach,
             build,
             containers,
+            events,
             execs,
             images,
             networks,
@@ -61,7 +62,7 @@ class DockerAPI:
         self.routes = _compile(system.ROUTES + containers.ROUTES + execs.ROUTES +
                                attach.ROUTES + archive.ROUTES + transfer.ROUTES +
                                build.ROUTES + images.ROUTES + volumes.ROUTES +
-                               networks.ROUTES)
+                               networks.ROUTES + events.ROUTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
