@@ -10,7 +10,8 @@ modules already imported.
 
 Requests are SOCK_SEQPACKET messages: JSON {"call", "args", "stdio"} with fds in
 SCM_RIGHTS, the first a pipe on which the worker writes its pid (a line) and then its
-outcome (teu.engine.forked's JSON); the others its stdin, stdout, stderr where given.
+outcome (teu.engine.forked's JSON, after its length on a line); the others its stdin,
+stdout, stderr where given.
 """
 
 from __future__ import annotations
@@ -100,17 +101,29 @@ class Pending:
         return self._pid
 
     def result(self) -> Any:
+        """The outcome: its length on a line, then its bytes. Read by length, not to the
+        end: what the call leaves running (a health monitor it forked) may hold the
+        pipe open long after."""
         from teu.engine.forked import decode
 
         self.pid()
-        chunks = [self._buf]
-        while True:
-            data = os.read(self._fd, 65536)
-            if not data:
-                break
-            chunks.append(data)
-        os.close(self._fd)
-        return decode(b"".join(chunks))
+        data = self._buf
+        try:
+            while b"\n" not in data:
+                more = os.read(self._fd, 65536)
+                if not more:
+                    return decode(b"")
+                data += more
+            size, _, data = data.partition(b"\n")
+            want = int(size)
+            while len(data) < want:
+                more = os.read(self._fd, 65536)
+                if not more:
+                    return decode(b"")
+                data += more
+            return decode(data[:want])
+        finally:
+            os.close(self._fd)
 
 
 class ForkServer:
@@ -202,6 +215,7 @@ def _work(msg: bytes, fds: list[int], root: str | None, runroot: str | None) -> 
                 null = os.open("/dev/null", os.O_RDONLY)
                 os.dup2(null, 0)
                 os.close(null)
+        os.set_inheritable(out, False)  # what the call execs never holds it
         os.write(out, f"{os.getpid()}\n".encode())
 
         def call() -> Any:
@@ -213,7 +227,8 @@ def _work(msg: bytes, fds: list[int], root: str | None, runroot: str | None) -> 
             finally:
                 e.close()
 
-        data = memoryview(outcome(call))
+        result = outcome(call)
+        data = memoryview(f"{len(result)}\n".encode() + result)
         while data:
             data = data[os.write(out, data):]
     except BaseException:  # noqa: BLE001
