@@ -155,9 +155,9 @@ def _wait_sync(e: Any, ref: str, condition: str) -> dict:
     if code is None:
         exit_file = state.read_exit_file(e, cid)
         code = exit_file[0] if exit_file else 0
-    if condition == "removed":
+    if condition == "removed":  # by the exit command conmon runs: soon after the exit
         while e.db.get(cid) is not None:
-            time.sleep(0.05)
+            time.sleep(0.01)
     return {"StatusCode": code, "Error": None}
 
 

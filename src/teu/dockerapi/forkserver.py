@@ -76,7 +76,8 @@ CALLS: dict[str, Callable[..., Any]] = {"start": _start, "restart": _restart,
                                         "connect": _connect, "disconnect": _disconnect}
 _PRELOAD = ("teu.engine.lifecycle.launch", "teu.engine.lifecycle.control",
             "teu.engine.lifecycle.execute", "teu.engine.files.cp", "teu.engine.monitor.conmon",
-            "teu.runtime.exec")
+            "teu.runtime.exec", "teu.engine.config.seccomp", "teu.engine.config.users",
+            "teu.runtime.mount_options", "teu.runtime.rootfs")
 
 
 class Pending:
