@@ -1,0 +1,288 @@
+"""teu-runtime as a Kubernetes node's runtime: containerd 1.6's CRI plugin with a `teu`
+handler (the runc shim with BinaryName = teu-runtime), driven through the CRI v1 gRPC
+stubs as the kubelet drives it. One pod, two containers, every call the kubelet makes
+for their life, then nothing of them may be left: mounts, cgroups, processes, netns,
+teu-runtime state.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from tests.conftest import runtime_binary
+from tests.integration.cri_helpers import (
+    BUSYBOX_IMAGE,
+    PAUSE_IMAGE,
+    SUBNET,
+    Containerd,
+    image_archive,
+    pause_rootfs,
+)
+from tests.integration.net_helpers import TestHost
+from tests.integration.proc_helpers import kill_pids, wait_until
+
+from teu.testing import busybox
+
+pytestmark = [pytest.mark.root, pytest.mark.peer]
+
+CGROUP_TOP = "/sys/fs/cgroup"
+MIB = 1024 * 1024
+# One CRI log line: RFC 3339 nano time, stream, P(artial)/F(ull) tag, the text.
+CRI_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) "
+                          r"(stdout|stderr) [PF] (.*)$")
+
+
+def _needs() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root"
+    for tool in ("containerd", "ctr", "containerd-shim-runc-v2", "runc", "catatonit"):
+        if not shutil.which(tool):
+            return f"{tool} not installed (deps/debian-packages.txt)"
+    return None
+
+
+def _cgroup_dirs(parent: str) -> list[str]:
+    """Every cgroup directory at or below `parent`, in every v1 hierarchy."""
+    found = []
+    for hierarchy in os.listdir(CGROUP_TOP):
+        top = os.path.join(CGROUP_TOP, hierarchy, parent.lstrip("/"))
+        if os.path.isdir(top) and not os.path.islink(os.path.join(CGROUP_TOP, hierarchy)):
+            found.extend(root for root, _, _ in os.walk(top))
+    return found
+
+
+def _pids_in(parent: str) -> list[int]:
+    pids: set[int] = set()
+    for d in _cgroup_dirs(parent):
+        try:
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                pids.update(int(x) for x in f.read().split())
+        except OSError:
+            pass
+    return sorted(pids)
+
+
+def _empty_and_remove(parent: str) -> None:
+    """Kill what a failed test left in the pod's cgroups, wait until they are empty
+    (a killed process leaves its cgroup only once it is reaped), remove them."""
+    deadline = time.monotonic() + 10
+    while _pids_in(parent) and time.monotonic() < deadline:
+        kill_pids(_pids_in(parent))
+        time.sleep(0.1)
+    for d in sorted(_cgroup_dirs(parent), key=len, reverse=True):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def node(tmp_path: Path):  # noqa: ANN201 - a generator
+    """containerd in its own test host with the teu handler and the two images."""
+    reason = _needs()
+    if reason:
+        pytest.skip(reason)
+    top = tmp_path / "node"
+    top.mkdir()
+    cgroup_parent = f"/teu-cri-{uuid.uuid4().hex[:8]}"
+    host = TestHost()
+    daemon = None
+    try:
+        daemon = Containerd(top, host, runtime_binary())
+        rootfs = tmp_path / "busybox"
+        busybox.make_rootfs(str(rootfs))
+        pause = pause_rootfs(tmp_path / "pause")
+        daemon.wait_ready()
+        daemon.import_image(image_archive(pause, PAUSE_IMAGE, {"Entrypoint": ["/pause", "-P"]}))
+        daemon.import_image(image_archive(rootfs, BUSYBOX_IMAGE, {
+            "Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}))
+        yield daemon, cgroup_parent
+    finally:
+        if daemon is not None:
+            daemon.stop()
+        _empty_and_remove(cgroup_parent)
+        host.remove()
+
+
+def _log_lines(path: str) -> list[tuple[str, str]]:
+    """(stream, text) of each line of a CRI log file; every line must be in CRI format."""
+    lines = []
+    with open(path) as f:
+        for raw in f.read().splitlines():
+            m = CRI_LOG_LINE.match(raw)
+            assert m, f"not a CRI log line: {raw!r}"
+            lines.append((m.group(2), m.group(3)))
+    return lines
+
+
+# runc first: the same pod under containerd's own runtime shows the test expects only
+# what runc does.
+@pytest.mark.parametrize("handler", ["runc", "teu"])
+def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -> None:
+    import grpc
+    from cri_api.v1 import api_pb2 as cri
+
+    daemon, cgroup_parent = node
+    rt, images = daemon.cri()
+
+    version = rt.Version(cri.VersionRequest())
+    assert version.runtime_name == "containerd" and version.runtime_api_version == "v1"
+    conditions = {c.type: c.status for c in rt.Status(cri.StatusRequest()).status.conditions}
+    assert conditions == {"RuntimeReady": True, "NetworkReady": True}, conditions
+    assert {i.repo_tags[0] for i in images.ListImages(cri.ListImagesRequest()).images} >= {
+        PAUSE_IMAGE, BUSYBOX_IMAGE}
+
+    logs = tmp_path / "pod-logs"
+    logs.mkdir()
+    sandbox_config = cri.PodSandboxConfig(
+        metadata=cri.PodSandboxMetadata(name="web", uid=uuid.uuid4().hex, namespace="default"),
+        hostname="web-pod", log_directory=str(logs),
+        linux=cri.LinuxPodSandboxConfig(
+            cgroup_parent=cgroup_parent,
+            security_context=cri.LinuxSandboxSecurityContext(  # shareProcessNamespace
+                namespace_options=cri.NamespaceOption(pid=cri.POD))))
+    pod = rt.RunPodSandbox(cri.RunPodSandboxRequest(config=sandbox_config,
+                                                    runtime_handler=handler)).pod_sandbox_id
+    status = rt.PodSandboxStatus(cri.PodSandboxStatusRequest(pod_sandbox_id=pod)).status
+    assert status.state == cri.SANDBOX_READY
+    assert status.runtime_handler == handler
+    assert ipaddress.ip_address(status.network.ip) in ipaddress.ip_network(SUBNET)
+    assert (daemon.top / "cni-ipam" / "teu-cri-test" / status.network.ip).exists()  # lease
+    assert _runtime_state(daemon, handler) == {pod}  # under this handler's runtime
+    assert daemon.shim_socket(pod).exists()
+
+    def container(name: str, script: str | None, memory: int, quota: int,
+                  tty: bool = False) -> str:
+        config = cri.ContainerConfig(
+            metadata=cri.ContainerMetadata(name=name), image=cri.ImageSpec(image=BUSYBOX_IMAGE),
+            command=["sh", "-c", script] if script else ["/no/such/binary"],
+            log_path=f"{name}.log", tty=tty,
+            envs=[cri.KeyValue(key="WHO", value=name)],
+            linux=cri.LinuxContainerConfig(resources=cri.LinuxContainerResources(
+                memory_limit_in_bytes=memory, cpu_period=100000, cpu_quota=quota,
+                cpu_shares=256)))
+        return rt.CreateContainer(cri.CreateContainerRequest(
+            pod_sandbox_id=pod, config=config, sandbox_config=sandbox_config)).container_id
+
+    # web serves a page on the pod's network from a daemon (httpd forks away from the
+    # init) and ignores SIGTERM: its stop ends in SIGKILL of the init, then the shim's
+    # `kill --all ID 9` (the pod shares one pid namespace) for the httpd left behind.
+    # side stops on SIGTERM.
+    web = container("web", "trap '' TERM; mkdir -p /www && echo page-of-$WHO > /www/index.html"
+                    " && httpd -p 8080 -h /www && echo started-$WHO && echo warn-$WHO >&2 && "
+                    "while :; do sleep 0.2; done", 64 * MIB, 50000)
+    side = container("side", "trap 'echo bye-$WHO; exit 0' TERM; echo started-$WHO; "
+                     "while :; do sleep 0.2; done", 32 * MIB, 20000, tty=True)
+    for cid in (web, side):
+        rt.StartContainer(cri.StartContainerRequest(container_id=cid))
+    # A runtime's error reaches the kubelet from the JSON lines of its --log file
+    # (containerd says "unable to retrieve OCI runtime error" when it cannot read them).
+    bad = container("bad", None, 16 * MIB, 10000)
+    with pytest.raises(grpc.RpcError) as failed:
+        rt.StartContainer(cri.StartContainerRequest(container_id=bad))
+    message = failed.value.details()
+    assert "OCI runtime create failed" in message, message
+    assert '"/no/such/binary"' in message and "no such file or directory" in message, message
+
+    def state(cid: str) -> cri.ContainerStatus:
+        return rt.ContainerStatus(cri.ContainerStatusRequest(container_id=cid)).status
+
+    for cid in (web, side):
+        assert state(cid).state == cri.CONTAINER_RUNNING
+    assert _runtime_state(daemon, handler) == {pod, web, side}
+
+    # Limits, in each container's own cgroup under the pod's parent (cgroupfs driver).
+    for cid, memory, quota in ((web, 64 * MIB, 50000), (side, 32 * MIB, 20000)):
+        assert _cgroup_value(cgroup_parent, cid, "memory", "memory.limit_in_bytes") == memory
+        assert _cgroup_value(cgroup_parent, cid, "cpu", "cpu.cfs_quota_us") == quota
+        assert _cgroup_value(cgroup_parent, cid, "cpu", "cpu.shares") == 256
+    # UpdateContainerResources: the shim's `update --resources -`.
+    rt.UpdateContainerResources(cri.UpdateContainerResourcesRequest(
+        container_id=side, linux=cri.LinuxContainerResources(
+            memory_limit_in_bytes=48 * MIB, cpu_period=100000, cpu_quota=30000,
+            cpu_shares=256)))
+    assert _cgroup_value(cgroup_parent, side, "memory", "memory.limit_in_bytes") == 48 * MIB
+    assert _cgroup_value(cgroup_parent, side, "cpu", "cpu.cfs_quota_us") == 30000
+
+    # ExecSync: `exec --process F --detach --pid-file P`; output and exit code come back.
+    out = rt.ExecSync(cri.ExecSyncRequest(
+        container_id=web, cmd=["sh", "-c", "echo out-$WHO; echo err-$WHO >&2; exit 3"],
+        timeout=10))
+    assert (out.stdout, out.stderr, out.exit_code) == (b"out-web\n", b"err-web\n", 3)
+    # The pod shares one network namespace: side reaches web on localhost.
+    out = rt.ExecSync(cri.ExecSyncRequest(
+        container_id=side, cmd=["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"], timeout=10))
+    assert (out.stdout, out.exit_code) == (b"page-of-web\n", 0), out.stderr
+    out = rt.ExecSync(cri.ExecSyncRequest(container_id=side, cmd=["ip", "-4", "-o", "addr"],
+                                          timeout=10))
+    assert status.network.ip in out.stdout.decode()
+
+    # ps, pause and resume through the same shim (ctr's task verbs).
+    rows = daemon.ctr("task", "ps", side).split()
+    assert rows[:2] == ["PID", "INFO"] and len(rows) >= 6, rows  # sh and its sleep
+    assert set(map(int, rows[2::2])) <= set(_pids_in(cgroup_parent))
+    daemon.ctr("task", "pause", side)
+    assert _freezer_state(cgroup_parent, side) == "FROZEN"
+    assert f"{side} " in daemon.ctr("task", "ls") and "PAUSED" in daemon.ctr("task", "ls")
+    daemon.ctr("task", "resume", side)
+    assert _freezer_state(cgroup_parent, side) == "THAWED"
+    mounted = daemon.mounts()
+    assert any("/io.containerd.grpc.v1.cri/netns/" in m for m in mounted), mounted
+    assert len([m for m in mounted if m.endswith("/rootfs")]) == 3, mounted
+
+    # Logs in CRI format: web's stdout and stderr apart; side's tty all on stdout.
+    wait_until(lambda: len(_log_lines(str(logs / "web.log"))) >= 2, 10, "web's log")
+    web_log = _log_lines(str(logs / "web.log"))
+    assert ("stdout", "started-web") in web_log and ("stderr", "warn-web") in web_log
+
+    rt.StopContainer(cri.StopContainerRequest(container_id=web, timeout=1))
+    assert (state(web).state, state(web).exit_code) == (cri.CONTAINER_EXITED, 137)
+    # `kill --all` reached web's httpd after its init had gone: nothing serves any more,
+    # and no httpd is left in the pod's one pid namespace.
+    out = rt.ExecSync(cri.ExecSyncRequest(container_id=side, cmd=["ps", "-o", "comm"],
+                                          timeout=10))
+    assert b"httpd" not in out.stdout and b"sleep" in out.stdout, out.stdout
+    rt.StopContainer(cri.StopContainerRequest(container_id=side, timeout=10))
+    assert (state(side).state, state(side).exit_code) == (cri.CONTAINER_EXITED, 0)
+    side_log = [text.rstrip("\r") for _, text in _log_lines(str(logs / "side.log"))]
+    assert side_log == ["started-side", "bye-side"], side_log
+
+    rt.StopPodSandbox(cri.StopPodSandboxRequest(pod_sandbox_id=pod))
+    stopped = rt.PodSandboxStatus(cri.PodSandboxStatusRequest(pod_sandbox_id=pod)).status
+    assert stopped.state == cri.SANDBOX_NOTREADY
+    rt.RemovePodSandbox(cri.RemovePodSandboxRequest(pod_sandbox_id=pod))
+    assert not rt.ListPodSandbox(cri.ListPodSandboxRequest()).items
+    assert not rt.ListContainers(cri.ListContainersRequest()).containers
+
+    # Nothing left: teu-runtime state, processes and cgroups of the pod, the shims,
+    # rootfs and netns mounts (containerd's state dir holds both).
+    assert _runtime_state(daemon, handler) == set()
+    assert _pids_in(cgroup_parent) == []
+    assert [d for d in _cgroup_dirs(cgroup_parent)
+            if os.path.basename(d) in (pod, web, side)] == []
+    wait_until(lambda: not daemon.shim_pids(), 10, "the shims to exit")
+    assert not daemon.shim_socket(pod).exists()
+    assert daemon.mounts() == []
+    assert not (daemon.top / "cni-ipam" / "teu-cri-test" / status.network.ip).exists()
+
+
+def _runtime_state(daemon: Containerd, handler: str) -> set[str]:
+    """Container ids the handler's runtime holds state for (its --root)."""
+    root = daemon.top / f"{handler}-root" / "k8s.io"
+    return set(os.listdir(root)) if root.is_dir() else set()
+
+
+def _freezer_state(parent: str, cid: str) -> str:
+    return Path(CGROUP_TOP, "freezer", parent.lstrip("/"), cid, "freezer.state").read_text().strip()
+
+
+def _cgroup_value(parent: str, cid: str, controller: str, name: str) -> int:
+    path = Path(CGROUP_TOP, controller, parent.lstrip("/"), cid, name)
+    return int(path.read_text().split()[0])
