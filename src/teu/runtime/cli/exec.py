@@ -50,8 +50,12 @@ def _run(g: Globals, flags: dict, positional: list[str]) -> int:
         try:
             with open(flags["process"]) as f:
                 process = json.load(f)
-        except (OSError, ValueError) as e:
-            raise TeuError(f"--process {flags['process']}: {e}") from None
+        except OSError as e:
+            raise TeuError(f"--process {flags['process']}: {e.strerror}") from None
+        except ValueError as e:
+            raise TeuError(f"--process {flags['process']}: not valid JSON: {e}") from None
+        if not isinstance(process, dict):
+            raise TeuError(f"--process {flags['process']}: not a JSON object")
     else:
         if len(positional) < 2:
             raise UsageError("exec: a command to run is required (or --process FILE)")
