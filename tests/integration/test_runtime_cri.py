@@ -159,7 +159,8 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     assert daemon.shim_socket(pod).exists()
 
     def container(name: str, script: str | None, memory: int, quota: int,
-                  tty: bool = False) -> str:
+                  tty: bool = False, security: cri.LinuxContainerSecurityContext | None = None
+                  ) -> str:
         config = cri.ContainerConfig(
             metadata=cri.ContainerMetadata(name=name), image=cri.ImageSpec(image=BUSYBOX_IMAGE),
             command=["sh", "-c", script] if script else ["/no/such/binary"],
@@ -167,7 +168,7 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
             envs=[cri.KeyValue(key="WHO", value=name)],
             linux=cri.LinuxContainerConfig(resources=cri.LinuxContainerResources(
                 memory_limit_in_bytes=memory, cpu_period=100000, cpu_quota=quota,
-                cpu_shares=256)))
+                cpu_shares=256), security_context=security))
         return rt.CreateContainer(cri.CreateContainerRequest(
             pod_sandbox_id=pod, config=config, sandbox_config=sandbox_config)).container_id
 
@@ -178,8 +179,16 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     web = container("web", "trap '' TERM; mkdir -p /www && echo page-of-$WHO > /www/index.html"
                     " && httpd -p 8080 -h /www && echo started-$WHO && echo warn-$WHO >&2 && "
                     "while :; do sleep 0.2; done", 64 * MIB, 50000)
+    # side runs as a kubelet's restricted pod would: a user, no capabilities, read-only
+    # root, no new privileges, the runtime's default seccomp profile.
     side = container("side", "trap 'echo bye-$WHO; exit 0' TERM; echo started-$WHO; "
-                     "while :; do sleep 0.2; done", 32 * MIB, 20000, tty=True)
+                     "while :; do sleep 0.2; done", 32 * MIB, 20000, tty=True,
+                     security=cri.LinuxContainerSecurityContext(
+                         run_as_user=cri.Int64Value(value=1000), readonly_rootfs=True,
+                         no_new_privs=True, capabilities=cri.Capability(
+                             drop_capabilities=["ALL"]),
+                         seccomp=cri.SecurityProfile(
+                             profile_type=cri.SecurityProfile.RuntimeDefault)))
     for cid in (web, side):
         rt.StartContainer(cri.StartContainerRequest(container_id=cid))
     # A runtime's error reaches the kubelet from the JSON lines of its --log file
@@ -211,6 +220,11 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     assert _cgroup_value(cgroup_parent, side, "memory", "memory.limit_in_bytes") == 48 * MIB
     assert _cgroup_value(cgroup_parent, side, "cpu", "cpu.cfs_quota_us") == 30000
 
+    # ContainerStats (kubectl top): the shim reads the init's cgroups itself.
+    stats = rt.ContainerStats(cri.ContainerStatsRequest(container_id=web)).stats
+    assert stats.memory.working_set_bytes.value > 0, stats
+    assert stats.cpu.usage_core_nano_seconds.value > 0, stats
+
     # ExecSync: `exec --process F --detach --pid-file P`; output and exit code come back.
     out = rt.ExecSync(cri.ExecSyncRequest(
         container_id=web, cmd=["sh", "-c", "echo out-$WHO; echo err-$WHO >&2; exit 3"],
@@ -223,11 +237,19 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     out = rt.ExecSync(cri.ExecSyncRequest(container_id=side, cmd=["ip", "-4", "-o", "addr"],
                                           timeout=10))
     assert status.network.ip in out.stdout.decode()
+    out = rt.ExecSync(cri.ExecSyncRequest(container_id=side, cmd=[
+        "sh", "-c", "id -u; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; "
+        "touch /x 2>&1 || true"], timeout=10))
+    assert out.stdout.decode().split("\n")[:4] == [
+        "1000", "CapEff:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"], out.stdout
+    assert b"Read-only file system" in out.stdout, out.stdout
 
     # ps, pause and resume through the same shim (ctr's task verbs).
     rows = daemon.ctr("task", "ps", side).split()
-    assert rows[:2] == ["PID", "INFO"] and len(rows) >= 6, rows  # sh and its sleep
-    assert set(map(int, rows[2::2])) <= set(_pids_in(cgroup_parent))
+    tasks = {line.split()[0]: line.split() for line in daemon.ctr("task", "ls").splitlines()}
+    init_pid = int(tasks[side][1])  # TASK PID STATUS
+    assert rows[:2] == ["PID", "INFO"] and init_pid in map(int, rows[2::2]), rows
+    assert init_pid in _pids_in(cgroup_parent)
     daemon.ctr("task", "pause", side)
     assert _freezer_state(cgroup_parent, side) == "FROZEN"
     assert f"{side} " in daemon.ctr("task", "ls") and "PAUSED" in daemon.ctr("task", "ls")
@@ -274,9 +296,10 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
 
 
 def _runtime_state(daemon: Containerd, handler: str) -> set[str]:
-    """Container ids the handler's runtime holds state for (its --root)."""
+    """Container ids the handler's runtime holds state for (its --root; teu-runtime keeps
+    its compiled seccomp programs in .cache there, which outlives containers)."""
     root = daemon.top / f"{handler}-root" / "k8s.io"
-    return set(os.listdir(root)) if root.is_dir() else set()
+    return {n for n in os.listdir(root) if not n.startswith(".")} if root.is_dir() else set()
 
 
 def _freezer_state(parent: str, cid: str) -> str:
