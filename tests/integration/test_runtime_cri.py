@@ -10,25 +10,22 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import shutil
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from tests.conftest import runtime_binary
-from tests.integration.cri_helpers import (
-    BUSYBOX_IMAGE,
-    PAUSE_IMAGE,
-    SUBNET,
-    Containerd,
-    image_archive,
-    pause_rootfs,
-)
-from tests.integration.net_helpers import TestHost
 from tests.integration.proc_helpers import kill_pids, wait_until
 
-from teu.testing import busybox
+from teu.testing.crinode import (
+    BUSYBOX_IMAGE,
+    CNI_NETWORK,
+    PAUSE_IMAGE,
+    SUBNET,
+    CriNode,
+    missing_tools,
+)
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
@@ -37,15 +34,6 @@ MIB = 1024 * 1024
 # One CRI log line: RFC 3339 nano time, stream, P(artial)/F(ull) tag, the text.
 CRI_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) "
                           r"(stdout|stderr) [PF] (.*)$")
-
-
-def _needs() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root"
-    for tool in ("containerd", "ctr", "containerd-shim-runc-v2", "runc", "catatonit"):
-        if not shutil.which(tool):
-            return f"{tool} not installed (deps/debian-packages.txt)"
-    return None
 
 
 def _cgroup_dirs(parent: str) -> list[str]:
@@ -84,31 +72,23 @@ def _empty_and_remove(parent: str) -> None:
 
 
 @pytest.fixture
-def node(tmp_path: Path):  # noqa: ANN201 - a generator
-    """containerd in its own test host with the teu handler and the two images."""
-    reason = _needs()
-    if reason:
-        pytest.skip(reason)
-    top = tmp_path / "node"
-    top.mkdir()
+def node():  # noqa: ANN201 - a generator
+    """containerd in its own network namespace with the teu handler and the two images;
+    the pod's cgroup parent, emptied and removed afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    if missing_tools():
+        pytest.skip(f"not installed: {missing_tools()} (deps/debian-packages.txt)")
     cgroup_parent = f"/teu-cri-{uuid.uuid4().hex[:8]}"
-    host = TestHost()
     daemon = None
     try:
-        daemon = Containerd(top, host, runtime_binary())
-        rootfs = tmp_path / "busybox"
-        busybox.make_rootfs(str(rootfs))
-        pause = pause_rootfs(tmp_path / "pause")
-        daemon.wait_ready()
-        daemon.import_image(image_archive(pause, PAUSE_IMAGE, {"Entrypoint": ["/pause", "-P"]}))
-        daemon.import_image(image_archive(rootfs, BUSYBOX_IMAGE, {
-            "Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}))
+        daemon = CriNode(runtime_binary())
+        daemon.load_images()
         yield daemon, cgroup_parent
     finally:
         if daemon is not None:
             daemon.stop()
         _empty_and_remove(cgroup_parent)
-        host.remove()
 
 
 def _log_lines(path: str) -> list[tuple[str, str]]:
@@ -154,9 +134,9 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     assert status.state == cri.SANDBOX_READY
     assert status.runtime_handler == handler
     assert ipaddress.ip_address(status.network.ip) in ipaddress.ip_network(SUBNET)
-    assert (daemon.top / "cni-ipam" / "teu-cri-test" / status.network.ip).exists()  # lease
-    assert _runtime_state(daemon, handler) == {pod}  # under this handler's runtime
-    assert daemon.shim_socket(pod).exists()
+    assert Path(daemon.top, "cni-ipam", CNI_NETWORK, status.network.ip).exists()  # lease
+    assert daemon.runtime_state(handler) == {pod}  # under this handler's runtime
+    assert os.path.exists(daemon.shim_socket(pod))
 
     def container(name: str, script: str | None, memory: int, quota: int,
                   tty: bool = False, security: cri.LinuxContainerSecurityContext | None = None
@@ -205,7 +185,7 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
 
     for cid in (web, side):
         assert state(cid).state == cri.CONTAINER_RUNNING
-    assert _runtime_state(daemon, handler) == {pod, web, side}
+    assert daemon.runtime_state(handler) == {pod, web, side}
 
     # Limits, in each container's own cgroup under the pod's parent (cgroupfs driver).
     for cid, memory, quota in ((web, 64 * MIB, 50000), (side, 32 * MIB, 20000)):
@@ -285,21 +265,14 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
 
     # Nothing left: teu-runtime state, processes and cgroups of the pod, the shims,
     # rootfs and netns mounts (containerd's state dir holds both).
-    assert _runtime_state(daemon, handler) == set()
+    assert daemon.runtime_state(handler) == set()
     assert _pids_in(cgroup_parent) == []
     assert [d for d in _cgroup_dirs(cgroup_parent)
             if os.path.basename(d) in (pod, web, side)] == []
     wait_until(lambda: not daemon.shim_pids(), 10, "the shims to exit")
-    assert not daemon.shim_socket(pod).exists()
+    assert not os.path.exists(daemon.shim_socket(pod))
     assert daemon.mounts() == []
-    assert not (daemon.top / "cni-ipam" / "teu-cri-test" / status.network.ip).exists()
-
-
-def _runtime_state(daemon: Containerd, handler: str) -> set[str]:
-    """Container ids the handler's runtime holds state for (its --root; teu-runtime keeps
-    its compiled seccomp programs in .cache there, which outlives containers)."""
-    root = daemon.top / f"{handler}-root" / "k8s.io"
-    return {n for n in os.listdir(root) if not n.startswith(".")} if root.is_dir() else set()
+    assert not Path(daemon.top, "cni-ipam", CNI_NETWORK, status.network.ip).exists()
 
 
 def _freezer_state(parent: str, cid: str) -> str:
