@@ -200,6 +200,13 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     assert _cgroup_value(cgroup_parent, side, "memory", "memory.limit_in_bytes") == 48 * MIB
     assert _cgroup_value(cgroup_parent, side, "cpu", "cpu.cfs_quota_us") == 30000
 
+    # Out of memory: the shim watches the container's cgroup (found from the init's pid)
+    # and CRI reports OOMKilled, as `kubectl describe` shows it.
+    hog = container("hog", "cat /dev/zero | tail", 16 * MIB, 10000)
+    rt.StartContainer(cri.StartContainerRequest(container_id=hog))
+    wait_until(lambda: state(hog).state == cri.CONTAINER_EXITED, 20, "hog to be killed")
+    assert (state(hog).reason, state(hog).exit_code) == ("OOMKilled", 137), state(hog)
+
     # ContainerStats (kubectl top): the shim reads the init's cgroups itself.
     stats = rt.ContainerStats(cri.ContainerStatsRequest(container_id=web)).stats
     assert stats.memory.working_set_bytes.value > 0, stats
@@ -268,7 +275,7 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     assert daemon.runtime_state(handler) == set()
     assert _pids_in(cgroup_parent) == []
     assert [d for d in _cgroup_dirs(cgroup_parent)
-            if os.path.basename(d) in (pod, web, side)] == []
+            if os.path.basename(d) in (pod, web, side, hog, bad)] == []
     wait_until(lambda: not daemon.shim_pids(), 10, "the shims to exit")
     assert not os.path.exists(daemon.shim_socket(pod))
     assert daemon.mounts() == []
