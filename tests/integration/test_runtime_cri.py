@@ -217,6 +217,11 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
         container_id=web, cmd=["sh", "-c", "echo out-$WHO; echo err-$WHO >&2; exit 3"],
         timeout=10))
     assert (out.stdout, out.stderr, out.exit_code) == (b"out-web\n", b"err-web\n", 3)
+    # A command that is not there: runc's words, from the exec's --log line.
+    with pytest.raises(grpc.RpcError) as failed:
+        rt.ExecSync(cri.ExecSyncRequest(container_id=web, cmd=["nosuch"], timeout=10))
+    assert 'OCI runtime exec failed: exec failed: ' in failed.value.details()
+    assert 'exec: "nosuch": executable file not found in $PATH' in failed.value.details()
     # The pod shares one network namespace: side reaches web on localhost.
     out = rt.ExecSync(cri.ExecSyncRequest(
         container_id=side, cmd=["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"], timeout=10))
