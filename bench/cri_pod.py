@@ -60,10 +60,10 @@ def one_pod(rt, cri, handler: str, parent: str) -> dict[str, float]:  # noqa: AN
 
 
 def remove_cgroups(parent: str) -> None:
-    top = "/sys/fs/cgroup"
-    for hierarchy in os.listdir(top):
-        path = os.path.join(top, hierarchy, parent.lstrip("/"))
-        if os.path.isdir(path) and not os.path.islink(os.path.join(top, hierarchy)):
+    top = "/sys/fs/cgroup"  # v1/hybrid: one tree per controller; v2: the top itself
+    for base in [top, *(os.path.join(top, h) for h in os.listdir(top))]:
+        path = base + parent
+        if os.path.isdir(path) and not os.path.islink(base):
             for root, _, _ in sorted(os.walk(path), key=lambda w: -len(w[0])):
                 try:
                     os.rmdir(root)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import runtime_binary
+from tests.integration import cgroup_files
 from tests.integration.proc_helpers import kill_pids, wait_until
 
 from teu.testing.crinode import (
@@ -29,42 +30,20 @@ from teu.testing.crinode import (
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
-CGROUP_TOP = "/sys/fs/cgroup"
 MIB = 1024 * 1024
 # One CRI log line: RFC 3339 nano time, stream, P(artial)/F(ull) tag, the text.
 CRI_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) "
                           r"(stdout|stderr) [PF] (.*)$")
 
 
-def _cgroup_dirs(parent: str) -> list[str]:
-    """Every cgroup directory at or below `parent`, in every v1 hierarchy."""
-    found = []
-    for hierarchy in os.listdir(CGROUP_TOP):
-        top = os.path.join(CGROUP_TOP, hierarchy, parent.lstrip("/"))
-        if os.path.isdir(top) and not os.path.islink(os.path.join(CGROUP_TOP, hierarchy)):
-            found.extend(root for root, _, _ in os.walk(top))
-    return found
-
-
-def _pids_in(parent: str) -> list[int]:
-    pids: set[int] = set()
-    for d in _cgroup_dirs(parent):
-        try:
-            with open(os.path.join(d, "cgroup.procs")) as f:
-                pids.update(int(x) for x in f.read().split())
-        except OSError:
-            pass
-    return sorted(pids)
-
-
 def _empty_and_remove(parent: str) -> None:
     """Kill what a failed test left in the pod's cgroups, wait until they are empty
     (a killed process leaves its cgroup only once it is reaped), remove them."""
     deadline = time.monotonic() + 10
-    while _pids_in(parent) and time.monotonic() < deadline:
-        kill_pids(_pids_in(parent))
+    while cgroup_files.pids_under(parent) and time.monotonic() < deadline:
+        kill_pids(cgroup_files.pids_under(parent))
         time.sleep(0.1)
-    for d in sorted(_cgroup_dirs(parent), key=len, reverse=True):
+    for d in sorted(cgroup_files.dirs_under(parent), key=len, reverse=True):
         try:
             os.rmdir(d)
         except OSError:
@@ -189,16 +168,16 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
 
     # Limits, in each container's own cgroup under the pod's parent (cgroupfs driver).
     for cid, memory, quota in ((web, 64 * MIB, 50000), (side, 32 * MIB, 20000)):
-        assert _cgroup_value(cgroup_parent, cid, "memory", "memory.limit_in_bytes") == memory
-        assert _cgroup_value(cgroup_parent, cid, "cpu", "cpu.cfs_quota_us") == quota
-        assert _cgroup_value(cgroup_parent, cid, "cpu", "cpu.shares") == 256
+        assert cgroup_files.memory_limit(f"{cgroup_parent}/{cid}") == memory
+        assert cgroup_files.cpu_quota(f"{cgroup_parent}/{cid}") == quota
+        assert cgroup_files.cpu_shares_as_set(f"{cgroup_parent}/{cid}", 256)
     # UpdateContainerResources: the shim's `update --resources -`.
     rt.UpdateContainerResources(cri.UpdateContainerResourcesRequest(
         container_id=side, linux=cri.LinuxContainerResources(
             memory_limit_in_bytes=48 * MIB, cpu_period=100000, cpu_quota=30000,
             cpu_shares=256)))
-    assert _cgroup_value(cgroup_parent, side, "memory", "memory.limit_in_bytes") == 48 * MIB
-    assert _cgroup_value(cgroup_parent, side, "cpu", "cpu.cfs_quota_us") == 30000
+    assert cgroup_files.memory_limit(f"{cgroup_parent}/{side}") == 48 * MIB
+    assert cgroup_files.cpu_quota(f"{cgroup_parent}/{side}") == 30000
 
     # Out of memory: the shim watches the container's cgroup (found from the init's pid)
     # and CRI reports OOMKilled, as `kubectl describe` shows it.
@@ -241,12 +220,12 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     tasks = {line.split()[0]: line.split() for line in daemon.ctr("task", "ls").splitlines()}
     init_pid = int(tasks[side][1])  # TASK PID STATUS
     assert rows[:2] == ["PID", "INFO"] and init_pid in map(int, rows[2::2]), rows
-    assert init_pid in _pids_in(cgroup_parent)
+    assert init_pid in cgroup_files.pids_under(cgroup_parent)
     daemon.ctr("task", "pause", side)
-    assert _freezer_state(cgroup_parent, side) == "FROZEN"
+    assert cgroup_files.frozen(f"{cgroup_parent}/{side}")
     assert f"{side} " in daemon.ctr("task", "ls") and "PAUSED" in daemon.ctr("task", "ls")
     daemon.ctr("task", "resume", side)
-    assert _freezer_state(cgroup_parent, side) == "THAWED"
+    assert not cgroup_files.frozen(f"{cgroup_parent}/{side}")
     mounted = daemon.mounts()
     assert any("/io.containerd.grpc.v1.cri/netns/" in m for m in mounted), mounted
     assert len([m for m in mounted if m.endswith("/rootfs")]) == 3, mounted
@@ -278,19 +257,10 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     # Nothing left: teu-runtime state, processes and cgroups of the pod, the shims,
     # rootfs and netns mounts (containerd's state dir holds both).
     assert daemon.runtime_state(handler) == set()
-    assert _pids_in(cgroup_parent) == []
-    assert [d for d in _cgroup_dirs(cgroup_parent)
+    assert cgroup_files.pids_under(cgroup_parent) == []
+    assert [d for d in cgroup_files.dirs_under(cgroup_parent)
             if os.path.basename(d) in (pod, web, side, hog, bad)] == []
     wait_until(lambda: not daemon.shim_pids(), 10, "the shims to exit")
     assert not os.path.exists(daemon.shim_socket(pod))
     assert daemon.mounts() == []
     assert not Path(daemon.top, "cni-ipam", CNI_NETWORK, status.network.ip).exists()
-
-
-def _freezer_state(parent: str, cid: str) -> str:
-    return Path(CGROUP_TOP, "freezer", parent.lstrip("/"), cid, "freezer.state").read_text().strip()
-
-
-def _cgroup_value(parent: str, cid: str, controller: str, name: str) -> int:
-    path = Path(CGROUP_TOP, controller, parent.lstrip("/"), cid, name)
-    return int(path.read_text().split()[0])

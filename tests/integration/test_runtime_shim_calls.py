@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import runtime_binary
+from tests.integration import cgroup_files
 
 pytestmark = pytest.mark.root
 
@@ -159,9 +160,8 @@ def test_verbs_on_a_running_container(shim) -> None:  # noqa: ANN001
                  "quota": 30000, "period": 100000}}
     assert s("update", "--resources", "-", "c2", stdin=json.dumps(resources).encode()) == (0, "")
     cgroup = json.loads((s.bundle / "config.json").read_text())["linux"]["cgroupsPath"]
-    assert Path(f"/sys/fs/cgroup/memory{cgroup}/memory.limit_in_bytes").read_text() \
-        == f"{48 * 1024 * 1024}\n"
-    assert Path(f"/sys/fs/cgroup/cpu{cgroup}/cpu.cfs_quota_us").read_text() == "30000\n"
+    assert cgroup_files.memory_limit(cgroup) == 48 * 1024 * 1024
+    assert cgroup_files.cpu_quota(cgroup) == 30000
 
     assert s("pause", "c2") == (0, "")
     assert s.status("c2") == "paused"
@@ -176,5 +176,5 @@ def test_verbs_on_a_running_container(shim) -> None:  # noqa: ANN001
     # of the stopped container still succeeds, then delete leaves nothing.
     assert s("kill", "--all", "c2", "9") == (0, "")
     assert s("delete", "c2") == (0, "")
-    assert not os.path.exists(f"/sys/fs/cgroup/memory{cgroup}")
+    assert not cgroup_files.exists(cgroup)
     assert s.last_error() == ""
