@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -264,3 +265,53 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     assert not os.path.exists(daemon.shim_socket(pod))
     assert daemon.mounts() == []
     assert not Path(daemon.top, "cni-ipam", CNI_NETWORK, status.network.ip).exists()
+
+
+def _cap_eff(status: str) -> str:
+    return next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:"))
+
+
+@pytest.mark.parametrize("handler", ["runc", "teu"])
+def test_privileged_pod_in_the_nodes_namespaces(node, handler: str) -> None:
+    """A node agent's pod (a CNI daemon, kube-proxy): hostNetwork, hostPID, hostIPC and a
+    privileged container: the node's links and processes, every capability root has."""
+    from cri_api.v1 import api_pb2 as cri
+
+    daemon, cgroup_parent = node
+    rt, _ = daemon.cri()
+    host = cri.NamespaceOption(network=cri.NODE, pid=cri.NODE, ipc=cri.NODE)
+    sandbox_config = cri.PodSandboxConfig(
+        metadata=cri.PodSandboxMetadata(name="agent", uid=uuid.uuid4().hex,
+                                        namespace="kube-system"),
+        linux=cri.LinuxPodSandboxConfig(
+            cgroup_parent=cgroup_parent, security_context=cri.LinuxSandboxSecurityContext(
+                namespace_options=host, privileged=True)))
+    pod = rt.RunPodSandbox(cri.RunPodSandboxRequest(config=sandbox_config,
+                                                    runtime_handler=handler)).pod_sandbox_id
+    cid = rt.CreateContainer(cri.CreateContainerRequest(
+        pod_sandbox_id=pod, sandbox_config=sandbox_config, config=cri.ContainerConfig(
+            metadata=cri.ContainerMetadata(name="agent"),
+            image=cri.ImageSpec(image=BUSYBOX_IMAGE), command=["sleep", "600"],
+            linux=cri.LinuxContainerConfig(security_context=cri.LinuxContainerSecurityContext(
+                privileged=True, namespace_options=host))))).container_id
+    rt.StartContainer(cri.StartContainerRequest(container_id=cid))
+
+    out = rt.ExecSync(cri.ExecSyncRequest(container_id=cid, timeout=10, cmd=[
+        "sh", "-c", f"ip -o link | cut -d: -f2; test -d /proc/{daemon.proc.pid} && "
+        "echo sees-containerd; cat /proc/self/status"]))
+    assert out.exit_code == 0, out.stderr
+    text = out.stdout.decode()
+    node_links = subprocess.run([*daemon.prefix, "ip", "-o", "link"], capture_output=True,
+                                text=True, check=True).stdout
+    assert [x.strip() for x in text.split("sees-containerd")[0].split()] == [
+        line.split(":")[1].strip() for line in node_links.splitlines()]
+    assert "sees-containerd" in text  # the node's pid namespace
+    with open("/proc/self/status") as f:
+        assert _cap_eff(text) == _cap_eff(f.read())  # all that root has here
+
+    rt.StopPodSandbox(cri.StopPodSandboxRequest(pod_sandbox_id=pod))
+    rt.RemovePodSandbox(cri.RemovePodSandboxRequest(pod_sandbox_id=pod))
+    assert daemon.runtime_state(handler) == set()
+    assert cgroup_files.pids_under(cgroup_parent) == []
+    wait_until(lambda: not daemon.shim_pids(), 10, "the shim to exit")
+    assert daemon.mounts() == []
