@@ -162,6 +162,11 @@ def test_verbs_on_a_running_container(shim) -> None:  # noqa: ANN001
     cgroup = json.loads((s.bundle / "config.json").read_text())["linux"]["cgroupsPath"]
     assert cgroup_files.memory_limit(cgroup) == 48 * 1024 * 1024
     assert cgroup_files.cpu_quota(cgroup) == 30000
+    # ... or from a file (runc's other form).
+    (s.bundle / "resources.json").write_text(json.dumps({"memory": {"limit": 40 * 1024 * 1024}}))
+    assert s("update", "--resources", str(s.bundle / "resources.json"), "c2") == (0, "")
+    assert cgroup_files.memory_limit(cgroup) == 40 * 1024 * 1024
+    assert cgroup_files.cpu_quota(cgroup) == 30000  # what the file does not name stays
 
     assert s("pause", "c2") == (0, "")
     assert s.status("c2") == "paused"
