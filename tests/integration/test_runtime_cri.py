@@ -216,6 +216,11 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
         "1000", "CapEff:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"], out.stdout
     assert b"Read-only file system" in out.stdout, out.stdout
 
+    # A terminal for an exec (kubectl exec -t): `exec --console-socket` through the shim.
+    out = daemon.ctr_tty("task", "exec", "-t", "--exec-id", "tty1", side, "sh", "-c",
+                         "'tty; echo $WHO'")
+    assert "/dev/pts/" in out and "side\r" in out, out
+
     # ps, pause and resume through the same shim (ctr's task verbs).
     rows = daemon.ctr("task", "ps", side).split()
     tasks = {line.split()[0]: line.split() for line in daemon.ctr("task", "ls").splitlines()}

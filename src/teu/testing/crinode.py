@@ -86,7 +86,7 @@ def cni_config(top: str) -> dict:
 
 def missing_tools() -> list[str]:
     return [t for t in ("containerd", "ctr", "containerd-shim-runc-v2", "runc", "catatonit",
-                        "ip", "nsenter") if not shutil.which(t)]
+                        "ip", "nsenter", "script") if not shutil.which(t)]
 
 
 def image_archive(rootfs: str, tag: str, config: dict) -> bytes:
@@ -190,6 +190,15 @@ class CriNode:
         if p.returncode != 0:
             raise RuntimeError(f"ctr {' '.join(args)}: {p.stderr.decode(errors='replace')}")
         return p.stdout.decode()
+
+    def ctr_tty(self, *args: str) -> str:
+        """ctr with a terminal of its own (`script` gives it a pty): for `task exec -t`."""
+        line = " ".join(["ctr", "--address", self.socket, "-n", NAMESPACE, *args])
+        p = subprocess.run(["script", "-qec", line, "/dev/null"], capture_output=True,
+                           stdin=subprocess.DEVNULL, timeout=60)
+        if p.returncode != 0:
+            raise RuntimeError(f"ctr {' '.join(args)}: {p.stdout.decode(errors='replace')}")
+        return p.stdout.decode(errors="replace")
 
     def load_images(self) -> None:
         """The pause image and busybox, made here and imported into k8s.io."""
