@@ -68,13 +68,20 @@ def _joins(engine: Engine, host: dict) -> dict:
         other = S.refresh(engine, engine.find(ref))
         if other is None or other["status"] not in S.RUNNING:
             raise Conflict(f"cannot join {what} of a non running container: {ref}")
-        if kind == "ipc" and other.settings["HostConfig"].get("IpcMode") not in ("shareable",
-                                                                                  "host"):
+        if kind == "ipc" and not _shares_ipc(other):
             # docker's rule (and words): only a donor made to share may be joined
             raise Conflict(f"can't join IPC of container {other['id']}: non-shareable IPC "
                            "(hint: use IpcMode:shareable for the donor container)")
         out[kind] = other["pid"]
     return out
+
+
+def _shares_ipc(row: Row) -> bool:
+    """--ipc shareable or host, as docker asks of a donor; or a pod's infra container
+    (teu.engine.pods: its members join its IPC namespace, as podman's do)."""
+    settings = row.settings
+    return (settings["HostConfig"].get("IpcMode") in ("shareable", "host")
+            or bool(settings["Teu"].get("PodInfra")))
 
 
 def layers_of(bundle: str, teu: dict) -> list[str]:
