@@ -159,9 +159,12 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
         # Saved before the cgroup exists: a crash from here on leaves what
         # `delete --force` needs to remove it.
         state.save()
-        # Made first, then the attach lock is warmed while the rest is done (the
-        # warming holds the cgroup mutex, so a mkdir after it would wait for it).
+        # Made and limited first (the init is added when its pid is known: it never
+        # runs unlimited, and nothing but the move is left for then), then the attach
+        # lock is warmed while the rest is done (the warming holds the cgroup mutex,
+        # so a mkdir after it would wait for it).
         cgroup.create()
+        cgroup.set(with_default_devices(linux))
         warmer.start()
         _save_config(state, config)
         os.mkfifo(state.fifo, 0o600)
@@ -326,9 +329,9 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
            cgroup) -> int:  # noqa: ANN001
     """Answer the container side until it says ready; return the init's pid.
 
-    The init is moved into its cgroup as soon as its pid is known, while it builds
-    its root filesystem: on cgroup v1 the first move waits for an RCU grace period
-    (~15 ms), and the init's mounts happen meanwhile. It waits for "cgroup-ready"
+    The init is moved into its (already limited) cgroup as soon as its pid is known,
+    while it builds its root filesystem: on cgroup v1 the first move waits for an RCU
+    grace period (2-15 ms; see AttachWarmer), and the init's mounts happen meanwhile. It waits for "cgroup-ready"
     before anything that must run inside the cgroup (its cgroup namespace and
     mounts, hooks, and of course the exec)."""
     init_pid = 0
@@ -345,7 +348,6 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
             state.data["init_start"] = process_start_time(init_pid)
             state.save()
             cgroup.add(init_pid)
-            cgroup.set(with_default_devices(config.get("linux") or {}))
             try:
                 ch.send("cgroup-ready")
             except BrokenPipeError:
