@@ -13,6 +13,8 @@ Kubernetes manifests from and for teu
 
 Commands:
   generate    Generate Kubernetes YAML from containers, a pod or a Compose file
+  play        Create pods, containers and volumes from Kubernetes YAML
+  down        Remove what `kube play` made from the same YAML
 """
 
 
@@ -20,7 +22,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0 if argv else 125
-    fn = {"generate": _generate}.get(argv[0])
+    fn = {"generate": _generate, "play": _play, "down": _down}.get(argv[0])
     if fn is None:
         print(f"teu kube: unknown command {argv[0]!r}\nSee 'teu kube --help'", file=sys.stderr)
         return 125
@@ -119,3 +121,76 @@ def _scale(project, opts: dict) -> None:  # noqa: ANN001
                 hit = True
         if not hit:
             raise UsageError(f"--scale {v}: no such service")
+
+
+def _read(files: list[str]):  # noqa: ANN202 - list of teu.kube.manifest.Doc
+    from teu.kube.manifest import read
+
+    docs = []
+    for f in files:
+        docs += read(f)
+    return docs
+
+
+def _play(argv: list[str]) -> int:
+    flags = [Flag("down", None, BOOL, "Remove what a previous play of the file made"),
+             Flag("replace", None, BOOL, "Remove what a previous play made, then play"),
+             Flag("start", None, BOOL, "Start the pods (default true; --start=false: "
+                  "create only)"),
+             Flag("network", None, LIST, "The pods' network (default: teu-kube, a user "
+                  "network where pod and Service names resolve)"),
+             Flag("configmap", None, LIST, "A YAML file of ConfigMaps for env and volumes",
+                  "file"),
+             Flag("build", None, BOOL, "Build images found missing from a directory named "
+                  "after the image beside the YAML (Containerfile or Dockerfile)")]
+    parsed = parse_or_help(argv, flags, "teu kube play", "[OPTIONS] FILE|-",
+                           "Create pods, containers and volumes from Kubernetes YAML",
+                           True, 1)
+    if parsed is None:
+        return 0
+    opts, files = parsed
+
+    def go() -> int:
+        import os
+
+        from teu.kube.errors import KubeError
+        from teu.kube.play import PlayOptions, play
+
+        docs = _read(files)
+        e = engine()
+        if opts.get("down"):
+            from teu.kube.down import down
+
+            down(e, docs, print)
+            return 0
+        for f in opts.get("configmap") or []:
+            extra = _read([f])
+            for d in extra:
+                if d.kind != "ConfigMap":
+                    raise KubeError(f"{d.where}: --configmap files hold ConfigMaps, not "
+                                    f"{d.kind}")
+            docs = extra + docs
+        po = PlayOptions(start=opts.get("start", True) is not False,
+                         network=list(opts.get("network") or []),
+                         build=bool(opts.get("build")), replace=bool(opts.get("replace")),
+                         context_dir=os.path.dirname(os.path.abspath(files[0]))
+                         if files[0] != "-" else os.getcwd())
+        play(e, docs, po, lambda m: note(f"warning: {m}"), print)
+        return 0
+
+    return guarded(go, 125)
+
+
+def _down(argv: list[str]) -> int:
+    parsed = parse_or_help(argv, [], "teu kube down", "FILE|-",
+                           "Remove what `kube play` made from the same YAML", True, 1)
+    if parsed is None:
+        return 0
+
+    def go() -> int:
+        from teu.kube.down import down
+
+        down(engine(), _read(parsed[1]), print)
+        return 0
+
+    return guarded(go)

@@ -61,17 +61,27 @@ def stopped_infra(engine: Engine, row: Row) -> Row | None:
 
 
 def share_files(engine: Engine, row: Row) -> None:
-    """The member's hosts and resolv.conf are its infra's (one network namespace, one
-    view of names)."""
+    """The member's /etc/hosts is its infra's (a symlink the bind mount resolves: teu's
+    networking rewrites that file in place as pods come and go, so every member sees
+    the names current); resolv.conf a copy."""
     import os
 
     pod = store.get(engine.db, row.settings["Teu"]["Pod"])
     if pod is None or "net" not in (pod.settings.get("Share") or SHARE):
         return
-    for name in ("hosts", "resolv.conf"):
-        src = engine.paths.container(pod.infra_id, name)
-        if os.path.exists(src):
-            shutil.copyfile(src, engine.paths.container(row["id"], name))
+    hosts = engine.paths.container(pod.infra_id, "hosts")
+    mine = engine.paths.container(row["id"], "hosts")
+    if os.path.exists(hosts):
+        tmp = mine + ".pod"
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        os.symlink(hosts, tmp)
+        os.replace(tmp, mine)
+    src = engine.paths.container(pod.infra_id, "resolv.conf")
+    if os.path.exists(src):
+        shutil.copyfile(src, engine.paths.container(row["id"], "resolv.conf"))
 
 
 def infra_started(engine: Engine, row: Row) -> None:

@@ -36,7 +36,9 @@ def create(engine: Engine, opts: dict) -> Pod:
 
     db = engine.db
     taken = {p.name for p in store.all_pods(db)}
-    name = check_name(opts["name"]) if opts.get("name") else names.random_name(taken)
+    name = opts.get("name") or names.random_name(taken)
+    if not (len(name) == 1 and name.isalnum() and name.isascii()):  # Kubernetes allows "a"
+        name = check_name(name)
     share = _share(opts.get("share"))
     infra_opts = {k: opts[k] for k in NETWORK_OPTIONS if opts.get(k)}
     if "net" not in share and infra_opts:
