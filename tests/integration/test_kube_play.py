@@ -263,3 +263,14 @@ spec:
     assert plain.ok("logs", "fail-pod-c") == "from-file\n"
     plain.ok("kube", "down", str(f))
     assert plain.rows() == []
+    # From stdin, with --build: the image is built from the directory named after it.
+    ctx = tmp_path / "built"
+    ctx.mkdir()
+    (ctx / "Containerfile").write_text(f"FROM {IMAGE}\nRUN echo built-here > /built\n")
+    text = _pod("b", "localhost/built:1")
+    out = plain("kube", "play", "--build", "-", input=text, cwd=tmp_path, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "Built: localhost/built:1" in out.stdout
+    assert plain.ok("exec", "b-c", "cat", "/built") == "built-here\n"
+    plain.ok("kube", "down", "-", input=text)
+    assert plain.rows() == []

@@ -100,3 +100,68 @@ def test_checks_find_what_schemas_miss() -> None:
     assert "container name 'Web' is not an RFC 1123 label" in text
     assert "port 8080/TCP twice" in text
     assert "Service 'empty': has no ports" in text and "selects no pod" in text
+
+
+def test_podspec_translation() -> None:
+    import pytest
+
+    from teu.kube.errors import KubeError
+    from teu.kube.podspec import Objects, pod_plan, quantity
+
+    assert quantity("64Mi", "x") == 64 << 20 and quantity("500m", "x") == 0.5
+    assert quantity("1G", "x") == 1e9 and quantity(2, "x") == 2
+    with pytest.raises(KubeError):
+        quantity("lots", "limits.memory")
+    objects = Objects({"cfg": {"A": b"1", "f.txt": b"hi"}}, {"sec": {"pw": b"x"}}, {"data"})
+    warned: list[str] = []
+    spec = {
+        "hostname": "h1", "restartPolicy": "OnFailure", "nodeSelector": {"a": "b"},
+        "securityContext": {"runAsUser": 1000, "supplementalGroups": [5]},
+        "containers": [{
+            "name": "c", "image": "busybox", "command": ["sh"], "args": ["-c", "x"],
+            "env": [{"name": "B", "value": "2"},
+                    {"name": "P", "valueFrom": {"secretKeyRef": {"name": "sec", "key": "pw"}}},
+                    {"name": "N", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+            "envFrom": [{"configMapRef": {"name": "cfg"}, "prefix": "X_"}],
+            "ports": [{"containerPort": 80, "hostPort": 8080, "hostIP": "127.0.0.1"}],
+            "resources": {"limits": {"memory": "64Mi", "cpu": "250m"},
+                          "requests": {"cpu": "1"}},
+            "securityContext": {"capabilities": {"drop": ["ALL"]},
+                                "allowPrivilegeEscalation": False},
+            "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 3},
+            "livenessProbe": {"httpGet": {"path": "/"}},
+            "volumeMounts": [{"name": "d", "mountPath": "/d"},
+                             {"name": "m", "mountPath": "/m"},
+                             {"name": "f", "mountPath": "/etc/f.txt", "subPath": "f.txt"}]}],
+        "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}},
+                    {"name": "m", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+                    {"name": "f", "configMap": {"name": "cfg"}}],
+    }
+    p = pod_plan("pod1", "Pod/pod1", "Pod", {"labels": {"app": "x"}}, spec, objects,
+                 "/files", "m.yaml:1", warned.append)
+    assert p.hostname == "h1" and p.restart == "OnFailure" and p.labels == {"app": "x"}
+    assert p.publish == ["127.0.0.1:8080:80/tcp"]
+    c = p.containers[0]
+    assert c["name"] == "pod1-c" and c["entrypoint"] == ["sh"] and c["command"] == ["-c", "x"]
+    assert c["env"] == ["X_A=1", "X_f.txt=hi", "B=2", "P=x", "N=pod1"]
+    assert c["memory"] == str(64 << 20) and c["cpus"] == "0.25" and c["cpu_shares"] == "1024"
+    assert c["user"] == "1000" and c["group_add"] == ["5"]
+    assert c["cap_drop"] == ["ALL"] and c["security_opt"] == ["no-new-privileges"]
+    assert c["health_cmd"] == ["true"] and c["health_interval"] == "3s"
+    assert c["tmpfs"] == [f"/m:rw,size={1 << 20}"]
+    assert c["volume"][0] == {"kind": "volume", "source": "data", "target": "/d", "ro": False,
+                              "sub": "", "create": False}
+    assert c["volume"][1]["source"] == "/files/f" and c["volume"][1]["sub"] == "f.txt"
+    assert ("/files/f/f.txt", b"hi", 0o644) in p.files
+    text = "\n".join(warned)
+    assert "field nodeSelector is not supported" in text
+    assert "livenessProbe by httpGet is not supported" in text
+    with pytest.raises(KubeError, match="Secret 'nope' key 'k' not found"):
+        pod_plan("p", "Pod/p", "Pod", {}, {"containers": [{"name": "c", "image": "i", "env": [
+            {"name": "E", "valueFrom": {"secretKeyRef": {"name": "nope", "key": "k"}}}]}]},
+            objects, "/f", "w", warned.append)
+    with pytest.raises(KubeError, match="no volume named 'x'"):
+        pod_plan("p", "Pod/p", "Pod", {}, {"containers": [{"name": "c", "image": "i",
+                                                           "volumeMounts": [{"name": "x",
+                                                                             "mountPath": "/x"}]}]},
+                 objects, "/f", "w", warned.append)
