@@ -98,3 +98,50 @@ def test_pods_api(plain) -> None:  # noqa: ANN001
     assert c1.status == "exited" and pod.status == "Exited"
     pod.remove(force=True)
     assert not client.pods.exists("api-pod") and client.containers.list(all=True) == []
+
+
+@pytest.mark.peer
+def test_pod_inspect_and_ls_json_keys_as_podman(plain, tmp_path) -> None:  # noqa: ANN001
+    """The same keys (and values where they do not depend on IDs and times) as podman
+    4.3's, for the same pod (--network none, a label, a hostname), podman in private
+    roots."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    run = tempfile.mkdtemp(prefix="pm-", dir="/tmp")  # podman: a runroot of 50 at most
+    podman = ["podman", "--root", str(tmp_path / "pm-root"), "--runroot", run,
+              "--cgroup-manager", "cgroupfs"]
+    args = ["pod", "create", "--network", "none", "--name", "pp", "--label", "a=b",
+            "--hostname", "hh"]
+    try:
+        made = subprocess.run([*podman, *args], capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stderr
+        theirs = json.loads(subprocess.run([*podman, "pod", "inspect", "pp"], check=True,
+                                           capture_output=True, timeout=60).stdout)
+        their_ls = json.loads(subprocess.run([*podman, "pod", "ps", "--format", "json"],
+                                             check=True, capture_output=True,
+                                             timeout=60).stdout)
+    finally:
+        subprocess.run([*podman, "system", "reset", "-f"], capture_output=True, timeout=120)
+        shutil.rmtree(run, ignore_errors=True)
+    theirs = theirs[0] if isinstance(theirs, list) else theirs
+    plain.ok(*args)
+    ours = json.loads(plain.ok("pod", "inspect", "pp"))[0]
+    # teu makes no pod cgroup (CreateCgroup false): podman's CgroupPath has no peer.
+    assert set(ours) == set(theirs) - {"CgroupPath"}
+    assert set(ours["InfraConfig"]) == set(theirs["InfraConfig"])
+    for key in ("Name", "ExitPolicy", "State", "Hostname", "Labels", "NumContainers",
+                "CreateInfra"):
+        assert ours[key] == theirs[key], key
+    assert sorted(ours["SharedNamespaces"]) == sorted(theirs["SharedNamespaces"])
+    assert {k: v for k, v in ours["InfraConfig"].items()} == theirs["InfraConfig"]
+    assert set(ours["Containers"][0]) == set(theirs["Containers"][0])
+    our_ls = json.loads(plain.ok("pod", "ls", "--format", "json"))
+    assert set(our_ls[0]) == set(their_ls[0])
+    assert set(our_ls[0]["Containers"][0]) == set(their_ls[0]["Containers"][0])
+    for key in ("Name", "Status", "Labels", "Networks", "Namespace"):
+        assert our_ls[0][key] == their_ls[0][key], key
+    head = plain.ok("pod", "ls").splitlines()[0].split()
+    assert head == ["POD", "ID", "NAME", "STATUS", "CREATED", "INFRA", "ID", "#", "OF",
+                    "CONTAINERS"]

@@ -117,8 +117,10 @@ def _ls(argv: list[str]) -> int:
         if fmt == "json":
             import json
 
-            print(json.dumps([{k: v for k, v in i.items() if k != "LabelMap"} for i in items],
-                             indent=4))
+            from teu.engine.pods.view import ls_json
+
+            e = engine()
+            print(json.dumps([ls_json(e, i["Pod"]) for i in items], indent=2))
             return 0
         if opts.get("noheading") and not fmt:
             fmt = default.removeprefix("table ")

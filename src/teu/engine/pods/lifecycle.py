@@ -46,6 +46,7 @@ def create(engine: Engine, opts: dict) -> Pod:
                               "its network namespace (--share net)")
     pod = Pod(names.new_id(), name, time.time(), "", {
         "Hostname": opts.get("hostname") or name,
+        "HostnameGiven": bool(opts.get("hostname")),  # podman's inspect shows only that
         "Labels": labels(list(opts.get("label") or [])),
         "Share": share,
         "Infra": infra_opts,

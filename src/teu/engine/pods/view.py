@@ -41,13 +41,19 @@ def inspect(engine: Engine, pod: Pod) -> dict:
     inf = rows[0] if rows and rows[0]["id"] == pod.infra_id else None
     host = inf.settings["HostConfig"] if inf is not None else {}
     opts = pod.settings.get("Infra") or {}
-    nets = [n for n in opts.get("network") or [] if n not in ("", "default")]
+    nets = [n for n in opts.get("network") or [] if n not in ("", "default", "none", "host")
+            and not n.startswith("container:")]
     mode = host.get("NetworkMode") or ""
-    return {
+    def listed(key: str) -> list | None:  # podman writes null for an empty list
+        return list(opts.get(key) or []) or None
+
+    out = {
         "Id": pod.id, "Name": pod.name, "Created": rfc3339(pod.created),
         "CreateCommand": pod.settings.get("CreateCommand") or [],
         "ExitPolicy": "continue", "State": status(rows),
-        "Hostname": pod.settings.get("Hostname") or "", "Labels": pod.labels,
+        "Hostname": pod.settings.get("Hostname") or "" if pod.settings.get("HostnameGiven")
+        else "",
+        "Labels": pod.labels,
         "CreateCgroup": False, "CgroupParent": "", "CreateInfra": True,
         "InfraContainerID": pod.infra_id,
         "InfraConfig": {
@@ -55,18 +61,39 @@ def inspect(engine: Engine, pod: Pod) -> dict:
             "HostNetwork": mode == "host",
             "StaticIP": opts.get("ip") or "", "StaticMAC": opts.get("mac_address") or "",
             "NoManageResolvConf": False,
-            "DNSServer": list(opts.get("dns") or []),
-            "DNSSearch": list(opts.get("dns_search") or []),
-            "DNSOption": list(opts.get("dns_option") or []),
-            "NoManageHosts": False, "HostAdd": list(opts.get("add_host") or []),
-            "Networks": nets or ([mode] if mode and mode not in ("host", "none") else []),
-            "NetworkOptions": None, "pid_ns": "", "userns": "",
+            "DNSServer": listed("dns"), "DNSSearch": listed("dns_search"),
+            "DNSOption": listed("dns_option"),
+            "NoManageHosts": False, "HostAdd": listed("add_host"),
+            "Networks": nets or ([mode] if mode and mode not in ("host", "none") else None),
+            "NetworkOptions": None, "pid_ns": "private", "userns": "host",
+            "uts_ns": "private",
         },
         "SharedNamespaces": list(pod.settings.get("Share") or join.SHARE),
         "NumContainers": len(rows),
         "Containers": [{"Id": r["id"], "Name": r["name"], "State": r["status"]}
                        for r in rows],
     }
+    if not out["Labels"]:
+        del out["Labels"]  # omitempty, as podman's
+    return out
+
+
+def ls_json(engine: Engine, pod: Pod) -> dict:
+    """One pod as `podman pod ps --format json` shows it."""
+    from teu.engine.timefmt import rfc3339
+
+    rows = _everything(engine, pod)
+    opts = pod.settings.get("Infra") or {}
+    out = {"Cgroup": "", "Containers": [{"Id": r["id"], "Names": r["name"],
+                                         "Status": r["status"]} for r in rows],
+           "Created": rfc3339(pod.created), "Id": pod.id, "InfraId": pod.infra_id,
+           "Name": pod.name, "Namespace": "",
+           "Networks": [n for n in opts.get("network") or [] if n not in ("", "default",
+                                                                             "none", "host")],
+           "Status": status(rows)}
+    if pod.labels:
+        out["Labels"] = pod.labels
+    return out
 
 
 def listing(engine: Engine, filters: list[str] | None = None,
@@ -104,5 +131,5 @@ def listing(engine: Engine, filters: list[str] | None = None,
                     "ContainerNames": ",".join(r["name"] for r in rows),
                     "ContainerIDs": ",".join(cut(r["id"]) for r in rows),
                     "Labels": ",".join(f"{k}={v}" for k, v in pod.labels.items()),
-                    "LabelMap": pod.labels})
+                    "LabelMap": pod.labels, "Pod": pod})
     return out
