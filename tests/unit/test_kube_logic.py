@@ -165,3 +165,34 @@ def test_podspec_translation() -> None:
                                                            "volumeMounts": [{"name": "x",
                                                                              "mountPath": "/x"}]}]},
                  objects, "/f", "w", warned.append)
+
+
+def test_compose_service_mapping() -> None:
+    from teu.kube.from_compose import from_compose
+
+    class Loaded:
+        model = {"name": "p", "volumes": {"data": {"name": "p_data"}}, "services": {}}
+        services = {"db_1": {"image": "busybox", "expose": ["5432", "7000-7001/udp"],
+                             "entrypoint": ["/e"], "command": ["run"],
+                             "volumes": [{"type": "volume", "source": "data",
+                                          "target": "/var/lib"}],
+                             "depends_on": {"x": {}}, "sysctls": {"a": "1"},
+                             "restart": "always"}}
+        env_files = {"db_1": [("/x/db.env", {"A": "1"})]}
+
+    notes: list[str] = []
+    p = from_compose(Loaded(), notes.append)
+    w = p.workloads[0]
+    c = w.containers[0]
+    assert (w.name, c.name, w.restart) == ("db-1", "db-1", "Always")
+    assert (c.command, c.args) == (["/e"], ["run"])
+    assert [(x.container_port, x.host_port, x.protocol) for x in c.ports] == [
+        (5432, 0, "TCP"), (7000, 0, "UDP"), (7001, 0, "UDP")]
+    assert p.claims == ["p-data"] and c.mounts[0].source == "p-data"
+    assert p.config_maps == {"db-1-env": {"A": "1"}} and c.env_from == ["db-1-env"]
+    text = "\n".join(notes)
+    assert "depends_on (x) cannot be expressed" in text
+    assert "sysctls cannot be expressed: dropped" in text
+    docs = __import__("teu.kube.generate", fromlist=["x"]).documents(p)
+    svc = [d for d in docs if d["kind"] == "Service"][0]
+    assert [x["port"] for x in svc["spec"]["ports"]] == [5432, 7000, 7001]

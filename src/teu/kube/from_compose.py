@@ -58,6 +58,11 @@ def service(project_model: dict, name: str, svc: dict, namer: Namer, project: Pr
             note(f"{what}: published range {published} written as its first port {lo}")
         c.ports.append(Port(int(p["target"]), hp, (p.get("protocol") or "tcp").upper(),
                             p.get("host_ip") or ""))
+    for e in svc.get("expose") or []:  # reachable by other services: a Service port
+        port, _, proto = str(e).partition("/")
+        lo, _, hi = port.partition("-")
+        for n in range(int(lo), int(hi or lo) + 1):
+            c.ports.append(Port(n, 0, (proto or "tcp").upper()))
     for v in svc.get("volumes") or []:
         kind, target, ro = v.get("type"), v["target"], bool(v.get("read_only"))
         if kind == "bind":
