@@ -274,3 +274,51 @@ spec:
     assert plain.ok("exec", "b-c", "cat", "/built") == "built-here\n"
     plain.ok("kube", "down", "-", input=text)
     assert plain.rows() == []
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.6])
+def test_kill_9_during_play_then_down(plain, tmp_path, delay) -> None:  # noqa: ANN001
+    """A play killed anywhere leaves a store the next commands work with: `kube down`
+    removes what it had made, and the same play then succeeds."""
+    import signal
+    import subprocess
+    import time
+
+    f = tmp_path / "d.yaml"
+    f.write_text(f"""
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {{name: vol}}
+spec: {{accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 1Gi}}}}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: many}}
+spec:
+  replicas: 3
+  selector: {{matchLabels: {{app: many}}}}
+  template:
+    metadata: {{labels: {{app: many}}}}
+    spec:
+      containers:
+      - name: c
+        image: {IMAGE}
+        command: [sleep, "300"]
+        volumeMounts: [{{name: v, mountPath: /v}}, {{name: e, mountPath: /e}}]
+      volumes: [{{name: v, persistentVolumeClaim: {{claimName: vol}}}}, {{name: e,
+                 emptyDir: {{}}}}]
+""")
+    p = subprocess.Popen(plain.cmd("kube", "play", str(f)), env=plain.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    out = plain("kube", "down", str(f), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert plain.ok("pod", "ls", "-q") == "" and plain.rows() == []
+    assert plain.ok("volume", "ls", "-q") == ""
+    out = plain("kube", "play", str(f), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert plain.ok("pod", "ls", "--format", "{{.Status}}").split() == ["Running"] * 3
+    plain.ok("kube", "down", str(f), timeout=120)
+    assert plain.rows() == []
