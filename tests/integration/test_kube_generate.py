@@ -5,6 +5,8 @@ resources, securityContext, names converted with a note, digests) are there."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 from tests.integration.engine_helpers import IMAGE, private_teu
@@ -160,3 +162,30 @@ def test_generate_pins_pulled_images_by_digest(plain, tmp_path) -> None:  # noqa
         assert image == f"{reg.host}/lib/busybox@{digest}"
     finally:
         reg.stop()
+
+
+@pytest.mark.peer
+def test_generated_yaml_plays_in_podman(plain, tmp_path) -> None:  # noqa: ANN001
+    """podman 4.3's `kube play` (private roots, runc, --network none) runs what teu
+    generated from a pod: the containers run with their env, volumes and command."""
+    from tests.integration.podman_helpers import Podman
+
+    plain.ok("pod", "create", "--name", "duo")
+    plain.ok("create", "--pod", "duo", "--name", "one", "-e", "WHO=one", "-v", "store:/store",
+             IMAGE, "sh", "-c", "echo $WHO > /store/who; exec sleep 300")
+    plain.ok("create", "--pod", "duo", "--name", "two", "--memory", "32m", IMAGE,
+             "sleep", "300")
+    text = plain.ok("kube", "generate", "duo").replace(f"image: {IMAGE}\n",
+                                                      "image: docker.io/library/busybox:latest\n")
+    (tmp_path / "duo.yaml").write_text(text)
+    plain.ok("save", "-o", str(tmp_path / "bb.tar"), IMAGE)
+    pm = Podman(tmp_path)
+    try:
+        pm("load", "-i", str(tmp_path / "bb.tar"))
+        pm("kube", "play", "--network", "none", str(tmp_path / "duo.yaml"))
+        assert "Running" in pm("pod", "ps", "--format", "{{.Status}}")
+        assert pm("exec", "duo-one", "cat", "/store/who") == "one\n"
+        info = json.loads(pm("inspect", "duo-two"))[0]
+        assert info["State"]["Running"] and info["HostConfig"]["Memory"] == 32 << 20
+    finally:
+        pm.close()

@@ -105,26 +105,17 @@ def test_pod_inspect_and_ls_json_keys_as_podman(plain, tmp_path) -> None:  # noq
     """The same keys (and values where they do not depend on IDs and times) as podman
     4.3's, for the same pod (--network none, a label, a hostname), podman in private
     roots."""
-    import shutil
-    import subprocess
-    import tempfile
+    from tests.integration.podman_helpers import Podman
 
-    run = tempfile.mkdtemp(prefix="pm-", dir="/tmp")  # podman: a runroot of 50 at most
-    podman = ["podman", "--root", str(tmp_path / "pm-root"), "--runroot", run,
-              "--cgroup-manager", "cgroupfs"]
     args = ["pod", "create", "--network", "none", "--name", "pp", "--label", "a=b",
             "--hostname", "hh"]
+    pm = Podman(tmp_path)
     try:
-        made = subprocess.run([*podman, *args], capture_output=True, text=True, timeout=120)
-        assert made.returncode == 0, made.stderr
-        theirs = json.loads(subprocess.run([*podman, "pod", "inspect", "pp"], check=True,
-                                           capture_output=True, timeout=60).stdout)
-        their_ls = json.loads(subprocess.run([*podman, "pod", "ps", "--format", "json"],
-                                             check=True, capture_output=True,
-                                             timeout=60).stdout)
+        pm(*args)
+        theirs = json.loads(pm("pod", "inspect", "pp"))
+        their_ls = json.loads(pm("pod", "ps", "--format", "json"))
     finally:
-        subprocess.run([*podman, "system", "reset", "-f"], capture_output=True, timeout=120)
-        shutil.rmtree(run, ignore_errors=True)
+        pm.close()
     theirs = theirs[0] if isinstance(theirs, list) else theirs
     plain.ok(*args)
     ours = json.loads(plain.ok("pod", "inspect", "pp"))[0]

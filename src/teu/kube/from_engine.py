@@ -11,7 +11,6 @@ from teu.kube.model import Container, Mount, Port, Project, Workload
 from teu.kube.names import Namer
 
 Note = convert.Note
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def digest_ref(engine, image_id: str, ref: str) -> str:  # noqa: ANN001
@@ -54,7 +53,9 @@ def container(engine, row, namer: Namer, project: Project, note: Note,  # noqa: 
                   digest_ref(engine, row["image_id"], row["image"]))
     c.command, c.args = convert.command_args(config.get("Entrypoint"), config.get("Cmd"),
                                              img.get("Entrypoint"), img.get("Cmd"))
-    image_env = set(img.get("Env") or []) | {DEFAULT_PATH}  # teu adds it to a PATH-less image
+    # Not the image's own: teu's default PATH for a PATH-less image is written too, since
+    # other runtimes (podman kube play, a kubelet) do not all add one.
+    image_env = set(img.get("Env") or [])
     for e in config.get("Env") or []:
         if e in image_env:
             continue
