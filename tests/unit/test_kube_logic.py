@@ -196,3 +196,20 @@ def test_compose_service_mapping() -> None:
     docs = __import__("teu.kube.generate", fromlist=["x"]).documents(p)
     svc = [d for d in docs if d["kind"] == "Service"][0]
     assert [x["port"] for x in svc["spec"]["ports"]] == [5432, 7000, 7001]
+
+
+def test_manifest_parse() -> None:
+    import pytest
+
+    from teu.kube.errors import KubeError
+    from teu.kube.manifest import parse
+
+    docs = parse("---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n---\n"
+                 "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, "
+                 "metadata: {name: s}}\n", "f.yaml")
+    assert [(d.kind, d.name, d.line) for d in docs] == [("Pod", "a", 2), ("Secret", "s", 7)]
+    for text, message in (("a: [1\n", "f.yaml:2:1: invalid YAML"),
+                          ("- 1\n", "f.yaml:1: a document must be a mapping"),
+                          ("kind: Pod\n", "f.yaml:1: the document has no apiVersion")):
+        with pytest.raises(KubeError, match=message):
+            parse(text, "f.yaml")

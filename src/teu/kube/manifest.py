@@ -49,6 +49,14 @@ def parse(text: str, file: str) -> list[Doc]:
             for key in ("apiVersion", "kind"):
                 if not obj.get(key):
                     raise KubeError(f"{file}:{line}: the document has no {key}")
+            if obj["kind"] == "List":  # kubectl's v1 List: its items, in order
+                for i, item in enumerate(obj.get("items") or []):
+                    if not isinstance(item, dict) or not item.get("kind") \
+                            or not item.get("apiVersion"):
+                        raise KubeError(f"{file}:{line}: List item {i} is not a Kubernetes "
+                                        "object")
+                    out.append(Doc(item, file, line))
+                continue
             out.append(Doc(obj, file, line))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
