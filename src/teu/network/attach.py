@@ -218,11 +218,18 @@ class Session:
                 self.netns = None
 
     def _complete(self, net: Network, rt: cni.RuntimeConf, extra: dict, result: dict) -> None:
-        ips = [ip["address"].split("/")[0] for ip in result.get("ips") or []
-               if ":" not in ip["address"]]
+        addrs = [ip["address"].split("/")[0] for ip in result.get("ips") or []]
+        ips = [a for a in addrs if ":" not in a]
+        ips6 = [a for a in addrs if ":" in a]
         if extra["ports"]:
             for m in extra["ports"]:
                 m["containerIP"] = ips[0] if ips else ""
+                if ips6 and not extra["portsByPlugin"]:
+                    m["containerIP6"] = ips6[0]  # NAT66: the ip6 table's maps
+                elif ":" in (m.get("hostIP") or ""):
+                    raise NetworkError(
+                        f"-p [{m['hostIP']}]:{m['hostPort']}:{m['containerPort']}: network "
+                        f"{net.name} has no IPv6 (teu network create --ipv6)")
             if not extra["portsByPlugin"]:
                 from teu.network import nft
 
@@ -389,9 +396,13 @@ def ensure_host_side(net: Network, store: Store) -> None:
                 overlay.setup(net, tmp)
             _sysctl(f"net/ipv4/conf/{tmp}/route_localnet", "1")
             _sysctl("net/ipv4/ip_forward", "1")
+            if net.subnet6:
+                # as docker does for --ipv6 (its NAT66 out and ports from other hosts
+                # are forwarded); a host taking router advertisements wants accept_ra=2
+                _sysctl("net/ipv6/conf/all/forwarding", "1")
             from teu.network import nft
 
-            nft.run(nft.network_script(net.bridge, net.subnet, net.internal))
+            nft.run(nft.network_script(net.bridge, net.subnet, net.internal, net.subnet6))
             _ip(["link", "set", "dev", tmp, "name", net.bridge])
         except BaseException:
             if tmp in interfaces():
@@ -425,7 +436,8 @@ def remove_host_side(net: Network) -> None:
     if not nft.table_exists():
         return  # nothing of teu's here: do not make the table just to empty it
     try:
-        nft.run(nft.remove_network_script(net.bridge))
+        nft.run(nft.remove_network_script(
+            net.bridge, bool(net.subnet6) and nft.table_exists(nft.FAMILY6)))
     except NetworkError:
         pass
 
