@@ -174,3 +174,28 @@ def test_ports_to_docker_lists_ipv6_bindings() -> None:
         "80/tcp": [{"HostIp": "::", "HostPort": "8080"}]}
     assert ports.to_docker([dict(m, containerIP6="")]) == {
         "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}
+
+
+def test_bandwidth_rates_and_runtime_config() -> None:
+    from teu.engine.config import network_opts
+    from teu.engine.errors import InvalidArgument
+
+    assert network_opts.rate("10M", "--x") == 10_000_000
+    assert network_opts.rate("1.5g", "--x") == 1_500_000_000
+    assert network_opts.rate("8mbit", "--x") == 8_000_000
+    assert network_opts.rate("500k", "--x") == 500_000
+    for bad in ("fast", "", "-1M", "10", "nan", "40T"):
+        with pytest.raises(InvalidArgument, match="a rate in bits per second"):
+            network_opts.rate(bad, "--ingress-bandwidth")
+    assert network_opts.bandwidth({}, "bridge") == {}
+    assert network_opts.bandwidth({"ingress_bandwidth": "80M"}, "app") == {
+        "ingressRate": 80_000_000, "ingressBurst": 8_000_000}
+    assert network_opts.bandwidth({"egress_bandwidth": "1M"}, "bridge") == {
+        "egressRate": 1_000_000, "egressBurst": 64 * 1024 * 8}
+    with pytest.raises(InvalidArgument, match="need a network of the container's own"):
+        network_opts.bandwidth({"egress_bandwidth": "1M"}, "host")
+    net = Network("app", "0" * 64, subnet="10.78.0.0/24", bridge="teu-app")
+    assert [p["type"] for p in net.conflist()["plugins"]] == ["bridge"]
+    plugins = net.with_bandwidth().conflist()["plugins"]
+    assert [p["type"] for p in plugins] == ["bridge", "bandwidth"]
+    assert plugins[1]["capabilities"] == {"bandwidth": True}

@@ -72,10 +72,25 @@ def validate(root: str, settings: dict) -> None:
             raise NetworkError("network-scoped aliases are supported only for containers in "
                                "user defined networks")
         canonical[net.name] = ep
+    if (settings.get("Teu") or {}).get("Bandwidth"):
+        _check_bandwidth(store.get(nets[0][0]))
     host = settings["HostConfig"]
     first = store.get(nets[0][0]).name
     host["NetworkMode"] = first
     settings["NetworkingConfig"] = {"EndpointsConfig": canonical}
+
+
+def _check_bandwidth(net: Network) -> None:
+    """--ingress/--egress-bandwidth shape the host end of the container's veth (the CNI
+    bandwidth plugin), on its first network."""
+    if net.external is not None:
+        if "bandwidth" not in _capabilities(net):
+            raise NetworkError(f"network {net.name} has no bandwidth limits: its conflist "
+                               f"({net.source}) needs a plugin with capabilities "
+                               '{"bandwidth": true}')
+    elif net.driver not in ("bridge", "overlay"):
+        raise NetworkError(f"bandwidth limits need a bridge network ({net.name} is "
+                           f"{net.driver}: no host end of a veth to shape)")
 
 
 def _ifname(i: int) -> str:
@@ -132,8 +147,11 @@ class Session:
               "extraHosts": list(host.get("ExtraHosts") or []),
               "hostsFile": os.path.join(self.bundle, "hosts"),
               "exposed": config.get("ExposedPorts") or {}}
+        bandwidth = (self.settings.get("Teu") or {}).get("Bandwidth")
         for i, (ref, ep) in enumerate(nets):
             net = self.store.get(ref)
+            if bandwidth and i == 0 and net.external is None:
+                net = net.with_bandwidth()
             ipam = ep.get("IPAMConfig") or {}
             caps_declared = _capabilities(net)
             caps: dict = {}
@@ -153,8 +171,7 @@ class Session:
             net_ports = mappings if i == 0 else []
             if net_ports and "portMappings" in caps_declared:
                 caps["portMappings"] = [dict(m, containerIP="") for m in net_ports]
-            bandwidth = (self.settings.get("Teu") or {}).get("Bandwidth")
-            if bandwidth and "bandwidth" in caps_declared:
+            if bandwidth and i == 0 and "bandwidth" in caps_declared:
                 caps["bandwidth"] = bandwidth
             rt = cni.RuntimeConf(self.cid, self.path, _ifname(i), args, caps)
             extra = dict(me, network=net.name, networkId=net.id, aliases=list(

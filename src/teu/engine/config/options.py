@@ -123,6 +123,9 @@ def parse(opts: dict) -> dict:
     if teu["Pull"] not in ("missing", "always", "never"):
         raise InvalidArgument(f'invalid pull policy "{teu["Pull"]}": use missing, always '
                               'or never')
+    bandwidth = network_opts.bandwidth(opts, host["NetworkMode"])
+    if bandwidth:
+        teu["Bandwidth"] = bandwidth  # the CNI bandwidth plugin's runtime config
     settings = {"Config": config, "HostConfig": host, "Teu": teu}
     if networking:
         settings["NetworkingConfig"] = networking
