@@ -404,7 +404,7 @@ OPTION_NAMES = frozenset({
     "stop_signal", "stop_timeout", "label", "network", "runtime", "secret", "pull",
     # networking (teu.network)
     "add_host", "dns", "dns_option", "dns_search", "expose", "ip", "ip6", "mac_address",
-    "network_alias", "publish", "publish_all",
+    "network_alias", "publish", "publish_all", "ingress_bandwidth", "egress_bandwidth",
     # trust (teu.trust): pin the image's digest, the policy file
     "pin", "signature_policy",
     # namespaces, devices, kernel parameters, logging, finer limits (config/hostopts.py)
