@@ -67,6 +67,8 @@ def test_published_ports_and_nat66(teu, world, tmp_path) -> None:  # noqa: ANN00
     explain = teu("port", "--explain", "web", "80")
     assert explain.returncode == 0, explain.stdout
     assert "table ip6 teu map ports_any { tcp . 8080 : " in explain.stdout
+    assert "0.0.0.0:8080/tcp and [::]:8080/tcp (any local address, 127.0.0.1 included; " \
+        "not [::1]" in explain.stdout
     # NAT66 out: the outside has no route to fd68::/64, only a masqueraded reply returns
     (tmp_path / "outside").mkdir()
     outside_site = www(tmp_path / "outside", "from outside\n")

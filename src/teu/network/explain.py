@@ -120,9 +120,14 @@ def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[s
             host_ip = m.get("hostIP") or "0.0.0.0"
             out.append(f"{key} published on {host_ip}:{m['hostPort']} "
                        f"(network {rec['networkName']})\n")
-            hops.append(("host", True, f"{host_ip}:{m['hostPort']}/{m['protocol']}"
-                         + (" (any local address, 127.0.0.1 included)"
-                            if host_ip == "0.0.0.0" else "")))
+            where = f"{host_ip}:{m['hostPort']}/{m['protocol']}"
+            if m.get("containerIP6") and not m.get("hostIP"):
+                where += f" and [::]:{m['hostPort']}/{m['protocol']}"
+            if host_ip == "0.0.0.0":
+                where += " (any local address, 127.0.0.1 included"
+                where += ("; not [::1]: the kernel has no IPv6 route_localnet)"
+                          if m.get("containerIP6") else ")")
+            hops.append(("host", True, where))
             if extra.get("portsByPlugin"):
                 hops.append(("dnat", True, "by the network's own CNI plugin (portmap)"))
             else:
