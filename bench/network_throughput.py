@@ -22,13 +22,25 @@ so with more connections than that the kernel drops SYNs when the server is slow
 accept, and each dropped SYN costs the client a 1 s retransmission: a rate then measures
 those stalls, not the path.
 
+--outside adds a client in a second test host, joined by a veth pair (10.99.0.2 ->
+10.99.0.1), the way a published port is used from other machines: the host's server
+on 10.99.0.1 against the container through 10.99.0.1:8080 (prerouting DNAT, forward,
+the bridge, the veth: no 127.0.0.1 and route_localnet on that path).
+
+--latency N: N sequential requests (one connection at a time, a raw HTTP/1.0 GET from a
+small Python client in the test host, every server in turn, shuffled): the 10th
+percentile and the median of each server's request time. The low percentile is the
+path without queueing behind other jobs, so it shows the path's own cost even on a
+busy machine, where rates mostly measure the scheduler.
+
 --perf also samples the kernel (perf record -a, cpu-clock) during one more run of the
 host and of the container and prints the CPU time per request by kernel area
 (netfilter, bridge, veth, routing, ...) for the client, the servers and ksoftirqd:
 where the forwarding path's cost goes.
 
     python3 bench/network_throughput.py [--rounds 8] [--seconds 2] [--connections 8]
-                                        [--no-podman] [--perf]
+                                        [--no-podman] [--perf] [--outside]
+                                        [--latency 300]
 """
 
 from __future__ import annotations
@@ -105,6 +117,42 @@ def cpu_by_area(perf_data: str, requests: int) -> dict[str, float]:
     return {k: v / PERF_HZ / requests * 1e6 for k, v in count.items()}
 
 
+_CLIENT = """
+import json, random, socket, sys, time
+n, targets = int(sys.argv[1]), json.loads(sys.argv[2])
+out = {k: [] for k in targets}
+for _ in range(n):
+    keys = list(targets)
+    random.shuffle(keys)
+    for k in keys:
+        t = time.perf_counter()
+        s = socket.create_connection(tuple(targets[k]))
+        s.sendall(b"GET /index.html HTTP/1.0\\r\\n\\r\\n")
+        while s.recv(65536):
+            pass
+        s.close()
+        out[k].append((time.perf_counter() - t) * 1e6)
+print(json.dumps(out))
+"""
+
+
+def request_times(urls: dict, n: int) -> dict[str, list[float]]:
+    """Sorted request times (us) per server, measured from each server's client side."""
+    import json
+
+    out: dict[str, list[float]] = {}
+    by_side: dict[str, tuple[TestHost, dict]] = {}
+    for k, (side, url) in urls.items():
+        hostport = url.split("/")[2]
+        addr, _, port = hostport.rpartition(":")
+        by_side.setdefault(side.name, (side, {}))[1][k] = (addr, int(port))
+    for side, targets in by_side.values():
+        p = subprocess.run([*side.prefix, sys.executable, "-c", _CLIENT, str(n),
+                            json.dumps(targets)], check=True, capture_output=True, text=True)
+        out.update({k: sorted(v) for k, v in json.loads(p.stdout).items()})
+    return out
+
+
 def wait_up(host: TestHost, url: str) -> None:
     deadline = time.monotonic() + 10
     while subprocess.run([*host.prefix, "curl", "-sf", "-o", "/dev/null", url]).returncode:
@@ -179,13 +227,17 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--no-podman", action="store_true")
     ap.add_argument("--perf", action="store_true")
+    ap.add_argument("--outside", action="store_true")
+    ap.add_argument("--latency", type=int, default=0)
     args = ap.parse_args()
     use_podman = not args.no_podman and shutil.which("podman") and shutil.which("runc")
     host = TestHost()
+    client = TestHost() if args.outside else None
     group = f"teubench-{os.getpid()}"
     procs: list[subprocess.Popen] = []
     podman = None
     areas: dict[str, dict[str, float]] = {}
+    latency: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="teu-netbench-") as top:
         site = os.path.join(top, "www")
         os.makedirs(site)
@@ -198,30 +250,43 @@ def main() -> int:
             if use_podman:
                 podman = Podman(top, tarball)
             procs = start_servers(host, teu, podman, top, site, group)
-            urls = {"host": "http://127.0.0.1:8081/index.html",
-                    "teu -p": "http://127.0.0.1:8080/index.html",
-                    "teu hostnet": "http://127.0.0.1:8083/index.html",
-                    "host cgroup": "http://127.0.0.1:8085/index.html"}
+            local = {"host": 8081, "teu -p": 8080, "teu hostnet": 8083, "host cgroup": 8085}
             if os.path.exists(DOCKER_PROXY):
-                urls["docker-proxy"] = "http://127.0.0.1:8091/index.html"
+                local["docker-proxy"] = 8091
             if podman is not None:
-                urls["podman -p"] = "http://127.0.0.1:8090/index.html"
-            for url in urls.values():
-                wait_up(host, url)
+                local["podman -p"] = 8090
+            urls = {k: (host, f"http://127.0.0.1:{p}/index.html") for k, p in local.items()}
+            if client is not None:
+                subprocess.run([*host.prefix, "ip", "link", "add", "cl0", "type", "veth",
+                                "peer", "name", "cl1", "netns", client.name], check=True)
+                for side, dev, addr in ((host, "cl0", "10.99.0.1/24"),
+                                        (client, "cl1", "10.99.0.2/24")):
+                    subprocess.run([*side.prefix, "ip", "addr", "add", addr, "dev", dev],
+                                   check=True)
+                    subprocess.run([*side.prefix, "ip", "link", "set", dev, "up"], check=True)
+                procs.append(subprocess.Popen([*host.prefix, os.path.join(top, "bin",
+                                                                          "busybox"),
+                                               "httpd", "-f", "-p", "10.99.0.1:8086", "-h",
+                                               site]))
+                urls["outside host"] = (client, "http://10.99.0.1:8086/index.html")
+                urls["outside -p"] = (client, "http://10.99.0.1:8080/index.html")
+            for where, url in urls.values():
+                wait_up(where, url)
             rates: dict[str, list[float]] = {k: [] for k in urls}
             ratios: dict[str, list[float]] = {k: [] for k in urls}
             for _ in range(args.rounds):
                 order = list(urls)
                 random.shuffle(order)
-                got = {k: wrk(host, urls[k], args.seconds, args.connections)[0]
-                       for k in order}
+                got = {k: wrk(*urls[k], args.seconds, args.connections)[0] for k in order}
                 for k in urls:
                     rates[k].append(got[k])
                     ratios[k].append(got[k] / got["host"])
+            if args.latency:
+                latency = request_times(urls, args.latency)
             if args.perf:
                 for k in ("host", "teu -p"):
                     data = os.path.join(top, "perf.data")
-                    _, done = wrk(host, urls[k], args.seconds * 2, args.connections, data)
+                    _, done = wrk(*urls[k], args.seconds * 2, args.connections, data)
                     areas[k] = cpu_by_area(data, done)
         finally:
             for proc in procs:
@@ -233,6 +298,8 @@ def main() -> int:
                            env=teu.env, stdout=subprocess.DEVNULL)
             if podman is not None:
                 podman.stop()
+            if client is not None:
+                client.remove()
             host.remove()
     print(f"wrk -t2 -c{args.connections}, {args.rounds} rounds of {args.seconds} s, "
           f"load average {os.getloadavg()[0]:.1f}")
@@ -247,6 +314,14 @@ def main() -> int:
     if podman is not None:
         per_round = [c / p for c, p in zip(rates["teu -p"], rates["podman -p"], strict=True)]
         print(f"teu -p / podman -p: {statistics.median(per_round):.3f}")
+    if client is not None:
+        per_round = [c / h for c, h in zip(rates["outside -p"], rates["outside host"],
+                                           strict=True)]
+        print(f"from outside: teu -p / host: {statistics.median(per_round):.3f}")
+    if latency:
+        print(f"\nrequest time, {args.latency} sequential requests each (us): p10, median")
+        for k, v in latency.items():
+            print(f"  {k:12} {v[len(v) // 10]:7.0f} {statistics.median(v):7.0f}")
     if areas:
         print("\nCPU per request (us) by kernel area: host, teu -p, difference")
         names = ["total", *(a for a, _ in AREAS), "other"]
