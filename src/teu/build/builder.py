@@ -101,6 +101,7 @@ class Builder:
         self._lock = threading.Lock()
         self.cancelled = False
         self.used_keys: set[str] = set()  # the cache entries this build used or made
+        self._default_network: str | None = None
 
     # -- the whole build -------------------------------------------------------------
 
@@ -498,6 +499,18 @@ class Builder:
         except BuildError:
             raise BuildError(f"--from={ref}: no stage, build context or image of that "
                              "name") from None
+
+    def default_network(self) -> str:
+        """The network of a RUN without --network (and no `teu build --network`)."""
+        if self._default_network is None:
+            from teu.engine.config.options import default_network
+
+            name = default_network()
+            if name.startswith("container:"):
+                raise BuildError(f"default network {name}: a RUN cannot join a container's "
+                                 "network")
+            self._default_network = name
+        return self._default_network
 
     def mount_key(self, m: RUN.Mount, ins: I.Instruction) -> str:
         """What a mount brings in, for the cache key (bind: the files' content)."""

@@ -396,7 +396,11 @@ class StageBuilder:
         if network not in ("default", "none", "host"):
             raise BuildError(f"RUN --network={network}: only default, none and host")
         if network == "default":
-            network = self.b.opts.network if self.b.opts.network != "default" else "none"
+            network = self.b.opts.network
+        if network == "default":
+            # BuildKit's default: the engine's default network (docker's bridge; teu's
+            # default is TEU_NETWORK or teu.conf's `network`, else `bridge`).
+            network = self.b.default_network()
         security = ins.security or "sandbox"
         if security not in ("sandbox", "insecure"):
             raise BuildError(f"RUN --security={security}: only sandbox and insecure")

@@ -27,7 +27,7 @@ class OneShot:
     env: list[str]
     cwd: str = "/"
     user: str = ""               # a USER value, resolved in the rootfs's /etc/passwd
-    network: str = "none"        # "none" | "host"
+    network: str = "none"        # "none", "host" or a network's name (its own netns on it)
     mounts: list[dict] = field(default_factory=list)   # OCI mounts, after the defaults
     hostname: str = "buildkitsandbox"
     privileged: bool = False
@@ -71,8 +71,6 @@ def run(paths: Paths, job: OneShot, name: str = "oneshot") -> int:
     root = runtime_root(paths)
     bundle = os.path.join(root, "bundles", cid)
     os.makedirs(bundle, mode=0o700, exist_ok=True)
-    if job.network not in ("none", "host"):
-        raise ValueError(f"network mode {job.network!r}: only none and host")
     settings = {
         "Config": {"Cmd": list(job.args), "Env": list(job.env), "WorkingDir": job.cwd,
                    "Hostname": job.hostname, "User": job.user},
@@ -83,13 +81,16 @@ def run(paths: Paths, job: OneShot, name: str = "oneshot") -> int:
     user = users.resolve(job.rootfs, job.user)
     spec = SP.build(cid, settings, job.rootfs, bundle, user, runtime_cgroup_parent="/teu-build")
     spec["mounts"].extend(job.mounts)
-    from teu import fastjson
-
-    with open(os.path.join(bundle, "config.json"), "w") as f:
-        f.write(fastjson.dumps(spec))
     L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
     pid = 0
+    session = None
     try:
+        if job.network not in ("none", "host"):
+            session = _attach(paths, cid, settings, bundle, spec)
+        from teu import fastjson
+
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            f.write(fastjson.dumps(spec))
         with _stdio:
             saved = [os.dup(fd) for fd in (0, 1, 2)]
             devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
@@ -104,6 +105,9 @@ def run(paths: Paths, job: OneShot, name: str = "oneshot") -> int:
                     os.close(fd)
                 os.close(devnull)
         pid = state.pid
+        if session is not None:
+            session.finish(pid)  # the veth configured, hosts and resolv.conf written
+            session = None
         from teu.runtime.lifecycle import start_loaded
 
         _running[cid] = pid
@@ -116,6 +120,8 @@ def run(paths: Paths, job: OneShot, name: str = "oneshot") -> int:
         return exit_code(status)
     finally:
         _running.pop(cid, None)
+        if session is not None:
+            session.abort()  # the create failed: the attachment goes with its records
         if pid:
             try:
                 os.kill(pid, 9)
@@ -125,7 +131,33 @@ def run(paths: Paths, job: OneShot, name: str = "oneshot") -> int:
             delete(root, cid, force=True)
         except Exception:  # noqa: BLE001 - never created, or already gone
             pass
+        if job.network not in ("none", "host"):
+            _detach(paths, cid)
         _rmtree(bundle)
+
+
+def _attach(paths: Paths, cid: str, settings: dict, bundle: str, spec: dict):  # noqa: ANN202
+    """Start attaching the container to its network (teu.network.attach, as a `teu run`
+    on that network): its own namespace, a veth on the network's bridge, an address; the
+    spec joins that namespace. The caller finishes the session after the create."""
+    from teu.network.attach import begin, validate
+
+    validate(paths.root, settings)
+    session = begin(paths.root, cid, cid, settings, bundle)
+    if session is not None:
+        for ns in spec["linux"]["namespaces"]:
+            if ns["type"] == "network":
+                ns["path"] = session.path
+    return session
+
+
+def _detach(paths: Paths, cid: str, force: bool = False) -> None:
+    """DEL the container's attachments (its lease, veth and records), if it has any."""
+    if not os.path.isdir(os.path.join(paths.root, "networks", "results", cid)):
+        return
+    from teu.network.attach import detach
+
+    detach(paths.root, cid, force=force)
 
 
 def sweep(paths: Paths) -> int:
@@ -154,6 +186,12 @@ def sweep(paths: Paths) -> int:
             delete(root, cid, force=True)
         except Exception:  # noqa: BLE001 - half made: its directory goes anyway
             _rmtree(os.path.join(root, cid))
+        try:
+            _detach(paths, cid, force=True)  # the container is gone: DEL cannot wait for it
+        except Exception as e:  # noqa: BLE001 - the others are swept all the same
+            from teu.runtime import log
+
+            log.warning(str(e))
         _rmtree(os.path.join(root, "bundles", cid))
         n += 1
     return n
