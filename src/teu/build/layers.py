@@ -15,8 +15,12 @@ import os
 import stat
 
 from teu.build.record import record
-from teu.image.store import Store
 from teu.oci import digest as D
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
+
+if TYPE_CHECKING:
+    from teu.image.store import Store
 
 LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
 _KEEP_XATTR = "trusted.overlay.opaque"
@@ -74,9 +78,9 @@ class Workdir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def sweep_stale(store: Store) -> None:
+def sweep_stale(root: str) -> None:
     """Remove the temporary directories of builds whose teu is gone (kill -9)."""
-    base = os.path.join(store.root, "tmp")
+    base = os.path.join(root, "tmp")
     try:
         names = os.listdir(base)
     except FileNotFoundError:

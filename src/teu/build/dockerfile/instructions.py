@@ -6,13 +6,11 @@ depend on ARG and ENV values only known then). Pure: no filesystem, no engine.
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import field
 
 from teu.build.dockerfile import parser as P
 from teu.build.errors import DockerfileError
-from teu.build.record import record
+from teu.build.record import field, record
 
 ALL = ("add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck",
        "label", "maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume",
@@ -371,6 +369,8 @@ def instruction(node: P.Node) -> Instruction | From:
         for h in node.heredocs:
             expr += "\n" + h.content + h.name
         return OnBuild(**base, expression=expr)
+    import difflib  # only for an unknown instruction
+
     hint = difflib.get_close_matches(kw, ALL, n=1)
     more = f" (did you mean {hint[0]}?)" if hint else ""
     raise DockerfileError(f"unknown instruction: {node.written}{more}")

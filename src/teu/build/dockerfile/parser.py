@@ -16,13 +16,12 @@
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import field
 
+from teu import fastjson
 from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import DockerfileError
-from teu.build.record import record
+from teu.build.record import field, record
 
 DIRECTIVES = ("syntax", "escape", "check")
 _DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
@@ -327,7 +326,7 @@ def _json_array(rest: str) -> list[str] | None:
     if not text.startswith("["):
         return None
     try:
-        value = json.loads(text)
+        value = fastjson.loads(text)
     except ValueError:
         return None
     if not isinstance(value, list):
@@ -366,7 +365,7 @@ def _name_values(rest: str, key: str, escape: str) -> list[tuple[str, str, bool]
     out = []
     for w in words:
         if "=" not in w:
-            raise DockerfileError(f"Syntax error - can't find = in {json.dumps(w)}. "
+            raise DockerfileError(f"Syntax error - can't find = in {fastjson.dumps(w)}. "
                                   "Must be of the form: name=value")
         k, _, v = w.partition("=")
         out.append((k, v, True))

@@ -18,14 +18,16 @@ import hashlib
 import os
 import posixpath
 import re
-import shutil
 import stat
-from collections.abc import Callable
-from dataclasses import field
 
 from teu.build.context import Entry, Source
 from teu.build.errors import BuildError
-from teu.build.record import record
+from teu.build.record import field, record
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @record
@@ -292,10 +294,7 @@ def apply(p: Plan, rootfs: str, chown: tuple[int, int] | None, link: bool = Fals
             dir_times.append((host, it.mtime_ns))
             continue
         if os.path.lexists(host):
-            if os.path.isdir(host) and not os.path.islink(host):
-                shutil.rmtree(host)
-            else:
-                os.unlink(host)
+            _remove(host)
         if it.kind == "link":
             os.symlink(it.src, host)
         elif it.kind == "dev":
@@ -350,6 +349,8 @@ def _make_dirs(rootfs: str, path: str, owner: tuple[int, int], link: bool) -> st
 
 def _remove(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
+        import shutil  # a directory replaced: rare (shutil imports bz2 and lzma)
+
         shutil.rmtree(path)
     else:
         os.unlink(path)
