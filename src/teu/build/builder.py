@@ -174,8 +174,11 @@ class Builder:
             sweep_stale(self.paths.root)
             oneshot.sweep(self.paths)
             self._sweep_secrets()
-            final = self._run_stages(df, needed, target.index)
-            result = self._write(final, tags)
+            try:
+                final = self._run_stages(df, needed, target.index)
+                result = self._write(final, tags)
+            finally:
+                oneshot.settle()  # the RUNs' networks released (their DELs ran meanwhile)
         for line in self.checks.lines():
             self.progress.warn(f" - {line}")
         unused = sorted(set(o.build_args) - self._used_args - set(self.platform_args)

@@ -137,8 +137,9 @@ def run(paths: Paths, job: OneShot, name: str = "oneshot") -> int:
         except Exception:  # noqa: BLE001 - never created, or already gone
             pass
         if job.network not in ("none", "host"):
-            _detach(paths, cid)
-        _rmtree(bundle)
+            _release_later(paths, cid, bundle)
+        else:
+            _rmtree(bundle)
 
 
 def _attach(paths: Paths, cid: str, settings: dict, bundle: str, spec: dict):  # noqa: ANN202
@@ -154,6 +155,42 @@ def _attach(paths: Paths, cid: str, settings: dict, bundle: str, spec: dict):  #
             if ns["type"] == "network":
                 ns["path"] = session.path
     return session
+
+
+_releasing: list[threading.Thread] = []
+_releasing_lock = threading.Lock()
+
+
+def _release_later(paths: Paths, cid: str, bundle: str) -> None:
+    """The network's DEL (plugins run one after the other: ~20-90 ms) goes on in a thread
+    while the caller carries on; settle() waits for it. The bundle stays until it is done,
+    so a teu killed meanwhile leaves what the next sweep needs to finish the DEL."""
+    t = threading.Thread(target=_release, args=(paths, cid, bundle), name=f"release-{cid}")
+    with _releasing_lock:
+        _releasing.append(t)
+    t.start()
+
+
+def _release(paths: Paths, cid: str, bundle: str) -> None:
+    try:
+        _detach(paths, cid)
+    except Exception as e:  # noqa: BLE001 - as the engine does: a warning, the records stay
+        from teu.runtime import log
+
+        log.warning(f"{cid}: {e}")
+    else:
+        _rmtree(bundle)
+
+
+def settle() -> None:
+    """Wait until the networks of the finished one-shot containers are released (callers
+    call it before they end; Python would wait for those threads at exit anyway)."""
+    while True:
+        with _releasing_lock:
+            if not _releasing:
+                return
+            t = _releasing.pop()
+        t.join()
 
 
 def _detach(paths: Paths, cid: str, force: bool = False) -> None:
