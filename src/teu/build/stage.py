@@ -558,12 +558,16 @@ class StageBuilder:
             key_parent = "link" if ins.link else self.s.key
             key = C.key(key_parent, word, target, plan.digest(), chown, chmod, ins.link,
                         from_ and self.b.source_key(from_))
-            full_key = quick or (C.key(self.s.key, key) if ins.link else key)
+            # The entry's key, and the stage's key after the step: with --link the entry
+            # does not depend on the layers below (from a URL or git as from the context).
+            full_key = quick or key
+            if not quick:
+                state_key = C.key(self.s.key, key) if ins.link else key
             hit = self.lookup(full_key)
             if hit is not None:
                 layer, created = hit
                 self.s.layers.append(layer)  # type: ignore[arg-type]
-                self.s.key = full_key
+                self.s.key = state_key
                 v.cached()
                 self.history(history, empty=False, created=created)
                 return
@@ -593,8 +597,7 @@ class StageBuilder:
             if release is not None:
                 release()
         self.add_layer(full_key, layer, created)
-        if quick and ins.link:
-            self.s.key = state_key
+        self.s.key = state_key
         self.history(history, empty=False, created=created)
         v.done()
 
