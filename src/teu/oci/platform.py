@@ -11,6 +11,7 @@ import os
 
 from teu.oci import _fields as F
 from teu.oci.errors import ImageSpecError
+from teu.slotted import Slotted
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
 
@@ -34,10 +35,10 @@ _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386
 _FIELDS = ("os", "architecture", "variant", "os_version", "os_features", "features")
 
 
-class Platform:
-    """An immutable value (hashable, compared field by field), written out rather than a
-    frozen dataclass: `dataclasses` costs ~15 ms of imports on paths such as a cached
-    `teu build` that need only the host's platform."""
+class Platform(Slotted):
+    """An immutable value (hashable; equality and repr over its fields from Slotted),
+    written out rather than a frozen dataclass: `dataclasses` costs ~15 ms of imports on
+    paths such as a cached `teu build` that need only the host's platform."""
 
     __slots__ = _FIELDS
     os: str
@@ -63,20 +64,11 @@ class Platform:
     def _values(self) -> tuple:
         return tuple(getattr(self, n) for n in _FIELDS)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]
         return hash(self._values())
 
     def __reduce__(self) -> tuple:  # copy, deepcopy and pickle rebuild it through __init__
         return (Platform, self._values())
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in _FIELDS)
-        return f"Platform({inner})"
 
     @classmethod
     def from_dict(cls, d: Any, path: str = "platform") -> Platform:
