@@ -11,12 +11,12 @@ its image) and cannot be unpacked from its blob again is a miss.
 from __future__ import annotations
 
 import _sqlite3  # not sqlite3: it imports datetime and more (as teu.engine.db)
-import hashlib
 import os
 import time
 
 from teu import fastjson
 from teu.build.layers import LayerRef
+from teu.oci import digest as D
 
 try:
     import _json
@@ -44,7 +44,10 @@ def canonical(value: object) -> str:
 
 
 def key(*parts: object) -> str:
-    return hashlib.sha256(canonical(parts).encode()).hexdigest()
+    data = canonical(parts).encode()
+    h = D.sha256(len(data))
+    h.update(data)
+    return h.hexdigest()
 
 
 class Cache:

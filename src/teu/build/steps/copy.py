@@ -14,7 +14,6 @@ would be written and its content digests); `apply` writes it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import re
@@ -23,6 +22,7 @@ import stat
 from teu.build.context import Entry, Source
 from teu.build.errors import BuildError
 from teu.build.record import field, record
+from teu.oci import digest as D
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
 
@@ -53,7 +53,7 @@ class Plan:
     dirs_made: set[str] = field(default_factory=set)
 
     def digest(self) -> str:
-        h = hashlib.sha256()
+        h = D.sha256(256 * len(self.items))
         for it in self.items:
             h.update(repr(it.key()).encode())
         return h.hexdigest()
@@ -219,7 +219,7 @@ def source_digest(source: Source, patterns: list[str], what: str,
         from teu.build.dockerignore import parse as parse_patterns
 
         exclude = Matcher(parse_patterns("\n".join(excludes)), "--exclude")
-    h = hashlib.sha256()
+    h = D.sha256(4096)
     for p in patterns:
         for rel in source.select(p, what):
             if exclude is not None and exclude.excluded(rel):
@@ -258,7 +258,7 @@ def data_item(dest: str, data: bytes, mode: int, chown: tuple[int, int] | None,
               mtime_ns: int = 0) -> Item:
     uid, gid = chown if chown is not None else (0, 0)
     return Item("data", dest, mode, uid, gid, mtime_ns, data=data,
-                digest=hashlib.sha256(data).hexdigest())
+                digest=D.compute(data).encoded)
 
 
 # -- writing -------------------------------------------------------------------------

@@ -14,7 +14,6 @@ hold only what the command made: BuildKit's mount stubs cleanup.
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import posixpath
 import threading
@@ -22,6 +21,7 @@ import threading
 from teu.build.dockerfile import instructions as I
 from teu.build.errors import BuildError, StepFailed
 from teu.build.record import field, record
+from teu.oci import digest as D
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
 
@@ -337,7 +337,7 @@ def _ensure_dir(rootfs: str, cwd: str, user: str) -> None:
 
 def cache_dir(root: str, mount: Mount) -> str:
     """A cache mount's directory, kept across builds under <root>/build-cache/."""
-    name = hashlib.sha256(mount.id.encode()).hexdigest()[:32]
+    name = D.compute(mount.id.encode()).encoded[:32]
     path = os.path.join(root, "build-cache", "mounts", name)
     if not os.path.isdir(path):
         os.makedirs(path, mode=0o755, exist_ok=True)
