@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS build_cache(
 """
 
 
+# When an entry was last used is kept to the minute: a rebuild within a minute of the
+# last one writes nothing (a transaction at the end costs a WAL write, or more).
+USED_RESOLUTION = 60.0
+
+
 def canonical(value: object) -> str:
     """json.dumps(value, sort_keys=True, default=str): the same text, byte for byte."""
     if _encode is None:
@@ -76,11 +81,12 @@ class Cache:
 
     def get(self, k: str) -> tuple[LayerRef | None, str] | None:
         """(layer or None for a step without one, created) or None if unknown."""
-        row = self.db.execute("SELECT layer, created FROM build_cache WHERE key=?",
+        row = self.db.execute("SELECT layer, created, used FROM build_cache WHERE key=?",
                               (k,)).fetchone()
         if row is None:
             return None
-        self._hits.append(k)
+        if time.time() - row[2] > USED_RESOLUTION:
+            self._hits.append(k)
         layer = LayerRef.from_json(fastjson.loads(row[0])) if row[0] else None
         return layer, row[1]
 

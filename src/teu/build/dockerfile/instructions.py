@@ -15,7 +15,7 @@ from teu.build.record import field, record
 ALL = ("add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck",
        "label", "maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume",
        "workdir")
-_STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
+_STAGE_NAME = r"^[a-z][a-z0-9\-_.]*$"  # compiled on first use (re caches it)
 
 
 @record
@@ -272,7 +272,7 @@ def instruction(node: P.Node) -> Instruction | From:
         f = flags.parse(platform="str")
         if len(args) == 3 and args[1].lower() == "as":
             name = args[2].lower()
-            if not _STAGE_NAME.match(name):
+            if not re.match(_STAGE_NAME, name):
                 raise DockerfileError(f'invalid name for build stage: "{args[2]}", name can\'t '
                                       "start with a number or contain symbols")
         elif len(args) != 1:

@@ -26,8 +26,9 @@ from teu.build.record import field, record
 DIRECTIVES = ("syntax", "escape", "check")
 _DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _WHITESPACE = re.compile(r"[\t\v\f\r ]+")
-_HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$")
-_LEADING_TABS = re.compile(r"(?m)^\t+")
+# Used by few Dockerfiles: compiled on first use (re caches them), not at import.
+_HEREDOC = r"^(\d*)<<(-?)\s*([^<]*)$"
+_LEADING_TABS = r"(?m)^\t+"
 HEREDOC_INSTRUCTIONS = ("run", "copy", "add")
 JSON_INSTRUCTIONS = ("run", "cmd", "entrypoint", "shell")
 JSON_LIST_INSTRUCTIONS = ("copy", "add", "volume")
@@ -83,7 +84,7 @@ class Parsed:
 
 
 def chomp(text: str) -> str:
-    return _LEADING_TABS.sub("", text)
+    return re.sub(_LEADING_TABS, "", text)
 
 
 class _Directives:
@@ -244,7 +245,7 @@ def _can_have_heredocs(node: Node) -> bool:
 
 def parse_heredoc(word: str) -> Heredoc | None:
     """The heredoc a word like `<<EOF`, `<<-"EOF"` or `3<<X` opens, or None."""
-    m = _HEREDOC.match(word)
+    m = re.match(_HEREDOC, word)
     if not m:
         return None
     rest = m.group(3)

@@ -61,7 +61,7 @@ class Plan:
 
 # -- modes ---------------------------------------------------------------------------
 
-_SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
+_SYMBOLIC = r"^([ugoa]*)([-+=])([rwxXst]*)$"  # compiled on first use (re caches it)
 
 
 def parse_chmod(spec: str) -> tuple[int | None, list[tuple[str, str, str]]]:
@@ -70,7 +70,7 @@ def parse_chmod(spec: str) -> tuple[int | None, list[tuple[str, str, str]]]:
         return int(spec, 8), []
     clauses = []
     for part in spec.split(","):
-        m = _SYMBOLIC.match(part)
+        m = re.match(_SYMBOLIC, part)
         if not m:
             raise BuildError(f"invalid chmod parameter: {spec!r} (octal like 0755, or "
                              "symbolic like u+x,go-w)")
