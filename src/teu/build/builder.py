@@ -166,10 +166,10 @@ class Builder:
         needed = self._needed(df, target.index)
         from teu.build.layers import sweep_stale
         from teu.engine.lifecycle import oneshot
-        from teu.engine.storage import rootfs as R
         from teu.image.storelock import StoreLock
 
-        R.private_mount_namespace()  # before any thread: mount namespaces are per thread
+        # No mount namespace here: each stage's thread makes its own when it first mounts
+        # (teu.build.layers.private_mounts).
         with StoreLock(self.paths.root):  # the store's, shared: GC waits for the build
             sweep_stale(self.paths.root)
             oneshot.sweep(self.paths)
