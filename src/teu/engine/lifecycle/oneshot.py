@@ -8,7 +8,12 @@ caller owns the root filesystem (mounted or a plain directory); this owns the
 runtime's state, which lives under <runroot>/oneshot and is gone when `run`
 returns, whatever happens. A teu killed with -9 leaves its container behind:
 `sweep` (called by every run) removes those of dead owners (the owner's pid is
-in the container ID).
+in the container ID), and DELs their network attachments.
+
+Networks: "none" (loopback only), "host", or a network's name: then the container
+is attached through teu.network.attach as a `teu run` on it would be (its own
+namespace, a veth on the bridge, an address, hosts and resolv.conf); the DEL runs in
+a thread after the command ends, and `settle` waits for those.
 """
 
 from __future__ import annotations
