@@ -121,3 +121,27 @@ def test_killed_build_on_the_bridge_is_swept(teu, tmp_path) -> None:  # noqa: AN
     assert "slow:1" not in teu.ok("images")
     oneshot = teu.runroot / "oneshot"
     assert not [n for n in os.listdir(oneshot) if n.startswith("build")]
+
+
+def test_network_prune_during_a_build_leaves_its_run_alone(teu, tmp_path) -> None:  # noqa: ANN001
+    ctx = dockerfile(tmp_path, "held", "FROM busybox\nRUN sleep 3 && cat /proc/net/dev > "
+                                       "/links\n")
+    proc = subprocess.Popen(teu.cmd("build", "-q", "-t", "held:1", str(ctx)), env=teu.env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert wait_for(lambda: any(n.startswith("veth") for n in teu.host.links()),
+                        timeout=30), "no attachment was made"
+        time.sleep(0.3)  # the ADD's result recorded
+        leases = teu.leases()
+        # The RUN has no row in the containers table: prune must not take it for a leftover
+        # (its DEL would free the address while the RUN still uses it).
+        teu.ok("network", "prune", "-f")
+        assert teu.records() and teu.leases() == leases and leases
+        assert proc.wait(timeout=60) == 0, proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    assert links(cat(teu, "held:1", "/links")) == ["eth0", "lo"]
+    assert not teu.records() and not teu.leases()
