@@ -24,6 +24,7 @@ Options:
   -p, --project-name string        Project name
 
 Commands:
+  build       Build or rebuild services
   config      Parse, resolve and render compose file in canonical format
   down        Stop and remove containers, networks
   ps          List containers
@@ -51,7 +52,7 @@ def main(argv: list[str]) -> int:
         return 0
     verb, args = rest[0], rest[1:]
     fn = {"config": _config, "convert": _config, "up": _up, "ps": _ps,
-          "down": _down}.get(verb)
+          "down": _down, "build": _build}.get(verb)
     if fn is None:
         raise UsageError(f"unknown docker command: \"compose {verb}\"\n"
                          "See 'teu compose --help'", 1)
@@ -150,32 +151,116 @@ def _load_model(global_opts: dict) -> dict:
     return load(options(global_opts)).model
 
 
-def _up(global_opts: dict, argv: list[str]) -> int:
-    flags = [Flag("detach", "d", BOOL, "Detached mode: Run containers in the background"),
-             Flag("scale", None, LIST, "Scale SERVICE to NUM instances. Overrides the "
-                  "`scale` setting in the Compose file if present.", "scale")]
-    parsed = parse_or_help(argv, flags, "teu compose up", "[OPTIONS] [SERVICE...]",
-                           "Create and start containers", max_args=0)
-    if parsed is None:
-        return 0
-    opts, _ = parsed
-    if not opts.get("detach"):
-        raise UsageError("teu compose up: only detached mode (-d) is there yet", 1)
+UP_FLAGS = [
+    Flag("detach", "d", BOOL, "Detached mode: Run containers in the background"),
+    Flag("scale", None, LIST, "Scale SERVICE to NUM instances. Overrides the `scale` "
+         "setting in the Compose file if present.", "scale"),
+    Flag("build", None, BOOL, "Build images before starting containers"),
+    Flag("no-build", None, BOOL, "Don't build an image, even if it's policy"),
+    Flag("pull", None, STR, "Pull image before running (\"always\"|\"missing\"|\"never\")"),
+    Flag("force-recreate", None, BOOL, "Recreate containers even if their configuration "
+         "and image haven't changed"),
+    Flag("no-recreate", None, BOOL, "If containers already exist, don't recreate them"),
+    Flag("no-deps", None, BOOL, "Don't start linked services"),
+    Flag("remove-orphans", None, BOOL, "Remove containers for services not defined in the "
+         "Compose file"),
+    Flag("no-start", None, BOOL, "Don't start the services after creating them"),
+    Flag("timeout", "t", INT, "Use this timeout in seconds for container shutdown when "
+         "attached or when containers are already running"),
+    Flag("quiet-pull", None, BOOL, "Pull without printing progress information"),
+    Flag("wait", None, BOOL, "Wait for services to be running|healthy. Implies detached "
+         "mode."),
+    Flag("wait-timeout", None, INT, "Maximum duration in seconds to wait for the project "
+         "to be running|healthy"),
+]
+
+
+def up_options(opts: dict, services: list[str]):  # noqa: ANN201
+    """UpOptions from `up`'s parsed flags; a bad combination is docker compose's error."""
+    from teu.compose.run import UpOptions
+
     scale: dict[str, int] = {}
     for item in opts.get("scale") or []:
         svc, eq, num = item.partition("=")
         if not eq or not num.isdigit():
             raise UsageError(f"invalid --scale {item!r}: SERVICE=NUM expected", 1)
         scale[svc] = int(num)
+    if opts.get("build") and opts.get("no_build"):
+        raise UsageError("--build and --no-build are incompatible", 1)
+    if opts.get("force_recreate") and opts.get("no_recreate"):
+        raise UsageError("--force-recreate and --no-recreate are incompatible", 1)
+    pull = opts.get("pull") or "missing"
+    if pull not in ("always", "missing", "never", "build"):
+        raise UsageError(f"invalid --pull option {pull!r}", 1)
+    return UpOptions(
+        services=services, scale=scale,
+        build="build" if opts.get("build") else ("no-build" if opts.get("no_build") else ""),
+        pull=pull, force_recreate=bool(opts.get("force_recreate")),
+        no_recreate=bool(opts.get("no_recreate")), no_deps=bool(opts.get("no_deps")),
+        remove_orphans=bool(opts.get("remove_orphans")), no_start=bool(opts.get("no_start")),
+        timeout=opts.get("timeout"))
+
+
+def _up(global_opts: dict, argv: list[str]) -> int:
+    parsed = parse_or_help(argv, UP_FLAGS, "teu compose up", "[OPTIONS] [SERVICE...]",
+                           "Create and start containers")
+    if parsed is None:
+        return 0
+    opts, services = parsed
+    if not opts.get("detach") and not opts.get("wait"):
+        raise UsageError("teu compose up: only detached mode (-d or --wait) is there yet", 1)
+    o = up_options(opts, services)
     from teu.cli._engine import engine, guarded
-    from teu.compose.errors import ComposeError
-    from teu.compose.run import up
+    from teu.compose.run import up, wait_ready
 
     model = _load_model(global_opts)
-    for svc in scale:
-        if svc not in model["services"]:
-            raise ComposeError(f"no such service: {svc}")
-    return guarded(lambda: up(engine(), model, _say, scale) or 0)
+
+    def go() -> int:
+        e = engine()
+        ids = up(e, model, _say, o)
+        if opts.get("wait") and not o.no_start:
+            wait_ready(e, model, ids, _say, opts.get("wait_timeout"))
+        return 0
+
+    return guarded(go)
+
+
+def _build(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("no-cache", None, BOOL, "Do not use cache when building the image"),
+             Flag("pull", None, BOOL, "Always attempt to pull a newer version of the image"),
+             Flag("quiet", "q", BOOL, "Don't print anything to STDOUT"),
+             Flag("build-arg", None, LIST, "Set build-time variables for services"),
+             Flag("with-dependencies", None, BOOL, "Also build dependencies "
+                  "(transitively)")]
+    parsed = parse_or_help(argv, flags, "teu compose build", "[OPTIONS] [SERVICE...]",
+                           "Build or rebuild services")
+    if parsed is None:
+        return 0
+    opts, services = parsed
+    import os
+
+    from teu.cli._engine import engine, guarded
+    from teu.compose.images import build
+    from teu.compose.run import selected
+
+    args = {}
+    for item in opts.get("build_arg") or []:
+        k, eq, v = item.partition("=")
+        if eq:
+            args[k] = v
+        elif k in os.environ:
+            args[k] = os.environ[k]
+    model = _load_model(global_opts)
+    names = selected(model, services, not opts.get("with_dependencies"))
+    quiet = bool(opts.get("quiet"))
+
+    def go() -> int:
+        build(engine(), model, names, (lambda _: None) if quiet else _say,
+              no_cache=bool(opts.get("no_cache")), pull=bool(opts.get("pull")),
+              build_args=args, quiet=quiet)
+        return 0
+
+    return guarded(go)
 
 
 def _ps(global_opts: dict, argv: list[str]) -> int:

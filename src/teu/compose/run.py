@@ -5,6 +5,7 @@ service in dependency order; a container whose config hash is unchanged is left 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from teu.compose import plan
 from teu.compose.errors import ComposeError
@@ -19,12 +20,169 @@ def _project_containers(engine, project: str) -> list:  # noqa: ANN001
             == project]
 
 
+@dataclass
+class UpOptions:
+    """`compose up`'s choices (its flags), the shape the CLI and teu.api fill."""
+
+    services: list[str] = field(default_factory=list)  # none: every enabled service
+    scale: dict[str, int] = field(default_factory=dict)
+    build: str = ""              # "build" (--build), "no-build" (--no-build), "" (missing)
+    no_cache: bool = False
+    pull: str = "missing"        # --pull always|missing|never
+    force_recreate: bool = False
+    no_recreate: bool = False
+    no_deps: bool = False
+    remove_orphans: bool = False
+    no_start: bool = False
+    timeout: float | None = None  # -t: seconds to stop a container being replaced
+
+
+def selected(model: dict, services: list[str], no_deps: bool = False) -> list[str]:
+    """The services `up SERVICE...` acts on, in start order: those named and (unless
+    --no-deps) what they depend on; every service when none is named."""
+    from teu.compose.normalize import with_dependencies
+
+    for s in services:
+        if s not in model["services"]:
+            raise ComposeError(f"no such service: {s}")
+    keep = set(model["services"]) if not services else (
+        set(services) if no_deps else set(with_dependencies(model["services"], services)))
+    return [s for s in service_order(model["services"]) if s in keep]
+
+
 def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
-       scale: dict[str, int] | None = None) -> None:
-    """Create what is missing, recreate what changed, start what is stopped, scale each
-    service to its count (by container number)."""
+       options: UpOptions | None = None) -> dict[str, list[str]]:
+    """Build what must be built, create what is missing, recreate what changed, start
+    what is stopped, scale each service to its count (by container number);
+    {service: its container IDs}."""
+    from teu.compose import images
     from teu.engine.lifecycle.control import stop
     from teu.engine.lifecycle.remove import remove
+
+    o = options or UpOptions()
+    project = model["name"]
+    services = selected(model, o.services, o.no_deps)
+    for svc in o.scale:
+        if svc not in model["services"]:
+            raise ComposeError(f"no such service: {svc}")
+    # Images first: a failed build or pull leaves nothing of the project behind.
+    images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
+                  pull=o.pull == "always")
+    image_ids = {s: _image(engine, model, s, o.pull) for s in services}
+    _resources(engine, model, say)
+    existing = {r["name"]: r for r in _project_containers(engine, project)}
+    orphans = sorted(r["name"] for r in existing.values()
+                     if _labels(r).get(plan.SERVICE) not in model["services"]
+                     and _labels(r).get(plan.ONEOFF) != "True")
+    if orphans and o.remove_orphans:
+        for row in existing.values():
+            if row["name"] in orphans:
+                stop(engine, row["id"], o.timeout)
+                remove(engine, row["id"], force=True)
+                say(f" Container {row['name']}  Removed")
+    elif orphans:
+        say(f"WARN[0000] Found orphan containers ({orphans}) for this project. If you "
+            "removed or renamed this service in your compose file, you can run this "
+            "command with the --remove-orphans flag to clean it up.")
+    ids: dict[str, list[str]] = {}
+    recreated: set[str] = set()
+    for service in services:
+        svc = model["services"][service]
+        if not o.no_start:
+            for dep, spec in (svc.get("depends_on") or {}).items():
+                if ids.get(dep):
+                    wait_condition(engine, dep, ids[dep][0], spec.get("condition", ""), say)
+        # depends_on.restart: a recreated dependency recreates its dependants.
+        force = o.force_recreate or any(
+            dep in recreated and (spec or {}).get("restart")
+            for dep, spec in (svc.get("depends_on") or {}).items())
+        count = replicas(svc, o.scale.get(service))
+        ids[service] = []
+        files = _secret_flags(engine, model, service)
+        for number in range(1, count + 1):
+            run_opts = plan.run_options(model, service, number, image_ids[service])
+            if files:
+                run_opts["secret"] = files
+            cid, changed = _one(engine, run_opts, existing, say, force, o)
+            ids[service].append(cid)
+            if changed:
+                recreated.add(service)
+        # Scaled down: the containers numbered above the count go, highest first.
+        extra = sorted((r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
+                        and _labels(r).get(plan.ONEOFF) != "True"
+                        and int(_labels(r).get(plan.NUMBER, "0")) > count),
+                       key=lambda r: -int(_labels(r)[plan.NUMBER]))
+        for row in extra:
+            stop(engine, row["id"], o.timeout)
+            remove(engine, row["id"], force=True)
+            say(f" Container {row['name']}  Removed")
+    return ids
+
+
+def files_dir(engine, project: str) -> str:  # noqa: ANN001
+    """Where the project's environment/content secrets and configs are written, under
+    the run root (a tmpfs on most machines: not on disk), removed by `down`."""
+    import os
+
+    return os.path.join(engine.paths.runroot, "compose", project)
+
+
+def _secret_flags(engine, model: dict, service: str) -> list[str]:  # noqa: ANN001
+    """The engine's --secret specs for a service's secrets and configs; the contents of
+    environment and content ones are written to files the engine copies in at start."""
+    import os
+
+    out = []
+    for f in plan.mounted_files(model, service):
+        if "file" in f:
+            src = f["file"]
+            if not os.path.isfile(src):
+                raise ComposeError(f"{f['kind'][:-1]} {f['key']}: file {src} not found")
+        else:
+            value = (os.environ.get(f["environment"]) if "environment" in f
+                     else str(f["content"]))
+            if value is None:
+                raise ComposeError(f"{f['kind'][:-1]} {f['key']}: environment variable "
+                                   f"{f['environment']} is not set")
+            d = os.path.join(files_dir(engine, model["name"]), f["kind"])
+            os.makedirs(d, mode=0o700, exist_ok=True)
+            src = os.path.join(d, f["key"])
+            fd = os.open(src + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as w:
+                w.write(value)
+            os.replace(src + ".tmp", src)
+        spec = f"src={src},target={f['target']},mode={f['mode']:o}"
+        for k in ("uid", "gid"):
+            if f[k] is not None:
+                spec += f",{k}={f[k]}"
+        out.append(spec)
+    return out
+
+
+def _image(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
+    """The ID of a service's image, pulled first if missing (or with --pull always)."""
+    from teu.compose.images import image_id, image_of
+    from teu.engine.lifecycle.create import pull_image
+
+    ref = image_of(model, service)
+    svc = model["services"][service]
+    policy = svc.get("pull_policy") or pull
+    found = image_id(engine, ref)
+    if svc.get("build") is None and (policy == "always" or found is None):
+        if found is None and policy == "never":
+            raise ComposeError(f"service {service!r}: image {ref} not found locally and "
+                               "pull_policy is never")
+        pull_image(engine, ref)
+        found = image_id(engine, ref)
+    if found is None:
+        raise ComposeError(f"No such image: {ref}")
+    return found
+
+
+def _resources(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
+    """The project's networks and volumes, made if missing (labelled as docker
+    compose's); an external one that is missing is an error."""
+    from teu.engine.storage import volumes as vols
     from teu.network.errors import NetworkNotFound
     from teu.network.store import Store
 
@@ -43,8 +201,6 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
                      labels={plan.PROJECT: project, plan.NETWORK: key,
                              plan.VERSION: "2.40.3", **(spec.get("labels") or {})})
         say(f" Network {name}  Created")
-    from teu.engine.storage import volumes as vols
-
     for key, spec in sorted((model.get("volumes") or {}).items()):
         name = spec["name"]
         if engine.db.volume(name) is not None:
@@ -55,25 +211,6 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
                     {plan.PROJECT: project, plan.VOLUME: key, plan.VERSION: "2.40.3",
                      **(spec.get("labels") or {})})
         say(f" Volume {name}  Created")
-    existing = {r["name"]: r for r in _project_containers(engine, project)}
-    ids: dict[str, str] = {}
-    for service in service_order(model["services"]):
-        svc = model["services"][service]
-        for dep, spec in (svc.get("depends_on") or {}).items():
-            if dep in ids:
-                wait_condition(engine, dep, ids[dep], spec.get("condition", ""), say)
-        count = replicas(svc, (scale or {}).get(service))
-        for number in range(1, count + 1):
-            ids[service] = _one(engine, plan.run_options(model, service, number), existing,
-                                say)
-        # Scaled down: the containers numbered above the count go, highest first.
-        extra = sorted((r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
-                        and int(_labels(r).get(plan.NUMBER, "0")) > count),
-                       key=lambda r: -int(_labels(r)[plan.NUMBER]))
-        for row in extra:
-            stop(engine, row["id"])
-            remove(engine, row["id"], force=True)
-            say(f" Container {row['name']}  Removed")
 
 
 def _labels(row) -> dict:  # noqa: ANN001
@@ -89,9 +226,12 @@ def replicas(svc: dict, override: int | None = None) -> int:
     return int((svc.get("deploy") or {}).get("replicas", 1))
 
 
-def _one(engine, opts: dict, existing: dict, say: Callable[[str], None]) -> str:  # noqa: ANN001
-    """Container `opts["name"]` up to date and running; its ID."""
+def _one(engine, opts: dict, existing: dict, say: Callable[[str], None],  # noqa: ANN001
+         force: bool, o: UpOptions) -> tuple[str, bool]:
+    """Container `opts["name"]` up to date (and running unless --no-start); its ID and
+    whether it was (re)created. Recreated when its config hash or its image changed."""
     from teu.engine.lifecycle.control import stop
+    from teu.engine.lifecycle.create import create
     from teu.engine.lifecycle.launch import start
     from teu.engine.lifecycle.remove import remove
     from teu.engine.lifecycle.run import run
@@ -99,20 +239,28 @@ def _one(engine, opts: dict, existing: dict, say: Callable[[str], None]) -> str:
     name = opts["name"]
     row = existing.get(name)
     if row is not None:
-        want = dict(x.split("=", 1) for x in opts["label"])[plan.HASH]
-        if _labels(row).get(plan.HASH) == want:
-            if row["status"] != "running":
+        want = dict(x.split("=", 1) for x in opts["label"])
+        have = _labels(row)
+        same = all(have.get(k) == want.get(k) for k in (plan.HASH, plan.IMAGE))
+        if o.no_recreate or (same and not force):
+            if o.no_start:
+                pass
+            elif row["status"] != "running":
                 start(engine, row["id"])
                 say(f" Container {name}  Started")
             else:
                 say(f" Container {name}  Running")
-            return row["id"]
-        stop(engine, row["id"])
+            return row["id"], False
+        stop(engine, row["id"], o.timeout)
         remove(engine, row["id"], force=True)
-        say(f" Container {name}  Recreated")
+        say(f" Container {name}  Recreate")
+    if o.no_start:
+        cid = create(engine, opts)["id"]
+        say(f" Container {name}  Created")
+        return cid, True
     cid = run(engine, opts)[0]
-    say(f" Container {name}  Started")
-    return cid
+    say(f" Container {name}  {'Recreated' if row is not None else 'Started'}")
+    return cid, True
 
 
 def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN001
@@ -158,10 +306,55 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
         time.sleep(0.2)
 
 
+def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
+               say: Callable[[str], None], timeout: float | None = None) -> None:
+    """`up --wait`: every container running, and healthy where it has a health check;
+    a one-shot that exited 0 is done. ComposeError naming the container otherwise (the
+    last check's output for an unhealthy one), or when `timeout` seconds pass."""
+    import json
+    import time
+
+    from teu.engine import state
+    from teu.engine.lifecycle.waiting import exited
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    todo = [cid for service in ids for cid in ids[service]]
+    while todo:
+        for cid in list(todo):
+            row = state.refresh(engine, engine.find(cid))
+            name = row["name"]
+            if exited(row):
+                if row["exit_code"] == 0:
+                    say(f" Container {name}  Exited")
+                    todo.remove(cid)
+                    continue
+                raise ComposeError(f"container {name} exited ({row['exit_code']})")
+            test = (row.settings["Config"].get("Healthcheck") or {}).get("Test") or ["NONE"]
+            if test[0] == "NONE":
+                if row["status"] == "running":
+                    say(f" Container {name}  Running")
+                    todo.remove(cid)
+                continue
+            health = json.loads(row["health"]) if row["health"] else {}
+            if health.get("Status") == "healthy":
+                say(f" Container {name}  Healthy")
+                todo.remove(cid)
+            elif health.get("Status") == "unhealthy":
+                log = (health.get("Log") or [{}])[-1].get("Output", "").strip()
+                raise ComposeError(f"container {name} is unhealthy" +
+                                   (f": {log}" if log else ""))
+        if todo and deadline is not None and time.monotonic() > deadline:
+            raise ComposeError("application not healthy after "
+                               f"{timeout:g}s" if timeout else "timeout")
+        if todo:
+            time.sleep(0.2)
+
+
 def ps(engine, model: dict, all_: bool = False) -> list[dict]:  # noqa: ANN001
     """The project's containers as `teu ps` items plus Service, sorted by name."""
     import time
 
+    from teu.engine.network import ports_text
     from teu.engine.views.listing import item
 
     now = time.time()
@@ -171,6 +364,8 @@ def ps(engine, model: dict, all_: bool = False) -> list[dict]:  # noqa: ANN001
             continue
         it = item(row, now)
         it["Service"] = it["LabelMap"].get(plan.SERVICE, "")
+        if row["status"] in ("running", "paused"):
+            it["Ports"] = ports_text(engine, row)
         out.append(it)
     return sorted(out, key=lambda i: i["Names"])
 
@@ -198,6 +393,9 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
         if (net.labels or {}).get(plan.PROJECT) == project:
             remove_network(engine, net.name, force=True)
             say(f" Network {net.name}  Removed")
+    import shutil
+
+    shutil.rmtree(files_dir(engine, project), ignore_errors=True)
     if volumes:
         from teu.engine.storage import volumes as vols
 
