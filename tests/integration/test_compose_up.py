@@ -132,5 +132,10 @@ services:
         "dependency failed to start: container sick-db-1 is unhealthy: "
         "db is not ready")
     assert "sick-app-1" not in teu.ok("ps", "-a", "--format", "{{.Names}}")
+    # up --wait names the unhealthy container and its last check's output.
+    out = teu(*c, "up", "--wait", "db")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        "container sick-db-1 is unhealthy: db is not ready")
     teu.ok(*c, "down", "-t", "1")
     assert teu.ok("ps", "-a", "-q") == ""

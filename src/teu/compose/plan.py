@@ -19,6 +19,9 @@ NETWORK = "com.docker.compose.network"
 VERSION = "com.docker.compose.version"
 VOLUME = "com.docker.compose.volume"
 IMAGE = "com.docker.compose.image"
+CONFIG_FILES = "com.docker.compose.project.config_files"
+WORKING_DIR = "com.docker.compose.project.working_dir"
+DEPENDS_ON = "com.docker.compose.depends_on"
 
 
 def container_name(project: str, service: str, svc: dict, number: int) -> str:

@@ -35,6 +35,8 @@ class UpOptions:
     remove_orphans: bool = False
     no_start: bool = False
     timeout: float | None = None  # -t: seconds to stop a container being replaced
+    environ: dict[str, str] | None = None  # the project's environment (.env + process)
+    labels: dict[str, str] = field(default_factory=dict)  # on every container (files, dir)
 
 
 def selected(model: dict, services: list[str], no_deps: bool = False) -> list[str]:
@@ -67,7 +69,7 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
             raise ComposeError(f"no such service: {svc}")
     # Images first: a failed build or pull leaves nothing of the project behind.
     images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
-                  pull=o.pull == "always")
+                  pull=o.pull == "always", environ=o.environ)
     image_ids = {s: _image(engine, model, s, o.pull) for s in services}
     _resources(engine, model, say)
     existing = {r["name"]: r for r in _project_containers(engine, project)}
@@ -98,9 +100,10 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
             for dep, spec in (svc.get("depends_on") or {}).items())
         count = replicas(svc, o.scale.get(service))
         ids[service] = []
-        files = _secret_flags(engine, model, service)
+        files = secret_flags(engine, model, service, o.environ)
         for number in range(1, count + 1):
             run_opts = plan.run_options(model, service, number, image_ids[service])
+            run_opts["label"] += [f"{k}={v}" for k, v in o.labels.items()]
             if files:
                 run_opts["secret"] = files
             cid, changed = _one(engine, run_opts, existing, say, force, o)
@@ -127,7 +130,8 @@ def files_dir(engine, project: str) -> str:  # noqa: ANN001
     return os.path.join(engine.paths.runroot, "compose", project)
 
 
-def _secret_flags(engine, model: dict, service: str) -> list[str]:  # noqa: ANN001
+def secret_flags(engine, model: dict, service: str,  # noqa: ANN001
+                 environ: dict[str, str] | None = None) -> list[str]:
     """The engine's --secret specs for a service's secrets and configs; the contents of
     environment and content ones are written to files the engine copies in at start."""
     import os
@@ -139,8 +143,8 @@ def _secret_flags(engine, model: dict, service: str) -> list[str]:  # noqa: ANN0
             if not os.path.isfile(src):
                 raise ComposeError(f"{f['kind'][:-1]} {f['key']}: file {src} not found")
         else:
-            value = (os.environ.get(f["environment"]) if "environment" in f
-                     else str(f["content"]))
+            env = os.environ if environ is None else environ
+            value = env.get(f["environment"]) if "environment" in f else str(f["content"])
             if value is None:
                 raise ComposeError(f"{f['kind'][:-1]} {f['key']}: environment variable "
                                    f"{f['environment']} is not set")
@@ -352,6 +356,7 @@ def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
 
 def ps(engine, model: dict, all_: bool = False) -> list[dict]:  # noqa: ANN001
     """The project's containers as `teu ps` items plus Service, sorted by name."""
+    import json
     import time
 
     from teu.engine.network import ports_text
@@ -360,19 +365,25 @@ def ps(engine, model: dict, all_: bool = False) -> list[dict]:  # noqa: ANN001
     now = time.time()
     out = []
     for row in _project_containers(engine, model["name"]):
-        if not all_ and row["status"] != "running":
+        if not all_ and row["status"] not in ("running", "paused", "restarting"):
             continue
         it = item(row, now)
         it["Service"] = it["LabelMap"].get(plan.SERVICE, "")
         if row["status"] in ("running", "paused"):
             it["Ports"] = ports_text(engine, row)
+        it["ExitCode"] = row["exit_code"] or 0
+        it["Health"] = (json.loads(row["health"]).get("Status", "") if row["health"]
+                        else "")
         out.append(it)
     return sorted(out, key=lambda i: i["Names"])
 
 
 def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,  # noqa: ANN001
-         timeout: float | None = None) -> None:
-    """Stop and remove the project's containers (dependants first), then its networks."""
+         timeout: float | None = None, services: list[str] | None = None,
+         remove_orphans: bool = False, rmi: str = "") -> None:
+    """Stop and remove the project's containers (dependants first), then its networks,
+    (-v) its volumes and (--rmi local|all) its images. With SERVICE... only those
+    services' containers go; orphans only with --remove-orphans."""
     from teu.engine.lifecycle.control import stop
     from teu.engine.lifecycle.remove import remove
     from teu.engine.network import remove_network
@@ -382,17 +393,29 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
     order = service_order(model["services"])
     rank = {s: i for i, s in enumerate(order)}
     rows = _project_containers(engine, project)
-    rows.sort(key=lambda r: -rank.get((r.settings["Config"].get("Labels") or {})
-                                      .get(plan.SERVICE, ""), -1))
+    orphans = [r for r in rows if _labels(r).get(plan.SERVICE) not in model["services"]]
+    if services:
+        rows = [r for r in rows if _labels(r).get(plan.SERVICE) in services]
+    elif not remove_orphans:
+        rows = [r for r in rows if r not in orphans]
+        if orphans:
+            say(f"WARN[0000] Found orphan containers ({sorted(r['name'] for r in orphans)}) "
+                "for this project. If you removed or renamed this service in your compose "
+                "file, you can run this command with the --remove-orphans flag to clean "
+                "it up.")
+    rows.sort(key=lambda r: -rank.get(_labels(r).get(plan.SERVICE, ""), -1))
     for row in rows:
         stop(engine, row["id"], timeout)
         say(f" Container {row['name']}  Stopped")
         remove(engine, row["id"], force=True, volumes=volumes)
         say(f" Container {row['name']}  Removed")
-    for net in Store(engine.paths.root).all():
-        if (net.labels or {}).get(plan.PROJECT) == project:
-            remove_network(engine, net.name, force=True)
-            say(f" Network {net.name}  Removed")
+    if services:
+        return
+    if not orphans or remove_orphans:
+        for net in Store(engine.paths.root).all():
+            if (net.labels or {}).get(plan.PROJECT) == project:
+                remove_network(engine, net.name, force=True)
+                say(f" Network {net.name}  Removed")
     import shutil
 
     shutil.rmtree(files_dir(engine, project), ignore_errors=True)
@@ -403,3 +426,27 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
             if not spec.get("external") and engine.db.volume(spec["name"]) is not None:
                 vols.remove(engine.paths, engine.db, spec["name"])
                 say(f" Volume {spec['name']}  Removed")
+    if rmi:
+        _remove_images(engine, model, rmi, say)
+
+
+def _remove_images(engine, model: dict, rmi: str, say: Callable[[str], None]) -> None:  # noqa: ANN001
+    """--rmi local: the images the project built without a name of their own; all: every
+    service's image. One that another container still uses stays (a warning)."""
+    from teu.compose.images import image_id, image_of
+    from teu.errors import TeuError
+    from teu.image.store import Store
+
+    names = []
+    for service, svc in sorted(model["services"].items()):
+        if rmi == "all" or (svc.get("build") is not None and not svc.get("image")):
+            names.append(image_of(model, service))
+    with Store(engine.paths.root) as store:
+        for name in dict.fromkeys(names):
+            if image_id(engine, name) is None:
+                continue
+            try:
+                store.remove(name)
+                say(f" Image {name}  Removed")
+            except TeuError as e:
+                say(f"WARN[0000] image {name}: {e}")
