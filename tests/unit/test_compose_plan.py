@@ -122,3 +122,23 @@ configs:
     broken = {**model, "services": {"b": {"image": "x", "secrets": [{"source": "nope"}]}}}
     with pytest.raises(ComposeError, match="undefined secret nope"):
         mounted_files(broken, "b")
+
+
+def test_port_conflicts_are_refused_before_up(tmp_path):
+    from teu.compose.run import check_ports
+
+    model = _model(tmp_path, """
+services:
+  a: {image: x, ports: ["8080:80"]}
+  b: {image: x, ports: ["127.0.0.1:8080:80", "9000-9001:90-91"]}
+  c: {image: x, ports: ["8080:81"]}
+  d: {image: x, ports: ["9001:80"]}
+""")
+    check_ports(model, ["a", "b"], {})  # other addresses: no conflict
+    with pytest.raises(ComposeError, match="host port 0.0.0.0:8080/tcp is also published "
+                       "by service a"):
+        check_ports(model, ["a", "c"], {})
+    with pytest.raises(ComposeError, match="9001/tcp is also published by service b"):
+        check_ports(model, ["b", "d"], {})
+    with pytest.raises(ComposeError, match="other replicas"):
+        check_ports(model, ["a"], {"a": 2})

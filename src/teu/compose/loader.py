@@ -174,7 +174,7 @@ def _load_doc(text: str, name: str, env: dict, workdir: str, interp: bool,
               warn) -> dict:
     doc = parse(text, name)
     if interp:
-        doc = interpolate(doc, env, warn)
+        doc = interpolate(doc, env, warn, file=name)
     schema.check(doc, name)
     services = doc.get("services")
     if isinstance(services, dict):

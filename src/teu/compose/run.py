@@ -67,6 +67,7 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
     for svc in o.scale:
         if svc not in model["services"]:
             raise ComposeError(f"no such service: {svc}")
+    check_ports(model, services, o.scale)
     # Images first: a failed build or pull leaves nothing of the project behind.
     images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
                   pull=o.pull == "always", environ=o.environ)
@@ -161,6 +162,40 @@ def secret_flags(engine, model: dict, service: str,  # noqa: ANN001
                 spec += f",{k}={f[k]}"
         out.append(spec)
     return out
+
+
+def check_ports(model: dict, services: list[str], scale: dict[str, int]) -> None:
+    """Two containers of the project cannot publish one host port: refused before
+    anything is made (docker compose would create half the project, then fail on
+    "port is already allocated")."""
+    seen: dict[tuple[str, str, str], str] = {}
+    for service in services:
+        svc = model["services"][service]
+        for p in svc.get("ports") or []:
+            published = str(p.get("published") or "")
+            if not published:
+                continue
+            ip = p.get("host_ip") or "0.0.0.0"
+            for port in _port_range(published):
+                key = (ip, port, p.get("protocol", "tcp"))
+                other = seen.get(key)
+                if other is None and replicas(svc, scale.get(service)) > 1 \
+                        and "-" not in published:
+                    other = service
+                if other is not None:
+                    addr = f"{ip}:{port}/{key[2]}"
+                    raise ComposeError(
+                        f"services.{service}.ports: host port {addr} is also published "
+                        + (f"by service {other}" if other != service else
+                           "by the other replicas of the service (scale > 1)"))
+                seen[key] = service
+
+
+def _port_range(published: str) -> list[str]:
+    lo, _, hi = published.partition("-")
+    if lo.isdigit() and hi.isdigit():
+        return [str(n) for n in range(int(lo), int(hi) + 1)]
+    return [published]
 
 
 def _image(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
