@@ -87,40 +87,84 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
         say(f"WARN[0000] Found orphan containers ({orphans}) for this project. If you "
             "removed or renamed this service in your compose file, you can run this "
             "command with the --remove-orphans flag to clean it up.")
-    ids: dict[str, list[str]] = {}
+    from teu.compose.parallel import run_graph
+
     recreated: set[str] = set()
-    for service in services:
-        svc = model["services"][service]
-        if not o.no_start:
-            for dep, spec in (svc.get("depends_on") or {}).items():
-                if ids.get(dep):
-                    wait_condition(engine, dep, ids[dep][0], spec.get("condition", ""), say)
-        # depends_on.restart: a recreated dependency recreates its dependants.
-        force = o.force_recreate or any(
-            dep in recreated and (spec or {}).get("restart")
-            for dep, spec in (svc.get("depends_on") or {}).items())
-        count = replicas(svc, o.scale.get(service))
-        ids[service] = []
-        files = secret_flags(engine, model, service, o.environ)
-        for number in range(1, count + 1):
-            run_opts = plan.run_options(model, service, number, image_ids[service])
-            run_opts["label"] += [f"{k}={v}" for k, v in o.labels.items()]
-            if files:
-                run_opts["secret"] = files
-            cid, changed = _one(engine, run_opts, existing, say, force, o)
-            ids[service].append(cid)
-            if changed:
-                recreated.add(service)
-        # Scaled down: the containers numbered above the count go, highest first.
-        extra = sorted((r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
-                        and _labels(r).get(plan.ONEOFF) != "True"
-                        and int(_labels(r).get(plan.NUMBER, "0")) > count),
-                       key=lambda r: -int(_labels(r)[plan.NUMBER]))
-        for row in extra:
-            stop(engine, row["id"], o.timeout)
-            remove(engine, row["id"], force=True)
-            say(f" Container {row['name']}  Removed")
-    return ids
+    ids: dict[str, list[str]] = {}
+    paths = engine.paths
+
+    def service_up(service: str) -> list[str]:
+        from teu.engine.context import Engine
+
+        e = Engine(paths.root, paths.runroot)
+        try:
+            return _service_up(e, model, service, o, existing, image_ids, ids, recreated,
+                               say)
+        finally:
+            e.close()
+
+    needs = {s: list(model["services"][s].get("depends_on") or {}) for s in services}
+    run_graph(services, needs, service_up)
+    return {s: ids[s] for s in services if s in ids}
+
+
+def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,  # noqa: ANN001
+                image_ids: dict, ids: dict, recreated: set,
+                say: Callable[[str], None]) -> list[str]:
+    """One service's part of `up` (in its own thread, its dependencies done): wait for
+    their conditions, then each container up to date (each in a forked child), then
+    the containers above its count removed."""
+    from teu.compose.parallel import forked
+    from teu.engine.lifecycle.control import stop
+    from teu.engine.lifecycle.remove import remove
+
+    svc = model["services"][service]
+    if not o.no_start:
+        for dep, spec in (svc.get("depends_on") or {}).items():
+            if ids.get(dep):
+                wait_condition(engine, dep, ids[dep][0], spec.get("condition", ""), say)
+    # depends_on.restart: a recreated dependency recreates its dependants.
+    force = o.force_recreate or any(
+        dep in recreated and (spec or {}).get("restart")
+        for dep, spec in (svc.get("depends_on") or {}).items())
+    count = replicas(svc, o.scale.get(service))
+    files = secret_flags(engine, model, service, o.environ)
+    mine = []
+    for number in range(1, count + 1):
+        run_opts = plan.run_options(model, service, number, image_ids[service])
+        run_opts["label"] += [f"{k}={v}" for k, v in o.labels.items()]
+        if files:
+            run_opts["secret"] = files
+        row = existing.get(run_opts["name"])
+
+        def go(run_opts: dict = run_opts, row=row) -> list:  # noqa: ANN001
+            from teu.engine.context import Engine
+
+            lines: list[str] = []
+            e = Engine(engine.paths.root, engine.paths.runroot)
+            try:
+                cid, changed = _one(e, run_opts, row, lines.append, force, o)
+            finally:
+                e.close()
+            return [cid, changed, lines]
+
+        cid, changed, lines = forked(go)
+        for line in lines:
+            say(line)
+        mine.append(cid)
+        if changed:
+            recreated.add(service)
+    ids[service] = mine
+    # Scaled down: the containers numbered above the count go, highest first.
+    extra = sorted((r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
+                    and _labels(r).get(plan.ONEOFF) != "True"
+                    and int(_labels(r).get(plan.NUMBER, "0")) > count),
+                   key=lambda r: -int(_labels(r)[plan.NUMBER]))
+    for row in extra:
+        stop(engine, row["id"], o.timeout)
+        remove(engine, row["id"], force=True)
+        say(f" Container {row['name']}  Removed")
+    return mine
 
 
 def files_dir(engine, project: str) -> str:  # noqa: ANN001
@@ -265,7 +309,7 @@ def replicas(svc: dict, override: int | None = None) -> int:
     return int((svc.get("deploy") or {}).get("replicas", 1))
 
 
-def _one(engine, opts: dict, existing: dict, say: Callable[[str], None],  # noqa: ANN001
+def _one(engine, opts: dict, row, say: Callable[[str], None],  # noqa: ANN001
          force: bool, o: UpOptions) -> tuple[str, bool]:
     """Container `opts["name"]` up to date (and running unless --no-start); its ID and
     whether it was (re)created. Recreated when its config hash or its image changed."""
@@ -276,7 +320,6 @@ def _one(engine, opts: dict, existing: dict, say: Callable[[str], None],  # noqa
     from teu.engine.lifecycle.run import run
 
     name = opts["name"]
-    row = existing.get(name)
     if row is not None:
         want = dict(x.split("=", 1) for x in opts["label"])
         have = _labels(row)
@@ -342,7 +385,7 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
         if exited(row):
             raise ComposeError(f"dependency failed to start: container {row['name']} exited "
                                f"({row['exit_code']})")
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
 def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
@@ -386,7 +429,7 @@ def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
             raise ComposeError("application not healthy after "
                                f"{timeout:g}s" if timeout else "timeout")
         if todo:
-            time.sleep(0.2)
+            time.sleep(0.1)
 
 
 def ps(engine, model: dict, all_: bool = False) -> list[dict]:  # noqa: ANN001
@@ -419,14 +462,10 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
     """Stop and remove the project's containers (dependants first), then its networks,
     (-v) its volumes and (--rmi local|all) its images. With SERVICE... only those
     services' containers go; orphans only with --remove-orphans."""
-    from teu.engine.lifecycle.control import stop
-    from teu.engine.lifecycle.remove import remove
     from teu.engine.network import remove_network
     from teu.network.store import Store
 
     project = model["name"]
-    order = service_order(model["services"])
-    rank = {s: i for i, s in enumerate(order)}
     rows = _project_containers(engine, project)
     orphans = [r for r in rows if _labels(r).get(plan.SERVICE) not in model["services"]]
     if services:
@@ -438,12 +477,7 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
                 "for this project. If you removed or renamed this service in your compose "
                 "file, you can run this command with the --remove-orphans flag to clean "
                 "it up.")
-    rows.sort(key=lambda r: -rank.get(_labels(r).get(plan.SERVICE, ""), -1))
-    for row in rows:
-        stop(engine, row["id"], timeout)
-        say(f" Container {row['name']}  Stopped")
-        remove(engine, row["id"], force=True, volumes=volumes)
-        say(f" Container {row['name']}  Removed")
+    _stop_remove(engine, model, rows, say, timeout, volumes)
     if services:
         return
     if not orphans or remove_orphans:
@@ -463,6 +497,45 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
                 say(f" Volume {spec['name']}  Removed")
     if rmi:
         _remove_images(engine, model, rmi, say)
+
+
+def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  # noqa: ANN001
+                 timeout: float | None, volumes: bool) -> None:
+    """Stop and remove containers as docker compose does: a service's containers at
+    once, each service after the services that depend on it (orphans first)."""
+    from teu.compose.parallel import each, forked, run_graph
+
+    by_service: dict[str, list] = {}
+    for r in rows:
+        by_service.setdefault(_labels(r).get(plan.SERVICE, ""), []).append(r)
+    services = model["services"]
+    dependants = {s: [d for d in services if s in (services[d].get("depends_on") or {})]
+                  for s in services}
+    order = [s for s in by_service if s not in services] + \
+        [s for s in service_order(services)[::-1] if s in by_service]
+    # an orphan's service is unknown: it goes first, before anything it may need
+    orphans = [s for s in by_service if s not in services]
+    needs = {s: dependants.get(s, []) + ([] if s in orphans else orphans) for s in order}
+
+    def one(row) -> None:  # noqa: ANN001
+        def go() -> list[str]:
+            from teu.engine.context import Engine
+            from teu.engine.lifecycle.control import stop
+            from teu.engine.lifecycle.remove import remove
+
+            e = Engine(engine.paths.root, engine.paths.runroot)
+            try:
+                stop(e, row["id"], timeout)
+                remove(e, row["id"], force=True, volumes=volumes)
+            finally:
+                e.close()
+            return []
+
+        forked(go)
+        say(f" Container {row['name']}  Stopped")
+        say(f" Container {row['name']}  Removed")
+
+    run_graph(order, needs, lambda s: each(by_service[s], one))
 
 
 def _remove_images(engine, model: dict, rmi: str, say: Callable[[str], None]) -> None:  # noqa: ANN001
