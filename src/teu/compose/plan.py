@@ -112,8 +112,16 @@ def run_options(model: dict, service: str, number: int = 1,
         nets = network_names(model, svc)
         opts["network"] = [real for _, real, _ in nets]
         aliases = [service]
-        for _, _, spec in nets:
+        for i, (key, _, spec) in enumerate(nets):
             aliases.extend(a for a in spec.get("aliases") or [] if a not in aliases)
+            for field, flag in (("ipv4_address", "ip"), ("ipv6_address", "ip6"),
+                                ("mac_address", "mac_address")):
+                if spec.get(field):
+                    if i:
+                        raise ComposeError(f"services.{service}.networks.{key}.{field}: "
+                                           "only the first network (by name) can have a "
+                                           "fixed address in teu compose yet")
+                    opts[flag] = spec[field]
         opts["network_alias"] = aliases
     for key, flag in (("hostname", "hostname"), ("user", "user"), ("working_dir", "workdir"),
                       ("stop_signal", "stop_signal"), ("init", "init"),

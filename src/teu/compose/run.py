@@ -280,9 +280,20 @@ def _resources(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa
             if spec.get("external"):
                 raise ComposeError(f"network {name} declared as external, but could not be "
                                    "found") from None
+        ipam = {"subnet": "", "gateway": "", "ip_range": "", "subnet6": "", "gateway6": ""}
+        for pool in (spec.get("ipam") or {}).get("config") or []:
+            six = ":" in str(pool.get("subnet", ""))
+            if pool.get("subnet"):
+                ipam["subnet6" if six else "subnet"] = str(pool["subnet"])
+            if pool.get("gateway"):
+                ipam["gateway6" if six else "gateway"] = str(pool["gateway"])
+            if pool.get("ip_range") and not six:
+                ipam["ip_range"] = str(pool["ip_range"])
         store.create(name, spec.get("driver") or "bridge", internal=bool(spec.get("internal")),
+                     ipv6=bool(spec.get("enable_ipv6")) or bool(ipam["subnet6"]),
+                     options={str(k): str(v) for k, v in (spec.get("driver_opts") or {}).items()},
                      labels={plan.PROJECT: project, plan.NETWORK: key,
-                             plan.VERSION: "2.40.3", **(spec.get("labels") or {})})
+                             plan.VERSION: "2.40.3", **(spec.get("labels") or {})}, **ipam)
         say(f" Network {name}  Created")
     for key, spec in sorted((model.get("volumes") or {}).items()):
         name = spec["name"]
