@@ -294,7 +294,19 @@ def up_verb(global_opts: dict, opts: dict, services: list[str]) -> int:
 
         began = time.time()
         e = engine()
-        ids = up(e, model, _say, o)
+        try:
+            ids = up(e, model, _say, o)
+        except KeyboardInterrupt:
+            if detach:
+                raise
+            # Attached: Ctrl-C while the project starts stops what has started.
+            from teu.compose.attached import stop_forceable
+            from teu.compose.containers import find
+
+            _say("Gracefully stopping... (press Ctrl+C again to force)")
+            stop_forceable(e, [r["id"] for r in find(e, model) if r["status"] == "running"],
+                           _say, o.timeout)
+            return 130
         if o.no_start:
             return 0
         if opts.get("wait"):

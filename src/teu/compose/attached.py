@@ -48,6 +48,17 @@ def stop_all(engine, cids: list[str], say: Callable[[str], None],  # noqa: ANN00
         time.sleep(0.1)
 
 
+def stop_forceable(engine, cids: list[str], say: Callable[[str], None],  # noqa: ANN001
+                   timeout: float | None) -> None:
+    """stop_all, with a Ctrl-C while it runs turned into a kill of what still runs."""
+    force = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: force.set())
+    try:
+        stop_all(engine, cids, say, timeout, force)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def attach(engine, project: str, ids: dict[str, list[str]], attach_to: list[str],  # noqa: ANN001
            say: Callable[[str], None], printer_opts: dict, abort: bool = False,
            exit_code_from: str = "", timeout: float | None = None,
