@@ -39,6 +39,9 @@ class Client:
         self.networks = NetworkCollection(self)
         self.pods = PodCollection(self)
         self.sandbox = Sandbox(self)
+        from teu.api.compose import ComposeCollection
+
+        self.compose = ComposeCollection(self)  # Compose projects (teu.compose)
 
     def __repr__(self) -> str:
         return f"<teu.Client root={self.root!r} runroot={self.runroot!r}>"
