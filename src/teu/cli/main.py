@@ -72,6 +72,7 @@ VERBS: dict[str, str] = {
     "scan": "teu.cli.scan",
     "lint": "teu.cli.lint",
     "compose": "teu.cli.compose",
+    "bench": "teu.cli.bench",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -132,6 +133,7 @@ commands:
   scan        find known vulnerabilities in an image (scan db: the offline database)
   lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
   compose     multi-container applications from Compose files (config)
+  bench       measure startup, memory, image size, throughput, density (--vm: vs a VM)
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
