@@ -11,6 +11,7 @@ DENSITY_STEPS = (1, 10, 50, 100)
 @dataclass
 class BenchOptions:
     image: str | None = None        # from the user's store; None: busybox made locally
+    store_root: str | None = None   # that store (default: $TEU_ROOT, as teu's verbs)
     runs: int = 10                  # samples per startup row
     density: int = 100              # the largest count of idle containers at once
     memory_containers: int = 10     # idle containers beside which memory is measured

@@ -101,10 +101,14 @@ def _image_source(opts: BenchOptions, workdir: str) -> engines.ImageSource:
         shutil.rmtree(rootfs)
         return engines.ImageSource(path, "rootfs", "busybox")
     path = os.path.join(workdir, "image.tar")
+    env = {**os.environ, **({"TEU_ROOT": opts.store_root} if opts.store_root else {})}
     p = subprocess.run([*engines.teu_argv(), "save", "-o", path, opts.image],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=env)
     if p.returncode:
-        raise RuntimeError(f"cannot read image {opts.image}: {p.stderr.strip()}")
+        from teu.errors import TeuError
+
+        why = (p.stderr.strip().splitlines() or ["teu save failed"])[-1]
+        raise TeuError(f"cannot read image {opts.image}: {why}", 1)
     return engines.ImageSource(path, "archive", opts.image)
 
 

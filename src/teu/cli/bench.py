@@ -8,9 +8,11 @@ a namespace of its own (`ip netns add b; nsenter --net=/run/netns/b teu bench`) 
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 from teu.cli._flags import BOOL, INT, STR, Flag, UsageError, parse_or_help
+from teu.errors import TeuError
 
 FLAGS = [
     Flag("runs", "n", INT, "Samples per startup row (default 10)"),
@@ -89,7 +91,10 @@ def main(argv: list[str]) -> int:
         plots.require()  # before measuring: no matplotlib is a one-line error now
     from teu.bench import report, runner
 
-    result = runner.run(bench_opts)
+    try:
+        result = runner.run(bench_opts)
+    except (RuntimeError, subprocess.SubprocessError) as e:  # nothing measured at all
+        raise TeuError(str(e).strip().splitlines()[-1] if str(e) else repr(e), 1) from None
     if opts.get("report"):
         from teu.bench import html
 
