@@ -44,7 +44,8 @@ def startup(ax, res: dict) -> None:  # noqa: ANN001 - a matplotlib Axes
             s = st[e].get(kind)
             if isinstance(s, dict) and s.get("samples"):
                 data.append(s["samples"])
-                labels.append(f"{e}\n{kind}")
+                ratio = res.get("ratios", {}).get(f"teu/{e}", {}).get(f"startup_{kind}_p50")
+                labels.append(f"{e}\n{kind}" + (f"\nteu {ratio:.2f}x" if ratio else ""))
                 colors.append(ENGINE_COLORS[e])
         ready = st[e].get("ready")
         if isinstance(ready, dict) and ready.get("samples"):

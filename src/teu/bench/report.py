@@ -72,13 +72,13 @@ def rows(res: dict) -> tuple[list[list[str]], list[str]]:
     line("  daemons MiB", {e: _num(v.get("daemons_mib"), "{:.1f}") for e, v in mem.items()
                            if isinstance(v, dict) and "skipped" not in v})
     img = res.get("image_size_mb", {})
-    if not skipped("image sizes", img):
+    if not skipped("image sizes", img) and "compressed" in img:
         line("image MB compressed / unpacked", {
             "teu": f"{img['compressed']:.2f} / {img['uncompressed']:.2f}"})
         sh = img["shared"]
         line(f"  {sh['images']} images sharing it: sum / disk", {
             "teu": f"{sh['sum_of_sizes']:.2f} / {sh['layers_disk_use']:.2f}"})
-    if not skipped("throughput", tp):
+    if not skipped("throughput", tp) and "container" in tp:
         line(f"throughput req/s ({tp['tool']})", {
             "teu": _num(tp["container"], "{:.0f}"), "host": _num(tp["host"], "{:.0f}"),
             **({"vm": _num(vm["throughput_rps"], "{:.0f}")} if "throughput_rps" in vm
