@@ -9,7 +9,7 @@ import io
 from teu.bench import machine
 from teu.errors import TeuError
 
-ENGINE_COLORS = {"teu": "#2b7bb9", "podman": "#892ca0", "docker": "#1d63ed",
+ENGINE_COLORS = {"teu": "#2b7bb9", "podman": "#892ca0", "docker": "#2ca02c",
                  "vm": "#d9822b", "host": "#5a5a5a"}
 
 
@@ -75,8 +75,13 @@ def density(ax, res: dict) -> None:  # noqa: ANN001
         if not isinstance(steps, list) or not steps:
             continue
         counts = [s["count"] for s in steps]
+        label = f"{e}: all processes"
+        teu_last = (d.get("teu") or [{}])[-1].get("total_mib_per_container")
+        if e != "teu" and teu_last:
+            label += f" (teu {teu_last / steps[-1]['total_mib_per_container']:.2f}x at "
+            label += f"{counts[-1]})"
         ax.plot(counts, [s["total_mib_per_container"] for s in steps], "o-",
-                color=ENGINE_COLORS[e], label=f"{e}: all processes")
+                color=ENGINE_COLORS[e], label=label)
         ax.plot(counts, [s["engine_mib_per_container"] for s in steps], "s--",
                 color=ENGINE_COLORS[e], alpha=0.6, label=f"{e}: engine only")
         drawn = True
@@ -84,6 +89,7 @@ def density(ax, res: dict) -> None:  # noqa: ANN001
         ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
         return
     ax.set_xscale("log")
+    ax.set_yscale("log")  # a daemon's cost over one container dwarfs the rest otherwise
     ax.minorticks_off()
     counts = d.get("steps") or []
     ax.set_xticks(counts, [str(c) for c in counts])

@@ -51,7 +51,7 @@ def rows(res: dict) -> tuple[list[list[str]], list[str]]:
 
     line("startup cold ms p50/p95/max", {e: _spread(v.get("cold")) for e, v in st.items()
                                          if isinstance(v, dict)})
-    line("startup warm ms p50/p95/max", {
+    line("startup warm ms p50/p95/max (vm: boot)", {
         **{e: _spread(v.get("warm")) for e, v in st.items() if isinstance(v, dict)},
         **({"vm": _spread(vm.get("boot_ms"))} if "boot_ms" in vm else {})})
     ready = st.get("teu", {}).get("ready") if isinstance(st.get("teu"), dict) else None

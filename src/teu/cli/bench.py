@@ -80,7 +80,9 @@ def options(opts: dict, args: list[str]):  # noqa: ANN201 - teu.bench.BenchOptio
 def main(argv: list[str]) -> int:
     parsed = parse_or_help(argv, FLAGS, "teu bench", "[OPTIONS] [IMAGE]",
                            "Measure container startup, memory, image size, throughput and "
-                           "density on this machine (and against a VM with --vm)", True, 0, 1)
+                           "density on this machine (and against a VM with --vm).\nThe rows "
+                           "that publish a port make teu's bridge in this network namespace, "
+                           "as `teu run -p` does\n(--no-network skips them)", True, 0, 1)
     if parsed is None:
         return 0
     opts, args = parsed
