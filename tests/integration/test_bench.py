@@ -121,7 +121,7 @@ def test_bench_json_vm_shop_and_report(tmp_path: Path, host: TestHost) -> None:
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     imgs = Images()
     imgs.feed(page)
-    assert len(imgs.srcs) == 4
+    assert len(imgs.srcs) == 5  # startup, density, vm, throughput, shop
     for src in imgs.srcs:
         assert src.startswith("data:image/png;base64,")
         check_png(base64.b64decode(src.split(",", 1)[1]))
@@ -165,11 +165,16 @@ def test_bench_interrupted_removes_everything(tmp_path: Path, host: TestHost) ->
         kill_pids(pids_mentioning(str(work)))
 
 
-def test_api_bench_reads_the_clients_image(tmp_path: Path) -> None:
-    """client.bench(IMAGE) takes the image from the client's store (teu save/load into
-    the bench's private roots) and returns the JSON's shape; no network rows."""
+def test_api_bench_reads_the_clients_image_beside_podman(tmp_path: Path) -> None:
+    """client.bench(IMAGE) takes the image from the client's store (teu save, then load
+    into the bench's private roots and podman's), measures podman in the same run and
+    gives teu's ratios to it; no network rows."""
     if os.geteuid() != 0:
         pytest.skip("needs root")
+    from teu.bench import engines
+
+    if engines.installed("podman"):
+        pytest.fail(f"podman: {engines.installed('podman')} (make deps)")
     import teu
 
     t = Teu(tmp_path / "store")
@@ -179,11 +184,19 @@ def test_api_bench_reads_the_clients_image(tmp_path: Path) -> None:
     client = teu.Client(str(t.root), str(t.runroot))
     with pytest.raises(TypeError):
         client.bench("mine/base:1", dencity=3)
-    res = client.bench("mine/base:1", runs=1, density=2, memory_containers=1, peers=[],
-                       network=False, workdir=str(tmp_path / "work"))
+    res = client.bench("mine/base:1", runs=1, density=2, memory_containers=1,
+                       peers=["podman"], network=False, workdir=str(tmp_path / "work"))
     assert res["engines"]["teu"]["image"] == "mine/base:1"
-    assert res["startup_time_ms"]["teu"]["warm"]["n"] == 1
+    assert res["engines"]["podman"].get("version", "").startswith("4."), res["engines"]
+    for name in ("teu", "podman"):
+        assert res["startup_time_ms"][name]["warm"]["n"] == 1
+        assert res["memory_overhead_mb"][name]["processes"] == "1 (conmon)"
+        assert [s["count"] for s in res["density"][name]] == [1, 2]
+    ratios = res["ratios"]["teu/podman"]
+    assert all(ratios[k] > 0 for k in ("startup_warm_p50", "startup_cold_p50",
+                                        "memory_per_container"))
     assert res["throughput_rps"] == {"skipped": "not asked for (--no-network)"}
-    assert [s["count"] for s in res["density"]["teu"]] == [1, 2]
     assert not list((tmp_path / "work").iterdir())
+    assert not pids_mentioning(str(tmp_path / "work")), "bench left processes"
+    assert not mounts_under(tmp_path), "bench left mounts"
     assert not t.rows(), "the client's store got containers"

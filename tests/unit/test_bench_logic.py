@@ -190,4 +190,8 @@ def test_report_renders_with_rows_missing() -> None:
     res["ratios"] = runner.ratios(res)
     page = html.render(res)
     assert page.count('src="data:image/png;base64,') == 4
+    res["scenario"] = {"shop": {"containers": {"skipped": "no bridge"},
+                                "vms": {"skipped": "not asked for (--vm)"}}}
+    page = html.render(res)
+    assert page.count('src="data:image/png;base64,') == 5 and "shop containers: no bridge" in page
     assert "docker: not installed" in page

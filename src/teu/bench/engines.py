@@ -130,10 +130,13 @@ class TeuEngine(Engine):
 class PodmanEngine(Engine):
     name = "podman"
 
-    def __init__(self, top: str) -> None:
+    def __init__(self, top: str) -> None:  # noqa: ARG002 - podman needs a short path
         super().__init__()
-        self.top = os.path.join(top, "podman")
-        os.makedirs(self.top, exist_ok=True)
+        import tempfile
+
+        # podman refuses a runroot longer than 50 characters: a short directory of its
+        # own under /tmp, removed by stop()
+        self.top = tempfile.mkdtemp(prefix="teu-bench-podman-", dir="/tmp")
         conf = os.path.join(self.top, "containers.conf")
         with open(conf, "w") as f:
             f.write('[containers]\ndefault_ulimits = ["nofile=20000:20000", '
@@ -163,7 +166,16 @@ class PodmanEngine(Engine):
 
     def stop(self) -> None:
         self.call("rm", "-af", check=False, timeout=600)
-        subprocess.run(["umount", "-R", "-l", f"{self.top}/root"], capture_output=True)
+        for pid in procs.mentioning(self.top):  # a conmon rm did not end
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        with open("/proc/self/mountinfo") as f:
+            mounts = [ln.split()[4] for ln in f if ln.split()[4].startswith(self.top + "/")]
+        for m in reversed(mounts):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+        shutil.rmtree(self.top, ignore_errors=True)
 
 
 class DockerEngine(Engine):

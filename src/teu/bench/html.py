@@ -25,7 +25,8 @@ def render(res: dict) -> str:
     figures = "".join(
         f'<h2>{esc(name)}</h2><img alt="{esc(name)}" src="data:image/png;base64,'
         f'{base64.b64encode(plots.panel_png(res, name)).decode()}">'
-        for name, _ in plots.PANELS)
+        for name in [n for n, _ in plots.PANELS]
+        + (["shop"] if (res.get("scenario") or {}).get("shop") else []))
     import json
 
     return f"""<!DOCTYPE html>

@@ -150,8 +150,31 @@ def throughput(ax, res: dict) -> None:  # noqa: ANN001
     ax.set_title(f"busybox httpd, {tp.get('tool', '')} on 127.0.0.1")
 
 
+def shop(ax, res: dict) -> None:  # noqa: ANN001
+    sh = (res.get("scenario") or {}).get("shop") or {}
+    rows = [("all ready ms", "all_ready_ms"), ("memory MiB", "memory_mib"),
+            ("req/s across", "total_rps")]
+    if not any("total_rps" in (sh.get(side) or {}) for side in ("containers", "vms")):
+        ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
+        return
+    x = range(len(rows))
+    for offset, side, color in ((-0.2, "containers", ENGINE_COLORS["teu"]),
+                                (0.2, "vms", ENGINE_COLORS["vm"])):
+        d = sh.get(side) or {}
+        label = f"as {side}" + (f" ({d['accel'].upper()})" if d.get("accel") else "")
+        if "skipped" in d or not d:
+            label += ": not measured"
+        ax.bar([i + offset for i in x], [d.get(k) or 0 for _, k in rows], 0.4, color=color,
+               label=label)
+    ax.set_xticks(list(x), [r[0] for r in rows])
+    ax.set_yscale("log")
+    ax.set_title("shop: web, catalog, cart (log scale)")
+    ax.legend(fontsize=7)
+
+
 PANELS = (("startup", startup), ("density", density), ("vm", versus_vm),
           ("throughput", throughput))
+EXTRA_PANELS = (("shop", shop),)
 
 
 def _caption(fig, res: dict) -> None:  # noqa: ANN001
@@ -161,7 +184,7 @@ def _caption(fig, res: dict) -> None:  # noqa: ANN001
 
 def panel_png(res: dict, name: str) -> bytes:
     plt = _pyplot()
-    fn = dict(PANELS)[name]
+    fn = dict(PANELS + EXTRA_PANELS)[name]
     fig, ax = plt.subplots(figsize=(7, 4.2))
     fn(ax, res)
     _caption(fig, res)
