@@ -85,6 +85,12 @@ class Client:
 
         return {"Rows": self._call(df)}
 
+    def bench(self, image: str | None = None, **options: Any) -> dict[str, Any]:
+        """`teu bench --json`'s result for `image` of this store (teu.api.bench)."""
+        from teu.api.bench import run
+
+        return run(self.root, image, **options)
+
     def version(self) -> dict[str, Any]:
         import platform
 

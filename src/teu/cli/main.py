@@ -74,6 +74,7 @@ VERBS: dict[str, str] = {
     "compose": "teu.cli.compose",
     "pod": "teu.cli.pod",
     "kube": "teu.cli.kube",
+    "bench": "teu.cli.bench",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -136,6 +137,7 @@ commands:
   compose     multi-container applications from Compose files (config)
   pod         manage pods: containers sharing network, IPC and UTS (podman's verbs)
   kube        Kubernetes manifests: generate from containers/pods/compose, play, down
+  bench       measure startup, memory, image size, throughput, density (--vm: vs a VM)
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)
