@@ -218,7 +218,7 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
 
     # A terminal for an exec (kubectl exec -t): `exec --console-socket` through the shim.
     out = daemon.ctr_tty("task", "exec", "-t", "--exec-id", "tty1", side, "sh", "-c",
-                         "'tty; echo $WHO'")
+                         "tty; echo $WHO")
     assert "/dev/pts/" in out and "side\r" in out, out
 
     # ps, pause and resume through the same shim (ctr's task verbs).

@@ -193,7 +193,9 @@ class CriNode:
 
     def ctr_tty(self, *args: str) -> str:
         """ctr with a terminal of its own (`script` gives it a pty): for `task exec -t`."""
-        line = " ".join(["ctr", "--address", self.socket, "-n", NAMESPACE, *args])
+        import shlex
+
+        line = shlex.join(["ctr", "--address", self.socket, "-n", NAMESPACE, *args])
         p = subprocess.run(["script", "-qec", line, "/dev/null"], capture_output=True,
                            stdin=subprocess.DEVNULL, timeout=60)
         if p.returncode != 0:
