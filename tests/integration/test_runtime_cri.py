@@ -105,7 +105,7 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
         metadata=cri.PodSandboxMetadata(name="web", uid=uuid.uuid4().hex, namespace="default"),
         hostname="web-pod", log_directory=str(logs),
         linux=cri.LinuxPodSandboxConfig(
-            cgroup_parent=cgroup_parent,
+            cgroup_parent=cgroup_parent, sysctls={"net.ipv4.ping_group_range": "0 2000"},
             security_context=cri.LinuxSandboxSecurityContext(  # shareProcessNamespace
                 namespace_options=cri.NamespaceOption(pid=cri.POD))))
     pod = rt.RunPodSandbox(cri.RunPodSandboxRequest(config=sandbox_config,
@@ -197,6 +197,10 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
         container_id=web, cmd=["sh", "-c", "echo out-$WHO; echo err-$WHO >&2; exit 3"],
         timeout=10))
     assert (out.stdout, out.stderr, out.exit_code) == (b"out-web\n", b"err-web\n", 3)
+    # The pod's sysctls, in its network namespace (ICMP sockets for the pod's users).
+    out = rt.ExecSync(cri.ExecSyncRequest(
+        container_id=side, cmd=["cat", "/proc/sys/net/ipv4/ping_group_range"], timeout=10))
+    assert out.stdout.split() == [b"0", b"2000"], out
     # A command that is not there: runc's words, from the exec's --log line.
     with pytest.raises(grpc.RpcError) as failed:
         rt.ExecSync(cri.ExecSyncRequest(container_id=web, cmd=["nosuch"], timeout=10))
