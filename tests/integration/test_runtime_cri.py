@@ -119,12 +119,12 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     assert os.path.exists(daemon.shim_socket(pod))
 
     def container(name: str, script: str | None, memory: int, quota: int,
-                  tty: bool = False, security: cri.LinuxContainerSecurityContext | None = None
-                  ) -> str:
+                  tty: bool = False, security: cri.LinuxContainerSecurityContext | None = None,
+                  mounts: list | None = None) -> str:
         config = cri.ContainerConfig(
             metadata=cri.ContainerMetadata(name=name), image=cri.ImageSpec(image=BUSYBOX_IMAGE),
             command=["sh", "-c", script] if script else ["/no/such/binary"],
-            log_path=f"{name}.log", tty=tty,
+            log_path=f"{name}.log", tty=tty, mounts=mounts or [],
             envs=[cri.KeyValue(key="WHO", value=name)],
             linux=cri.LinuxContainerConfig(resources=cri.LinuxContainerResources(
                 memory_limit_in_bytes=memory, cpu_period=100000, cpu_quota=quota,
@@ -132,13 +132,18 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
         return rt.CreateContainer(cri.CreateContainerRequest(
             pod_sandbox_id=pod, config=config, sandbox_config=sandbox_config)).container_id
 
+    volume = tmp_path / "volume"  # a hostPath volume, read-only in web
+    volume.mkdir()
+    (volume / "config.txt").write_text("from-the-node\n")
     # web serves a page on the pod's network from a daemon (httpd forks away from the
     # init) and ignores SIGTERM: its stop ends in SIGKILL of the init, then the shim's
     # `kill --all ID 9` (the pod shares one pid namespace) for the httpd left behind.
     # side stops on SIGTERM.
     web = container("web", "trap '' TERM; mkdir -p /www && echo page-of-$WHO > /www/index.html"
                     " && httpd -p 8080 -h /www && echo started-$WHO && echo warn-$WHO >&2 && "
-                    "while :; do sleep 0.2; done", 64 * MIB, 50000)
+                    "while :; do sleep 0.2; done", 64 * MIB, 50000,
+                    mounts=[cri.Mount(host_path=str(volume), container_path="/data",
+                                      readonly=True)])
     # side runs as a kubelet's restricted pod would: a user, no capabilities, read-only
     # root, no new privileges, the runtime's default seccomp profile.
     side = container("side", "trap 'echo bye-$WHO; exit 0' TERM; echo started-$WHO; "
@@ -197,6 +202,12 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
         container_id=web, cmd=["sh", "-c", "echo out-$WHO; echo err-$WHO >&2; exit 3"],
         timeout=10))
     assert (out.stdout, out.stderr, out.exit_code) == (b"out-web\n", b"err-web\n", 3)
+    # The volume, read-only; the pod's hostname and the hosts file containerd mounts.
+    out = rt.ExecSync(cri.ExecSyncRequest(container_id=web, timeout=10, cmd=[
+        "sh", "-c", "cat /data/config.txt; hostname; touch /data/x 2>&1; grep -c . /etc/hosts"]))
+    lines = out.stdout.decode().splitlines()
+    assert lines[:2] == ["from-the-node", "web-pod"] and "Read-only file system" in lines[2], lines
+    assert not (volume / "x").exists()
     # The pod's sysctls, in its network namespace (ICMP sockets for the pod's users).
     out = rt.ExecSync(cri.ExecSyncRequest(
         container_id=side, cmd=["cat", "/proc/sys/net/ipv4/ping_group_range"], timeout=10))
