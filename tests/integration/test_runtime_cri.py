@@ -11,14 +11,13 @@ import ipaddress
 import os
 import re
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 from tests.conftest import runtime_binary
 from tests.integration import cgroup_files
-from tests.integration.proc_helpers import kill_pids, wait_until
+from tests.integration.proc_helpers import wait_until
 
 from teu.testing.crinode import (
     BUSYBOX_IMAGE,
@@ -27,6 +26,7 @@ from teu.testing.crinode import (
     SUBNET,
     CriNode,
     missing_tools,
+    remove_cgroup_tree,
 )
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
@@ -35,20 +35,6 @@ MIB = 1024 * 1024
 # One CRI log line: RFC 3339 nano time, stream, P(artial)/F(ull) tag, the text.
 CRI_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) "
                           r"(stdout|stderr) [PF] (.*)$")
-
-
-def _empty_and_remove(parent: str) -> None:
-    """Kill what a failed test left in the pod's cgroups, wait until they are empty
-    (a killed process leaves its cgroup only once it is reaped), remove them."""
-    deadline = time.monotonic() + 10
-    while cgroup_files.pids_under(parent) and time.monotonic() < deadline:
-        kill_pids(cgroup_files.pids_under(parent))
-        time.sleep(0.1)
-    for d in sorted(cgroup_files.dirs_under(parent), key=len, reverse=True):
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
 
 
 @pytest.fixture
@@ -68,7 +54,7 @@ def node():  # noqa: ANN201 - a generator
     finally:
         if daemon is not None:
             daemon.stop()
-        _empty_and_remove(cgroup_parent)
+        remove_cgroup_tree(cgroup_parent)
 
 
 def _log_lines(path: str) -> list[tuple[str, str]]:
