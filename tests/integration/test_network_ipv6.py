@@ -111,4 +111,7 @@ def test_ipv6_port_on_an_ipv4_network_is_refused(teu) -> None:  # noqa: ANN001
     assert p.returncode == 125
     assert p.stderr.strip().splitlines()[-1].endswith(
         "-p [::]:8082:80: network bridge has no IPv6 (teu network create --ipv6)")
-    teu("rm", "-f", "v4")
+    # refused at create already, before anything is made
+    p = teu("create", "--name", "v4", "-p", "[fd00::1]:8082:80", IMAGE, "true")
+    assert p.returncode == 125 and "network bridge has no IPv6" in p.stderr
+    assert not teu.rows()
