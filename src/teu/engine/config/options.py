@@ -407,6 +407,8 @@ OPTION_NAMES = frozenset({
     "network_alias", "publish", "publish_all", "ingress_bandwidth", "egress_bandwidth",
     # trust (teu.trust): pin the image's digest, the policy file
     "pin", "signature_policy",
+    # pods (teu.engine.pods): join one; pod_infra is the pod's own infra container
+    "pod", "pod_infra",
     # namespaces, devices, kernel parameters, logging, finer limits (config/hostopts.py)
     "mount", "pid", "ipc", "uts", "cgroupns", "userns", "shm_size", "group_add", "sysctl",
     "device", "device_cgroup_rule", "log_driver", "log_opt", "cidfile", "volumes_from",
