@@ -108,9 +108,9 @@ def test_published_ports_and_nat66(teu, world, tmp_path) -> None:  # noqa: ANN00
 
 def test_ipv6_port_on_an_ipv4_network_is_refused(teu) -> None:  # noqa: ANN001
     p = teu("run", "-d", "--name", "v4", "-p", "[::]:8082:80", IMAGE, "sleep", "30")
-    assert p.returncode == 125
-    assert p.stderr.strip().splitlines()[-1].endswith(
-        "-p [::]:8082:80: network bridge has no IPv6 (teu network create --ipv6)")
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 125 and len(lines) == 1, p.stderr
+    assert "-p [::]:8082:80: network bridge has no IPv6 (teu network create --ipv6)" in lines[0]
     # refused at create already, before anything is made
     p = teu("create", "--name", "v4", "-p", "[fd00::1]:8082:80", IMAGE, "true")
     assert p.returncode == 125 and "network bridge has no IPv6" in p.stderr
