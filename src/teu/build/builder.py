@@ -164,7 +164,6 @@ class Builder:
         self.globals_ = self._global_args(df)
         target = self._target(df)
         needed = self._needed(df, target.index)
-        from teu.build.layers import settle as settle_removals
         from teu.build.layers import sweep_stale
         from teu.engine.lifecycle import oneshot
         from teu.image.storelock import StoreLock
@@ -180,7 +179,6 @@ class Builder:
                 result = self._write(final, tags)
             finally:
                 oneshot.settle()  # the RUNs' networks released (their DELs ran meanwhile)
-                settle_removals()  # the steps' scratch directories gone
         for line in self.checks.lines():
             self.progress.warn(f" - {line}")
         unused = sorted(set(o.build_args) - self._used_args - set(self.platform_args)
@@ -879,9 +877,6 @@ class Builder:
                         self.checks.undefined_var(c, name, scope)
 
     def close(self) -> None:
-        from teu.build.layers import settle
-
-        settle()  # what outputs and cache exports removed after run()
         self.progress.close()
         self.cache.close()
         if self._store is not None:

@@ -74,35 +74,9 @@ class Workdir:
                 pass
         self.on_remove.clear()
         _unmount_under(self.path)
-        _remove_later(self.path)
+        import shutil
 
-
-_removing: list[threading.Thread] = []
-_removing_lock = threading.Lock()
-
-
-def _remove_later(path: str) -> None:
-    """Delete a step's directory tree in a thread while the build goes on (a step's
-    scratch dirs cost tens of ms to remove, mostly overlayfs work dirs); settle() waits.
-    A teu killed meanwhile leaves it to the next build's sweep_stale (its name has the
-    pid)."""
-    import shutil
-
-    t = threading.Thread(target=shutil.rmtree, args=(path,), kwargs={"ignore_errors": True},
-                         name="teu-build-rm")
-    with _removing_lock:
-        _removing.append(t)
-    t.start()
-
-
-def settle() -> None:
-    """Wait for the directories being removed (the build's end, or before it returns)."""
-    while True:
-        with _removing_lock:
-            if not _removing:
-                return
-            t = _removing.pop()
-        t.join()
+        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def sweep_stale(root: str) -> None:
