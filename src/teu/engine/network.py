@@ -316,6 +316,9 @@ def ports_text(engine: Engine, row: Row) -> str:
     parts = []
     for rec in records(engine.paths.root, row["id"]):
         for m in (rec.get("teu") or {}).get("ports") or []:
-            parts.append(f"{m.get('hostIP') or '0.0.0.0'}:{m['hostPort']}->"
-                         f"{m['containerPort']}/{m['protocol']}")
+            ip, to = m.get("hostIP") or "", f"{m['hostPort']}->{m['containerPort']}/{m['protocol']}"
+            if ":" not in ip:
+                parts.append(f"{ip or '0.0.0.0'}:{to}")
+            if m.get("containerIP6") and (":" in ip or not ip):
+                parts.append(f"[{ip or '::'}]:{to}")  # docker's "[::]:8080->80/tcp"
     return ", ".join(parts)
