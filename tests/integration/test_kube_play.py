@@ -138,6 +138,8 @@ def test_play_pod_deployment_job_service(teu, tmp_path) -> None:  # noqa: ANN001
     # Pod + ConfigMap (files and env) + Secret + hostPort, answered on the test host.
     assert wait_for(lambda: curl(teu, "http://127.0.0.1:8080/index.html")
                     == "from a configmap\n")
+    infra = json.loads(teu.ok("pod", "inspect", "web"))[0]["InfraContainerID"]
+    assert list(teu.inspect(infra)["NetworkSettings"]["Networks"]) == ["teu-kube"]
     env = teu.inspect("web-srv")["Config"]["Env"]
     assert {"GREETING=hello", "PASSWORD=s3cret", "POD=web"} <= set(env)
     assert teu.ok("exec", "web-srv", "cat", "/etc/creds/password") == "s3cret"
@@ -233,7 +235,7 @@ def test_play_bad_input_leaves_nothing(plain, tmp_path) -> None:  # noqa: ANN001
     state = json.loads(plain.ok("pod", "inspect", "p"))[0]["State"]
     assert state == "Created"
     first = plain.inspect("p-c")["Id"]
-    assert play(_pod(), "--replace").returncode == 0
+    assert play(_pod(), "--replace", "--network", "none").returncode == 0
     assert plain.inspect("p-c")["Id"] != first and plain.inspect("p-c")["State"]["Running"]
     again = play(_pod())
     assert again.returncode == 125 and "pod p already exists" in again.stderr
