@@ -39,6 +39,9 @@ class Client:
         self.networks = NetworkCollection(self)
         self.pods = PodCollection(self)
         self.sandbox = Sandbox(self)
+        from teu.api.compose import ComposeCollection
+
+        self.compose = ComposeCollection(self)  # Compose projects (teu.compose)
 
     def __repr__(self) -> str:
         return f"<teu.Client root={self.root!r} runroot={self.runroot!r}>"
@@ -81,6 +84,12 @@ class Client:
         from teu.engine.views.system import df
 
         return {"Rows": self._call(df)}
+
+    def bench(self, image: str | None = None, **options: Any) -> dict[str, Any]:
+        """`teu bench --json`'s result for `image` of this store (teu.api.bench)."""
+        from teu.api.bench import run
+
+        return run(self.root, image, **options)
 
     def version(self) -> dict[str, Any]:
         import platform

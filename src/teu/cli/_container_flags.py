@@ -54,6 +54,8 @@ CREATE_FLAGS = [
     Flag("mac-address", None, STR, "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
     Flag("network-alias", None, LIST, "Add network-scoped alias for the container"),
     Flag("add-host", None, LIST, "Add a custom host-to-IP mapping (host:ip, host:host-gateway)"),
+    Flag("ingress-bandwidth", None, STR, "Limit traffic to the container (bits/s: 10M, 1G)"),
+    Flag("egress-bandwidth", None, STR, "Limit traffic from the container (bits/s: 10M, 1G)"),
     Flag("dns", None, LIST, "Set custom DNS servers"),
     Flag("dns-search", None, LIST, "Set custom DNS search domains"),
     Flag("dns-option", None, LIST, "Set DNS options"),

@@ -42,6 +42,9 @@ class ProjectOptions:
     resolve_paths: bool = True
     stdin: Callable[[], str] | None = None
     warn: Callable[[str], None] | None = None
+    # Services named on the command line (`up SVC`, `run SVC`): enabled whatever their
+    # profiles, as docker compose enables a service it is asked for by name.
+    services: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -135,7 +138,7 @@ def load(opts: ProjectOptions) -> Project:
         _apply_env_files(svc, env, project_dir, env_files.setdefault(svc_name, []))
         _resolve_environment(svc, env)
     model["services"] = services
-    enabled, disabled = _profiles(services, profiles)
+    enabled, disabled = _profiles(services, profiles, opts.services)
     model["services"] = enabled
     from teu.compose.normalize import normalize
 
@@ -175,7 +178,7 @@ def _load_doc(text: str, name: str, env: dict, workdir: str, interp: bool,
               warn) -> dict:
     doc = parse(text, name)
     if interp:
-        doc = interpolate(doc, env, warn)
+        doc = interpolate(doc, env, warn, file=name)
     schema.check(doc, name)
     services = doc.get("services")
     if isinstance(services, dict):
@@ -232,12 +235,15 @@ def _active_profiles(opts: ProjectOptions, env: dict) -> list[str]:
     return [p.strip() for p in env.get("COMPOSE_PROFILES", "").split(",") if p.strip()]
 
 
-def _profiles(services: dict, active: list[str]) -> tuple[dict, dict]:
-    """(enabled, disabled) services; a service without profiles is always enabled."""
+def _profiles(services: dict, active: list[str], named: list[str] | None = None
+              ) -> tuple[dict, dict]:
+    """(enabled, disabled) services; a service without profiles is always enabled, and
+    so is one named on the command line."""
     enabled, disabled = {}, {}
     for name, svc in services.items():
         wanted = svc.get("profiles") or []
-        if not wanted or "*" in active or set(wanted) & set(active):
+        if (not wanted or "*" in active or set(wanted) & set(active)
+                or name in (named or [])):
             enabled[name] = svc
         else:
             disabled[name] = svc
