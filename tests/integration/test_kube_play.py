@@ -63,7 +63,8 @@ spec:
     livenessProbe: {{exec: {{command: ["true"]}}, periodSeconds: 2}}
   - name: helper
     image: {IMAGE}
-    command: [sleep, "300"]
+    env: [{{name: WHO, value: helper}}]
+    command: [sh, -c, "echo $(WHO) > /cache/who; exec sleep 300"]
     volumeMounts: [{{name: cache, mountPath: /cache}}]
   volumes:
   - {{name: www, configMap: {{name: site, items: [{{key: index.html, path: index.html}}]}}}}
@@ -148,6 +149,7 @@ def test_play_pod_deployment_job_service(teu, tmp_path) -> None:  # noqa: ANN001
     assert info["CapDrop"] == ["CAP_NET_RAW"]
     # The init container ran first (into the emptyDir both containers share), and is gone.
     assert teu.ok("exec", "web-helper", "cat", "/cache/init") == "prepared\n"
+    assert teu.ok("exec", "web-helper", "cat", "/cache/who") == "helper\n"  # $(WHO)
     assert "web-prepare" not in teu.ok("ps", "-a", "--format", "{{.Names}}")
     # The Job ran to completion and wrote into the PVC the Pod mounts.
     assert teu.ok("exec", "web-srv", "cat", "/shared/seed") == "seeded-by-job\n"

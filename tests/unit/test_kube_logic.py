@@ -216,3 +216,12 @@ def test_manifest_parse() -> None:
                            "line 2")):
         with pytest.raises(KubeError, match=message):
             parse(text, "f.yaml")
+
+
+def test_variable_references_in_command_and_args() -> None:
+    from teu.kube.podspec import expand
+
+    env = {"A": "1", "PORT": "8080"}
+    assert expand("serve --port=$(PORT)", env) == "serve --port=8080"
+    assert expand("$$(PORT) $(NOPE) $A", env) == "$(PORT) $(NOPE) $A"
+    assert expand("$(A)$(A)", env) == "11"
