@@ -17,7 +17,8 @@ Warn = Callable[[str], None]
 
 POD_FIELDS = {"containers", "initContainers", "volumes", "restartPolicy", "hostname",
               "securityContext", "terminationGracePeriodSeconds", "dnsPolicy",
-              "enableServiceLinks", "schedulerName", "activeDeadlineSeconds"}
+              "enableServiceLinks", "schedulerName", "activeDeadlineSeconds",
+              "automountServiceAccountToken"}  # no service accounts here: nothing to mount
 CONTAINER_FIELDS = {"name", "image", "command", "args", "env", "envFrom", "ports",
                     "volumeMounts", "resources", "securityContext", "livenessProbe",
                     "readinessProbe", "startupProbe", "workingDir", "tty", "stdin",
