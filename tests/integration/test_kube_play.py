@@ -100,6 +100,7 @@ kind: Job
 metadata: {{name: seed}}
 spec:
   backoffLimit: 1
+  ttlSecondsAfterFinished: 100
   template:
     spec:
       restartPolicy: Never
@@ -132,6 +133,7 @@ def test_play_pod_deployment_job_service(teu, tmp_path) -> None:  # noqa: ANN001
     assert out.returncode == 0, out.stderr
     assert "kind Ingress (networking.k8s.io/v1) is not supported: skipped" in out.stderr
     assert "Job seed completed" in out.stdout
+    assert "Job seed: field spec.ttlSecondsAfterFinished is not supported" in out.stderr
     pods = teu.ok("pod", "ls", "--format", "{{.Name}} {{.Status}}").split("\n")
     assert sorted(p for p in pods if p) == [
         "api-pod-0 Running", "api-pod-1 Running", "api-pod-2 Running", "seed-pod Exited",
