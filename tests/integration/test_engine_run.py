@@ -199,6 +199,12 @@ def test_labels_name_and_network_modes(teu) -> None:
     teu.ok("rm", "lab")
     out = sh(teu, "ls /sys/class/net", "--network", "none")
     assert out.split() == ["lo"]
+    # docker's none: lo is up and 127.0.0.1 answers, with teu-runtime and with runc (a
+    # runtime leaves a new namespace's lo down: the engine brings it up)
+    for runtime in ("teu-runtime", "runc"):
+        out = sh(teu, "cat /sys/class/net/lo/operstate; ping -c1 -W2 127.0.0.1 >/dev/null "
+                 "&& echo answered", "--network", "none", "--runtime", runtime)
+        assert out.split() == ["unknown", "answered"], runtime
     host_ifaces = sorted(os.listdir("/sys/class/net"))
     out = sh(teu, "ls /sys/class/net", "--network", "host")
     assert sorted(out.split()) == host_ifaces

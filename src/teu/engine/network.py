@@ -32,9 +32,40 @@ def validate(engine: Engine, settings: dict) -> None:
     check(engine.paths.root, settings)
 
 
+class _LoopbackOnly:
+    """`--network none`: a namespace of its own holding only `lo`, and `lo` up, as docker's
+    and podman's none (127.0.0.1 answers). teu makes it, as it makes a bridge's, because
+    an OCI runtime (teu-runtime, runc, crun alike) leaves a new namespace's `lo` down."""
+
+    __slots__ = ("netns",)
+
+    def __init__(self) -> None:
+        from teu.network import netns
+
+        self.netns = netns.new(loopback=False)
+
+    @property
+    def path(self) -> str:
+        return self.netns.path
+
+    def finish(self, pid: int = 0) -> dict:
+        """The init holds the namespace now: bring `lo` up (the kernel's first `lo up` of
+        a namespace is slow, so it runs after the create, not before) and let go of it."""
+        try:
+            self.netns.loopback_up()
+        finally:
+            self.netns.close()
+        return {}
+
+    def abort(self) -> None:
+        self.netns.close()
+
+
 def begin(engine: Engine, row: Row):  # noqa: ANN201 - a teu.network.attach.Session or None
     mode = row.settings["HostConfig"].get("NetworkMode") or "none"
-    if mode in ("none", "host") or mode.startswith("container:"):
+    if mode == "none":
+        return _LoopbackOnly()
+    if mode == "host" or mode.startswith("container:"):
         return None
     from teu.network.attach import begin as start
 

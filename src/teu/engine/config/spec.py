@@ -261,7 +261,10 @@ def build(cid: str, settings: dict, rootfs: str, bundle: str, user: tuple,
     if host.get("Sysctls"):
         linux["sysctl"] = dict(host["Sysctls"])
     spec = {
-        "ociVersion": "1.2.0",
+        # docker's and podman's version: crun (up to 1.8 at least) refuses a config whose
+        # ociVersion lacks "1.0" ("unknown version specified"); runc and teu-runtime read
+        # the fields, not the number.
+        "ociVersion": "1.0.2-dev",
         "process": process,
         "root": {"path": rootfs, "readonly": bool(host.get("ReadonlyRootfs"))},
         "mounts": mounts,
