@@ -271,15 +271,24 @@ def _resources(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa
 
     project = model["name"]
     store = Store(engine.paths.root)
+    # The external ones first: a missing one fails `up` before anything is made.
+    for spec in (model.get("networks") or {}).values():
+        if spec.get("external"):
+            try:
+                store.get(spec["name"])
+            except NetworkNotFound:
+                raise ComposeError(f"network {spec['name']} declared as external, but could "
+                                   "not be found") from None
+    for spec in (model.get("volumes") or {}).values():
+        if spec.get("external") and engine.db.volume(spec["name"]) is None:
+            raise ComposeError(f"external volume \"{spec['name']}\" not found")
     for key, spec in sorted((model.get("networks") or {}).items()):
         name = spec["name"]
         try:
             store.get(name)
             continue
         except NetworkNotFound:
-            if spec.get("external"):
-                raise ComposeError(f"network {name} declared as external, but could not be "
-                                   "found") from None
+            pass
         ipam = {"subnet": "", "gateway": "", "ip_range": "", "subnet6": "", "gateway6": ""}
         for pool in (spec.get("ipam") or {}).get("config") or []:
             six = ":" in str(pool.get("subnet", ""))
