@@ -181,6 +181,28 @@ def test_config_matches_docker_compose(tmp_path, name, extra):
         assert ours == theirs
 
 
+def test_develop_watch_matches_docker_compose(tmp_path):
+    (tmp_path / "compose.yaml").write_text("""
+services:
+  app:
+    image: busybox
+    build: .
+    develop:
+      watch:
+        - {action: sync, path: ./src, target: /app, ignore: ["*.tmp", node_modules/]}
+        - {action: rebuild, path: Dockerfile}
+        - {action: sync+restart, path: ./conf, target: /etc/app}
+""")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": "/root"}
+    for args in (["config", "--format", "json"], ["config"], ["config", "--hash", "*"]):
+        theirs = _run([docker_compose(), *args], tmp_path, env)
+        ours = _run([*TEU, "compose", *args], tmp_path, env)
+        if args[-1] == "json":
+            assert json.loads(ours) == json.loads(theirs)
+        else:
+            assert ours == theirs, args
+
+
 def test_example_shop_matches_docker_compose():
     """examples/shop, the quick start's project: the same model, YAML and hashes."""
     root = Path(__file__).resolve().parents[2] / "examples" / "shop"
