@@ -148,3 +148,50 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     teu.ok(*c, "down", "--remove-orphans", "-t", "0")
     assert teu.ok("ps", "-a", "-q") == ""
     assert "verbs_default" not in teu.ok("network", "ls", "--format", "{{.Name}}")
+
+
+def test_watch_syncs_and_rebuilds(teu, tmp_path) -> None:  # noqa: ANN001
+    proj = tmp_path / "w"
+    (proj / "src").mkdir(parents=True)
+    (proj / "Dockerfile").write_text(f"FROM {IMAGE}\nRUN echo v1 > /version\n")
+    (proj / "compose.yaml").write_text("""
+services:
+  app:
+    build: .
+    command: sleep 300
+    develop:
+      watch:
+        - {action: sync, path: ./src, target: /app, ignore: ["*.tmp"]}
+        - {action: rebuild, path: Dockerfile}
+""")
+    c = ["compose", "--project-directory", str(proj)]
+    p = subprocess.Popen(teu.cmd(*c, "watch"), env=teu.env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+
+    def cat(path: str) -> str:
+        return teu(*c, "exec", "-T", "app", "cat", path).stdout
+
+    try:
+        assert wait_for(lambda: teu(*c, "ps", "-q").stdout.strip(), 60)
+        assert wait_for(lambda: cat("/version") == "v1\n", 10)
+        time.sleep(1)  # the watch's first snapshot is taken after up
+        (proj / "src" / "sub").mkdir()
+        (proj / "src" / "sub" / "b.txt").write_text("two\n")
+        (proj / "src" / "skip.tmp").write_text("no\n")
+        assert wait_for(lambda: cat("/app/sub/b.txt") == "two\n", 15)
+        assert teu(*c, "exec", "-T", "app", "ls", "/app").stdout.split() == ["sub"]
+        (proj / "src" / "sub" / "b.txt").unlink()
+        assert wait_for(lambda: teu(*c, "exec", "-T", "app", "ls", "/app/sub").stdout == "",
+                        15)
+        (proj / "Dockerfile").write_text(f"FROM {IMAGE}\nRUN echo v2 > /version\n")
+        assert wait_for(lambda: cat("/version") == "v2\n", 60)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0
+    assert "Watch enabled" in err and 'Syncing service "app" after 1 changed files' in err
+    assert 'Rebuilding service(s) ["app"]' in err
+    teu.ok(*c, "down", "-t", "0")

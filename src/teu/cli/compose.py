@@ -49,6 +49,7 @@ Commands:
   up          Create and start containers
   version     Show the Docker Compose version information
   wait        Block until containers of all (or specified) services stop.
+  watch       Watch build context for service and rebuild/refresh containers when files are updated
 """
 
 # The verbs in other modules: (module, function).
@@ -56,7 +57,7 @@ LIFECYCLE = ("start", "stop", "restart", "kill", "pause", "unpause")
 VERBS = {**{v: ("compose_verbs", "lifecycle") for v in LIFECYCLE},
          **{v: ("compose_verbs", v.rstrip("_")) for v in
             ("rm", "logs", "top", "port", "cp", "wait", "images", "pull", "push", "ls",
-             "version")},
+             "version", "watch")},
          "exec": ("compose_verbs", "exec_"), "run": ("compose_run", "run"),
          "create": ("compose_run", "create")}
 

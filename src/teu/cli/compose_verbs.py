@@ -476,3 +476,45 @@ def version(global_opts: dict, argv: list[str]) -> int:
         print(f"teu compose version {__version__} (docker compose v{COMPOSE_VERSION}'s "
               "files, flags and output)")
     return 0
+
+
+def watch(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("no-up", None, BOOL, "Do not build & start services before watching"),
+             Flag("prune", None, BOOL, "Prune dangling images on rebuild (accepted)"),
+             Flag("quiet", None, BOOL, "hide build output")]
+    parsed = _parse(argv, flags, "watch", "[SERVICE...]", "Watch build context for service "
+                    "and rebuild/refresh containers when files are updated")
+    if parsed is None:
+        return 0
+    opts, services = parsed
+    from teu.cli.compose import load_project, project_labels
+
+    project = load_project(global_opts, services)
+    model = project.model
+
+    def go() -> int:
+        from teu.compose.images import build
+        from teu.compose.run import UpOptions, up
+        from teu.compose.watch import rules
+        from teu.compose.watch import watch as poll
+
+        rules(model, services)  # no rule: docker compose's error before anything starts
+        e = _engine()
+        labels = project_labels(project)
+        if not opts.get("no_up"):
+            up(e, model, _say, UpOptions(services=services, environ=project.environment,
+                                         labels=labels))
+
+        def rebuild(service: str) -> None:
+            build(e, model, [service], (lambda _: None) if opts.get("quiet") else _say,
+                  quiet=bool(opts.get("quiet")), environ=project.environment)
+            up(e, model, _say, UpOptions(services=[service], no_deps=True,
+                                         environ=project.environment, labels=labels))
+
+        try:
+            poll(e, model, services, _say, rebuild)
+        except KeyboardInterrupt:
+            return 0  # the project keeps running, as after docker compose watch
+        return 0
+
+    return _guarded(go)
