@@ -125,9 +125,20 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     assert teu.inspect("verbs-web-1")["State"]["Status"] == "paused"
     teu.ok(*c, "unpause", "web")
     assert teu.inspect("verbs-web-1")["State"]["Status"] == "running"
-    teu.ok(*c, "stop", "web")
-    assert teu.inspect("verbs-web-1")["State"]["Status"] == "exited"
-    teu.ok(*c, "start", "web")
+    events = subprocess.Popen(teu.cmd(*c, "events", "--json", "web"), env=teu.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(1.5)  # its first look at the containers
+        teu.ok(*c, "stop", "web")
+        assert teu.inspect("verbs-web-1")["State"]["Status"] == "exited"
+        teu.ok(*c, "start", "web")
+        time.sleep(1)
+    finally:
+        events.send_signal(signal.SIGINT)
+        seen, _ = events.communicate(timeout=20)
+    actions = [(e["action"], e["service"]) for e in map(json.loads, seen.splitlines())]
+    assert ("die", "web") in actions and ("start", "web") in actions
+    assert actions.index(("die", "web")) < actions.index(("start", "web"))
     started = teu.inspect("verbs-web-1")["State"]["StartedAt"]
     teu.ok(*c, "restart", "web")
     assert teu.inspect("verbs-web-1")["State"]["StartedAt"] != started

@@ -29,6 +29,7 @@ Commands:
   cp          Copy files/folders between a service container and the local filesystem
   create      Creates containers for a service
   down        Stop and remove containers, networks
+  events      Receive real time events from containers
   exec        Execute a command in a running container
   images      List images used by the created containers
   kill        Force stop service containers
@@ -57,7 +58,7 @@ LIFECYCLE = ("start", "stop", "restart", "kill", "pause", "unpause")
 VERBS = {**{v: ("compose_verbs", "lifecycle") for v in LIFECYCLE},
          **{v: ("compose_verbs", v.rstrip("_")) for v in
             ("rm", "logs", "top", "port", "cp", "wait", "images", "pull", "push", "ls",
-             "version", "watch")},
+             "version", "watch", "events")},
          "exec": ("compose_verbs", "exec_"), "run": ("compose_run", "run"),
          "create": ("compose_run", "create")}
 

@@ -518,3 +518,34 @@ def watch(global_opts: dict, argv: list[str]) -> int:
         return 0
 
     return _guarded(go)
+
+
+def events(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("json", None, BOOL, "Output events as a stream of json objects"),
+             Flag("since", None, STR, "Show all events created since timestamp (accepted: "
+                  "teu keeps no event log, so only what happens from now on)"),
+             Flag("until", None, STR, "Stream events until this timestamp (accepted)")]
+    parsed = _parse(argv, flags, "events", "[OPTIONS] [SERVICE...]",
+                    "Receive real time events from containers")
+    if parsed is None:
+        return 0
+    opts, services = parsed
+    model = _model(global_opts, services)
+
+    def go() -> int:
+        import json
+
+        from teu.compose.events import events as watch_events
+        from teu.compose.events import text
+
+        def emit(event: dict) -> None:
+            line = json.dumps(event, separators=(",", ":")) if opts.get("json") else text(event)
+            print(line, flush=True)
+
+        try:
+            watch_events(_engine(), model, services, emit)
+        except KeyboardInterrupt:
+            return 0
+        return 0
+
+    return _guarded(go)
