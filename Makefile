@@ -8,6 +8,7 @@ deps:            ## Debian packages (peers, busybox, libseccomp)
 	apt-get update -q
 	grep -v '^\s*#' deps/debian-packages.txt | grep . | xargs apt-get install -y -q --no-install-recommends
 	sh deps/cosign.sh
+	sh deps/vm-kernel.sh
 
 install:         ## teu itself, editable, with the test tools
 	$(PYTHON) -m pip install -q -e '.[test]'

@@ -58,6 +58,9 @@ class Project:
     model: dict[str, Any]
     profiles: list[str]
     disabled: dict[str, Any] = field(default_factory=dict)
+    # Per service, the env_file files merged into its environment: [(path, values)]
+    # (teu kube generate turns them into ConfigMaps).
+    env_files: dict[str, list] = field(default_factory=dict)
 
     @property
     def services(self) -> dict[str, Any]:
@@ -130,8 +133,9 @@ def load(opts: ProjectOptions) -> Project:
     services = model.get("services") or {}
     name = _project_name(opts, env, model, project_dir)
     profiles = _active_profiles(opts, env)
-    for svc in services.values():
-        _apply_env_files(svc, env, project_dir)
+    env_files: dict[str, list] = {}
+    for svc_name, svc in services.items():
+        _apply_env_files(svc, env, project_dir, env_files.setdefault(svc_name, []))
         _resolve_environment(svc, env)
     model["services"] = services
     enabled, disabled = _profiles(services, profiles, opts.services)
@@ -139,7 +143,7 @@ def load(opts: ProjectOptions) -> Project:
     from teu.compose.normalize import normalize
 
     model = normalize(model, name, project_dir)
-    return Project(name, project_dir, files, env, model, profiles, disabled)
+    return Project(name, project_dir, files, env, model, profiles, disabled, env_files)
 
 
 def _read(path: str, opts: ProjectOptions) -> str:
@@ -246,7 +250,8 @@ def _profiles(services: dict, active: list[str], named: list[str] | None = None
     return enabled, disabled
 
 
-def _apply_env_files(svc: dict, env: dict, project_dir: str) -> None:
+def _apply_env_files(svc: dict, env: dict, project_dir: str,
+                     found: list | None = None) -> None:
     files = svc.pop("env_file", None)
     if not files:
         return
@@ -264,10 +269,10 @@ def _apply_env_files(svc: dict, env: dict, project_dir: str) -> None:
         fmt = entry.get("format")
         if fmt not in (None, "", "raw"):
             raise ComposeError(f"unsupported env_file format {fmt!r} ({path})")
-        if fmt == "raw":
-            values.update(_raw_env(path))
-        else:
-            values.update(dotenv.read(path, env))
+        one = _raw_env(path) if fmt == "raw" else dotenv.read(path, env)
+        values.update(one)
+        if found is not None:
+            found.append((path, one))
     merged = {**values, **(svc.get("environment") or {})}
     svc["environment"] = merged
 
