@@ -71,7 +71,7 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
     # Images first: a failed build or pull leaves nothing of the project behind.
     images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
                   pull=o.pull == "always", environ=o.environ)
-    image_ids = {s: _image(engine, model, s, o.pull) for s in services}
+    image_ids = {s: image_for(engine, model, s, o.pull) for s in services}
     _resources(engine, model, say)
     existing = {r["name"]: r for r in _project_containers(engine, project)}
     orphans = sorted(r["name"] for r in existing.values()
@@ -242,7 +242,7 @@ def _port_range(published: str) -> list[str]:
     return [published]
 
 
-def _image(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
+def image_for(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
     """The ID of a service's image, pulled first if missing (or with --pull always)."""
     from teu.compose.images import image_id, image_of
     from teu.engine.lifecycle.create import pull_image
