@@ -179,6 +179,19 @@ def _config(global_opts: dict, argv: list[str]) -> int:
     return 0
 
 
+def progress(global_opts: dict, verb: str = "Running"):  # noqa: ANN201
+    """The progress reporter the global --progress asks for (auto: a redrawn block on a
+    terminal, plain lines elsewhere; quiet: nothing)."""
+    from teu.compose.progress import Progress
+
+    mode = global_opts.get("progress") or "auto"
+    if mode == "quiet":
+        import io
+
+        return Progress(io.StringIO(), tty=False)
+    return Progress(sys.stderr, tty={"tty": True, "plain": False}.get(mode), verb=verb)
+
+
 def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -291,13 +304,15 @@ def up_verb(global_opts: dict, opts: dict, services: list[str]) -> int:
     if code_from and code_from not in model["services"]:
         raise UsageError(f"no such service: {code_from}", 1)
 
+    say = progress(global_opts)
+
     def go() -> int:
         import time
 
         began = time.time()
         e = engine()
         try:
-            ids = up(e, model, _say, o)
+            ids = up(e, model, say, o)
         except KeyboardInterrupt:
             if detach:
                 raise
@@ -305,14 +320,16 @@ def up_verb(global_opts: dict, opts: dict, services: list[str]) -> int:
             from teu.compose.attached import stop_forceable
             from teu.compose.containers import find
 
-            _say("Gracefully stopping... (press Ctrl+C again to force)")
+            say.close()
+            say("Gracefully stopping... (press Ctrl+C again to force)")
             stop_forceable(e, [r["id"] for r in find(e, model) if r["status"] == "running"],
-                           _say, o.timeout)
+                           say, o.timeout)
             return 130
         if o.no_start:
             return 0
         if opts.get("wait"):
-            wait_ready(e, model, ids, _say, opts.get("wait_timeout"))
+            wait_ready(e, model, ids, say, opts.get("wait_timeout"))
+        say.close()  # attached: the logs follow, plain lines from here on
         if detach:
             return 0
         from teu.compose.attached import attach
@@ -321,7 +338,7 @@ def up_verb(global_opts: dict, opts: dict, services: list[str]) -> int:
             [s for s in ids if s in services] if services and not
             opts.get("attach_dependencies") else list(ids))
         attach_to = [s for s in attach_to if s not in (opts.get("no_attach") or [])]
-        return attach(e, model["name"], ids, attach_to, _say, printer_opts(opts),
+        return attach(e, model["name"], ids, attach_to, say, printer_opts(opts),
                       abort=abort, exit_code_from=code_from, timeout=o.timeout,
                       since=began)
 
@@ -475,7 +492,8 @@ def _down(global_opts: dict, argv: list[str]) -> int:
     for s in services:
         if s not in model["services"]:
             raise UsageError(f"no such service: {s}", 1)
-    return guarded(lambda: down(engine(), model, _say, bool(opts.get("volumes")),
+    say = progress(global_opts)
+    return guarded(lambda: down(engine(), model, say, bool(opts.get("volumes")),
                                 opts.get("timeout"), services,
                                 bool(opts.get("remove_orphans")), opts.get("rmi") or "")
                    or 0)

@@ -148,6 +148,8 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
                 e.close()
             return [cid, changed, lines]
 
+        if row is None or row["status"] != "running" or force:
+            say(f" Container {run_opts['name']}  {'Creating' if row is None else 'Starting'}")
         cid, changed, lines = forked(go)
         for line in lines:
             say(line)
@@ -375,6 +377,8 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
     from teu.engine import state
     from teu.engine.lifecycle.waiting import exited, wait_exit
 
+    if condition in ("service_completed_successfully", "service_healthy"):
+        say(f" Container {engine.find(cid)['name']}  Waiting")
     if condition == "service_completed_successfully":
         row = wait_exit(engine, engine.find(cid))
         code = row["exit_code"] if row is not None else None
@@ -551,6 +555,7 @@ def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  #
                 e.close()
             return []
 
+        say(f" Container {row['name']}  Stopping")
         forked(go)
         say(f" Container {row['name']}  Stopped")
         say(f" Container {row['name']}  Removed")
