@@ -93,6 +93,8 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     proj.mkdir()
     (proj / "compose.yaml").write_text(PROJECT)
     c = ["compose", "--project-directory", str(proj)]
+    # run before anything is up: it makes the project's network itself.
+    assert teu.ok(*c, "run", "--rm", "tool") == "the tool ran\n"
     teu.ok(*c, "up", "-d")
     assert teu(*c, "wait", "job").returncode == 4  # the job's exit code
     assert teu.ok(*c, "ps", "--services") == "web\n"

@@ -75,6 +75,9 @@ def run(global_opts: dict, argv: list[str]) -> int:
                     wait_condition(e, dep, ids[dep][0], spec.get("condition", ""), _say)
         images.ensure(e, model, [service], _say, "build" if opts.get("build") else "",
                       environ=project.environment)
+        from teu.compose.run import ensure_resources
+
+        ensure_resources(e, model, _say)  # the project's networks and volumes
         from teu.compose.run import image_for
 
         image_id = image_for(e, model, service, opts.get("pull") or "missing")

@@ -72,7 +72,7 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
     images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
                   pull=o.pull == "always", environ=o.environ)
     image_ids = {s: image_for(engine, model, s, o.pull) for s in services}
-    _resources(engine, model, say)
+    ensure_resources(engine, model, say)
     existing = {r["name"]: r for r in _project_containers(engine, project)}
     orphans = sorted(r["name"] for r in existing.values()
                      if _labels(r).get(plan.SERVICE) not in model["services"]
@@ -264,7 +264,7 @@ def image_for(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN
     return found
 
 
-def _resources(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
+def ensure_resources(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
     """The project's networks and volumes, made if missing (labelled as docker
     compose's); an external one that is missing is an error."""
     from teu.engine.storage import volumes as vols
