@@ -235,3 +235,16 @@ def test_bad_files_fail_like_docker_compose(tmp_path, text):
     assert ours.returncode == theirs.returncode == 1
     assert ours.stdout == ""
     assert len(ours.stderr.strip().splitlines()) == 1 and "Traceback" not in ours.stderr
+
+
+@pytest.mark.parametrize("args", [["up", "--bogus"], ["--bogus", "ps"], ["nope"],
+                                  ["ps", "--format"]])
+def test_bad_command_lines_exit_like_docker_compose(tmp_path, args):
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: busybox\n")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": "/root"}
+    theirs = subprocess.run([docker_compose(), *args], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    ours = subprocess.run([*TEU, "compose", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert ours.returncode == theirs.returncode == 1, (ours.stderr, theirs.stderr)
+    assert len(ours.stderr.strip().splitlines()) <= 2 and "Traceback" not in ours.stderr

@@ -77,7 +77,10 @@ GLOBAL = [
 
 
 def main(argv: list[str]) -> int:
-    opts, rest = parse(argv, GLOBAL, interspersed=False, prog="teu compose")
+    try:
+        opts, rest = parse(argv, GLOBAL, interspersed=False, prog="teu compose")
+    except UsageError as e:
+        raise UsageError(str(e), 1) from None  # docker compose answers 1 for a bad flag
     if opts.get("help") or not rest:
         sys.stdout.write(USAGE)
         return 0
@@ -94,7 +97,12 @@ def main(argv: list[str]) -> int:
     if fn is None:
         raise UsageError(f"unknown docker command: \"compose {verb}\"\n"
                          "See 'teu compose --help'", 1)
-    return fn(opts, args)
+    try:
+        return fn(opts, args)
+    except UsageError as e:
+        if e.exit_code != 125:
+            raise
+        raise UsageError(str(e), 1) from None  # docker compose answers 1 for a bad flag
 
 
 def options(global_opts: dict, interpolate: bool = True):  # noqa: ANN201
