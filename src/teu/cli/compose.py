@@ -43,12 +43,14 @@ Commands:
   restart     Restart service containers
   rm          Removes stopped service containers
   run         Run a one-off command on a service
+  scale       Scale services
   start       Start services
   stop        Stop services
   top         Display the running processes
   unpause     Unpause services
   up          Create and start containers
   version     Show the Docker Compose version information
+  volumes     List volumes
   wait        Block until containers of all (or specified) services stop.
   watch       Watch build context for service and rebuild/refresh containers when files are updated
 """
@@ -58,7 +60,7 @@ LIFECYCLE = ("start", "stop", "restart", "kill", "pause", "unpause")
 VERBS = {**{v: ("compose_verbs", "lifecycle") for v in LIFECYCLE},
          **{v: ("compose_verbs", v.rstrip("_")) for v in
             ("rm", "logs", "top", "port", "cp", "wait", "images", "pull", "push", "ls",
-             "version", "watch", "events")},
+             "version", "watch", "events", "scale", "volumes")},
          "exec": ("compose_verbs", "exec_"), "run": ("compose_run", "run"),
          "create": ("compose_run", "create")}
 

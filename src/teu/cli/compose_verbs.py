@@ -549,3 +549,75 @@ def events(global_opts: dict, argv: list[str]) -> int:
         return 0
 
     return _guarded(go)
+
+
+def scale(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("no-deps", None, BOOL, "Don't start linked services")]
+    parsed = _parse(argv, flags, "scale", "[SERVICE=REPLICAS...]", "Scale services ", 1)
+    if parsed is None:
+        return 0
+    opts, items = parsed
+    from teu.cli.compose import load_project, project_labels
+    from teu.compose.run import UpOptions, up
+
+    counts: dict[str, int] = {}
+    for item in items:
+        svc, eq, num = item.partition("=")
+        if not eq or not num.isdigit():
+            raise UsageError(f"invalid scale specifier: {item}", 1)
+        counts[svc] = int(num)
+    project = load_project(global_opts, list(counts))
+    for svc in counts:
+        if svc not in project.model["services"]:
+            raise UsageError(f"no such service: {svc}", 1)
+
+    def go() -> int:
+        up(_engine(), project.model, _say, UpOptions(
+            services=list(counts), scale=counts, no_recreate=True,
+            no_deps=bool(opts.get("no_deps")), environ=project.environment,
+            labels=project_labels(project)))
+        return 0
+
+    return _guarded(go)
+
+
+def volumes(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("quiet", "q", BOOL, "Only display volume names"),
+             Flag("format", None, STR, "Format the output. Values: [table | json]")]
+    parsed = _parse(argv, flags, "volumes", "[OPTIONS] [SERVICE...]", "List volumes")
+    if parsed is None:
+        return 0
+    opts, services = parsed
+    model = _model(global_opts, services)
+
+    def go() -> int:
+        import json
+
+        e = _engine()
+        wanted = set()
+        for name, svc in model["services"].items():
+            if services and name not in services:
+                continue
+            for v in svc.get("volumes") or []:
+                if v.get("type") == "volume" and v.get("source"):
+                    wanted.add((model.get("volumes") or {}).get(v["source"], {}).get(
+                        "name", v["source"]))
+        rows = []
+        for name in sorted(wanted):
+            vol = e.db.volume(name)
+            if vol is not None:
+                rows.append({"Name": name, "Driver": "local"})
+        if opts.get("quiet"):
+            for r in rows:
+                print(r["Name"])
+        elif opts.get("format") == "json":
+            for r in rows:
+                print(json.dumps(r))
+        else:
+            from teu.cli._table import rows_text
+
+            sys.stdout.write(rows_text([["DRIVER", "VOLUME NAME"],
+                                        *[[r["Driver"], r["Name"]] for r in rows]]))
+        return 0
+
+    return _guarded(go)
