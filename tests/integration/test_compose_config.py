@@ -181,6 +181,28 @@ def test_config_matches_docker_compose(tmp_path, name, extra):
         assert ours == theirs
 
 
+def test_develop_watch_matches_docker_compose(tmp_path):
+    (tmp_path / "compose.yaml").write_text("""
+services:
+  app:
+    image: busybox
+    build: .
+    develop:
+      watch:
+        - {action: sync, path: ./src, target: /app, ignore: ["*.tmp", node_modules/]}
+        - {action: rebuild, path: Dockerfile}
+        - {action: sync+restart, path: ./conf, target: /etc/app}
+""")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": "/root"}
+    for args in (["config", "--format", "json"], ["config"], ["config", "--hash", "*"]):
+        theirs = _run([docker_compose(), *args], tmp_path, env)
+        ours = _run([*TEU, "compose", *args], tmp_path, env)
+        if args[-1] == "json":
+            assert json.loads(ours) == json.loads(theirs)
+        else:
+            assert ours == theirs, args
+
+
 def test_example_shop_matches_docker_compose():
     """examples/shop, the quick start's project: the same model, YAML and hashes."""
     root = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -213,3 +235,16 @@ def test_bad_files_fail_like_docker_compose(tmp_path, text):
     assert ours.returncode == theirs.returncode == 1
     assert ours.stdout == ""
     assert len(ours.stderr.strip().splitlines()) == 1 and "Traceback" not in ours.stderr
+
+
+@pytest.mark.parametrize("args", [["up", "--bogus"], ["--bogus", "ps"], ["nope"],
+                                  ["ps", "--format"]])
+def test_bad_command_lines_exit_like_docker_compose(tmp_path, args):
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: busybox\n")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": "/root"}
+    theirs = subprocess.run([docker_compose(), *args], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    ours = subprocess.run([*TEU, "compose", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert ours.returncode == theirs.returncode == 1, (ours.stderr, theirs.stderr)
+    assert len(ours.stderr.strip().splitlines()) <= 2 and "Traceback" not in ours.stderr

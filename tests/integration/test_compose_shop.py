@@ -128,3 +128,19 @@ volumes:
     assert "broken-app" not in teu.ok("images", "--format", "{{.Repository}}")
     out = teu(*c, "up", "-d", "--no-build")
     assert out.returncode == 1 and "--no-build" in out.stderr
+    # A missing external network: refused before any network or volume is made.
+    (proj / "compose.yaml").write_text(f"""
+services:
+  db: {{image: {IMAGE}, command: sleep 300, networks: [outside, inside]}}
+networks:
+  inside: {{}}
+  outside: {{external: true, name: nowhere}}
+volumes:
+  data: {{}}
+""")
+    out = teu(*c, "up", "-d")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        "network nowhere declared as external, but could not be found")
+    assert "broken_inside" not in teu.ok("network", "ls", "--format", "{{.Name}}")
+    assert "broken_data" not in teu.ok("volume", "ls", "-q")

@@ -102,6 +102,11 @@ def test_up_ps_down(teu, tmp_path) -> None:  # noqa: ANN001
     assert "shop-api-3  Removed" in out.stderr and "shop-api-2  Removed" in out.stderr
     names = teu.ok("ps", "--format", "{{.Names}}").split()
     assert sorted(names) == ["shop-api-1", "shop-web-1"]
+    # compose scale: the count changes, nothing else is recreated.
+    teu.ok(*c, "scale", "api=2", env={**env, "MODE": "prod"})
+    assert "shop-api-2" in teu.ok("ps", "--format", "{{.Names}}").split()
+    assert teu.inspect("shop-web-1")["State"]["StartedAt"] == started
+    assert teu.ok(*c, "volumes", "-q", env=env) == "shop_state\n"
     vols = json.loads(teu.ok("volume", "inspect", "shop_state"))
     assert vols[0]["Labels"]["com.docker.compose.project"] == "shop"
     # down -v: no container, network or volume of the project is left.

@@ -93,6 +93,8 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     proj.mkdir()
     (proj / "compose.yaml").write_text(PROJECT)
     c = ["compose", "--project-directory", str(proj)]
+    # run before anything is up: it makes the project's network itself.
+    assert teu.ok(*c, "run", "--rm", "tool") == "the tool ran\n"
     teu.ok(*c, "up", "-d")
     assert teu(*c, "wait", "job").returncode == 4  # the job's exit code
     assert teu.ok(*c, "ps", "--services") == "web\n"
@@ -125,9 +127,20 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     assert teu.inspect("verbs-web-1")["State"]["Status"] == "paused"
     teu.ok(*c, "unpause", "web")
     assert teu.inspect("verbs-web-1")["State"]["Status"] == "running"
-    teu.ok(*c, "stop", "web")
-    assert teu.inspect("verbs-web-1")["State"]["Status"] == "exited"
-    teu.ok(*c, "start", "web")
+    events = subprocess.Popen(teu.cmd(*c, "events", "--json", "web"), env=teu.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(1.5)  # its first look at the containers
+        teu.ok(*c, "stop", "web")
+        assert teu.inspect("verbs-web-1")["State"]["Status"] == "exited"
+        teu.ok(*c, "start", "web")
+        time.sleep(1)
+    finally:
+        events.send_signal(signal.SIGINT)
+        seen, _ = events.communicate(timeout=20)
+    actions = [(e["action"], e["service"]) for e in map(json.loads, seen.splitlines())]
+    assert ("die", "web") in actions and ("start", "web") in actions
+    assert actions.index(("die", "web")) < actions.index(("start", "web"))
     started = teu.inspect("verbs-web-1")["State"]["StartedAt"]
     teu.ok(*c, "restart", "web")
     assert teu.inspect("verbs-web-1")["State"]["StartedAt"] != started
@@ -148,3 +161,50 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     teu.ok(*c, "down", "--remove-orphans", "-t", "0")
     assert teu.ok("ps", "-a", "-q") == ""
     assert "verbs_default" not in teu.ok("network", "ls", "--format", "{{.Name}}")
+
+
+def test_watch_syncs_and_rebuilds(teu, tmp_path) -> None:  # noqa: ANN001
+    proj = tmp_path / "w"
+    (proj / "src").mkdir(parents=True)
+    (proj / "Dockerfile").write_text(f"FROM {IMAGE}\nRUN echo v1 > /version\n")
+    (proj / "compose.yaml").write_text("""
+services:
+  app:
+    build: .
+    command: sleep 300
+    develop:
+      watch:
+        - {action: sync, path: ./src, target: /app, ignore: ["*.tmp"]}
+        - {action: rebuild, path: Dockerfile}
+""")
+    c = ["compose", "--project-directory", str(proj)]
+    p = subprocess.Popen(teu.cmd(*c, "watch"), env=teu.env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+
+    def cat(path: str) -> str:
+        return teu(*c, "exec", "-T", "app", "cat", path).stdout
+
+    try:
+        assert wait_for(lambda: teu(*c, "ps", "-q").stdout.strip(), 60)
+        assert wait_for(lambda: cat("/version") == "v1\n", 10)
+        time.sleep(1)  # the watch's first snapshot is taken after up
+        (proj / "src" / "sub").mkdir()
+        (proj / "src" / "sub" / "b.txt").write_text("two\n")
+        (proj / "src" / "skip.tmp").write_text("no\n")
+        assert wait_for(lambda: cat("/app/sub/b.txt") == "two\n", 15)
+        assert teu(*c, "exec", "-T", "app", "ls", "/app").stdout.split() == ["sub"]
+        (proj / "src" / "sub" / "b.txt").unlink()
+        assert wait_for(lambda: teu(*c, "exec", "-T", "app", "ls", "/app/sub").stdout == "",
+                        15)
+        (proj / "Dockerfile").write_text(f"FROM {IMAGE}\nRUN echo v2 > /version\n")
+        assert wait_for(lambda: cat("/version") == "v2\n", 60)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0
+    assert "Watch enabled" in err and 'Syncing service "app" after 1 changed files' in err
+    assert 'Rebuilding service(s) ["app"]' in err
+    teu.ok(*c, "down", "-t", "0")

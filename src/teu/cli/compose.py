@@ -29,6 +29,7 @@ Commands:
   cp          Copy files/folders between a service container and the local filesystem
   create      Creates containers for a service
   down        Stop and remove containers, networks
+  events      Receive real time events from containers
   exec        Execute a command in a running container
   images      List images used by the created containers
   kill        Force stop service containers
@@ -42,13 +43,16 @@ Commands:
   restart     Restart service containers
   rm          Removes stopped service containers
   run         Run a one-off command on a service
+  scale       Scale services
   start       Start services
   stop        Stop services
   top         Display the running processes
   unpause     Unpause services
   up          Create and start containers
   version     Show the Docker Compose version information
+  volumes     List volumes
   wait        Block until containers of all (or specified) services stop.
+  watch       Watch build context for service and rebuild/refresh containers when files are updated
 """
 
 # The verbs in other modules: (module, function).
@@ -56,7 +60,7 @@ LIFECYCLE = ("start", "stop", "restart", "kill", "pause", "unpause")
 VERBS = {**{v: ("compose_verbs", "lifecycle") for v in LIFECYCLE},
          **{v: ("compose_verbs", v.rstrip("_")) for v in
             ("rm", "logs", "top", "port", "cp", "wait", "images", "pull", "push", "ls",
-             "version")},
+             "version", "watch", "events", "scale", "volumes")},
          "exec": ("compose_verbs", "exec_"), "run": ("compose_run", "run"),
          "create": ("compose_run", "create")}
 
@@ -75,7 +79,10 @@ GLOBAL = [
 
 
 def main(argv: list[str]) -> int:
-    opts, rest = parse(argv, GLOBAL, interspersed=False, prog="teu compose")
+    try:
+        opts, rest = parse(argv, GLOBAL, interspersed=False, prog="teu compose")
+    except UsageError as e:
+        raise UsageError(str(e), 1) from None  # docker compose answers 1 for a bad flag
     if opts.get("help") or not rest:
         sys.stdout.write(USAGE)
         return 0
@@ -92,7 +99,12 @@ def main(argv: list[str]) -> int:
     if fn is None:
         raise UsageError(f"unknown docker command: \"compose {verb}\"\n"
                          "See 'teu compose --help'", 1)
-    return fn(opts, args)
+    try:
+        return fn(opts, args)
+    except UsageError as e:
+        if e.exit_code != 125:
+            raise
+        raise UsageError(str(e), 1) from None  # docker compose answers 1 for a bad flag
 
 
 def options(global_opts: dict, interpolate: bool = True):  # noqa: ANN201
@@ -175,6 +187,19 @@ def _config(global_opts: dict, argv: list[str]) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def progress(global_opts: dict, verb: str = "Running"):  # noqa: ANN201
+    """The progress reporter the global --progress asks for (auto: a redrawn block on a
+    terminal, plain lines elsewhere; quiet: nothing)."""
+    from teu.compose.progress import Progress
+
+    mode = global_opts.get("progress") or "auto"
+    if mode == "quiet":
+        import io
+
+        return Progress(io.StringIO(), tty=False)
+    return Progress(sys.stderr, tty={"tty": True, "plain": False}.get(mode), verb=verb)
 
 
 def _say(line: str) -> None:
@@ -289,13 +314,15 @@ def up_verb(global_opts: dict, opts: dict, services: list[str]) -> int:
     if code_from and code_from not in model["services"]:
         raise UsageError(f"no such service: {code_from}", 1)
 
+    say = progress(global_opts)
+
     def go() -> int:
         import time
 
         began = time.time()
         e = engine()
         try:
-            ids = up(e, model, _say, o)
+            ids = up(e, model, say, o)
         except KeyboardInterrupt:
             if detach:
                 raise
@@ -303,14 +330,16 @@ def up_verb(global_opts: dict, opts: dict, services: list[str]) -> int:
             from teu.compose.attached import stop_forceable
             from teu.compose.containers import find
 
-            _say("Gracefully stopping... (press Ctrl+C again to force)")
+            say.close()
+            say("Gracefully stopping... (press Ctrl+C again to force)")
             stop_forceable(e, [r["id"] for r in find(e, model) if r["status"] == "running"],
-                           _say, o.timeout)
+                           say, o.timeout)
             return 130
         if o.no_start:
             return 0
         if opts.get("wait"):
-            wait_ready(e, model, ids, _say, opts.get("wait_timeout"))
+            wait_ready(e, model, ids, say, opts.get("wait_timeout"))
+        say.close()  # attached: the logs follow, plain lines from here on
         if detach:
             return 0
         from teu.compose.attached import attach
@@ -319,7 +348,7 @@ def up_verb(global_opts: dict, opts: dict, services: list[str]) -> int:
             [s for s in ids if s in services] if services and not
             opts.get("attach_dependencies") else list(ids))
         attach_to = [s for s in attach_to if s not in (opts.get("no_attach") or [])]
-        return attach(e, model["name"], ids, attach_to, _say, printer_opts(opts),
+        return attach(e, model["name"], ids, attach_to, say, printer_opts(opts),
                       abort=abort, exit_code_from=code_from, timeout=o.timeout,
                       since=began)
 
@@ -473,7 +502,8 @@ def _down(global_opts: dict, argv: list[str]) -> int:
     for s in services:
         if s not in model["services"]:
             raise UsageError(f"no such service: {s}", 1)
-    return guarded(lambda: down(engine(), model, _say, bool(opts.get("volumes")),
+    say = progress(global_opts)
+    return guarded(lambda: down(engine(), model, say, bool(opts.get("volumes")),
                                 opts.get("timeout"), services,
                                 bool(opts.get("remove_orphans")), opts.get("rmi") or "")
                    or 0)

@@ -75,9 +75,12 @@ def run(global_opts: dict, argv: list[str]) -> int:
                     wait_condition(e, dep, ids[dep][0], spec.get("condition", ""), _say)
         images.ensure(e, model, [service], _say, "build" if opts.get("build") else "",
                       environ=project.environment)
-        from teu.compose.run import _image
+        from teu.compose.run import ensure_resources
 
-        image_id = _image(e, model, service, opts.get("pull") or "missing")
+        ensure_resources(e, model, _say)  # the project's networks and volumes
+        from teu.compose.run import image_for
+
+        image_id = image_for(e, model, service, opts.get("pull") or "missing")
         o = plan.run_options(model, service, 1, image_id)
         name = opts.get("name") or f"{model['name']}-{service}-run-{secrets.token_hex(6)}"
         o["name"] = name

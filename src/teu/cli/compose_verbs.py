@@ -476,3 +476,148 @@ def version(global_opts: dict, argv: list[str]) -> int:
         print(f"teu compose version {__version__} (docker compose v{COMPOSE_VERSION}'s "
               "files, flags and output)")
     return 0
+
+
+def watch(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("no-up", None, BOOL, "Do not build & start services before watching"),
+             Flag("prune", None, BOOL, "Prune dangling images on rebuild (accepted)"),
+             Flag("quiet", None, BOOL, "hide build output")]
+    parsed = _parse(argv, flags, "watch", "[SERVICE...]", "Watch build context for service "
+                    "and rebuild/refresh containers when files are updated")
+    if parsed is None:
+        return 0
+    opts, services = parsed
+    from teu.cli.compose import load_project, project_labels
+
+    project = load_project(global_opts, services)
+    model = project.model
+
+    def go() -> int:
+        from teu.compose.images import build
+        from teu.compose.run import UpOptions, up
+        from teu.compose.watch import rules
+        from teu.compose.watch import watch as poll
+
+        rules(model, services)  # no rule: docker compose's error before anything starts
+        e = _engine()
+        labels = project_labels(project)
+        if not opts.get("no_up"):
+            up(e, model, _say, UpOptions(services=services, environ=project.environment,
+                                         labels=labels))
+
+        def rebuild(service: str) -> None:
+            build(e, model, [service], (lambda _: None) if opts.get("quiet") else _say,
+                  quiet=bool(opts.get("quiet")), environ=project.environment)
+            up(e, model, _say, UpOptions(services=[service], no_deps=True,
+                                         environ=project.environment, labels=labels))
+
+        try:
+            poll(e, model, services, _say, rebuild)
+        except KeyboardInterrupt:
+            return 0  # the project keeps running, as after docker compose watch
+        return 0
+
+    return _guarded(go)
+
+
+def events(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("json", None, BOOL, "Output events as a stream of json objects"),
+             Flag("since", None, STR, "Show all events created since timestamp (accepted: "
+                  "teu keeps no event log, so only what happens from now on)"),
+             Flag("until", None, STR, "Stream events until this timestamp (accepted)")]
+    parsed = _parse(argv, flags, "events", "[OPTIONS] [SERVICE...]",
+                    "Receive real time events from containers")
+    if parsed is None:
+        return 0
+    opts, services = parsed
+    model = _model(global_opts, services)
+
+    def go() -> int:
+        import json
+
+        from teu.compose.events import events as watch_events
+        from teu.compose.events import text
+
+        def emit(event: dict) -> None:
+            line = json.dumps(event, separators=(",", ":")) if opts.get("json") else text(event)
+            print(line, flush=True)
+
+        try:
+            watch_events(_engine(), model, services, emit)
+        except KeyboardInterrupt:
+            return 0
+        return 0
+
+    return _guarded(go)
+
+
+def scale(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("no-deps", None, BOOL, "Don't start linked services")]
+    parsed = _parse(argv, flags, "scale", "[SERVICE=REPLICAS...]", "Scale services ", 1)
+    if parsed is None:
+        return 0
+    opts, items = parsed
+    from teu.cli.compose import load_project, project_labels
+    from teu.compose.run import UpOptions, up
+
+    counts: dict[str, int] = {}
+    for item in items:
+        svc, eq, num = item.partition("=")
+        if not eq or not num.isdigit():
+            raise UsageError(f"invalid scale specifier: {item}", 1)
+        counts[svc] = int(num)
+    project = load_project(global_opts, list(counts))
+    for svc in counts:
+        if svc not in project.model["services"]:
+            raise UsageError(f"no such service: {svc}", 1)
+
+    def go() -> int:
+        up(_engine(), project.model, _say, UpOptions(
+            services=list(counts), scale=counts, no_recreate=True,
+            no_deps=bool(opts.get("no_deps")), environ=project.environment,
+            labels=project_labels(project)))
+        return 0
+
+    return _guarded(go)
+
+
+def volumes(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("quiet", "q", BOOL, "Only display volume names"),
+             Flag("format", None, STR, "Format the output. Values: [table | json]")]
+    parsed = _parse(argv, flags, "volumes", "[OPTIONS] [SERVICE...]", "List volumes")
+    if parsed is None:
+        return 0
+    opts, services = parsed
+    model = _model(global_opts, services)
+
+    def go() -> int:
+        import json
+
+        e = _engine()
+        wanted = set()
+        for name, svc in model["services"].items():
+            if services and name not in services:
+                continue
+            for v in svc.get("volumes") or []:
+                if v.get("type") == "volume" and v.get("source"):
+                    wanted.add((model.get("volumes") or {}).get(v["source"], {}).get(
+                        "name", v["source"]))
+        rows = []
+        for name in sorted(wanted):
+            vol = e.db.volume(name)
+            if vol is not None:
+                rows.append({"Name": name, "Driver": "local"})
+        if opts.get("quiet"):
+            for r in rows:
+                print(r["Name"])
+        elif opts.get("format") == "json":
+            for r in rows:
+                print(json.dumps(r))
+        else:
+            from teu.cli._table import rows_text
+
+            sys.stdout.write(rows_text([["DRIVER", "VOLUME NAME"],
+                                        *[[r["Driver"], r["Name"]] for r in rows]]))
+        return 0
+
+    return _guarded(go)

@@ -283,6 +283,30 @@ def _service(out: dict, where: str, workdir: str) -> dict:
     for key in ("dns", "dns_search", "tmpfs", "cap_add", "cap_drop", "profiles"):
         if isinstance(out.get(key), str):
             out[key] = [out[key]]
+    if isinstance(out.get("develop"), dict) and isinstance(out["develop"].get("watch"), list):
+        out["develop"] = {**out["develop"],
+                          "watch": [watch_rule(r, workdir) for r in out["develop"]["watch"]]}
+    return out
+
+
+def watch_rule(rule: Any, workdir: str) -> Any:
+    """develop.watch entry as compose-go has it: path absolute against the file's
+    directory, keys in its order (path, action, target, exec, ignore, include,
+    initial_sync), an `exec` with a null command."""
+    import os
+
+    if not isinstance(rule, dict):
+        return rule
+    out: dict = {}
+    if "path" in rule:
+        out["path"] = os.path.normpath(os.path.join(workdir, str(rule["path"])))
+    for key in ("action", "target"):
+        if key in rule:
+            out[key] = rule[key]
+    out["exec"] = rule.get("exec") or {"command": None}
+    for key, value in rule.items():
+        if key not in out:
+            out[key] = value
     return out
 
 

@@ -110,6 +110,12 @@ def _network(v: dict, json_form: bool) -> dict:
 
 def _service(s: dict, json_form: bool) -> dict:
     s = dict(s)
+    watch = (s.get("develop") or {}).get("watch") if isinstance(s.get("develop"), dict) \
+        else None
+    if isinstance(watch, list) and not json_form:  # YAML omits an empty exec hook
+        s["develop"] = {**s["develop"], "watch": [
+            {k: v for k, v in r.items() if not (k == "exec" and v == {"command": None})}
+            if isinstance(r, dict) else r for r in watch]}
     if json_form:
         s.setdefault("command", None)
         s.setdefault("entrypoint", None)
@@ -156,7 +162,9 @@ def to_yaml(model: dict, escape: bool = True) -> str:
         # Go's yaml quotes strings that would read back as another type.
         style = None
         if _ambiguous(value):
-            style = '"'
+            # go-yaml: double quotes for a string that would read back as another type,
+            # single quotes for one a plain scalar cannot start with (`*`, `&`, `!`...)
+            style = "'" if value[:1] in _INDICATORS else '"'
         if "\n" in value:
             style = "|"
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
@@ -172,6 +180,9 @@ def to_yaml(model: dict, escape: bool = True) -> str:
     Dumper.add_representer(list, seq_indent)
     return _indent_lists(yaml.dump(shaped(model, escape=escape), Dumper=Dumper, sort_keys=False,
                                    default_flow_style=False, allow_unicode=True, width=1 << 20))
+
+
+_INDICATORS = set("*&!|>%@`")
 
 
 def _ambiguous(value: str) -> bool:

@@ -71,8 +71,8 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
     # Images first: a failed build or pull leaves nothing of the project behind.
     images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
                   pull=o.pull == "always", environ=o.environ)
-    image_ids = {s: _image(engine, model, s, o.pull) for s in services}
-    _resources(engine, model, say)
+    image_ids = {s: image_for(engine, model, s, o.pull) for s in services}
+    ensure_resources(engine, model, say)
     existing = {r["name"]: r for r in _project_containers(engine, project)}
     orphans = sorted(r["name"] for r in existing.values()
                      if _labels(r).get(plan.SERVICE) not in model["services"]
@@ -148,6 +148,8 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
                 e.close()
             return [cid, changed, lines]
 
+        if row is None or row["status"] != "running" or force:
+            say(f" Container {run_opts['name']}  {'Creating' if row is None else 'Starting'}")
         cid, changed, lines = forked(go)
         for line in lines:
             say(line)
@@ -242,7 +244,7 @@ def _port_range(published: str) -> list[str]:
     return [published]
 
 
-def _image(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
+def image_for(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
     """The ID of a service's image, pulled first if missing (or with --pull always)."""
     from teu.compose.images import image_id, image_of
     from teu.engine.lifecycle.create import pull_image
@@ -262,7 +264,7 @@ def _image(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
     return found
 
 
-def _resources(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
+def ensure_resources(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
     """The project's networks and volumes, made if missing (labelled as docker
     compose's); an external one that is missing is an error."""
     from teu.engine.storage import volumes as vols
@@ -271,15 +273,24 @@ def _resources(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa
 
     project = model["name"]
     store = Store(engine.paths.root)
+    # The external ones first: a missing one fails `up` before anything is made.
+    for spec in (model.get("networks") or {}).values():
+        if spec.get("external"):
+            try:
+                store.get(spec["name"])
+            except NetworkNotFound:
+                raise ComposeError(f"network {spec['name']} declared as external, but could "
+                                   "not be found") from None
+    for spec in (model.get("volumes") or {}).values():
+        if spec.get("external") and engine.db.volume(spec["name"]) is None:
+            raise ComposeError(f"external volume \"{spec['name']}\" not found")
     for key, spec in sorted((model.get("networks") or {}).items()):
         name = spec["name"]
         try:
             store.get(name)
             continue
         except NetworkNotFound:
-            if spec.get("external"):
-                raise ComposeError(f"network {name} declared as external, but could not be "
-                                   "found") from None
+            pass
         ipam = {"subnet": "", "gateway": "", "ip_range": "", "subnet6": "", "gateway6": ""}
         for pool in (spec.get("ipam") or {}).get("config") or []:
             six = ":" in str(pool.get("subnet", ""))
@@ -366,6 +377,8 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
     from teu.engine import state
     from teu.engine.lifecycle.waiting import exited, wait_exit
 
+    if condition in ("service_completed_successfully", "service_healthy"):
+        say(f" Container {engine.find(cid)['name']}  Waiting")
     if condition == "service_completed_successfully":
         row = wait_exit(engine, engine.find(cid))
         code = row["exit_code"] if row is not None else None
@@ -542,6 +555,7 @@ def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  #
                 e.close()
             return []
 
+        say(f" Container {row['name']}  Stopping")
         forked(go)
         say(f" Container {row['name']}  Stopped")
         say(f" Container {row['name']}  Removed")
