@@ -50,7 +50,8 @@ def startup(ax, res: dict) -> None:  # noqa: ANN001 - a matplotlib Axes
         ready = st[e].get("ready")
         if isinstance(ready, dict) and ready.get("samples"):
             data.append(ready["samples"])
-            labels.append(f"{e}\nto ready")
+            ratio = res.get("ratios", {}).get(f"teu/{e}", {}).get("ready_p50")
+            labels.append(f"{e}\nto ready" + (f"\nteu {ratio:.2f}x" if ratio else ""))
             colors.append(ENGINE_COLORS[e])
     if not data:
         ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
