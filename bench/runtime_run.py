@@ -13,7 +13,9 @@ and no dependency ships a .pth file), whose script turns itself into the launche
 after its first (warm-up) start. Beside them, from the same venv: the script as pip
 installed it, run under another name so that it never settles (what a read-only
 install keeps), and pip's console_scripts wrapper, to show what that entry point
-costs (teu's before scripts/).
+costs (teu's before scripts/). Where /usr/bin/python3 is another build than this
+interpreter (here: Debian's, static and PGO-built, beside a pyenv one), a pip
+install into a venv of it too ("pip, sys"): what `apt install python3-venv` users get.
 
     python3 bench/runtime_run.py [--rounds 30] [--no-pip]
 """
@@ -52,13 +54,25 @@ if __name__ == '__main__':
 """
 
 
-def pip_installed(tmp: str) -> dict[str, str]:
-    """teu-runtime from `pip install` of this tree in a new venv, the same script kept
-    as shipped, and a console_scripts wrapper of the same install."""
-    venv = os.path.join(tmp, "venv")
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+# The distribution's own interpreter (Debian's: statically linked, LTO and PGO), where
+# it is not the one running this script (a pyenv build: shared libpython, neither).
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def pip_venv(python: str, venv: str) -> str:
+    """A new venv of `python` with a real `pip install` of this tree; its teu-runtime."""
+    subprocess.run([python, "-m", "venv", venv], check=True)
     subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "--no-deps", REPO],
                    check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(venv, "bin", "teu-runtime")
+
+
+def pip_installed(tmp: str) -> dict[str, str]:
+    """teu-runtime from `pip install` of this tree in a new venv, the same script kept
+    as shipped, and a console_scripts wrapper of the same install; and a pip install
+    into a venv of the system's python3, when that is another build."""
+    venv = os.path.join(tmp, "venv")
+    pip_venv(sys.executable, venv)
     wrapper = os.path.join(venv, "bin", "teu-runtime-console-script")
     with open(wrapper, "w") as f:
         f.write(CONSOLE_SCRIPT.format(python=os.path.join(venv, "bin", "python3")))
@@ -66,7 +80,11 @@ def pip_installed(tmp: str) -> dict[str, str]:
     script = os.path.join(venv, "bin", "teu-runtime")
     shipped = os.path.join(venv, "bin", "teu-runtime-as-shipped")
     shutil.copy2(script, shipped)  # settle() rewrites only the names it installs
-    return {"teu (pip)": script, "teu (shipped)": shipped, "teu (wrapper)": wrapper}
+    found = {"teu (pip)": script, "teu (shipped)": shipped, "teu (wrapper)": wrapper}
+    ours = os.path.realpath(sys.executable)
+    if os.path.exists(SYSTEM_PYTHON) and os.path.realpath(SYSTEM_PYTHON) != ours:
+        found["teu (pip, sys)"] = pip_venv(SYSTEM_PYTHON, os.path.join(tmp, "venv-system"))
+    return found
 
 
 def commands(bundle: str, state: str, pip: dict[str, str] | None = None
@@ -81,7 +99,7 @@ def commands(bundle: str, state: str, pip: dict[str, str] | None = None
     if pip:
         for name, path in pip.items():
             cmds[name] = [path, "--root", f"{state}/teu", "run", "--bundle", bundle,
-                          f"bench-{name[5:-1]}"]
+                          "bench-" + name[5:-1].replace(", ", "-")]
     if shutil.which("crun"):
         # The unshare+sh wrapper costs ~2 ms; measured below and subtracted.
         cmds["crun"] = ["unshare", "-m", "--propagation", "private", "sh", "-c", crun]

@@ -5,9 +5,13 @@ Each assertion names the docker behaviour it pins."""
 from __future__ import annotations
 
 import json
+import subprocess
+import tempfile
 
 import pytest
-from tests.integration.engine_helpers import IMAGE, busybox_tar, private_teu
+from tests.integration.engine_helpers import IMAGE, busybox_tar, private_dockerd, private_teu
+
+from teu.testing.dockerd import DOCKER
 
 pytestmark = pytest.mark.root
 
@@ -15,6 +19,73 @@ pytestmark = pytest.mark.root
 @pytest.fixture
 def teu(tmp_path):  # noqa: ANN001, ANN201
     yield from private_teu(tmp_path)
+
+
+@pytest.fixture
+def dockerd(tmp_path):  # noqa: ANN001, ANN201
+    yield from private_dockerd(tmp_path)
+
+
+# Failures of one verb each on a missing container or image, as docker 20.10 says them.
+MISSING = [["logs", "nosuch"], ["port", "nosuch"], ["top", "nosuch"], ["exec", "nosuch", "true"],
+           ["attach", "nosuch"], ["commit", "nosuch", "img2"], ["diff", "nosuch"],
+           ["export", "nosuch"], ["save", "nosuchimg"], ["wait", "nosuch"],
+           ["stats", "--no-stream", "nosuch"], ["update", "--memory", "10m", "nosuch"],
+           ["stop", "nosuch"], ["rm", "nosuch"], ["rmi", "nosuchimg"], ["pause", "nosuch"],
+           ["unpause", "nosuch"], ["restart", "nosuch"], ["start", "nosuch"],
+           ["rename", "nosuch", "x2"], ["container", "logs", "nosuch"],
+           ["container", "inspect", "nosuch"], ["image", "inspect", "nosuchimg"],
+           ["inspect", "nosuch"]]
+
+
+def test_failed_verbs_say_error_as_docker_does(teu, dockerd) -> None:
+    # docker's CLI prints `Error: msg` for what it finds itself and `Error response from
+    # daemon: msg` for what dockerd refuses; teu has no daemon: `Error: msg` for both
+    # (podman's words too), never `teu VERB: msg`. Exit codes are docker's.
+    for args in MISSING:
+        d, t = dockerd.docker(*args, check=False), teu(*args)
+        want = d.stderr.decode().replace("Error response from daemon: ", "Error: ")
+        assert (t.returncode, t.stderr) == (d.returncode, want), args
+    # run: `docker: Error response from daemon: ...: exec: "x": ... not found ...: unknown.`
+    d = dockerd.docker("run", "--rm", "--network", "none", IMAGE, "nosuchcmd", check=False)
+    t = teu("run", "--rm", IMAGE, "nosuchcmd")
+    assert t.returncode == d.returncode == 127
+    for prog, err in (("docker", d.stderr.decode()), ("teu", t.stderr)):
+        assert err.startswith(f"{prog}: Error") and err.endswith(".\n"), err
+        assert 'exec: "nosuchcmd": executable file not found in $PATH' in err
+        assert len(err.splitlines()) == 1
+
+
+def read_a_little_and_leave(cmd: list[str], env: dict) -> tuple[int, bytes]:
+    """Like `CMD | head -c 100`: read a little, close the pipe; (exit status, stderr)."""
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err)
+        assert p.stdout.read(100)
+        p.stdout.close()
+        code = p.wait(60)
+        err.seek(0)
+        return code, err.read()
+
+
+def test_output_to_a_reader_that_left_ends_quietly(teu, dockerd) -> None:
+    # docker's CLI (Go) is killed by SIGPIPE when the reader of its output leaves: no
+    # "Broken pipe" message, status -13 (a shell says 141), whatever the verb streams.
+    dockerd.docker("run", "--name", "lots", "--network", "none", IMAGE, "seq", "1", "200000")
+    assert read_a_little_and_leave([DOCKER, "logs", "lots"], dockerd.env) == (-13, b"")
+    teu.ok("run", "--name", "lots", IMAGE, "seq", "1", "200000")
+    teu.ok("run", "-d", "--name", "up", IMAGE, "sleep", "60")
+    for args in (["logs", "lots"], ["logs", "-f", "lots"], ["exec", "up", "seq", "1", "999999"],
+                 ["save", IMAGE], ["export", "lots"]):
+        assert read_a_little_and_leave(teu.cmd(*args), teu.env) == (-13, b""), args
+    # the same when it is stderr that nobody reads any more (`teu logs X 2>&1 | head`)
+    teu.ok("run", "--name", "errs", IMAGE, "sh", "-c", "seq 1 200000 >&2")
+    with tempfile.TemporaryFile() as out:
+        p = subprocess.Popen(teu.cmd("logs", "errs"), env=teu.env, stdout=out,
+                             stderr=subprocess.PIPE)
+        assert p.stderr.read(100)
+        p.stderr.close()
+        assert p.wait(60) == -13
+    teu.ok("rm", "-f", "up", "lots", "errs")
 
 
 def test_go_templates_on_ps_inspect_and_version(teu, tmp_path) -> None:

@@ -29,7 +29,7 @@ def ns(kind: str) -> str:
 def test_namespace_flags(teu) -> None:
     """--pid/--ipc host|container:X, --uts host, --cgroupns private, --ipc none,
     --userns host (others refused), as docker."""
-    teu.ok("run", "-d", "--name", "other", IMAGE, "sleep", "60")
+    teu.ok("run", "-d", "--name", "other", "--ipc", "shareable", IMAGE, "sleep", "60")
     other_ipc = teu.ok("exec", "other", "readlink", "/proc/self/ns/ipc").strip()
     out = sh(teu, "ps -o comm; readlink /proc/self/ns/ipc", "--pid", "container:other",
              "--ipc", "container:other").split()
@@ -52,6 +52,29 @@ def test_namespace_flags(teu) -> None:
     info = teu.inspect(teu.ok("create", "--pid", "host", "--ipc", "shareable", IMAGE,
                               "true").strip())["HostConfig"]
     assert (info["PidMode"], info["IpcMode"], info["UTSMode"]) == ("host", "shareable", "")
+
+
+def test_ipc_container_shares_dev_shm(teu) -> None:
+    """--ipc container:X: X's /dev/shm too (POSIX shared memory lives there), both ways,
+    for --rm and -d joiners, and X's files outlive a joiner's removal; only a donor
+    made --ipc shareable (or host) may be joined, with docker 20.10's words."""
+    teu.ok("run", "-d", "--name", "donor", "--ipc", "shareable", IMAGE, "sh", "-c",
+           "echo from-donor > /dev/shm/d; sleep 60")
+    teu.ok("exec", "donor", "test", "-e", "/dev/shm/d")  # -d returns once it runs
+    assert sh(teu, "cat /dev/shm/d; echo from-joiner > /dev/shm/j", "--ipc",
+              "container:donor") == "from-donor\n"
+    assert teu.ok("exec", "donor", "cat", "/dev/shm/j") == "from-joiner\n"
+    teu.ok("run", "-d", "--name", "joiner", "--ipc", "container:donor", IMAGE, "sleep", "60")
+    assert teu.ok("exec", "joiner", "ls", "/dev/shm").split() == ["d", "j"]
+    teu.ok("rm", "-f", "joiner")
+    assert teu.ok("exec", "donor", "ls", "/dev/shm").split() == ["d", "j"]
+    teu.ok("run", "-d", "--name", "private", IMAGE, "sleep", "60")
+    p = teu("run", "--rm", "--ipc", "container:private", IMAGE, "true")
+    pid = teu.inspect("private")["Id"]
+    assert (p.returncode, p.stderr) == (125, f"teu: Error: can't join IPC of container {pid}: "
+                                        "non-shareable IPC (hint: use IpcMode:shareable for "
+                                        "the donor container).\n")
+    teu.ok("rm", "-f", "donor", "private")
 
 
 def test_shm_sysctl_groups_and_oom_score(teu) -> None:

@@ -466,7 +466,8 @@ def test_registry_down_unknown_and_tls(tmp_path, dist, layout):
     assert "Traceback" not in p.stderr
     p = teu(root, "pull", f"{dist.host}/no/such:tag", check=False)
     assert p.returncode == 1
-    assert p.stderr.strip() == (f"teu pull: manifest for {dist.host}/no/such:tag not found: "
+    # docker: "Error response from daemon: manifest for ..." (teu has no daemon)
+    assert p.stderr.strip() == (f"Error: manifest for {dist.host}/no/such:tag not found: "
                                 "manifest unknown: manifest unknown")
     p = teu(root, "pull", "UPPER/Case", check=False)
     assert p.returncode == 1 and "must be lowercase" in p.stderr

@@ -133,4 +133,4 @@ def test_busy_port_is_one_clear_line(server, tmp_path):
         capture_output=True, text=True, timeout=30)
     assert p.returncode == 1
     assert p.stderr.strip().splitlines() == [
-        f"teu registry: cannot listen on {server.host}: Address already in use"]
+        f"Error: cannot listen on {server.host}: Address already in use"]

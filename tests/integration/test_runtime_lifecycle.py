@@ -39,6 +39,21 @@ def test_signal_death_gives_128_plus_signal(runtime, make_bundle):
     assert runtime("run", "-b", str(b.path), runtime.new_id()).returncode == 128 + 9
 
 
+def test_run_reaps_orphans_of_a_container_in_its_pid_namespace(runtime, make_bundle):
+    # runc run is a child subreaper: without a pid namespace of the container's own, a
+    # process orphaned inside it is reparented to the runtime (its init's parent), not
+    # to the host's init. (With one, orphans go to the container's init.)
+    b = make_bundle(["sh", "-c", 'p=$(sh -c "sleep 5 >/dev/null 2>&1 & echo \\$!"); '
+                                 'sleep 0.3; echo $PPID; grep PPid /proc/$p/status'])
+    b.config["linux"]["namespaces"] = [n for n in b.config["linux"]["namespaces"]
+                                       if n["type"] != "pid"]
+    b.save()
+    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    assert p.returncode == 0, p.stderr
+    runtime_pid, orphan_parent = p.stdout.split("\n")[:2]
+    assert orphan_parent.split() == ["PPid:", runtime_pid]
+
+
 def test_create_start_state_kill_delete(runtime, make_bundle, tmp_path):
     b = make_bundle(["sleep", "300"])
     cid = runtime.new_id()

@@ -71,7 +71,8 @@ def run(what: str, fn: Callable[[], int]) -> int:
         reason = e.strerror or str(e)
         if e.filename and e.strerror:
             reason = f"{e.filename}: {e.strerror}"
-        raise TeuError(f"{what}: {reason}" if what else reason, FAILURE) from None
+        named = what and what not in reason  # `load -i F`: F is what, and the file too
+        raise TeuError(f"{what}: {reason}" if named else reason, FAILURE) from None
     except KeyboardInterrupt:
         raise
     except Exception as e:  # noqa: BLE001 - one line, never a traceback

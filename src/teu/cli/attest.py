@@ -48,9 +48,9 @@ def main(argv: list[str]) -> int:
     key_path = T.need_key(opts, "teu attest")
     referrers = T.referrers_mode(opts)
     if not opts.get("predicate"):
-        raise TeuError("teu attest: --predicate FILE is required", 1)
+        raise TeuError("--predicate FILE is required", 1)
     if len(args) > 1 or (not args and not opts.get("local_image")):
-        raise TeuError("teu attest: exactly one IMAGE is required", 1)
+        raise TeuError("exactly one IMAGE is required", 1)
     from teu.trust import dsse, keys
     from teu.trust import sign as S
     from teu.trust.target import resolve

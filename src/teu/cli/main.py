@@ -72,6 +72,8 @@ VERBS: dict[str, str] = {
     "scan": "teu.cli.scan",
     "lint": "teu.cli.lint",
     "compose": "teu.cli.compose",
+    "pod": "teu.cli.pod",
+    "kube": "teu.cli.kube",
     "bench": "teu.cli.bench",
 }
 
@@ -133,6 +135,8 @@ commands:
   scan        find known vulnerabilities in an image (scan db: the offline database)
   lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
   compose     multi-container applications from Compose files (config)
+  pod         manage pods: containers sharing network, IPC and UTS (podman's verbs)
+  kube        Kubernetes manifests: generate from containers/pods/compose, play, down
   bench       measure startup, memory, image size, throughput, density (--vm: vs a VM)
 
 global options (before the command):
@@ -184,18 +188,68 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         # __import__, not importlib.import_module: importlib pulls in warnings (~1 ms)
-        return __import__(module, fromlist=["main"]).main(argv[1:])
+        code = __import__(module, fromlist=["main"]).main(argv[1:])
+        sys.stdout.flush()  # here, where a reader that left is seen (not at exit)
+        if code == 141:  # 128 + SIGPIPE: a copy of a container's output lost its reader
+            reader_left()
+        return code
     except TeuError as e:
-        # A usage or template error is docker's own text; others name the verb.
-        print(e if getattr(e, "bare", False) else f"teu {argv[0]}: {e}", file=sys.stderr)
+        reader_left()
+        # A usage or template error is docker's own text; others as docker's CLI says them.
+        print(e if getattr(e, "bare", False) else error_line(argv[0], str(e)), file=sys.stderr)
         return e.exit_code
     except OSError as e:
+        reader_left()
         # A file or socket the verb did not expect to fail: still one line, no traceback.
-        where = f" {e.filename}" if e.filename else ""
-        print(f"teu {argv[0]}:{where} {e.strerror or e}", file=sys.stderr)
+        where = f"{e.filename}: " if e.filename else ""
+        print(error_line(argv[0], f"{where}{e.strerror or e}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def reader_left() -> None:
+    """If whoever reads our stdout or stderr has gone (`teu logs X | head -1`), end as
+    docker's CLI does, a Go program: killed by SIGPIPE, quietly. Python ignores SIGPIPE,
+    so the write failed with EPIPE instead, wherever the verb was writing; a verb
+    may have turned that into an error of its own, which nobody is left to read."""
+    import os
+    import select
+
+    for fd in (1, 2):
+        try:
+            poller = select.poll()
+            poller.register(fd, 0)  # POLLERR/POLLHUP are always reported
+            gone = any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+        except (OSError, ValueError):
+            continue
+        if gone and _is_pipe(fd):
+            import _signal
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), fd)  # nothing more to complain to
+            _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
+            _signal.pthread_sigmask(_signal.SIG_UNBLOCK, [_signal.SIGPIPE])
+            os.kill(os.getpid(), _signal.SIGPIPE)
+
+
+def _is_pipe(fd: int) -> bool:
+    import os
+    import stat
+
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def error_line(verb: str, message: str) -> str:
+    """A failed verb's line as docker's CLI prints it: `Error: msg` (where docker says
+    `Error response from daemon: msg`, teu, which has no daemon, says `Error: msg`, as
+    podman does); `run` reports as docker run does, `docker: Error ...: msg.`"""
+    if verb == "run":
+        return f"teu: Error: {message.removesuffix('.')}."
+    return f"Error: {message}"
 
 
 if __name__ == "__main__":

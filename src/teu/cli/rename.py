@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from teu.cli._engine import engine, guarded, parse_or_help
+from teu.errors import TeuError
 
 
 def main(argv: list[str]) -> int:
@@ -14,7 +17,13 @@ def main(argv: list[str]) -> int:
     def go() -> int:
         from teu.engine.lifecycle.control import rename
 
-        rename(engine(), parsed[1][0], parsed[1][1])
+        old, new = parsed[1]
+        try:
+            rename(engine(), old, new)
+        except TeuError as e:
+            # docker: the reason, then a line of its own naming the container
+            print(f"Error: {e}", file=sys.stderr)
+            raise TeuError(f"failed to rename container named {old}") from None
         return 0
 
     return guarded(go)

@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
     key_path = T.need_key(opts, "teu sign")
     referrers = T.referrers_mode(opts)
     if len(args) > 1 or (not args and not opts.get("local_image")):
-        raise TeuError("teu sign: exactly one IMAGE is required", 1)
+        raise TeuError("exactly one IMAGE is required", 1)
     from teu.trust import keys
     from teu.trust import sign as S
     from teu.trust.target import resolve

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from teu.cli._engine import each, engine, guarded, parse_or_help
 from teu.cli._flags import BOOL, Flag
+from teu.errors import TeuError
 
 FLAGS = [Flag("attach", "a", BOOL, "Attach STDOUT/STDERR and forward signals"),
          Flag("interactive", "i", BOOL, "Attach container's STDIN")]
@@ -26,6 +29,19 @@ def main(argv: list[str]) -> int:
 
                 raise InvalidArgument("you cannot start and attach multiple containers at once")
             return start(e, refs[0], attach=True, interactive=bool(opts.get("interactive")))
-        return each(refs, lambda r: start(e, r) and r or r)
+        failed: list[str] = []
+
+        def one(ref: str) -> str:
+            try:
+                start(e, ref)
+            except TeuError:
+                failed.append(ref)
+                raise
+            return ref
+
+        code = each(refs, one)
+        if failed:  # docker's last line, after one line per failure
+            print(f"Error: failed to start containers: {', '.join(failed)}", file=sys.stderr)
+        return code
 
     return guarded(go)

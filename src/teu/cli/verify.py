@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
     if not args and not opts.get("local_image"):
         from teu.errors import TeuError
 
-        raise TeuError("teu verify: an IMAGE (or --local-image DIR) is required", 1)
+        raise TeuError("an IMAGE (or --local-image DIR) is required", 1)
     from teu.trust import keys
     from teu.trust import sign as S
     from teu.trust.target import resolve

@@ -114,6 +114,7 @@ def remove_files(engine: Engine, row: Row) -> None:
     # Mounted here only if this very process started the container (its private namespace).
     clear(os.path.join(bundle, "rootfs"))
     clear(os.path.join(bundle, "secrets"))
+    clear(os.path.join(bundle, "shm"))  # --ipc container:X: X's tmpfs, never to be emptied
     from teu.engine.storage.fsutil import rmtree
 
     try:

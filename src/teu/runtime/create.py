@@ -90,14 +90,13 @@ def create(root: str, container_id: str, opts: CreateOptions,
     otherwise opts.console_socket is connected here.
     """
     stage = Stage1() if console_sock is None and not opts.console_socket else None
-    warmer = warm_cgroup_attach()
+    warmer = AttachWarmer()
     try:
-        return _create(root, container_id, opts, console_sock, stage)
+        return _create(root, container_id, opts, console_sock, stage, warmer)
     finally:
         if stage is not None:
             stage.finish()
-        if warmer:
-            reap(warmer)
+        warmer.wait()
 
 
 class Stage1:
@@ -135,7 +134,7 @@ class Stage1:
 
 
 def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
-            stage: Stage1 | None) -> ContainerState:  # noqa: ANN001
+            stage: Stage1 | None, warmer: AttachWarmer) -> ContainerState:  # noqa: ANN001
     config, rootfs = load_bundle(opts.bundle)
     _warn_without_mount_namespace(config)
     if config["process"].get("apparmorProfile"):
@@ -160,6 +159,13 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
         # Saved before the cgroup exists: a crash from here on leaves what
         # `delete --force` needs to remove it.
         state.save()
+        # Made and limited first (the init is added when its pid is known: it never
+        # runs unlimited, and nothing but the move is left for then), then the attach
+        # lock is warmed while the rest is done (the warming holds the cgroup mutex,
+        # so a mkdir after it would wait for it).
+        cgroup.create()
+        cgroup.set(with_default_devices(linux))
+        warmer.start()
         _save_config(state, config)
         os.mkfifo(state.fifo, 0o600)
         init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage)
@@ -191,35 +197,57 @@ def check_existing_cgroup(cgroup) -> bool:  # noqa: ANN001
     return False
 
 
-def warm_cgroup_attach() -> int:
-    """Start paying, now, the wait that moving the init into its cgroup will cost.
+class AttachWarmer:
+    """Start paying, early, the wait that moving the init into its cgroup will cost.
 
     The first write to any cgroup.procs takes the kernel's cgroup threadgroup
-    lock for writing, which waits for an RCU grace period (~15 ms here); writes
-    soon after are fast. A child that moves itself into the cgroup it is already
-    in (a no-op: "0" is the writer) starts that wait first thing, so the real move
-    later finds the lock warm. It holds the cgroup mutex while it waits, so making
-    our cgroup directories waits too: create does that last, after the init has
-    been told to start building (the init waits for its cgroup only where it must).
-    Returns the child's pid (0 if there is no v1 pids hierarchy to use).
+    lock for writing, which waits for an RCU grace period (2-15 ms here); writes
+    soon after are fast. A thread of ours that moves this process into the cgroup
+    it is already in (a no-op: "0" is the writer's thread group) starts that wait
+    at once, while the init is forked and builds its root; the real move of the
+    init then finds the lock warm. A thread, not a forked child: no fork, no
+    copied pages, and the write needs nothing but os. It holds the cgroup mutex
+    while it waits, so the container's cgroup directories are made before it
+    starts. Nothing happens where there is no v1 pids hierarchy to write to.
     """
-    from teu.runtime.cgroups.mounts import own_cgroups
 
-    try:
-        own = own_cgroups().get("pids")
-    except OSError:
-        return 0
-    if own is None:
-        return 0
-    procs = "/sys/fs/cgroup/pids" + own.rstrip("/") + "/cgroup.procs"
-    pid = os.fork()
-    if pid == 0:
+    def __init__(self) -> None:
+        self._done = None
+
+    def start(self) -> None:
+        from teu.runtime.cgroups.mounts import own_cgroups
+
         try:
-            fd = os.open(procs, os.O_WRONLY)
-            os.write(fd, b"0")
-        finally:
-            os._exit(0)
-    return pid
+            own = own_cgroups().get("pids")
+        except OSError:
+            return
+        if own is None:
+            return
+        import _thread
+
+        procs = "/sys/fs/cgroup/pids" + own.rstrip("/") + "/cgroup.procs"
+        self._done = done = _thread.allocate_lock()
+        done.acquire()
+
+        def warm() -> None:
+            try:
+                fd = os.open(procs, os.O_WRONLY | os.O_CLOEXEC)
+                try:
+                    os.write(fd, b"0")
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass  # only a head start: the real move says what is wrong
+            finally:
+                done.release()
+
+        _thread.start_new_thread(warm, ())
+
+    def wait(self) -> None:
+        """Until the thread has finished (it never outlives create)."""
+        if self._done is not None:
+            self._done.acquire()
+            self._done = None
 
 
 def _save_config(state: ContainerState, config: dict) -> None:
@@ -255,13 +283,14 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
                           id=state.id, seccomp_cache=seccomp_cache_dir(state))
         except BrokenPipeError:
             pass  # stage 1 failed early; its error message is waiting in the channel
-        if opts.subreaper:
-            # Off the critical path (ctypes costs ~2.5 ms to import): the init is our
-            # own child (CLONE_PARENT); being a subreaper only catches its orphans.
+        if opts.subreaper and not _new_pid_namespace(config):
+            # The init is our own child (CLONE_PARENT); being a subreaper only catches
+            # its orphans, which a container with a pid namespace of its own never
+            # leaves us (they go to its init, and die with it). So the usual container
+            # does not pay for ctypes (~3 ms) here.
             from teu.runtime import linux as L
 
             L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
-        cgroup.create()  # waits for the warming move to finish (see warm_cgroup_attach)
         init_pid = _serve(stage.ch, state, config, stage.pid, cgroup)
         return init_pid
     except BaseException:
@@ -270,6 +299,11 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         raise
     finally:
         stage.finish()
+
+
+def _new_pid_namespace(config: dict) -> bool:
+    return any(n.get("type") == "pid" and not n.get("path")
+               for n in (config.get("linux") or {}).get("namespaces") or [])
 
 
 def seccomp_cache_dir(state: ContainerState) -> str:
@@ -295,9 +329,9 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
            cgroup) -> int:  # noqa: ANN001
     """Answer the container side until it says ready; return the init's pid.
 
-    The init is moved into its cgroup as soon as its pid is known, while it builds
-    its root filesystem: on cgroup v1 the first move waits for an RCU grace period
-    (~15 ms), and the init's mounts happen meanwhile. It waits for "cgroup-ready"
+    The init is moved into its (already limited) cgroup as soon as its pid is known,
+    while it builds its root filesystem: on cgroup v1 the first move waits for an RCU
+    grace period (2-15 ms; see AttachWarmer), and the init's mounts happen meanwhile. It waits for "cgroup-ready"
     before anything that must run inside the cgroup (its cgroup namespace and
     mounts, hooks, and of course the exec)."""
     init_pid = 0
@@ -314,7 +348,6 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
             state.data["init_start"] = process_start_time(init_pid)
             state.save()
             cgroup.add(init_pid)
-            cgroup.set(with_default_devices(config.get("linux") or {}))
             try:
                 ch.send("cgroup-ready")
             except BrokenPipeError:

@@ -7,7 +7,6 @@ died, which the reader turns into an error instead of hanging.
 
 from __future__ import annotations
 
-import fcntl
 import os
 
 from teu import fastjson
@@ -18,7 +17,17 @@ _HIGH_FD = 200
 
 
 def _high(fd: int) -> int:
-    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD)
+    """fd moved to the lowest free number from _HIGH_FD up, close-on-exec: what
+    fcntl(F_DUPFD_CLOEXEC) does, without loading the fcntl module (~0.6 ms) on
+    the start path. Nothing else of ours opens fds that high meanwhile."""
+    new = _HIGH_FD
+    while True:
+        try:
+            os.fstat(new)
+        except OSError:
+            break
+        new += 1
+    os.dup2(fd, new, inheritable=False)
     os.close(fd)
     return new
 

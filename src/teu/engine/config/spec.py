@@ -190,7 +190,7 @@ def build(cid: str, settings: dict, rootfs: str, bundle: str, user: tuple,
                for u in host.get("Ulimits") or []]
     if rlimits:
         process["rlimits"] = rlimits
-    mounts = _shm(base_mounts(host), host, joins)
+    mounts = _shm(base_mounts(host), host, bundle)
     for name in ("resolv.conf", "hostname", "hosts"):
         mounts.append({"destination": f"/etc/{name}", "type": "bind",
                        "source": os.path.join(bundle, name), "options": ["rbind", "rprivate"]})
@@ -268,23 +268,25 @@ def build(cid: str, settings: dict, rootfs: str, bundle: str, user: tuple,
         "linux": linux,
         "annotations": {"io.teu.container.id": cid},
     }
-    if (host.get("UTSMode") or "") != "host":  # no hostname without a UTS namespace
+    uts = host.get("UTSMode") or ""
+    if uts != "host" and not uts.startswith("container:"):  # only in a UTS namespace of its own
         spec["hostname"] = config.get("Hostname") or cid[:12]
     return spec
 
 
-def _shm(mounts: list[dict], host: dict, joins: dict) -> list[dict]:
-    """/dev/shm: --shm-size's tmpfs, the host's (--ipc host), or none (--ipc none).
-    --ipc container:X joins X's IPC namespace (SysV IPC, message queues) but gets its
-    own /dev/shm: X's tmpfs lives in X's private mount namespace, and the kernel will
-    not bind a mount of another mount namespace (EINVAL)."""
+def _shm(mounts: list[dict], host: dict, bundle: str) -> list[dict]:
+    """/dev/shm: --shm-size's tmpfs, the host's (--ipc host), none (--ipc none), or,
+    with --ipc container:X, X's own: the engine mounts a copy of X's tmpfs mount on
+    BUNDLE/shm (teu.engine.storage.rootfs.mount_shm_of), bound here as docker binds
+    the donor's shm."""
     mode = host.get("IpcMode") or "private"
     out = []
     for m in mounts:
         if m["destination"] != "/dev/shm":
             out.append(m)
-        elif mode == "host":
-            out.append({"destination": "/dev/shm", "type": "bind", "source": "/dev/shm",
+        elif mode == "host" or mode.startswith("container:"):
+            source = "/dev/shm" if mode == "host" else os.path.join(bundle, "shm")
+            out.append({"destination": "/dev/shm", "type": "bind", "source": source,
                         "options": ["rbind", "nosuid", "noexec", "nodev"]})
         elif mode != "none":
             size = host.get("ShmSize") or 65536 * 1024

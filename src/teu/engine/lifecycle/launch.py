@@ -24,6 +24,14 @@ def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
 
     cid = row["id"]
     settings = row.settings
+    if settings["Teu"].get("Pod"):  # a pod's member: the infra holds its namespaces
+        from teu.engine.pods import join
+
+        infra = join.stopped_infra(engine, row)
+        if infra is not None:
+            start(engine, infra["id"])
+            join.infra_started(engine, infra)
+        join.share_files(engine, row)
     bundle = engine.paths.container(cid)
     root = os.path.join(bundle, "rootfs")
     R.private_mount_namespace()
@@ -40,13 +48,15 @@ def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
                         links=os.path.join(engine.paths.runroot, "l"))
     if teu.get("Secrets"):
         R.mount_secrets(os.path.join(bundle, "secrets"), teu["Secrets"])
+    joins = _joins(engine, settings["HostConfig"])
+    if "ipc" in joins:
+        R.mount_shm_of(joins["ipc"], os.path.join(bundle, "shm"))
     _copy_up_volumes(engine, row, root)
     uid, gid, extra, home = users.resolve(root, settings["Config"].get("User") or "")
     if settings["HostConfig"].get("GroupAdd"):
         extra = extra + [g for g in users.group_ids(root, settings["HostConfig"]["GroupAdd"])
                          if g not in extra]
-    spec = SP.build(cid, settings, root, bundle, (uid, gid, extra, home),
-                    joins=_joins(engine, settings["HostConfig"]))
+    spec = SP.build(cid, settings, root, bundle, (uid, gid, extra, home), joins=joins)
     from teu.engine import network
 
     network.apply(engine, spec, row, session)
@@ -58,7 +68,8 @@ def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
 def _joins(engine: Engine, host: dict) -> dict:
     """The pid of the container each --pid/--ipc container:X joins, by namespace kind."""
     out = {}
-    for kind, key, what in (("pid", "PidMode", "PID"), ("ipc", "IpcMode", "IPC")):
+    for kind, key, what in (("pid", "PidMode", "PID"), ("ipc", "IpcMode", "IPC"),
+                            ("uts", "UTSMode", "UTS")):
         mode = host.get(key) or ""
         if not mode.startswith("container:"):
             continue
@@ -66,8 +77,20 @@ def _joins(engine: Engine, host: dict) -> dict:
         other = S.refresh(engine, engine.find(ref))
         if other is None or other["status"] not in S.RUNNING:
             raise Conflict(f"cannot join {what} of a non running container: {ref}")
+        if kind == "ipc" and not _shares_ipc(other):
+            # docker's rule (and words): only a donor made to share may be joined
+            raise Conflict(f"can't join IPC of container {other['id']}: non-shareable IPC "
+                           "(hint: use IpcMode:shareable for the donor container)")
         out[kind] = other["pid"]
     return out
+
+
+def _shares_ipc(row: Row) -> bool:
+    """--ipc shareable or host, as docker asks of a donor; or a pod's infra container
+    (teu.engine.pods: its members join its IPC namespace, as podman's do)."""
+    settings = row.settings
+    return (settings["HostConfig"].get("IpcMode") in ("shareable", "host")
+            or bool(settings["Teu"].get("PodInfra")))
 
 
 def layers_of(bundle: str, teu: dict) -> list[str]:

@@ -29,9 +29,10 @@ _private = False
 PAGE_LIMIT = 4000  # mount(2)'s data is one page (4096) including the NUL; keep a margin
 
 # New mount API (the same syscall numbers on every architecture).
-SYS_MOVE_MOUNT, SYS_FSOPEN, SYS_FSCONFIG, SYS_FSMOUNT = 429, 430, 431, 432
+SYS_OPEN_TREE, SYS_MOVE_MOUNT, SYS_FSOPEN, SYS_FSCONFIG, SYS_FSMOUNT = 428, 429, 430, 431, 432
 FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 1, 6
 MOVE_MOUNT_F_EMPTY_PATH = 4
+OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC = 1, os.O_CLOEXEC
 
 
 class RootfsError(EngineError):
@@ -183,6 +184,60 @@ def _mount_relative(lowers: list[str], upper: str, work: str, target: str,
     finally:
         os.fchdir(cwd)
         os.close(cwd)
+
+
+def mount_shm_of(pid: int, target: str) -> None:
+    """Another container's /dev/shm (the tmpfs in its mount namespace) on target, in
+    ours: `--ipc container:X` shares X's POSIX shared memory, as docker does. A bind
+    from /proc/PID/root/dev/shm is refused (EINVAL: a mount of another namespace), and
+    so is open_tree(2)'s clone of it from here; so a child joins X's mount namespace,
+    clones the mount there (a detached copy of the same tmpfs), comes back to ours
+    and moves the copy onto target. A child: joining a mount namespace changes the
+    root and cwd, and needs a process of one thread."""
+    import ctypes
+
+    from teu.runtime import linux as L
+
+    clear(target)
+    os.makedirs(target, mode=0o755, exist_ok=True)
+    ours = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    r, w = os.pipe2(os.O_CLOEXEC)
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(r)
+            theirs = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+            sys = L.syscalls()
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.syscall.restype = ctypes.c_long
+            sys.setns(theirs, L.CLONE_NEWNS)
+            tree = libc.syscall(ctypes.c_long(SYS_OPEN_TREE), ctypes.c_int(-100), b"/dev/shm",
+                                ctypes.c_uint(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC))
+            if tree < 0:
+                raise OSError(ctypes.get_errno(), "cloning its /dev/shm")
+            sys.setns(ours, L.CLONE_NEWNS)
+            if libc.syscall(ctypes.c_long(SYS_MOVE_MOUNT), ctypes.c_int(tree), b"",
+                            ctypes.c_int(-100), os.fsencode(target),
+                            ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH)) < 0:
+                raise OSError(ctypes.get_errno(), f"mounting it on {target}")
+            os._exit(0)
+        except BaseException as e:  # noqa: BLE001 - the parent says what went wrong
+            try:
+                os.write(w, f"{e.args[-1] if isinstance(e, OSError) else e}: "
+                            f"{os.strerror(e.errno) if isinstance(e, OSError) else ''}"
+                         .encode())
+            finally:
+                os._exit(1)
+    os.close(w)
+    os.close(ours)
+    try:
+        why = os.read(r, 4096).decode(errors="replace")
+    finally:
+        os.close(r)
+    _, status = os.waitpid(child, 0)
+    if status != 0:
+        raise RootfsError(f"sharing /dev/shm of the container (pid {pid}): "
+                          f"{why or 'failed'}")
 
 
 def mount_secrets(directory: str, secrets: list[dict]) -> None:

@@ -6,7 +6,7 @@ import errno
 import os
 import time
 
-from .fs import CgroupError
+from .fs import CgroupError, read_text
 
 SIGKILL = 9  # the signal module would pull in enum: milliseconds
 REMOVE_TIMEOUT = 2.0  # seconds destroy() waits for exiting processes to leave
@@ -52,8 +52,8 @@ class Manager:
         found: set[int] = set()
         for directory, _, _ in os.walk(self._procs_dir()):
             try:
-                with open(os.path.join(directory, "cgroup.procs"), encoding="ascii") as f:
-                    found.update(int(line) for line in f if line.strip())
+                text = read_text(os.path.join(directory, "cgroup.procs"))
+                found.update(int(line) for line in text.split())
             except FileNotFoundError:
                 continue  # removed while we walked
         return sorted(found)
@@ -129,8 +129,8 @@ def _procs_left(top: str) -> list[int]:
     found: list[int] = []
     for directory, _, _ in os.walk(top):
         try:
-            with open(os.path.join(directory, "cgroup.procs"), encoding="ascii") as f:
-                found += [int(line) for line in f if line.strip()]
+            found += [int(line) for line in read_text(os.path.join(directory,
+                                                                   "cgroup.procs")).split()]
         except OSError:
             continue
     return found
