@@ -200,3 +200,15 @@ def test_api_bench_reads_the_clients_image_beside_podman(tmp_path: Path) -> None
     assert not pids_mentioning(str(tmp_path / "work")), "bench left processes"
     assert not mounts_under(tmp_path), "bench left mounts"
     assert not t.rows(), "the client's store got containers"
+
+
+def test_bench_of_a_missing_image_is_one_line(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    t = Teu(tmp_path / "store")
+    p = t("bench", "nosuch:1", "--peers", "none", "--no-network", "--workdir",
+          str(tmp_path / "work"))
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot read image nosuch:1: No such image" in lines[0], lines
+    assert not list((tmp_path / "work").iterdir())

@@ -108,6 +108,7 @@ def _image_source(opts: BenchOptions, workdir: str) -> engines.ImageSource:
         from teu.errors import TeuError
 
         why = (p.stderr.strip().splitlines() or ["teu save failed"])[-1]
+        why = why.removeprefix("Error: ").removeprefix("teu save: ")
         raise TeuError(f"cannot read image {opts.image}: {why}", 1)
     return engines.ImageSource(path, "archive", opts.image)
 
