@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from teu.testing.podman import remove_pod_cgroups
+
 CONF = ('[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n'
         '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n')
 
@@ -42,25 +44,3 @@ class Podman:
         self("system", "reset", "-f", check=False)
         shutil.rmtree(self.run_dir, ignore_errors=True)
         remove_pod_cgroups(self.pods)
-
-
-def remove_pod_cgroups(pods: set[str]) -> None:
-    """podman 4.3 writes its pod cgroup also into /sys/fs/cgroup/{hugetlb,net_cls,...}
-    where this kernel has no such hierarchy (plain directories with a `tasks` file), and
-    then fails to remove them: take those of our pods away (in real hierarchies only
-    empty directories are removed)."""
-    top = "/sys/fs/cgroup"
-    for hierarchy in os.listdir(top):
-        fake = not os.path.ismount(os.path.join(top, hierarchy))
-        for pid in pods:
-            d = os.path.join(top, hierarchy, "libpod_parent", pid)
-            if not os.path.isdir(d):
-                continue
-            for sub, _dirs, files in sorted(os.walk(d), key=lambda w: -len(w[0])):
-                if fake:
-                    for f in files:
-                        os.unlink(os.path.join(sub, f))
-                try:
-                    os.rmdir(sub)
-                except OSError:
-                    pass

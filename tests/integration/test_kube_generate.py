@@ -187,5 +187,15 @@ def test_generated_yaml_plays_in_podman(plain, tmp_path) -> None:  # noqa: ANN00
         assert pm("exec", "duo-one", "cat", "/store/who") == "one\n"
         info = json.loads(pm("inspect", "duo-two"))[0]
         assert info["State"]["Running"] and info["HostConfig"]["Memory"] == 32 << 20
+        # And back: podman's own kube generate of that pod plays in teu.
+        (tmp_path / "back.yaml").write_text(pm("kube", "generate", "duo"))
     finally:
         pm.close()
+    plain.ok("pod", "rm", "-f", "duo")
+    out = plain("kube", "play", str(tmp_path / "back.yaml"))
+    assert out.returncode == 0, out.stderr
+    assert "not supported" not in out.stderr
+    # podman named its containers POD-NAME, and writes those names: teu prefixes again.
+    assert plain.ok("exec", "duo-duo-one", "cat", "/store/who") == "one\n"
+    assert plain.inspect("duo-duo-two")["HostConfig"]["Memory"] == 32 << 20
+    plain.ok("kube", "down", str(tmp_path / "back.yaml"))

@@ -63,7 +63,8 @@ spec:
     livenessProbe: {{exec: {{command: ["true"]}}, periodSeconds: 2}}
   - name: helper
     image: {IMAGE}
-    command: [sleep, "300"]
+    env: [{{name: WHO, value: helper}}]
+    command: [sh, -c, "echo $(WHO) > /cache/who; exec sleep 300"]
     volumeMounts: [{{name: cache, mountPath: /cache}}]
   volumes:
   - {{name: www, configMap: {{name: site, items: [{{key: index.html, path: index.html}}]}}}}
@@ -99,6 +100,7 @@ kind: Job
 metadata: {{name: seed}}
 spec:
   backoffLimit: 1
+  ttlSecondsAfterFinished: 100
   template:
     spec:
       restartPolicy: Never
@@ -131,6 +133,7 @@ def test_play_pod_deployment_job_service(teu, tmp_path) -> None:  # noqa: ANN001
     assert out.returncode == 0, out.stderr
     assert "kind Ingress (networking.k8s.io/v1) is not supported: skipped" in out.stderr
     assert "Job seed completed" in out.stdout
+    assert "Job seed: field spec.ttlSecondsAfterFinished is not supported" in out.stderr
     pods = teu.ok("pod", "ls", "--format", "{{.Name}} {{.Status}}").split("\n")
     assert sorted(p for p in pods if p) == [
         "api-pod-0 Running", "api-pod-1 Running", "api-pod-2 Running", "seed-pod Exited",
@@ -138,6 +141,8 @@ def test_play_pod_deployment_job_service(teu, tmp_path) -> None:  # noqa: ANN001
     # Pod + ConfigMap (files and env) + Secret + hostPort, answered on the test host.
     assert wait_for(lambda: curl(teu, "http://127.0.0.1:8080/index.html")
                     == "from a configmap\n")
+    infra = json.loads(teu.ok("pod", "inspect", "web"))[0]["InfraContainerID"]
+    assert list(teu.inspect(infra)["NetworkSettings"]["Networks"]) == ["teu-kube"]
     env = teu.inspect("web-srv")["Config"]["Env"]
     assert {"GREETING=hello", "PASSWORD=s3cret", "POD=web"} <= set(env)
     assert teu.ok("exec", "web-srv", "cat", "/etc/creds/password") == "s3cret"
@@ -146,6 +151,7 @@ def test_play_pod_deployment_job_service(teu, tmp_path) -> None:  # noqa: ANN001
     assert info["CapDrop"] == ["CAP_NET_RAW"]
     # The init container ran first (into the emptyDir both containers share), and is gone.
     assert teu.ok("exec", "web-helper", "cat", "/cache/init") == "prepared\n"
+    assert teu.ok("exec", "web-helper", "cat", "/cache/who") == "helper\n"  # $(WHO)
     assert "web-prepare" not in teu.ok("ps", "-a", "--format", "{{.Names}}")
     # The Job ran to completion and wrote into the PVC the Pod mounts.
     assert teu.ok("exec", "web-srv", "cat", "/shared/seed") == "seeded-by-job\n"
@@ -233,7 +239,7 @@ def test_play_bad_input_leaves_nothing(plain, tmp_path) -> None:  # noqa: ANN001
     state = json.loads(plain.ok("pod", "inspect", "p"))[0]["State"]
     assert state == "Created"
     first = plain.inspect("p-c")["Id"]
-    assert play(_pod(), "--replace").returncode == 0
+    assert play(_pod(), "--replace", "--network", "none").returncode == 0
     assert plain.inspect("p-c")["Id"] != first and plain.inspect("p-c")["State"]["Running"]
     again = play(_pod())
     assert again.returncode == 125 and "pod p already exists" in again.stderr

@@ -49,6 +49,9 @@ def test_pod_lifecycle(teu) -> None:  # noqa: ANN001
     assert info["InfraConfig"]["PortBindings"]["80/tcp"][0]["HostPort"] == "8081"
     infra = info["InfraContainerID"]
     assert teu.inspect(infra)["Config"]["Image"].startswith("localhost/teu-pause:")
+    names = teu.ok("ps", "--filter", "pod=web", "--format", "{{.Names}}").split()
+    assert sorted(names) == sorted(["srv", "side", f"{pid[:12]}-infra"])
+    assert teu.ok("ps", "-a", "--filter", "pod=nope", "-q") == ""
     rows = teu.ok("pod", "ps", "--format", "{{.Name}} {{.Status}} {{.NumberOfContainers}}")
     assert rows == "web Running 3\n"
     # A member cannot bring its own network; the infra cannot be removed alone.

@@ -210,6 +210,18 @@ def test_manifest_parse() -> None:
     assert [(d.kind, d.name, d.line) for d in docs] == [("Pod", "a", 2), ("Secret", "s", 7)]
     for text, message in (("a: [1\n", "f.yaml:2:1: invalid YAML"),
                           ("- 1\n", "f.yaml:1: a document must be a mapping"),
-                          ("kind: Pod\n", "f.yaml:1: the document has no apiVersion")):
+                          ("kind: Pod\n", "f.yaml:1: the document has no apiVersion"),
+                          ("apiVersion: v1\nkind: Pod\nkind: Job\n",
+                           "f.yaml:3:1: invalid YAML: mapping key 'kind' already set on "
+                           "line 2")):
         with pytest.raises(KubeError, match=message):
             parse(text, "f.yaml")
+
+
+def test_variable_references_in_command_and_args() -> None:
+    from teu.kube.podspec import expand
+
+    env = {"A": "1", "PORT": "8080"}
+    assert expand("serve --port=$(PORT)", env) == "serve --port=8080"
+    assert expand("$$(PORT) $(NOPE) $A", env) == "$(PORT) $(NOPE) $A"
+    assert expand("$(A)$(A)", env) == "11"

@@ -42,13 +42,27 @@ class DockerAPI:
 
     def __init__(self, service: Service, idle_timeout: float = 0,
                  on_idle: Callable[[], None] | None = None) -> None:
-        from teu.dockerapi import archive, attach, containers, execs, images, system, volumes
+        from teu.dockerapi import (
+            archive,
+            attach,
+            build,
+            containers,
+            events,
+            execs,
+            images,
+            networks,
+            system,
+            transfer,
+            volumes,
+        )
 
         self.service = service
         self.idle_timeout = idle_timeout
         self.on_idle = on_idle
         self.routes = _compile(system.ROUTES + containers.ROUTES + execs.ROUTES +
-                               attach.ROUTES + archive.ROUTES + images.ROUTES + volumes.ROUTES)
+                               attach.ROUTES + archive.ROUTES + transfer.ROUTES +
+                               build.ROUTES + images.ROUTES + volumes.ROUTES +
+                               networks.ROUTES + events.ROUTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

@@ -31,12 +31,10 @@ def _path(req: Request) -> str:
 async def get(svc: Service, req: Request, send: Send) -> None:
     import tarfile
 
-    from teu.engine.files.cp import copy
-
     ref, path = req.params["id"], _path(req)
     await svc.call(lambda e: e.find(ref))
     with tempfile.TemporaryFile(dir=svc.runroot if os.path.isdir(svc.runroot) else None) as f:
-        await svc.forked(lambda e: copy(e, f"{ref}:{path}", "-"), stdout=f.fileno())
+        await svc.forked("copy", f"{ref}:{path}", "-", stdout=f.fileno())
         f.seek(0)
         with tarfile.open(fileobj=f) as t:
             first = t.next()
@@ -58,8 +56,6 @@ async def get(svc: Service, req: Request, send: Send) -> None:
 
 
 async def put(svc: Service, req: Request, send: Send) -> None:
-    from teu.engine.files.cp import copy
-
     ref, path = req.params["id"], _path(req)
     await svc.call(lambda e: e.find(ref))
     with tempfile.TemporaryFile() as f:
@@ -67,7 +63,7 @@ async def put(svc: Service, req: Request, send: Send) -> None:
             f.write(data)
         f.flush()
         f.seek(0)
-        await svc.forked(lambda e: copy(e, "-", f"{ref}:{path}"), stdin=f.fileno())
+        await svc.forked("copy", "-", f"{ref}:{path}", stdin=f.fileno())
     await respond(req, send, 200)
 
 

@@ -18,13 +18,37 @@ from teu.dockerapi.streams import content_type, frame, in_thread, watch_disconne
 from teu.errors import InvalidArgument
 
 
-def _source(svc: Service, ref: str, q: Any) -> tuple[dict, Any]:
-    """The container's inspect object, and a maker of its output's (stream, bytes)."""
+class _Run:
+    """Which run of the container an attach follows: the current one if it runs, else
+    the next start's (docker's `start -a` attaches first; a second start too)."""
+
+    def __init__(self, row: Any) -> None:
+        from teu.engine import state
+
+        self.current = row["status"] in state.RUNNING or row["status"] in (
+            "starting", "restarting")
+        self.started_at = row["started_at"]
+
+    def begun(self, row: Any) -> bool:
+        return self.current or row["started_at"] != self.started_at
+
+    def over(self, row: Any) -> bool:
+        from teu.engine.lifecycle.waiting import exited
+
+        return row is None or (self.begun(row) and exited(row))
+
+
+def _source(svc: Service, ref: str, q: Any, stop: threading.Event
+            ) -> tuple[dict, _Run, Any]:
+    """The container's inspect object, the run followed, and a maker of its output's
+    (stream, bytes) until that run ends or `stop` is set."""
     from teu.dockerapi.containers import _inspect
+    from teu.engine import state
 
     e = svc.engine()
     try:
         info = _inspect(e, ref)
+        run = _Run(state.refresh(e, e.find(info["Id"])))
         path = e.paths.container(info["Id"], "ctr.log")
     finally:
         e.close()
@@ -36,12 +60,13 @@ def _source(svc: Service, ref: str, q: Any) -> tuple[dict, Any]:
     fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
     if not q.flag("logs"):
         os.lseek(fd, 0, os.SEEK_END)
-    return info, lambda: _follow(svc, info["Id"], fd, wanted, q.flag("stream"))
+    return info, run, lambda: _follow(svc, info["Id"], fd, wanted, q.flag("stream"), run,
+                                      stop)
 
 
-def _follow(svc: Service, cid: str, fd: int, wanted: set[str], stream: bool) -> Any:
+def _follow(svc: Service, cid: str, fd: int, wanted: set[str], stream: bool,
+            run: _Run, stop: threading.Event) -> Any:
     from teu.engine import state
-    from teu.engine.lifecycle.waiting import exited
     from teu.engine.monitor import logs as L
 
     e = svc.engine()
@@ -51,7 +76,7 @@ def _follow(svc: Service, cid: str, fd: int, wanted: set[str], stream: bool) -> 
             row = e.db.get(cid)
             if row is not None:
                 row = state.refresh(e, row)
-            done = not stream or row is None or (row["status"] != "created" and exited(row))
+            done = not stream or run.over(row)
             data = os.read(fd, 1 << 20)
             while data:
                 pending += data
@@ -59,10 +84,10 @@ def _follow(svc: Service, cid: str, fd: int, wanted: set[str], stream: bool) -> 
             end = pending.rfind(b"\n") + 1
             if end:
                 lines, pending = pending[:end], pending[end:]
-                for r in L.join_partials(L.parse_line(x) for x in lines.splitlines()):
+                for r in L.records_of(lines):
                     if r.stream in wanted:
                         yield (2 if r.stream == "stderr" else 1), r.data
-            if done:
+            if done or stop.is_set():
                 return
             time.sleep(0.02)
     finally:
@@ -72,9 +97,9 @@ def _follow(svc: Service, cid: str, fd: int, wanted: set[str], stream: bool) -> 
 
 async def attach(svc: Service, req: Request, send: Send) -> None:
     """The plain-HTTP form (no stdin): the output is the response body."""
-    info, make = await svc.thread(_source, svc, req.params["id"], req)
-    tty = bool(info["Config"].get("Tty"))
     stop = threading.Event()
+    info, _, make = await svc.thread(_source, svc, req.params["id"], req, stop)
+    tty = bool(info["Config"].get("Tty"))
     await start_stream(req, send, content_type(req.version, tty))
     watcher = asyncio.create_task(watch_disconnect(req.receive, stop))
     try:
@@ -87,13 +112,13 @@ async def attach(svc: Service, req: Request, send: Send) -> None:
 
 async def attach_hijacked(svc: Service, conn: Hijacked, version: str, ref: str) -> None:
     await conn.body()
-    info, make = await svc.thread(_source, svc, ref, conn)
+    stop = threading.Event()
+    info, run, make = await svc.thread(_source, svc, ref, conn, stop)
     tty = bool(info["Config"].get("Tty"))
     conn.upgrade(content_type(version, tty))
-    stop = threading.Event()
     feeder = None
     if conn.flag("stdin") and info["Config"].get("OpenStdin"):
-        feeder = asyncio.ensure_future(_feed_stdin(svc, info["Id"], conn))
+        feeder = asyncio.ensure_future(_feed_stdin(svc, info["Id"], conn, run, stop))
     try:
         async for stream, data in in_thread(make, stop):
             if conn.closed:
@@ -105,24 +130,33 @@ async def attach_hijacked(svc: Service, conn: Hijacked, version: str, ref: str) 
             feeder.cancel()
 
 
-async def _feed_stdin(svc: Service, cid: str, conn: Hijacked) -> None:
+async def _feed_stdin(svc: Service, cid: str, conn: Hijacked, run: _Run,
+                      stop: threading.Event) -> None:
     """The client's bytes to conmon's attach socket, once the container runs."""
+    from teu.engine.errors import EngineError
     from teu.engine.monitor.attach import connect
 
     def open_socket() -> Any:
         e = svc.engine()
         try:
-            row = e.find(cid)
-            while row is not None and row["status"] in ("created", "starting"):
+            row = e.db.get(cid)
+            while row is not None and not stop.is_set() and (
+                    not run.begun(row) or row["status"] == "starting"):
                 time.sleep(0.02)
                 row = e.reload(row)
+            if row is None or stop.is_set():
+                return None
             return connect(e.paths.container(cid))
+        except EngineError:  # it ended before we could reach its stdin
+            return None
         finally:
             e.close()
 
     import socket
 
     sock = await svc.thread(open_socket)
+    if sock is None:
+        return
     try:
         while True:
             data = await conn.incoming.get()

@@ -10,7 +10,7 @@ from typing import Any
 from teu.dockerapi.http import Request, Send, chunk, respond, respond_json, start_stream
 from teu.dockerapi.service import Service
 from teu.dockerapi.streams import content_type, frame, in_thread, watch_disconnect
-from teu.errors import InvalidArgument, NotFound
+from teu.errors import Conflict, InvalidArgument, NotFound
 
 ID = r"(?P<id>[^/]+)"
 
@@ -43,8 +43,6 @@ async def create(svc: Service, req: Request, send: Send) -> None:
 
 async def start(svc: Service, req: Request, send: Send) -> None:
     from teu.engine import state
-    from teu.engine.lifecycle.launch import start as start_container
-
     ref = req.params["id"]
 
     def running(e: Any) -> bool:
@@ -54,7 +52,7 @@ async def start(svc: Service, req: Request, send: Send) -> None:
     if await svc.call(running):
         await respond(req, send, 304)
         return
-    await svc.forked(lambda e: start_container(e, ref))
+    await svc.forked("start", ref)
     await respond(req, send, 204)
 
 
@@ -82,23 +80,23 @@ async def stop(svc: Service, req: Request, send: Send) -> None:
 
 
 async def restart(svc: Service, req: Request, send: Send) -> None:
-    from teu.engine.lifecycle.control import restart as restart_container
-
     ref, t = req.params["id"], _timeout(req)
     await svc.call(lambda e: e.find(ref))
-    await svc.forked(lambda e: restart_container(e, ref, t))
+    await svc.forked("restart", ref, t)
     await respond(req, send, 204)
 
 
 async def kill(svc: Service, req: Request, send: Send) -> None:
     from teu.engine import state
-    from teu.engine.errors import Conflict
     from teu.engine.lifecycle.control import kill as kill_container
 
     ref, sig = req.params["id"], req.arg("signal") or "SIGKILL"
 
     def go(e: Any) -> None:
-        row = state.refresh(e, e.find(ref))
+        try:
+            row = state.refresh(e, e.find(ref))
+        except NotFound as err:
+            raise NotFound(f"Cannot kill container: {ref}: {err}") from None
         if row is None or row["status"] not in state.RUNNING:
             raise Conflict(f"Cannot kill container: {ref}: Container {row['id'] if row else ref}"
                            " is not running")
@@ -157,9 +155,9 @@ def _wait_sync(e: Any, ref: str, condition: str) -> dict:
     if code is None:
         exit_file = state.read_exit_file(e, cid)
         code = exit_file[0] if exit_file else 0
-    if condition == "removed":
+    if condition == "removed":  # by the exit command conmon runs: soon after the exit
         while e.db.get(cid) is not None:
-            time.sleep(0.05)
+            time.sleep(0.01)
     return {"StatusCode": code, "Error": None}
 
 
@@ -428,7 +426,23 @@ async def prune(svc: Service, req: Request, send: Send) -> None:
 
 
 async def resize(svc: Service, req: Request, send: Send) -> None:
-    await svc.call(lambda e: e.find(req.params["id"]))
+    """The container's terminal to h rows and w columns (conmon's ctl fifo)."""
+    from teu.engine import state
+    from teu.engine.monitor.attach import resize as resize_tty
+
+    rows, cols = req.int_arg("h"), req.int_arg("w")
+    if rows is None or cols is None or rows < 0 or cols < 0:
+        raise InvalidArgument("resize needs h and w, the rows and columns")
+    ref = req.params["id"]
+
+    def go(e: Any) -> None:
+        row = state.refresh(e, e.find(ref))
+        if row is None or row["status"] not in state.RUNNING:
+            raise Conflict(f"Container {ref} is not running")
+        if row.settings["Config"].get("Tty"):
+            resize_tty(e.paths.container(row["id"]), rows, cols)
+
+    await svc.call(go)
     await respond(req, send, 200)
 
 

@@ -52,8 +52,19 @@ async def create(svc: Service, req: Request, send: Send) -> None:
                           "arguments": cmd[1:], "privileged": bool(body.get("Privileged")),
                           "user": body.get("User") or ""},
         "_env": body.get("Env"), "_workdir": body.get("WorkingDir") or None,
+        "_size": _console_size(body.get("ConsoleSize")), "_pty": None,
         "_cmd": [str(c) for c in cmd]}
     await respond_json(req, send, {"Id": exec_id}, 201)
+
+
+def _console_size(value: Any) -> tuple[int, int] | None:
+    """ConsoleSize, [rows, columns], as API 1.42 added it (0s: unset)."""
+    if value is None:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and
+            all(isinstance(v, int) and v >= 0 for v in value)):
+        raise InvalidArgument("ConsoleSize must be [rows, columns]")
+    return (value[0], value[1]) if all(value) else None
 
 
 def _record(svc: Service, exec_id: str) -> dict:
@@ -63,17 +74,14 @@ def _record(svc: Service, exec_id: str) -> dict:
     return rec
 
 
-def _runner(rec: dict, detach: bool):  # noqa: ANN202
-    from teu.engine.lifecycle.execute import exec_in
-
+def _call(rec: dict, detach: bool) -> list:
+    """The fork server's "exec" arguments for this instance."""
     pc = rec["ProcessConfig"]
-
-    def go(e: Any) -> int:
-        return exec_in(e, rec["ContainerID"], rec["_cmd"], interactive=rec["OpenStdin"],
-                       tty=pc["tty"], user=pc["user"] or None, env=rec["_env"],
-                       workdir=rec["_workdir"], detach=detach, privileged=pc["privileged"])
-
-    return go
+    # with a terminal, stdin is always ours: the child reads its size from it
+    return [rec["ContainerID"], rec["_cmd"], {
+        "interactive": rec["OpenStdin"] or pc["tty"], "tty": pc["tty"],
+        "user": pc["user"] or None, "env": rec["_env"], "workdir": rec["_workdir"],
+        "detach": detach, "privileged": pc["privileged"]}]
 
 
 def _begin(rec: dict) -> None:
@@ -82,15 +90,18 @@ def _begin(rec: dict) -> None:
     rec["Running"] = True
 
 
-def _set_pid(rec: dict) -> Any:
-    return lambda pid: rec.__setitem__("Pid", pid)
+def _started(rec: dict) -> Any:
+    def note(pid: int, master: int | None) -> None:
+        rec["Pid"], rec["_pty"] = pid, master
+
+    return note
 
 
 async def _run(svc: Service, rec: dict, write: Any, stdin: Any) -> None:
     try:
-        code = await run_piped(svc, _runner(rec, False), write, rec["ProcessConfig"]["tty"],
+        code = await run_piped(svc, _call(rec, False), write, rec["ProcessConfig"]["tty"],
                                stdin if rec["OpenStdin"] else None, rec["OpenStdout"],
-                               rec["OpenStderr"], _set_pid(rec))
+                               rec["OpenStderr"], _started(rec), rec["_size"])
     except Exception as e:  # noqa: BLE001 - the exec's own failure: its exit code
         code = getattr(e, "exit_code", 126)
         msg = f"{e}\n".encode()
@@ -107,7 +118,7 @@ async def start(svc: Service, req: Request, send: Send) -> None:
     body = await req.json() or {}
     _begin(rec)
     if body.get("Detach"):
-        await svc.forked(_runner(rec, True))
+        await svc.forked("exec", *_call(rec, True))
         rec["Running"] = False
         rec["ExitCode"] = 0
         await respond(req, send, 200)
@@ -129,7 +140,7 @@ async def start_hijacked(svc: Service, conn: Hijacked, version: str, exec_id: st
         raise InvalidArgument(f"invalid JSON: {e}") from None
     _begin(rec)
     if body.get("Detach"):
-        await svc.forked(_runner(rec, True))
+        await svc.forked("exec", *_call(rec, True))
         rec["Running"] = False
         rec["ExitCode"] = 0
         conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
@@ -144,7 +155,25 @@ async def inspect(svc: Service, req: Request, send: Send) -> None:
 
 
 async def resize(svc: Service, req: Request, send: Send) -> None:
-    _record(svc, req.params["id"])
+    """Our end of the exec's terminal to the size; the child copies it on SIGWINCH.
+    Asked before the start (docker's CLI does not wait for it), the size is the one the
+    terminal starts with."""
+    import os
+    import signal
+
+    from teu.dockerapi.procio import set_size
+
+    rec = _record(svc, req.params["id"])
+    rows, cols = req.int_arg("h"), req.int_arg("w")
+    if rows is None or cols is None or rows < 0 or cols < 0:
+        raise InvalidArgument("resize needs h and w, the rows and columns")
+    rec["_size"] = (rows, cols)  # a resize before the start (clients race it) holds
+    if rec["_pty"] is not None:
+        set_size(rec["_pty"], rows, cols)
+        try:
+            os.kill(rec["Pid"], signal.SIGWINCH)
+        except ProcessLookupError:
+            pass
     await respond(req, send, 201)
 
 

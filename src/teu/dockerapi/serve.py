@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from teu.errors import TeuError
 
 DEFAULT_URI = "unix:///run/teu/teu.sock"
+GRACE = 2  # seconds a stopping service gives the requests in flight
 
 
 @dataclass
@@ -126,7 +127,10 @@ def serve(cfg: ServiceConfig) -> None:
     config = uvicorn.Config(app, loop="uvloop" if _has("uvloop") else "asyncio",
                             http=protocol_class(base, app.hijack),
                             lifespan="on", access_log=False, log_level="warning",
-                            timeout_keep_alive=30, server_header=False, date_header=True)
+                            timeout_keep_alive=30, server_header=False, date_header=True,
+                            # a SIGTERM waits this long for requests in flight: a wait or
+                            # a logs -f on a running container would never end
+                            timeout_graceful_shutdown=GRACE)
     server = uvicorn.Server(config)
     where = sock.getsockname()
     print(f"teu system service: serving the Docker Engine API on "
@@ -138,6 +142,10 @@ def serve(cfg: ServiceConfig) -> None:
                 and where:
             with contextlib.suppress(OSError):
                 os.unlink(where)
+    # Threads still blocked on containers (a wait, a follow) never return by themselves,
+    # and the interpreter's exit would join them: leave as dockerd does, at once.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _has(module: str) -> bool:

@@ -17,11 +17,14 @@ MAX_THREADS = 512
 
 class Service:
     def __init__(self, root: str | None = None, runroot: str | None = None) -> None:
+        """Made before any thread: its fork server (teu.dockerapi.forkserver) forks now."""
+        from teu.dockerapi.forkserver import ForkServer
         from teu.engine.paths import Paths
 
         p = Paths(root, runroot)
         self.root = p.root
         self.runroot = p.runroot
+        self.forks = ForkServer(root, runroot)
         self.pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="teu-api")
         self.execs: dict[str, dict] = {}  # exec instances by ID (teu.dockerapi.execs)
         self.in_flight = 0
@@ -47,30 +50,14 @@ class Service:
 
         return await self.thread(go)
 
-    async def forked(self, fn: Callable[[Any], Any], stdin: int | None = None,
+    async def forked(self, call: str, *args: Any, stdin: int | None = None,
                      stdout: int | None = None, stderr: int | None = None) -> Any:
-        """fn(engine) in a forked child (teu.engine.forked), awaited in a thread."""
-        from teu.engine.forked import Child
-
-        def go() -> Any:
-            return Child(lambda: _in_child(self, fn), stdin, stdout, stderr).result()
-
-        return await self.thread(go)
+        """The fork server's `call` (teu.dockerapi.forkserver.CALLS) with args, in a
+        worker whose stdio are these fds (stdin /dev/null, the others the service's,
+        where not given); its result, awaited in a thread."""
+        pending = self.forks.submit(call, list(args), stdin, stdout, stderr)
+        return await self.thread(pending.result)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _in_child(service: Service, fn: Callable[[Any], Any]) -> Any:
-    """The child forgets the server's signal plumbing first: uvicorn's handlers write
-    to a wakeup fd the parent's event loop reads."""
-    import signal
-
-    signal.set_wakeup_fd(-1)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
-    e = service.engine()
-    try:
-        return fn(e)
-    finally:
-        e.close()
+        self.forks.close()

@@ -19,10 +19,6 @@ class Child:
                  close: tuple[int, ...] = ()) -> None:
         """close: fds the child must not hold (the parent's ends of its stdio pipes, or
         their readers never see EOF). Not every fd: SQLite's VFS reuses inherited ones."""
-        import json
-
-        from teu.errors import TeuError
-
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
@@ -41,21 +37,7 @@ class Child:
                     os.dup2(stderr, 2)
                 for fd in close:
                     os.close(fd)
-                try:
-                    msg = {"ok": fn()}
-                except TeuError as e:
-                    msg = {"error": str(e), "exit_code": e.exit_code,
-                           "type": type(e).__name__, "module": type(e).__module__}
-                except BaseException as e:  # noqa: BLE001 - reported to the parent
-                    msg = {"error": f"{type(e).__name__}: {e}", "exit_code": 125,
-                           "type": "EngineError", "module": "teu.engine.errors"}
-                try:
-                    data = json.dumps(msg).encode()
-                except (TypeError, ValueError) as e:  # a result JSON cannot carry
-                    data = json.dumps({"error": f"the engine call's result: {e}",
-                                       "exit_code": 125, "type": "EngineError",
-                                       "module": "teu.engine.errors"}).encode()
-                os.write(w, data)
+                os.write(w, outcome(fn))
             except BaseException:  # noqa: BLE001
                 code = 1
             finally:
@@ -66,8 +48,6 @@ class Child:
         self.rusage: Any = None
 
     def result(self) -> Any:
-        import json
-
         chunks = []
         while True:
             chunk = os.read(self._pipe, 65536)
@@ -76,13 +56,41 @@ class Child:
             chunks.append(chunk)
         os.close(self._pipe)
         _, _, self.rusage = os.wait4(self.pid, 0)
-        data = b"".join(chunks)
-        msg = json.loads(data) if data else {"error": "the engine's child process died",
-                                             "exit_code": 125, "type": "EngineError",
-                                             "module": "teu.engine.errors"}
-        if "error" in msg:
-            raise _error(msg)
-        return msg["ok"]
+        return decode(b"".join(chunks))
+
+
+def outcome(fn: Callable[[], Any]) -> bytes:
+    """fn()'s value, or the TeuError it raised, as the JSON a child sends its parent."""
+    import json
+
+    from teu.errors import TeuError
+
+    try:
+        msg = {"ok": fn()}
+    except TeuError as e:
+        msg = {"error": str(e), "exit_code": e.exit_code,
+               "type": type(e).__name__, "module": type(e).__module__}
+    except BaseException as e:  # noqa: BLE001 - reported to the parent
+        msg = {"error": f"{type(e).__name__}: {e}", "exit_code": 125,
+               "type": "EngineError", "module": "teu.engine.errors"}
+    try:
+        return json.dumps(msg).encode()
+    except (TypeError, ValueError) as e:  # a result JSON cannot carry
+        return json.dumps({"error": f"the engine call's result: {e}", "exit_code": 125,
+                           "type": "EngineError", "module": "teu.engine.errors"}).encode()
+
+
+def decode(data: bytes) -> Any:
+    """What outcome() encoded: the value, or the error raised again (nothing: the child
+    died before it could tell)."""
+    import json
+
+    msg = json.loads(data) if data else {"error": "the engine's child process died",
+                                         "exit_code": 125, "type": "EngineError",
+                                         "module": "teu.engine.errors"}
+    if "error" in msg:
+        raise _error(msg)
+    return msg["ok"]
 
 
 def in_child(fn: Callable[[], Any], stdin: bytes | None = None,

@@ -13,21 +13,22 @@ from teu.kube.manifest import Doc
 from teu.kube.play import MADE, PLAY, files_dir
 
 Say = Callable[[str], None]
+DOWN_GRACE = 5.0
 
 
 def down(engine, docs: list[Doc], say: Say) -> list[str]:  # noqa: ANN001
     """The IDs of the pods removed."""
     from teu.engine.pods import store
-    from teu.engine.pods.lifecycle import remove, stop
+    from teu.engine.pods.lifecycle import remove, stop_pods
     from teu.engine.storage import volumes as V
 
     wanted = {f"{d.kind}/{d.name}" for d in docs if d.kind in ("Pod", "Deployment", "Job")}
     pods = [p for p in store.all_pods(engine.db) if p.labels.get(PLAY) in wanted]
     if pods:
-        say("Pods stopped:")
-        for p in pods:
-            stop(engine, p.id, 5)
-            say(p.id)
+        # All at once: each container's stop signal, SIGKILL after its grace period
+        # (terminationGracePeriodSeconds) or 5 s, whichever is shorter.
+        stop_pods(engine, pods, None, DOWN_GRACE)
+        say("Pods stopped:\n" + "\n".join(p.id for p in pods))
         say("Pods removed:")
     removed = []
     for p in pods:

@@ -33,8 +33,7 @@ def parse(text: str, file: str) -> list[Doc]:
     document that is not a Kubernetes object."""
     import yaml
 
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_class(text)
+    loader = _loader_class()(text)
     out = []
     try:
         while loader.check_node():
@@ -66,6 +65,37 @@ def parse(text: str, file: str) -> list[Doc]:
     finally:
         loader.dispose()
     return out
+
+
+_LOADER: list = []
+
+
+def _loader_class():  # noqa: ANN202 - a yaml Loader class
+    """PyYAML's (C) safe loader refusing duplicate keys, as kubectl does (PyYAML alone
+    keeps the last one silently)."""
+    if _LOADER:
+        return _LOADER[0]
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node, deep=False):  # noqa: ANN001, ANN202
+            seen: dict = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    if key in seen:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"mapping key {key!r} already set on line "
+                            f"{seen[key]}", key_node.start_mark)
+                    seen[key] = key_node.start_mark.line + 1
+                except TypeError:
+                    pass  # an unhashable key: the base constructor says so
+            return super().construct_mapping(node, deep)
+
+    _LOADER.append(Loader)
+    return Loader
 
 
 def read(path: str, stdin=None) -> list[Doc]:  # noqa: ANN001 - a text stream for "-"

@@ -27,7 +27,13 @@ PLAY = "io.teu.kube.play"  # on pods: KIND/NAME of the manifest object
 MADE = "io.teu.kube.made"  # on volumes play created (claims, emptyDirs): KIND/NAME
 KINDS = {"Pod": "v1", "Deployment": "apps/v1", "Job": "batch/v1",
          "PersistentVolumeClaim": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1"}
-KUBE_NETWORK = "teu-kube"  # the user network play puts pods on when bridge is the default
+KUBE_NETWORK = "teu-kube"
+# The fields of each kind's spec that play reads (the pod template's are podspec's).
+SPEC_FIELDS = {"Deployment": {"replicas", "selector", "template"},
+               "Job": {"template", "backoffLimit", "activeDeadlineSeconds"},
+               "Service": {"type", "selector", "ports"},
+               "PersistentVolumeClaim": {"accessModes", "resources", "volumeMode",
+                                         "storageClassName"}}  # the user network play puts pods on when bridge is the default
 
 
 @dataclass
@@ -115,6 +121,10 @@ def plan(docs: list[Doc], root: str, warn: Say, existing_volumes: set[str]) -> P
             warn(f"{d.where}: namespace {ns} is ignored (one namespace here)")
         usable.append(d)
     for d in usable:
+        for key in (d.obj.get("spec") or {}) if d.kind in SPEC_FIELDS else ():
+            if key not in SPEC_FIELDS[d.kind]:
+                warn(f"{d.where}: {d.kind} {d.name}: field spec.{key} is not supported: "
+                     "ignored")
         if d.kind == "ConfigMap":
             objects.config_maps[d.name] = _decode(d)
         elif d.kind == "Secret":

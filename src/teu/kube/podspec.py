@@ -17,7 +17,8 @@ Warn = Callable[[str], None]
 
 POD_FIELDS = {"containers", "initContainers", "volumes", "restartPolicy", "hostname",
               "securityContext", "terminationGracePeriodSeconds", "dnsPolicy",
-              "enableServiceLinks", "schedulerName", "activeDeadlineSeconds"}
+              "enableServiceLinks", "schedulerName", "activeDeadlineSeconds",
+              "automountServiceAccountToken"}  # no service accounts here: nothing to mount
 CONTAINER_FIELDS = {"name", "image", "command", "args", "env", "envFrom", "ports",
                     "volumeMounts", "resources", "securityContext", "livenessProbe",
                     "readinessProbe", "startupProbe", "workingDir", "tty", "stdin",
@@ -80,6 +81,26 @@ def quantity(value: object, what: str) -> float:
     if n < 0:
         raise KubeError(f"{what}: {value!r} is negative")
     return n * scale
+
+
+def expand(text: str, env: dict[str, str]) -> str:
+    """Kubernetes' $(VAR) in command and args: the container's variable; `$$(VAR)` is a
+    literal `$(VAR)`; an unknown variable stays as written."""
+    out = []
+    i = 0
+    while i < len(text):
+        if text.startswith("$$", i):
+            out.append("$")
+            i += 2
+        elif text.startswith("$(", i) and ")" in text[i + 2:]:
+            end = text.index(")", i + 2)
+            name = text[i + 2:end]
+            out.append(env[name] if name in env else text[i:end + 1])
+            i = end + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def _unknown(obj: dict, known: set[str], where: str, warn: Warn) -> None:
@@ -331,11 +352,12 @@ def _container(plan: PodPlan, c: dict, volumes: dict[str, dict], objects: Object
         raise KubeError(f"{where}: container {c.get('name')!r} has no image")
     opts: dict = {"name": f"{plan.name}-{c['name']}", "image": str(c["image"]),
                   "label": [f"io.kubernetes.container.name={c['name']}"]}
-    if c.get("command"):
-        opts["entrypoint"] = [str(a) for a in c["command"]]
-    if c.get("args"):
-        opts["command"] = [str(a) for a in c["args"]]
     opts["env"] = _env(c, objects, plan, where, warn)
+    values = dict(e.split("=", 1) for e in opts["env"])
+    if c.get("command"):
+        opts["entrypoint"] = [expand(str(a), values) for a in c["command"]]
+    if c.get("args"):
+        opts["command"] = [expand(str(a), values) for a in c["args"]]
     if c.get("workingDir"):
         opts["workdir"] = c["workingDir"]
     opts["tty"] = bool(c.get("tty"))

@@ -168,5 +168,5 @@ def raw_stdin():  # noqa: ANN202
     import tty
 
     saved = termios.tcgetattr(0)
-    tty.setraw(0)
+    tty.setraw(0, termios.TCSANOW)  # not TCSAFLUSH: input typed ahead is kept, as docker
     return lambda: termios.tcsetattr(0, termios.TCSADRAIN, saved)

@@ -22,8 +22,11 @@ DOCKER = "/usr/bin/docker"  # Debian's CLI: /usr/local/bin/docker is newer than 
 
 class Dockerd:
     def __init__(self, image_tarball: str | None = None,
-                 image_name: str = "busybox:latest") -> None:
-        """Start it; with image_tarball (a root filesystem tar), `docker import` it."""
+                 image_name: str = "busybox:latest", prefix: list[str] | None = None,
+                 bridge: bool = False) -> None:
+        """Start it; with image_tarball (a root filesystem tar), `docker import` it.
+        prefix: what to run it under (`nsenter --net=...` for a test host); bridge: its
+        default bridge network too (only inside a test host: it makes docker0)."""
         import tempfile
 
         top = tempfile.mkdtemp(prefix="teu-dockerd-", dir="/tmp")
@@ -34,7 +37,8 @@ class Dockerd:
         self._log_path = os.path.join(top, "dockerd.log")
         self._log = open(self._log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [DOCKERD, "--iptables=false", "--ip6tables=false", "--bridge=none",
+            [*(prefix or []), DOCKERD, "--iptables=false", "--ip6tables=false",
+             *([] if bridge else ["--bridge=none"]),
              "--ip-masq=false", "--data-root", os.path.join(top, "data"),
              "--exec-root", os.path.join(top, "exec"),
              "--pidfile", os.path.join(top, "dockerd.pid"), "-H", self.url,

@@ -223,6 +223,10 @@ def _config(c: dict, opts: dict) -> None:
         opts["tty"] = True
     if c.get("OpenStdin"):
         opts["interactive"] = True
+    attached = [s for s in ("stdin", "stdout", "stderr") if c.get(f"Attach{s.capitalize()}")]
+    if attached:  # a client that attaches (`docker run` without -d): StdinOnce follows
+        opts["detach"] = False
+        opts["attach"] = attached
     if c.get("Env"):
         opts["env"] = list(_cmd(c["Env"], "Env") or [])
     cmd = _cmd(c.get("Cmd"), "Cmd")

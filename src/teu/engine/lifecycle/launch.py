@@ -179,6 +179,7 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
         pid, monitor = conmon.launch(engine.paths, runtime, cid, row["name"], bundle,
                                      tty=bool(config.get("Tty")),
                                      stdin=bool(config.get("OpenStdin")),
+                                     stdin_once=bool(config.get("StdinOnce")),
                                      log_config=row.settings["HostConfig"].get("LogConfig"))
         with engine.db.tx() as db:
             db.update(cid, pid=pid, pid_start=S.start_time(pid))

@@ -46,8 +46,11 @@ def teu_command(paths: Paths) -> list[str]:
 
 
 def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty: bool,
-           stdin: bool, log_config: dict | None = None) -> tuple[int, int]:
-    """Start conmon and wait for the runtime's create; returns (container pid, conmon pid)."""
+           stdin: bool, log_config: dict | None = None,
+           stdin_once: bool = False) -> tuple[int, int]:
+    """Start conmon and wait for the runtime's create; returns (container pid, conmon pid).
+    With stdin_once (docker's StdinOnce, as `run -i` sets it) the container's stdin ends
+    when the first attached client ends its input; otherwise it stays open for the next."""
     exits = os.path.dirname(paths.exit_file(cid))
     sockets = os.path.join(paths.runroot, "socket")
     for d in (exits, sockets, runtime.root):
@@ -61,7 +64,7 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
     if tty:
         args.append("-t")
     if stdin:
-        args += ["-i", "--leave-stdin-open"] if not tty else ["-i"]
+        args += ["-i"] if tty or stdin_once else ["-i", "--leave-stdin-open"]
     for a in teu_command(paths)[1:]:
         args += ["--exit-command-arg", a]
     args[1:1] = ["--exit-command", teu_command(paths)[0]]

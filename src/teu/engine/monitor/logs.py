@@ -100,12 +100,18 @@ def read(path: str, tail: int | None = None, since: float | None = None,
     except FileNotFoundError:
         return [], 0
     end = data.rfind(b"\n") + 1
-    records = join_partials(parse_line(line) for line in data[:end].splitlines())
+    records = records_of(data[:end])
     records = [r for r in records if (since is None or r.time >= since)
                and (until is None or r.time <= until)]
     if tail is not None and tail >= 0:
         records = records[-tail:] if tail else []
     return records, end
+
+
+def records_of(data: bytes) -> list[Record]:
+    """The records of whole k8s-file lines. Split on newlines only: a TTY's output keeps
+    its carriage returns inside a line (bytes.splitlines would cut there)."""
+    return join_partials(parse_line(line) for line in data.split(b"\n") if line)
 
 
 def join_partials(parsed) -> list[Record]:  # noqa: ANN001

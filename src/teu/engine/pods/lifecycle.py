@@ -104,17 +104,56 @@ def start(engine: Engine, ref: str) -> Pod:
 
 
 def stop(engine: Engine, ref: str, timeout: float | None = None) -> Pod:
-    """podman pod stop: the members (newest first), then the infra."""
-    from teu.engine.lifecycle.control import stop as stop_container
-
+    """podman pod stop: the members all at once (each its stop signal, then SIGKILL when
+    its timeout, or `timeout`, runs out), then the infra."""
     pod = store.find(engine.db, ref)
-    for m in reversed(members(engine, pod)):
-        if m["status"] in S.RUNNING or m["status"] == "restarting":
-            stop_container(engine, m["id"], timeout)
-    row = infra(engine, pod)
-    if row is not None and row["status"] in S.RUNNING:
-        stop_container(engine, row["id"], timeout)
+    stop_pods(engine, [pod], timeout)
     return pod
+
+
+def stop_pods(engine: Engine, pods: list[Pod], timeout: float | None = None,
+              cap: float | None = None) -> None:
+    """Several pods at once: every member, then every infra. `cap`: no container waits
+    longer than that for its stop signal to work (kube down's)."""
+    rows = [m for pod in pods for m in members(engine, pod)
+            if m["status"] in S.RUNNING or m["status"] == "restarting"]
+    _stop_all(engine, rows, timeout, cap)
+    infras = [r for r in (infra(engine, pod) for pod in pods)
+              if r is not None and r["status"] in S.RUNNING]
+    _stop_all(engine, infras, timeout, cap)
+
+
+def _stop_all(engine: Engine, rows: list[Row], timeout: float | None,
+              cap: float | None = None) -> None:
+    """docker stop of several containers, the waits overlapping (a pod of N containers
+    that ignore SIGTERM stops in one timeout, not N)."""
+    from teu.engine.config.units import signal_number
+    from teu.engine.lifecycle.control import kill, kill_and_wait
+    from teu.engine.lifecycle.control import stop as stop_container
+    from teu.engine.lifecycle.waiting import exited, wait_exit
+
+    waiting = []
+    for r in rows:
+        if r["status"] == "restarting":
+            stop_container(engine, r["id"], timeout)  # marks it stopped; nothing runs
+            continue
+        config = r.settings["Config"]
+        with engine.db.tx() as db:  # a restart policy must not bring it back
+            db.update(r["id"], stopped_by_user=1)
+        try:
+            kill(engine, r["id"], signal_number(config.get("StopSignal") or "SIGTERM",
+                                                "--signal"))
+        except Conflict:
+            continue  # it exited meanwhile
+        wait = config.get("StopTimeout", 10) if timeout is None else timeout
+        if cap is not None:
+            wait = min(wait, cap)
+        waiting.append((r, time.monotonic() + max(0, wait)))
+    for r, deadline in waiting:
+        fresh = wait_exit(engine, r, max(0.0, deadline - time.monotonic()))
+        if fresh is None or exited(fresh):
+            continue
+        kill_and_wait(engine, r)
 
 
 def kill(engine: Engine, ref: str, signal: str = "SIGKILL") -> Pod:

@@ -85,6 +85,15 @@ def listing(engine: Engine, all_: bool = False, filters: list[str] | None = None
     from teu.engine.views.ps_filters import PsFilter
 
     f = PsFilter(filters or [])
+    if "pod" in f.by_key:
+        from teu.engine.errors import NotFound
+        from teu.engine.pods import store
+
+        for ref in f.by_key["pod"]:
+            try:
+                f.pods.add(store.find(engine.db, ref).id)
+            except NotFound:
+                pass  # no such pod: matches nothing, as podman's filter
     rows = S.refresh_all(engine)
     from teu.engine.lifecycle.remove import sweep_exit_files
 

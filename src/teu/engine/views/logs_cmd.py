@@ -51,7 +51,7 @@ def batches(engine: Engine, ref: str, follow: bool = False, tail: int | None = N
             end = data.rfind(b"\n") + 1
             pending = data[end:]
             offset += len(chunk)
-            recs = L.join_partials(L.parse_line(x) for x in data[:end].splitlines())
+            recs = L.records_of(data[:end])
             recs = [r for r in recs if until is None or r.time <= until]
             if recs:
                 yield recs

@@ -22,7 +22,8 @@ from typing import Any
 from teu.engine.errors import InvalidArgument
 
 KEYS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task",
-        "label", "name", "network", "publish", "since", "status", "volume")
+        "label", "name", "network", "publish", "since", "status", "volume",
+        "pod")  # podman's: the pod's containers (its infra included), by pod name or ID
 STATES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 HEALTH = ("starting", "healthy", "unhealthy", "none")
 
@@ -98,6 +99,7 @@ class PsFilter:
                 self.is_task = False
             else:
                 raise _invalid("is-task", task[0])
+        self.pods: set[str] = set()  # pod IDs, filled by the lister (it has the engine)
         self.publish = set().union(*(ports(v) for v in get("publish", [])))
         self.expose = set().union(*(ports(v) for v in get("expose", [])))
 
@@ -163,6 +165,10 @@ class PsFilter:
                 return False
         if "isolation" in f and not _regex_match(f["isolation"], host.get("Isolation") or ""):
             return False
+        if "pod" in f:
+            teu = s.get("Teu") or {}
+            if (teu.get("Pod") or teu.get("PodInfra")) not in self.pods:
+                return False
         if self.is_task:  # no container of teu's is a swarm task
             return False
         return True

@@ -1,0 +1,94 @@
+"""Networks through the Engine API: the same docker CLI 28.2 script against `teu system
+service` and a private dockerd 20.10, each run inside a test host of its own (they make
+bridges): create, ls with filters, inspect, connect, disconnect, rm, prune, errors."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import pytest
+from tests.integration.dockerapi_helpers import DOCKER_CLI, Service
+from tests.integration.engine_helpers import IMAGE, busybox_tar
+from tests.integration.net_helpers import TestHost, host_teu
+
+from teu.testing.dockerd import Dockerd
+
+pytestmark = [pytest.mark.root, pytest.mark.peer]
+
+
+@pytest.fixture
+def dockerd(tmp_path):  # noqa: ANN001, ANN201
+    host = TestHost()
+    tarball = tmp_path / "busybox-docker.tar"
+    tarball.write_bytes(busybox_tar(tmp_path))
+    try:
+        d = Dockerd(str(tarball), IMAGE, prefix=host.prefix(), bridge=True)
+        try:
+            yield d
+        finally:
+            d.stop()
+    finally:
+        host.remove()
+
+
+@pytest.fixture
+def api(tmp_path):  # noqa: ANN001, ANN201
+    for t in host_teu(tmp_path):
+        s = Service(t)
+        try:
+            yield s
+        finally:
+            s.stop()
+
+
+def script(env: dict) -> dict[str, Any]:
+    def docker(*args: str) -> tuple[int, str]:
+        p = subprocess.run([DOCKER_CLI, *args], env=env, capture_output=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        return p.returncode, p.stdout.decode()
+
+    seen: dict[str, Any] = {}
+    seen["create"] = docker("network", "create", "--subnet", "10.89.5.0/24", "--label",
+                            "k=v", "n1")[0]
+    seen["create-again"] = docker("network", "create", "n1")[0]
+    seen["ls"] = docker("network", "ls", "--filter", "label=k=v", "--format",
+                        "{{.Name}} {{.Driver}} {{.Scope}}")
+    seen["ls-builtin"] = sorted(docker("network", "ls", "--filter", "type=builtin",
+                                       "--format", "{{.Name}}")[1].split())
+    seen["inspect"] = docker("network", "inspect", "-f", "{{.Name}} {{.Driver}} "
+                             "{{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Labels}}", "n1")
+    seen["inspect-missing"] = docker("network", "inspect", "nosuch")[0]
+    seen["run"] = docker("run", "-d", "--network", "n1", "--name", "w1", IMAGE,
+                         "sleep", "60")[0]
+    ip = docker("inspect", "-f", "{{.NetworkSettings.Networks.n1.IPAddress}}", "w1")[1]
+    seen["ip"] = ip.startswith("10.89.5.")
+    seen["users"] = docker("network", "inspect", "-f",
+                           "{{range .Containers}}{{.Name}}{{end}}", "n1")
+    docker("network", "create", "--subnet", "10.89.6.0/24", "n2")
+    seen["connect"] = docker("network", "connect", "n2", "w1")[0]
+    seen["connect-again"] = docker("network", "connect", "n2", "w1")[0]
+    seen["addresses"] = docker("exec", "w1", "sh", "-c",
+                               "ip -4 -o addr | grep -c 10.89.")[1]
+    seen["ping"] = docker("exec", "w1", "ping", "-c", "1", "-W", "2", "10.89.6.1")[0]
+    seen["disconnect"] = docker("network", "disconnect", "n2", "w1")[0]
+    seen["addresses-after"] = docker("exec", "w1", "sh", "-c",
+                                     "ip -4 -o addr | grep -c 10.89.")[1]
+    seen["rm-in-use"] = docker("network", "rm", "n1")[0]
+    docker("rm", "-f", "w1")
+    seen["rm"] = docker("network", "rm", "n1", "n2")
+    seen["rm-missing"] = docker("network", "rm", "nosuch")[0]
+    seen["rm-bridge"] = docker("network", "rm", "bridge")[0]
+    docker("network", "create", "n3")
+    seen["prune"] = docker("network", "prune", "-f")
+    seen["ls-after"] = sorted(docker("network", "ls", "--format", "{{.Name}}")[1].split())
+    return seen
+
+
+def test_networks_cli_same_as_dockerd(api: Service, dockerd: Any) -> None:
+    theirs = script(dockerd.env)
+    ours = script(api.env)
+    assert ours == theirs
+    assert ours["ip"] and ours["addresses"] == "2\n" and ours["ping"] == 0
+    assert ours["ls-after"] == ["bridge", "host", "none"]
+    assert "Traceback" not in api.log_text()
