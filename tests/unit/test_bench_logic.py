@@ -138,7 +138,7 @@ def test_ratios_and_table_say_what_was_skipped() -> None:
     text = report.table(res)
     assert "docker: not installed" in text
     assert "vm: qemu-system-x86_64 not found" in text
-    assert "time to ready: no bridge here" in text
+    assert "time to ready teu: no bridge here" in text
     assert "throughput: not asked for" in text
     assert "density: limited to 30 by memory" in text
     assert "ratio teu/podman: startup_warm_p50 0.28x" in text

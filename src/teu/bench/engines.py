@@ -79,6 +79,12 @@ class Engine:
     def version(self) -> str:
         return ""
 
+    def serve_args(self, name: str, port: int, www: str) -> list[str]:
+        """`run -d` of busybox httpd serving `www`, published on 127.0.0.1:port, on the
+        engine's default bridge; RuntimeError when this engine publishes no ports here."""
+        return ["run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:80", "-v",
+                f"{www}:/www:ro"]
+
     def load(self, src: ImageSource) -> None:
         raise NotImplementedError
 
@@ -119,6 +125,10 @@ class TeuEngine(Engine):
 
         return __version__
 
+    def serve_args(self, name: str, port: int, www: str) -> list[str]:
+        # explicit: the environment may say TEU_NETWORK=none (as the tests' does)
+        return [*super().serve_args(name, port, www), "--network", "bridge"]
+
     def load(self, src: ImageSource) -> None:
         if src.kind == "rootfs":
             self.call("import", src.path, self.image)
@@ -151,6 +161,9 @@ class PodmanEngine(Engine):
 
     def run_args(self) -> list[str]:
         return ["run", "--network", "none", *ULIMITS]
+
+    def serve_args(self, name: str, port: int, www: str) -> list[str]:
+        return [*super().serve_args(name, port, www), *ULIMITS]  # its default network
 
     def version(self) -> str:
         return self.call("version", "--format", "{{.Client.Version}}",
@@ -198,6 +211,10 @@ class DockerEngine(Engine):
     def version(self) -> str:
         return self.call("version", "--format", "{{.Server.Version}}",
                          check=False).stdout.strip()
+
+    def serve_args(self, name: str, port: int, www: str) -> list[str]:
+        raise RuntimeError("dockerd runs here with --bridge=none --iptables=false (a bench "
+                           "must not rewrite the firewall): it publishes no ports")
 
     def load(self, src: ImageSource) -> None:
         if src.kind == "rootfs":

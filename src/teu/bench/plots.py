@@ -50,7 +50,8 @@ def startup(ax, res: dict) -> None:  # noqa: ANN001 - a matplotlib Axes
         ready = st[e].get("ready")
         if isinstance(ready, dict) and ready.get("samples"):
             data.append(ready["samples"])
-            labels.append(f"{e}\nto ready")
+            ratio = res.get("ratios", {}).get(f"teu/{e}", {}).get("ready_p50")
+            labels.append(f"{e}\nto ready" + (f"\nteu {ratio:.2f}x" if ratio else ""))
             colors.append(ENGINE_COLORS[e])
     if not data:
         ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
@@ -133,14 +134,20 @@ def throughput(ax, res: dict) -> None:  # noqa: ANN001
     tp = res.get("throughput_rps", {})
     vm = res.get("vm", {})
     bars = []
+    colors = []
     if "host" in tp:
         bars += [("host", tp["host"]), ("teu container\n(published port)", tp["container"])]
+        colors += [ENGINE_COLORS["host"], ENGINE_COLORS["teu"]]
+        for e, v in (tp.get("peers") or {}).items():
+            if "container" in v:
+                bars.append((f"{e} container\n(published port)", v["container"]))
+                colors.append(ENGINE_COLORS[e])
     if "throughput_rps" in vm:
         bars.append((f"VM ({vm['accel'].upper()},\nuser net)", vm["throughput_rps"]))
+        colors.append(ENGINE_COLORS["vm"])
     if not bars:
         ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
         return
-    colors = [ENGINE_COLORS["host"], ENGINE_COLORS["teu"], ENGINE_COLORS["vm"]][:len(bars)]
     ax.bar([b[0] for b in bars], [b[1] for b in bars], color=colors)
     host = tp.get("host")
     for i, (_, v) in enumerate(bars):

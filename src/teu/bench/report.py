@@ -54,11 +54,15 @@ def rows(res: dict) -> tuple[list[list[str]], list[str]]:
     line("startup warm ms p50/p95/max (vm: boot)", {
         **{e: _spread(v.get("warm")) for e, v in st.items() if isinstance(v, dict)},
         **({"vm": _spread(vm.get("boot_ms"))} if "boot_ms" in vm else {})})
-    ready = st.get("teu", {}).get("ready") if isinstance(st.get("teu"), dict) else None
-    if not skipped("time to ready", ready):
-        line("time to ready ms p50/p95/max", {
-            "teu": _spread(ready), **({"vm": _num(vm["ready_ms"], "{:.0f}")}
-                                      if "ready_ms" in vm else {})})
+    cells = {}
+    for e, v in st.items():
+        ready = v.get("ready") if isinstance(v, dict) else None
+        if ready is not None and not skipped(f"time to ready {e}", ready):
+            cells[e] = _spread(ready)
+    if "ready_ms" in vm:
+        cells["vm"] = _num(vm["ready_ms"], "{:.0f}")
+    if cells:
+        line("time to ready ms p50/p95/max", cells)
     cells = {}
     for e, v in mem.items():
         if not skipped(f"memory {e}", v):
@@ -79,8 +83,13 @@ def rows(res: dict) -> tuple[list[list[str]], list[str]]:
         line(f"  {sh['images']} images sharing it: sum / disk", {
             "teu": f"{sh['sum_of_sizes']:.2f} / {sh['layers_disk_use']:.2f}"})
     if not skipped("throughput", tp) and "container" in tp:
+        peer_cells = {}
+        for e, v in (tp.get("peers") or {}).items():
+            if not skipped(f"throughput {e}", v):
+                peer_cells[e] = _num(v["container"], "{:.0f}")
         line(f"throughput req/s ({tp['tool']})", {
             "teu": _num(tp["container"], "{:.0f}"), "host": _num(tp["host"], "{:.0f}"),
+            **peer_cells,
             **({"vm": _num(vm["throughput_rps"], "{:.0f}")} if "throughput_rps" in vm
                else {})})
     for e, steps in dens.items():

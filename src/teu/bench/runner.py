@@ -108,6 +108,7 @@ def _image_source(opts: BenchOptions, workdir: str) -> engines.ImageSource:
         from teu.errors import TeuError
 
         why = (p.stderr.strip().splitlines() or ["teu save failed"])[-1]
+        why = why.removeprefix("Error: ").removeprefix("teu save: ")
         raise TeuError(f"cannot read image {opts.image}: {why}", 1)
     return engines.ImageSource(path, "archive", opts.image)
 
@@ -176,7 +177,7 @@ def _measure(r: Run) -> None:
     ready_runs = min(opts.runs, READY_RUNS)
     vm_runs = min(opts.runs, VM_RUNS)
     r.bar.grow(opts.runs * 2 * len(every) + len(every) + 1
-               + ((ready_runs + opts.rounds) if opts.network else 0)
+               + ((ready_runs * len(every) + opts.rounds) if opts.network else 0)
                + (steps[-1] * len(every) if steps else 0) + ((vm_runs + 1) if opts.vm else 0))
 
     r.bar.section("startup")
@@ -186,11 +187,12 @@ def _measure(r: Run) -> None:
     except (RuntimeError, OSError, subprocess.SubprocessError) as e:
         r.result["startup_time_ms"] = {"skipped": str(e)[-400:]}
     no_net = {"skipped": "not asked for (--no-network)"}
-    if opts.network:
-        r.row("startup_time_ms", lambda: startup.time_to_ready(
-            teu, SERVICE_IMAGE, www, ready_runs, r.bar), "teu", "ready")
-    else:
-        r.result.setdefault("startup_time_ms", {}).setdefault("teu", {})["ready"] = no_net
+    # the HTTP rows need busybox httpd: peers have it when the image is the bench's own
+    services = [(teu, SERVICE_IMAGE)] + [(p, p.image) for p in peers if src.kind == "rootfs"]
+    images = {e.name: image for e, image in services}
+    for e in every:
+        r.row("startup_time_ms", lambda e=e: _ready(e, images.get(e.name), www, ready_runs,
+                                                    opts.network, r.bar), e.name, "ready")
     for e in every:
         r.row("memory_overhead_mb", lambda e=e: memory.overhead(e, opts.memory_containers),
               e.name)
@@ -199,7 +201,7 @@ def _measure(r: Run) -> None:
     r.bar.step("image sizes")
     if opts.network:
         r.row("throughput_rps", lambda: throughput.measure(
-            teu, SERVICE_IMAGE, www, r.workdir, opts.rounds, opts.seconds, r.bar, r.servers))
+            services, www, r.workdir, opts.rounds, opts.seconds, r.bar, r.servers))
     else:
         r.result["throughput_rps"] = no_net
     r.result["density"] = {"limit": lim, "limited_by": limited_by, "steps": steps}
@@ -215,6 +217,16 @@ def _measure(r: Run) -> None:
         from teu.bench import shop
 
         r.row("scenario", lambda: shop.measure(teu, SERVICE_IMAGE, opts, r, www), "shop")
+
+
+def _ready(e: engines.Engine, image: str | None, www: str, runs: int, network: bool,
+           bar: Progress) -> dict:
+    if not network:
+        return {"skipped": "not asked for (--no-network)"}
+    if image is None:
+        return {"skipped": "measured for teu alone when IMAGE is given (the HTTP rows use "
+                           "busybox httpd)"}
+    return startup.time_to_ready(e, image, www, runs, bar)
 
 
 def _get(d: dict, *path: str) -> float | None:
@@ -242,7 +254,11 @@ def ratios(res: dict) -> dict:
                                        _get(res, "startup_time_ms", peer, "cold", "p50")),
             "memory_per_container": _ratio(
                 _get(res, "memory_overhead_mb", "teu", "per_container"),
-                _get(res, "memory_overhead_mb", peer, "per_container"))}
+                _get(res, "memory_overhead_mb", peer, "per_container")),
+            "ready_p50": _ratio(_get(res, "startup_time_ms", "teu", "ready", "p50"),
+                                _get(res, "startup_time_ms", peer, "ready", "p50")),
+            "throughput": _ratio(_get(res, "throughput_rps", "container"),
+                                 _get(res, "throughput_rps", "peers", peer, "container"))}
     vm = res.get("vm", {})
     if "boot_ms" in vm:
         ctr_mem = _get(res, "memory_overhead_mb", "teu", "per_container")

@@ -47,13 +47,11 @@ def time_to_ready(e: Engine, image: str, www: str, runs: int, bar: Progress) -> 
         port = httpload.free_port()
         name = f"teubench-ready-{i}"
         t0 = time.monotonic()
-        e.call("run", "-d", "--name", name, "--network", "bridge", "-p",
-               f"127.0.0.1:{port}:80", "-v", f"{www}:/www:ro", image, "httpd", "-f", "-p",
-               "80", "-h", "/www")
+        e.call(*e.serve_args(name, port, www), image, "httpd", "-f", "-p", "80", "-h", "/www")
         took = httpload.wait_ready(port, t0)
         e.call("rm", "-f", name, check=False)
         if took is None:
             raise RuntimeError(f"no answer on 127.0.0.1:{port} within 30 s")
         samples.append(took * 1000)
-        bar.step("time to ready")
+        bar.step(f"time to ready: {e.name}")
     return procs.summary(samples)

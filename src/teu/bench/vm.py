@@ -23,7 +23,7 @@ from teu.bench.progress import Progress
 
 QEMU = "qemu-system-x86_64"
 MEMORY_MIB = 128
-KVM_TRY_S = 10.0     # a KVM boot of this kernel reaches /init in well under a second
+KVM_TRY_S = 6.0      # a KVM boot of this kernel reaches /init in well under a second
 TCG_BOOT_S = 120.0   # software emulation on a loaded machine is slow, not stuck
 
 
