@@ -48,6 +48,10 @@ def stop_all(engine, cids: list[str], say: Callable[[str], None],  # noqa: ANN00
         time.sleep(0.1)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def stop_forceable(engine, cids: list[str], say: Callable[[str], None],  # noqa: ANN001
                    timeout: float | None) -> None:
     """stop_all, with a Ctrl-C while it runs turned into a kill of what still runs."""
@@ -95,6 +99,10 @@ def attach(engine, project: str, ids: dict[str, list[str]], attach_to: list[str]
         f.start()
     force = threading.Event()
     interrupted = False
+    # Ctrl-C and SIGTERM stop the project, even when teu was started with SIGINT ignored
+    # (a background job of a script): Python then installs no handler of its own, while
+    # docker compose's (Go's signal.Notify) still sees the signal.
+    before = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while any(f.is_alive() for f in followers):
             if (abort or exit_code_from) and first_exit.is_set():
@@ -104,6 +112,9 @@ def attach(engine, project: str, ids: dict[str, list[str]], attach_to: list[str]
     except KeyboardInterrupt:
         interrupted = True
         say("Gracefully stopping... (press Ctrl+C again to force)")
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
     previous = signal.signal(signal.SIGINT, lambda *_: force.set())
     try:
         if interrupted or abort or exit_code_from:
