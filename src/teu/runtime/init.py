@@ -187,8 +187,6 @@ def preload(ctx: InitContext) -> None:
     """Import (and dlopen) now everything the container side will use later."""
     process = ctx.process
     ctx.seccomp_filter = compile_seccomp(ctx.linux.get("seccomp"), ctx.seccomp_cache)
-    if process.get("rlimits"):
-        import resource  # noqa: F401
     if process.get("apparmorProfile"):
         import teu.runtime.apparmor  # noqa: F401
     if process.get("terminal"):
