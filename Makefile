@@ -8,6 +8,7 @@ deps:            ## Debian packages (peers, busybox, libseccomp)
 	apt-get update -q
 	grep -v '^\s*#' deps/debian-packages.txt | grep . | xargs apt-get install -y -q --no-install-recommends
 	sh deps/cosign.sh
+	sh deps/vm-kernel.sh
 
 install:         ## teu itself, editable, with the test tools
 	$(PYTHON) -m pip install -q -e '.[test]'
@@ -19,11 +20,11 @@ lint:
 test: lint       ## the test command CI runs
 	$(PYTHON) -m pytest -q -ra
 
-demo:            ## make a busybox base locally; build, network and publish the example app
+demo:            ## make a busybox base locally; build the example shop and bring it up (teu compose)
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(PYTHON) -c "from teu.testing import busybox; busybox.make_rootfs('$(DEMO_DIR)/rootfs')"
 	tar -C $(DEMO_DIR)/rootfs -c . | teu import -c 'CMD ["sh"]' - teu-demo/busybox:latest
-	sh examples/webapp/demo.sh
+	sh examples/shop/demo.sh
 
 bench:
 	$(PYTHON) bench/runtime_run.py

@@ -10,6 +10,11 @@ once, alternating which goes first, each a fresh process as a user would run it:
 
 and prints the medians and the ratio teu / cosign (below 1: teu is faster).
 
+A third row, the floor, times what any verifier running in a fresh CPython process
+pays before it does any work: the interpreter started as teu's launcher starts it
+(`python -S`) importing only http.client and cryptography's ECDSA and PEM modules.
+Its ratio to cosign bounds what `teu verify` can reach from a cold process.
+
     python3 bench/trust_verify.py [--rounds 21] [--teu PATH] [--cosign PATH]
 
 Everything lives in one temporary directory, removed at the end; the registry is
@@ -88,6 +93,17 @@ def timed(argv: list[str], env: dict) -> float:
     return dt
 
 
+def floor_argv(teu: str) -> list[str]:
+    """The interpreter and sys.path of teu's launcher, importing only what verify needs."""
+    launcher = Path(teu).read_text().splitlines()
+    python = launcher[0][2:].split()[0] if launcher[0].startswith("#!") else sys.executable
+    paths = [line for line in launcher if line.startswith("sys.path.")]
+    code = "; ".join(["import sys", *paths, "import http.client",
+                      "from cryptography.hazmat.primitives.asymmetric import ec",
+                      "from cryptography.hazmat.primitives import serialization"])
+    return [python, "-S", "-c", code]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=21)
@@ -120,6 +136,7 @@ def main() -> int:
             "cosign": [args.cosign, "verify", "--key", pub, "--insecure-ignore-tlog",
                        "--allow-http-registry", ref],
         }
+        tools["floor"] = floor_argv(args.teu)
         for argv in tools.values():  # warm the page cache once each
             timed(argv, env)
         times: dict[str, list[float]] = {k: [] for k in tools}
@@ -132,6 +149,8 @@ def main() -> int:
             print(f"{k:7} verify  median {v * 1000:7.1f} ms  (min {min(times[k]) * 1000:.1f}, "
                   f"max {max(times[k]) * 1000:.1f}, {args.rounds} rounds)")
         print(f"ratio teu/cosign: {med['teu'] / med['cosign']:.2f}")
+        print(f"ratio floor/cosign: {med['floor'] / med['cosign']:.2f} (a fresh python -S "
+              "importing http.client and cryptography's ec + serialization, nothing else)")
     finally:
         if reg is not None:
             reg.terminate()

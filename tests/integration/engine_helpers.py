@@ -101,7 +101,21 @@ class Teu:
 
         return json.loads(self.ok("inspect", ref))[0]
 
+    def pods(self) -> list[tuple]:
+        db = self.root / "teu.db"
+        if not db.exists():
+            return []
+        c = sqlite3.connect(db)
+        try:
+            return c.execute("SELECT id, name FROM pods").fetchall()
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            c.close()
+
     def cleanup(self) -> None:
+        if self.pods():  # a pod's infra is removed with its pod only
+            self("pod", "rm", "-f", "-a", timeout=120)
         rows = self.rows()
         for cid, *_ in rows:
             self("rm", "-f", "-v", cid, timeout=60)

@@ -295,6 +295,15 @@ def test_add_url_with_checksum_from_a_loopback_server(teu, tmp_path) -> None:
                                                      f"{'0' * 64} {url} /d/\n"})
         p = build(teu, bad, "-t", "url:bad", check=False)
         assert p.returncode == 1 and "digest mismatch" in p.stderr
+        # ADD --link of a URL: a changed step below does not invalidate it (as COPY --link).
+        linked = write(tmp_path / "linked", {"Dockerfile": f"FROM busybox\nARG V\nRUN echo $V "
+                                                           f"> /v\nADD --link {url} /d/\n"
+                                                           "RUN cat /v /d/file.bin > /both\n"})
+        build(teu, linked, "--build-arg", "V=1", "-t", "urllink:1")
+        p = build(teu, linked, "--build-arg", "V=2", "-t", "urllink:2")
+        add_step = p.stderr.split(f"ADD --link {url} /d/", 1)[1].split("\n#", 2)[1]
+        assert "CACHED" in add_step and p.stderr.count("CACHED") == 1, p.stderr
+        assert teu.ok("run", "--rm", "urllink:2", "cat", "/both") == "2\ndownloaded\n"
     finally:
         server.shutdown()
 

@@ -181,6 +181,23 @@ def test_config_matches_docker_compose(tmp_path, name, extra):
         assert ours == theirs
 
 
+def test_example_shop_matches_docker_compose():
+    """examples/shop, the quick start's project: the same model, YAML and hashes."""
+    root = Path(__file__).resolve().parents[2] / "examples" / "shop"
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": "/root", "SHOP_API_TOKEN": "t",
+           "BASE_IMAGE": "teu-demo/busybox@sha256:" + "1" * 64}
+    for args in (["config", "--format", "json"], ["config"], ["config", "--hash", "*"],
+                 ["config", "--images"]):
+        theirs = _run([docker_compose(), *args], root, env)
+        ours = _run([*TEU, "compose", *args], root, env)
+        if args[-1] == "json":
+            assert json.loads(ours) == json.loads(theirs)
+        elif args[-1] == "--images":  # docker compose's order is a Go map's
+            assert sorted(ours.split()) == sorted(theirs.split())
+        else:
+            assert ours == theirs, args
+
+
 @pytest.mark.parametrize("text", [
     "services:\n  a:\n    image: ${X:?need X}\n",
     "services:\n  a:\n    image: x\n    depends_on: [b]\n",

@@ -132,5 +132,43 @@ services:
         "dependency failed to start: container sick-db-1 is unhealthy: "
         "db is not ready")
     assert "sick-app-1" not in teu.ok("ps", "-a", "--format", "{{.Names}}")
+    # up --wait names the unhealthy container and its last check's output.
+    out = teu(*c, "up", "--wait", "db")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        "container sick-db-1 is unhealthy: db is not ready")
     teu.ok(*c, "down", "-t", "1")
     assert teu.ok("ps", "-a", "-q") == ""
+
+
+def test_network_ipam_and_fixed_address(teu, tmp_path) -> None:  # noqa: ANN001
+    proj = tmp_path / "fixed"
+    proj.mkdir()
+    (proj / "compose.yaml").write_text(f"""
+services:
+  a:
+    image: {IMAGE}
+    command: sleep 300
+    networks:
+      back: {{ipv4_address: 10.123.0.50, aliases: [alpha]}}
+  b:
+    image: {IMAGE}
+    command: sleep 300
+    networks: [back]
+networks:
+  back:
+    internal: true
+    ipam:
+      config: [{{subnet: 10.123.0.0/24, gateway: 10.123.0.1}}]
+""")
+    c = ["compose", "--project-directory", str(proj)]
+    teu.ok(*c, "up", "-d")
+    net = json.loads(teu.ok("network", "inspect", "fixed_back"))[0]
+    assert net["IPAM"]["Config"][0]["Subnet"] == "10.123.0.0/24"
+    assert net["Internal"] is True
+    info = teu.inspect("fixed-a-1")["NetworkSettings"]["Networks"]["fixed_back"]
+    assert info["IPAddress"] == "10.123.0.50"
+    assert teu.ok("exec", "fixed-b-1", "ping", "-c", "1", "-W", "2", "alpha").count(
+        "10.123.0.50") >= 1
+    teu.ok(*c, "down", "-t", "0")
+    assert "fixed_back" not in teu.ok("network", "ls", "--format", "{{.Name}}")

@@ -167,3 +167,31 @@ def test_check_directive_error_and_all() -> None:
     c = Checks("Dockerfile", "skip=all;error=true")
     c.add("FromAsCasing", "x", 1)
     assert c.error and c.findings == []
+
+
+def test_plain_tag_agrees_with_the_reference_parser() -> None:
+    """The fast path for -t accepts only what teu.image.reference accepts, and stores the
+    same name; anything it is unsure of goes to the parser (None)."""
+    import random
+
+    from teu.build.builder import plain_tag
+    from teu.image import reference as R
+
+    cases = ["bench:1", "busybox", "a/b/c:v1.2", "localhost/x:1", "localhost:5000/x:1",
+             "docker.io/library/x", "index.docker.io/x", "A", "a:", "a:-x", "a:_x", "a:X1",
+             "a..b", "a__b", "a--b", "a.b_c-d:1", "a//b", "x" * 256, "f" * 64,
+             "a:" + "x" * 129, "a:" + "x" * 128, "a@sha256:" + "0" * 64, "ex.com/a:1",
+             "a b", "Ab:1", "a:b:c", "-a", "a-", "_a", "a/-b", "a:1.0-rc_1", "a:.x"]
+    rng = random.Random(1)
+    cases += ["".join(rng.choice("ab1.-_/:A") for _ in range(rng.randint(1, 8)))
+              for _ in range(2000)]
+    fast = 0
+    for text in cases:
+        got = plain_tag(text)
+        if got is None:
+            continue
+        fast += 1
+        assert got == str(R.parse(text)), text
+    assert plain_tag("bench:1") == "docker.io/library/bench:1"
+    assert plain_tag("localhost/app") == "localhost/app:latest"
+    assert fast > 100

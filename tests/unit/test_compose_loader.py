@@ -166,7 +166,11 @@ def test_anchors_merge_keys_and_extensions(tmp_path):
     ("services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n"
      "    depends_on: [a]\n", "dependency cycle detected"),
     ("services:\n  a:\n    image: ${X:?set X}\n",
-     "error while interpolating services.a.image: required variable X is missing a value"),
+     "compose.yaml:3: error while interpolating services.a.image: required variable X is "
+     "missing a value"),
+    ("services:\n  a:\n    image: x\n    command: [sh, '${BAD']\n",
+     "compose.yaml:4: error while interpolating services.a.command\\[1\\]: invalid "
+     "interpolation format"),
     ("services:\n  a:\n    image: x\n    networks: [nope]\n", "undefined network nope"),
     ("services:\n  a:\n    image: x\n  a:\n    image: y\n", "already defined at line 2"),
 ])

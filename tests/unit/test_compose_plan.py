@@ -6,6 +6,7 @@ import pytest
 
 from teu.compose.errors import ComposeError
 from teu.compose.hashing import config_hash
+from teu.compose.images import build_options
 from teu.compose.loader import ProjectOptions, load
 from teu.compose.normalize import service_order
 from teu.compose.plan import run_options
@@ -59,7 +60,85 @@ def test_hash_changes_with_config_and_order(tmp_path):
     assert service_order(a["services"]) == ["s", "t"]
 
 
-def test_build_only_service_is_refused(tmp_path):
-    model = _model(tmp_path, "services:\n  s:\n    build: .\n")
-    with pytest.raises(ComposeError, match="has no image"):
-        run_options(model, "s")
+def test_build_service_image_and_build_options(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "tok.txt").write_text("t")
+    model = _model(tmp_path, """
+services:
+  s:
+    build: .
+  t:
+    image: reg.example/t:1
+    build:
+      context: ./app
+      dockerfile: web.Dockerfile
+      target: final
+      args: {A: "1", FROM_ENV: null, MISSING: null}
+      labels: {team: shop}
+      secrets: [{source: tok, target: token}]
+      tags: ["t:extra"]
+secrets:
+  tok: {file: ./tok.txt}
+""")
+    o = run_options(model, "s")
+    assert o["image"] == "p-s"  # docker compose's PROJECT-SERVICE
+    assert "com.docker.compose.image=sha256:1" in run_options(model, "s", 1, "sha256:1")["label"]
+    b = build_options(model, "t", environ={"FROM_ENV": "e"})
+    assert b.context == str(tmp_path / "app")
+    assert b.dockerfile == str(tmp_path / "app" / "web.Dockerfile")
+    assert b.tags == ["reg.example/t:1", "t:extra"] and b.target == "final"
+    assert b.build_args == {"A": "1", "FROM_ENV": "e"}
+    assert b.labels["team"] == "shop" and b.labels["com.docker.compose.service"] == "t"
+    assert b.labels["com.docker.compose.project"] == "p"
+    assert b.secrets["token"].src == str(tmp_path / "tok.txt")
+    with pytest.raises(ComposeError, match="no build section"):
+        build_options({**model, "services": {"s2": {"image": "x"}}}, "s2")
+
+
+def test_secrets_and_configs_as_mounted_files(tmp_path):
+    from teu.compose.plan import mounted_files
+
+    model = _model(tmp_path, """
+services:
+  s:
+    image: busybox
+    secrets: [tok, {source: key, target: k.pem, mode: 0400, uid: "1000"}]
+    configs: [app, {source: inline, target: /etc/app.conf}]
+secrets:
+  tok: {environment: TOKEN}
+  key: {file: ./key.pem}
+configs:
+  app: {file: ./app.conf}
+  inline: {content: "a=1"}
+""")
+    files = {f["target"]: f for f in mounted_files(model, "s")}
+    assert files["/run/secrets/tok"]["environment"] == "TOKEN"
+    assert files["/run/secrets/tok"]["mode"] == 0o444
+    assert files["/run/secrets/k.pem"]["file"] == str(tmp_path / "key.pem")
+    assert files["/run/secrets/k.pem"]["mode"] == 0o400
+    assert files["/run/secrets/k.pem"]["uid"] == "1000"
+    assert files["/app"]["file"] == str(tmp_path / "app.conf")
+    assert files["/etc/app.conf"]["content"] == "a=1"
+    broken = {**model, "services": {"b": {"image": "x", "secrets": [{"source": "nope"}]}}}
+    with pytest.raises(ComposeError, match="undefined secret nope"):
+        mounted_files(broken, "b")
+
+
+def test_port_conflicts_are_refused_before_up(tmp_path):
+    from teu.compose.run import check_ports
+
+    model = _model(tmp_path, """
+services:
+  a: {image: x, ports: ["8080:80"]}
+  b: {image: x, ports: ["127.0.0.1:8080:80", "9000-9001:90-91"]}
+  c: {image: x, ports: ["8080:81"]}
+  d: {image: x, ports: ["9001:80"]}
+""")
+    check_ports(model, ["a", "b"], {})  # other addresses: no conflict
+    with pytest.raises(ComposeError, match="host port 0.0.0.0:8080/tcp is also published "
+                       "by service a"):
+        check_ports(model, ["a", "c"], {})
+    with pytest.raises(ComposeError, match="9001/tcp is also published by service b"):
+        check_ports(model, ["b", "d"], {})
+    with pytest.raises(ComposeError, match="other replicas"):
+        check_ports(model, ["a"], {"a": 2})

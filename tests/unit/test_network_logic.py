@@ -134,3 +134,68 @@ def test_nft_scripts_touch_only_teus_table() -> None:
     assert 'ip saddr 10.77.0.0/16 oifname != "teu0" masquerade' in text
     assert "delete element ip teu ports_addr { 127.0.0.1 . tcp . 8080 : 10.77.0.2 . 80 }" \
         in text
+
+
+def test_nft_ipv6_ports_and_nat66_stay_in_teus_ip6_table() -> None:
+    m = {"protocol": "tcp", "hostPort": 8080, "containerIP": "10.78.0.2",
+         "containerIP6": "fd77::2", "containerPort": 80, "hostIP": ""}
+    text = nft.network_script("teu-x", "10.78.0.0/24", False, "fd77::/64") + \
+        nft.ports_script([m], add=True)
+    for line in filter(None, text.splitlines()):
+        assert " ip teu " in line or " ip6 teu " in line or \
+            line.startswith(("add table ip teu", "add table ip6 teu")), line
+    assert 'add rule ip6 teu net-teu-x-nat ip6 saddr fd77::/64 oifname != "teu-x" masquerade' \
+        in text
+    assert "127.0.0.0/8" not in text.split("add table ip6 teu")[1].split("add table")[0]
+    assert "add element ip teu ports_any { tcp . 8080 : 10.78.0.2 . 80 }" in text
+    assert "add element ip6 teu ports_any { tcp . 8080 : fd77::2 . 80 }" in text
+    # the host address says the family: 0.0.0.0 IPv4 only, :: IPv6 only, an address its own
+    assert [f for f, _, _ in nft.elements(dict(m, hostIP="0.0.0.0"))] == ["ip"]
+    assert nft.elements(dict(m, hostIP="::")) == [("ip6", "ports_any",
+                                                   "tcp . 8080 : fd77::2 . 80")]
+    assert nft.elements(dict(m, hostIP="fd00::5")) == [
+        ("ip6", "ports_addr", "fd00::5 . tcp . 8080 : fd77::2 . 80")]
+    assert nft.elements(dict(m, containerIP6="")) == [("ip", "ports_any",
+                                                       "tcp . 8080 : 10.78.0.2 . 80")]
+    # an IPv4-only network never makes the ip6 table
+    assert "ip6" not in nft.network_script("teu0", "10.77.0.0/16", False) + \
+        nft.ports_script([dict(m, containerIP6="")], add=False)
+    removal = nft.remove_network_script("teu-x", ipv6=True)
+    assert "delete chain ip6 teu net-teu-x-nat" in removal
+    assert "ip6" not in nft.remove_network_script("teu-x")
+
+
+def test_ports_to_docker_lists_ipv6_bindings() -> None:
+    m = {"protocol": "tcp", "hostPort": 8080, "containerPort": 80, "hostIP": "",
+         "containerIP": "10.78.0.2", "containerIP6": "fd77::2"}
+    assert ports.to_docker([m]) == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"},
+                                               {"HostIp": "::", "HostPort": "8080"}]}
+    assert ports.to_docker([dict(m, hostIP="::")]) == {
+        "80/tcp": [{"HostIp": "::", "HostPort": "8080"}]}
+    assert ports.to_docker([dict(m, containerIP6="")]) == {
+        "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}
+
+
+def test_bandwidth_rates_and_runtime_config() -> None:
+    from teu.engine.config import network_opts
+    from teu.engine.errors import InvalidArgument
+
+    assert network_opts.rate("10M", "--x") == 10_000_000
+    assert network_opts.rate("1.5g", "--x") == 1_500_000_000
+    assert network_opts.rate("8mbit", "--x") == 8_000_000
+    assert network_opts.rate("500k", "--x") == 500_000
+    for bad in ("fast", "", "-1M", "10", "nan", "40T"):
+        with pytest.raises(InvalidArgument, match="a rate in bits per second"):
+            network_opts.rate(bad, "--ingress-bandwidth")
+    assert network_opts.bandwidth({}, "bridge") == {}
+    assert network_opts.bandwidth({"ingress_bandwidth": "80M"}, "app") == {
+        "ingressRate": 80_000_000, "ingressBurst": 8_000_000}
+    assert network_opts.bandwidth({"egress_bandwidth": "1M"}, "bridge") == {
+        "egressRate": 1_000_000, "egressBurst": 64 * 1024 * 8}
+    with pytest.raises(InvalidArgument, match="need a network of the container's own"):
+        network_opts.bandwidth({"egress_bandwidth": "1M"}, "host")
+    net = Network("app", "0" * 64, subnet="10.78.0.0/24", bridge="teu-app")
+    assert [p["type"] for p in net.conflist()["plugins"]] == ["bridge"]
+    plugins = net.with_bandwidth().conflist()["plugins"]
+    assert [p["type"] for p in plugins] == ["bridge", "bandwidth"]
+    assert plugins[1]["capabilities"] == {"bandwidth": True}

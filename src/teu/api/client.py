@@ -18,13 +18,14 @@ from typing import Any
 from teu.api.models.containers import ContainerCollection
 from teu.api.models.images import ImageCollection
 from teu.api.models.networks import NetworkCollection
+from teu.api.models.pods import PodCollection
 from teu.api.models.volumes import VolumeCollection
 from teu.api.sandbox import Sandbox
 
 
 class Client:
-    """The engine's objects as collections: containers, images, volumes, networks; and
-    sandbox."""
+    """The engine's objects as collections: containers, images, volumes, networks, pods
+    (podman-py's shape); and sandbox."""
 
     def __init__(self, root: str | None = None, runroot: str | None = None) -> None:
         from teu.engine.paths import Paths
@@ -36,7 +37,11 @@ class Client:
         self.images = ImageCollection(self)
         self.volumes = VolumeCollection(self)
         self.networks = NetworkCollection(self)
+        self.pods = PodCollection(self)
         self.sandbox = Sandbox(self)
+        from teu.api.compose import ComposeCollection
+
+        self.compose = ComposeCollection(self)  # Compose projects (teu.compose)
 
     def __repr__(self) -> str:
         return f"<teu.Client root={self.root!r} runroot={self.runroot!r}>"
@@ -79,6 +84,12 @@ class Client:
         from teu.engine.views.system import df
 
         return {"Rows": self._call(df)}
+
+    def bench(self, image: str | None = None, **options: Any) -> dict[str, Any]:
+        """`teu bench --json`'s result for `image` of this store (teu.api.bench)."""
+        from teu.api.bench import run
+
+        return run(self.root, image, **options)
 
     def version(self) -> dict[str, Any]:
         import platform

@@ -185,6 +185,7 @@ KEYWORDS: dict[str, Callable[[Any], dict]] = {
     "oom_kill_disable": _flag("oom_kill_disable", bool),
     "oom_score_adj": _flag("oom_score_adj"),
     "pid_mode": _flag("pid"),
+    "pod": _flag("pod"),  # podman-py's keyword: join a pod (client.pods)
     "pids_limit": _flag("pids_limit"),
     "ports": _flag("publish", _ports),
     "privileged": _flag("privileged", bool),

@@ -13,9 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import field
-
-from teu.build.record import record
+from teu.build.record import field, record
 
 PROXY = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
          "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")

@@ -16,8 +16,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import field
 
 from teu.build import cache as C
 from teu.build.args import ArgScope, platform_args
@@ -28,9 +26,14 @@ from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import BuildError, DockerfileError
 from teu.build.layers import LAYER_TYPE, LayerRef, Overlay, Workdir
 from teu.build.progress import Progress
-from teu.build.record import record
-from teu.build.stage import DEFAULT_PATH, StageBuilder, State, now_iso
+from teu.build.record import field, record
+from teu.build.stage import DEFAULT_PATH, StageBuilder, State, json_copy, now_iso
 from teu.build.steps import run as RUN
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @record
@@ -89,11 +92,10 @@ class BuildResult:
 class Builder:
     def __init__(self, opts: BuildOptions, out=None) -> None:  # noqa: ANN001
         from teu.engine.paths import Paths
-        from teu.image.store import Store
 
         self.opts = opts
         self.paths = Paths(opts.root, opts.runroot)
-        self.store = Store(self.paths.root)
+        self._store = None  # teu.image.store.Store, opened when a step needs more than reads
         self.progress = Progress(opts.progress, out)
         self.cache = _LockedCache(C.Cache(self.paths.root))
         self.states: dict[int, _Job] = {}
@@ -101,6 +103,23 @@ class Builder:
         self._lock = threading.Lock()
         self.cancelled = False
         self.used_keys: set[str] = set()  # the cache entries this build used or made
+        self._default_network: str | None = None
+
+    @property
+    def store(self):  # noqa: ANN201 - a teu.image.store.Store
+        """The image store, imported and opened on first use: a fully cached build reads
+        the index with one query (see image(), _write()) and never needs it."""
+        if self._store is None:
+            from teu.image.store import Store
+
+            self._store = Store(self.paths.root)
+        return self._store
+
+    def unpack(self, layers: list[LayerRef]) -> bool:
+        """The layers' directories made from their blobs; False if a blob is gone too."""
+        from teu.build.layers import ensure_unpacked
+
+        return ensure_unpacked(self.store, layers)
 
     # -- the whole build -------------------------------------------------------------
 
@@ -147,15 +166,19 @@ class Builder:
         needed = self._needed(df, target.index)
         from teu.build.layers import sweep_stale
         from teu.engine.lifecycle import oneshot
-        from teu.engine.storage import rootfs as R
+        from teu.image.storelock import StoreLock
 
-        R.private_mount_namespace()  # before any thread: mount namespaces are per thread
-        with self.store.lock():
-            sweep_stale(self.store)
+        # No mount namespace here: each stage's thread makes its own when it first mounts
+        # (teu.build.layers.private_mounts).
+        with StoreLock(self.paths.root):  # the store's, shared: GC waits for the build
+            sweep_stale(self.paths.root)
             oneshot.sweep(self.paths)
             self._sweep_secrets()
-            final = self._run_stages(df, needed, target.index)
-            result = self._write(final, tags)
+            try:
+                final = self._run_stages(df, needed, target.index)
+                result = self._write(final, tags)
+            finally:
+                oneshot.settle()  # the RUNs' networks released (their DELs ran meanwhile)
         for line in self.checks.lines():
             self.progress.warn(f" - {line}")
         unused = sorted(set(o.build_args) - self._used_args - set(self.platform_args)
@@ -180,10 +203,14 @@ class Builder:
                                  f"({h.os}/{h.architecture}); no emulation is set up")
 
     def _tags(self) -> list[str]:
-        from teu.image import reference as R
-
         out = []
         for t in self.opts.tags:
+            plain = plain_tag(t)
+            if plain is not None:
+                out.append(plain)
+                continue
+            from teu.image import reference as R
+
             try:
                 out.append(str(R.parse(t)))
             except R.ReferenceError as e:
@@ -353,9 +380,7 @@ class Builder:
             v.done()
         else:
             image_id, layers, config = self.image(base, f.line)
-            import copy
-
-            config = copy.deepcopy(config)
+            config = json_copy(config)
             cc = config.setdefault("config", {})
             if not cc.get("Env"):
                 cc["Env"] = [f"PATH={DEFAULT_PATH}"]
@@ -388,6 +413,11 @@ class Builder:
         with self._lock:
             if name in self._images:
                 return self._images[name]
+            out = None if self.opts.pull else self._indexed_image(name)
+            if out is not None:
+                self._admit(name, out[0], line)
+                self._images[name] = out
+                return out
             import json
 
             from teu.image.errors import ImageNotFound
@@ -416,6 +446,49 @@ class Builder:
                 store.close()
             self._images[name] = out
             return out
+
+    def _indexed_image(self, name: str) -> tuple[str, list[LayerRef], dict] | None:
+        """A plain tag's image straight from the index (one query, as teu run resolves
+        its image: teu.engine.config.images) when its layers are unpacked; None sends the
+        caller to the store (IDs, digests, odd names, a missing image or layer)."""
+        from teu import fastjson
+        from teu.engine.config.images import normalize
+
+        full = normalize(name)
+        if full is None or not os.path.exists(self.paths.db):
+            return None
+        import _sqlite3
+
+        conn = _sqlite3.connect(self.paths.db, timeout=60)
+        try:
+            row = conn.execute("SELECT image_id FROM tags WHERE name=?", (full,)).fetchone()
+            if row is None:
+                return None
+            image_id = row[0]
+            rows = conn.execute(
+                "SELECT il.chain_id, il.diff_id, il.blob, il.media_type, l.size FROM "
+                "image_layers il LEFT JOIN layers l ON l.chain_id = il.chain_id WHERE "
+                "il.image_id=? ORDER BY idx", (image_id,)).fetchall()
+        except _sqlite3.Error:
+            return None  # the tables are not there yet: the store makes them
+        finally:
+            conn.close()
+        layers = []
+        for chain_id, diff_id, blob, media_type, size in rows:
+            try:
+                blob_size = os.stat(self.paths.blob(blob)).st_size
+            except OSError:
+                blob_size = 0
+            if not os.path.isdir(self.paths.layer(chain_id)):
+                return None
+            layers.append(LayerRef(chain_id, diff_id, blob, size or 0, blob_size,
+                                   _oci_type(media_type)))
+        try:
+            with open(self.paths.blob(image_id), "rb") as f:
+                config = fastjson.loads(f.read())
+        except (OSError, ValueError):
+            return None
+        return image_id, layers, config
 
     def _admit(self, name: str, image_id: str, line: int) -> None:
         """The trust policy judges a FROM image as it judges teu run's (teu.trust)."""
@@ -467,7 +540,7 @@ class Builder:
             return Source(work.sub("empty"), name, keep_owner=True), work.remove
         work = Workdir(self.store, "from")
         try:
-            ov = Overlay(work, [self.store.layers.path(r.chain_id) for r in layers])
+            ov = Overlay(work, [self.paths.layer(r.chain_id) for r in layers])
         except BaseException:
             work.remove()
             raise
@@ -498,6 +571,18 @@ class Builder:
         except BuildError:
             raise BuildError(f"--from={ref}: no stage, build context or image of that "
                              "name") from None
+
+    def default_network(self) -> str:
+        """The network of a RUN without --network (and no `teu build --network`)."""
+        if self._default_network is None:
+            from teu.engine.config.options import default_network
+
+            name = default_network()
+            if name.startswith("container:"):
+                raise BuildError(f"default network {name}: a RUN cannot join a container's "
+                                 "network")
+            self._default_network = name
+        return self._default_network
 
     def mount_key(self, m: RUN.Mount, ins: I.Instruction) -> str:
         """What a mount brings in, for the cache key (bind: the files' content)."""
@@ -644,8 +729,6 @@ class Builder:
 
     def _sweep_secrets(self) -> None:
         """Secret files of builds killed with -9 (their names start with the pid)."""
-        import shutil
-
         base = os.path.join(self.paths.runroot, "build-secrets")
         try:
             names = os.listdir(base)
@@ -654,6 +737,8 @@ class Builder:
         for name in names:
             pid = name.split("-", 1)[0]
             if pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+                import shutil
+
                 shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
     def _secret_file(self, work: Workdir, m: RUN.Mount, value: bytes) -> str:
@@ -678,9 +763,7 @@ class Builder:
     # -- the image -------------------------------------------------------------------
 
     def _write(self, state: State, tags: list[str]) -> BuildResult:
-        import json
-
-        from teu.image.db import ImageRow, LayerRow
+        from teu import fastjson
         from teu.oci import digest as D
         from teu.oci import media_types as MT
 
@@ -696,16 +779,23 @@ class Builder:
             (max(dates) if any(dates) else now_iso(None))
         for k in ("container", "container_config", "docker_version", "parent", "id"):
             config.pop(k, None)
-        raw_config = json.dumps(config, separators=(",", ":")).encode()
+        raw_config = fastjson.dumps(config).encode()
         manifest = {"schemaVersion": 2, "mediaType": MT.OCI_MANIFEST,
                     "config": {"mediaType": MT.OCI_CONFIG, "digest": str(D.compute(raw_config)),
                                "size": len(raw_config)},
                     "layers": [{"mediaType": r.media_type, "digest": r.blob,
                                 "size": r.blob_size} for r in state.layers]}
-        raw_manifest = json.dumps(manifest, separators=(",", ":")).encode()
+        raw_manifest = fastjson.dumps(manifest).encode()
+        image_id = manifest["config"]["digest"]
+        manifest_digest = str(D.compute(raw_manifest))
+        if self._registered(image_id, manifest_digest, tags):
+            return BuildResult(image_id, manifest_digest, tags, self.checks.lines(), config,
+                               list(state.layers))
+        from teu.image.db import ImageRow, LayerRow
+
         store = self.store
-        image_id = str(store.blobs.put_bytes(raw_config))
-        manifest_digest = str(store.blobs.put_bytes(raw_manifest))
+        store.blobs.put_bytes(raw_config, expected=image_id)
+        store.blobs.put_bytes(raw_manifest, expected=manifest_digest)
         row = ImageRow(id=image_id, manifest=manifest_digest, media_type=MT.OCI_MANIFEST,
                        created=config["created"], added=__import__("time").time(),
                        size=sum(r.size for r in state.layers), os=config.get("os"),
@@ -716,6 +806,29 @@ class Builder:
                                          *(r.blob for r in state.layers)], tags, [])
         return BuildResult(image_id, manifest_digest, tags, self.checks.lines(), config,
                            list(state.layers))
+
+    def _registered(self, image_id: str, manifest: str, tags: list[str]) -> bool:
+        """The image is in the store already, with its manifest and every tag (a fully
+        cached rebuild): nothing to write, and teu.image.store is not even imported."""
+        if not (os.path.exists(self.paths.blob(image_id))
+                and os.path.exists(self.paths.blob(manifest))):
+            return False
+        import _sqlite3
+
+        conn = _sqlite3.connect(self.paths.db, timeout=60)
+        try:
+            row = conn.execute("SELECT manifest FROM images WHERE id=?", (image_id,)).fetchone()
+            if row is None or row[0] != manifest:
+                return False
+            for name in tags:
+                got = conn.execute("SELECT image_id FROM tags WHERE name=?", (name,)).fetchone()
+                if got is None or got[0] != image_id:
+                    return False
+        except _sqlite3.Error:
+            return False
+        finally:
+            conn.close()
+        return True
 
     def dry_expand(self, df: I.Dockerfile) -> None:
         """--check: expand every instruction's words without building, so UndefinedVar and
@@ -766,7 +879,42 @@ class Builder:
     def close(self) -> None:
         self.progress.close()
         self.cache.close()
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
+
+
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def plain_tag(text: str) -> str | None:
+    """`-t app:1` in its stored form (docker.io/library/app:1) when it is plainly valid,
+    without teu.image.reference's regular expressions; None for anything else (the
+    reference parser decides, and words the error). Accepts a subset of what docker
+    does: docker.io or localhost names whose path components are lowercase letters and
+    digits joined by single `.`, `_` or `-`, and a tag of docker's characters."""
+    from teu.engine.config.images import normalize
+
+    full = normalize(text)
+    if full is None or len(full) > 255 or (len(text) == 64 and all(
+            c in "0123456789abcdef" for c in text)):
+        return None
+    name, _, tag = full.rpartition(":")
+    domain, _, path = name.partition("/")
+    if domain not in ("docker.io", "localhost") or not tag or len(tag) > 128 \
+            or not (tag[0] in _LOWER or tag[0].isupper() or tag[0] == "_") \
+            or not set(tag) <= _TAG_CHARS:
+        return None
+    for comp in path.split("/"):
+        if not comp or comp[0] not in _LOWER or comp[-1] not in _LOWER:
+            return None
+        prev_sep = False
+        for c in comp:
+            sep = c in "._-"
+            if not sep and c not in _LOWER or sep and prev_sep:
+                return None
+            prev_sep = sep
+    return full
 
 
 def _oci_type(media_type: str) -> str:

@@ -10,13 +10,23 @@ its image) and cannot be unpacked from its blob again is a miss.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import _sqlite3  # not sqlite3: it imports datetime and more (as teu.engine.db)
 import os
-import sqlite3
 import time
 
+from teu import fastjson
 from teu.build.layers import LayerRef
+from teu.oci import digest as D
+
+try:
+    import _json
+
+    # json.dumps(v, sort_keys=True, default=str) is this C encoder with these arguments;
+    # called directly, `import json` (and its decoder, scanner, encoder) is not needed.
+    _encode = _json.make_encoder(None, str, _json.encode_basestring_ascii, None, ": ", ", ",
+                                 True, False, True)
+except ImportError:  # another Python without the accelerator
+    _encode = None
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS build_cache(
@@ -24,14 +34,31 @@ CREATE TABLE IF NOT EXISTS build_cache(
 """
 
 
+# When an entry was last used is kept to the minute: a rebuild within a minute of the
+# last one writes nothing (a transaction at the end costs a WAL write, or more).
+USED_RESOLUTION = 60.0
+
+
+def canonical(value: object) -> str:
+    """json.dumps(value, sort_keys=True, default=str): the same text, byte for byte."""
+    if _encode is None:
+        import json
+
+        return json.dumps(value, sort_keys=True, default=str)
+    return "".join(_encode(value, 0))
+
+
 def key(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    data = canonical(parts).encode()
+    h = D.sha256(len(data))
+    h.update(data)
+    return h.hexdigest()
 
 
 class Cache:
     def __init__(self, root: str) -> None:
         os.makedirs(root, exist_ok=True)
-        self.db = sqlite3.connect(os.path.join(root, "teu.db"), timeout=30,
+        self.db = _sqlite3.connect(os.path.join(root, "teu.db"), timeout=30,
                                   isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -48,23 +75,24 @@ class Cache:
                 self.db.executemany("UPDATE build_cache SET used=? WHERE key=?",
                                     [(now, k) for k in self._hits])
                 self.db.execute("COMMIT")
-            except sqlite3.Error:
+            except _sqlite3.Error:
                 pass
         self.db.close()
 
     def get(self, k: str) -> tuple[LayerRef | None, str] | None:
         """(layer or None for a step without one, created) or None if unknown."""
-        row = self.db.execute("SELECT layer, created FROM build_cache WHERE key=?",
+        row = self.db.execute("SELECT layer, created, used FROM build_cache WHERE key=?",
                               (k,)).fetchone()
         if row is None:
             return None
-        self._hits.append(k)
-        layer = LayerRef.from_json(json.loads(row[0])) if row[0] else None
+        if time.time() - row[2] > USED_RESOLUTION:
+            self._hits.append(k)
+        layer = LayerRef.from_json(fastjson.loads(row[0])) if row[0] else None
         return layer, row[1]
 
     def put(self, k: str, layer: LayerRef | None, created: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO build_cache VALUES(?,?,?,?)",
-                        (k, json.dumps(layer.to_json()) if layer else None, created,
+                        (k, fastjson.dumps(layer.to_json()) if layer else None, created,
                          time.time()))
 
     def forget(self, k: str) -> None:
@@ -77,5 +105,5 @@ class Cache:
 
     def entries(self) -> list[tuple[str, LayerRef | None, str]]:
         rows = self.db.execute("SELECT key, layer, created FROM build_cache").fetchall()
-        return [(r[0], LayerRef.from_json(json.loads(r[1])) if r[1] else None, r[2])
+        return [(r[0], LayerRef.from_json(fastjson.loads(r[1])) if r[1] else None, r[2])
                 for r in rows]

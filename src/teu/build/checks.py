@@ -19,9 +19,10 @@ from teu.build.dockerfile import parser as P
 from teu.build.record import record
 
 URL = "https://docs.docker.com/go/dockerfile/rule/{}/"
-_SECRET = re.compile(r"(?i)(?:^|[_-])(apikey|auth|credentials?|passwd|password|pword|"
-                     r"secret|token|access_?key|private_?key)(?:$|[_-])")
-_SECRET_OK = re.compile(r"(?i)^(?:.*_)?(public|file|path|dir|url|name)(?:_.*)?$")
+# For ARG and ENV names only: compiled on first use (re caches them), not at import.
+_SECRET = (r"(?i)(?:^|[_-])(apikey|auth|credentials?|passwd|password|pword|"
+           r"secret|token|access_?key|private_?key)(?:$|[_-])")
+_SECRET_OK = r"(?i)^(?:.*_)?(public|file|path|dir|url|name)(?:_.*)?$"
 
 
 @record
@@ -81,7 +82,7 @@ class Checks:
 
     def arg_or_env_secret(self, ins: I.Instruction, keys: list[str]) -> None:
         for k in keys:
-            if _SECRET.search(k) and not _SECRET_OK.match(k):
+            if re.search(_SECRET, k) and not re.match(_SECRET_OK, k):
                 self.add("SecretsUsedInArgOrEnv", "Do not use ARG or ENV instructions for "
                          f"sensitive data ({ins.keyword} \"{k}\")", ins.line)
 

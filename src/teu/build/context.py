@@ -12,7 +12,6 @@ the root and the .dockerignore line that excluded it, if one did.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
 import posixpath
 import stat
@@ -21,6 +20,7 @@ from teu.build.dockerignore import Matcher
 from teu.build.dockerignore import parse as parse_ignore
 from teu.build.errors import BuildError
 from teu.build.record import record
+from teu.oci import digest as D
 
 
 @record
@@ -194,7 +194,7 @@ class Source:
             key = (e.path, st.st_size, st.st_mtime_ns, st.st_ino)
             known = self._hashes.get(key)
             if known is None:
-                h = hashlib.sha256()
+                h = D.sha256(st.st_size)
                 with open(e.path, "rb") as f:
                     while block := f.read(1 << 20):
                         h.update(block)

@@ -14,7 +14,6 @@ directory keep their cache mounts too.
 
 from __future__ import annotations
 
-import json
 import os
 
 from teu.build.errors import BuildError
@@ -102,6 +101,8 @@ def _tar_tree(root: str, dest: str) -> None:
 
 def cache_to(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
     """Write this build's cache entries (and the cache mounts) to dest; how many."""
+    import json
+
     if spec.get("type") == "registry":
         return cache_to_registry(builder, spec)
     if spec.get("type") != "local":
@@ -154,6 +155,8 @@ def cache_to(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
 
 def cache_from(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
     """Load cache entries (their layer blobs into the store) from src; how many."""
+    import json
+
     if spec.get("type") == "registry":
         return cache_from_registry(builder, spec)
     if spec.get("type") != "local":
@@ -228,6 +231,7 @@ def cache_to_registry(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
     """The cache as an OCI artifact (a manifest whose layers are the steps' layers, each
     annotated with its cache key) under ref=; how many entries."""
     import hashlib
+    import json
 
     ref_text = spec.get("ref")
     if not ref_text:
@@ -260,6 +264,8 @@ def cache_to_registry(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
 
 def cache_from_registry(builder, spec: dict[str, str]) -> int:  # noqa: ANN001
     """Load the cache artifact at ref= (its layer blobs into the store); how many."""
+    import json
+
     ref_text = spec.get("ref")
     if not ref_text:
         raise BuildError("--cache-from type=registry: ref= is required")

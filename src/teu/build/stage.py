@@ -10,23 +10,22 @@ filesystem.
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import posixpath
 import time
-from dataclasses import field
-from typing import TYPE_CHECKING
 
+from teu import fastjson
 from teu.build import cache as C
 from teu.build.args import PROXY, ArgScope
 from teu.build.dockerfile import instructions as I
 from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import BuildError, DockerfileError, StepFailed
 from teu.build.layers import LayerRef, Overlay, Workdir, commit
-from teu.build.record import record
+from teu.build.record import field, record
 from teu.build.steps import copy as CP
 from teu.build.steps import run as RUN
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
 
 if TYPE_CHECKING:
     from teu.build.builder import Builder as Build
@@ -81,7 +80,7 @@ def now_iso(epoch: int | None) -> str:
 
 def go_quote(items: list[str]) -> str:
     """Go's %q of a []string: ["a" "b"]."""
-    return "[" + " ".join(json.dumps(s) for s in items) + "]"
+    return "[" + " ".join(fastjson.dumps(s) for s in items) + "]"
 
 
 def go_list(items: list[str]) -> str:
@@ -142,7 +141,7 @@ class StageBuilder:
         return self.b.progress.vertex(name), name
 
     def layer_dirs(self) -> list[str]:
-        return [self.b.store.layers.path(r.chain_id) for r in self.s.layers]
+        return [self.b.paths.layer(r.chain_id) for r in self.s.layers]
 
     def parent_chain(self) -> str | None:
         return self.s.layers[-1].chain_id if self.s.layers else None
@@ -160,9 +159,8 @@ class StageBuilder:
             if expected != layer.chain_id:
                 layer = LayerRef(expected, layer.diff_id, layer.blob, layer.size,
                                  layer.blob_size, layer.media_type)
-            from teu.build.layers import ensure_unpacked
-
-            if not ensure_unpacked(self.b.store, [layer]):
+            if not os.path.isdir(self.b.paths.layer(layer.chain_id)) and \
+                    not self.b.unpack([layer]):
                 self.b.cache.forget(key)
                 return None
         return layer, created
@@ -197,8 +195,7 @@ class StageBuilder:
         handler(index, ins)
 
     def _meta(self, ins: I.Instruction, history: str | None) -> None:
-        self.s.key = C.key(self.s.key, ins.keyword, history or "", json.dumps(self.s.cc,
-                                                                               sort_keys=True))
+        self.s.key = C.key(self.s.key, ins.keyword, history or "", C.canonical(self.s.cc))
         if history is not None:
             self.history(history, empty=True)
 
@@ -396,7 +393,11 @@ class StageBuilder:
         if network not in ("default", "none", "host"):
             raise BuildError(f"RUN --network={network}: only default, none and host")
         if network == "default":
-            network = self.b.opts.network if self.b.opts.network != "default" else "none"
+            network = self.b.opts.network
+        if network == "default":
+            # BuildKit's default: the engine's default network (docker's bridge; teu's
+            # default is TEU_NETWORK or teu.conf's `network`, else `bridge`).
+            network = self.b.default_network()
         security = ins.security or "sandbox"
         if security not in ("sandbox", "insecure"):
             raise BuildError(f"RUN --security={security}: only sandbox and insecure")
@@ -557,12 +558,16 @@ class StageBuilder:
             key_parent = "link" if ins.link else self.s.key
             key = C.key(key_parent, word, target, plan.digest(), chown, chmod, ins.link,
                         from_ and self.b.source_key(from_))
-            full_key = quick or (C.key(self.s.key, key) if ins.link else key)
+            # The entry's key, and the stage's key after the step: with --link the entry
+            # does not depend on the layers below (from a URL or git as from the context).
+            full_key = quick or key
+            if not quick:
+                state_key = C.key(self.s.key, key) if ins.link else key
             hit = self.lookup(full_key)
             if hit is not None:
                 layer, created = hit
                 self.s.layers.append(layer)  # type: ignore[arg-type]
-                self.s.key = full_key
+                self.s.key = state_key
                 v.cached()
                 self.history(history, empty=False, created=created)
                 return
@@ -592,8 +597,7 @@ class StageBuilder:
             if release is not None:
                 release()
         self.add_layer(full_key, layer, created)
-        if quick and ins.link:
-            self.s.key = state_key
+        self.s.key = state_key
         self.history(history, empty=False, created=created)
         v.done()
 
@@ -623,4 +627,13 @@ def _is_remote(src: str) -> bool:
 
 
 def clone_state(state: State) -> State:
-    return State(copy.deepcopy(state.config), list(state.layers), state.key, state.args)
+    return State(json_copy(state.config), list(state.layers), state.key, state.args)
+
+
+def json_copy(value):  # noqa: ANN001, ANN202 - JSON data
+    """copy.deepcopy of JSON data (an image config), without importing copy."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value

@@ -54,6 +54,8 @@ CREATE_FLAGS = [
     Flag("mac-address", None, STR, "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
     Flag("network-alias", None, LIST, "Add network-scoped alias for the container"),
     Flag("add-host", None, LIST, "Add a custom host-to-IP mapping (host:ip, host:host-gateway)"),
+    Flag("ingress-bandwidth", None, STR, "Limit traffic to the container (bits/s: 10M, 1G)"),
+    Flag("egress-bandwidth", None, STR, "Limit traffic from the container (bits/s: 10M, 1G)"),
     Flag("dns", None, LIST, "Set custom DNS servers"),
     Flag("dns-search", None, LIST, "Set custom DNS search domains"),
     Flag("dns-option", None, LIST, "Set DNS options"),
@@ -95,6 +97,8 @@ CREATE_FLAGS = [
     Flag("attach", "a", LIST, "Attach to STDIN, STDOUT or STDERR"),
     Flag("sig-proxy", None, BOOL, "Proxy received signals to the process (default true)"),
     Flag("detach-keys", None, STR, "Override the key sequence for detaching a container"),
+    Flag("pod", None, STR, "Run the container in an existing pod (its network, IPC and UTS "
+         "namespaces)"),
     Flag("pin", None, BOOL, "Resolve the image's tag to its digest; the container records "
          "NAME@DIGEST (also: TEU_PIN=1)"),
     Flag("signature-policy", None, STR, "Trust policy file (containers-policy.json) for "

@@ -191,10 +191,11 @@ def _main(args) -> int:  # noqa: ANN001
     except OSError as e:
         raise BuildError(f"{e.filename or ''}: {e.strerror or e}") from None
     finally:
-        import shutil
+        if cleanup:
+            import shutil
 
-        for d in cleanup:
-            shutil.rmtree(d, ignore_errors=True)
+            for d in cleanup:
+                shutil.rmtree(d, ignore_errors=True)
 
 
 def _check(opts) -> int:  # noqa: ANN001

@@ -24,11 +24,41 @@ Options:
   -p, --project-name string        Project name
 
 Commands:
+  build       Build or rebuild services
   config      Parse, resolve and render compose file in canonical format
+  cp          Copy files/folders between a service container and the local filesystem
+  create      Creates containers for a service
   down        Stop and remove containers, networks
+  exec        Execute a command in a running container
+  images      List images used by the created containers
+  kill        Force stop service containers
+  logs        View output from containers
+  ls          List running compose projects
+  pause       Pause services
+  port        Print the public port for a port binding
   ps          List containers
-  up          Create and start containers (-d)
+  pull        Pull service images
+  push        Push service images
+  restart     Restart service containers
+  rm          Removes stopped service containers
+  run         Run a one-off command on a service
+  start       Start services
+  stop        Stop services
+  top         Display the running processes
+  unpause     Unpause services
+  up          Create and start containers
+  version     Show the Docker Compose version information
+  wait        Block until containers of all (or specified) services stop.
 """
+
+# The verbs in other modules: (module, function).
+LIFECYCLE = ("start", "stop", "restart", "kill", "pause", "unpause")
+VERBS = {**{v: ("compose_verbs", "lifecycle") for v in LIFECYCLE},
+         **{v: ("compose_verbs", v.rstrip("_")) for v in
+            ("rm", "logs", "top", "port", "cp", "wait", "images", "pull", "push", "ls",
+             "version")},
+         "exec": ("compose_verbs", "exec_"), "run": ("compose_run", "run"),
+         "create": ("compose_run", "create")}
 
 GLOBAL = [
     Flag("file", "f", LIST, "Compose configuration files"),
@@ -51,7 +81,14 @@ def main(argv: list[str]) -> int:
         return 0
     verb, args = rest[0], rest[1:]
     fn = {"config": _config, "convert": _config, "up": _up, "ps": _ps,
-          "down": _down}.get(verb)
+          "down": _down, "build": _build}.get(verb)
+    if fn is None and verb in VERBS:
+        import importlib
+
+        module, name = VERBS[verb]
+        fn = getattr(importlib.import_module(f"teu.cli.{module}"), name)
+        if verb in LIFECYCLE:
+            fn = fn(verb)
     if fn is None:
         raise UsageError(f"unknown docker command: \"compose {verb}\"\n"
                          "See 'teu compose --help'", 1)
@@ -144,57 +181,247 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _load_model(global_opts: dict) -> dict:
+def load_project(global_opts: dict, services: list[str] | None = None):  # noqa: ANN201
+    """The project the global flags name; `services` named on the command line are
+    enabled whatever their profiles."""
     from teu.compose.loader import load
 
-    return load(options(global_opts)).model
+    o = options(global_opts)
+    o.services = list(services or [])
+    return load(o)
 
 
-def _up(global_opts: dict, argv: list[str]) -> int:
-    flags = [Flag("detach", "d", BOOL, "Detached mode: Run containers in the background"),
-             Flag("scale", None, LIST, "Scale SERVICE to NUM instances. Overrides the "
-                  "`scale` setting in the Compose file if present.", "scale")]
-    parsed = parse_or_help(argv, flags, "teu compose up", "[OPTIONS] [SERVICE...]",
-                           "Create and start containers", max_args=0)
-    if parsed is None:
-        return 0
-    opts, _ = parsed
-    if not opts.get("detach"):
-        raise UsageError("teu compose up: only detached mode (-d) is there yet", 1)
+def _load_model(global_opts: dict) -> dict:
+    return load_project(global_opts).model
+
+
+def project_labels(project) -> dict[str, str]:  # noqa: ANN001
+    """docker compose's labels of the project on every container: its files and dir."""
+    from teu.compose import plan
+
+    return {plan.CONFIG_FILES: ",".join(project.files), plan.WORKING_DIR: project.directory}
+
+
+UP_FLAGS = [
+    Flag("detach", "d", BOOL, "Detached mode: Run containers in the background"),
+    Flag("scale", None, LIST, "Scale SERVICE to NUM instances. Overrides the `scale` "
+         "setting in the Compose file if present.", "scale"),
+    Flag("build", None, BOOL, "Build images before starting containers"),
+    Flag("no-build", None, BOOL, "Don't build an image, even if it's policy"),
+    Flag("pull", None, STR, "Pull image before running (\"always\"|\"missing\"|\"never\")"),
+    Flag("force-recreate", None, BOOL, "Recreate containers even if their configuration "
+         "and image haven't changed"),
+    Flag("no-recreate", None, BOOL, "If containers already exist, don't recreate them"),
+    Flag("no-deps", None, BOOL, "Don't start linked services"),
+    Flag("remove-orphans", None, BOOL, "Remove containers for services not defined in the "
+         "Compose file"),
+    Flag("no-start", None, BOOL, "Don't start the services after creating them"),
+    Flag("timeout", "t", INT, "Use this timeout in seconds for container shutdown when "
+         "attached or when containers are already running"),
+    Flag("quiet-pull", None, BOOL, "Pull without printing progress information"),
+    Flag("wait", None, BOOL, "Wait for services to be running|healthy. Implies detached "
+         "mode."),
+    Flag("wait-timeout", None, INT, "Maximum duration in seconds to wait for the project "
+         "to be running|healthy"),
+    Flag("abort-on-container-exit", None, BOOL, "Stops all containers if any container was "
+         "stopped. Incompatible with -d"),
+    Flag("exit-code-from", None, STR, "Return the exit code of the selected service "
+         "container. Implies --abort-on-container-exit"),
+    Flag("attach", None, LIST, "Restrict attaching to the specified services"),
+    Flag("no-attach", None, LIST, "Do not attach (stream logs) to the specified services"),
+    Flag("attach-dependencies", None, BOOL, "Automatically attach to log output of "
+         "dependent services"),
+    Flag("no-color", None, BOOL, "Produce monochrome output"),
+    Flag("no-log-prefix", None, BOOL, "Don't print prefix in logs"),
+    Flag("timestamps", None, BOOL, "Show timestamps"),
+]
+
+
+def up_options(opts: dict, services: list[str]):  # noqa: ANN201
+    """UpOptions from `up`'s parsed flags; a bad combination is docker compose's error."""
+    from teu.compose.run import UpOptions
+
     scale: dict[str, int] = {}
     for item in opts.get("scale") or []:
         svc, eq, num = item.partition("=")
         if not eq or not num.isdigit():
             raise UsageError(f"invalid --scale {item!r}: SERVICE=NUM expected", 1)
         scale[svc] = int(num)
-    from teu.cli._engine import engine, guarded
-    from teu.compose.errors import ComposeError
-    from teu.compose.run import up
+    if opts.get("build") and opts.get("no_build"):
+        raise UsageError("--build and --no-build are incompatible", 1)
+    if opts.get("force_recreate") and opts.get("no_recreate"):
+        raise UsageError("--force-recreate and --no-recreate are incompatible", 1)
+    pull = opts.get("pull") or "missing"
+    if pull not in ("always", "missing", "never", "build"):
+        raise UsageError(f"invalid --pull option {pull!r}", 1)
+    return UpOptions(
+        services=services, scale=scale,
+        build="build" if opts.get("build") else ("no-build" if opts.get("no_build") else ""),
+        pull=pull, force_recreate=bool(opts.get("force_recreate")),
+        no_recreate=bool(opts.get("no_recreate")), no_deps=bool(opts.get("no_deps")),
+        remove_orphans=bool(opts.get("remove_orphans")), no_start=bool(opts.get("no_start")),
+        timeout=opts.get("timeout"))
 
-    model = _load_model(global_opts)
-    for svc in scale:
-        if svc not in model["services"]:
-            raise ComposeError(f"no such service: {svc}")
-    return guarded(lambda: up(engine(), model, _say, scale) or 0)
+
+def _up(global_opts: dict, argv: list[str]) -> int:
+    parsed = parse_or_help(argv, UP_FLAGS, "teu compose up", "[OPTIONS] [SERVICE...]",
+                           "Create and start containers")
+    if parsed is None:
+        return 0
+    return up_verb(global_opts, *parsed)
+
+
+def up_verb(global_opts: dict, opts: dict, services: list[str]) -> int:
+    """`up` (and `create`, which is up --no-start) from its parsed flags."""
+    detach = bool(opts.get("detach") or opts.get("wait") or opts.get("no_start"))
+    abort = bool(opts.get("abort_on_container_exit") or opts.get("exit_code_from"))
+    if detach and abort:
+        raise UsageError("--abort-on-container-exit and --detach are incompatible", 1)
+    o = up_options(opts, services)
+    from teu.cli._engine import engine, guarded
+    from teu.compose.run import up, wait_ready
+
+    project = load_project(global_opts, services)
+    model = project.model
+    o.environ = project.environment
+    o.labels = project_labels(project)
+    code_from = opts.get("exit_code_from") or ""
+    if code_from and code_from not in model["services"]:
+        raise UsageError(f"no such service: {code_from}", 1)
+
+    def go() -> int:
+        import time
+
+        began = time.time()
+        e = engine()
+        try:
+            ids = up(e, model, _say, o)
+        except KeyboardInterrupt:
+            if detach:
+                raise
+            # Attached: Ctrl-C while the project starts stops what has started.
+            from teu.compose.attached import stop_forceable
+            from teu.compose.containers import find
+
+            _say("Gracefully stopping... (press Ctrl+C again to force)")
+            stop_forceable(e, [r["id"] for r in find(e, model) if r["status"] == "running"],
+                           _say, o.timeout)
+            return 130
+        if o.no_start:
+            return 0
+        if opts.get("wait"):
+            wait_ready(e, model, ids, _say, opts.get("wait_timeout"))
+        if detach:
+            return 0
+        from teu.compose.attached import attach
+
+        attach_to = opts.get("attach") or (
+            [s for s in ids if s in services] if services and not
+            opts.get("attach_dependencies") else list(ids))
+        attach_to = [s for s in attach_to if s not in (opts.get("no_attach") or [])]
+        return attach(e, model["name"], ids, attach_to, _say, printer_opts(opts),
+                      abort=abort, exit_code_from=code_from, timeout=o.timeout,
+                      since=began)
+
+    return guarded(go)
+
+
+def printer_opts(opts: dict) -> dict:
+    """The log printer's settings from --no-color, --no-log-prefix, -t (colour only on a
+    terminal, as docker compose)."""
+    return {"colour": not opts.get("no_color") and sys.stdout.isatty(),
+            "prefix": not opts.get("no_log_prefix"),
+            "timestamps": bool(opts.get("timestamps"))}
+
+
+def _build(global_opts: dict, argv: list[str]) -> int:
+    flags = [Flag("no-cache", None, BOOL, "Do not use cache when building the image"),
+             Flag("pull", None, BOOL, "Always attempt to pull a newer version of the image"),
+             Flag("quiet", "q", BOOL, "Don't print anything to STDOUT"),
+             Flag("build-arg", None, LIST, "Set build-time variables for services"),
+             Flag("with-dependencies", None, BOOL, "Also build dependencies "
+                  "(transitively)")]
+    parsed = parse_or_help(argv, flags, "teu compose build", "[OPTIONS] [SERVICE...]",
+                           "Build or rebuild services")
+    if parsed is None:
+        return 0
+    opts, services = parsed
+    import os
+
+    from teu.cli._engine import engine, guarded
+    from teu.compose.images import build
+    from teu.compose.run import selected
+
+    args = {}
+    for item in opts.get("build_arg") or []:
+        k, eq, v = item.partition("=")
+        if eq:
+            args[k] = v
+        elif k in os.environ:
+            args[k] = os.environ[k]
+    project = load_project(global_opts, services)
+    model = project.model
+    names = selected(model, services, not opts.get("with_dependencies"))
+    quiet = bool(opts.get("quiet"))
+
+    def go() -> int:
+        build(engine(), model, names, (lambda _: None) if quiet else _say,
+              no_cache=bool(opts.get("no_cache")), pull=bool(opts.get("pull")),
+              build_args=args, quiet=quiet, environ=project.environment)
+        return 0
+
+    return guarded(go)
 
 
 def _ps(global_opts: dict, argv: list[str]) -> int:
     flags = [Flag("all", "a", BOOL, "Show all stopped containers"),
              Flag("quiet", "q", BOOL, "Only display IDs"),
-             Flag("services", None, BOOL, "Display services")]
+             Flag("services", None, BOOL, "Display services"),
+             Flag("status", None, LIST, "Filter services by status. Values: [paused | "
+                  "restarting | removing | running | dead | created | exited]"),
+             Flag("filter", None, LIST, "Filter services by a property (supported filters: "
+                  "status)"),
+             Flag("format", None, STR, "Format output using a custom template: 'table' "
+                  "(default), 'json', or a Go template"),
+             Flag("no-trunc", None, BOOL, "Don't truncate output"),
+             Flag("orphans", None, BOOL, "Include orphaned services (default true)")]
     parsed = parse_or_help(argv, flags, "teu compose ps", "[OPTIONS] [SERVICE...]",
-                           "List containers", max_args=0)
+                           "List containers")
     if parsed is None:
         return 0
-    opts, _ = parsed
+    opts, services = parsed
     from teu.cli._engine import engine, guarded
     from teu.compose.run import ps
 
     model = _load_model(global_opts)
+    for s in services:
+        if s not in model["services"]:
+            raise UsageError(f"no such service: {s}", 1)
+    status = list(opts.get("status") or [])
+    for f in opts.get("filter") or []:
+        key, _, value = f.partition("=")
+        if key != "status":
+            raise UsageError(f"unknown filter {key}", 1)
+        status.append(value)
 
     def go() -> int:
-        items = ps(engine(), model, bool(opts.get("all")))
-        if opts.get("quiet"):
+        items = ps(engine(), model, bool(opts.get("all")) or bool(status))
+        if services:
+            items = [it for it in items if it["Service"] in services]
+        if status:
+            items = [it for it in items if it["State"] in status]
+        fmt = opts.get("format")
+        if fmt == "json":
+            import json
+
+            for it in items:
+                print(json.dumps(ps_json(it, model["name"]), separators=(",", ":")))
+        elif fmt and fmt != "table":
+            from teu.cli._table import render
+
+            sys.stdout.write(render(fmt, "", {}, [ps_json(it, model["name"])
+                                                  for it in items]))
+        elif opts.get("quiet"):
             for it in items:
                 print(it["ID"])
         elif opts.get("services"):
@@ -212,18 +439,41 @@ def _ps(global_opts: dict, argv: list[str]) -> int:
     return guarded(go)
 
 
+def ps_json(it: dict, project: str) -> dict:
+    """docker compose ps's JSON object of a container (its keys and order)."""
+    return {"Command": it["Command"], "CreatedAt": it.get("CreatedAt", ""),
+            "ExitCode": it.get("ExitCode", 0), "Health": it.get("Health", ""),
+            "ID": it["ID"], "Image": it["Image"], "Labels": it.get("Labels", ""),
+            "LocalVolumes": "0", "Mounts": it.get("Mounts", ""), "Name": it["Names"],
+            "Names": it["Names"], "Networks": it.get("Networks", ""),
+            "Ports": it["Ports"], "Project": project, "RunningFor": it["RunningFor"],
+            "Service": it["Service"], "Size": it.get("Size", "0B"), "State": it["State"],
+            "Status": it["Status"]}
+
+
 def _down(global_opts: dict, argv: list[str]) -> int:
     flags = [Flag("volumes", "v", BOOL, "Remove named volumes declared in the \"volumes\" "
                   "section of the Compose file"),
-             Flag("timeout", "t", INT, "Specify a shutdown timeout in seconds")]
+             Flag("timeout", "t", INT, "Specify a shutdown timeout in seconds"),
+             Flag("remove-orphans", None, BOOL, "Remove containers for services not defined "
+                  "in the Compose file"),
+             Flag("rmi", None, STR, "Remove images used by services. \"local\" remove only "
+                  "images that don't have a custom tag (\"local\"|\"all\")")]
     parsed = parse_or_help(argv, flags, "teu compose down", "[OPTIONS] [SERVICES]",
-                           "Stop and remove containers, networks", max_args=0)
+                           "Stop and remove containers, networks")
     if parsed is None:
         return 0
-    opts, _ = parsed
+    opts, services = parsed
+    if opts.get("rmi") not in (None, "local", "all"):
+        raise UsageError(f"invalid --rmi option {opts['rmi']!r}", 1)
     from teu.cli._engine import engine, guarded
     from teu.compose.run import down
 
     model = _load_model(global_opts)
+    for s in services:
+        if s not in model["services"]:
+            raise UsageError(f"no such service: {s}", 1)
     return guarded(lambda: down(engine(), model, _say, bool(opts.get("volumes")),
-                                opts.get("timeout")) or 0)
+                                opts.get("timeout"), services,
+                                bool(opts.get("remove_orphans")), opts.get("rmi") or "")
+                   or 0)

@@ -72,6 +72,9 @@ VERBS: dict[str, str] = {
     "scan": "teu.cli.scan",
     "lint": "teu.cli.lint",
     "compose": "teu.cli.compose",
+    "pod": "teu.cli.pod",
+    "kube": "teu.cli.kube",
+    "bench": "teu.cli.bench",
 }
 
 USAGE = """usage: teu COMMAND [ARGS...]
@@ -132,6 +135,9 @@ commands:
   scan        find known vulnerabilities in an image (scan db: the offline database)
   lint        check a Dockerfile, image, Compose file, manifest or run line for mistakes
   compose     multi-container applications from Compose files (config)
+  pod         manage pods: containers sharing network, IPC and UTS (podman's verbs)
+  kube        Kubernetes manifests: generate from containers/pods/compose, play, down
+  bench       measure startup, memory, image size, throughput, density (--vm: vs a VM)
 
 global options (before the command):
   --root DIR      store and containers (default $TEU_ROOT or /var/lib/teu)

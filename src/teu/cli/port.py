@@ -39,11 +39,17 @@ def main(argv: list[str]) -> int:
             if not bindings:
                 raise NotFound(f"No public port '{wanted}' published for {row['name']}")
             for b in bindings:
-                print(f"{b['HostIp']}:{b['HostPort']}")
+                print(_addr(b))
             return 0
         for key in sorted(ports, key=lambda k: (int(k.split("/")[0]), k)):
             for b in ports[key] or []:
-                print(f"{key} -> {b['HostIp']}:{b['HostPort']}")
+                print(f"{key} -> {_addr(b)}")
         return 0
 
     return guarded(go)
+
+
+def _addr(binding: dict) -> str:
+    """docker's form: 0.0.0.0:8080, [::]:8080."""
+    ip = binding["HostIp"]
+    return f"[{ip}]:{binding['HostPort']}" if ":" in ip else f"{ip}:{binding['HostPort']}"

@@ -126,9 +126,11 @@ class _AnyEnv(dict):
 _ANY = _AnyEnv()
 
 
-def interpolate(node: Any, env: Mapping[str, str], warn=None, path: str = "") -> Any:
+def interpolate(node: Any, env: Mapping[str, str], warn=None, path: str = "",
+                file: str = "", line: int = 0) -> Any:
     """A copy of a parsed file (or part of it) with every string value substituted.
-    Keys stay as written; the Mapping/Sequence line tables are kept."""
+    Keys stay as written; the Mapping/Sequence line tables are kept. An error names
+    `file:line:` (when given) before docker compose's own words."""
     from teu.compose.yamlfile import Mapping as YMap
     from teu.compose.yamlfile import Override, Sequence
 
@@ -136,19 +138,25 @@ def interpolate(node: Any, env: Mapping[str, str], warn=None, path: str = "") ->
         try:
             return substitute(node, env, warn)
         except ComposeError as e:
-            raise type(e)(f"error while interpolating {path}: {e}" if path else str(e)) from None
+            where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+            text = f"error while interpolating {path}: {e}" if path else str(e)
+            raise type(e)(where + text) from None
     if isinstance(node, dict):
         out = YMap()
         out.lines = getattr(node, "lines", {})
         out.start = getattr(node, "start", 0)
         for k, v in node.items():
-            out[k] = interpolate(v, env, warn, f"{path}.{k}" if path else str(k))
+            out[k] = interpolate(v, env, warn, f"{path}.{k}" if path else str(k), file,
+                                 out.lines.get(k, line))
         return out
     if isinstance(node, list):
-        seq = Sequence(interpolate(v, env, warn, f"{path}[{i}]") for i, v in enumerate(node))
-        seq.lines = getattr(node, "lines", [])
+        lines = getattr(node, "lines", [])
+        seq = Sequence(interpolate(v, env, warn, f"{path}[{i}]", file,
+                                   lines[i] if i < len(lines) else line)
+                       for i, v in enumerate(node))
+        seq.lines = lines
         seq.start = getattr(node, "start", 0)
         return seq
     if isinstance(node, Override):
-        return Override(interpolate(node.value, env, warn, path))
+        return Override(interpolate(node.value, env, warn, path, file, line))
     return node

@@ -42,6 +42,9 @@ class ProjectOptions:
     resolve_paths: bool = True
     stdin: Callable[[], str] | None = None
     warn: Callable[[str], None] | None = None
+    # Services named on the command line (`up SVC`, `run SVC`): enabled whatever their
+    # profiles, as docker compose enables a service it is asked for by name.
+    services: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -55,6 +58,9 @@ class Project:
     model: dict[str, Any]
     profiles: list[str]
     disabled: dict[str, Any] = field(default_factory=dict)
+    # Per service, the env_file files merged into its environment: [(path, values)]
+    # (teu kube generate turns them into ConfigMaps).
+    env_files: dict[str, list] = field(default_factory=dict)
 
     @property
     def services(self) -> dict[str, Any]:
@@ -127,16 +133,17 @@ def load(opts: ProjectOptions) -> Project:
     services = model.get("services") or {}
     name = _project_name(opts, env, model, project_dir)
     profiles = _active_profiles(opts, env)
-    for svc in services.values():
-        _apply_env_files(svc, env, project_dir)
+    env_files: dict[str, list] = {}
+    for svc_name, svc in services.items():
+        _apply_env_files(svc, env, project_dir, env_files.setdefault(svc_name, []))
         _resolve_environment(svc, env)
     model["services"] = services
-    enabled, disabled = _profiles(services, profiles)
+    enabled, disabled = _profiles(services, profiles, opts.services)
     model["services"] = enabled
     from teu.compose.normalize import normalize
 
     model = normalize(model, name, project_dir)
-    return Project(name, project_dir, files, env, model, profiles, disabled)
+    return Project(name, project_dir, files, env, model, profiles, disabled, env_files)
 
 
 def _read(path: str, opts: ProjectOptions) -> str:
@@ -171,7 +178,7 @@ def _load_doc(text: str, name: str, env: dict, workdir: str, interp: bool,
               warn) -> dict:
     doc = parse(text, name)
     if interp:
-        doc = interpolate(doc, env, warn)
+        doc = interpolate(doc, env, warn, file=name)
     schema.check(doc, name)
     services = doc.get("services")
     if isinstance(services, dict):
@@ -228,19 +235,23 @@ def _active_profiles(opts: ProjectOptions, env: dict) -> list[str]:
     return [p.strip() for p in env.get("COMPOSE_PROFILES", "").split(",") if p.strip()]
 
 
-def _profiles(services: dict, active: list[str]) -> tuple[dict, dict]:
-    """(enabled, disabled) services; a service without profiles is always enabled."""
+def _profiles(services: dict, active: list[str], named: list[str] | None = None
+              ) -> tuple[dict, dict]:
+    """(enabled, disabled) services; a service without profiles is always enabled, and
+    so is one named on the command line."""
     enabled, disabled = {}, {}
     for name, svc in services.items():
         wanted = svc.get("profiles") or []
-        if not wanted or "*" in active or set(wanted) & set(active):
+        if (not wanted or "*" in active or set(wanted) & set(active)
+                or name in (named or [])):
             enabled[name] = svc
         else:
             disabled[name] = svc
     return enabled, disabled
 
 
-def _apply_env_files(svc: dict, env: dict, project_dir: str) -> None:
+def _apply_env_files(svc: dict, env: dict, project_dir: str,
+                     found: list | None = None) -> None:
     files = svc.pop("env_file", None)
     if not files:
         return
@@ -258,10 +269,10 @@ def _apply_env_files(svc: dict, env: dict, project_dir: str) -> None:
         fmt = entry.get("format")
         if fmt not in (None, "", "raw"):
             raise ComposeError(f"unsupported env_file format {fmt!r} ({path})")
-        if fmt == "raw":
-            values.update(_raw_env(path))
-        else:
-            values.update(dotenv.read(path, env))
+        one = _raw_env(path) if fmt == "raw" else dotenv.read(path, env)
+        values.update(one)
+        if found is not None:
+            found.append((path, one))
     merged = {**values, **(svc.get("environment") or {})}
     svc["environment"] = merged
 

@@ -18,6 +18,10 @@ ONEOFF = "com.docker.compose.oneoff"
 NETWORK = "com.docker.compose.network"
 VERSION = "com.docker.compose.version"
 VOLUME = "com.docker.compose.volume"
+IMAGE = "com.docker.compose.image"
+CONFIG_FILES = "com.docker.compose.project.config_files"
+WORKING_DIR = "com.docker.compose.project.working_dir"
+DEPENDS_ON = "com.docker.compose.depends_on"
 
 
 def container_name(project: str, service: str, svc: dict, number: int) -> str:
@@ -39,20 +43,61 @@ def network_names(model: dict, svc: dict) -> list[tuple[str, str, dict]]:
     return out
 
 
-def run_options(model: dict, service: str, number: int = 1) -> dict[str, Any]:
-    """The engine's options for container `number` of `service`."""
+def mounted_files(model: dict, service: str) -> list[dict]:
+    """A service's secrets and configs as files to mount: {kind, key, target, mode, uid,
+    gid, file | environment | content}. Secrets go under /run/secrets, configs at
+    /NAME unless a target says otherwise; readable by all (0444) unless a mode is given,
+    as docker compose mounts them, so a non-root USER can read them."""
+    svc = model["services"][service]
+    out = []
+    for kind in ("secrets", "configs"):
+        top = model.get(kind) or {}
+        for ref in svc.get(kind) or []:
+            key = ref["source"]
+            spec = top.get(key)
+            if spec is None:
+                raise ComposeError(f"service {service!r} refers to undefined "
+                                   f"{kind[:-1]} {key}")
+            if spec.get("external"):
+                raise ComposeError(f"{kind[:-1]} {key}: external {kind} are swarm's and "
+                                   "not supported by teu compose")
+            target = ref.get("target") or (f"/run/secrets/{key}" if kind == "secrets"
+                                           else f"/{key}")
+            if not target.startswith("/"):
+                target = (f"/run/secrets/{target}" if kind == "secrets" else f"/{target}")
+            mode = ref.get("mode")
+            entry = {"kind": kind, "key": key, "target": target,
+                     "mode": 0o444 if mode is None else (int(mode, 8) if isinstance(mode, str)
+                                                         else int(mode)),
+                     "uid": ref.get("uid"), "gid": ref.get("gid")}
+            for source in ("file", "environment", "content"):
+                if spec.get(source) is not None:
+                    entry[source] = spec[source]
+                    break
+            else:
+                raise ComposeError(f"{kind[:-1]} {key}: one of file, environment or content "
+                                   "is required")
+            out.append(entry)
+    return out
+
+
+def run_options(model: dict, service: str, number: int = 1,
+                image_id: str = "") -> dict[str, Any]:
+    """The engine's options for container `number` of `service` (`image_id`: the ID of
+    its image, kept in a label so that a rebuilt image recreates the container)."""
+    from teu.compose.images import image_of
+
     project = model["name"]
     svc = model["services"][service]
-    if not svc.get("image"):
-        raise ComposeError(f"service {service!r} has no image (build: sections are not "
-                           "run by teu compose yet)")
     labels = {PROJECT: project, SERVICE: service, NUMBER: str(number), ONEOFF: "False",
               HASH: config_hash(svc), VERSION: "2.40.3"}
+    if image_id:
+        labels[IMAGE] = image_id
     labels.update(svc.get("labels") or {})
     opts: dict[str, Any] = {
         "detach": True,
         "name": container_name(project, service, svc, number),
-        "image": svc["image"],
+        "image": image_of(model, service),
         "command": svc.get("command"),
         "label": [f"{k}={v}" for k, v in labels.items()],
         "env": [k if v is None else f"{k}={v}" for k, v in
@@ -67,8 +112,16 @@ def run_options(model: dict, service: str, number: int = 1) -> dict[str, Any]:
         nets = network_names(model, svc)
         opts["network"] = [real for _, real, _ in nets]
         aliases = [service]
-        for _, _, spec in nets:
+        for i, (key, _, spec) in enumerate(nets):
             aliases.extend(a for a in spec.get("aliases") or [] if a not in aliases)
+            for field, flag in (("ipv4_address", "ip"), ("ipv6_address", "ip6"),
+                                ("mac_address", "mac_address")):
+                if spec.get(field):
+                    if i:
+                        raise ComposeError(f"services.{service}.networks.{key}.{field}: "
+                                           "only the first network (by name) can have a "
+                                           "fixed address in teu compose yet")
+                    opts[flag] = spec[field]
         opts["network_alias"] = aliases
     for key, flag in (("hostname", "hostname"), ("user", "user"), ("working_dir", "workdir"),
                       ("stop_signal", "stop_signal"), ("init", "init"),

@@ -5,6 +5,7 @@ service in dependency order; a container whose config hash is unchanged is left 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from teu.compose import plan
 from teu.compose.errors import ComposeError
@@ -19,12 +20,252 @@ def _project_containers(engine, project: str) -> list:  # noqa: ANN001
             == project]
 
 
+@dataclass
+class UpOptions:
+    """`compose up`'s choices (its flags), the shape the CLI and teu.api fill."""
+
+    services: list[str] = field(default_factory=list)  # none: every enabled service
+    scale: dict[str, int] = field(default_factory=dict)
+    build: str = ""              # "build" (--build), "no-build" (--no-build), "" (missing)
+    no_cache: bool = False
+    pull: str = "missing"        # --pull always|missing|never
+    force_recreate: bool = False
+    no_recreate: bool = False
+    no_deps: bool = False
+    remove_orphans: bool = False
+    no_start: bool = False
+    timeout: float | None = None  # -t: seconds to stop a container being replaced
+    environ: dict[str, str] | None = None  # the project's environment (.env + process)
+    labels: dict[str, str] = field(default_factory=dict)  # on every container (files, dir)
+
+
+def selected(model: dict, services: list[str], no_deps: bool = False) -> list[str]:
+    """The services `up SERVICE...` acts on, in start order: those named and (unless
+    --no-deps) what they depend on; every service when none is named."""
+    from teu.compose.normalize import with_dependencies
+
+    for s in services:
+        if s not in model["services"]:
+            raise ComposeError(f"no such service: {s}")
+    keep = set(model["services"]) if not services else (
+        set(services) if no_deps else set(with_dependencies(model["services"], services)))
+    return [s for s in service_order(model["services"]) if s in keep]
+
+
 def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
-       scale: dict[str, int] | None = None) -> None:
-    """Create what is missing, recreate what changed, start what is stopped, scale each
-    service to its count (by container number)."""
+       options: UpOptions | None = None) -> dict[str, list[str]]:
+    """Build what must be built, create what is missing, recreate what changed, start
+    what is stopped, scale each service to its count (by container number);
+    {service: its container IDs}."""
+    from teu.compose import images
     from teu.engine.lifecycle.control import stop
     from teu.engine.lifecycle.remove import remove
+
+    o = options or UpOptions()
+    project = model["name"]
+    services = selected(model, o.services, o.no_deps)
+    for svc in o.scale:
+        if svc not in model["services"]:
+            raise ComposeError(f"no such service: {svc}")
+    check_ports(model, services, o.scale)
+    # Images first: a failed build or pull leaves nothing of the project behind.
+    images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
+                  pull=o.pull == "always", environ=o.environ)
+    image_ids = {s: _image(engine, model, s, o.pull) for s in services}
+    _resources(engine, model, say)
+    existing = {r["name"]: r for r in _project_containers(engine, project)}
+    orphans = sorted(r["name"] for r in existing.values()
+                     if _labels(r).get(plan.SERVICE) not in model["services"]
+                     and _labels(r).get(plan.ONEOFF) != "True")
+    if orphans and o.remove_orphans:
+        for row in existing.values():
+            if row["name"] in orphans:
+                stop(engine, row["id"], o.timeout)
+                remove(engine, row["id"], force=True)
+                say(f" Container {row['name']}  Removed")
+    elif orphans:
+        say(f"WARN[0000] Found orphan containers ({orphans}) for this project. If you "
+            "removed or renamed this service in your compose file, you can run this "
+            "command with the --remove-orphans flag to clean it up.")
+    from teu.compose.parallel import run_graph
+
+    recreated: set[str] = set()
+    ids: dict[str, list[str]] = {}
+    paths = engine.paths
+
+    def service_up(service: str) -> list[str]:
+        from teu.engine.context import Engine
+
+        e = Engine(paths.root, paths.runroot)
+        try:
+            return _service_up(e, model, service, o, existing, image_ids, ids, recreated,
+                               say)
+        finally:
+            e.close()
+
+    needs = {s: list(model["services"][s].get("depends_on") or {}) for s in services}
+    run_graph(services, needs, service_up)
+    return {s: ids[s] for s in services if s in ids}
+
+
+def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,  # noqa: ANN001
+                image_ids: dict, ids: dict, recreated: set,
+                say: Callable[[str], None]) -> list[str]:
+    """One service's part of `up` (in its own thread, its dependencies done): wait for
+    their conditions, then each container up to date (each in a forked child), then
+    the containers above its count removed."""
+    from teu.compose.parallel import forked
+    from teu.engine.lifecycle.control import stop
+    from teu.engine.lifecycle.remove import remove
+
+    svc = model["services"][service]
+    if not o.no_start:
+        for dep, spec in (svc.get("depends_on") or {}).items():
+            if ids.get(dep):
+                wait_condition(engine, dep, ids[dep][0], spec.get("condition", ""), say)
+    # depends_on.restart: a recreated dependency recreates its dependants.
+    force = o.force_recreate or any(
+        dep in recreated and (spec or {}).get("restart")
+        for dep, spec in (svc.get("depends_on") or {}).items())
+    count = replicas(svc, o.scale.get(service))
+    files = secret_flags(engine, model, service, o.environ)
+    mine = []
+    for number in range(1, count + 1):
+        run_opts = plan.run_options(model, service, number, image_ids[service])
+        run_opts["label"] += [f"{k}={v}" for k, v in o.labels.items()]
+        if files:
+            run_opts["secret"] = files
+        row = existing.get(run_opts["name"])
+
+        def go(run_opts: dict = run_opts, row=row) -> list:  # noqa: ANN001
+            from teu.engine.context import Engine
+
+            lines: list[str] = []
+            e = Engine(engine.paths.root, engine.paths.runroot)
+            try:
+                cid, changed = _one(e, run_opts, row, lines.append, force, o)
+            finally:
+                e.close()
+            return [cid, changed, lines]
+
+        cid, changed, lines = forked(go)
+        for line in lines:
+            say(line)
+        mine.append(cid)
+        if changed:
+            recreated.add(service)
+    ids[service] = mine
+    # Scaled down: the containers numbered above the count go, highest first.
+    extra = sorted((r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
+                    and _labels(r).get(plan.ONEOFF) != "True"
+                    and int(_labels(r).get(plan.NUMBER, "0")) > count),
+                   key=lambda r: -int(_labels(r)[plan.NUMBER]))
+    for row in extra:
+        stop(engine, row["id"], o.timeout)
+        remove(engine, row["id"], force=True)
+        say(f" Container {row['name']}  Removed")
+    return mine
+
+
+def files_dir(engine, project: str) -> str:  # noqa: ANN001
+    """Where the project's environment/content secrets and configs are written, under
+    the run root (a tmpfs on most machines: not on disk), removed by `down`."""
+    import os
+
+    return os.path.join(engine.paths.runroot, "compose", project)
+
+
+def secret_flags(engine, model: dict, service: str,  # noqa: ANN001
+                 environ: dict[str, str] | None = None) -> list[str]:
+    """The engine's --secret specs for a service's secrets and configs; the contents of
+    environment and content ones are written to files the engine copies in at start."""
+    import os
+
+    out = []
+    for f in plan.mounted_files(model, service):
+        if "file" in f:
+            src = f["file"]
+            if not os.path.isfile(src):
+                raise ComposeError(f"{f['kind'][:-1]} {f['key']}: file {src} not found")
+        else:
+            env = os.environ if environ is None else environ
+            value = env.get(f["environment"]) if "environment" in f else str(f["content"])
+            if value is None:
+                raise ComposeError(f"{f['kind'][:-1]} {f['key']}: environment variable "
+                                   f"{f['environment']} is not set")
+            d = os.path.join(files_dir(engine, model["name"]), f["kind"])
+            os.makedirs(d, mode=0o700, exist_ok=True)
+            src = os.path.join(d, f["key"])
+            fd = os.open(src + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as w:
+                w.write(value)
+            os.replace(src + ".tmp", src)
+        spec = f"src={src},target={f['target']},mode={f['mode']:o}"
+        for k in ("uid", "gid"):
+            if f[k] is not None:
+                spec += f",{k}={f[k]}"
+        out.append(spec)
+    return out
+
+
+def check_ports(model: dict, services: list[str], scale: dict[str, int]) -> None:
+    """Two containers of the project cannot publish one host port: refused before
+    anything is made (docker compose would create half the project, then fail on
+    "port is already allocated")."""
+    seen: dict[tuple[str, str, str], str] = {}
+    for service in services:
+        svc = model["services"][service]
+        for p in svc.get("ports") or []:
+            published = str(p.get("published") or "")
+            if not published:
+                continue
+            ip = p.get("host_ip") or "0.0.0.0"
+            for port in _port_range(published):
+                key = (ip, port, p.get("protocol", "tcp"))
+                other = seen.get(key)
+                if other is None and replicas(svc, scale.get(service)) > 1 \
+                        and "-" not in published:
+                    other = service
+                if other is not None:
+                    addr = f"{ip}:{port}/{key[2]}"
+                    raise ComposeError(
+                        f"services.{service}.ports: host port {addr} is also published "
+                        + (f"by service {other}" if other != service else
+                           "by the other replicas of the service (scale > 1)"))
+                seen[key] = service
+
+
+def _port_range(published: str) -> list[str]:
+    lo, _, hi = published.partition("-")
+    if lo.isdigit() and hi.isdigit():
+        return [str(n) for n in range(int(lo), int(hi) + 1)]
+    return [published]
+
+
+def _image(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
+    """The ID of a service's image, pulled first if missing (or with --pull always)."""
+    from teu.compose.images import image_id, image_of
+    from teu.engine.lifecycle.create import pull_image
+
+    ref = image_of(model, service)
+    svc = model["services"][service]
+    policy = svc.get("pull_policy") or pull
+    found = image_id(engine, ref)
+    if svc.get("build") is None and (policy == "always" or found is None):
+        if found is None and policy == "never":
+            raise ComposeError(f"service {service!r}: image {ref} not found locally and "
+                               "pull_policy is never")
+        pull_image(engine, ref)
+        found = image_id(engine, ref)
+    if found is None:
+        raise ComposeError(f"No such image: {ref}")
+    return found
+
+
+def _resources(engine, model: dict, say: Callable[[str], None]) -> None:  # noqa: ANN001
+    """The project's networks and volumes, made if missing (labelled as docker
+    compose's); an external one that is missing is an error."""
+    from teu.engine.storage import volumes as vols
     from teu.network.errors import NetworkNotFound
     from teu.network.store import Store
 
@@ -39,12 +280,21 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
             if spec.get("external"):
                 raise ComposeError(f"network {name} declared as external, but could not be "
                                    "found") from None
+        ipam = {"subnet": "", "gateway": "", "ip_range": "", "subnet6": "", "gateway6": ""}
+        for pool in (spec.get("ipam") or {}).get("config") or []:
+            six = ":" in str(pool.get("subnet", ""))
+            if pool.get("subnet"):
+                ipam["subnet6" if six else "subnet"] = str(pool["subnet"])
+            if pool.get("gateway"):
+                ipam["gateway6" if six else "gateway"] = str(pool["gateway"])
+            if pool.get("ip_range") and not six:
+                ipam["ip_range"] = str(pool["ip_range"])
         store.create(name, spec.get("driver") or "bridge", internal=bool(spec.get("internal")),
+                     ipv6=bool(spec.get("enable_ipv6")) or bool(ipam["subnet6"]),
+                     options={str(k): str(v) for k, v in (spec.get("driver_opts") or {}).items()},
                      labels={plan.PROJECT: project, plan.NETWORK: key,
-                             plan.VERSION: "2.40.3", **(spec.get("labels") or {})})
+                             plan.VERSION: "2.40.3", **(spec.get("labels") or {})}, **ipam)
         say(f" Network {name}  Created")
-    from teu.engine.storage import volumes as vols
-
     for key, spec in sorted((model.get("volumes") or {}).items()):
         name = spec["name"]
         if engine.db.volume(name) is not None:
@@ -55,25 +305,6 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
                     {plan.PROJECT: project, plan.VOLUME: key, plan.VERSION: "2.40.3",
                      **(spec.get("labels") or {})})
         say(f" Volume {name}  Created")
-    existing = {r["name"]: r for r in _project_containers(engine, project)}
-    ids: dict[str, str] = {}
-    for service in service_order(model["services"]):
-        svc = model["services"][service]
-        for dep, spec in (svc.get("depends_on") or {}).items():
-            if dep in ids:
-                wait_condition(engine, dep, ids[dep], spec.get("condition", ""), say)
-        count = replicas(svc, (scale or {}).get(service))
-        for number in range(1, count + 1):
-            ids[service] = _one(engine, plan.run_options(model, service, number), existing,
-                                say)
-        # Scaled down: the containers numbered above the count go, highest first.
-        extra = sorted((r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
-                        and int(_labels(r).get(plan.NUMBER, "0")) > count),
-                       key=lambda r: -int(_labels(r)[plan.NUMBER]))
-        for row in extra:
-            stop(engine, row["id"])
-            remove(engine, row["id"], force=True)
-            say(f" Container {row['name']}  Removed")
 
 
 def _labels(row) -> dict:  # noqa: ANN001
@@ -89,30 +320,40 @@ def replicas(svc: dict, override: int | None = None) -> int:
     return int((svc.get("deploy") or {}).get("replicas", 1))
 
 
-def _one(engine, opts: dict, existing: dict, say: Callable[[str], None]) -> str:  # noqa: ANN001
-    """Container `opts["name"]` up to date and running; its ID."""
+def _one(engine, opts: dict, row, say: Callable[[str], None],  # noqa: ANN001
+         force: bool, o: UpOptions) -> tuple[str, bool]:
+    """Container `opts["name"]` up to date (and running unless --no-start); its ID and
+    whether it was (re)created. Recreated when its config hash or its image changed."""
     from teu.engine.lifecycle.control import stop
+    from teu.engine.lifecycle.create import create
     from teu.engine.lifecycle.launch import start
     from teu.engine.lifecycle.remove import remove
     from teu.engine.lifecycle.run import run
 
     name = opts["name"]
-    row = existing.get(name)
     if row is not None:
-        want = dict(x.split("=", 1) for x in opts["label"])[plan.HASH]
-        if _labels(row).get(plan.HASH) == want:
-            if row["status"] != "running":
+        want = dict(x.split("=", 1) for x in opts["label"])
+        have = _labels(row)
+        same = all(have.get(k) == want.get(k) for k in (plan.HASH, plan.IMAGE))
+        if o.no_recreate or (same and not force):
+            if o.no_start:
+                pass
+            elif row["status"] != "running":
                 start(engine, row["id"])
                 say(f" Container {name}  Started")
             else:
                 say(f" Container {name}  Running")
-            return row["id"]
-        stop(engine, row["id"])
+            return row["id"], False
+        stop(engine, row["id"], o.timeout)
         remove(engine, row["id"], force=True)
-        say(f" Container {name}  Recreated")
+        say(f" Container {name}  Recreate")
+    if o.no_start:
+        cid = create(engine, opts)["id"]
+        say(f" Container {name}  Created")
+        return cid, True
     cid = run(engine, opts)[0]
-    say(f" Container {name}  Started")
-    return cid
+    say(f" Container {name}  {'Recreated' if row is not None else 'Started'}")
+    return cid, True
 
 
 def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN001
@@ -155,49 +396,109 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
         if exited(row):
             raise ComposeError(f"dependency failed to start: container {row['name']} exited "
                                f"({row['exit_code']})")
-        time.sleep(0.2)
+        time.sleep(0.1)
+
+
+def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
+               say: Callable[[str], None], timeout: float | None = None) -> None:
+    """`up --wait`: every container running, and healthy where it has a health check;
+    a one-shot that exited 0 is done. ComposeError naming the container otherwise (the
+    last check's output for an unhealthy one), or when `timeout` seconds pass."""
+    import json
+    import time
+
+    from teu.engine import state
+    from teu.engine.lifecycle.waiting import exited
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    todo = [cid for service in ids for cid in ids[service]]
+    while todo:
+        for cid in list(todo):
+            row = state.refresh(engine, engine.find(cid))
+            name = row["name"]
+            if exited(row):
+                if row["exit_code"] == 0:
+                    say(f" Container {name}  Exited")
+                    todo.remove(cid)
+                    continue
+                raise ComposeError(f"container {name} exited ({row['exit_code']})")
+            test = (row.settings["Config"].get("Healthcheck") or {}).get("Test") or ["NONE"]
+            if test[0] == "NONE":
+                if row["status"] == "running":
+                    say(f" Container {name}  Running")
+                    todo.remove(cid)
+                continue
+            health = json.loads(row["health"]) if row["health"] else {}
+            if health.get("Status") == "healthy":
+                say(f" Container {name}  Healthy")
+                todo.remove(cid)
+            elif health.get("Status") == "unhealthy":
+                log = (health.get("Log") or [{}])[-1].get("Output", "").strip()
+                raise ComposeError(f"container {name} is unhealthy" +
+                                   (f": {log}" if log else ""))
+        if todo and deadline is not None and time.monotonic() > deadline:
+            raise ComposeError("application not healthy after "
+                               f"{timeout:g}s" if timeout else "timeout")
+        if todo:
+            time.sleep(0.1)
 
 
 def ps(engine, model: dict, all_: bool = False) -> list[dict]:  # noqa: ANN001
     """The project's containers as `teu ps` items plus Service, sorted by name."""
+    import json
     import time
 
+    from teu.engine.network import ports_text
     from teu.engine.views.listing import item
 
     now = time.time()
     out = []
     for row in _project_containers(engine, model["name"]):
-        if not all_ and row["status"] != "running":
+        if not all_ and row["status"] not in ("running", "paused", "restarting"):
             continue
         it = item(row, now)
         it["Service"] = it["LabelMap"].get(plan.SERVICE, "")
+        if row["status"] in ("running", "paused"):
+            it["Ports"] = ports_text(engine, row)
+        it["ExitCode"] = row["exit_code"] or 0
+        it["Health"] = (json.loads(row["health"]).get("Status", "") if row["health"]
+                        else "")
         out.append(it)
     return sorted(out, key=lambda i: i["Names"])
 
 
 def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,  # noqa: ANN001
-         timeout: float | None = None) -> None:
-    """Stop and remove the project's containers (dependants first), then its networks."""
-    from teu.engine.lifecycle.control import stop
-    from teu.engine.lifecycle.remove import remove
+         timeout: float | None = None, services: list[str] | None = None,
+         remove_orphans: bool = False, rmi: str = "") -> None:
+    """Stop and remove the project's containers (dependants first), then its networks,
+    (-v) its volumes and (--rmi local|all) its images. With SERVICE... only those
+    services' containers go; orphans only with --remove-orphans."""
     from teu.engine.network import remove_network
     from teu.network.store import Store
 
     project = model["name"]
-    order = service_order(model["services"])
-    rank = {s: i for i, s in enumerate(order)}
     rows = _project_containers(engine, project)
-    rows.sort(key=lambda r: -rank.get((r.settings["Config"].get("Labels") or {})
-                                      .get(plan.SERVICE, ""), -1))
-    for row in rows:
-        stop(engine, row["id"], timeout)
-        say(f" Container {row['name']}  Stopped")
-        remove(engine, row["id"], force=True, volumes=volumes)
-        say(f" Container {row['name']}  Removed")
-    for net in Store(engine.paths.root).all():
-        if (net.labels or {}).get(plan.PROJECT) == project:
-            remove_network(engine, net.name, force=True)
-            say(f" Network {net.name}  Removed")
+    orphans = [r for r in rows if _labels(r).get(plan.SERVICE) not in model["services"]]
+    if services:
+        rows = [r for r in rows if _labels(r).get(plan.SERVICE) in services]
+    elif not remove_orphans:
+        rows = [r for r in rows if r not in orphans]
+        if orphans:
+            say(f"WARN[0000] Found orphan containers ({sorted(r['name'] for r in orphans)}) "
+                "for this project. If you removed or renamed this service in your compose "
+                "file, you can run this command with the --remove-orphans flag to clean "
+                "it up.")
+    _stop_remove(engine, model, rows, say, timeout, volumes)
+    if services:
+        return
+    if not orphans or remove_orphans:
+        for net in Store(engine.paths.root).all():
+            if (net.labels or {}).get(plan.PROJECT) == project:
+                remove_network(engine, net.name, force=True)
+                say(f" Network {net.name}  Removed")
+    import shutil
+
+    shutil.rmtree(files_dir(engine, project), ignore_errors=True)
     if volumes:
         from teu.engine.storage import volumes as vols
 
@@ -205,3 +506,66 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
             if not spec.get("external") and engine.db.volume(spec["name"]) is not None:
                 vols.remove(engine.paths, engine.db, spec["name"])
                 say(f" Volume {spec['name']}  Removed")
+    if rmi:
+        _remove_images(engine, model, rmi, say)
+
+
+def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  # noqa: ANN001
+                 timeout: float | None, volumes: bool) -> None:
+    """Stop and remove containers as docker compose does: a service's containers at
+    once, each service after the services that depend on it (orphans first)."""
+    from teu.compose.parallel import each, forked, run_graph
+
+    by_service: dict[str, list] = {}
+    for r in rows:
+        by_service.setdefault(_labels(r).get(plan.SERVICE, ""), []).append(r)
+    services = model["services"]
+    dependants = {s: [d for d in services if s in (services[d].get("depends_on") or {})]
+                  for s in services}
+    order = [s for s in by_service if s not in services] + \
+        [s for s in service_order(services)[::-1] if s in by_service]
+    # an orphan's service is unknown: it goes first, before anything it may need
+    orphans = [s for s in by_service if s not in services]
+    needs = {s: dependants.get(s, []) + ([] if s in orphans else orphans) for s in order}
+
+    def one(row) -> None:  # noqa: ANN001
+        def go() -> list[str]:
+            from teu.engine.context import Engine
+            from teu.engine.lifecycle.control import stop
+            from teu.engine.lifecycle.remove import remove
+
+            e = Engine(engine.paths.root, engine.paths.runroot)
+            try:
+                stop(e, row["id"], timeout)
+                remove(e, row["id"], force=True, volumes=volumes)
+            finally:
+                e.close()
+            return []
+
+        forked(go)
+        say(f" Container {row['name']}  Stopped")
+        say(f" Container {row['name']}  Removed")
+
+    run_graph(order, needs, lambda s: each(by_service[s], one))
+
+
+def _remove_images(engine, model: dict, rmi: str, say: Callable[[str], None]) -> None:  # noqa: ANN001
+    """--rmi local: the images the project built without a name of their own; all: every
+    service's image. One that another container still uses stays (a warning)."""
+    from teu.compose.images import image_id, image_of
+    from teu.errors import TeuError
+    from teu.image.store import Store
+
+    names = []
+    for service, svc in sorted(model["services"].items()):
+        if rmi == "all" or (svc.get("build") is not None and not svc.get("image")):
+            names.append(image_of(model, service))
+    with Store(engine.paths.root) as store:
+        for name in dict.fromkeys(names):
+            if image_id(engine, name) is None:
+                continue
+            try:
+                store.remove(name)
+                say(f" Image {name}  Removed")
+            except TeuError as e:
+                say(f"WARN[0000] image {name}: {e}")

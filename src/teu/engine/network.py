@@ -173,6 +173,8 @@ def sweep_stale(engine: Engine) -> list[str]:
 
     swept = []
     for cid, recs in all_records(engine.paths.root).items():
+        if _live_oneshot(cid):
+            continue  # a build's RUN (no row): its own teu detaches it, or the next sweeps it
         row = engine.db.get(cid)
         if row is not None and (row["status"] in ("creating", "starting", "running",
                                                   "paused", "restarting")
@@ -189,6 +191,13 @@ def sweep_stale(engine: Engine) -> list[str]:
 
                 log.warning(str(e))
     return swept
+
+
+def _live_oneshot(cid: str) -> bool:
+    """A one-shot container (teu.engine.lifecycle.oneshot: <name>-<teu pid>-<n>, never a
+    64-hex row ID) whose teu still runs."""
+    parts = cid.rsplit("-", 2)
+    return len(parts) == 3 and parts[1].isdigit() and os.path.exists(f"/proc/{parts[1]}")
 
 
 def prune(engine: Engine) -> list[str]:
@@ -307,6 +316,9 @@ def ports_text(engine: Engine, row: Row) -> str:
     parts = []
     for rec in records(engine.paths.root, row["id"]):
         for m in (rec.get("teu") or {}).get("ports") or []:
-            parts.append(f"{m.get('hostIP') or '0.0.0.0'}:{m['hostPort']}->"
-                         f"{m['containerPort']}/{m['protocol']}")
+            ip, to = m.get("hostIP") or "", f"{m['hostPort']}->{m['containerPort']}/{m['protocol']}"
+            if ":" not in ip:
+                parts.append(f"{ip or '0.0.0.0'}:{to}")
+            if m.get("containerIP6") and (":" in ip or not ip):
+                parts.append(f"[{ip or '::'}]:{to}")  # docker's "[::]:8080->80/tcp"
     return ", ".join(parts)

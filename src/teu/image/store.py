@@ -9,8 +9,6 @@ name is left, then collects the blobs and layers no other image uses.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import IO
 
 from teu.image import reference as R
@@ -18,6 +16,7 @@ from teu.image.blobs import BlobStore
 from teu.image.db import DB, ImageRow
 from teu.image.errors import ConflictError, ImageError, ImageNotFound
 from teu.image.layers import LayerStore
+from teu.image.storelock import StoreLock
 from teu.oci import digest as D
 from teu.oci.descriptor import Descriptor
 
@@ -55,20 +54,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def lock(self, exclusive: bool = False) -> Iterator[None]:
+    def lock(self, exclusive: bool = False) -> StoreLock:
         """Writers of new content hold it shared; garbage collection holds it exclusive,
         so GC never deletes a blob a concurrent pull has written but not yet registered."""
-        import fcntl
-
-        os.makedirs(self.root, exist_ok=True)
-        fd = os.open(os.path.join(self.root, "store.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
-                     0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            yield
-        finally:
-            os.close(fd)
+        return StoreLock(self.root, exclusive)
 
     # -- lookup ----------------------------------------------------------------
 

@@ -72,10 +72,25 @@ def validate(root: str, settings: dict) -> None:
             raise NetworkError("network-scoped aliases are supported only for containers in "
                                "user defined networks")
         canonical[net.name] = ep
+    if (settings.get("Teu") or {}).get("Bandwidth"):
+        _check_bandwidth(store.get(nets[0][0]))
     host = settings["HostConfig"]
     first = store.get(nets[0][0]).name
     host["NetworkMode"] = first
     settings["NetworkingConfig"] = {"EndpointsConfig": canonical}
+
+
+def _check_bandwidth(net: Network) -> None:
+    """--ingress/--egress-bandwidth shape the host end of the container's veth (the CNI
+    bandwidth plugin), on its first network."""
+    if net.external is not None:
+        if "bandwidth" not in _capabilities(net):
+            raise NetworkError(f"network {net.name} has no bandwidth limits: its conflist "
+                               f"({net.source}) needs a plugin with capabilities "
+                               '{"bandwidth": true}')
+    elif net.driver not in ("bridge", "overlay"):
+        raise NetworkError(f"bandwidth limits need a bridge network ({net.name} is "
+                           f"{net.driver}: no host end of a veth to shape)")
 
 
 def _ifname(i: int) -> str:
@@ -132,8 +147,11 @@ class Session:
               "extraHosts": list(host.get("ExtraHosts") or []),
               "hostsFile": os.path.join(self.bundle, "hosts"),
               "exposed": config.get("ExposedPorts") or {}}
+        bandwidth = (self.settings.get("Teu") or {}).get("Bandwidth")
         for i, (ref, ep) in enumerate(nets):
             net = self.store.get(ref)
+            if bandwidth and i == 0 and net.external is None:
+                net = net.with_bandwidth()
             ipam = ep.get("IPAMConfig") or {}
             caps_declared = _capabilities(net)
             caps: dict = {}
@@ -153,8 +171,7 @@ class Session:
             net_ports = mappings if i == 0 else []
             if net_ports and "portMappings" in caps_declared:
                 caps["portMappings"] = [dict(m, containerIP="") for m in net_ports]
-            bandwidth = (self.settings.get("Teu") or {}).get("Bandwidth")
-            if bandwidth and "bandwidth" in caps_declared:
+            if bandwidth and i == 0 and "bandwidth" in caps_declared:
                 caps["bandwidth"] = bandwidth
             rt = cni.RuntimeConf(self.cid, self.path, _ifname(i), args, caps)
             extra = dict(me, network=net.name, networkId=net.id, aliases=list(
@@ -218,11 +235,18 @@ class Session:
                 self.netns = None
 
     def _complete(self, net: Network, rt: cni.RuntimeConf, extra: dict, result: dict) -> None:
-        ips = [ip["address"].split("/")[0] for ip in result.get("ips") or []
-               if ":" not in ip["address"]]
+        addrs = [ip["address"].split("/")[0] for ip in result.get("ips") or []]
+        ips = [a for a in addrs if ":" not in a]
+        ips6 = [a for a in addrs if ":" in a]
         if extra["ports"]:
             for m in extra["ports"]:
                 m["containerIP"] = ips[0] if ips else ""
+                if ips6 and not extra["portsByPlugin"]:
+                    m["containerIP6"] = ips6[0]  # NAT66: the ip6 table's maps
+                elif ":" in (m.get("hostIP") or ""):
+                    raise NetworkError(
+                        f"-p [{m['hostIP']}]:{m['hostPort']}:{m['containerPort']}: network "
+                        f"{net.name} has no IPv6 (teu network create --ipv6)")
             if not extra["portsByPlugin"]:
                 from teu.network import nft
 
@@ -389,9 +413,13 @@ def ensure_host_side(net: Network, store: Store) -> None:
                 overlay.setup(net, tmp)
             _sysctl(f"net/ipv4/conf/{tmp}/route_localnet", "1")
             _sysctl("net/ipv4/ip_forward", "1")
+            if net.subnet6:
+                # as docker does for --ipv6 (its NAT66 out and ports from other hosts
+                # are forwarded); a host taking router advertisements wants accept_ra=2
+                _sysctl("net/ipv6/conf/all/forwarding", "1")
             from teu.network import nft
 
-            nft.run(nft.network_script(net.bridge, net.subnet, net.internal))
+            nft.run(nft.network_script(net.bridge, net.subnet, net.internal, net.subnet6))
             _ip(["link", "set", "dev", tmp, "name", net.bridge])
         except BaseException:
             if tmp in interfaces():
@@ -425,7 +453,8 @@ def remove_host_side(net: Network) -> None:
     if not nft.table_exists():
         return  # nothing of teu's here: do not make the table just to empty it
     try:
-        nft.run(nft.remove_network_script(net.bridge))
+        nft.run(nft.remove_network_script(
+            net.bridge, bool(net.subnet6) and nft.table_exists(nft.FAMILY6)))
     except NetworkError:
         pass
 

@@ -22,7 +22,8 @@ GENEVE_OVERHEAD = 58
 
 _FIELDS = {"driver": "bridge", "subnet": "", "gateway": "", "ip_range": "", "subnet6": "",
            "gateway6": "", "internal": False, "icc": True, "bridge": "", "mtu": 0,
-           "labels": None, "options": None, "created": "", "external": None, "source": ""}
+           "labels": None, "options": None, "created": "", "external": None, "source": "",
+           "bandwidth": False}
 
 
 class Network:
@@ -42,6 +43,15 @@ class Network:
             setattr(self, key, value)
         if kw:
             raise TypeError(f"unknown network fields: {sorted(kw)}")
+
+    def with_bandwidth(self) -> Network:
+        """The same network for one container with a bandwidth limit: its conflist ends
+        with the CNI bandwidth plugin (tc on the host end of the veth). Only the
+        containers that ask pay for that plugin's exec; the attachment's record keeps
+        this conflist, so DEL and CHECK run the same list."""
+        kw = {k: getattr(self, k) for k in _FIELDS}
+        kw["bandwidth"] = True
+        return Network(self.name, self.id, **kw)
 
     @property
     def ipv6(self) -> bool:
@@ -90,7 +100,10 @@ class Network:
                     "ipam": ipam}
             if self.mtu:
                 main["mtu"] = self.mtu
-        return {"cniVersion": CNI_VERSION, "name": self.name, "plugins": [main],
+        plugins = [main]
+        if self.bandwidth:
+            plugins.append({"type": "bandwidth", "capabilities": {"bandwidth": True}})
+        return {"cniVersion": CNI_VERSION, "name": self.name, "plugins": plugins,
                 "teu": self.metadata()}
 
     def metadata(self) -> dict:

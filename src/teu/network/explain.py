@@ -2,8 +2,9 @@
 against the kernel as it is now.
 
     host      the address and port the packet is sent to
-    dnat      the map element of `table ip teu` and the rule (chain, handle) that rewrites
-              the destination to the container's address
+    dnat      the map element of `table ip teu` (and of `table ip6 teu` on a dual-stack
+              network) and the rule (chain, handle) that rewrites the destination to
+              the container's address
     bridge    the network's bridge: present, up
     veth      the host end of the container's veth: present, up, a port of that bridge
     container the container's address, and a socket listening on the port inside
@@ -84,12 +85,28 @@ def _cni_check(rec: dict, pid: int) -> tuple[str, bool, str]:
     return ("cni check", True, f"CHECK passed ({names})")
 
 
+def _dnat_hop(family: str, name: str, text: str, table: dict, elements: set[str],
+              rules: list[tuple[str, int, str]]) -> tuple[str, bool, str]:
+    where = f"{family} {nft.TABLE}"
+    chains = [f"{c} handle {h}" for c, h, n in rules if n == name]
+    if not table:
+        return ("dnat", False, f"MISSING: no table {where}")
+    if f"{name}:{text}" not in elements:
+        return ("dnat", False, f"MISSING: no element {{ {text} }} in map {where} {name}")
+    if not chains:
+        return ("dnat", False, f"MISSING: no rule of table {where} uses map @{name}")
+    return ("dnat", True, f"table {where} map {name} {{ {text} }}, rules {', '.join(chains)}")
+
+
 def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[str, bool]:
     """The text, and whether every hop of every port is in place."""
     out: list[str] = []
     good = True
-    table = nft.listing()
-    elements, rules = _rules(table)
+    tables = {nft.FAMILY: nft.listing()}
+    if any(m.get("containerIP6") for rec in records
+           for m in (rec.get("teu") or {}).get("ports") or []):
+        tables[nft.FAMILY6] = nft.listing(nft.FAMILY6)
+    parsed = {f: _rules(t) for f, t in tables.items()}
     found_any = False
     for rec in records:
         extra = rec.get("teu") or {}
@@ -103,26 +120,20 @@ def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[s
             host_ip = m.get("hostIP") or "0.0.0.0"
             out.append(f"{key} published on {host_ip}:{m['hostPort']} "
                        f"(network {rec['networkName']})\n")
-            hops.append(("host", True, f"{host_ip}:{m['hostPort']}/{m['protocol']}"
-                         + (" (any local address, 127.0.0.1 included)"
-                            if host_ip == "0.0.0.0" else "")))
+            where = f"{host_ip}:{m['hostPort']}/{m['protocol']}"
+            if m.get("containerIP6") and not m.get("hostIP"):
+                where += f" and [::]:{m['hostPort']}/{m['protocol']}"
+            if host_ip == "0.0.0.0":
+                where += " (any local address, 127.0.0.1 included"
+                where += ("; not [::1]: the kernel has no IPv6 route_localnet)"
+                          if m.get("containerIP6") else ")")
+            hops.append(("host", True, where))
             if extra.get("portsByPlugin"):
                 hops.append(("dnat", True, "by the network's own CNI plugin (portmap)"))
             else:
-                name, text = nft.element(m)
-                want = f"{name}:{text}"
-                chains = [f"{c} handle {h}" for c, h, n in rules if n == name]
-                if not table:
-                    hops.append(("dnat", False, f"MISSING: no table {nft.FAMILY} {nft.TABLE}"))
-                elif want not in elements:
-                    hops.append(("dnat", False, f"MISSING: no element {{ {text} }} in map "
-                                 f"{nft.FAMILY} {nft.TABLE} {name}"))
-                elif not chains:
-                    hops.append(("dnat", False, f"MISSING: no rule of table {nft.FAMILY} "
-                                 f"{nft.TABLE} uses map @{name}"))
-                else:
-                    hops.append(("dnat", True, f"table {nft.FAMILY} {nft.TABLE} map {name} "
-                                 f"{{ {text} }}, rules {', '.join(chains)}"))
+                for family, name, text in nft.elements(m) or [(nft.FAMILY, *nft.element(m))]:
+                    hops.append(_dnat_hop(family, name, text, tables.get(family) or {},
+                                          *parsed.get(family, (set(), []))))
             bridge = extra.get("bridge") or ""
             if bridge:
                 link = _link(bridge)
@@ -147,7 +158,8 @@ def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[s
                 else:
                     hops.append(("veth", True, f"{veth} up, port of {bridge}, peer "
                                  f"{rec.get('ifName', 'eth0')} in the container"))
-            addr = m.get("containerIP") or "?"
+            addr = " and ".join(a for a in (m.get("containerIP"), m.get("containerIP6")) if a) \
+                or "?"
             if not pid:
                 hops.append(("container", False, f"WRONG: the container is not running "
                              f"({addr}:{m['containerPort']})"))

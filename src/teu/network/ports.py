@@ -178,7 +178,11 @@ def to_docker(mappings: list[dict], exposed: dict | None = None) -> dict:
         key = f"{m['containerPort']}/{m['protocol']}"
         host_ip = m.get("hostIP") or "0.0.0.0"
         out.setdefault(key, None)
-        out[key] = (out[key] or []) + [{"HostIp": host_ip, "HostPort": str(m["hostPort"])}]
+        binds = [] if ":" in host_ip else [{"HostIp": host_ip, "HostPort": str(m["hostPort"])}]
+        if m.get("containerIP6") and (":" in host_ip or not m.get("hostIP")):
+            # published on IPv6 too (a dual-stack network): docker lists [::] beside it
+            binds.append({"HostIp": m.get("hostIP") or "::", "HostPort": str(m["hostPort"])})
+        out[key] = (out[key] or []) + binds
     return out
 
 

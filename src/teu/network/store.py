@@ -182,8 +182,10 @@ class Store:
                 from teu.network.overlay import check_options
 
                 mtu = check_options(options, mtu)
-            elif driver in ("macvlan", "ipvlan") and not options.get("parent"):
-                raise NetworkError(f"{driver} networks need -o parent=INTERFACE")
+            elif driver in ("macvlan", "ipvlan"):
+                if not options.get("parent"):
+                    raise NetworkError(f"{driver} networks need -o parent=INTERFACE")
+                check_kernel_link_type(driver)
             net = Network(name, nid, driver=driver, subnet=subnet, gateway=gateway,
                           ip_range=ip_range, subnet6=subnet6, gateway6=gateway6,
                           internal=internal, icc=icc,
@@ -204,6 +206,21 @@ class Store:
         import shutil
 
         shutil.rmtree(os.path.join(self.ipam_dir, net.name), ignore_errors=True)
+
+
+def check_kernel_link_type(kind: str) -> None:
+    """Whether the kernel can make `kind` links, asked without making one: a link of that
+    kind on loopback is refused by the driver itself (EINVAL: lo is no Ethernet parent)
+    if the kernel has the driver, and by rtnetlink as an unknown type if it has not."""
+    import subprocess
+
+    p = subprocess.run(["ip", "link", "add", "link", "lo", "name", "teuprobe0", "type", kind],
+                       capture_output=True, text=True)
+    if p.returncode == 0:  # a kernel that took it after all: leave nothing behind
+        subprocess.run(["ip", "link", "del", "teuprobe0"], capture_output=True)
+    elif "Unknown device type" in p.stderr or "not supported" in p.stderr:
+        raise NetworkError(f"this kernel has no {kind} support (CONFIG_{kind.upper()} is not "
+                           f"set): {kind} networks cannot attach containers here")
 
 
 def check_name(name: str) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from teu.oci.errors import ImageSpecError
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def load_object(data: bytes | str, what: str) -> dict[str, Any]:
     """Parse JSON text that must be an object."""
+    import json  # here: readers of fields already parsed need no JSON parser
+
     try:
         value = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
@@ -81,4 +85,6 @@ def obj_list(d: dict[str, Any], key: str, path: str) -> list[Any] | None:
 
 def dumps(value: Any) -> bytes:
     """Compact JSON, key order kept: what teu writes when it makes a document."""
+    import json
+
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

@@ -96,8 +96,11 @@ def kill(root: str, container_id: str, sig: int, all_processes: bool = False) ->
     st = status(state)
     # --all also reaches what is left in the cgroup of a stopped container (runc does):
     # the init's death does not end processes outside its pid namespace.
+    # "container not running" is runc's text, which containerd's shim reads as "already
+    # gone" (not a failure) when a stop races with the init's own exit.
     if st not in ("created", "running", "paused") and not (all_processes and st == "stopped"):
-        raise StateError(f"cannot kill container {container_id!r}: it is {st}")
+        raise StateError(f"cannot kill container {container_id!r}: container not running "
+                         f"({st})")
     if all_processes:
         cg = cgroup_of(state)
         if cg is not None and cg.exists():
@@ -108,7 +111,12 @@ def kill(root: str, container_id: str, sig: int, all_processes: bool = False) ->
     try:
         os.kill(state.pid, sig)
     except ProcessLookupError:
-        raise StateError(f"container {container_id!r} is not running") from None
+        raise StateError(f"cannot kill container {container_id!r}: container not running "
+                         "(its init is gone)") from None
+    if st == "paused" and sig == signal.SIGKILL:
+        cg = cgroup_of(state)  # v1: a frozen task acts on SIGKILL only once thawed (runc thaws)
+        if cg is not None and cg.exists():
+            cg.thaw()
 
 
 def delete(root: str, container_id: str, force: bool = False) -> None:
@@ -163,7 +171,8 @@ def pause(root: str, container_id: str) -> None:
     state = load(root, container_id)
     st = status(state)
     if st not in ("running", "created"):
-        raise StateError(f"cannot pause container {container_id!r}: it is {st}")
+        raise StateError(f"cannot pause container {container_id!r}: container not running "
+                         f"({st})")
     _require_cgroup(state).freeze()
 
 

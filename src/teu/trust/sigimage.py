@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from teu import fastjson
 from teu.oci import digest as D
+from teu.slotted import Slotted
 from teu.trust.errors import TrustError
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -31,7 +32,7 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 MAX_LAYER = 4 << 20
 
 
-class Layer:
+class Layer(Slotted):
     """One signature layer (plain classes here: no dataclasses import on the verify path)."""
 
     __slots__ = ("media_type", "data", "annotations")
@@ -42,14 +43,6 @@ class Layer:
         self.data = data
         self.annotations = {} if annotations is None else annotations
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and all(
-            getattr(self, k) == getattr(other, k) for k in self.__slots__)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
-        return f"{type(self).__name__}({args})"
-
     @property
     def digest(self) -> str:
         return str(D.compute(self.data))
@@ -59,7 +52,7 @@ class Layer:
         return self.annotations.get(SIGNATURE_ANNOTATION, "")
 
 
-class Built:
+class Built(Slotted):
     """A signature image ready to store: manifest bytes, and every blob it names."""
 
     __slots__ = ("manifest", "config", "layers")
@@ -68,14 +61,6 @@ class Built:
         self.manifest = manifest
         self.config = config
         self.layers = layers
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and all(
-            getattr(self, k) == getattr(other, k) for k in self.__slots__)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
-        return f"{type(self).__name__}({args})"
 
     @property
     def digest(self) -> str:
@@ -88,21 +73,13 @@ class Built:
         return out
 
 
-class SignatureImage:
+class SignatureImage(Slotted):
     """The layers of one signature (or attestation) image, in order."""
 
     __slots__ = ("layers",)
 
     def __init__(self, layers: list[Layer] | None = None) -> None:
         self.layers = [] if layers is None else layers
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and all(
-            getattr(self, k) == getattr(other, k) for k in self.__slots__)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
-        return f"{type(self).__name__}({args})"
 
     def add(self, layer: Layer) -> bool:
         """Add a layer unless the same document with the same signature is there."""

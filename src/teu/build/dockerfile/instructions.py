@@ -6,18 +6,16 @@ depend on ARG and ENV values only known then). Pure: no filesystem, no engine.
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import field
 
 from teu.build.dockerfile import parser as P
 from teu.build.errors import DockerfileError
-from teu.build.record import record
+from teu.build.record import field, record
 
 ALL = ("add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck",
        "label", "maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume",
        "workdir")
-_STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
+_STAGE_NAME = r"^[a-z][a-z0-9\-_.]*$"  # compiled on first use (re caches it)
 
 
 @record
@@ -274,7 +272,7 @@ def instruction(node: P.Node) -> Instruction | From:
         f = flags.parse(platform="str")
         if len(args) == 3 and args[1].lower() == "as":
             name = args[2].lower()
-            if not _STAGE_NAME.match(name):
+            if not re.match(_STAGE_NAME, name):
                 raise DockerfileError(f'invalid name for build stage: "{args[2]}", name can\'t '
                                       "start with a number or contain symbols")
         elif len(args) != 1:
@@ -371,6 +369,8 @@ def instruction(node: P.Node) -> Instruction | From:
         for h in node.heredocs:
             expr += "\n" + h.content + h.name
         return OnBuild(**base, expression=expr)
+    import difflib  # only for an unknown instruction
+
     hint = difflib.get_close_matches(kw, ALL, n=1)
     more = f" (did you mean {hint[0]}?)" if hint else ""
     raise DockerfileError(f"unknown instruction: {node.written}{more}")

@@ -16,19 +16,19 @@
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import field
 
+from teu import fastjson
 from teu.build.dockerfile.lexer import Lex, LexError
 from teu.build.errors import DockerfileError
-from teu.build.record import record
+from teu.build.record import field, record
 
 DIRECTIVES = ("syntax", "escape", "check")
 _DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _WHITESPACE = re.compile(r"[\t\v\f\r ]+")
-_HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$")
-_LEADING_TABS = re.compile(r"(?m)^\t+")
+# Used by few Dockerfiles: compiled on first use (re caches them), not at import.
+_HEREDOC = r"^(\d*)<<(-?)\s*([^<]*)$"
+_LEADING_TABS = r"(?m)^\t+"
 HEREDOC_INSTRUCTIONS = ("run", "copy", "add")
 JSON_INSTRUCTIONS = ("run", "cmd", "entrypoint", "shell")
 JSON_LIST_INSTRUCTIONS = ("copy", "add", "volume")
@@ -84,7 +84,7 @@ class Parsed:
 
 
 def chomp(text: str) -> str:
-    return _LEADING_TABS.sub("", text)
+    return re.sub(_LEADING_TABS, "", text)
 
 
 class _Directives:
@@ -245,7 +245,7 @@ def _can_have_heredocs(node: Node) -> bool:
 
 def parse_heredoc(word: str) -> Heredoc | None:
     """The heredoc a word like `<<EOF`, `<<-"EOF"` or `3<<X` opens, or None."""
-    m = _HEREDOC.match(word)
+    m = re.match(_HEREDOC, word)
     if not m:
         return None
     rest = m.group(3)
@@ -327,7 +327,7 @@ def _json_array(rest: str) -> list[str] | None:
     if not text.startswith("["):
         return None
     try:
-        value = json.loads(text)
+        value = fastjson.loads(text)
     except ValueError:
         return None
     if not isinstance(value, list):
@@ -366,7 +366,7 @@ def _name_values(rest: str, key: str, escape: str) -> list[tuple[str, str, bool]
     out = []
     for w in words:
         if "=" not in w:
-            raise DockerfileError(f"Syntax error - can't find = in {json.dumps(w)}. "
+            raise DockerfileError(f"Syntax error - can't find = in {fastjson.dumps(w)}. "
                                   "Must be of the form: name=value")
         k, _, v = w.partition("=")
         out.append((k, v, True))

@@ -14,18 +14,20 @@ would be written and its content digests); `apply` writes it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import re
-import shutil
 import stat
-from collections.abc import Callable
-from dataclasses import field
 
 from teu.build.context import Entry, Source
 from teu.build.errors import BuildError
-from teu.build.record import record
+from teu.build.record import field, record
+from teu.oci import digest as D
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @record
@@ -51,7 +53,7 @@ class Plan:
     dirs_made: set[str] = field(default_factory=set)
 
     def digest(self) -> str:
-        h = hashlib.sha256()
+        h = D.sha256(256 * len(self.items))
         for it in self.items:
             h.update(repr(it.key()).encode())
         return h.hexdigest()
@@ -59,7 +61,7 @@ class Plan:
 
 # -- modes ---------------------------------------------------------------------------
 
-_SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
+_SYMBOLIC = r"^([ugoa]*)([-+=])([rwxXst]*)$"  # compiled on first use (re caches it)
 
 
 def parse_chmod(spec: str) -> tuple[int | None, list[tuple[str, str, str]]]:
@@ -68,7 +70,7 @@ def parse_chmod(spec: str) -> tuple[int | None, list[tuple[str, str, str]]]:
         return int(spec, 8), []
     clauses = []
     for part in spec.split(","):
-        m = _SYMBOLIC.match(part)
+        m = re.match(_SYMBOLIC, part)
         if not m:
             raise BuildError(f"invalid chmod parameter: {spec!r} (octal like 0755, or "
                              "symbolic like u+x,go-w)")
@@ -217,7 +219,7 @@ def source_digest(source: Source, patterns: list[str], what: str,
         from teu.build.dockerignore import parse as parse_patterns
 
         exclude = Matcher(parse_patterns("\n".join(excludes)), "--exclude")
-    h = hashlib.sha256()
+    h = D.sha256(4096)
     for p in patterns:
         for rel in source.select(p, what):
             if exclude is not None and exclude.excluded(rel):
@@ -256,7 +258,7 @@ def data_item(dest: str, data: bytes, mode: int, chown: tuple[int, int] | None,
               mtime_ns: int = 0) -> Item:
     uid, gid = chown if chown is not None else (0, 0)
     return Item("data", dest, mode, uid, gid, mtime_ns, data=data,
-                digest=hashlib.sha256(data).hexdigest())
+                digest=D.compute(data).encoded)
 
 
 # -- writing -------------------------------------------------------------------------
@@ -292,10 +294,7 @@ def apply(p: Plan, rootfs: str, chown: tuple[int, int] | None, link: bool = Fals
             dir_times.append((host, it.mtime_ns))
             continue
         if os.path.lexists(host):
-            if os.path.isdir(host) and not os.path.islink(host):
-                shutil.rmtree(host)
-            else:
-                os.unlink(host)
+            _remove(host)
         if it.kind == "link":
             os.symlink(it.src, host)
         elif it.kind == "dev":
@@ -350,6 +349,8 @@ def _make_dirs(rootfs: str, path: str, owner: tuple[int, int], link: bool) -> st
 
 def _remove(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
+        import shutil  # a directory replaced: rare (shutil imports bz2 and lzma)
+
         shutil.rmtree(path)
     else:
         os.unlink(path)

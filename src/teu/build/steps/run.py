@@ -14,16 +14,19 @@ hold only what the command made: BuildKit's mount stubs cleanup.
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import posixpath
 import threading
-from collections.abc import Callable
-from dataclasses import field
 
 from teu.build.dockerfile import instructions as I
 from teu.build.errors import BuildError, StepFailed
-from teu.build.record import record
+from teu.build.record import field, record
+from teu.oci import digest as D
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 STUBS = ["/proc", "/dev", "/sys", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"]
 TAIL = 10
@@ -334,7 +337,7 @@ def _ensure_dir(rootfs: str, cwd: str, user: str) -> None:
 
 def cache_dir(root: str, mount: Mount) -> str:
     """A cache mount's directory, kept across builds under <root>/build-cache/."""
-    name = hashlib.sha256(mount.id.encode()).hexdigest()[:32]
+    name = D.compute(mount.id.encode()).encoded[:32]
     path = os.path.join(root, "build-cache", "mounts", name)
     if not os.path.isdir(path):
         os.makedirs(path, mode=0o755, exist_ok=True)

@@ -53,7 +53,7 @@ def parse_into(opts: dict, settings: dict) -> None:
     host["PidMode"] = namespace_mode(opts.get("pid"), "PID mode", ("", "host"), True)
     host["IpcMode"] = namespace_mode(opts.get("ipc") or "private", "IPC mode",
                                      ("private", "host", "shareable", "none"), True)
-    host["UTSMode"] = namespace_mode(opts.get("uts"), "UTS mode", ("", "host"))
+    host["UTSMode"] = namespace_mode(opts.get("uts"), "UTS mode", ("", "host"), True)
     host["CgroupnsMode"] = namespace_mode(opts.get("cgroupns") or "host", "cgroup namespace "
                                           "mode", ("host", "private"))
     host["UsernsMode"] = userns(opts.get("userns"))

@@ -3,7 +3,9 @@
     --network NAME (repeatable; bridge is the default: $TEU_NETWORK or teu.conf's
     `network` change it), --ip, --ip6, --mac-address, --network-alias,
     --add-host HOST:IP|host-gateway, --dns, --dns-search, --dns-option,
-    -p/--publish, -P/--publish-all, --expose
+    -p/--publish, -P/--publish-all, --expose,
+    --ingress-bandwidth RATE, --egress-bandwidth RATE (bits per second: 10M, 1.5G, 500k;
+    the CNI bandwidth plugin's runtime config, as Kubernetes' bandwidth annotations)
 
 Only the grammar is checked here (no disk): that the networks exist, that an IP
 fits its subnet, is checked by teu.network.attach.validate at create.
@@ -113,3 +115,38 @@ def _extra_host(item: str) -> str:
         except ValueError:
             raise InvalidArgument(f"invalid IP address in add-host: {addr!r}") from None
     return f"{host}:{addr}"
+
+
+_RATE_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def rate(value: str, flag: str) -> int:
+    """Bits per second from 10M, 1.5G, 500k, 8mbit, 1000 (decimal units, as tc and
+    Kubernetes' bandwidth annotations count)."""
+    text = str(value).strip().lower().removesuffix("bit").removesuffix("bps")
+    unit = text[-1] if text and text[-1] in _RATE_UNITS else ""
+    try:
+        number = float(text[:-1] if unit else text)
+    except ValueError:
+        number = -1.0
+    bits = int(number * _RATE_UNITS[unit]) if number == number else -1
+    if bits < 1000 or bits >= 2**32 * 8:
+        raise InvalidArgument(f'invalid argument "{value}" for "{flag}" flag: a rate in bits '
+                              "per second from 1k to 34T (10M, 1.5G, 500k)")
+    return bits
+
+
+def bandwidth(opts: dict, mode: str) -> dict:
+    """The bandwidth plugin's runtime config ({} without the flags): ingress is traffic to
+    the container, egress from it. The burst is a tenth of a second at the rate (at least
+    64 KiB: a TCP window passes without stalls)."""
+    out = {}
+    for key, flag in (("ingress", "ingress_bandwidth"), ("egress", "egress_bandwidth")):
+        if opts.get(flag):
+            bits = rate(opts[flag], "--" + flag.replace("_", "-"))
+            out[f"{key}Rate"] = bits
+            out[f"{key}Burst"] = max(bits // 10, 64 * 1024 * 8)
+    if out and (mode in SPECIAL or mode.startswith("container:")):
+        raise InvalidArgument(f"conflicting options: bandwidth limits need a network of the "
+                              f"container's own, not --network {mode}")
+    return out

@@ -123,6 +123,9 @@ def parse(opts: dict) -> dict:
     if teu["Pull"] not in ("missing", "always", "never"):
         raise InvalidArgument(f'invalid pull policy "{teu["Pull"]}": use missing, always '
                               'or never')
+    bandwidth = network_opts.bandwidth(opts, host["NetworkMode"])
+    if bandwidth:
+        teu["Bandwidth"] = bandwidth  # the CNI bandwidth plugin's runtime config
     settings = {"Config": config, "HostConfig": host, "Teu": teu}
     if networking:
         settings["NetworkingConfig"] = networking
@@ -401,9 +404,11 @@ OPTION_NAMES = frozenset({
     "stop_signal", "stop_timeout", "label", "network", "runtime", "secret", "pull",
     # networking (teu.network)
     "add_host", "dns", "dns_option", "dns_search", "expose", "ip", "ip6", "mac_address",
-    "network_alias", "publish", "publish_all",
+    "network_alias", "publish", "publish_all", "ingress_bandwidth", "egress_bandwidth",
     # trust (teu.trust): pin the image's digest, the policy file
     "pin", "signature_policy",
+    # pods (teu.engine.pods): join one; pod_infra is the pod's own infra container
+    "pod", "pod_infra",
     # namespaces, devices, kernel parameters, logging, finer limits (config/hostopts.py)
     "mount", "pid", "ipc", "uts", "cgroupns", "userns", "shm_size", "group_add", "sysctl",
     "device", "device_cgroup_rule", "log_driver", "log_opt", "cidfile", "volumes_from",

@@ -268,7 +268,8 @@ def build(cid: str, settings: dict, rootfs: str, bundle: str, user: tuple,
         "linux": linux,
         "annotations": {"io.teu.container.id": cid},
     }
-    if (host.get("UTSMode") or "") != "host":  # no hostname without a UTS namespace
+    uts = host.get("UTSMode") or ""
+    if uts != "host" and not uts.startswith("container:"):  # only in a UTS namespace of its own
         spec["hostname"] = config.get("Hostname") or cid[:12]
     return spec
 

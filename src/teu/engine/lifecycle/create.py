@@ -22,7 +22,15 @@ from teu.engine.state import start_time
 
 def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     """Validate the options, resolve the image, make the container; returns its row."""
+    pod = None
+    if opts.get("pod") or opts.get("pod_infra"):  # run --pod: join the pod's namespaces
+        from teu.engine.pods.join import member_options
+
+        opts = dict(opts)
+        pod = member_options(engine, opts)
     settings = options.parse(opts)
+    if pod:
+        settings["Teu"].update(pod)
     from teu.engine import network
 
     network.validate(engine, settings)  # unknown network, --ip outside its subnet: before a pull

@@ -24,6 +24,14 @@ def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
 
     cid = row["id"]
     settings = row.settings
+    if settings["Teu"].get("Pod"):  # a pod's member: the infra holds its namespaces
+        from teu.engine.pods import join
+
+        infra = join.stopped_infra(engine, row)
+        if infra is not None:
+            start(engine, infra["id"])
+            join.infra_started(engine, infra)
+        join.share_files(engine, row)
     bundle = engine.paths.container(cid)
     root = os.path.join(bundle, "rootfs")
     R.private_mount_namespace()
@@ -60,7 +68,8 @@ def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
 def _joins(engine: Engine, host: dict) -> dict:
     """The pid of the container each --pid/--ipc container:X joins, by namespace kind."""
     out = {}
-    for kind, key, what in (("pid", "PidMode", "PID"), ("ipc", "IpcMode", "IPC")):
+    for kind, key, what in (("pid", "PidMode", "PID"), ("ipc", "IpcMode", "IPC"),
+                            ("uts", "UTSMode", "UTS")):
         mode = host.get(key) or ""
         if not mode.startswith("container:"):
             continue

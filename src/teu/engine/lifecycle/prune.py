@@ -29,6 +29,8 @@ def prune_containers(engine: Engine, filters: list[str] | None = None) -> tuple[
     for row in S.refresh_all(engine):
         if row["status"] not in ("exited", "created", "dead"):
             continue
+        if row.settings["Teu"].get("PodInfra"):
+            continue  # a pod's infra goes with its pod (teu pod rm)
         if until is not None and row["created"] >= until:
             continue
         have = row.settings["Config"].get("Labels") or {}

@@ -17,6 +17,10 @@ def remove(engine: Engine, ref: str, force: bool = False, volumes: bool = False)
     row = state.refresh(engine, row)
     if row is None:
         return ref
+    if row.settings["Teu"].get("PodInfra"):
+        from teu.engine.pods.join import infra_guard
+
+        infra_guard(engine, row)
     if row["status"] in state.RUNNING or row["status"] in ("starting", "restarting"):
         if not force:
             what = "paused" if row["status"] == "paused" else "running"

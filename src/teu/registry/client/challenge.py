@@ -9,10 +9,12 @@ with backslash escapes or bare tokens; scheme names are case-insensitive.
 
 from __future__ import annotations
 
+from teu.slotted import Slotted
+
 _TOKEN_CHARS = set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-class Challenge:
+class Challenge(Slotted):
     """One WWW-Authenticate challenge (a plain class: the client path imports no dataclasses)."""
 
     __slots__ = ("scheme", "params")
@@ -20,14 +22,6 @@ class Challenge:
     def __init__(self, scheme: str, params: dict[str, str] | None = None) -> None:
         self.scheme = scheme                                   # lowercase: "bearer", "basic"
         self.params = {} if params is None else params         # names lowercased
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and all(
-            getattr(self, k) == getattr(other, k) for k in self.__slots__)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
-        return f"{type(self).__name__}({args})"
 
     @property
     def realm(self) -> str | None:

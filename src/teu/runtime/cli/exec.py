@@ -10,8 +10,6 @@ with COMMAND and the flags' changes, or exactly the process JSON of --process.
 
 from __future__ import annotations
 
-import json
-
 from teu.errors import TeuError
 from teu.runtime.cli.main import Globals, UsageError, need_id
 
@@ -48,10 +46,16 @@ def _run(g: Globals, flags: dict, positional: list[str]) -> int:
         sub_cgroups = parse(flags["cgroup"])
     if flags.get("process"):
         try:
-            with open(flags["process"]) as f:
-                process = json.load(f)
-        except (OSError, ValueError) as e:
-            raise TeuError(f"--process {flags['process']}: {e}") from None
+            from teu import fastjson  # json imports re and enum: ~7 ms on every exec
+
+            with open(flags["process"], "rb") as f:
+                process = fastjson.loads(f.read())
+        except OSError as e:
+            raise TeuError(f"--process {flags['process']}: {e.strerror}") from None
+        except ValueError as e:
+            raise TeuError(f"--process {flags['process']}: not valid JSON: {e}") from None
+        if not isinstance(process, dict):
+            raise TeuError(f"--process {flags['process']}: not a JSON object")
     else:
         if len(positional) < 2:
             raise UsageError("exec: a command to run is required (or --process FILE)")

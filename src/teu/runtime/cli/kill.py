@@ -6,7 +6,7 @@ container's init, or with --all to every process in its cgroup.
 
 from __future__ import annotations
 
-import signal
+import _signal as signal  # the C module: `signal` imports enum, a start-up cost on every kill
 
 from teu.runtime.cli.main import Globals, UsageError, need_id
 
@@ -23,10 +23,11 @@ def parse_signal(text: str) -> int:
     name = text.upper()
     if not name.startswith("SIG"):
         name = "SIG" + name
-    sig = getattr(signal.Signals, name, None) if name in signal.Signals.__members__ else None
-    if sig is None:
+    # SIG_DFL, SIG_BLOCK and the like are constants of another kind, not signals.
+    sig = getattr(signal, name, None) if not name.startswith("SIG_") else None
+    if not isinstance(sig, int):
         raise UsageError(f"unknown signal {text!r}")
-    return int(sig)
+    return sig
 
 
 def run(g: Globals, flags: dict, positional: list[str]) -> int:

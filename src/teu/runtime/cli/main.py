@@ -184,16 +184,44 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        # A bug, shown with its traceback; its one line still goes to the --log file,
+        # the only place containerd's shim (and so the kubelet) reads a reason from.
+        from teu.runtime import log
+
+        log.error(f"internal error: {e.__class__.__name__}: {e}")
+        raise
 
 
-def _main(argv: list[str]) -> int:
+def split_globals(argv: list[str]) -> tuple[dict, str | None, list[str]]:
+    """(global flags, verb, the verb's arguments): the global flags are those before the
+    first word that is not a flag or a flag's value (`--root R --log F create ...`)."""
     split = next((i for i, a in enumerate(argv) if not a.startswith("-")
                   and (i == 0 or not _takes_value(argv[i - 1]))), len(argv))
     gflags, _ = parse_flags(argv[:split], GLOBAL_FLAGS, GLOBAL_ALIASES)
+    verb = argv[split] if split < len(argv) else None
+    return gflags, verb, argv[split + 1:]
+
+
+def verb_module(verb: str):  # noqa: ANN201 - a module
+    return __import__(f"teu.runtime.cli.{VERBS[verb]}", fromlist=["run"])
+
+
+def parse_verb(module, rest: list[str]) -> tuple[dict, list[str]]:  # noqa: ANN001
+    """A verb's flags and positional args. Flags may follow the container id (urfave/cli
+    reorders them, so `update ID --memory 1m` works with runc), except where the rest is
+    a command line (exec, ps)."""
+    return parse_flags(rest, {**module.FLAGS, "help": (False, False)},
+                       {**getattr(module, "ALIASES", {}), "h": "help"},
+                       stop_at_positional=getattr(module, "STOP_AT_ARGS", False))
+
+
+def _main(argv: list[str]) -> int:
+    gflags, verb, rest = split_globals(argv)
     if gflags.get("version"):
         print(version_text(), end="")
         return 0
-    if gflags.get("help") or split == len(argv):
+    if gflags.get("help") or verb is None:
         print(top_help(), end="")
         return 0 if gflags.get("help") else 1
     g = Globals(gflags)
@@ -202,27 +230,20 @@ def _main(argv: list[str]) -> int:
     if g.log_format not in ("text", "json"):
         raise UsageError(f"--log-format {g.log_format!r}: use text or json")
     log.configure(g.log, g.log_format, g.debug)
-    verb, rest = argv[split], argv[split + 1:]
     if verb in ("help", "h"):
         if rest and rest[0] in VERBS:
-            module = __import__(f"teu.runtime.cli.{VERBS[rest[0]]}", fromlist=["run"])
-            print(verb_help(rest[0], module.__doc__), end="")
+            print(verb_help(rest[0], verb_module(rest[0]).__doc__), end="")
             return 0
         if rest:
             raise UsageError(f"No help topic for '{rest[0]}'", 3)
         print(top_help(), end="")
         return 0
-    module_name = VERBS.get(verb)
-    if module_name is None:
+    if verb not in VERBS:
         if any(a in ("-h", "--help", "-help") for a in rest):
             raise UsageError(f"No help topic for '{verb}'", 3)  # urfave/cli's words
         raise UsageError(f"unknown command {verb!r}; see teu-runtime --help")
-    module = __import__(f"teu.runtime.cli.{module_name}", fromlist=["run"])
-    # Flags may follow the container id (urfave/cli reorders them, so `update ID
-    # --memory 1m` works with runc), except where the rest is a command line (exec).
-    flags, positional = parse_flags(rest, {**module.FLAGS, "help": (False, False)},
-                                    {**getattr(module, "ALIASES", {}), "h": "help"},
-                                    stop_at_positional=getattr(module, "STOP_AT_ARGS", False))
+    module = verb_module(verb)
+    flags, positional = parse_verb(module, rest)
     if flags.get("help"):
         print(verb_help(verb, module.__doc__), end="")
         return 0

@@ -6,8 +6,6 @@ Show the processes running in a container: their host pids as JSON, or a
 
 from __future__ import annotations
 
-import json
-
 from teu.runtime.cli.main import Globals, UsageError, need_id
 
 STOP_AT_ARGS = True  # what follows the id is ps(1)'s own options
@@ -22,7 +20,9 @@ def run(g: Globals, flags: dict, positional: list[str]) -> int:
     found = pids(g.root, cid)
     fmt = flags.get("format", "table")
     if fmt == "json":
-        print(json.dumps(found, separators=(",", ":")))  # compact, as Go writes it
+        from teu import fastjson  # json would import re: a start-up cost for a list of ints
+
+        print(fastjson.dumps(found))  # compact, as Go writes it
         return 0
     if fmt != "table":
         raise UsageError(f"--format {fmt!r}: use table or json")

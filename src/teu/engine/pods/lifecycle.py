@@ -1,0 +1,155 @@
+"""Pod verbs: create (the row and its infra container), start (infra first), stop
+(members first), kill, remove (members, the row, then the infra), and what a
+container joining a pod (`run --pod`) takes from it."""
+
+from __future__ import annotations
+
+import time
+
+from teu.engine import state as S
+from teu.engine.context import Engine
+from teu.engine.db import Row
+from teu.engine.errors import Conflict, InvalidArgument
+from teu.engine.pods import store
+from teu.engine.pods.join import NETWORK_OPTIONS, SHARE, infra_started
+from teu.engine.pods.store import Pod
+
+INFRA_LABEL = "io.teu.pod"
+
+
+def _share(value: str | None) -> list[str]:
+    if value is None:
+        return list(SHARE)
+    kinds = [k.strip() for k in value.split(",") if k.strip()]
+    for k in kinds:
+        if k not in SHARE:
+            raise InvalidArgument(f"invalid kernel namespace to share: {k} (ipc, net, uts)")
+    return kinds
+
+
+def create(engine: Engine, opts: dict) -> Pod:
+    """podman pod create: the pod's row, then its infra container (created, not started)."""
+    from teu.engine import names
+    from teu.engine.config.options import check_name, labels
+    from teu.engine.lifecycle.create import create as create_container
+    from teu.engine.pods import pause
+
+    db = engine.db
+    taken = {p.name for p in store.all_pods(db)}
+    name = opts.get("name") or names.random_name(taken)
+    if not (len(name) == 1 and name.isalnum() and name.isascii()):  # Kubernetes allows "a"
+        name = check_name(name)
+    share = _share(opts.get("share"))
+    infra_opts = {k: opts[k] for k in NETWORK_OPTIONS if opts.get(k)}
+    if "net" not in share and infra_opts:
+        raise InvalidArgument("cannot set network options for a pod that does not share "
+                              "its network namespace (--share net)")
+    pod = Pod(names.new_id(), name, time.time(), "", {
+        "Hostname": opts.get("hostname") or name,
+        "HostnameGiven": bool(opts.get("hostname")),  # podman's inspect shows only that
+        "Labels": labels(list(opts.get("label") or [])),
+        "Share": share,
+        "Infra": infra_opts,
+        "CreateCommand": list(opts.get("create_command") or []),
+    })
+    if "uts" not in share and opts.get("hostname"):
+        raise InvalidArgument("cannot set a hostname for a pod that does not share its UTS "
+                              "namespace")
+    with db.tx():
+        if not store.insert(db, pod):
+            raise Conflict(f'error adding pod to state: name "{name}" is in use: pod already '
+                           "exists")
+    try:
+        image = pause.ensure(engine.paths.root)
+        row = create_container(engine, {
+            **infra_opts, "name": opts.get("infra_name") or f"{pod.id[:12]}-infra",
+            "image": image, "hostname": pod.settings["Hostname"] if "uts" in share else "",
+            "label": [f"{INFRA_LABEL}={pod.id}"], "pod_infra": pod.id,
+            "stop_timeout": 10, "pull": "never"})
+        with db.tx():
+            store.set_infra(db, pod.id, row["id"])
+    except BaseException:
+        with db.tx():
+            store.delete(db, pod.id)
+        raise
+    pod.infra_id = row["id"]
+    return pod
+
+
+def members(engine: Engine, pod: Pod) -> list[Row]:
+    """The pod's containers but its infra, oldest first (their states refreshed)."""
+    rows = [r for r in S.refresh_all(engine) if (r.settings.get("Teu") or {}).get("Pod")
+            == pod.id]
+    return sorted(rows, key=lambda r: r["created"])
+
+
+def infra(engine: Engine, pod: Pod) -> Row | None:
+    row = engine.db.get(pod.infra_id) if pod.infra_id else None
+    return S.refresh(engine, row) if row is not None else None
+
+
+def start(engine: Engine, ref: str) -> Pod:
+    """podman pod start: the infra, then every member not running (creation order)."""
+    from teu.engine.lifecycle.launch import start as start_container
+
+    pod = store.find(engine.db, ref)
+    row = infra(engine, pod)
+    if row is not None and row["status"] not in S.RUNNING:
+        start_container(engine, row["id"])
+        infra_started(engine, row)
+    for m in members(engine, pod):
+        if m["status"] not in S.RUNNING:
+            start_container(engine, m["id"])
+    return pod
+
+
+def stop(engine: Engine, ref: str, timeout: float | None = None) -> Pod:
+    """podman pod stop: the members (newest first), then the infra."""
+    from teu.engine.lifecycle.control import stop as stop_container
+
+    pod = store.find(engine.db, ref)
+    for m in reversed(members(engine, pod)):
+        if m["status"] in S.RUNNING or m["status"] == "restarting":
+            stop_container(engine, m["id"], timeout)
+    row = infra(engine, pod)
+    if row is not None and row["status"] in S.RUNNING:
+        stop_container(engine, row["id"], timeout)
+    return pod
+
+
+def kill(engine: Engine, ref: str, signal: str = "SIGKILL") -> Pod:
+    from teu.engine.lifecycle.control import kill as kill_container
+
+    pod = store.find(engine.db, ref)
+    rows = [*reversed(members(engine, pod)), infra(engine, pod)]
+    running = [r for r in rows if r is not None and r["status"] in S.RUNNING]
+    if not running:
+        raise Conflict(f"pod {pod.id} has no running containers to kill")
+    for r in running:
+        kill_container(engine, r["id"], signal)
+    return pod
+
+
+def remove(engine: Engine, ref: str, force: bool = False, volumes: bool = False) -> str:
+    """podman pod rm [-f]: refused while a container runs, unless forced; the members
+    go, then the pod's row, then the infra (a crash in between leaves an infra with no
+    pod, which a plain `rm` removes). Returns the pod's ID."""
+    from teu.engine.lifecycle.remove import remove as remove_container
+
+    pod = store.find(engine.db, ref)
+    rows = members(engine, pod)
+    inf = infra(engine, pod)
+    if not force:
+        busy = [r for r in [*rows, inf] if r is not None and (r["status"] in S.RUNNING
+                                                              or r["status"] == "restarting")]
+        if busy:
+            raise Conflict(f"pod {pod.id} has containers that are not ready to be removed: "
+                           f"cannot remove container {busy[0]['id']} as it is "
+                           f"{busy[0]['status']}: stop the pod or force remove (-f)")
+    for r in reversed(rows):
+        remove_container(engine, r["id"], force=True, volumes=volumes)
+    with engine.db.tx() as db:
+        store.delete(db, pod.id)
+    if inf is not None:
+        remove_container(engine, inf["id"], force=True)
+    return pod.id

@@ -1,0 +1,138 @@
+"""Pods (`teu pod ...`, `run --pod`, client.pods) inside a test host: one network, IPC and
+UTS namespace held by the infra (catatonit), a port published by the pod answered by a
+member, the pod's hostname, podman's statuses, stop/start, rm refusals and rm -f taking
+the members with it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tests.integration.engine_helpers import IMAGE, private_teu
+from tests.integration.net_helpers import host_teu, wait_for
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def teu(tmp_path):  # noqa: ANN001, ANN201
+    yield from host_teu(tmp_path)
+
+
+def _ns(teu, ctr: str) -> list[str]:  # noqa: ANN001
+    return teu.ok("exec", ctr, "sh", "-c", "ls -l /proc/1/ns | grep -oE '(net|ipc|uts):.*'"
+                  ).split()
+
+
+def test_pod_lifecycle(teu) -> None:  # noqa: ANN001
+    pid = teu.ok("pod", "create", "--name", "web", "-p", "127.0.0.1:8081:80",
+                 "--label", "tier=front").strip()
+    assert len(pid) == 64
+    assert "Created" in teu.ok("pod", "ls")
+    teu.ok("container", "prune", "-f")  # the infra is not pruned from under its pod
+    assert len(teu.rows()) == 1
+    teu.ok("run", "-d", "--pod", "web", "--name", "srv", IMAGE, "sh", "-c",
+           "echo pod-page > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+    teu.ok("run", "-d", "--pod", "web", "--name", "side", IMAGE, "sleep", "300")
+    # One network, IPC and UTS namespace: the sidecar reaches srv on localhost.
+    assert _ns(teu, "srv") == _ns(teu, "side")
+    assert teu.ok("exec", "side", "hostname") == "web\n"
+    assert wait_for(lambda: teu("exec", "side", "wget", "-qO-", "http://127.0.0.1/"
+                                ).stdout == "pod-page\n")
+    # The pod's published port answers on the test host.
+    assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8081/",
+                                         check=False).stdout == "pod-page\n")
+    info = json.loads(teu.ok("pod", "inspect", "web"))[0]
+    assert info["State"] == "Running" and info["NumContainers"] == 3
+    assert info["SharedNamespaces"] == ["ipc", "net", "uts"]
+    assert info["Labels"] == {"tier": "front"}
+    assert info["InfraConfig"]["PortBindings"]["80/tcp"][0]["HostPort"] == "8081"
+    infra = info["InfraContainerID"]
+    assert teu.inspect(infra)["Config"]["Image"].startswith("localhost/teu-pause:")
+    rows = teu.ok("pod", "ps", "--format", "{{.Name}} {{.Status}} {{.NumberOfContainers}}")
+    assert rows == "web Running 3\n"
+    # A member cannot bring its own network; the infra cannot be removed alone.
+    bad = teu("run", "-d", "--pod", "web", "-p", "9000:80", IMAGE, "true")
+    assert bad.returncode == 125 and "--publish" in bad.stderr
+    bad = teu("rm", "-f", infra)
+    assert bad.returncode == 1 and "infra container of pod" in bad.stderr
+    teu.ok("stop", "-t", "1", "side")
+    assert teu.ok("pod", "ls", "--format", "{{.Status}}") == "Degraded\n"
+    teu.ok("pod", "stop", "-t", "1", "web")
+    assert teu.ok("pod", "ls", "--format", "{{.Status}}") == "Exited\n"
+    teu.ok("pod", "start", "web")
+    assert teu.ok("pod", "ls", "--format", "{{.Status}}") == "Running\n"
+    assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8081/",
+                                         check=False).stdout == "pod-page\n")
+    bad = teu("pod", "rm", "web")
+    assert bad.returncode == 1 and "not ready to be removed" in bad.stderr
+    assert teu.ok("pod", "rm", "-f", "web").strip() == pid
+    assert teu.rows() == [] and teu.ok("pod", "ls", "-q") == ""
+    bad = teu("pod", "inspect", "web")
+    assert bad.returncode == 1 and "no such pod" in bad.stderr
+    assert teu("pod", "create", "--name", "x y").returncode == 125
+
+
+@pytest.fixture
+def plain(tmp_path):  # noqa: ANN001, ANN201 - network none, outside a test host
+    yield from private_teu(tmp_path)
+
+
+def test_pods_api(plain) -> None:  # noqa: ANN001
+    import teu as teu_api
+
+    client = teu_api.Client(str(plain.root), str(plain.runroot))
+    pod = client.pods.create("api-pod", labels={"a": "1"})
+    assert pod.status == "Created" and client.pods.exists("api-pod")
+    c1 = client.containers.run(IMAGE, ["sh", "-c", "echo hi > /tmp/i; httpd -f -p 8080 -h /tmp"],
+                               detach=True, pod="api-pod", name="a1")
+    # --network none: the pod's loopback is up, the members meet on it.
+    out = client.containers.run(IMAGE, "wget -qO- http://127.0.0.1:8080/i", pod="api-pod",
+                                remove=True)
+    assert out == b"hi\n"
+    pod.reload()
+    assert pod.status == "Running" and [c.name for c in pod.containers][1:] == ["a1"]
+    assert [p.name for p in client.pods.list(filters={"label": "a=1"})] == ["api-pod"]
+    pod.stop(timeout=1)
+    c1.reload()
+    assert c1.status == "exited" and pod.status == "Exited"
+    pod.remove(force=True)
+    assert not client.pods.exists("api-pod") and client.containers.list(all=True) == []
+
+
+@pytest.mark.peer
+def test_pod_inspect_and_ls_json_keys_as_podman(plain, tmp_path) -> None:  # noqa: ANN001
+    """The same keys (and values where they do not depend on IDs and times) as podman
+    4.3's, for the same pod (--network none, a label, a hostname), podman in private
+    roots."""
+    from tests.integration.podman_helpers import Podman
+
+    args = ["pod", "create", "--network", "none", "--name", "pp", "--label", "a=b",
+            "--hostname", "hh"]
+    pm = Podman(tmp_path)
+    try:
+        pm(*args)
+        theirs = json.loads(pm("pod", "inspect", "pp"))
+        their_ls = json.loads(pm("pod", "ps", "--format", "json"))
+    finally:
+        pm.close()
+    theirs = theirs[0] if isinstance(theirs, list) else theirs
+    plain.ok(*args)
+    ours = json.loads(plain.ok("pod", "inspect", "pp"))[0]
+    # teu makes no pod cgroup (CreateCgroup false): podman's CgroupPath has no peer.
+    assert set(ours) == set(theirs) - {"CgroupPath"}
+    assert set(ours["InfraConfig"]) == set(theirs["InfraConfig"])
+    for key in ("Name", "ExitPolicy", "State", "Hostname", "Labels", "NumContainers",
+                "CreateInfra"):
+        assert ours[key] == theirs[key], key
+    assert sorted(ours["SharedNamespaces"]) == sorted(theirs["SharedNamespaces"])
+    assert {k: v for k, v in ours["InfraConfig"].items()} == theirs["InfraConfig"]
+    assert set(ours["Containers"][0]) == set(theirs["Containers"][0])
+    our_ls = json.loads(plain.ok("pod", "ls", "--format", "json"))
+    assert set(our_ls[0]) == set(their_ls[0])
+    assert set(our_ls[0]["Containers"][0]) == set(their_ls[0]["Containers"][0])
+    for key in ("Name", "Status", "Labels", "Networks", "Namespace"):
+        assert our_ls[0][key] == their_ls[0][key], key
+    head = plain.ok("pod", "ls").splitlines()[0].split()
+    assert head == ["POD", "ID", "NAME", "STATUS", "CREATED", "INFRA", "ID", "#", "OF",
+                    "CONTAINERS"]
