@@ -116,6 +116,7 @@ def stage1_from_channel(ch: Channel) -> None:
     import teu.runtime.rootfs  # noqa: F401
 
     try:
+        L.syscalls().resolve()  # off the critical path: the runtime is still busy
         msg = ch.recv()
         if msg.get("kind") != "setup":
             os._exit(1)

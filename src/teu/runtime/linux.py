@@ -139,6 +139,13 @@ class LibcSyscalls:
         sc.restype = ctypes.c_long
         self._syscall = sc
 
+    def resolve(self) -> None:
+        """Look up now the libc functions the container side calls (ctypes resolves each
+        on first use: a dlsym and a function object), while there is nothing else to do."""
+        for name in ("unshare", "setns", "mount", "umount2", "prctl", "sethostname",
+                     "setdomainname", "setrlimit"):
+            getattr(self._libc, name)
+
     def _check(self, rc: int, what: str, target: str | None = None) -> int:
         if rc < 0:
             err = ctypes.get_errno()
