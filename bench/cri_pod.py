@@ -21,7 +21,7 @@ import sys
 import time
 import uuid
 
-from teu.testing.crinode import BUSYBOX_IMAGE, CriNode, missing_tools
+from teu.testing.crinode import BUSYBOX_IMAGE, CriNode, missing_tools, remove_cgroup_tree
 
 PHASES = ("sandbox", "container", "exec", "teardown", "pod")
 
@@ -59,18 +59,6 @@ def one_pod(rt, cri, handler: str, parent: str) -> dict[str, float]:  # noqa: AN
     return times
 
 
-def remove_cgroups(parent: str) -> None:
-    top = "/sys/fs/cgroup"  # v1/hybrid: one tree per controller; v2: the top itself
-    for base in [top, *(os.path.join(top, h) for h in os.listdir(top))]:
-        path = base + parent
-        if os.path.isdir(path) and not os.path.islink(base):
-            for root, _, _ in sorted(os.walk(path), key=lambda w: -len(w[0])):
-                try:
-                    os.rmdir(root)
-                except OSError:
-                    pass
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=15)
@@ -97,7 +85,7 @@ def main() -> int:
                     results[handler][phase].append(seconds)
     finally:
         node.stop()
-        remove_cgroups(parent)
+        remove_cgroup_tree(parent)
     print(f"{args.rounds} rounds, medians in ms (2 shared cores; other work running)")
     print(f"{'phase':<10} {'runc':>8} {'teu':>8} {'teu/runc':>9}")
     for phase in PHASES:

@@ -7,7 +7,8 @@ host on 127.0.0.1 (target: >= 0.98 of the host's rate).
 Beside them, to show where a difference comes from: podman's container through its own
 -p (CNI portmap: iptables DNAT, the same kernel path), the teu container on --network host
 (a container's cgroup, seccomp and namespaces, but no DNAT, bridge or veth), and the
-host's server in a cpu/memory/pids cgroup of its own (as a container is), and what a
+host's server in a cpu/memory/pids cgroup of its own (as a container is), a second teu
+container at its own address (the bridge and veth without DNAT), and what a
 user-space proxy gives: docker's own docker-proxy (Debian's docker.io), the proxy docker
 puts on every published port by default, forwarding 127.0.0.1:8091 to a second teu
 container (its own address: the proxy's connections must not share 4-tuples with the
@@ -172,11 +173,15 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
     teu_run("--name", "web-hostnet", "--network", "host", "busybox", "httpd", "-f", "-p",
             "127.0.0.1:8083", "-h", "/www")
     procs = []
+    # a second container, reached at its own address (no NAT: what a socket-level
+    # redirect of connect() would give a client on the host) and behind docker-proxy
+    teu_run("--name", "web-proxied", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+    ip = subprocess.run(host.prefix + teu.cmd(
+        "inspect", "-f", "{{.NetworkSettings.IPAddress}}", "web-proxied"), env=teu.env,
+        check=True, capture_output=True, text=True).stdout.strip()
+    with open(os.path.join(top, "direct-ip"), "w") as f:
+        f.write(ip)
     if os.path.exists(DOCKER_PROXY):
-        teu_run("--name", "web-proxied", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
-        ip = subprocess.run(host.prefix + teu.cmd(
-            "inspect", "-f", "{{.NetworkSettings.IPAddress}}", "web-proxied"), env=teu.env,
-            check=True, capture_output=True, text=True).stdout.strip()
         # fd 3: where the proxy tells dockerd it is ready (else it takes its listener's fd)
         procs.append(subprocess.Popen([*host.prefix, "sh", "-c", 'exec "$0" "$@" 3>/dev/null',
                                        DOCKER_PROXY, "-proto", "tcp",
@@ -256,6 +261,8 @@ def main() -> int:
             if podman is not None:
                 local["podman -p"] = 8090
             urls = {k: (host, f"http://127.0.0.1:{p}/index.html") for k, p in local.items()}
+            with open(os.path.join(top, "direct-ip")) as f:
+                urls["teu direct"] = (host, f"http://{f.read()}:80/index.html")
             if client is not None:
                 subprocess.run([*host.prefix, "ip", "link", "add", "cl0", "type", "veth",
                                 "peer", "name", "cl1", "netns", client.name], check=True)

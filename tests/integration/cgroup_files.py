@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from teu.testing import crinode
+
 TOP = "/sys/fs/cgroup"
 UNIFIED = os.path.exists(os.path.join(TOP, "cgroup.controllers"))
 
@@ -45,24 +47,5 @@ def exists(path: str) -> bool:
     return os.path.isdir(f"{TOP}{path}" if UNIFIED else f"{TOP}/memory{path}")
 
 
-def dirs_under(parent: str) -> list[str]:
-    """Every cgroup directory at or below `parent`, in every hierarchy."""
-    tops = [TOP] if UNIFIED else [
-        os.path.join(TOP, h) for h in os.listdir(TOP)
-        if os.path.isdir(os.path.join(TOP, h)) and not os.path.islink(os.path.join(TOP, h))]
-    found = []
-    for top in tops:
-        base = top + parent
-        if os.path.isdir(base):
-            found.extend(root for root, _, _ in os.walk(base))
-    return found
-
-
-def pids_under(parent: str) -> list[int]:
-    pids: set[int] = set()
-    for d in dirs_under(parent):
-        try:
-            pids.update(int(x) for x in _read(os.path.join(d, "cgroup.procs")).split())
-        except OSError:
-            pass
-    return sorted(pids)
+dirs_under = crinode.cgroup_dirs  # every cgroup directory at or below a parent
+pids_under = crinode.cgroup_pids

@@ -2,8 +2,8 @@
 world (a veth pair between them, IPv6 only): published ports over IPv6 (the ip6 table's
 DNAT) from the outside, from the test host itself and from a container of the network
 (hairpin); NAT66 out (the outside has no route back to the containers' subnet, so a
-reply only comes back masqueraded); [::]-only ports; isolation between networks over
-IPv6; teardown of the ip6 elements and chains."""
+reply only comes back masqueraded); [::]-only ports; isolation between networks and
+--internal over IPv6; teardown of the ip6 elements and chains."""
 
 from __future__ import annotations
 
@@ -79,6 +79,13 @@ def test_published_ports_and_nat66(teu, world, tmp_path) -> None:  # noqa: ANN00
                                    f"timeout 3 wget -qO- 'http://[{OUTSIDE6}]/'; exit $?"
                                    ).stdout, timeout=15)
         assert got == "from outside\n"
+        # an --internal dual-stack network has no way out over IPv6 either
+        teu.ok("network", "create", "--internal", "--ipv6", "--subnet", "10.70.0.0/24",
+               "--subnet", "fd70::/64", "closed")
+        p = teu("run", "--rm", "--network", "closed", IMAGE, "sh", "-c",
+                f"timeout 3 wget -qO- 'http://[{OUTSIDE6}]/'; exit $?")
+        assert p.returncode != 0 and p.stdout == ""
+        teu.ok("network", "rm", "closed")
     finally:
         server.kill()
         server.wait()
@@ -101,7 +108,10 @@ def test_published_ports_and_nat66(teu, world, tmp_path) -> None:  # noqa: ANN00
 
 def test_ipv6_port_on_an_ipv4_network_is_refused(teu) -> None:  # noqa: ANN001
     p = teu("run", "-d", "--name", "v4", "-p", "[::]:8082:80", IMAGE, "sleep", "30")
-    assert p.returncode == 125
-    assert p.stderr.strip().splitlines()[-1].endswith(
-        "-p [::]:8082:80: network bridge has no IPv6 (teu network create --ipv6)")
-    teu("rm", "-f", "v4")
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 125 and len(lines) == 1, p.stderr
+    assert "-p [::]:8082:80: network bridge has no IPv6 (teu network create --ipv6)" in lines[0]
+    # refused at create already, before anything is made
+    p = teu("create", "--name", "v4", "-p", "[fd00::1]:8082:80", IMAGE, "true")
+    assert p.returncode == 125 and "network bridge has no IPv6" in p.stderr
+    assert not teu.rows()

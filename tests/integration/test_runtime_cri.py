@@ -11,14 +11,13 @@ import ipaddress
 import os
 import re
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 from tests.conftest import runtime_binary
 from tests.integration import cgroup_files
-from tests.integration.proc_helpers import kill_pids, wait_until
+from tests.integration.proc_helpers import wait_until
 
 from teu.testing.crinode import (
     BUSYBOX_IMAGE,
@@ -27,6 +26,7 @@ from teu.testing.crinode import (
     SUBNET,
     CriNode,
     missing_tools,
+    remove_cgroup_tree,
 )
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
@@ -35,20 +35,6 @@ MIB = 1024 * 1024
 # One CRI log line: RFC 3339 nano time, stream, P(artial)/F(ull) tag, the text.
 CRI_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) "
                           r"(stdout|stderr) [PF] (.*)$")
-
-
-def _empty_and_remove(parent: str) -> None:
-    """Kill what a failed test left in the pod's cgroups, wait until they are empty
-    (a killed process leaves its cgroup only once it is reaped), remove them."""
-    deadline = time.monotonic() + 10
-    while cgroup_files.pids_under(parent) and time.monotonic() < deadline:
-        kill_pids(cgroup_files.pids_under(parent))
-        time.sleep(0.1)
-    for d in sorted(cgroup_files.dirs_under(parent), key=len, reverse=True):
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
 
 
 @pytest.fixture
@@ -68,7 +54,7 @@ def node():  # noqa: ANN201 - a generator
     finally:
         if daemon is not None:
             daemon.stop()
-        _empty_and_remove(cgroup_parent)
+        remove_cgroup_tree(cgroup_parent)
 
 
 def _log_lines(path: str) -> list[tuple[str, str]]:
@@ -105,7 +91,7 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
         metadata=cri.PodSandboxMetadata(name="web", uid=uuid.uuid4().hex, namespace="default"),
         hostname="web-pod", log_directory=str(logs),
         linux=cri.LinuxPodSandboxConfig(
-            cgroup_parent=cgroup_parent,
+            cgroup_parent=cgroup_parent, sysctls={"net.ipv4.ping_group_range": "0 2000"},
             security_context=cri.LinuxSandboxSecurityContext(  # shareProcessNamespace
                 namespace_options=cri.NamespaceOption(pid=cri.POD))))
     pod = rt.RunPodSandbox(cri.RunPodSandboxRequest(config=sandbox_config,
@@ -119,12 +105,12 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     assert os.path.exists(daemon.shim_socket(pod))
 
     def container(name: str, script: str | None, memory: int, quota: int,
-                  tty: bool = False, security: cri.LinuxContainerSecurityContext | None = None
-                  ) -> str:
+                  tty: bool = False, security: cri.LinuxContainerSecurityContext | None = None,
+                  mounts: list | None = None) -> str:
         config = cri.ContainerConfig(
             metadata=cri.ContainerMetadata(name=name), image=cri.ImageSpec(image=BUSYBOX_IMAGE),
             command=["sh", "-c", script] if script else ["/no/such/binary"],
-            log_path=f"{name}.log", tty=tty,
+            log_path=f"{name}.log", tty=tty, mounts=mounts or [],
             envs=[cri.KeyValue(key="WHO", value=name)],
             linux=cri.LinuxContainerConfig(resources=cri.LinuxContainerResources(
                 memory_limit_in_bytes=memory, cpu_period=100000, cpu_quota=quota,
@@ -132,13 +118,18 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
         return rt.CreateContainer(cri.CreateContainerRequest(
             pod_sandbox_id=pod, config=config, sandbox_config=sandbox_config)).container_id
 
+    volume = tmp_path / "volume"  # a hostPath volume, read-only in web
+    volume.mkdir()
+    (volume / "config.txt").write_text("from-the-node\n")
     # web serves a page on the pod's network from a daemon (httpd forks away from the
     # init) and ignores SIGTERM: its stop ends in SIGKILL of the init, then the shim's
     # `kill --all ID 9` (the pod shares one pid namespace) for the httpd left behind.
     # side stops on SIGTERM.
     web = container("web", "trap '' TERM; mkdir -p /www && echo page-of-$WHO > /www/index.html"
                     " && httpd -p 8080 -h /www && echo started-$WHO && echo warn-$WHO >&2 && "
-                    "while :; do sleep 0.2; done", 64 * MIB, 50000)
+                    "while :; do sleep 0.2; done", 64 * MIB, 50000,
+                    mounts=[cri.Mount(host_path=str(volume), container_path="/data",
+                                      readonly=True)])
     # side runs as a kubelet's restricted pod would: a user, no capabilities, read-only
     # root, no new privileges, the runtime's default seccomp profile.
     side = container("side", "trap 'echo bye-$WHO; exit 0' TERM; echo started-$WHO; "
@@ -197,6 +188,16 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
         container_id=web, cmd=["sh", "-c", "echo out-$WHO; echo err-$WHO >&2; exit 3"],
         timeout=10))
     assert (out.stdout, out.stderr, out.exit_code) == (b"out-web\n", b"err-web\n", 3)
+    # The volume, read-only; the pod's hostname.
+    out = rt.ExecSync(cri.ExecSyncRequest(container_id=web, timeout=10, cmd=[
+        "sh", "-c", "cat /data/config.txt; hostname; touch /data/x 2>&1"]))
+    lines = out.stdout.decode().splitlines()
+    assert lines[:2] == ["from-the-node", "web-pod"] and "Read-only file system" in lines[2], lines
+    assert not (volume / "x").exists()
+    # The pod's sysctls, in its network namespace (ICMP sockets for the pod's users).
+    out = rt.ExecSync(cri.ExecSyncRequest(
+        container_id=side, cmd=["cat", "/proc/sys/net/ipv4/ping_group_range"], timeout=10))
+    assert out.stdout.split() == [b"0", b"2000"], out
     # A command that is not there: runc's words, from the exec's --log line.
     with pytest.raises(grpc.RpcError) as failed:
         rt.ExecSync(cri.ExecSyncRequest(container_id=web, cmd=["nosuch"], timeout=10))
@@ -215,6 +216,11 @@ def test_pod_of_two_containers_through_cri(node, tmp_path: Path, handler: str) -
     assert out.stdout.decode().split("\n")[:4] == [
         "1000", "CapEff:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"], out.stdout
     assert b"Read-only file system" in out.stdout, out.stdout
+
+    # A terminal for an exec (kubectl exec -t): `exec --console-socket` through the shim.
+    out = daemon.ctr_tty("task", "exec", "-t", "--exec-id", "tty1", side, "sh", "-c",
+                         "tty; echo $WHO")
+    assert "/dev/pts/" in out and "side\r" in out, out
 
     # ps, pause and resume through the same shim (ctr's task verbs).
     rows = daemon.ctr("task", "ps", side).split()

@@ -183,3 +183,14 @@ def test_verbs_on_a_running_container(shim) -> None:  # noqa: ANN001
     assert s("delete", "c2") == (0, "")
     assert not cgroup_files.exists(cgroup)
     assert s.last_error() == ""
+
+
+def test_console_socket_without_a_terminal_is_refused(shim, tmp_path: Path) -> None:  # noqa: ANN001
+    """A caller that sends a console socket for a process without a terminal has a bug of
+    its own: refused before anything is made (runc's check), not silently ignored."""
+    s = shim(["true"])
+    code, out = s("create", "--bundle", str(s.bundle), "--console-socket",
+                  str(tmp_path / "none.sock"), "c3")
+    assert code != 0 and "console socket" in out and "console socket" in s.last_error(), out
+    code, out = s("state", "c3")
+    assert code != 0 and "does not exist" in out

@@ -72,11 +72,18 @@ def validate(root: str, settings: dict) -> None:
             raise NetworkError("network-scoped aliases are supported only for containers in "
                                "user defined networks")
         canonical[net.name] = ep
+    first_net = store.get(nets[0][0])
     if (settings.get("Teu") or {}).get("Bandwidth"):
-        _check_bandwidth(store.get(nets[0][0]))
+        _check_bandwidth(first_net)
     host = settings["HostConfig"]
-    first = store.get(nets[0][0]).name
-    host["NetworkMode"] = first
+    if not first_net.subnet6 and first_net.external is None:
+        for key, binds in (host.get("PortBindings") or {}).items():
+            for b in binds or []:
+                if ":" in (b.get("HostIp") or ""):
+                    raise NetworkError(
+                        f"-p [{b['HostIp']}]:{b.get('HostPort') or ''}:{key.split('/')[0]}: "
+                        f"network {first_net.name} has no IPv6 (teu network create --ipv6)")
+    host["NetworkMode"] = first_net.name
     settings["NetworkingConfig"] = {"EndpointsConfig": canonical}
 
 

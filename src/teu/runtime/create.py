@@ -137,6 +137,8 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
             stage: Stage1 | None, warmer: AttachWarmer) -> ContainerState:  # noqa: ANN001
     config, rootfs = load_bundle(opts.bundle)
     _warn_without_mount_namespace(config)
+    if opts.console_socket and not config["process"].get("terminal"):  # runc refuses it too
+        raise TeuError("cannot use console socket if teu-runtime will not allocate tty")
     if config["process"].get("apparmorProfile"):
         from teu.runtime.apparmor import check
 

@@ -86,7 +86,7 @@ def cni_config(top: str) -> dict:
 
 def missing_tools() -> list[str]:
     return [t for t in ("containerd", "ctr", "containerd-shim-runc-v2", "runc", "catatonit",
-                        "ip", "nsenter") if not shutil.which(t)]
+                        "ip", "nsenter", "script") if not shutil.which(t)]
 
 
 def image_archive(rootfs: str, tag: str, config: dict) -> bytes:
@@ -142,6 +142,55 @@ def mounts_under(top: str) -> list[str]:
         return [line.split()[4] for line in f if line.split()[4].startswith(prefix)]
 
 
+CGROUP_TOP = "/sys/fs/cgroup"
+
+
+def cgroup_dirs(parent: str) -> list[str]:
+    """Every cgroup directory at or below the cgroupfs path `parent` (a pod's cgroup parent),
+    in every hierarchy: one per controller on v1/hybrid, the one tree on unified v2."""
+    if os.path.exists(os.path.join(CGROUP_TOP, "cgroup.controllers")):
+        tops = [CGROUP_TOP]
+    else:
+        tops = [os.path.join(CGROUP_TOP, h) for h in os.listdir(CGROUP_TOP)
+                if os.path.isdir(os.path.join(CGROUP_TOP, h))
+                and not os.path.islink(os.path.join(CGROUP_TOP, h))]
+    found = []
+    for top in tops:
+        if os.path.isdir(top + parent):
+            found.extend(root for root, _, _ in os.walk(top + parent))
+    return found
+
+
+def cgroup_pids(parent: str) -> list[int]:
+    pids: set[int] = set()
+    for d in cgroup_dirs(parent):
+        try:
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                pids.update(int(x) for x in f.read().split())
+        except OSError:
+            pass
+    return sorted(pids)
+
+
+def remove_cgroup_tree(parent: str, timeout: float = 10.0) -> None:
+    """Kill what is left in a pod cgroup parent (a sandbox's pause outlives its killed
+    shim), wait until the cgroups are empty (a process leaves only once reaped), remove
+    them, deepest first."""
+    deadline = time.monotonic() + timeout
+    while cgroup_pids(parent) and time.monotonic() < deadline:
+        for pid in cgroup_pids(parent):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
+    for d in sorted(cgroup_dirs(parent), key=len, reverse=True):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+
+
 class CriNode:
     """containerd with the CRI plugin in a namespace and directory of its own."""
 
@@ -190,6 +239,17 @@ class CriNode:
         if p.returncode != 0:
             raise RuntimeError(f"ctr {' '.join(args)}: {p.stderr.decode(errors='replace')}")
         return p.stdout.decode()
+
+    def ctr_tty(self, *args: str) -> str:
+        """ctr with a terminal of its own (`script` gives it a pty): for `task exec -t`."""
+        import shlex
+
+        line = shlex.join(["ctr", "--address", self.socket, "-n", NAMESPACE, *args])
+        p = subprocess.run(["script", "-qec", line, "/dev/null"], capture_output=True,
+                           stdin=subprocess.DEVNULL, timeout=60)
+        if p.returncode != 0:
+            raise RuntimeError(f"ctr {' '.join(args)}: {p.stdout.decode(errors='replace')}")
+        return p.stdout.decode(errors="replace")
 
     def load_images(self) -> None:
         """The pause image and busybox, made here and imported into k8s.io."""

@@ -137,12 +137,13 @@ def run(paths: Paths, job: OneShot, name: str = "oneshot") -> int:
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
+        deleted = True
         try:
-            delete(root, cid, force=True)
-        except Exception:  # noqa: BLE001 - never created, or already gone
-            pass
-        if job.network not in ("none", "host"):
-            _release_later(paths, cid, bundle)
+            delete(root, cid, force=True)  # an unknown id is no error (runc's --force)
+        except Exception:  # noqa: BLE001 - e.g. its cgroup still busy with dying processes
+            deleted = False
+        if not deleted or job.network not in ("none", "host"):
+            _release_later(paths, cid, bundle, retry_delete=not deleted)
         else:
             _rmtree(bundle)
 
@@ -166,17 +167,36 @@ _releasing: list[threading.Thread] = []
 _releasing_lock = threading.Lock()
 
 
-def _release_later(paths: Paths, cid: str, bundle: str) -> None:
+def _release_later(paths: Paths, cid: str, bundle: str, retry_delete: bool = False) -> None:
     """The network's DEL (plugins run one after the other: ~20-90 ms) goes on in a thread
-    while the caller carries on; settle() waits for it. The bundle stays until it is done,
-    so a teu killed meanwhile leaves what the next sweep needs to finish the DEL."""
-    t = threading.Thread(target=_release, args=(paths, cid, bundle), name=f"release-{cid}")
+    while the caller carries on; settle() waits for it. So does a delete that failed (a
+    cgroup whose killed processes take longer to leave than the runtime waits, on a
+    loaded machine). The bundle stays until it is done, so a teu killed meanwhile leaves
+    what the next sweep needs to finish."""
+    t = threading.Thread(target=_release, args=(paths, cid, bundle, retry_delete),
+                         name=f"release-{cid}")
     with _releasing_lock:
         _releasing.append(t)
     t.start()
 
 
-def _release(paths: Paths, cid: str, bundle: str) -> None:
+def _release(paths: Paths, cid: str, bundle: str, retry_delete: bool) -> None:
+    if retry_delete:
+        import time
+
+        from teu.runtime.lifecycle import delete
+
+        for attempt in range(3):
+            try:
+                delete(runtime_root(paths), cid, force=True)
+                break
+            except Exception as e:  # noqa: BLE001 - said once, after the last try
+                if attempt == 2:
+                    from teu.runtime import log
+
+                    log.warning(f"{cid}: {e}")
+                    return  # its state stays for the sweep of a later teu
+                time.sleep(0.5)
     try:
         _detach(paths, cid)
     except Exception as e:  # noqa: BLE001 - as the engine does: a warning, the records stay
