@@ -215,8 +215,6 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
         sys.prctl(L.PR_SET_DUMPABLE, 0)
         # Everything stage 2 needs is loaded before the mount namespace hides the host.
         seccomp_filter = compile_seccomp(linux.get("seccomp"), seccomp_cache)
-        if process.get("rlimits"):
-            import resource  # noqa: F401
         if process.get("terminal"):
             import teu.runtime.console  # noqa: F401
         if process.get("apparmorProfile"):

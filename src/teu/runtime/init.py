@@ -116,6 +116,7 @@ def stage1_from_channel(ch: Channel) -> None:
     import teu.runtime.rootfs  # noqa: F401
 
     try:
+        L.syscalls().resolve()  # off the critical path: the runtime is still busy
         msg = ch.recv()
         if msg.get("kind") != "setup":
             os._exit(1)
@@ -187,8 +188,6 @@ def preload(ctx: InitContext) -> None:
     """Import (and dlopen) now everything the container side will use later."""
     process = ctx.process
     ctx.seccomp_filter = compile_seccomp(ctx.linux.get("seccomp"), ctx.seccomp_cache)
-    if process.get("rlimits"):
-        import resource  # noqa: F401
     if process.get("apparmorProfile"):
         import teu.runtime.apparmor  # noqa: F401
     if process.get("terminal"):

@@ -65,6 +65,12 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 KEYCTL_JOIN_SESSION_KEYRING = 1
 
+# setrlimit(2) resources (asm-generic/resource.h: the same numbers on x86_64 and aarch64).
+RLIMITS = {name: n for n, name in enumerate((
+    "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
+    "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS",
+    "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"))}
+
 _SYSCALL_NUMBERS = {
     # machine: (pivot_root, keyctl, capget, capset, personality, clone, rt_sigaction)
     "x86_64": (155, 250, 125, 126, 135, 56, 13),
@@ -100,6 +106,7 @@ if TYPE_CHECKING:  # typing costs ~3 ms to import; only checkers need the Protoc
                           recursive: bool = True) -> None: ...
         def clone_parent(self) -> int: ...
         def default_signal(self, sig: int) -> None: ...
+        def setrlimit(self, resource: int, soft: int, hard: int) -> None: ...
 
 
 def _fs(s: str | None) -> bytes | None:
@@ -118,6 +125,10 @@ class _CapData(ctypes.Structure):
 _CAP_V3 = 0x20080522
 
 
+class _Rlimit(ctypes.Structure):
+    _fields_ = [("cur", ctypes.c_uint64), ("max", ctypes.c_uint64)]
+
+
 class LibcSyscalls:
     """Syscalls through glibc: the real kernel."""
 
@@ -127,6 +138,13 @@ class LibcSyscalls:
         sc = self._libc.syscall
         sc.restype = ctypes.c_long
         self._syscall = sc
+
+    def resolve(self) -> None:
+        """Look up now the libc functions the container side calls (ctypes resolves each
+        on first use: a dlsym and a function object), while there is nothing else to do."""
+        for name in ("unshare", "setns", "mount", "umount2", "prctl", "sethostname",
+                     "setdomainname", "setrlimit"):
+            getattr(self._libc, name)
 
     def _check(self, rc: int, what: str, target: str | None = None) -> int:
         if rc < 0:
@@ -168,6 +186,13 @@ class LibcSyscalls:
     def setdomainname(self, name: str) -> None:
         b = name.encode()
         self._check(self._libc.setdomainname(b, ctypes.c_size_t(len(b))), "setdomainname", name)
+
+    def setrlimit(self, resource: int, soft: int, hard: int) -> None:
+        """Through ctypes, already loaded, rather than the resource module (one more
+        shared object to load at every start); -1 (or 2**64-1) is unlimited."""
+        limit = _Rlimit(soft & 0xFFFFFFFFFFFFFFFF, hard & 0xFFFFFFFFFFFFFFFF)
+        self._check(self._libc.setrlimit(ctypes.c_int(resource), ctypes.byref(limit)),
+                    "setrlimit")
 
     def prctl(self, option: int, a2: int = 0, a3: int = 0, a4: int = 0, a5: int = 0) -> int:
         args = [ctypes.c_ulong(a) for a in (a2, a3, a4, a5)]

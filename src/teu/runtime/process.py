@@ -78,19 +78,23 @@ def enter_cwd(cwd: str) -> None:
                         126) from None
 
 
-def set_rlimits(rlimits: list[dict] | None) -> None:
+def set_rlimits(rlimits: list[dict] | None, sys: Syscalls | None = None) -> None:
     if not rlimits:
         return
-    import resource
+    from teu.runtime import linux as L
 
+    sys = sys or L.syscalls()
     for rl in rlimits:
-        kind = getattr(resource, rl["type"], None)
+        kind = L.RLIMITS.get(rl["type"])
         if kind is None:
             raise TeuError(f"rlimit {rl['type']} is not known on this system")
         try:
-            resource.setrlimit(kind, (rl["soft"], rl["hard"]))
-        except (ValueError, OSError) as e:
-            raise TeuError(f"setting {rl['type']} to {rl['soft']}:{rl['hard']}: {e} "
+            sys.setrlimit(kind, rl["soft"], rl["hard"])
+        except OSError as e:
+            # the resource module's words for the two refusals
+            why = {1: "not allowed to raise maximum limit",
+                   22: "current limit exceeds maximum limit"}.get(e.errno, e.strerror)
+            raise TeuError(f"setting {rl['type']} to {rl['soft']}:{rl['hard']}: {why} "
                            "(raising a hard limit needs CAP_SYS_RESOURCE)") from None
 
 
