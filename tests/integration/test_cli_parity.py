@@ -88,6 +88,25 @@ def test_output_to_a_reader_that_left_ends_quietly(teu, dockerd) -> None:
     teu.ok("rm", "-f", "up", "lots", "errs")
 
 
+def test_ctrl_c_heard_when_started_with_sigint_ignored(teu) -> None:
+    # A background job of a script starts with SIGINT ignored; docker's CLI (Go's
+    # signal.Notify) still stops on it: `logs -f` ends with 130 as after a Ctrl-C.
+    import signal
+
+    teu.ok("run", "-d", "--name", "up", IMAGE, "sh", "-c", "echo ready; sleep 60")
+    p = subprocess.Popen(teu.cmd("logs", "-f", "up"), env=teu.env, stdout=subprocess.PIPE,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert p.stdout.readline() == b"ready\n"
+        p.send_signal(signal.SIGINT)
+        assert p.wait(20) == 130
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    teu.ok("rm", "-f", "up")
+
+
 def test_go_templates_on_ps_inspect_and_version(teu, tmp_path) -> None:
     teu.ok("create", "--name", "t1", "-l", "app=web", "-l", "tier=front", IMAGE, "true")
     teu.ok("create", "--name", "t2", IMAGE, "true")

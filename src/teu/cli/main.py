@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from teu.errors import TeuError
 
+    hear_interrupts()
     try:
         # __import__, not importlib.import_module: importlib pulls in warnings (~1 ms)
         code = __import__(module, fromlist=["main"]).main(argv[1:])
@@ -206,6 +207,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def hear_interrupts() -> None:
+    """Take Ctrl-C (SIGINT) even if teu was started with it ignored, as a background job
+    of a script is: Python then leaves it ignored, while docker's CLI (Go's signal.Notify)
+    hears it and stops what it runs (a build, a foreground container, compose up).
+    `_signal`, not `signal`: the latter imports enum on every start."""
+    import _signal
+
+    if _signal.getsignal(_signal.SIGINT) == _signal.SIG_IGN:
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
 
 
 def reader_left() -> None:
