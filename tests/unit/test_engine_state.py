@@ -82,6 +82,22 @@ def test_log_round_trip(tmp_path) -> None:
     assert r.data == b"hi\n" and abs(r.time - expected) < 1e-6
 
 
+def test_stamp_time_agrees_with_the_rfc3339_parser() -> None:
+    from teu.engine.timefmt import parse_rfc3339
+
+    for stamp in (b"2026-11-27T10:00:00.000000001+01:00", b"2026-11-27T10:00:00.5+01:00",
+                  b"2026-11-27T10:00:00.999999999Z", b"2026-11-27T10:00:00Z",
+                  b"2026-11-27T10:00:00.25-05:30", b"2026-11-27T10:00:00.25-05:30",
+                  b"2026-11-27T23:59:59.75+00:00"):
+        assert logs.stamp_time(stamp) == parse_rfc3339(stamp.decode()), stamp
+    for bad in (b"2026-11-27T10:00:00.x+01:00", b"yesterday", b"2026-11-27T10:00:00.5+01"):
+        try:
+            got = logs.stamp_time(bad)
+        except (ValueError, IndexError):
+            continue
+        assert got == parse_rfc3339(bad.decode()), bad
+
+
 def test_normalize_references() -> None:
     assert images.normalize("busybox") == "docker.io/library/busybox:latest"
     assert images.normalize("user/app:1") == "docker.io/user/app:1"
