@@ -18,7 +18,7 @@ lint:
 	$(PYTHON) -m ruff check src tests bench
 
 test: lint       ## the test command CI runs
-	$(PYTHON) -m pytest -q -ra
+	$(PYTHON) -m pytest -q -ra --durations=25
 
 demo:            ## make a busybox base locally; build the example shop and bring it up (teu compose)
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
