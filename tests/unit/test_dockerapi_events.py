@@ -31,6 +31,14 @@ def test_step_by_step() -> None:
     assert actions({"a": running}, {"a": running}) == []
 
 
+def test_an_exit_and_a_rename_in_one_step_are_ordered_as_dockerd() -> None:
+    # `docker wait c; docker rename c d` within one snapshot: dockerd says die c, rename d.
+    evs = changes({"a": _s("running", 1.0)}, {"a": _s("exited", 1.0, 2.0, 3, name="d")},
+                  now=100.0)
+    assert [(e["Action"], e["Actor"]["Attributes"]["name"]) for e in evs] == \
+        [("die", "c"), ("rename", "d")]
+
+
 def test_die_carries_the_exit_code_and_filters_match() -> None:
     ev = changes({"a": _s("running", 1.0)}, {"a": _s("exited", 1.0, 2.0, 7)})[0]
     assert ev["Actor"]["Attributes"] == {"k": "v", "image": "busybox", "name": "c",

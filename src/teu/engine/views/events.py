@@ -9,7 +9,7 @@ state (kill, stop, restart, attach, exec, commit, export, top) are not seen here
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -55,20 +55,24 @@ def changes(before: dict[str, Seen], after: dict[str, Seen],
         if old is None:
             out.append(event(cid, s, "create", now))
             old = Seen(s.name, s.image, "created", None, None, None, s.labels)
-        if old.name != s.name:
-            out.append(event(cid, s, "rename", now, oldName=f"/{old.name}"))
+        # A rename seen in the same step as a change of state goes after it, and the state's
+        # events carry the old name: the usual script is `docker wait X; docker rename X Y`
+        # (dockerd: die X, rename Y), and a state change's time is known, a rename's is not.
+        was = s if old.name == s.name else replace(s, name=old.name)
         started = s.started_at is not None and s.started_at != old.started_at
         if started and old.started_at is not None and _running(old.status):
             out.append(_die(cid, old, now))  # a restart: the run before ended first
         if started:
-            out.append(event(cid, s, "start", s.started_at or now))
+            out.append(event(cid, was, "start", s.started_at or now))
         if old.status != "paused" and s.status == "paused":
-            out.append(event(cid, s, "pause", now))
+            out.append(event(cid, was, "pause", now))
         if old.status == "paused" and s.status == "running":
-            out.append(event(cid, s, "unpause", now))
+            out.append(event(cid, was, "unpause", now))
         ended = s.finished_at is not None and s.finished_at != old.finished_at
         if ended and not _running(s.status):
-            out.append(_die(cid, s, s.finished_at or now))
+            out.append(_die(cid, was, s.finished_at or now))
+        if old.name != s.name:
+            out.append(event(cid, s, "rename", now, oldName=f"/{old.name}"))
     for cid, old in before.items():
         if cid not in after:
             if _running(old.status):
