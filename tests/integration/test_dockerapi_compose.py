@@ -11,10 +11,7 @@ from typing import Any
 
 import pytest
 from tests.integration.dockerapi_helpers import Service
-from tests.integration.engine_helpers import IMAGE, busybox_tar
-from tests.integration.net_helpers import TestHost, host_teu
-
-from teu.testing.dockerd import Dockerd
+from tests.integration.dockerapi_hosts import bridged_dockerd, hosted_service
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
@@ -48,27 +45,14 @@ def docker_compose() -> str:
 
 @pytest.fixture
 def dockerd(tmp_path):  # noqa: ANN001, ANN201
-    host = TestHost()
-    tarball = tmp_path / "busybox-docker.tar"
-    tarball.write_bytes(busybox_tar(tmp_path))
-    try:
-        d = Dockerd(str(tarball), IMAGE, prefix=host.prefix(), bridge=True)
-        try:
-            yield d
-        finally:
-            d.stop()
-    finally:
-        host.remove()
+    for _host, d in bridged_dockerd(tmp_path):
+        yield d
 
 
 @pytest.fixture
 def api(tmp_path):  # noqa: ANN001, ANN201
-    for t in host_teu(tmp_path):
-        s = Service(t)
-        try:
-            yield s
-        finally:
-            s.stop()
+    for _host, s in hosted_service(tmp_path):
+        yield s
 
 
 def script(env: dict, work: Path) -> dict[str, Any]:

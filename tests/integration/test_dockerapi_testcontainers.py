@@ -12,11 +12,9 @@ import sys
 from typing import Any
 
 import pytest
-from tests.integration.dockerapi_helpers import Service
-from tests.integration.engine_helpers import IMAGE, busybox_tar
-from tests.integration.net_helpers import TestHost, host_teu
-
-from teu.testing.dockerd import Dockerd
+from tests.integration.dockerapi_hosts import bridged_dockerd, hosted_service
+from tests.integration.engine_helpers import IMAGE
+from tests.integration.net_helpers import TestHost
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 pytest.importorskip("testcontainers", reason="testcontainers is in teu's test extra")
@@ -45,27 +43,12 @@ finally:
 
 @pytest.fixture
 def dockerd(tmp_path):  # noqa: ANN001, ANN201
-    host = TestHost()
-    tarball = tmp_path / "busybox-docker.tar"
-    tarball.write_bytes(busybox_tar(tmp_path))
-    try:
-        d = Dockerd(str(tarball), IMAGE, prefix=host.prefix(), bridge=True)
-        try:
-            yield host, d
-        finally:
-            d.stop()
-    finally:
-        host.remove()
+    yield from bridged_dockerd(tmp_path)
 
 
 @pytest.fixture
 def api(tmp_path):  # noqa: ANN001, ANN201
-    for t in host_teu(tmp_path):
-        s = Service(t)
-        try:
-            yield t.host, s
-        finally:
-            s.stop()
+    yield from hosted_service(tmp_path)
 
 
 def run(host: TestHost, env: dict) -> dict[str, Any]:
