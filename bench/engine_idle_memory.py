@@ -21,18 +21,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _engine_peers import available, busybox_tar, make  # noqa: E402
 
+from teu.bench.procs import pss_kib  # noqa: E402
+
 DAEMONS = ("dockerd", "containerd")
-
-
-def pss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def engine_processes(top: str) -> list[tuple[int, str]]:
