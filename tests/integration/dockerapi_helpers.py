@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 DOCKER_CLI = "/usr/local/bin/docker"  # 28.2; Debian's /usr/bin/docker talks to dockerd 20.10
@@ -91,3 +92,14 @@ class Service:
                 self.proc.wait()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def services_over(teus: Iterable[Any]) -> Iterator[Service]:
+    """A `Service` over each Teu a fixture generator yields (private_teu, host_teu),
+    stopped before that generator cleans its Teu up."""
+    for t in teus:
+        s = Service(t)
+        try:
+            yield s
+        finally:
+            s.stop()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.integration.dockerapi_helpers import Service
+from tests.integration.dockerapi_helpers import Service, services_over
 from tests.integration.engine_helpers import IMAGE, busybox_tar
 from tests.integration.net_helpers import TestHost, host_teu
 
@@ -32,8 +32,5 @@ def bridged_dockerd(tmp_path: Path) -> Iterator[tuple[TestHost, Dockerd]]:
 def hosted_service(tmp_path: Path) -> Iterator[tuple[Any, Service]]:
     """`teu system service` over a private teu in a fresh test host: (host, service)."""
     for t in host_teu(tmp_path):
-        s = Service(t)
-        try:
+        for s in services_over([t]):
             yield t.host, s
-        finally:
-            s.stop()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.dockerapi_helpers import DOCKER_CLI, Service
+from tests.integration.dockerapi_helpers import DOCKER_CLI, Service, services_over
 from tests.integration.engine_helpers import IMAGE, private_dockerd, private_teu
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
@@ -17,12 +17,7 @@ pytestmark = [pytest.mark.root, pytest.mark.peer]
 
 @pytest.fixture
 def api(tmp_path):  # noqa: ANN001, ANN201
-    for t in private_teu(tmp_path):
-        s = Service(t)
-        try:
-            yield s
-        finally:
-            s.stop()
+    yield from services_over(private_teu(tmp_path))
 
 
 @pytest.fixture

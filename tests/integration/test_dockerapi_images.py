@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from image_helpers import Distribution
-from tests.integration.dockerapi_helpers import DOCKER_CLI, Service
+from tests.integration.dockerapi_helpers import DOCKER_CLI, Service, services_over
 from tests.integration.engine_helpers import IMAGE, private_dockerd, private_teu
 
 from teu.registry.server.htpasswd import bcrypt_entry
@@ -43,12 +43,7 @@ def dockerd(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 @pytest.fixture
 def api(tmp_path):  # noqa: ANN001, ANN201
-    for t in private_teu(tmp_path):
-        s = Service(t)
-        try:
-            yield s
-        finally:
-            s.stop()
+    yield from services_over(private_teu(tmp_path))
 
 
 def cli_script(env: dict, host: str, repo: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from tests.integration.dockerapi_helpers import Service
+from tests.integration.dockerapi_helpers import Service, services_over
 from tests.integration.engine_helpers import private_teu
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
@@ -16,12 +16,7 @@ pytestmark = [pytest.mark.root, pytest.mark.peer]
 
 @pytest.fixture
 def api(tmp_path):  # noqa: ANN001, ANN201
-    for t in private_teu(tmp_path):
-        s = Service(t)
-        try:
-            yield s
-        finally:
-            s.stop()
+    yield from services_over(private_teu(tmp_path))
 
 
 def test_ping_version_info_and_negotiation(api: Service) -> None:
