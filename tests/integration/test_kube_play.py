@@ -39,6 +39,7 @@ kind: Pod
 metadata: {{name: web, labels: {{app: web}}}}
 spec:
   restartPolicy: Always
+  terminationGracePeriodSeconds: 1  # httpd and sleep as PID 1 ignore SIGTERM
   initContainers:
   - name: prepare
     image: {IMAGE}
@@ -81,6 +82,7 @@ spec:
   template:
     metadata: {{labels: {{app: api}}}}
     spec:
+      terminationGracePeriodSeconds: 1
       containers:
       - name: api
         image: {IMAGE}
@@ -196,6 +198,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: NAME}
 spec:
+  terminationGracePeriodSeconds: 0  # sleep as PID 1 ignores SIGTERM: no 5 s wait in down
   containers:
   - name: c
     image: IMAGE
@@ -306,6 +309,7 @@ spec:
   template:
     metadata: {{labels: {{app: many}}}}
     spec:
+      terminationGracePeriodSeconds: 0
       containers:
       - name: c
         image: {IMAGE}
