@@ -129,7 +129,9 @@ def test_podspec_translation() -> None:
             "securityContext": {"capabilities": {"drop": ["ALL"]},
                                 "allowPrivilegeEscalation": False},
             "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 3},
-            "livenessProbe": {"httpGet": {"path": "/"}},
+            "livenessProbe": {"httpGet": {"path": "h", "port": 80, "httpHeaders": [
+                {"name": "X-A", "value": "b"}]}, "failureThreshold": 2, "timeoutSeconds": 3},
+            "startupProbe": {"tcpSocket": {"port": 80}, "initialDelaySeconds": 4},
             "volumeMounts": [{"name": "d", "mountPath": "/d"},
                              {"name": "m", "mountPath": "/m"},
                              {"name": "f", "mountPath": "/etc/f.txt", "subPath": "f.txt"}]}],
@@ -147,7 +149,16 @@ def test_podspec_translation() -> None:
     assert c["memory"] == str(64 << 20) and c["cpus"] == "0.25" and c["cpu_shares"] == "1024"
     assert c["user"] == "1000" and c["group_add"] == ["5"]
     assert c["cap_drop"] == ["ALL"] and c["security_opt"] == ["no-new-privileges"]
-    assert c["health_cmd"] == ["true"] and c["health_interval"] == "3s"
+    assert c["no_healthcheck"] and "health_cmd" not in c
+    probes = {d["kind"]: d for d in p.probes}
+    assert probes["readiness"] == {**probes["readiness"], "container": "pod1-c",
+                                   "action": "exec", "command": ["true"], "period": 3,
+                                   "timeout": 1, "failure_threshold": 3}
+    assert probes["liveness"] == {**probes["liveness"], "action": "http", "port": 80,
+                                  "path": "/h", "headers": [["X-A", "b"]], "timeout": 3,
+                                  "failure_threshold": 2, "period": 10}
+    assert probes["startup"] == {**probes["startup"], "action": "tcp", "port": 80,
+                                 "initial_delay": 4}
     assert c["tmpfs"] == [f"/m:rw,size={1 << 20}"]
     assert c["volume"][0] == {"kind": "volume", "source": "data", "target": "/d", "ro": False,
                               "sub": "", "create": False}
@@ -155,7 +166,18 @@ def test_podspec_translation() -> None:
     assert ("/files/f/f.txt", b"hi", 0o644) in p.files
     text = "\n".join(warned)
     assert "field nodeSelector is not supported" in text
-    assert "livenessProbe by httpGet is not supported" in text
+    for probe, error in (({"httpGet": {"path": "/"}}, "port None must be a number"),
+                         ({"tcpSocket": {"port": "web"}}, "'web' names no port"),
+                         ({"exec": {"command": ["x"]}, "tcpSocket": {"port": 1}},
+                          "exactly one of exec, httpGet"),
+                         ({"exec": {"command": ["x"]}, "successThreshold": 2},
+                          "successThreshold must be 1"),
+                         ({"exec": {"command": ["x"]}, "periodSeconds": 0},
+                          "periodSeconds 0 must be")):
+        with pytest.raises(KubeError, match=error):
+            pod_plan("p", "Pod/p", "Pod", {}, {"containers": [
+                {"name": "c", "image": "i", "livenessProbe": probe}]}, objects, "/f", "w",
+                warned.append)
     with pytest.raises(KubeError, match="Secret 'nope' key 'k' not found"):
         pod_plan("p", "Pod/p", "Pod", {}, {"containers": [{"name": "c", "image": "i", "env": [
             {"name": "E", "valueFrom": {"secretKeyRef": {"name": "nope", "key": "k"}}}]}]},

@@ -372,6 +372,8 @@ def _make(engine, p: Plan, opts: PlayOptions, say: Say, undo: list,  # noqa: ANN
                                     *(f"{k}={v}" for k, v in pod.labels.items())]}
         if user_net:
             pod_opts["network_alias"] = [pod.name, *pod.aliases]
+        if pod.probes:
+            pod_opts["probes"] = pod.probes
         made = create_pod(engine, pod_opts)
         undo.append(lambda pid=made.id: remove_pod(engine, pid, force=True, volumes=True))
         say(f"Pod:\n{made.id}")
@@ -395,6 +397,10 @@ def _make(engine, p: Plan, opts: PlayOptions, say: Say, undo: list,  # noqa: ANN
             else:
                 ids.append(create(engine, o)["id"])
         say("Containers:\n" + "\n".join(ids))
+        if opts.start and pod.probes:
+            from teu.engine.pods import prober
+
+            prober.launch(engine, made)
         if pod.kind == "Job" and opts.start:
             _job(engine, pod, ids, say)
 
