@@ -247,3 +247,57 @@ def test_variable_references_in_command_and_args() -> None:
     assert expand("serve --port=$(PORT)", env) == "serve --port=8080"
     assert expand("$$(PORT) $(NOPE) $A", env) == "$(PORT) $(NOPE) $A"
     assert expand("$(A)$(A)", env) == "11"
+
+
+def test_services_and_replica_ports_plan() -> None:
+    """A Deployment's hostPort and a NodePort selecting several replicas are spread
+    over them (not published on one pod); a Service port != targetPort is redirected in
+    each selected pod; the nft scripts say so."""
+    import pytest
+
+    from teu.kube.errors import KubeError
+    from teu.kube.manifest import parse
+    from teu.kube.play import plan
+    from teu.network import service_nat
+
+    text = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: c, image: i, ports: [{containerPort: 8000, hostPort: 8001, name: http}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec:
+  type: NodePort
+  selector: {app: api}
+  ports: [{port: 80, targetPort: http, nodePort: 30080}]
+"""
+    docs = parse(text, "m.yaml")
+    warned: list[str] = []
+    p = plan(docs, "/root", warned.append, set())
+    assert [x.name for x in p.pods] == ["api-pod-0", "api-pod-1"]
+    assert all(x.publish == [] and x.host_ports == [] for x in p.pods)
+    assert all(x.service_ports == [("tcp", 80, 8000)] for x in p.pods)
+    spread = {(b.owner, b.port, b.target, tuple(b.pods)) for b in p.balanced}
+    assert spread == {("Deployment/api", 8001, 8000, ("api-pod-0", "api-pod-1")),
+                      ("Service/api", 30080, 8000, ("api-pod-0", "api-pod-1"))}
+    script = service_nat.balance_script("TCP", 30080, [("10.0.0.2", 8000), ("10.0.0.3", 8000)])
+    assert "dnat to numgen inc mod 2 map { 0 : 10.0.0.2 . 8000, 1 : 10.0.0.3 . 8000 }" in script
+    assert "add element ip teu_kube lb { tcp . 30080 : jump lb-tcp-30080 }" in script
+    pod = service_nat.pod_script(["10.0.0.2"], [("tcp", 80, 8000)])
+    assert "add rule ip teu_service pre ip daddr 10.0.0.2 tcp dport 80 dnat to 10.0.0.2:8000" \
+        in pod
+    # Two objects wanting one host port is a conflict, spread or not.
+    with pytest.raises(KubeError, match="port conflict: host port 8001/TCP"):
+        plan(docs + parse("apiVersion: v1\nkind: Pod\nmetadata: {name: solo}\nspec: "
+                          "{containers: [{name: c, image: i, ports: [{containerPort: 1, "
+                          "hostPort: 8001}]}]}\n", "n.yaml"), "/root", warned.append, set())

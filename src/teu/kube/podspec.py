@@ -61,6 +61,8 @@ class PodPlan:
     deadline: float = 0
     backoff: int = 6
     probes: list[dict] = field(default_factory=list)  # teu.engine.pods.probes.Probe's
+    host_publish: list[tuple[str, int, int, str]] = field(default_factory=list)  # hostPorts
+    service_ports: list[tuple[str, int, int]] = field(default_factory=list)  # port->target
 
 
 def quantity(value: object, what: str) -> float:
@@ -449,6 +451,7 @@ def _container(plan: PodPlan, c: dict, volumes: dict[str, dict], objects: Object
             ip = p.get("hostIP") or ""
             plan.publish.append(f"{ip + ':' if ip else ''}{hp}:{cp}/{proto.lower()}")
             plan.host_ports.append((ip, hp, proto))
+            plan.host_publish.append((ip, hp, cp, proto))
     res = c.get("resources") or {}
     limits, requests = res.get("limits") or {}, res.get("requests") or {}
     if limits.get("memory") is not None:

@@ -54,6 +54,8 @@ def create(engine: Engine, opts: dict) -> Pod:
     })
     if opts.get("probes"):  # kube play's: teu.engine.pods.probes.Probe dicts
         pod.settings["Probes"] = list(opts["probes"])
+    if opts.get("service_ports"):  # kube play's: [proto, port, targetPort] (service_nat)
+        pod.settings["ServicePorts"] = [list(r) for r in opts["service_ports"]]
     if "uts" not in share and opts.get("hostname"):
         raise InvalidArgument("cannot set a hostname for a pod that does not share its UTS "
                               "namespace")
