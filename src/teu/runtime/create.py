@@ -143,9 +143,21 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
         from teu.runtime.apparmor import check
 
         check(config["process"])
-    linux = config.get("linux") or {}
     state = ContainerState(root, container_id)
-    state.claim()  # first: a bad or taken id is the error to give, before any cgroup check
+    # First: a bad or taken id is the error to give, before any cgroup check. The claim
+    # holds the container's lock until create is done (a delete waits for it).
+    state.claim()
+    try:
+        return _create_claimed(state, config, rootfs, opts, console_sock, stage, warmer)
+    finally:
+        state.unlock()
+
+
+def _create_claimed(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
+                    console_sock, stage: Stage1 | None,  # noqa: ANN001
+                    warmer: AttachWarmer) -> ContainerState:
+    container_id = state.id
+    linux = config.get("linux") or {}
     try:
         cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
         shared = check_existing_cgroup(cgroup)
