@@ -89,6 +89,10 @@ def create(root: str, container_id: str, opts: CreateOptions,
     `console_sock`: an already connected socket to send the pty to (used by `run -t`);
     otherwise opts.console_socket is connected here.
     """
+    # Before the fork: the runtime needs these next, and the container side's cgroup
+    # mount (cgroup_mounts) too; imported once here, stage 1 need not import them again.
+    import teu.runtime.cgroups.mounts  # noqa: F401
+
     stage = Stage1() if console_sock is None and not opts.console_socket else None
     warmer = AttachWarmer()
     try:
