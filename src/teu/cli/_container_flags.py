@@ -42,6 +42,8 @@ CREATE_FLAGS = [
          "duration"),
     Flag("health-start-period", None, STR, "Start period for the container to initialize "
          "before starting health-retries countdown (ms|s|m|h)", "duration"),
+    Flag("health-start-interval", None, STR, "Time between running the check during the "
+         "start period (ms|s|m|h)", "duration"),
     Flag("no-healthcheck", None, BOOL, "Disable any container-specified HEALTHCHECK"),
     Flag("stop-signal", None, STR, "Signal to stop the container"),
     Flag("stop-timeout", None, STR, "Timeout (in seconds) to stop a container", "int"),
