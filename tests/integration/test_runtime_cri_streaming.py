@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.root, pytest.mark.peer]
 PROTOCOL = "v4.channel.k8s.io"
 
 
-@pytest.fixture
-def node():  # noqa: ANN201 - a generator
+@pytest.fixture(scope="module")
+def node():  # noqa: ANN201 - a generator; one containerd for both handlers
     if os.geteuid() != 0:
         pytest.skip("needs root")
     if missing_tools():
