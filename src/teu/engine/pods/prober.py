@@ -270,6 +270,15 @@ def step(engine: Engine, m: Member, row, netns: int, host: str, now: float) -> b
     return changed
 
 
+def _endpoints(engine: Engine, pod: Pod, members: list[Member]) -> None:
+    """The pod behind a spread host port takes connections only while ready (every
+    probed member ready), as a Service's endpoints; nothing to do without such ports."""
+    from teu.network import service_nat
+
+    service_nat.refresh(engine.paths.root, pod.name,
+                        ready=all(m.is_ready() for m in members))
+
+
 def run(engine: Engine, pod_id: str) -> int:
     pod = store.get(engine.db, pod_id)
     if pod is None:
@@ -301,6 +310,7 @@ def run(engine: Engine, pod_id: str) -> int:
                     _write(engine, row["id"], m)
                 if step(engine, m, row, netns, host, time.time()):
                     _write(engine, row["id"], m)
+            _endpoints(engine, pod, members)
         except Exception as e:  # noqa: BLE001 - a busy database, a row going: try again
             print(f"{time.strftime('%H:%M:%S')} prober: {type(e).__name__}: {e}",
                   file=sys.stderr, flush=True)
