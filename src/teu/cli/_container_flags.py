@@ -100,7 +100,7 @@ CREATE_FLAGS = [
     Flag("sig-proxy", None, BOOL, "Proxy received signals to the process (default true)"),
     Flag("detach-keys", None, STR, "Override the key sequence for detaching a container"),
     Flag("pod", None, STR, "Run the container in an existing pod (its network, IPC and UTS "
-         "namespaces)"),
+         "namespaces), or in a new one: new:NAME"),
     Flag("pin", None, BOOL, "Resolve the image's tag to its digest; the container records "
          "NAME@DIGEST (also: TEU_PIN=1)"),
     Flag("signature-policy", None, STR, "Trust policy file (containers-policy.json) for "

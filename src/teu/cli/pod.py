@@ -61,6 +61,12 @@ def _create(argv: list[str]) -> int:
              Flag("dns-option", None, LIST, "Set custom DNS options"),
              Flag("share", None, STR, "Namespaces to share: ipc, net, uts (default "
                   "ipc,net,uts)"),
+             Flag("cpus", None, STR, "Number of CPUs the pod's containers share (the pod's "
+                  "cgroup)"),
+             Flag("memory", "m", STR, "Memory limit of the pod's containers together (the "
+                  "pod's cgroup)"),
+             Flag("memory-swap", None, STR, "Memory plus swap limit of the pod ('-1': "
+                  "unlimited swap)"),
              Flag("infra-name", None, STR, "The name of the pod's infra container"),
              Flag("pod-id-file", None, STR, "Write the pod ID to the file")]
     parsed = parse_or_help(argv, flags, "teu pod create", "[OPTIONS] [NAME]",

@@ -439,6 +439,10 @@ def _make(engine, p: Plan, opts: PlayOptions, say: Say, undo: list,  # noqa: ANN
             pod_opts["network_alias"] = [pod.name, *pod.aliases]
         if pod.probes:
             pod_opts["probes"] = pod.probes
+        for key, kind in (("memory", int), ("cpus", float)):  # the kubelet's pod cgroup
+            given = [c.get(key) for c in pod.containers]
+            if given and all(given):
+                pod_opts[key] = str(sum(kind(v) for v in given))  # type: ignore[operator]
         if pod.service_ports and user_net:
             pod_opts["service_ports"] = pod.service_ports
         made = create_pod(engine, pod_opts)
