@@ -73,9 +73,25 @@ def inspect(engine: Engine, pod: Pod) -> dict:
         "Containers": [{"Id": r["id"], "Name": r["name"], "State": r["status"]}
                        for r in rows],
     }
+    if pod.settings.get("Probes"):  # kube play's probes: the kubelet's readiness
+        for entry, r in zip(out["Containers"], rows, strict=True):
+            entry["Ready"], entry["Health"] = readiness(r)
     if not out["Labels"]:
         del out["Labels"]  # omitempty, as podman's
     return out
+
+
+def readiness(row: Row) -> tuple[bool, str]:
+    """(Ready, health status) of a member of a probed pod: what its prober recorded, or,
+    for a container without probes, whether it runs."""
+    from teu import fastjson
+
+    health = fastjson.loads(row["health"]) if row["health"] else {}
+    if row["status"] != "running":
+        return False, health.get("Status") or ""
+    if "Ready" in health:
+        return bool(health["Ready"]), health.get("Status") or ""
+    return True, ""
 
 
 def ls_json(engine: Engine, pod: Pod) -> dict:
