@@ -21,9 +21,10 @@ def teu(tmp_path):  # noqa: ANN001, ANN201
     yield from private_teu(tmp_path)
 
 
-@pytest.fixture
-def dockerd(tmp_path):  # noqa: ANN001, ANN201
-    yield from private_dockerd(tmp_path)
+@pytest.fixture(scope="module")
+def dockerd(tmp_path_factory):  # noqa: ANN001, ANN201
+    """One dockerd for the module (a start is seconds): each test removes what it made."""
+    yield from private_dockerd(tmp_path_factory.mktemp("dockerd"))
 
 
 # Failures of one verb each on a missing container or image, as docker 20.10 says them.
@@ -72,6 +73,7 @@ def test_output_to_a_reader_that_left_ends_quietly(teu, dockerd) -> None:
     # "Broken pipe" message, status -13 (a shell says 141), whatever the verb streams.
     dockerd.docker("run", "--name", "lots", "--network", "none", IMAGE, "seq", "1", "200000")
     assert read_a_little_and_leave([DOCKER, "logs", "lots"], dockerd.env) == (-13, b"")
+    dockerd.docker("rm", "-f", "lots")
     teu.ok("run", "--name", "lots", IMAGE, "seq", "1", "200000")
     teu.ok("run", "-d", "--name", "up", IMAGE, "sleep", "60")
     for args in (["logs", "lots"], ["logs", "-f", "lots"], ["exec", "up", "seq", "1", "999999"],
