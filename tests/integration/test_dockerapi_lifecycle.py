@@ -203,7 +203,8 @@ def events_script(env: dict) -> dict[str, list[str]]:
         docker("run", "-d", NET, "--name", "evother", IMAGE, "true")  # filtered out
         docker("wait", "evother")  # its exit before the next create, for both engines
         docker("run", "-d", NET, "--name", "ev1", "--label", "ev=1", IMAGE, "sh", "-c",
-               "sleep 1; exit 3")
+               "sleep 2; exit 3")
+        docker("exec", "ev1", "sh", "-c", "exit 5")
         docker("pause", "ev1")
         docker("unpause", "ev1")
         docker("wait", "ev1")
@@ -239,6 +240,8 @@ def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
                                 lambda: events_script(api.env))
     assert ours == theirs
     assert ours["live"] == ["create ev1 <no value>", "start ev1 <no value>",
+                            "exec_create: sh -c exit 5 ev1 <no value>",
+                            "exec_start: sh -c exit 5 ev1 <no value>", "exec_die ev1 5",
                             "pause ev1 <no value>", "unpause ev1 <no value>", "die ev1 3",
                             "rename ev2 <no value>", "destroy ev2 <no value>"]
     kinds = {line.split()[0] + " " + line.split()[1] for line in ours["history"]}
