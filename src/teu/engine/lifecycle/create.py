@@ -21,7 +21,8 @@ from teu.engine.state import start_time
 
 
 def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
-    """Validate the options, resolve the image, make the container; returns its row."""
+    """Validate the options, resolve the image, make the container; returns its row.
+    (`--pod new:NAME` is teu.engine.pods.new's: it makes the pod, then calls this.)"""
     pod = None
     if opts.get("pod") or opts.get("pod_infra"):  # run --pod: join the pod's namespaces
         from teu.engine.pods.join import member_options

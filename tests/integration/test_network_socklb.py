@@ -1,0 +1,152 @@
+"""The socket-level redirect of published ports (teu.network.socklb) with real traffic in
+a test host: a client in the test's own cgroup v2 connects straight to the container
+(its socket's local address is the bridge's, no NAT), getpeername still says the address
+it asked for; a client outside that cgroup, or in the cgroup but another network
+namespace, is untouched; `teu port --explain` shows the hop; kill -9 and rm -f leave no
+map element, program or attachment; a cgroup that cannot be used falls back to the DNAT
+and says why. The programs are attached only to a cgroup this test makes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import pytest
+from tests.integration.engine_helpers import IMAGE
+from tests.integration.net_helpers import TestHost, host_teu, wait_for, www
+
+from teu.network import bpf, socklb
+
+CLIENT = """
+import json, socket, sys
+out = []
+for host, port in json.loads(sys.argv[1]):
+    try:
+        s = socket.create_connection((host, port), timeout=3)
+    except OSError as e:
+        out.append({"error": e.errno})
+        continue
+    s.sendall(b"GET /index.html HTTP/1.0\\r\\n\\r\\n")
+    body = b""
+    while chunk := s.recv(65536):
+        body += chunk
+    out.append({"peer": list(s.getpeername()), "local": s.getsockname()[0],
+                "body": body.decode().rsplit("\\r\\n", 1)[-1]})
+    s.close()
+print(json.dumps(out))
+"""
+
+
+def cgroup2_mount() -> str | None:
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, where, fstype = line.split()[:3]
+            if fstype == "cgroup2":
+                return where
+    return None
+
+
+@pytest.fixture
+def cgroup():  # noqa: ANN201
+    top = cgroup2_mount()
+    if top is None:
+        pytest.skip("no cgroup2 mount")
+    path = os.path.join(top, f"teutest-{uuid.uuid4().hex[:8]}")
+    os.mkdir(path)
+    try:
+        yield path
+    finally:
+        os.rmdir(path)  # the kernel drops whatever is still attached to it
+
+
+@pytest.fixture
+def teu(tmp_path, cgroup):  # noqa: ANN001, ANN201
+    yield from host_teu(tmp_path)
+
+
+def connect(host: TestHost, targets: list[tuple[str, int]], cgroup: str | None = None
+            ) -> list[dict]:
+    join = f'echo $$ > {cgroup}/cgroup.procs; ' if cgroup else ""
+    p = subprocess.run(["sh", "-c", join + 'exec "$@"', "sh", *host.prefix(),
+                        sys.executable, "-c", CLIENT, json.dumps(targets)],
+                       capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(p.stdout)
+
+
+def attached(cgroup: str) -> dict[str, list[int]]:
+    fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return {"connect4": bpf.prog_query(fd, bpf.INET4_CONNECT),
+                "getpeername4": bpf.prog_query(fd, bpf.INET4_GETPEERNAME)}
+    finally:
+        os.close(fd)
+
+
+def exists(get_fd, obj_id: int) -> bool:  # noqa: ANN001
+    try:
+        os.close(get_fd(obj_id))
+    except bpf.BPFError:
+        return False
+    return True
+
+
+def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None:  # noqa: ANN001
+    site = www(tmp_path)
+    teu.env[socklb.ENV] = cgroup
+    for name, port in (("web", "8080:80"), ("web2", "127.0.0.1:8081:80")):
+        teu.ok("run", "-d", "--name", name, "-v", f"{site}:/www", "-p", port, IMAGE,
+               "httpd", "-f", "-p", "80", "-h", "/www")
+    gateway = teu.inspect("web")["NetworkSettings"]["Gateway"]
+    progs = attached(cgroup)
+    assert len(progs["connect4"]) == 1 and len(progs["getpeername4"]) == 1
+    fd = bpf.prog_fd_by_id(progs["connect4"][0])
+    map_ids = bpf.prog_info(fd)[1]
+    os.close(fd)
+    targets = [("127.0.0.1", 8080), ("127.0.0.2", 8080), ("127.0.0.1", 8081),
+               ("127.0.0.2", 8081)]
+    inside = connect(teu.host, targets, cgroup)
+    # redirected: the socket is the bridge's (no NAT), its peer the address it asked for
+    for got, (addr, port) in zip(inside[:3], targets, strict=False):
+        assert got == {"peer": [addr, port], "local": gateway, "body": "hello from httpd\n"}
+    assert inside[3] == {"error": 111}  # 127.0.0.1:8081 is bound to 127.0.0.1 only
+    # outside the cgroup: the kernel's DNAT, as without the redirect
+    outside = connect(teu.host, targets[:1])
+    assert outside == [{"peer": ["127.0.0.1", 8080], "local": "127.0.0.1",
+                        "body": "hello from httpd\n"}]
+    # in the cgroup but in another network namespace: untouched (nothing listens there)
+    other = TestHost()
+    try:
+        assert connect(other, targets[:1], cgroup) == [{"error": 111}]
+    finally:
+        other.remove()
+    p = teu("port", "--explain", "web")
+    assert p.returncode == 0, p.stdout
+    assert "socket     ok    connect() to 127.0.0.0/8:8080 from processes of cgroup" in \
+        p.stdout and "dnat       ok" in p.stdout
+    # the container's init killed: its element goes, the other port is still redirected
+    os.kill(teu.inspect("web")["State"]["Pid"], signal.SIGKILL)
+    assert wait_for(lambda: len(teu.records()) == 1)
+    assert attached(cgroup) == progs
+    assert connect(teu.host, targets[2:3], cgroup)[0]["local"] == gateway
+    teu.ok("rm", "-f", "web", "web2")
+    assert attached(cgroup) == {"connect4": [], "getpeername4": []}
+    # detached and closed: the kernel frees the programs and their maps
+    assert wait_for(lambda: not any(exists(bpf.prog_fd_by_id, i) for i in progs["connect4"])
+                    and not any(exists(bpf.map_fd_by_id, i) for i in map_ids))
+
+
+def test_unusable_cgroup_falls_back_to_dnat(teu, tmp_path) -> None:  # noqa: ANN001
+    teu.env[socklb.ENV] = str(tmp_path)  # not a cgroup
+    teu.ok("run", "-d", "--name", "web", "-v", f"{www(tmp_path)}:/www", "-p", "8080:80",
+           IMAGE, "httpd", "-f", "-p", "80", "-h", "/www")
+    p = teu("port", "--explain", "web")
+    assert p.returncode == 0, p.stdout
+    assert f"socket     ok    not used ({socklb.ENV}={tmp_path} is not a cgroup " \
+        "directory): every client takes the DNAT below" in p.stdout
+    assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8080/",
+                                         check=False).stdout == "hello from httpd\n")
+    teu.ok("rm", "-f", "web")
