@@ -106,13 +106,18 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
             db.delete(cid)
         remove_files(engine, Row(row, settings=fastjson.dumps(settings)))
         raise
-    if changed:
-        return db.get(cid)  # type: ignore[return-value]
-    from teu.engine.db import COLUMNS
+    from teu.engine.events import container as event
 
-    full = dict.fromkeys(COLUMNS)
-    full.update(pid=0, oom_killed=0, restart_count=0, stopped_by_user=0, **row)
-    return Row(full)
+    if changed:
+        made = db.get(cid)
+    else:
+        from teu.engine.db import COLUMNS
+
+        full = dict.fromkeys(COLUMNS)
+        full.update(pid=0, oom_killed=0, restart_count=0, stopped_by_user=0, **row)
+        made = Row(full)
+    event(engine, made, "create")  # type: ignore[arg-type]
+    return made  # type: ignore[return-value]
 
 
 def _write_cidfile(path: str, cid: str) -> None:
