@@ -28,6 +28,9 @@ those stalls, not the path.
 on 10.99.0.1 against the container through 10.99.0.1:8080 (prerouting DNAT, forward,
 the bridge, the veth: no 127.0.0.1 and route_localnet on that path).
 
+"hairpin -p": wrk in the "teu -p" container's network namespace, to its own published
+port on the bridge's address (DNAT back into the bridge, masqueraded).
+
 --latency N: N sequential requests (one connection at a time, a raw HTTP/1.0 GET from a
 small Python client in the test host, every server in turn, shuffled): the 10th
 percentile and the median of each server's request time. The low percentile is the
@@ -176,6 +179,14 @@ def request_times(urls: dict, n: int) -> dict[str, list[float]]:
                            check=True, capture_output=True, text=True)
         out.update({k: sorted(v) for k, v in json.loads(p.stdout).items()})
     return out
+
+
+class ContainerSide:
+    """Commands in a container's network namespace (the host's binaries: wrk, curl)."""
+
+    def __init__(self, pid: int) -> None:
+        self.name = f"container {pid}"
+        self.prefix = ["nsenter", f"--net=/proc/{pid}/ns/net"]
 
 
 def check_redirected(host: TestHost, port: int) -> None:
@@ -422,6 +433,14 @@ def main() -> int:
                     pids["outside host"] = outside.pid
                 urls["outside host"] = (client, "http://10.99.0.1:8086/index.html")
                 urls["outside -p"] = (client, "http://10.99.0.1:8080/index.html")
+            # hairpin: a client in the container's own network namespace, to its published
+            # port on the gateway (DNAT back into the bridge, masqueraded)
+            inner = ContainerSide(pids["teu -p"])
+            gateway = subprocess.run(host.prefix + teu.cmd(
+                "inspect", "-f", "{{.NetworkSettings.Gateway}}", "web"), env=teu.env,
+                check=True, capture_output=True, text=True).stdout.strip()
+            urls["hairpin -p"] = (inner, f"http://{gateway}:8080/index.html")
+            pids["hairpin -p"] = pids["teu -p"]
             for where, url in urls.values():
                 wait_up(where, url)
             if lb_cgroup:

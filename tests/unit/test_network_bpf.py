@@ -69,3 +69,36 @@ def test_programs_end_by_allowing_and_use_their_maps():
         for i, s in enumerate(slots):
             if s[0] & 0x07 == bpf.JMP and s[0] not in (0x85, 0x95):
                 assert 0 <= i + 1 + struct.unpack_from("=h", s, 2)[0] < len(slots)
+
+
+def test_socklb_keys_and_what_is_redirected():
+    from teu.network import socklb
+
+    k = socklb.key(0x1122334455667788, "127.0.0.1", 8080)
+    cookie, addr, port, proto = struct.unpack(socklb.KEY, k)
+    # the program writes the cookie natively, the address and port as the socket holds
+    # them (network order), the protocol as a u16
+    assert (cookie, addr, port, proto) == (0x1122334455667788, b"\x7f\0\0\x01",
+                                           b"\x1f\x90", 6)
+    assert len(k) == 16
+    tcp = {"protocol": "tcp", "hostPort": 8080, "containerPort": 80,
+           "containerIP": "10.77.0.2", "hostIP": ""}
+    assert socklb._redirectable(tcp) and socklb._bound(tcp) == "0.0.0.0"
+    assert not socklb._redirectable({**tcp, "protocol": "udp"})
+    assert not socklb._redirectable({**tcp, "hostIP": "::"})
+    assert not socklb._redirectable({**tcp, "containerIP": ""})
+    assert socklb._bound({**tcp, "hostIP": "127.0.0.1"}) == "127.0.0.1"
+
+
+def test_socklb_unconfigured_says_why(monkeypatch, tmp_path):
+    from teu.network import socklb
+
+    monkeypatch.delenv(socklb.ENV, raising=False)
+    m = {"protocol": "tcp", "hostPort": 8080, "containerPort": 80,
+         "containerIP": "10.77.0.2", "hostIP": ""}
+    assert socklb.publish([m]) == f"{socklb.ENV} is not set" and "socketLB" not in m
+    assert socklb.state(m) == (True, f"not used ({socklb.ENV} is not set): every client "
+                                     "takes the DNAT below")
+    assert socklb.unavailable(str(tmp_path)).endswith("is not a cgroup directory")
+    assert socklb.state({**m, "protocol": "udp"})[1].startswith(
+        "not used (only TCP to an IPv4 address is redirected)")
