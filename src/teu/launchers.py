@@ -12,10 +12,17 @@ starts `python -S` and finds teu directly, and to precompile teu.
 
 from __future__ import annotations
 
+import marshal
 import os
 import sys
 
 import teu
+
+# importlib's own classes, already loaded (importlib.machinery re-exports them).
+_BOOTSTRAP = sys.modules["_frozen_importlib"]
+_IMPORTLIB = sys.modules["_frozen_importlib_external"]
+_PYC_SUFFIX = f".{sys.implementation.cache_tag}.pyc"
+_PYC_HEADER = _IMPORTLIB.MAGIC_NUMBER + b"\0\0\0\0"  # flags 0: a timestamp-checked pyc
 
 LAUNCHERS = {"teu-runtime": "teu.runtime.cli.main", "teu": "teu.cli.main"}
 # Launchers whose program imports third-party packages (uvicorn for `teu registry
@@ -34,6 +41,8 @@ import os
 import sys
 sys.dont_write_bytecode = False  # see teu/launchers.py
 sys.path.insert(0, {src!r}){extra}
+from teu.launchers import find_teu_directly
+find_teu_directly()
 from {module} import main
 code = main()
 sys.stdout.flush()
@@ -49,6 +58,86 @@ sys.path.insert(0, {src!r}){extra}
 from {module} import main
 sys.exit(main())
 """
+
+
+class _TeuLoader(_IMPORTLIB.SourceFileLoader):
+    """importlib's loader for a source file, with its usual case made short: the
+    bytecode file is read and checked (magic, mtime and size of the source, as
+    importlib's own timestamp check) with a few os calls, not importlib's chain of
+    Python calls. Anything else (no bytecode yet, an edited source, a hash-based
+    pyc) goes to importlib as it is."""
+
+    source_stat = None  # the finder's stat of the source, to check the pyc against
+
+    def get_code(self, fullname: str):  # noqa: ANN201 - a code object
+        try:
+            st = self.source_stat or os.stat(self.path)
+            fd = os.open(_cached(self.path), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                chunks = []
+                while chunk := os.read(fd, 1 << 20):
+                    chunks.append(chunk)
+            finally:
+                os.close(fd)
+        except OSError:
+            return super().get_code(fullname)
+        data = b"".join(chunks)
+        if data[:8] != _PYC_HEADER or len(data) < 16 \
+                or int.from_bytes(data[8:12], "little") != int(st.st_mtime) & 0xFFFFFFFF \
+                or int.from_bytes(data[12:16], "little") != st.st_size & 0xFFFFFFFF:
+            return super().get_code(fullname)
+        return marshal.loads(memoryview(data)[16:])
+
+
+def _cached(source: str) -> str:
+    """importlib's cache_from_source for the plain case (no prefix, not optimized)."""
+    directory, _, name = source.rpartition("/")
+    return f"{directory}/__pycache__/{name[:-3]}{_PYC_SUFFIX}"
+
+
+class _TeuFinder:
+    """teu's modules straight from teu's directory (a stat or two each), before
+    sys.path is searched: importlib's path finder and loader cost ~0.17 ms of CPU
+    per module on this machine, these ~0.06 ms, and a container start imports ~45
+    teu modules across the runtime and the container side. As importlib, a package
+    (x/__init__.py) before a module (x.py); anything else (no such file, an
+    extension module) is left to importlib."""
+
+    def __init__(self, top: str) -> None:
+        self.top = top.rstrip("/") + "/"  # the directory that holds teu/
+
+    def find_spec(self, name: str, path: object = None, target: object = None):  # noqa: ANN201
+        if name != "teu" and not name.startswith("teu."):
+            return None
+        base = self.top + name.replace(".", "/")
+        package, origin = True, base + "/__init__.py"
+        try:
+            st = os.stat(origin)
+        except OSError:
+            package, origin = False, base + ".py"
+            try:
+                st = os.stat(origin)
+            except OSError:
+                return None
+        loader = _TeuLoader(name, origin)
+        loader.source_stat = st
+        spec = _BOOTSTRAP.ModuleSpec(name, loader, origin=origin, is_package=package)
+        spec.has_location = True
+        spec.cached = _cached(origin)
+        if package:
+            spec.submodule_search_locations = [base]
+        return spec
+
+
+def find_teu_directly() -> None:
+    """Put _TeuFinder first on sys.meta_path (the launchers call this, before any teu
+    module but this one). Not where bytecode is kept elsewhere or optimized (-O,
+    PYTHONPYCACHEPREFIX): importlib's rules for those are left to importlib."""
+    if sys.flags.optimize or sys.pycache_prefix or any(
+            isinstance(f, _TeuFinder) for f in sys.meta_path):
+        return
+    top = os.path.dirname(os.path.dirname(os.path.abspath(teu.__file__)))
+    sys.meta_path.insert(0, _TeuFinder(top))
 
 
 def install(bin_dir: str | None = None) -> list[str]:

@@ -15,21 +15,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.dockerapi_helpers import DOCKER_CLI, Service, services_over
-from tests.integration.engine_helpers import IMAGE, private_dockerd, private_teu
+from tests.integration.dockerapi_helpers import (
+    DOCKER_CLI,
+    Service,
+    services_over,
+    shared_dockerd,
+    side_by_side,
+)
+from tests.integration.engine_helpers import IMAGE, private_teu
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 NET = "--network=none"
 
 
 @pytest.fixture(scope="module")
-def dockerd(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    yield from private_dockerd(tmp_path_factory.mktemp("dockerd"))
+def dockerd(request: pytest.FixtureRequest):  # noqa: ANN201
+    return shared_dockerd(request)
 
 
-@pytest.fixture
-def api(tmp_path):  # noqa: ANN001, ANN201
-    yield from services_over(private_teu(tmp_path))
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    yield from services_over(private_teu(tmp_path_factory.mktemp("teu")))
 
 
 def _cli(env: dict):  # noqa: ANN202 - the script's docker()
@@ -67,16 +73,21 @@ def cli_script(env: dict) -> dict[str, Any]:
     seen["exec-it"] = _in_terminal(env, f"exec -it t1 sh -c {shlex.quote(prog)}", b"keys\n")
     docker("rm", "-f", "t1")
     # signals, wait, restart, pause, rename, top, stats, stop
+    def up(times: int) -> None:  # the trap is set once the run said "up"
+        deadline = time.monotonic() + 20
+        while docker("logs", "l1")[1].count("up") < times and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     docker("run", "-d", NET, "--name", "l1", IMAGE, "sh", "-c",
            'trap "echo got-term; exit 9" TERM; echo up; sleep 1000 & wait')
-    time.sleep(0.5)
+    up(1)
     seen["kill-term"] = docker("kill", "-s", "TERM", "l1")[0]
     seen["wait"] = docker("wait", "l1")
     seen["logs"] = docker("logs", "l1")
     seen["start"] = docker("start", "l1")[0]
-    time.sleep(0.5)
+    up(2)
     seen["restart"] = docker("restart", "-t", "1", "l1")[0]
-    time.sleep(0.5)
+    up(3)
     seen["logs-3-runs"] = docker("logs", "l1")
     seen["pause"] = docker("pause", "l1")[0]
     seen["paused"] = docker("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "l1")
@@ -96,12 +107,12 @@ def cli_script(env: dict) -> dict[str, Any]:
     seen["rm"] = docker("rm", "l2")[0]
     # logs -f of a running container until its end; attach to one
     docker("run", "-d", NET, "--name", "f1", IMAGE, "sh", "-c",
-           "echo a; sleep 1; echo b; exit 4")
+           "echo a; sleep 0.5; echo b; exit 4")
     seen["logs-f"] = docker("logs", "-f", "f1")
     seen["wait-f"] = docker("wait", "f1")
     docker("rm", "f1")
     docker("run", "-d", NET, "--name", "a1", IMAGE, "sh", "-c",
-           "sleep 1; echo attached; exit 6")
+           "sleep 0.5; echo attached; exit 6")
     seen["attach"] = docker("attach", "a1")
     docker("rm", "a1")
     # what a container changed: diff, export
@@ -123,8 +134,7 @@ def cli_script(env: dict) -> dict[str, Any]:
 
 
 def test_lifecycle_cli_same_as_dockerd(api: Service, dockerd: Any) -> None:
-    theirs = cli_script(dockerd.env)
-    ours = cli_script(api.env)
+    theirs, ours = side_by_side(lambda: cli_script(dockerd.env), lambda: cli_script(api.env))
     assert ours == theirs
     assert ours["run-i"] == (0, "fed\n", "")
     assert ours["run-i-code"] == (3, "b\n", "got a\n")
@@ -153,7 +163,7 @@ def py_script(client: Any) -> dict[str, Any]:
                                  network_mode="none", auto_remove=True)
     r.start()
     seen["removed"] = r.wait(condition="removed")["StatusCode"]
-    seen["gone"] = [x.id for x in client.containers.list(all=True)]
+    seen["gone"] = r.id not in [x.id for x in client.containers.list(all=True)]
     s = client.containers.run(IMAGE, "sleep 30", detach=True, network_mode="none")
     one = s.stats(stream=False)
     seen["stats-one"] = sorted(k for k in ("read", "pids_stats", "memory_stats", "cpu_stats")
@@ -166,10 +176,11 @@ def py_script(client: Any) -> dict[str, Any]:
 
 
 def test_waits_and_stats_same_as_dockerd(api: Service, dockerd: Any) -> None:
-    theirs = py_script(docker.DockerClient(base_url=dockerd.url, version="1.41"))
-    ours = py_script(docker.DockerClient(base_url=api.url, version="1.41"))
+    theirs, ours = side_by_side(
+        lambda: py_script(docker.DockerClient(base_url=dockerd.url, version="1.41")),
+        lambda: py_script(docker.DockerClient(base_url=api.url, version="1.41")))
     assert ours == theirs
-    assert ours["next-exit"] == 3 and ours["removed"] == 2 and ours["gone"] == []
+    assert ours["next-exit"] == 3 and ours["removed"] == 2 and ours["gone"]
 
 
 def events_script(env: dict) -> list[str]:
@@ -205,8 +216,8 @@ def events_script(env: dict) -> list[str]:
 
 
 def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
-    theirs = events_script(dockerd.env)
-    ours = events_script(api.env)
+    theirs, ours = side_by_side(lambda: events_script(dockerd.env),
+                                lambda: events_script(api.env))
     assert ours == theirs
     assert ours == ["create ev1 <no value>", "start ev1 <no value>", "pause ev1 <no value>",
                     "unpause ev1 <no value>", "die ev1 3", "rename ev2 <no value>",

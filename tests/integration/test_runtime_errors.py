@@ -154,3 +154,38 @@ def test_kill_9_mid_create_is_cleaned_by_delete_force(runtime, make_bundle, tmp_
     assert not os.path.exists(f"/proc/{init_pid}") or \
         open(f"/proc/{init_pid}/stat").read().split(") ")[1][0] == "Z"
     subprocess.run(["pkill", "-9", "-f", str(hook)], check=False)
+
+
+def test_delete_force_racing_create_leaves_nothing(runtime, make_bundle):
+    # A `teu rm -f` while conmon's create of the same id is still under way (its `teu
+    # run -d` was killed): `delete --force` and create exclude each other, so whichever
+    # comes second sees a whole container or none, and nothing is left after both.
+    import random
+    import tempfile
+
+    b = make_bundle(["sleep", "300"])
+    started = time.monotonic()
+    runtime("create", "-b", str(b.path), "warm", check=True)
+    took = time.monotonic() - started
+    runtime("delete", "--force", "warm", check=True)
+    rng = random.Random(8)
+    for _ in range(12):
+        cid = runtime.new_id()
+        with tempfile.TemporaryFile("w+") as stderr:  # not a pipe: the init inherits it
+            create = subprocess.Popen(runtime.cmd("create", "-b", str(b.path), cid),
+                                      stdout=subprocess.DEVNULL, stderr=stderr)
+            time.sleep(rng.uniform(0, took * 1.2))
+            deleted = runtime("delete", "--force", cid)
+            assert deleted.returncode == 0, deleted.stderr
+            create.wait(timeout=30)
+            stderr.seek(0)
+            err = stderr.read()
+        if (runtime.root / cid).exists():
+            # delete came before create had claimed the id: create made a whole container
+            assert create.returncode == 0, err
+            state = runtime.state(cid)
+            assert state["status"] == "created", state
+            runtime("delete", "--force", cid, check=True)
+        elif create.returncode != 0:
+            assert len(err.strip().splitlines()) == 1, err
+        assert leftovers(runtime, cid) == [], err

@@ -29,3 +29,34 @@ def test_settle_rewrites_only_a_pip_installed_script_of_ours(tmp_path) -> None:
     assert (tmp_path / "other").read_text() == shipped
     assert "someone's own launcher" in (tmp_path / "teu").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other", "teu", "teu-runtime"]
+
+
+def _load(finder, name):
+    import importlib.util
+
+    spec = finder.find_spec(name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_teu_finder_reads_fresh_bytecode_and_recompiles_a_stale_one(tmp_path) -> None:
+    import os
+    import py_compile
+
+    package = tmp_path / "teu"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    source = package / "mod.py"
+    source.write_text("WHO = 'bytecode'\n")
+    os.utime(source, (1_700_000_000, 1_700_000_000))
+    py_compile.compile(str(source), cfile=launchers._cached(str(source)))
+    source.write_text("WHO = 'source!!'\n")  # same size; mtime put back below
+    os.utime(source, (1_700_000_000, 1_700_000_000))
+    finder = launchers._TeuFinder(str(tmp_path))
+    assert finder.find_spec("teu").submodule_search_locations == [str(package)]
+    assert _load(finder, "teu.mod").WHO == "bytecode"  # the pyc matches: it is what runs
+    os.utime(source, (1_700_000_100, 1_700_000_100))  # edited since: importlib recompiles
+    assert _load(finder, "teu.mod").WHO == "source!!"
+    for name in ("teux", "json", "teu.missing"):
+        assert finder.find_spec(name) is None  # left to importlib

@@ -141,3 +141,19 @@ def test_state_file_keeps_the_last_whole_line(tmp_path):
     with open(st.state_file, "ab") as f:
         f.write(b'{"pid": 3, "rea')  # a crash mid-write
     assert ContainerState(str(tmp_path), "c1").load().data["pid"] == 2
+
+
+def test_bounding_without_setpcap_fails_only_for_a_capability_still_held():
+    class NoSetpcap(Recorder):
+        def __init__(self, bounding):
+            super().__init__(held=0)
+            self.bounding = bounding
+
+        def prctl(self, option, a2=0, a3=0, a4=0, a5=0):
+            if option == L.PR_CAPBSET_DROP:
+                raise PermissionError(1, "prctl(24): Operation not permitted")
+            return 1 if self.bounding & (1 << a2) else 0
+
+    capabilities.drop_bounding(NoSetpcap(bounding=1 << 5), keep=1 << 5, known=6)
+    with pytest.raises(PermissionError):
+        capabilities.drop_bounding(NoSetpcap(bounding=1 << 2 | 1 << 5), keep=1 << 5, known=6)

@@ -46,10 +46,19 @@ def mask(names: list[str] | None, known: int) -> int:
 
 
 def drop_bounding(sys: Syscalls, keep: int, known: int) -> None:
-    """Drop every capability not in `keep` from the bounding set."""
+    """Drop every capability not in `keep` from the bounding set.
+
+    One prctl per capability dropped (the kernel drops one at a time), none to read
+    the set first: dropping one already gone is no error for a holder of CAP_SETPCAP.
+    Without CAP_SETPCAP every drop is refused; that is an error only for a capability
+    still in the set."""
     for cap in range(known + 1):
-        if not keep & (1 << cap) and sys.prctl(PR_CAPBSET_READ, cap) == 1:
-            sys.prctl(PR_CAPBSET_DROP, cap)
+        if not keep & (1 << cap):
+            try:
+                sys.prctl(PR_CAPBSET_DROP, cap)
+            except PermissionError:
+                if sys.prctl(PR_CAPBSET_READ, cap) == 1:
+                    raise
 
 
 def apply_sets(sys: Syscalls, caps: dict, known: int) -> None:

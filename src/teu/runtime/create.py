@@ -89,6 +89,10 @@ def create(root: str, container_id: str, opts: CreateOptions,
     `console_sock`: an already connected socket to send the pty to (used by `run -t`);
     otherwise opts.console_socket is connected here.
     """
+    # Before the fork: the runtime needs these next, and the container side's cgroup
+    # mount (cgroup_mounts) too; imported once here, stage 1 need not import them again.
+    import teu.runtime.cgroups.mounts  # noqa: F401
+
     stage = Stage1() if console_sock is None and not opts.console_socket else None
     warmer = AttachWarmer()
     try:
@@ -143,9 +147,21 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
         from teu.runtime.apparmor import check
 
         check(config["process"])
-    linux = config.get("linux") or {}
     state = ContainerState(root, container_id)
-    state.claim()  # first: a bad or taken id is the error to give, before any cgroup check
+    # First: a bad or taken id is the error to give, before any cgroup check. The claim
+    # holds the container's lock until create is done (a delete waits for it).
+    state.claim()
+    try:
+        return _create_claimed(state, config, rootfs, opts, console_sock, stage, warmer)
+    finally:
+        state.unlock()
+
+
+def _create_claimed(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
+                    console_sock, stage: Stage1 | None,  # noqa: ANN001
+                    warmer: AttachWarmer) -> ContainerState:
+    container_id = state.id
+    linux = config.get("linux") or {}
     try:
         cgroup = cgroup_manager(config, container_id, opts.systemd_cgroup)
         shared = check_existing_cgroup(cgroup)

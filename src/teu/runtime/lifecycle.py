@@ -123,16 +123,24 @@ def delete(root: str, container_id: str, force: bool = False) -> None:
     """Remove a stopped (or, with force, any) container: processes, cgroup, state."""
     state = ContainerState(root, container_id)
     try:
+        # Waits for a create of this id still under way: then it sees a whole container,
+        # or none if that create failed.
+        if not state.lock():
+            raise StateError(f"container {container_id!r} does not exist")
         state.load()
     except StateError:
+        state.unlock()
         if force:
             return  # runc: delete --force of an unknown id succeeds
         raise
-    st = status(state)
-    if st in ("running", "paused") and not force:
-        raise StateError(f"cannot delete container {container_id!r} that is not stopped: "
-                         f"{st} (use --force)")
-    destroy(state, st)
+    try:
+        st = status(state)
+        if st in ("running", "paused") and not force:
+            raise StateError(f"cannot delete container {container_id!r} that is not "
+                             f"stopped: {st} (use --force)")
+        destroy(state, st)
+    finally:
+        state.unlock()
 
 
 def destroy(state: ContainerState, st: str) -> None:

@@ -1,15 +1,15 @@
 """The syscall seam: every Linux call the runtime makes that Python 3.11 lacks.
 
 Python 3.11 has no os.unshare, os.setns, mount or pivot_root, so they are called
-through libc with ctypes. Code takes a `Syscalls` (the Protocol below) so unit
-tests can pass a recorder instead of touching the kernel; `SYSCALLS` is the
-real one. Errors come back as OSError with the errno and the call's target, the
-same shape os.* functions raise.
+through libc with ctypes' C half (_ctypes, see "C types" below). Code takes a
+`Syscalls` (the Protocol below) so unit tests can pass a recorder instead of
+touching the kernel; `syscalls()` gives the real one. Errors come back as OSError
+with the errno and the call's target, the same shape os.* functions raise.
 """
 
 from __future__ import annotations
 
-import ctypes
+import _ctypes
 import os
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
@@ -113,42 +113,84 @@ def _fs(s: str | None) -> bytes | None:
     return None if s is None else os.fsencode(s)
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+# -- C types ------------------------------------------------------------------
+# What the seam needs of ctypes, made from its C half alone. `import ctypes` also runs
+# ctypes/__init__.py (struct, types, _endian, some 40 type and class definitions, a
+# handle on libpython): ~2.5 ms of CPU idle, ~5 ms loaded, on every container start,
+# where _ctypes itself costs ~0.5 ms. The classes below are what ctypes defines under
+# the same type codes (x86_64 and aarch64 are both LP64: a long is 64 bits). Each costs
+# ~0.05-0.1 ms to define, so structs are arrays of these (C's layout is the same).
+class _Int(_ctypes._SimpleCData):
+    _type_ = "i"
 
 
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+class _UInt(_ctypes._SimpleCData):
+    _type_ = "I"
 
 
-_CAP_V3 = 0x20080522
+class _Long(_ctypes._SimpleCData):
+    _type_ = "l"
 
 
-class _Rlimit(ctypes.Structure):
-    _fields_ = [("cur", ctypes.c_uint64), ("max", ctypes.c_uint64)]
+class _ULong(_ctypes._SimpleCData):
+    _type_ = "L"
+
+
+class _CFunction(_ctypes.CFuncPtr):
+    """A C function that saves errno (ctypes' CDLL(..., use_errno=True) functions)."""
+
+    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+    _restype_ = _Int
+
+
+class _PythonAPIFunction(_ctypes.CFuncPtr):
+    """Called with the GIL held, Python's error indicator checked after (ctypes' PyDLL)."""
+
+    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI | _ctypes.FUNCFLAG_USE_ERRNO
+    _restype_ = _Int
+
+
+class _Program:
+    """dlopen(NULL): this program and the libraries it has loaded (glibc, libpython)."""
+
+    def __init__(self) -> None:
+        self._handle = _ctypes.dlopen(None, _ctypes.RTLD_LOCAL)
+
+    def function(self, name: str, restype: type = _Int,
+                 kind: type = _CFunction):  # noqa: ANN201 - a C function object
+        fn = kind((name, self))
+        fn.restype = restype
+        return fn
+
+
+_CAP_V3 = 0x20080522  # capget/capset's header: this version, pid 0 (ourselves)
 
 
 class LibcSyscalls:
     """Syscalls through glibc: the real kernel."""
 
     def __init__(self) -> None:
-        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._libc = _Program()
         self._nr = _SYSCALL_NUMBERS.get(os.uname().machine)
-        sc = self._libc.syscall
-        sc.restype = ctypes.c_long
-        self._syscall = sc
+        self._syscall = self._libc.function("syscall", restype=_Long)
+        self._functions: dict = {}
+
+    def _fn(self, name: str):  # noqa: ANN202 - a C function object
+        fn = self._functions.get(name)
+        if fn is None:
+            fn = self._functions[name] = self._libc.function(name)
+        return fn
 
     def resolve(self) -> None:
-        """Look up now the libc functions the container side calls (ctypes resolves each
-        on first use: a dlsym and a function object), while there is nothing else to do."""
+        """Look up now the libc functions the container side calls (a dlsym and a
+        function object each), while there is nothing else to do."""
         for name in ("unshare", "setns", "mount", "umount2", "prctl", "sethostname",
                      "setdomainname", "setrlimit"):
-            getattr(self._libc, name)
+            self._fn(name)
 
     def _check(self, rc: int, what: str, target: str | None = None) -> int:
         if rc < 0:
-            err = ctypes.get_errno()
+            err = _ctypes.get_errno()
             if target is None:
                 raise OSError(err, f"{what}: {os.strerror(err)}")
             raise OSError(err, f"{what}: {os.strerror(err)}", target)
@@ -160,91 +202,82 @@ class LibcSyscalls:
         return self._nr[index]
 
     def unshare(self, flags: int) -> None:
-        self._check(self._libc.unshare(ctypes.c_int(flags)), "unshare")
+        self._check(self._fn("unshare")(_Int(flags)), "unshare")
 
     def setns(self, fd: int, nstype: int) -> None:
-        self._check(self._libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+        self._check(self._fn("setns")(_Int(fd), _Int(nstype)), "setns")
 
     def mount(self, source: str | None, target: str, fstype: str | None,
               flags: int, data: str | None) -> None:
-        rc = self._libc.mount(_fs(source), _fs(target), _fs(fstype),
-                              ctypes.c_ulong(flags), _fs(data))
+        rc = self._fn("mount")(_fs(source), _fs(target), _fs(fstype), _ULong(flags), _fs(data))
         self._check(rc, f"mount {source or fstype} on", target)
 
     def umount2(self, target: str, flags: int) -> None:
-        self._check(self._libc.umount2(_fs(target), ctypes.c_int(flags)), "umount", target)
+        self._check(self._fn("umount2")(_fs(target), _Int(flags)), "umount", target)
 
     def pivot_root(self, new_root: str, put_old: str) -> None:
         nr = self._number(0, "pivot_root")
-        self._check(self._syscall(ctypes.c_long(nr), _fs(new_root), _fs(put_old)),
+        self._check(self._syscall(_Long(nr), _fs(new_root), _fs(put_old)),
                     "pivot_root", new_root)
 
     def sethostname(self, name: str) -> None:
         b = name.encode()
-        self._check(self._libc.sethostname(b, ctypes.c_size_t(len(b))), "sethostname", name)
+        self._check(self._fn("sethostname")(b, _ULong(len(b))), "sethostname", name)
 
     def setdomainname(self, name: str) -> None:
         b = name.encode()
-        self._check(self._libc.setdomainname(b, ctypes.c_size_t(len(b))), "setdomainname", name)
+        self._check(self._fn("setdomainname")(b, _ULong(len(b))), "setdomainname", name)
 
     def setrlimit(self, resource: int, soft: int, hard: int) -> None:
-        """Through ctypes, already loaded, rather than the resource module (one more
+        """Through _ctypes, already loaded, rather than the resource module (one more
         shared object to load at every start); -1 (or 2**64-1) is unlimited."""
-        limit = _Rlimit(soft & 0xFFFFFFFFFFFFFFFF, hard & 0xFFFFFFFFFFFFFFFF)
-        self._check(self._libc.setrlimit(ctypes.c_int(resource), ctypes.byref(limit)),
-                    "setrlimit")
+        limit = (_ULong * 2)(soft & 0xFFFFFFFFFFFFFFFF, hard & 0xFFFFFFFFFFFFFFFF)  # rlimit
+        self._check(self._fn("setrlimit")(_Int(resource), limit), "setrlimit")
 
     def prctl(self, option: int, a2: int = 0, a3: int = 0, a4: int = 0, a5: int = 0) -> int:
-        args = [ctypes.c_ulong(a) for a in (a2, a3, a4, a5)]
-        return self._check(self._libc.prctl(ctypes.c_int(option), *args), f"prctl({option})")
+        return self._check(self._fn("prctl")(_Int(option), _ULong(a2), _ULong(a3), _ULong(a4),
+                                             _ULong(a5)), f"prctl({option})")
 
     def capget(self) -> tuple[int, int, int]:
-        hdr = _CapHeader(_CAP_V3, 0)
-        data = (_CapData * 2)()
+        # data: two __user_cap_data_struct {effective, permitted, inheritable} (u32 each),
+        # the low and the high 32 capabilities
+        data = (_UInt * 6)()
         nr = self._number(2, "capget")
-        self._check(self._syscall(ctypes.c_long(nr), ctypes.byref(hdr), data), "capget")
-        return tuple(  # type: ignore[return-value]
-            data[0].__getattribute__(f) | (data[1].__getattribute__(f) << 32)
-            for f in ("effective", "permitted", "inheritable")
-        )
+        self._check(self._syscall(_Long(nr), (_Int * 2)(_CAP_V3, 0), data), "capget")
+        return data[0] | data[3] << 32, data[1] | data[4] << 32, data[2] | data[5] << 32
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
-        hdr = _CapHeader(_CAP_V3, 0)
-        data = (_CapData * 2)()
-        for i in range(2):
-            shift = 32 * i
-            data[i].effective = (effective >> shift) & 0xFFFFFFFF
-            data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
-            data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+        data = (_UInt * 6)(*(value >> shift & 0xFFFFFFFF for shift in (0, 32)
+                             for value in (effective, permitted, inheritable)))
         nr = self._number(3, "capset")
-        self._check(self._syscall(ctypes.c_long(nr), ctypes.byref(hdr), data), "capset")
+        self._check(self._syscall(_Long(nr), (_Int * 2)(_CAP_V3, 0), data), "capset")
 
     def join_session_keyring(self, name: str | None) -> None:
         nr = self._number(1, "keyctl")
-        self._check(self._syscall(ctypes.c_long(nr), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING),
-                                  _fs(name)), "keyctl(join session keyring)")
+        self._check(self._syscall(_Long(nr), _Long(KEYCTL_JOIN_SESSION_KEYRING), _fs(name)),
+                    "keyctl(join session keyring)")
 
     def mount_setattr(self, path: str, attr_set: int, attr_clr: int,
                       recursive: bool = True) -> None:
         """mount_setattr(2) (Linux 5.12): change mount flags, with AT_RECURSIVE for a whole
         tree at once (the "rro" family of mount options)."""
-        attr = (ctypes.c_uint64 * 4)(attr_set, attr_clr, 0, 0)
-        self._check(self._syscall(ctypes.c_long(_NR_MOUNT_SETATTR), ctypes.c_int(_AT_FDCWD),
-                                  _fs(path), ctypes.c_uint(_AT_RECURSIVE if recursive else 0),
-                                  ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr))),
+        attr = (_ULong * 4)(attr_set, attr_clr, 0, 0)  # struct mount_attr: 4 u64
+        self._check(self._syscall(_Long(_NR_MOUNT_SETATTR), _Int(_AT_FDCWD), _fs(path),
+                                  _UInt(_AT_RECURSIVE if recursive else 0),
+                                  _ctypes.byref(attr), _ULong(_ctypes.sizeof(attr))),
                     "mount_setattr", path)
 
     def personality(self, persona: int) -> None:
         nr = self._number(4, "personality")
-        self._check(self._syscall(ctypes.c_long(nr), ctypes.c_ulong(persona)), "personality")
+        self._check(self._syscall(_Long(nr), _ULong(persona)), "personality")
 
     def default_signal(self, sig: int) -> None:
         """sig back to SIG_DFL with rt_sigaction(2) itself: glibc refuses its own
         reserved signals (32, 33), which a caller may still have left ignored."""
         nr = self._number(6, "rt_sigaction")
-        act = ctypes.create_string_buffer(32)  # handler SIG_DFL, no flags, empty mask
-        self._check(self._syscall(ctypes.c_long(nr), ctypes.c_long(sig), act, None,
-                                  ctypes.c_long(8)), f"rt_sigaction({sig})")
+        act = bytes(32)  # handler SIG_DFL, no flags, empty mask (only read by the kernel)
+        self._check(self._syscall(_Long(nr), _Long(sig), act, None, _Long(8)),
+                    f"rt_sigaction({sig})")
 
     def clone_parent(self) -> int:
         """fork(), except that the child's parent is our parent (CLONE_PARENT).
@@ -253,20 +286,21 @@ class LibcSyscalls:
         runtime that started stage 1 is then the init's own parent and can wait for
         it, with no need to become a subreaper first. Python's fork bookkeeping is
         done around the raw syscall exactly as os.fork does it; the GIL is held
-        throughout (PyDLL), and the process is single-threaded.
+        throughout (a Python-API function), and the process is single-threaded.
         """
         nr = self._number(5, "clone")
-        api = ctypes.pythonapi
-        raw = ctypes.PyDLL(None, use_errno=True).syscall
-        raw.restype = ctypes.c_long
-        api.PyOS_BeforeFork()
-        pid = raw(ctypes.c_long(nr), ctypes.c_ulong(CLONE_PARENT | SIGCHLD), None, None, None,
-                  None)
+        api = self._libc
+        raw = api.function("syscall", restype=_Long, kind=_PythonAPIFunction)
+        before, child, parent = (api.function(f"PyOS_{n}", kind=_PythonAPIFunction)
+                                 for n in ("BeforeFork", "AfterFork_Child",
+                                           "AfterFork_Parent"))
+        before()
+        pid = raw(_Long(nr), _ULong(CLONE_PARENT | SIGCHLD), None, None, None, None)
         if pid == 0:
-            api.PyOS_AfterFork_Child()
+            child()
             return 0
-        err = ctypes.get_errno()
-        api.PyOS_AfterFork_Parent()
+        err = _ctypes.get_errno()
+        parent()
         if pid < 0:
             raise OSError(err, f"clone: {os.strerror(err)}")
         return pid

@@ -13,6 +13,8 @@ Layout, one directory per container under the state root (--root, default
                              A line torn by a crash is skipped.
     <root>/<id>/exec.fifo    present from create until start; the init blocks
                              reading it, `start` writes one byte
+    <root>/<id>/lock         the container's lock (ContainerState.lock): create holds
+                             it from its claim to its end, delete while it removes
 
 Status is derived, never stored: a live init (same pid and start time as
 recorded, not a zombie) with exec.fifo is `created`; with a frozen cgroup it is
@@ -76,6 +78,7 @@ class ContainerState:
         # not read them back: the config and the cgroup manager.
         self.config: dict | None = None
         self.cgroup = None
+        self._lock_fd = -1
 
     @property
     def state_file(self) -> str:
@@ -88,13 +91,62 @@ class ContainerState:
     def exists(self) -> bool:
         return os.path.isdir(self.dir)
 
+    @property
+    def lock_file(self) -> str:
+        return os.path.join(self.dir, "lock")
+
     def claim(self) -> None:
-        """Make the directory; fails if the id is taken (mkdir is the atomic test)."""
+        """Make the directory and take its lock; fails if the id is taken (mkdir is the
+        atomic test). The lock is held until unlock(): create's whole run."""
         os.makedirs(os.path.dirname(self.dir), mode=0o711, exist_ok=True)
         try:
             os.mkdir(self.dir, 0o711)
         except FileExistsError:
             raise StateError(f"container with id {self.id!r} already exists") from None
+        if not self.lock(claimed=True):
+            raise StateError(f"container {self.id!r} was deleted while it was being created")
+
+    def lock(self, claimed: bool = False) -> bool:
+        """Take the container's lock, waiting while another process holds it. False if
+        the container is gone (or went while we waited): there is nothing to act on.
+
+        create holds it from its claim to its end and delete while it removes, so each
+        sees the other's work whole or not at all (a `delete --force` racing conmon's
+        create used to leave a state directory or a cgroup). A POSIX record lock
+        (os.lockf) rather than flock: it needs no fcntl module on the start path (~0.6
+        ms), forked children (stage 1, the init) never inherit it, and the kernel drops
+        it when its holder dies. Locks of one process do not exclude each other: this
+        orders processes (the engine's and conmon's), not threads. The lock file is made
+        right after the directory: one that has none yet (create is between the two, or
+        an older teu-runtime made it) is waited for briefly, then acted on unlocked.
+        """
+        flags = os.O_RDWR | os.O_CLOEXEC | (os.O_CREAT | os.O_EXCL if claimed else 0)
+        fd = -1
+        for _ in range(20):
+            try:
+                fd = os.open(self.lock_file, flags, 0o600)
+                break
+            except FileNotFoundError:
+                if claimed or not self.exists():
+                    return False
+                time.sleep(0.005)
+        if fd < 0:
+            return True
+        try:
+            os.lockf(fd, os.F_LOCK, 0)
+            if os.fstat(fd).st_nlink == 0:  # removed by the holder we waited for
+                os.close(fd)
+                return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._lock_fd = fd
+        return True
+
+    def unlock(self) -> None:
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)  # closing it releases the lock
+            self._lock_fd = -1
 
     def remove(self) -> None:
         """Delete the directory (flat: state.json, config.json, exec.fifo; no shutil)."""

@@ -21,7 +21,23 @@ from teu.engine.state import start_time
 
 
 def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
-    """Validate the options, resolve the image, make the container; returns its row."""
+    """Validate the options, resolve the image, make the container; returns its row.
+    `--pod new:NAME` makes that pod first (and removes it again if the container fails)."""
+    if not str(opts.get("pod") or "").startswith("new:"):
+        return _create(engine, opts, final_status)
+    from teu.engine.pods.lifecycle import create_for_container
+    from teu.engine.pods.lifecycle import remove as remove_pod
+
+    opts = dict(opts)
+    made = create_for_container(engine, opts)
+    try:
+        return _create(engine, opts, final_status)
+    except BaseException:
+        remove_pod(engine, made.id, force=True)
+        raise
+
+
+def _create(engine: Engine, opts: dict, final_status: str) -> Row:
     pod = None
     if opts.get("pod") or opts.get("pod_infra"):  # run --pod: join the pod's namespaces
         from teu.engine.pods.join import member_options

@@ -56,7 +56,8 @@ def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
     if settings["HostConfig"].get("GroupAdd"):
         extra = extra + [g for g in users.group_ids(root, settings["HostConfig"]["GroupAdd"])
                          if g not in extra]
-    spec = SP.build(cid, settings, root, bundle, (uid, gid, extra, home), joins=joins)
+    spec = SP.build(cid, settings, root, bundle, (uid, gid, extra, home), joins=joins,
+                    runtime_cgroup_parent=teu.get("CgroupParent") or "/teu")  # a pod's cgroup
     from teu.engine import network
 
     network.apply(engine, spec, row, session)

@@ -98,6 +98,16 @@ def remove_tree(top: str, timeout: float | None = None) -> None:
     if os.path.ismount(top):
         # A hierarchy's root is the host's, never a container's.
         raise CgroupError(f"cgroup: refusing to remove {top}: it is a cgroup mount root")
+    try:
+        # The usual cgroup: no sub-cgroups and its processes gone, so one rmdir does
+        # (10 hierarchies here: the walk below costs ~0.1 ms each, a start's ~1 %).
+        os.rmdir(top)
+        return
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        if e.errno not in (errno.EBUSY, errno.ENOTEMPTY):  # sub-cgroups, or processes
+            raise CgroupError(f"cgroup: removing {top}: {e.strerror}") from None
     deadline = time.monotonic() + (REMOVE_TIMEOUT if timeout is None else timeout)
     delay = 0.005
     while True:
