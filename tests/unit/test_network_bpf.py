@@ -59,7 +59,8 @@ def test_assemble_resolves_labels_in_slots():
 
 
 def test_programs_end_by_allowing_and_use_their_maps():
-    for code, fds in ((bpf.connect4(7, 9), {7, 9}), (bpf.getpeername4(9), {9})):
+    for code, fds in ((bpf.connect4(7, 9), {7, 9}), (bpf.getpeername4(9), {9}),
+                      (bpf.connect6(5, 6), {5, 6}), (bpf.getpeername6(6), {6})):
         assert len(code) % 8 == 0
         assert code[-16:] == bpf.mov_imm(R0, 1) + bpf.exit_()
         slots = [code[i:i + 8] for i in range(0, len(code), 8)]
@@ -88,6 +89,15 @@ def test_socklb_keys_and_what_is_redirected():
     assert not socklb._redirectable({**tcp, "hostIP": "::"})
     assert not socklb._redirectable({**tcp, "containerIP": ""})
     assert socklb._bound({**tcp, "hostIP": "127.0.0.1"}) == "127.0.0.1"
+    # a dual-stack mapping: one element per family; -p [::]:... IPv6 only
+    dual = {**tcp, "containerIP6": "fd01::2"}
+    assert [f for f, _, _ in socklb._elements(dual, 1)] == [4, 6]
+    assert [f for f, _, _ in socklb._elements({**dual, "hostIP": "::"}, 1)] == [6]
+    assert [f for f, _, _ in socklb._elements({**dual, "hostIP": "0.0.0.0"}, 1)] == [4]
+    _, k6, v6 = socklb._elements(dual, 1)[1]
+    assert len(k6) == struct.calcsize(socklb.KEY6) == 28
+    assert k6[8:24] == b"\0" * 16 and k6[24:26] == b"\x1f\x90"  # ::, port 8080
+    assert v6[:16] == bytes.fromhex("fd010000000000000000000000000002")
 
 
 def test_socklb_unconfigured_says_why(monkeypatch, tmp_path):
@@ -101,4 +111,4 @@ def test_socklb_unconfigured_says_why(monkeypatch, tmp_path):
                                      "takes the DNAT below")
     assert socklb.unavailable(str(tmp_path)).endswith("is not a cgroup directory")
     assert socklb.state({**m, "protocol": "udp"})[1].startswith(
-        "not used (only TCP to an IPv4 address is redirected)")
+        "not used (only TCP is redirected)")
