@@ -41,6 +41,8 @@ busy machine, where rates mostly measure the scheduler.
 (teu.network.socklb, TEU_SOCKET_LB_CGROUP = a cgroup v2 of the bench's own that every
 client joins: one without controllers, so it changes no scheduling): the clients'
 connect() to 127.0.0.1:8087 goes straight to the container's address, no per-packet NAT.
+"socklb, no cpu cg": the same, its server moved to the root of the cpu hierarchy by the
+bench (what a container without a cpu cgroup would get; teu does not do that).
 "host in ctr cpu": the host's server in the container's cpu cgroup only (CFS group
 scheduling alone). "host in ctr cgroup": the host's server moved into the cgroups of the "teu -p" container
 (every controller): the container's scheduling and accounting without its namespaces or
@@ -249,8 +251,16 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
     if lb_cgroup:
         # the same through the socket-level redirect (teu.network.socklb): the clients'
         # connect() goes straight to the container's address, no per-packet NAT
+        lb_env = {**teu.env, "TEU_SOCKET_LB_CGROUP": lb_cgroup}
         teu_run("--name", "web-socklb", "-p", "8087:80", "busybox", "httpd", "-f", "-p",
-                "80", "-h", "/www", env={**teu.env, "TEU_SOCKET_LB_CGROUP": lb_cgroup})
+                "80", "-h", "/www", env=lb_env)
+        if os.path.isdir("/sys/fs/cgroup/cpu"):
+            # and once more, its server then moved to the root of the cpu hierarchy: what a
+            # container without a cpu cgroup of its own would get (not what teu does)
+            teu_run("--name", "web-nocpu", "-p", "8084:80", "busybox", "httpd", "-f", "-p",
+                    "80", "-h", "/www", env=lb_env)
+            with open("/sys/fs/cgroup/cpu/cgroup.procs", "w") as f:
+                f.write(str(server_pid(host, teu, "web-nocpu")))
     teu_run("--name", "web-hostnet", "--network", "host", "busybox", "httpd", "-f", "-p",
             "127.0.0.1:8083", "-h", "/www")
     procs = []
@@ -328,6 +338,8 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
         pids[row] = server_pid(host, teu, name)
     if lb_cgroup:
         pids["teu -p socklb"] = server_pid(host, teu, "web-socklb")
+        if os.path.isdir("/sys/fs/cgroup/cpu"):
+            pids["socklb, no cpu cg"] = server_pid(host, teu, "web-nocpu")
     return procs, pids
 
 
@@ -407,6 +419,8 @@ def main() -> int:
                      "host in ctr cgroup": 8088, "host in ctr cpu": 8089}
             if lb_cgroup:
                 local["teu -p socklb"] = 8087
+                if "socklb, no cpu cg" in pids:
+                    local["socklb, no cpu cg"] = 8084
             if os.path.exists(DOCKER_PROXY):
                 local["docker-proxy"] = 8091
             if podman is not None:
@@ -443,8 +457,9 @@ def main() -> int:
             pids["hairpin -p"] = pids["teu -p"]
             for where, url in urls.values():
                 wait_up(where, url)
-            if lb_cgroup:
-                check_redirected(host, 8087)
+            for port in (8087, 8084) if lb_cgroup else ():
+                if port in local.values():
+                    check_redirected(host, port)
             rates: dict[str, list[float]] = {k: [] for k in urls}
             ratios: dict[str, list[float]] = {k: [] for k in urls}
             cpu.update({k: [] for k in pids if k in urls})
@@ -474,7 +489,7 @@ def main() -> int:
                 proc.wait()
             remove_group(group)
             subprocess.run(host.prefix + teu.cmd("rm", "-f", "web", "web-hostnet",
-                                                 "web-proxied", "web-socklb"),
+                                                 "web-proxied", "web-socklb", "web-nocpu"),
                            env=teu.env, stdout=subprocess.DEVNULL)
             for f in CLIENT_CGROUPS:  # empty by now: the clients have exited
                 os.rmdir(os.path.dirname(f))
@@ -492,7 +507,8 @@ def main() -> int:
                      f" (rounds {', '.join(f'{x:.2f}' for x in ratios[k])})")
         print(line)
     for a, b in (("teu -p socklb", "teu -p"), ("teu -p socklb", "host in ctr cgroup"),
-                 ("teu -p", "host in ctr cgroup"), ("host in ctr cpu", "host")):
+                 ("teu -p", "host in ctr cgroup"), ("host in ctr cpu", "host"),
+                 ("socklb, no cpu cg", "host")):
         if a in rates and b in rates:
             per_round = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
             print(f"{a} / {b}: {statistics.median(per_round):.3f} "

@@ -174,6 +174,7 @@ def test_ipv6_loopback_reaches_the_container(teu, tmp_path, cgroup) -> None:  # 
         assert "body" not in connect(teu.host, [("::1", 8080)])[0]
         p = teu("port", "--explain", "web6")
         assert "[::1]:8080 -> [fd01:78::" in p.stdout, p.stdout
+        assert "[::1] for the redirected clients of the socket hop only" in p.stdout
         teu.ok("rm", "-f", "web6")
         assert all(not ids for ids in attached(cgroup).values())
     finally:
