@@ -41,31 +41,11 @@ def wait_until(check, timeout: float = 10.0, what: str = "condition") -> None:  
         time.sleep(0.05)
 
 
-def _parents() -> dict[int, int]:
-    """pid -> parent pid of every process now."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                found[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
 def descendants(pid: int) -> list[int]:
     """Every process below `pid` (its children, theirs, ...)."""
-    parents = _parents()
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        kids = [c for c, p in parents.items() if p == todo[-1]]
-        todo.pop()
-        found += kids
-        todo += kids
-    return found
+    from teu.bench import procs
+
+    return procs.descendants([pid], procs.table())
 
 
 def command_line(pid: int) -> str:

@@ -30,9 +30,11 @@ services:
     deploy:
       resources:
         limits: {{memory: 64M}}
-    healthcheck:
+    healthcheck:  # checked every 100 ms until healthy, then every 10 s
       test: wget -qO- http://127.0.0.1/ || exit 1
-      interval: 1s
+      interval: 10s
+      start_period: 30s
+      start_interval: 100ms
     depends_on:
       init: {{condition: service_completed_successfully}}
   init:
@@ -42,6 +44,7 @@ services:
   api:
     image: {IMAGE}
     command: sleep 300
+    init: true  # so that sleep, not pid 1, gets SIGTERM: replaced and scaled down at once
     depends_on:
       web: {{condition: service_healthy}}
     environment:
@@ -124,7 +127,7 @@ services:
   db:
     image: {IMAGE}
     command: sleep 300
-    healthcheck: {{test: echo db is not ready; exit 1, interval: 1s, retries: 1}}
+    healthcheck: {{test: echo db is not ready; exit 1, interval: 100ms, retries: 1}}
   app:
     image: {IMAGE}
     command: sleep 300

@@ -40,6 +40,53 @@ services:
 """
 
 
+def on_a_terminal(teu, args: list[str], typed: bytes) -> tuple[int, str]:  # noqa: ANN001
+    """teu run as from a user's terminal: a pty as its controlling terminal (40x100), its
+    stdin, stdout and stderr; `typed` written once the command asks to read. (exit code,
+    what the terminal showed)."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+
+    def controlling() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(teu.cmd(*args), stdin=slave, stdout=slave, stderr=slave,
+                            env=teu.env, preexec_fn=controlling)
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([master], [], [], 1)
+            if r:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: every writer of the terminal is gone
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if typed and b"ready" in out:
+                    os.write(master, typed)
+                    typed = b""
+            elif proc.poll() is not None:
+                break
+        return proc.wait(30), out.decode(errors="replace").replace("\r\n", "\n")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
 def test_attached_up(teu, tmp_path) -> None:  # noqa: ANN001
     proj = tmp_path / "verbs"
     proj.mkdir()
@@ -114,6 +161,17 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     # run: a one-off container of a service (its profile enabled by naming it).
     assert teu.ok(*c, "run", "--rm", "tool") == "the tool ran\n"
     assert teu(*c, "run", "--rm", "-T", "web", "sh", "-c", "exit 3").returncode == 3
+    # From a terminal: a TTY of its own (the terminal's size), what is typed read, the
+    # exit code passed on; -T: no TTY, the typed line still its stdin.
+    script = "tty; stty size; echo ready; read x; echo got $x; exit 5"
+    code, shown = on_a_terminal(teu, [*c, "run", "--rm", "web", "sh", "-c", script],
+                                b"hello\n")
+    assert code == 5, shown
+    assert "/dev/pts/0\n40 100\n" in shown and "got hello\n" in shown
+    code, shown = on_a_terminal(teu, [*c, "run", "--rm", "-T", "web", "sh", "-c", script],
+                                b"hello\n")
+    assert code == 5, shown
+    assert "not a tty\n" in shown and "got hello\n" in shown
     out = teu.ok(*c, "run", "-d", "--name", "oneoff", "web", "sleep", "30")
     assert out == "oneoff\n"
     assert teu.inspect("oneoff")["Config"]["Labels"]["com.docker.compose.oneoff"] == "True"
@@ -175,6 +233,7 @@ services:
   app:
     build: .
     command: sleep 300
+    init: true  # a rebuild replaces the container: sleep gets the SIGTERM
     develop:
       watch:
         - {action: sync, path: ./src, target: /app, ignore: ["*.tmp"]}

@@ -26,7 +26,7 @@ import json, socket, sys
 out = []
 for host, port in json.loads(sys.argv[1]):
     try:
-        s = socket.create_connection((host, port), timeout=3)
+        s = socket.create_connection((host, port), timeout=2)
     except OSError as e:
         out.append({"error": e.errno})
         continue
@@ -80,8 +80,7 @@ def connect(host: TestHost, targets: list[tuple[str, int]], cgroup: str | None =
 def attached(cgroup: str) -> dict[str, list[int]]:
     fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        return {"connect4": bpf.prog_query(fd, bpf.INET4_CONNECT),
-                "getpeername4": bpf.prog_query(fd, bpf.INET4_GETPEERNAME)}
+        return {name: bpf.prog_query(fd, kind) for name, kind in socklb.PROGRAMS}
     finally:
         os.close(fd)
 
@@ -102,8 +101,8 @@ def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None: 
                "httpd", "-f", "-p", "80", "-h", "/www")
     gateway = teu.inspect("web")["NetworkSettings"]["Gateway"]
     progs = attached(cgroup)
-    assert len(progs["connect4"]) == 1 and len(progs["getpeername4"]) == 1
-    fd = bpf.prog_fd_by_id(progs["connect4"][0])
+    assert all(len(ids) == 1 for ids in progs.values()), progs
+    fd = bpf.prog_fd_by_id(progs[socklb.CONNECT][0])
     map_ids = bpf.prog_info(fd)[1]
     os.close(fd)
     targets = [("127.0.0.1", 8080), ("127.0.0.2", 8080), ("127.0.0.1", 8081),
@@ -125,17 +124,19 @@ def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None: 
         other.remove()
     p = teu("port", "--explain", "web")
     assert p.returncode == 0, p.stdout
-    assert "socket     ok    connect() to 127.0.0.0/8:8080 from processes of cgroup" in \
-        p.stdout and "dnat       ok" in p.stdout
+    assert "socket     ok    connect() from processes of cgroup" in p.stdout
+    assert "goes straight to the container: 127.0.0.0/8:8080 -> 10.77." in p.stdout
+    assert "dnat       ok" in p.stdout
     # the container's init killed: its element goes, the other port is still redirected
     os.kill(teu.inspect("web")["State"]["Pid"], signal.SIGKILL)
     assert wait_for(lambda: len(teu.records()) == 1)
     assert attached(cgroup) == progs
     assert connect(teu.host, targets[2:3], cgroup)[0]["local"] == gateway
     teu.ok("rm", "-f", "web", "web2")
-    assert attached(cgroup) == {"connect4": [], "getpeername4": []}
+    assert all(not ids for ids in attached(cgroup).values())
     # detached and closed: the kernel frees the programs and their maps
-    assert wait_for(lambda: not any(exists(bpf.prog_fd_by_id, i) for i in progs["connect4"])
+    prog_ids = [i for ids in progs.values() for i in ids]
+    assert wait_for(lambda: not any(exists(bpf.prog_fd_by_id, i) for i in prog_ids)
                     and not any(exists(bpf.map_fd_by_id, i) for i in map_ids))
 
 
@@ -150,3 +151,32 @@ def test_unusable_cgroup_falls_back_to_dnat(teu, tmp_path) -> None:  # noqa: ANN
     assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8080/",
                                          check=False).stdout == "hello from httpd\n")
     teu.ok("rm", "-f", "web")
+
+
+def test_ipv6_loopback_reaches_the_container(teu, tmp_path, cgroup) -> None:  # noqa: ANN001
+    """[::1]:PORT, which the kernel's DNAT cannot serve (no IPv6 route_localnet), works for
+    redirected clients: connect6 sends it to the container's IPv6 address."""
+    teu.env[socklb.ENV] = cgroup
+    teu.ok("network", "create", "--ipv6", "--subnet", "10.78.0.0/24", "--subnet",
+           "fd01:78::/64", "v6")
+    try:
+        teu.ok("run", "-d", "--name", "web6", "--network", "v6", "-v",
+               f"{www(tmp_path)}:/www", "-p", "8080:80", IMAGE, "httpd", "-f", "-p", "80",
+               "-h", "/www")
+        net = teu.inspect("web6")["NetworkSettings"]["Networks"]["v6"]
+        # the first answer waits for the new addresses' duplicate address detection
+        assert wait_for(lambda: "body" in connect(teu.host, [("::1", 8080)], cgroup)[0])
+        inside = connect(teu.host, [("::1", 8080), ("127.0.0.1", 8080)], cgroup)
+        assert inside[0] == {"peer": ["::1", 8080, 0, 0], "local": net["IPv6Gateway"],
+                             "body": "hello from httpd\n"}, inside
+        assert inside[1]["local"] == net["Gateway"]
+        # outside the cgroup [::1] is the DNAT's, which drops it (a ::1 source off lo)
+        assert "body" not in connect(teu.host, [("::1", 8080)])[0]
+        p = teu("port", "--explain", "web6")
+        assert "[::1]:8080 -> [fd01:78::" in p.stdout, p.stdout
+        assert "[::1] for the redirected clients of the socket hop only" in p.stdout
+        teu.ok("rm", "-f", "web6")
+        assert all(not ids for ids in attached(cgroup).values())
+    finally:
+        teu("rm", "-f", "web6")
+        teu.ok("network", "rm", "v6")

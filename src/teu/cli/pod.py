@@ -139,22 +139,14 @@ def _ls(argv: list[str]) -> int:
 
 
 def _inspect(argv: list[str]) -> int:
-    flags = [Flag("format", "f", STR, "Format the output using a Go template")]
-    parsed = parse_or_help(argv, flags, "teu pod inspect", "[OPTIONS] POD [POD...]",
-                           "Display detailed information on one or more pods", True, 1)
-    if parsed is None:
-        return 0
-    opts, names = parsed
+    from teu.cli._inspect_out import inspect_verb
 
-    def go() -> int:
-        from teu.cli._inspect_out import inspect_each
+    def look(e, name: str) -> dict:  # noqa: ANN001 - an Engine
         from teu.engine.pods import store, view
 
-        e = engine()
-        return inspect_each(names, lambda n: view.inspect(e, store.find(e.db, n)),
-                            opts.get("format"))
+        return view.inspect(e, store.find(e.db, name))
 
-    return guarded(go)
+    return inspect_verb(argv, "teu pod inspect", "[OPTIONS] POD [POD...]", "pods", look)
 
 
 def _each(argv: list[str], prog: str, what: str, action, extra=()) -> int:  # noqa: ANN001

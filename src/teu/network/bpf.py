@@ -199,6 +199,90 @@ def connect4(ports_fd: int, revnat_fd: int) -> bytes:
     ])
 
 
+CTX_USER_IP6 = 8  # four 32-bit words, network order
+
+
+def _loopback6_last_word() -> int:
+    """The last 32-bit word of ::1 as a register holds it after a 4-byte load."""
+    return 0x01000000 if sys.byteorder == "little" else 1
+
+
+def connect6(ports_fd: int, revnat_fd: int) -> bytes:
+    """cgroup/connect6: connect4's program for IPv6 (key: netns cookie, 16-byte address,
+    port, protocol at fp-32..fp-4; a wildcard binding is redirected for ::1, which the
+    kernel's DNAT cannot reach: it has no IPv6 route_localnet)."""
+    def lookup_ports() -> list:
+        return [ld_map_fd(R1, ports_fd), mov_reg(R2, R10), alu_imm(ADD, R2, -32),
+                call(MAP_LOOKUP_ELEM)]
+    words = range(4)
+    return assemble([
+        mov_reg(R6, R1),                              # r6 = ctx
+        load(4, R1, R6, CTX_PROTOCOL),
+        Jump(JNE, R1, IPPROTO_TCP, "out"),            # not TCP: untouched
+        mov_reg(R1, R6),
+        call(GET_NETNS_COOKIE),
+        store(8, R10, -32, R0),                       # key.netns          (fp-32)
+        *[x for w in words for x in (load(4, R1, R6, CTX_USER_IP6 + 4 * w),
+                                     store(4, R10, -24 + 4 * w, R1))],  # key.addr (fp-24)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(2, R10, -8, R1),                        # key.port           (fp-8)
+        store_imm(2, R10, -6, IPPROTO_TCP),           # key.proto          (fp-6)
+        *lookup_ports(),
+        Jump(JNE, R0, 0, "found"),
+        *[x for w in words[:3] for x in (load(4, R1, R6, CTX_USER_IP6 + 4 * w),
+                                         Jump(JNE, R1, 0, "out"))],   # ::1 only
+        load(4, R1, R6, CTX_USER_IP6 + 12),
+        Jump(JNE, R1, _loopback6_last_word(), "out"),
+        store_imm(4, R10, -12, 0),                    # key.addr = :: (a wildcard -p)
+        *lookup_ports(),
+        Jump(JEQ, R0, 0, "out"),
+        "found",
+        mov_reg(R7, R0),                              # r7 = {container addr, port}
+        mov_reg(R1, R6),
+        call(GET_SOCKET_COOKIE),
+        store(8, R10, -40, R0),                       # rkey = cookie      (fp-40)
+        *[x for w in words for x in (load(4, R1, R6, CTX_USER_IP6 + 4 * w),
+                                     store(4, R10, -64 + 4 * w, R1))],  # rval.addr (fp-64)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(4, R10, -48, R1),                       # rval.port          (fp-48)
+        ld_map_fd(R1, revnat_fd),                     # REVNAT6[rkey] = rval
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -40),
+        mov_reg(R3, R10),
+        alu_imm(ADD, R3, -64),
+        mov_imm(R4, 0),
+        call(MAP_UPDATE_ELEM),
+        *[x for w in words for x in (load(4, R1, R7, 4 * w),
+                                     store(4, R6, CTX_USER_IP6 + 4 * w, R1))],
+        load(4, R1, R7, 16),
+        store(4, R6, CTX_USER_PORT, R1),              # the container's address and port
+        "out",
+        mov_imm(R0, 1),
+        exit_(),
+    ])
+
+
+def getpeername6(revnat_fd: int) -> bytes:
+    """cgroup/getpeername6: getpeername4's program for IPv6."""
+    return assemble([
+        mov_reg(R6, R1),
+        call(GET_SOCKET_COOKIE),
+        store(8, R10, -8, R0),
+        ld_map_fd(R1, revnat_fd),
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -8),
+        call(MAP_LOOKUP_ELEM),
+        Jump(JEQ, R0, 0, "out"),
+        *[x for w in range(4) for x in (load(4, R1, R0, 4 * w),
+                                        store(4, R6, CTX_USER_IP6 + 4 * w, R1))],
+        load(4, R1, R0, 16),
+        store(4, R6, CTX_USER_PORT, R1),
+        "out",
+        mov_imm(R0, 1),
+        exit_(),
+    ])
+
+
 def getpeername4(revnat_fd: int) -> bytes:
     """The cgroup/getpeername4 program (see the module's docstring)."""
     return assemble([
@@ -227,7 +311,7 @@ PROG_ATTACH, PROG_DETACH = 8, 9
 PROG_GET_FD_BY_ID, MAP_GET_FD_BY_ID, OBJ_GET_INFO_BY_FD, PROG_QUERY = 13, 14, 15, 16
 MAP_HASH, MAP_LRU_HASH = 1, 9
 PROG_CGROUP_SOCK_ADDR = 18
-INET4_CONNECT, INET4_GETPEERNAME = 10, 29
+INET4_CONNECT, INET6_CONNECT, INET4_GETPEERNAME, INET6_GETPEERNAME = 10, 11, 29, 30
 F_ALLOW_MULTI = 2
 _SYSCALL = {"x86_64": 321, "aarch64": 280, "ppc64le": 361, "s390x": 351, "riscv64": 280}
 

@@ -118,7 +118,8 @@ def _fs(s: str | None) -> bytes | None:
 # ctypes/__init__.py (struct, types, _endian, some 40 type and class definitions, a
 # handle on libpython): ~2.5 ms of CPU idle, ~5 ms loaded, on every container start,
 # where _ctypes itself costs ~0.5 ms. The classes below are what ctypes defines under
-# the same type codes (x86_64 and aarch64 are both LP64).
+# the same type codes (x86_64 and aarch64 are both LP64: a long is 64 bits). Each costs
+# ~0.05-0.1 ms to define, so structs are arrays of these (C's layout is the same).
 class _Int(_ctypes._SimpleCData):
     _type_ = "i"
 
@@ -133,14 +134,6 @@ class _Long(_ctypes._SimpleCData):
 
 class _ULong(_ctypes._SimpleCData):
     _type_ = "L"
-
-
-class _UInt64(_ctypes._SimpleCData):
-    _type_ = "Q"
-
-
-class _Char(_ctypes._SimpleCData):
-    _type_ = "c"
 
 
 class _CFunction(_ctypes.CFuncPtr):
@@ -170,19 +163,7 @@ class _Program:
         return fn
 
 
-class _CapHeader(_ctypes.Structure):
-    _fields_ = [("version", _UInt), ("pid", _Int)]
-
-
-class _CapData(_ctypes.Structure):
-    _fields_ = [("effective", _UInt), ("permitted", _UInt), ("inheritable", _UInt)]
-
-
-_CAP_V3 = 0x20080522
-
-
-class _Rlimit(_ctypes.Structure):
-    _fields_ = [("cur", _UInt64), ("max", _UInt64)]
+_CAP_V3 = 0x20080522  # capget/capset's header: this version, pid 0 (ourselves)
 
 
 class LibcSyscalls:
@@ -250,33 +231,26 @@ class LibcSyscalls:
     def setrlimit(self, resource: int, soft: int, hard: int) -> None:
         """Through _ctypes, already loaded, rather than the resource module (one more
         shared object to load at every start); -1 (or 2**64-1) is unlimited."""
-        limit = _Rlimit(soft & 0xFFFFFFFFFFFFFFFF, hard & 0xFFFFFFFFFFFFFFFF)
-        self._check(self._fn("setrlimit")(_Int(resource), _ctypes.byref(limit)), "setrlimit")
+        limit = (_ULong * 2)(soft & 0xFFFFFFFFFFFFFFFF, hard & 0xFFFFFFFFFFFFFFFF)  # rlimit
+        self._check(self._fn("setrlimit")(_Int(resource), limit), "setrlimit")
 
     def prctl(self, option: int, a2: int = 0, a3: int = 0, a4: int = 0, a5: int = 0) -> int:
         return self._check(self._fn("prctl")(_Int(option), _ULong(a2), _ULong(a3), _ULong(a4),
                                              _ULong(a5)), f"prctl({option})")
 
     def capget(self) -> tuple[int, int, int]:
-        hdr = _CapHeader(_CAP_V3, 0)
-        data = (_CapData * 2)()
+        # data: two __user_cap_data_struct {effective, permitted, inheritable} (u32 each),
+        # the low and the high 32 capabilities
+        data = (_UInt * 6)()
         nr = self._number(2, "capget")
-        self._check(self._syscall(_Long(nr), _ctypes.byref(hdr), data), "capget")
-        return tuple(  # type: ignore[return-value]
-            data[0].__getattribute__(f) | (data[1].__getattribute__(f) << 32)
-            for f in ("effective", "permitted", "inheritable")
-        )
+        self._check(self._syscall(_Long(nr), (_Int * 2)(_CAP_V3, 0), data), "capget")
+        return data[0] | data[3] << 32, data[1] | data[4] << 32, data[2] | data[5] << 32
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
-        hdr = _CapHeader(_CAP_V3, 0)
-        data = (_CapData * 2)()
-        for i in range(2):
-            shift = 32 * i
-            data[i].effective = (effective >> shift) & 0xFFFFFFFF
-            data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
-            data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+        data = (_UInt * 6)(*(value >> shift & 0xFFFFFFFF for shift in (0, 32)
+                             for value in (effective, permitted, inheritable)))
         nr = self._number(3, "capset")
-        self._check(self._syscall(_Long(nr), _ctypes.byref(hdr), data), "capset")
+        self._check(self._syscall(_Long(nr), (_Int * 2)(_CAP_V3, 0), data), "capset")
 
     def join_session_keyring(self, name: str | None) -> None:
         nr = self._number(1, "keyctl")
@@ -287,7 +261,7 @@ class LibcSyscalls:
                       recursive: bool = True) -> None:
         """mount_setattr(2) (Linux 5.12): change mount flags, with AT_RECURSIVE for a whole
         tree at once (the "rro" family of mount options)."""
-        attr = (_UInt64 * 4)(attr_set, attr_clr, 0, 0)
+        attr = (_ULong * 4)(attr_set, attr_clr, 0, 0)  # struct mount_attr: 4 u64
         self._check(self._syscall(_Long(_NR_MOUNT_SETATTR), _Int(_AT_FDCWD), _fs(path),
                                   _UInt(_AT_RECURSIVE if recursive else 0),
                                   _ctypes.byref(attr), _ULong(_ctypes.sizeof(attr))),
@@ -301,7 +275,7 @@ class LibcSyscalls:
         """sig back to SIG_DFL with rt_sigaction(2) itself: glibc refuses its own
         reserved signals (32, 33), which a caller may still have left ignored."""
         nr = self._number(6, "rt_sigaction")
-        act = (_Char * 32)()  # handler SIG_DFL, no flags, empty mask
+        act = bytes(32)  # handler SIG_DFL, no flags, empty mask (only read by the kernel)
         self._check(self._syscall(_Long(nr), _Long(sig), act, None, _Long(8)),
                     f"rt_sigaction({sig})")
 
