@@ -81,6 +81,22 @@ spec:
       periodSeconds: 1
       failureThreshold: 1
 ---
+apiVersion: v1
+kind: Pod
+metadata: {{name: again}}
+spec:
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: {IMAGE}
+    command: [sh, -c, "touch /tmp/ok; trap 'exit 0' TERM; sleep 300 & wait"]
+    livenessProbe:
+      exec: {{command: [test, -e, /tmp/ok]}}
+      initialDelaySeconds: 1
+      periodSeconds: 1
+      failureThreshold: 1
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {{name: gate}}
@@ -151,6 +167,10 @@ def test_http_tcp_exec_probes(teu, tmp_path) -> None:  # noqa: ANN001
     assert wait_for(lambda: not teu.inspect("once-c")["State"]["Running"], 20)
     info = teu.inspect("once-c")
     assert info["RestartCount"] == 0 and info["State"]["ExitCode"] == 0  # it trapped TERM
+    # restartPolicy OnFailure: restarted after the kill even though it exited 0.
+    teu.ok("exec", "again-c", "rm", "/tmp/ok")
+    assert wait_for(lambda: teu.inspect("again-c")["RestartCount"] >= 1, 20)
+    assert wait_for(lambda: teu.inspect("again-c")["State"]["Running"], 20)
     # pod stop ends the prober; pod start brings it back.
     teu.ok("pod", "stop", "-t", "1", "web")
     teu.ok("pod", "start", "web")
