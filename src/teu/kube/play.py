@@ -485,7 +485,12 @@ def _balance(engine, p: Plan, opts: PlayOptions, warn: Say, say: Say,  # noqa: A
     from teu.network import service_nat
 
     plans = {pod.name: pod for pod in p.pods}
+    held = _published(engine)
     for b in p.balanced:
+        who = held.get((b.port, b.proto.lower()))
+        if who:
+            raise KubeError(f"port conflict: host port {b.port}/{b.proto} is already "
+                            f"allocated by container {who}")
         backends = []
         for name in b.pods:
             pod = store.find(engine.db, name)
@@ -506,6 +511,22 @@ def _balance(engine, p: Plan, opts: PlayOptions, warn: Say, say: Say,  # noqa: A
         undo.append(lambda b=b, path=path: (service_nat.unbalance(b.proto, b.port),
                                             os.unlink(path)))
         say(f"Port {b.port}/{b.proto.lower()} spread over {', '.join(b.pods)}")
+
+
+def _published(engine) -> dict[tuple[int, str], str]:  # noqa: ANN001
+    """(host port, proto) -> name of the running container publishing it."""
+    from teu.engine import state
+
+    out = {}
+    for row in state.refresh_all(engine):
+        if row["status"] not in ("running", "paused"):
+            continue
+        for key, binds in (row.settings["HostConfig"].get("PortBindings") or {}).items():
+            proto = key.partition("/")[2] or "tcp"
+            for b in binds or []:
+                if b.get("HostPort"):
+                    out[(int(b["HostPort"]), proto)] = row["name"]
+    return out
 
 
 def unbalance(root: str, owners: set[str]) -> list[str]:
