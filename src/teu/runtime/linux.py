@@ -53,6 +53,7 @@ UMOUNT_NOFOLLOW = 8
 
 # prctl(2) options (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
+PR_GET_DUMPABLE = 3
 PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
 PR_SET_NAME = 15
@@ -106,6 +107,7 @@ if TYPE_CHECKING:  # typing costs ~3 ms to import; only checkers need the Protoc
         def mount_setattr(self, path: str, attr_set: int, attr_clr: int,
                           recursive: bool = True) -> None: ...
         def clone_parent(self) -> int: ...
+        def clone(self, flags: int) -> int: ...
         def default_signal(self, sig: int) -> None: ...
         def setrlimit(self, resource: int, soft: int, hard: int) -> None: ...
 
@@ -301,10 +303,13 @@ class LibcSyscalls:
 
         Stage 1 makes the container's init this way, as runc's nsexec does: the
         runtime that started stage 1 is then the init's own parent and can wait for
-        it, with no need to become a subreaper first. Python's fork bookkeeping is
-        done around the raw syscall exactly as os.fork does it; the GIL is held
-        throughout (a Python-API function), and the process is single-threaded.
-        """
+        it, with no need to become a subreaper first."""
+        return self.clone(CLONE_PARENT)
+
+    def clone(self, flags: int) -> int:
+        """fork() with clone(2)'s flags (CLONE_PARENT, or CLONE_NEW* to start the child
+        in new namespaces). Python's fork bookkeeping is done around the raw syscall
+        exactly as os.fork does it; the GIL is held throughout (a Python-API function)."""
         nr = self._number(5, "clone")
         api = self._libc
         raw = api.function("syscall", restype=_Long, kind=_PythonAPIFunction)
@@ -312,7 +317,7 @@ class LibcSyscalls:
                                  for n in ("BeforeFork", "AfterFork_Child",
                                            "AfterFork_Parent"))
         before()
-        pid = raw(_Long(nr), _ULong(CLONE_PARENT | SIGCHLD), None, None, None, None)
+        pid = raw(_Long(nr), _ULong(flags | SIGCHLD), None, None, None, None)
         if pid == 0:
             child()
             return 0
