@@ -126,6 +126,7 @@ def run_check(engine: Engine, ref: str) -> str:
             return "none"
         health = fastjson.loads(fresh["health"]) if fresh["health"] else {
             "Status": "starting", "FailingStreak": 0, "Log": []}
+        before = health.get("Status")
         from teu.engine.timefmt import rfc3339
 
         health["Log"] = (health.get("Log") or [])[-(KEEP - 1):] + [
@@ -141,6 +142,10 @@ def run_check(engine: Engine, ref: str) -> str:
                 health["Status"] = "unhealthy"
         with engine.db.tx() as db:
             db.update(row["id"], health=fastjson.dumps(health))
+        if health["Status"] != before:
+            from teu.engine.events import container
+
+            container(engine, fresh, f"health_status: {health['Status']}")
     return health["Status"]
 
 
