@@ -227,6 +227,17 @@ def events_script(env: dict) -> dict[str, list[str]]:
     with tempfile.TemporaryDirectory() as d:
         docker("save", "-o", f"{d}/saved.tar", IMAGE)
         docker("load", "-i", f"{d}/saved.tar")
+        # the verbs that change no state report too: top, commit, export, cp, update
+        docker("run", "-d", NET, "--name", "evm", "--label", "k=v", IMAGE, "sleep", "30")
+        docker("top", "evm")
+        docker("commit", "-m", "msg", "evm", "evcommit:1")
+        docker("export", "-o", f"{d}/fs.tar", "evm")
+        Path(d, "in.txt").write_text("x")
+        docker("cp", f"{d}/in.txt", "evm:/tmp/")
+        docker("cp", "evm:/tmp/in.txt", f"{d}/out.txt")
+        docker("update", "--cpu-shares", "512", "evm")
+        docker("rm", "-f", "evm")
+        docker("rmi", "evcommit:1")
     t1 = time.time()  # a health check: probes reported as execs, then the change of health
     docker("run", "-d", NET, "--name", "evh", "--health-cmd", "true", "--health-interval",
            "1s", IMAGE, "sleep", "30")
@@ -263,5 +274,7 @@ def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
         "exec_die", "health_status: healthy", "kill", "die", "destroy"]
     kinds = {line.split()[0] + " " + line.split()[1] for line in ours["history"]}
     assert {"container create", "container die", "network connect", "volume mount",
-            "volume destroy", "image tag", "image untag", "image save",
-            "image load"} <= kinds
+            "volume destroy", "image tag", "image untag", "image save", "image load",
+            "container top", "container commit", "container export",
+            "container extract-to-dir", "container archive-path", "container update",
+            "image delete"} <= kinds

@@ -47,10 +47,10 @@ def _exec(e: Any, cid: str, command: list[str], options: dict) -> Any:
     return exec_in(e, cid, command, **options)
 
 
-def _copy(e: Any, source: str, dest: str) -> Any:
+def _copy(e: Any, source: str, dest: str, report: bool = True) -> Any:
     from teu.engine.files.cp import copy
 
-    return copy(e, source, dest)
+    return copy(e, source, dest, report)
 
 
 def _build(e: Any, options: dict) -> Any:
