@@ -133,8 +133,13 @@ class Attached:
         try:
             self._find()
             if self.create and sorted(self.progs) != sorted(n for n, _ in PROGRAMS):
-                self._detach_all()  # a partial set (an older teu, a crash): start again
+                # none yet, or a partial set (a teu of before IPv6): a new set, which
+                # takes over the old set's elements
+                kept = self._elements()
+                self._detach_all()
                 self._attach()
+                for name, k, v in kept:
+                    bpf.map_update(self.maps[name], k, v)
         except BaseException:
             self._close()
             raise
@@ -209,6 +214,16 @@ class Attached:
                     if e.errno != errno.ENOENT:
                         raise
         self.maps = {}
+
+    def _elements(self) -> list[tuple[str, bytes, bytes]]:
+        out = []
+        for name, kfmt, vfmt in (("teu_ports", KEY, VALUE), ("teu_ports6", KEY6, VALUE6)):
+            fd = self.maps.get(name, -1)
+            for k in bpf.map_keys(fd, struct.calcsize(kfmt)) if fd >= 0 else []:
+                v = bpf.map_lookup(fd, k, struct.calcsize(vfmt))
+                if v is not None:
+                    out.append((name, k, v))
+        return out
 
     def entries(self) -> list[bytes]:
         out = []
