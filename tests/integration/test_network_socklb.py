@@ -26,7 +26,7 @@ import json, socket, sys
 out = []
 for host, port in json.loads(sys.argv[1]):
     try:
-        s = socket.create_connection((host, port), timeout=2)
+        s = socket.create_connection((host, port), timeout=float(sys.argv[2]))
     except OSError as e:
         out.append({"error": e.errno})
         continue
@@ -68,11 +68,11 @@ def teu(tmp_path, cgroup):  # noqa: ANN001, ANN201
     yield from host_teu(tmp_path)
 
 
-def connect(host: TestHost, targets: list[tuple[str, int]], cgroup: str | None = None
-            ) -> list[dict]:
+def connect(host: TestHost, targets: list[tuple[str, int]], cgroup: str | None = None,
+            timeout: float = 2) -> list[dict]:
     join = f'echo $$ > {cgroup}/cgroup.procs; ' if cgroup else ""
     p = subprocess.run(["sh", "-c", join + 'exec "$@"', "sh", *host.prefix(),
-                        sys.executable, "-c", CLIENT, json.dumps(targets)],
+                        sys.executable, "-c", CLIENT, json.dumps(targets), str(timeout)],
                        capture_output=True, text=True, timeout=30, check=True)
     return json.loads(p.stdout)
 
@@ -165,13 +165,13 @@ def test_ipv6_loopback_reaches_the_container(teu, tmp_path, cgroup) -> None:  # 
                "-h", "/www")
         net = teu.inspect("web6")["NetworkSettings"]["Networks"]["v6"]
         # the first answer waits for the new addresses' duplicate address detection
-        assert wait_for(lambda: "body" in connect(teu.host, [("::1", 8080)], cgroup)[0])
+        assert wait_for(lambda: "body" in connect(teu.host, [("::1", 8080)], cgroup, 0.3)[0])
         inside = connect(teu.host, [("::1", 8080), ("127.0.0.1", 8080)], cgroup)
         assert inside[0] == {"peer": ["::1", 8080, 0, 0], "local": net["IPv6Gateway"],
                              "body": "hello from httpd\n"}, inside
         assert inside[1]["local"] == net["Gateway"]
         # outside the cgroup [::1] is the DNAT's, which drops it (a ::1 source off lo)
-        assert "body" not in connect(teu.host, [("::1", 8080)])[0]
+        assert "body" not in connect(teu.host, [("::1", 8080)], timeout=0.5)[0]
         p = teu("port", "--explain", "web6")
         assert "[::1]:8080 -> [fd01:78::" in p.stdout, p.stdout
         assert "[::1] for the redirected clients of the socket hop only" in p.stdout
