@@ -41,6 +41,25 @@ print(json.dumps(out))
 """
 
 
+UDP_ECHO = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5353))
+while True:
+    data, peer = s.recvfrom(512)
+    s.sendto(data, peer)
+"""
+UDP_CLIENT = """
+import json, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.connect(("127.0.0.1", 5353))
+s.send(b"ping")
+print(json.dumps({"peer": list(s.getpeername()), "local": s.getsockname()[0],
+                  "reply": s.recv(512).decode()}))
+"""
+
+
 def cgroup2_mount() -> str | None:
     with open("/proc/self/mounts") as f:
         for line in f:
@@ -96,9 +115,11 @@ def exists(get_fd, obj_id: int) -> bool:  # noqa: ANN001
 def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None:  # noqa: ANN001
     site = www(tmp_path)
     teu.env[socklb.ENV] = cgroup
-    for name, port in (("web", "8080:80"), ("web2", "127.0.0.1:8081:80")):
-        teu.ok("run", "-d", "--name", name, "-v", f"{site}:/www", "-p", port, IMAGE,
-               "httpd", "-f", "-p", "80", "-h", "/www")
+    for name, ports in (("web", ["8080:80"]),
+                        ("web2", ["127.0.0.1:8081:80", "5353:5353/udp"])):
+        teu.ok("run", "-d", "--name", name, "-v", f"{site}:/www",
+               *[x for p in ports for x in ("-p", p)], IMAGE, "httpd", "-f", "-p", "80",
+               "-h", "/www")
     gateway = teu.inspect("web")["NetworkSettings"]["Gateway"]
     progs = attached(cgroup)
     assert all(len(ids) == 1 for ids in progs.values()), progs
@@ -122,6 +143,22 @@ def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None: 
         assert connect(other, targets[:1], cgroup) == [{"error": 111}]
     finally:
         other.remove()
+    # UDP: a connect()ed socket is redirected too (an echo server in web2's namespace)
+    echo = subprocess.Popen(["nsenter", f"--net=/proc/{teu.inspect('web2')['State']['Pid']}"
+                             "/ns/net", sys.executable, "-c", UDP_ECHO])
+    try:
+        def udp() -> dict:
+            p = subprocess.run(["sh", "-c", f'echo $$ > {cgroup}/cgroup.procs; exec "$@"',
+                                "sh", *teu.host.prefix(), sys.executable, "-c", UDP_CLIENT],
+                               capture_output=True, text=True, timeout=30)
+            return json.loads(p.stdout) if p.returncode == 0 else {}
+        assert wait_for(udp) == {"peer": ["127.0.0.1", 5353], "local": gateway,
+                                 "reply": "ping"}
+    finally:
+        echo.kill()
+        echo.wait()
+    p = teu("port", "--explain", "web2")
+    assert "UDP: connect()ed sockets, not sendto()" in p.stdout, p.stdout
     p = teu("port", "--explain", "web")
     assert p.returncode == 0, p.stdout
     assert "socket     ok    connect() from processes of cgroup" in p.stdout

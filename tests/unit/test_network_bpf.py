@@ -85,7 +85,8 @@ def test_socklb_keys_and_what_is_redirected():
     tcp = {"protocol": "tcp", "hostPort": 8080, "containerPort": 80,
            "containerIP": "10.77.0.2", "hostIP": ""}
     assert socklb._redirectable(tcp) and socklb._bound(tcp) == "0.0.0.0"
-    assert not socklb._redirectable({**tcp, "protocol": "udp"})
+    assert not socklb._redirectable({**tcp, "protocol": "sctp"})
+    assert socklb._redirectable({**tcp, "protocol": "udp"})
     assert not socklb._redirectable({**tcp, "hostIP": "::"})
     assert not socklb._redirectable({**tcp, "containerIP": ""})
     assert socklb._bound({**tcp, "hostIP": "127.0.0.1"}) == "127.0.0.1"
@@ -110,5 +111,5 @@ def test_socklb_unconfigured_says_why(monkeypatch, tmp_path):
     assert socklb.state(m) == (True, f"not used ({socklb.ENV} is not set): every client "
                                      "takes the DNAT below")
     assert socklb.unavailable(str(tmp_path)).endswith("is not a cgroup directory")
-    assert socklb.state({**m, "protocol": "udp"})[1].startswith(
-        "not used (only TCP is redirected)")
+    assert socklb.state({**m, "protocol": "sctp"})[1].startswith(
+        "not used (only TCP and UDP are redirected)")

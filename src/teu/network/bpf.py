@@ -14,12 +14,13 @@ The programs run at cgroup/connect4 and cgroup/getpeername4 (BPF_PROG_TYPE_CGROU
 context `struct bpf_sock_addr`: user_ip4 at offset 4, user_port at 24, protocol at 36,
 all in network byte order as the socket address holds them):
 
-connect4: a TCP connect() from a socket of the network namespace a published port
+connect4: a TCP (or UDP) connect() from a socket of the network namespace a published port
 belongs to, to that port on the bound host address (or any 127.0.0.0/8 address for a
 wildcard binding), is sent straight to the container's address: the key
 {netns cookie, address, port, protocol} is looked up in PORTS; on a hit the original
 destination is kept in REVNAT under the socket's cookie and the destination rewritten.
-Anything else (other namespaces, other ports, UDP) passes untouched. The program always
+Anything else (other namespaces, other ports, SCTP, UDP's sendto() without
+connect()) passes untouched. The program always
 returns 1 (allow): it can redirect a connect, never refuse one.
 
 getpeername4: a socket found in REVNAT reports the address it connected to (127.0.0.1:8080),
@@ -135,7 +136,17 @@ def assemble(items: list) -> bytes:
 # --- the programs ------------------------------------------------------------------------
 
 CTX_USER_IP4, CTX_USER_PORT, CTX_PROTOCOL = 4, 24, 36
-IPPROTO_TCP = 6
+IPPROTO_TCP, IPPROTO_UDP = 6, 17
+
+
+def _tcp_or_udp() -> list:
+    """r8 = ctx->protocol (r8 survives calls); anything but TCP and UDP jumps to `out`.
+    UDP reaches connect4/6 only for a connect()ed socket: sendto() without one takes the
+    DNAT (sendmsg4/recvmsg4 are not attached)."""
+    return [load(4, R8, R6, CTX_PROTOCOL),
+            Jump(JEQ, R8, IPPROTO_TCP, "proto_ok"),
+            Jump(JNE, R8, IPPROTO_UDP, "out"),
+            "proto_ok"]
 
 
 def _loopback_first_octet() -> bytes:
@@ -155,8 +166,7 @@ def connect4(ports_fd: int, revnat_fd: int) -> bytes:
                 call(MAP_LOOKUP_ELEM)]                # r0 = the value, or 0
     return assemble([
         mov_reg(R6, R1),                              # r6 = ctx (calls clobber r1-r5)
-        load(4, R1, R6, CTX_PROTOCOL),                # r1 = ctx->protocol
-        Jump(JNE, R1, IPPROTO_TCP, "out"),            # not TCP: untouched
+        *_tcp_or_udp(),                               # r8 = the protocol, else `out`
         mov_reg(R1, R6),
         call(GET_NETNS_COOKIE),                       # r0 = the socket's netns cookie
         store(8, R10, -16, R0),                       # key.netns = r0       (fp-16)
@@ -164,7 +174,7 @@ def connect4(ports_fd: int, revnat_fd: int) -> bytes:
         store(4, R10, -8, R1),                        # key.addr = user_ip4  (fp-8)
         load(4, R1, R6, CTX_USER_PORT),
         store(2, R10, -4, R1),                        # key.port = user_port (fp-4)
-        store_imm(2, R10, -2, IPPROTO_TCP),           # key.proto = 6        (fp-2)
+        store(2, R10, -2, R8),                        # key.proto = r8       (fp-2)
         *lookup_ports(),                              # the exact address first
         Jump(JNE, R0, 0, "found"),
         load(4, R1, R6, CTX_USER_IP4),
@@ -217,8 +227,7 @@ def connect6(ports_fd: int, revnat_fd: int) -> bytes:
     words = range(4)
     return assemble([
         mov_reg(R6, R1),                              # r6 = ctx
-        load(4, R1, R6, CTX_PROTOCOL),
-        Jump(JNE, R1, IPPROTO_TCP, "out"),            # not TCP: untouched
+        *_tcp_or_udp(),                               # r8 = the protocol, else `out`
         mov_reg(R1, R6),
         call(GET_NETNS_COOKIE),
         store(8, R10, -32, R0),                       # key.netns          (fp-32)
@@ -226,7 +235,7 @@ def connect6(ports_fd: int, revnat_fd: int) -> bytes:
                                      store(4, R10, -24 + 4 * w, R1))],  # key.addr (fp-24)
         load(4, R1, R6, CTX_USER_PORT),
         store(2, R10, -8, R1),                        # key.port           (fp-8)
-        store_imm(2, R10, -6, IPPROTO_TCP),           # key.proto          (fp-6)
+        store(2, R10, -6, R8),                        # key.proto = r8     (fp-6)
         *lookup_ports(),
         Jump(JNE, R0, 0, "found"),
         *[x for w in words[:3] for x in (load(4, R1, R6, CTX_USER_IP6 + 4 * w),

@@ -1,8 +1,9 @@
 """Published ports without per-packet NAT for this host's own clients: a cgroup/connect4
-program rewrites a connect() to a published TCP port into a connect() to the container's
-address (what Cilium's socket LB and kube-proxy-free Kubernetes do), so the kernel's
-DNAT, conntrack NAT and re-routing of every packet are skipped; a cgroup/getpeername4
-program makes the socket report the address it asked for (teu.network.bpf has both).
+program (connect6 for IPv6) rewrites a connect() to a published TCP port (or UDP, for a
+connect()ed socket) into a connect() to the container's address (what Cilium's socket LB
+and kube-proxy-free Kubernetes do), so the kernel's DNAT, conntrack NAT and re-routing of
+every packet are skipped; a cgroup/getpeername4,6 program makes the socket report the
+address it asked for (teu.network.bpf has them all).
 
 Opt-in: TEU_SOCKET_LB_CGROUP names a cgroup v2 directory (the root of a pure cgroup v2
 host, /sys/fs/cgroup, for every process of the machine; a smaller one to limit it). The
@@ -10,19 +11,19 @@ programs see the processes of that cgroup and its descendants; they rewrite only
 of the network namespace whose port it is (the key holds its netns cookie), so other
 namespaces, containers included, and other ports pass untouched. The nftables DNAT
 elements stay in place beside it: a client outside that cgroup or namespace, another
-machine, UDP, a host address that is not the bound one (a wildcard binding is
-redirected for 127.0.0.0/8 and ::1) take the kernel's DNAT as before (for [::1] there is
-none: the kernel has no IPv6 route_localnet, so [::1]:PORT works for redirected
-clients only), and if BPF cannot be used
-(no cgroup2 mount, no CAP_BPF, an old kernel) every client does.
+machine, UDP's sendto() without connect(), a host address that is not the bound one (a
+wildcard binding is redirected for 127.0.0.0/8 and ::1) take the kernel's DNAT as
+before, and if BPF cannot be used (no cgroup2 mount, no CAP_BPF, an old kernel) every
+client does. For [::1] there is no DNAT (the kernel has no IPv6 route_localnet), so
+[::1]:PORT works for redirected clients only.
 
 State lives in the kernel, found from the cgroup: the four programs (teu_connect4,
-teu_connect6, teu_peername4, teu_peername6) are attached to it with BPF_F_ALLOW_MULTI, which keeps them after teu
-exits (teu has no daemon); their maps are found from the programs. Each published
-port is one element of teu_ports, added at start and deleted at stop with the nftables
-one; the last teu to delete an element detaches the programs, and the kernel frees
-them and their maps. Changes are serialized by an flock on the cgroup's directory.
-Removing the cgroup detaches everything too.
+teu_connect6, teu_peername4, teu_peername6) are attached to it with BPF_F_ALLOW_MULTI,
+which keeps them after teu exits (teu has no daemon); their maps are found from the
+programs. Each published port is one element of teu_ports (teu_ports6), added at start
+and deleted at stop with the nftables one; the last teu to delete an element detaches
+the programs, and the kernel frees them and their maps. Changes are serialized by an
+flock on the cgroup's directory. Removing the cgroup detaches everything too.
 """
 
 from __future__ import annotations
@@ -84,13 +85,13 @@ def key(cookie: int, addr: str, port: int, proto: str = "tcp") -> bytes:
 
 def _redirectable(m: dict) -> bool:
     host_ip = m.get("hostIP") or ""
-    return m.get("protocol", "tcp") == "tcp" and bool(m.get("containerIP")) and \
+    return m.get("protocol", "tcp") in ("tcp", "udp") and bool(m.get("containerIP")) and \
         ":" not in host_ip and ":" not in m["containerIP"]
 
 
 def _redirectable6(m: dict) -> bool:
     host_ip = m.get("hostIP") or ""
-    return m.get("protocol", "tcp") == "tcp" and bool(m.get("containerIP6")) and \
+    return m.get("protocol", "tcp") in ("tcp", "udp") and bool(m.get("containerIP6")) and \
         (not host_ip or ":" in host_ip)
 
 
@@ -106,11 +107,11 @@ def _elements(m: dict, cookie: int) -> list[tuple[int, bytes, bytes]]:
     """(family, key, value) of each element a mapping gets."""
     out = []
     if _redirectable(m):
-        out.append((4, key(cookie, _bound(m), int(m["hostPort"])),
+        out.append((4, key(cookie, _bound(m), int(m["hostPort"]), m.get("protocol", "tcp")),
                     struct.pack(VALUE, socket.inet_aton(m["containerIP"]),
                                 socket.htons(int(m["containerPort"])))))
     if _redirectable6(m):
-        out.append((6, key(cookie, _bound6(m), int(m["hostPort"])),
+        out.append((6, key(cookie, _bound6(m), int(m["hostPort"]), m.get("protocol", "tcp")),
                     struct.pack(VALUE6, socket.inet_pton(socket.AF_INET6, m["containerIP6"]),
                                 socket.htons(int(m["containerPort"])))))
     return out
@@ -296,7 +297,7 @@ def state(m: dict) -> tuple[bool, str]:
     if not lb:
         why = m.get("socketLBUnused") or unavailable(configured()) or "not redirectable"
         if not (_redirectable(m) or _redirectable6(m)):
-            why = "only TCP is redirected"
+            why = "only TCP and UDP are redirected"
         return True, f"not used ({why}): every client takes the DNAT below"
     texts = []
     try:
@@ -309,6 +310,7 @@ def state(m: dict) -> tuple[bool, str]:
         return False, (f"MISSING: programs {', '.join(n for n, _ in PROGRAMS)} not all "
                        f"attached to {lb['cgroup']}")
     port = m["hostPort"]
+    udp = "; UDP: connect()ed sockets, not sendto()" if m.get("protocol") == "udp" else ""
     for k, _, value in found:
         v6 = len(k) == struct.calcsize(KEY6)
         bound, target_ip = (_bound6(m), m.get("containerIP6")) if v6 else \
@@ -326,5 +328,5 @@ def state(m: dict) -> tuple[bool, str]:
                          else f"{bound}:{port} -> {target}")
     return True, (f"connect() from processes of cgroup {lb['cgroup']} in this network "
                   f"namespace goes straight to the container: {', '.join(texts)} "
-                  "(cgroup/connect4,6 programs teu_connect4, teu_connect6; no NAT); other "
-                  "clients take the DNAT below")
+                  f"(cgroup/connect4,6 programs teu_connect4, teu_connect6; no NAT{udp}); "
+                  "other clients take the DNAT below")
