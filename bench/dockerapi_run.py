@@ -2,7 +2,10 @@
 (`teu system service`) against the same through a private dockerd 20.10, and docker-py's
 containers.run loop, alternating; prints medians and ratios (teu / dockerd).
 
-    python bench/dockerapi_run.py [ROUNDS]
+    python bench/dockerapi_run.py [ROUNDS] [--profile]
+
+--profile: the service prints a line per request (TEU_API_TRACE); the medians of
+create, attach, start and wait per `docker run` are printed after the ratios.
 """
 
 from __future__ import annotations
@@ -42,17 +45,38 @@ def timed(fn) -> float:  # noqa: ANN001
     return time.perf_counter() - t
 
 
+def print_profile(trace: str) -> None:
+    """Medians per request kind from the service's trace lines."""
+    import re
+
+    kinds: dict[str, list[float]] = {}
+    with open(trace) as f:
+        for line in f:
+            m = re.match(r"trace \S+ +([\d.]+) ms (\w+) (\S+)", line)
+            if m:
+                kind = m.group(2) + " " + re.sub(r"/v1\.\d+|/[0-9a-f]{64}", "", m.group(3))
+                kinds.setdefault(kind, []).append(float(m.group(1)))
+    for kind, ms in sorted(kinds.items()):
+        if len(ms) >= 5:
+            print(f"  service {kind:32s} median {statistics.median(ms):7.1f} ms  (n={len(ms)})")
+
+
 def main() -> None:
     import docker
 
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    profile = "--profile" in sys.argv
+    rounds = int(args[0]) if args else 10
     top = tempfile.mkdtemp(prefix="teu-bapi-", dir="/tmp")
     tar = rootfs_tar(top)
     env = {**os.environ, "TEU_ROOT": f"{top}/root", "TEU_RUNROOT": f"{top}/run"}
     subprocess.run([TEU, "import", tar, "busybox"], env=env, check=True, capture_output=True)
     sock = f"unix://{top}/teu.sock"
-    svc = subprocess.Popen([TEU, "system", "service", "--time", "0", sock], env=env,
-                           stderr=subprocess.DEVNULL, start_new_session=True)
+    trace = os.path.join(top, "trace.log")
+    svc = subprocess.Popen([TEU, "system", "service", "--time", "0", sock],
+                           env={**env, "TEU_API_TRACE": "1"} if profile else env,
+                           stderr=open(trace, "w") if profile else subprocess.DEVNULL,  # noqa: SIM115
+                           start_new_session=True)
     d = Dockerd(tar, "busybox:latest")
     try:
         time.sleep(1.5)
@@ -76,6 +100,9 @@ def main() -> None:
             t, o = statistics.median(data["teu"]), statistics.median(data["dockerd"])
             print(f"{what:34s} teu {t * 1000:8.0f} ms  dockerd {o * 1000:8.0f} ms  "
                   f"ratio {t / o:.2f}")
+        if profile:
+            print_profile(trace)
+        print(f"load average {os.getloadavg()[0]:.1f}")
     finally:
         d.stop()
         svc.terminate()

@@ -76,6 +76,10 @@ def cli_script(env: dict, host: str, repo: str) -> dict[str, Any]:
     seen["rmi"] = docker("rmi", ref)[0]
     pull = docker("pull", ref)
     seen["pull"] = (pull[0], pull[1].splitlines()[-1].replace(f"{host}/{repo}", "REPO"))
+    # the tag is new, its image was here: dockerd says "Downloaded newer image" all the same
+    seen["pull-status"] = pull[1].splitlines()[-2].replace(f"{host}/{repo}", "REPO")
+    seen["pull-again"] = docker("pull", ref)[1].splitlines()[-2].replace(f"{host}/{repo}",
+                                                                         "REPO")
     seen["pull-missing"] = docker("pull", f"{host}/nosuch:1")[0]
     seen["pulled"] = docker("run", "--rm", "--network=none", ref, "echo", "from-pull")
     docker("rmi", ref)
@@ -124,6 +128,8 @@ def test_images_cli_same_as_dockerd(api: Service, dockerd: Any, registry: Any) -
     assert ours == theirs
     assert ours["push-anonymous"] == (0, 1) and ours["login-bad"] == 1
     assert ours["pulled"] == (0, "from-pull\n", "")
+    assert ours["pull-status"] == "Status: Downloaded newer image for REPO:1"
+    assert ours["pull-again"] == "Status: Image is up to date for REPO:1"
     assert ours["run-built"] == (0, "copied\nv7\n", "")
     assert ours["build"] == (0, "Successfully tagged built:1")
     assert "Traceback" not in api.log_text()

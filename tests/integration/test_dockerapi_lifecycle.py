@@ -183,42 +183,68 @@ def test_waits_and_stats_same_as_dockerd(api: Service, dockerd: Any) -> None:
     assert ours["next-exit"] == 3 and ours["removed"] == 2 and ours["gone"]
 
 
-def events_script(env: dict) -> list[str]:
-    """`docker events` with filters over a container's life, from now to a few seconds on."""
+def events_script(env: dict) -> dict[str, list[str]]:
+    """`docker events`: a live stream with filters over a container's life (it must wake
+    for each event and end nothing early), then the history of the whole script replayed
+    with --since/--until, container, image, network and volume events."""
+    import re
+
     docker = _cli(env)
-    now = int(time.time())
-    watch = subprocess.Popen(
-        [DOCKER_CLI, "events", "--since", str(now), "--until", str(now + 9), "--filter",
-         "type=container", "--filter", "label=ev=1", "--format",
-         "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}"],
+    t0 = time.time()
+    fmt = "{{.Type}} {{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}"
+    live = subprocess.Popen(
+        [DOCKER_CLI, "events", "--filter", "type=container", "--filter", "label=ev=1",
+         "--format", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    lines: list[str] = []
     try:
-        time.sleep(1)
-        docker("run", "-d", NET, "--name", "other", IMAGE, "true")  # filtered out
+        docker("version")  # the stream is open once a request after it is answered
+        time.sleep(0.2)
+        docker("run", "-d", NET, "--name", "evother", IMAGE, "true")  # filtered out
+        docker("wait", "evother")  # its exit before the next create, for both engines
         docker("run", "-d", NET, "--name", "ev1", "--label", "ev=1", IMAGE, "sh", "-c",
                "sleep 2; exit 3")
-        time.sleep(0.5)
+        docker("exec", "ev1", "sh", "-c", "exit 5")
         docker("pause", "ev1")
-        time.sleep(0.3)
         docker("unpause", "ev1")
         docker("wait", "ev1")
         docker("rename", "ev1", "ev2")
-        time.sleep(0.3)  # teu sees events by polling: two changes within 100 ms are one
         docker("rm", "ev2")
-        docker("rm", "-f", "other")
-        out, _ = watch.communicate(timeout=30)
+        docker("rm", "-f", "evother")
+        assert live.stdout is not None
+        for raw in live.stdout:  # the stream wakes for each event; the last one ends it
+            lines.append(raw.decode().strip())
+            if lines[-1].startswith("destroy ev2"):
+                break
     finally:
-        if watch.poll() is None:
-            watch.kill()
-            watch.wait()
-    wanted = ("create", "start", "pause", "unpause", "die", "rename", "destroy")
-    return [line for line in out.decode().splitlines() if line.split()[0] in wanted]
+        live.kill()
+        live.wait()
+    docker("tag", IMAGE, "evtag:1")
+    docker("rmi", "evtag:1")
+    docker("volume", "create", "evv")
+    docker("run", "--rm", NET, "--name", "evvol", "-v", "evv:/data", IMAGE, "true")
+    docker("volume", "rm", "evv")
+    with tempfile.TemporaryDirectory() as d:
+        docker("save", "-o", f"{d}/saved.tar", IMAGE)
+        docker("load", "-i", f"{d}/saved.tar")
+    until = time.time() + 0.2
+    history = docker("events", "--since", f"{t0:.3f}", "--until", f"{until:.3f}",
+                     "--format", fmt)[1]
+    ids = re.compile(r"(sha256:)?[0-9a-f]{64}")
+    return {"live": [line for line in lines if line.split()[0] != "attach"],
+            "history": [ids.sub("ID", line) for line in history.splitlines()]}
 
 
 def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
     theirs, ours = side_by_side(lambda: events_script(dockerd.env),
                                 lambda: events_script(api.env))
     assert ours == theirs
-    assert ours == ["create ev1 <no value>", "start ev1 <no value>", "pause ev1 <no value>",
-                    "unpause ev1 <no value>", "die ev1 3", "rename ev2 <no value>",
-                    "destroy ev2 <no value>"]
+    assert ours["live"] == ["create ev1 <no value>", "start ev1 <no value>",
+                            "exec_create: sh -c exit 5 ev1 <no value>",
+                            "exec_start: sh -c exit 5 ev1 <no value>", "exec_die ev1 5",
+                            "pause ev1 <no value>", "unpause ev1 <no value>", "die ev1 3",
+                            "rename ev2 <no value>", "destroy ev2 <no value>"]
+    kinds = {line.split()[0] + " " + line.split()[1] for line in ours["history"]}
+    assert {"container create", "container die", "network connect", "volume mount",
+            "volume destroy", "image tag", "image untag", "image save",
+            "image load"} <= kinds

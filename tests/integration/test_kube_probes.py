@@ -126,6 +126,20 @@ def test_http_tcp_exec_probes(teu, tmp_path) -> None:  # noqa: ANN001
     teu.ok("pod", "start", "web")
     teu.ok("exec", "web-srv", "rm", "/w/ready.txt")  # the rootfs kept it
     assert wait_for(lambda: health(teu, "web-srv").get("Status") == "unhealthy", 30)
+    # kube generate of the played pod writes its probes back as they were given.
+    import kubernetes_validate
+    import yaml
+
+    docs = [d for d in yaml.safe_load_all(teu.ok("kube", "generate", "web")) if d]
+    for d in docs:
+        kubernetes_validate.validate(d, "1.32", strict=True)
+    c = next(d for d in docs if d["kind"] == "Pod")["spec"]["containers"][0]
+    assert c["livenessProbe"] == {"httpGet": {"path": "/cgi-bin/live", "port": 8080,
+                                              "httpHeaders": [{"name": "X-Probe",
+                                                               "value": "from-teu"}]},
+                                  "periodSeconds": 1, "failureThreshold": 2}
+    assert c["startupProbe"]["tcpSocket"] == {"port": 8080}
+    assert c["readinessProbe"]["successThreshold"] == 2
     teu.ok("kube", "down", str(f), timeout=60)
     assert teu.rows() == []
 

@@ -28,7 +28,7 @@ from typing import Any
 def _start(e: Any, ref: str) -> Any:
     from teu.engine.lifecycle.launch import start
 
-    return start(e, ref)
+    return start(e, ref, watched=True)  # the service records the exit: Service.watch_exit
 
 
 def _restart(e: Any, ref: str, timeout: float | None) -> Any:
@@ -75,6 +75,8 @@ CALLS: dict[str, Callable[..., Any]] = {"start": _start, "restart": _restart,
                                         "exec": _exec, "copy": _copy, "build": _build,
                                         "connect": _connect, "disconnect": _disconnect}
 _PRELOAD = ("teu.engine.lifecycle.launch", "teu.engine.lifecycle.control",
+            "teu.engine.config.spec", "teu.engine.storage.rootfs", "teu.network.netns",
+            "teu.engine.events",
             "teu.engine.lifecycle.execute", "teu.engine.files.cp", "teu.engine.monitor.conmon",
             "teu.runtime.exec", "teu.engine.config.seccomp", "teu.engine.config.users",
             "teu.runtime.mount_options", "teu.runtime.rootfs")

@@ -22,22 +22,7 @@ from teu.engine.state import start_time
 
 def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
     """Validate the options, resolve the image, make the container; returns its row.
-    `--pod new:NAME` makes that pod first (and removes it again if the container fails)."""
-    if not str(opts.get("pod") or "").startswith("new:"):
-        return _create(engine, opts, final_status)
-    from teu.engine.pods.lifecycle import create_for_container
-    from teu.engine.pods.lifecycle import remove as remove_pod
-
-    opts = dict(opts)
-    made = create_for_container(engine, opts)
-    try:
-        return _create(engine, opts, final_status)
-    except BaseException:
-        remove_pod(engine, made.id, force=True)
-        raise
-
-
-def _create(engine: Engine, opts: dict, final_status: str) -> Row:
+    (`--pod new:NAME` is teu.engine.pods.new's: it makes the pod, then calls this.)"""
     pod = None
     if opts.get("pod") or opts.get("pod_infra"):  # run --pod: join the pod's namespaces
         from teu.engine.pods.join import member_options
@@ -121,13 +106,18 @@ def _create(engine: Engine, opts: dict, final_status: str) -> Row:
             db.delete(cid)
         remove_files(engine, Row(row, settings=fastjson.dumps(settings)))
         raise
-    if changed:
-        return db.get(cid)  # type: ignore[return-value]
-    from teu.engine.db import COLUMNS
+    from teu.engine.events import container as event
 
-    full = dict.fromkeys(COLUMNS)
-    full.update(pid=0, oom_killed=0, restart_count=0, stopped_by_user=0, **row)
-    return Row(full)
+    if changed:
+        made = db.get(cid)
+    else:
+        from teu.engine.db import COLUMNS
+
+        full = dict.fromkeys(COLUMNS)
+        full.update(pid=0, oom_killed=0, restart_count=0, stopped_by_user=0, **row)
+        made = Row(full)
+    event(engine, made, "create")  # type: ignore[arg-type]
+    return made  # type: ignore[return-value]
 
 
 def _write_cidfile(path: str, cid: str) -> None:

@@ -87,13 +87,21 @@ def stop(engine: Engine, pod: Pod) -> None:
         except ProcessLookupError:
             pass
         for _ in range(100):
-            if not S.alive(p["Pid"], p.get("Start")):
+            if not S.alive(p["Pid"], p.get("Start")) or _zombie(p["Pid"]):
                 break
             try:
                 os.waitpid(p["Pid"], os.WNOHANG)
             except ChildProcessError:
                 pass
             time.sleep(0.01)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def forget(engine: Engine, pod_id: str) -> None:
@@ -276,8 +284,8 @@ def run(engine: Engine, pod_id: str) -> int:
         if infra is None or infra["status"] not in S.RUNNING or not infra["pid"]:
             return 0
         netns = _netns(infra["pid"])
-        host = _pod_ip(engine, infra)
         try:
+            host = _pod_ip(engine, infra)
             for m in members:
                 row = engine.db.by_name(m.name)
                 row = S.refresh(engine, row) if row is not None else None
@@ -293,6 +301,9 @@ def run(engine: Engine, pod_id: str) -> int:
                     _write(engine, row["id"], m)
                 if step(engine, m, row, netns, host, time.time()):
                     _write(engine, row["id"], m)
+        except Exception as e:  # noqa: BLE001 - a busy database, a row going: try again
+            print(f"{time.strftime('%H:%M:%S')} prober: {type(e).__name__}: {e}",
+                  file=sys.stderr, flush=True)
         finally:
             if netns >= 0:
                 os.close(netns)
