@@ -58,6 +58,14 @@ s.send(b"ping")
 print(json.dumps({"peer": list(s.getpeername()), "local": s.getsockname()[0],
                   "reply": s.recv(512).decode()}))
 """
+UDP_SENDTO = """
+import json, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.sendto(b"ping", ("127.0.0.1", 5353))
+data, source = s.recvfrom(512)
+print(json.dumps({"source": list(source), "reply": data.decode()}))
+"""
 
 
 def cgroup2_mount() -> str | None:
@@ -147,18 +155,26 @@ def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None: 
     echo = subprocess.Popen(["nsenter", f"--net=/proc/{teu.inspect('web2')['State']['Pid']}"
                              "/ns/net", sys.executable, "-c", UDP_ECHO])
     try:
-        def udp() -> dict:
-            p = subprocess.run(["sh", "-c", f'echo $$ > {cgroup}/cgroup.procs; exec "$@"',
-                                "sh", *teu.host.prefix(), sys.executable, "-c", UDP_CLIENT],
+        def udp(code: str = UDP_CLIENT, join: bool = True) -> dict:
+            p = subprocess.run(["sh", "-c", (f'echo $$ > {cgroup}/cgroup.procs; ' if join
+                                             else "") + 'exec "$@"',
+                                "sh", *teu.host.prefix(), sys.executable, "-c", code],
                                capture_output=True, text=True, timeout=30)
             return json.loads(p.stdout) if p.returncode == 0 else {}
         assert wait_for(udp) == {"peer": ["127.0.0.1", 5353], "local": gateway,
                                  "reply": "ping"}
+        # sendto() without connect(), with the DNAT element gone: only the redirect can
+        # deliver it, and the answer's source is the address it was sent to
+        ip2 = teu.inspect("web2")["NetworkSettings"]["IPAddress"]
+        teu.host.run("nft", "delete", "element", "ip", "teu", "ports_any",
+                     f"{{ udp . 5353 : {ip2} . 5353 }}")
+        assert udp(UDP_SENDTO) == {"source": ["127.0.0.1", 5353], "reply": "ping"}
+        assert udp(UDP_SENDTO, join=False) == {}  # outside the cgroup: nothing answers
     finally:
         echo.kill()
         echo.wait()
     p = teu("port", "--explain", "web2")
-    assert "UDP: connect()ed sockets, not sendto()" in p.stdout, p.stdout
+    assert "UDP: sendto() too, IPv4 only" in p.stdout, p.stdout
     p = teu("port", "--explain", "web")
     assert p.returncode == 0, p.stdout
     assert "socket     ok    connect() from processes of cgroup" in p.stdout

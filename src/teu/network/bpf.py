@@ -141,8 +141,7 @@ IPPROTO_TCP, IPPROTO_UDP = 6, 17
 
 def _tcp_or_udp() -> list:
     """r8 = ctx->protocol (r8 survives calls); anything but TCP and UDP jumps to `out`.
-    UDP reaches connect4/6 only for a connect()ed socket: sendto() without one takes the
-    DNAT (sendmsg4/recvmsg4 are not attached)."""
+    UDP reaches connect4/6 only for a connect()ed socket; sendmsg4 takes IPv4 sendto()."""
     return [load(4, R8, R6, CTX_PROTOCOL),
             Jump(JEQ, R8, IPPROTO_TCP, "proto_ok"),
             Jump(JNE, R8, IPPROTO_UDP, "out"),
@@ -205,6 +204,89 @@ def connect4(ports_fd: int, revnat_fd: int) -> bytes:
         store(4, R6, CTX_USER_PORT, R1),              # ctx->user_port = container port
         "out",
         mov_imm(R0, 1),                               # allow the connect, always
+        exit_(),
+    ])
+
+
+def sendmsg4(ports_fd: int, revnat_fd: int) -> bytes:
+    """cgroup/sendmsg4: a UDP sendto() to a published port (same key and lookups as
+    connect4) goes to the container's address; REVNAT_UDP[{socket cookie, container
+    address, port}] keeps the address it was sent to, for recvmsg4."""
+    def lookup_ports() -> list:
+        return [ld_map_fd(R1, ports_fd), mov_reg(R2, R10), alu_imm(ADD, R2, -16),
+                call(MAP_LOOKUP_ELEM)]
+    return assemble([
+        mov_reg(R6, R1),                              # r6 = ctx
+        load(4, R1, R6, CTX_PROTOCOL),
+        Jump(JNE, R1, IPPROTO_UDP, "out"),            # UDP only
+        mov_reg(R1, R6),
+        call(GET_NETNS_COOKIE),
+        store(8, R10, -16, R0),                       # key.netns            (fp-16)
+        load(4, R1, R6, CTX_USER_IP4),
+        store(4, R10, -8, R1),                        # key.addr = user_ip4  (fp-8)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(2, R10, -4, R1),                        # key.port             (fp-4)
+        store_imm(2, R10, -2, IPPROTO_UDP),           # key.proto = 17       (fp-2)
+        *lookup_ports(),
+        Jump(JNE, R0, 0, "found"),
+        load(4, R1, R6, CTX_USER_IP4),
+        _loopback_first_octet(),
+        Jump(JNE, R1, 127, "out"),
+        store_imm(4, R10, -8, 0),                     # key.addr = 0.0.0.0
+        *lookup_ports(),
+        Jump(JEQ, R0, 0, "out"),
+        "found",
+        mov_reg(R7, R0),                              # r7 = {container addr, port}
+        mov_reg(R1, R6),
+        call(GET_SOCKET_COOKIE),
+        store(8, R10, -32, R0),                       # rkey.cookie          (fp-32)
+        load(4, R1, R7, 0),
+        store(4, R10, -24, R1),                       # rkey.addr = container (fp-24)
+        load(4, R1, R7, 4),
+        store(4, R10, -20, R1),                       # rkey.port = container (fp-20)
+        load(4, R1, R6, CTX_USER_IP4),
+        store(4, R10, -40, R1),                       # rval.addr = user_ip4 (fp-40)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(4, R10, -36, R1),                       # rval.port = user_port (fp-36)
+        ld_map_fd(R1, revnat_fd),                     # REVNAT_UDP[rkey] = rval
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -32),
+        mov_reg(R3, R10),
+        alu_imm(ADD, R3, -40),
+        mov_imm(R4, 0),
+        call(MAP_UPDATE_ELEM),
+        load(4, R1, R7, 0),
+        store(4, R6, CTX_USER_IP4, R1),               # send to the container's address
+        load(4, R1, R7, 4),
+        store(4, R6, CTX_USER_PORT, R1),
+        "out",
+        mov_imm(R0, 1),                               # allow the send, always
+        exit_(),
+    ])
+
+
+def recvmsg4(revnat_fd: int) -> bytes:
+    """cgroup/recvmsg4: a datagram from a container that sendmsg4 redirected to shows the
+    address the socket sent to (127.0.0.1:5353) as its source."""
+    return assemble([
+        mov_reg(R6, R1),
+        call(GET_SOCKET_COOKIE),                      # r1 = ctx
+        store(8, R10, -16, R0),                       # key.cookie  (fp-16)
+        load(4, R1, R6, CTX_USER_IP4),
+        store(4, R10, -8, R1),                        # key.addr = the source (fp-8)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(4, R10, -4, R1),                        # key.port = its port   (fp-4)
+        ld_map_fd(R1, revnat_fd),
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -16),
+        call(MAP_LOOKUP_ELEM),
+        Jump(JEQ, R0, 0, "out"),                      # not from a redirected send
+        load(4, R1, R0, 0),
+        store(4, R6, CTX_USER_IP4, R1),
+        load(4, R1, R0, 4),
+        store(4, R6, CTX_USER_PORT, R1),
+        "out",
+        mov_imm(R0, 1),                               # recvmsg must return 1
         exit_(),
     ])
 
@@ -321,6 +403,7 @@ PROG_GET_FD_BY_ID, MAP_GET_FD_BY_ID, OBJ_GET_INFO_BY_FD, PROG_QUERY = 13, 14, 15
 MAP_HASH, MAP_LRU_HASH = 1, 9
 PROG_CGROUP_SOCK_ADDR = 18
 INET4_CONNECT, INET6_CONNECT, INET4_GETPEERNAME, INET6_GETPEERNAME = 10, 11, 29, 30
+UDP4_SENDMSG, UDP4_RECVMSG = 14, 19
 F_ALLOW_MULTI = 2
 _SYSCALL = {"x86_64": 321, "aarch64": 280, "ppc64le": 361, "s390x": 351, "riscv64": 280}
 

@@ -1,9 +1,9 @@
 """Published ports without per-packet NAT for this host's own clients: a cgroup/connect4
-program (connect6 for IPv6) rewrites a connect() to a published TCP port (or UDP, for a
-connect()ed socket) into a connect() to the container's address (what Cilium's socket LB
-and kube-proxy-free Kubernetes do), so the kernel's DNAT, conntrack NAT and re-routing of
-every packet are skipped; a cgroup/getpeername4,6 program makes the socket report the
-address it asked for (teu.network.bpf has them all).
+program (connect6 for IPv6) rewrites a connect() to a published TCP or UDP port into a
+connect() to the container's address, cgroup/sendmsg4 does the same for a UDP sendto()
+(what Cilium's socket LB and kube-proxy-free Kubernetes do), so the kernel's DNAT,
+conntrack NAT and re-routing of every packet are skipped; cgroup/getpeername4,6 and
+recvmsg4 make the socket report the address it asked for (teu.network.bpf has them all).
 
 Opt-in: TEU_SOCKET_LB_CGROUP names a cgroup v2 directory (the root of a pure cgroup v2
 host, /sys/fs/cgroup, for every process of the machine; a smaller one to limit it). The
@@ -11,19 +11,19 @@ programs see the processes of that cgroup and its descendants; they rewrite only
 of the network namespace whose port it is (the key holds its netns cookie), so other
 namespaces, containers included, and other ports pass untouched. The nftables DNAT
 elements stay in place beside it: a client outside that cgroup or namespace, another
-machine, UDP's sendto() without connect(), a host address that is not the bound one (a
-wildcard binding is redirected for 127.0.0.0/8 and ::1) take the kernel's DNAT as
-before, and if BPF cannot be used (no cgroup2 mount, no CAP_BPF, an old kernel) every
-client does. For [::1] there is no DNAT (the kernel has no IPv6 route_localnet), so
-[::1]:PORT works for redirected clients only.
+machine, an IPv6 UDP sendto() without connect(), a host address that is not the bound
+one (a wildcard binding is redirected for 127.0.0.0/8 and ::1) take the kernel's DNAT
+as before, and if BPF cannot be used (no cgroup2 mount, no CAP_BPF, an old kernel)
+every client does. For [::1] there is no DNAT (the kernel has no IPv6
+route_localnet), so [::1]:PORT works for redirected clients only.
 
-State lives in the kernel, found from the cgroup: the four programs (teu_connect4,
-teu_connect6, teu_peername4, teu_peername6) are attached to it with BPF_F_ALLOW_MULTI,
-which keeps them after teu exits (teu has no daemon); their maps are found from the
-programs. Each published port is one element of teu_ports (teu_ports6), added at start
-and deleted at stop with the nftables one; the last teu to delete an element detaches
-the programs, and the kernel frees them and their maps. Changes are serialized by an
-flock on the cgroup's directory. Removing the cgroup detaches everything too.
+State lives in the kernel, found from the cgroup: the six programs (PROGRAMS) are
+attached to it with BPF_F_ALLOW_MULTI, which keeps them after teu exits (teu has no
+daemon); their maps are found from the programs. Each published port is one element of
+teu_ports (teu_ports6), added at start and deleted at stop with the nftables one; the
+last teu to delete an element detaches the programs, and the kernel frees them and
+their maps. Changes are serialized by an flock on the cgroup's directory. Removing the
+cgroup detaches everything too.
 """
 
 from __future__ import annotations
@@ -39,10 +39,12 @@ from teu.network import bpf
 ENV = "TEU_SOCKET_LB_CGROUP"
 CONNECT, PEERNAME = "teu_connect4", "teu_peername4"
 CONNECT6, PEERNAME6 = "teu_connect6", "teu_peername6"
-# (name, attach type), in the order they are attached: getpeername first, so that no
-# connect is redirected before its socket can report the address it asked for
+SENDMSG, RECVMSG = "teu_sendmsg4", "teu_recvmsg4"
+# (name, attach type), in the order they are attached: getpeername and recvmsg first, so
+# that nothing is redirected before its socket can report the address it asked for
 PROGRAMS = ((PEERNAME, bpf.INET4_GETPEERNAME), (PEERNAME6, bpf.INET6_GETPEERNAME),
-            (CONNECT, bpf.INET4_CONNECT), (CONNECT6, bpf.INET6_CONNECT))
+            (RECVMSG, bpf.UDP4_RECVMSG), (CONNECT, bpf.INET4_CONNECT),
+            (CONNECT6, bpf.INET6_CONNECT), (SENDMSG, bpf.UDP4_SENDMSG))
 PORTS_MAX, REVNAT_MAX = 4096, 65536
 KEY = "=Q4s2sH"     # netns cookie, address, port (network order), protocol
 VALUE = "=4sI"      # container address, port (as ctx->user_port holds it)
@@ -186,14 +188,17 @@ class Attached:
                 ("teu_revnat", 8, 8, bpf.MAP_LRU_HASH, REVNAT_MAX),
                 ("teu_ports6", struct.calcsize(KEY6), struct.calcsize(VALUE6), bpf.MAP_HASH,
                  PORTS_MAX),
-                ("teu_revnat6", 8, struct.calcsize(VALUE6), bpf.MAP_LRU_HASH, REVNAT_MAX)):
+                ("teu_revnat6", 8, struct.calcsize(VALUE6), bpf.MAP_LRU_HASH, REVNAT_MAX),
+                ("teu_revnat_udp4", 16, 8, bpf.MAP_LRU_HASH, REVNAT_MAX)):
             self.maps[name] = bpf.map_create(kind, ksize, vsize, size, name)
             self.fds.append(self.maps[name])
         m = self.maps
         code = {PEERNAME: bpf.getpeername4(m["teu_revnat"]),
                 PEERNAME6: bpf.getpeername6(m["teu_revnat6"]),
                 CONNECT: bpf.connect4(m["teu_ports"], m["teu_revnat"]),
-                CONNECT6: bpf.connect6(m["teu_ports6"], m["teu_revnat6"])}
+                CONNECT6: bpf.connect6(m["teu_ports6"], m["teu_revnat6"]),
+                RECVMSG: bpf.recvmsg4(m["teu_revnat_udp4"]),
+                SENDMSG: bpf.sendmsg4(m["teu_ports"], m["teu_revnat_udp4"])}
         loaded = {}
         for name, attach_type in PROGRAMS:
             loaded[name] = bpf.prog_load(code[name], attach_type, name)
@@ -310,7 +315,8 @@ def state(m: dict) -> tuple[bool, str]:
         return False, (f"MISSING: programs {', '.join(n for n, _ in PROGRAMS)} not all "
                        f"attached to {lb['cgroup']}")
     port = m["hostPort"]
-    udp = "; UDP: connect()ed sockets, not sendto()" if m.get("protocol") == "udp" else ""
+    udp = ("; UDP: sendto() too, IPv4 only (cgroup/sendmsg4, recvmsg4)"
+           if m.get("protocol") == "udp" else "")
     for k, _, value in found:
         v6 = len(k) == struct.calcsize(KEY6)
         bound, target_ip = (_bound6(m), m.get("containerIP6")) if v6 else \
