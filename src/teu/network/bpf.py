@@ -1,30 +1,32 @@
-"""The bpf() system call through ctypes, a small eBPF instruction encoder, and the two
+"""The bpf() system call through ctypes, a small eBPF instruction encoder, and the
 programs of teu's socket-level redirect of published ports (teu.network.socklb).
 
-No compiler is needed: the programs are 49 and 15 instruction slots, written below with the
-encoder, one documented instruction a line, and checked by the kernel's verifier when
-they are loaded. The encoder follows the kernel's instruction set
+No compiler is needed: the programs are a few dozen instruction slots each, written below
+with the encoder, one documented instruction a line, and checked by the kernel's verifier
+when they are loaded. The encoder follows the kernel's instruction set
 (Documentation/bpf/standardization/instruction-set.rst): every instruction is 8 bytes,
 
     u8 opcode | u8 dst_reg:4 (low nibble), src_reg:4 | s16 offset | s32 immediate
 
 in the machine's byte order, and a 64-bit load of a map (`ld_map_fd`) takes two slots.
 
-The programs run at cgroup/connect4 and cgroup/getpeername4 (BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
-context `struct bpf_sock_addr`: user_ip4 at offset 4, user_port at 24, protocol at 36,
-all in network byte order as the socket address holds them):
+The programs run at cgroup/connect4,6, sendmsg4, getpeername4,6 and recvmsg4
+(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, context `struct bpf_sock_addr`: user_ip4 at offset 4,
+user_ip6 at 8, user_port at 24, protocol at 36, addresses and ports in network byte order
+as the socket address holds them):
 
-connect4: a TCP (or UDP) connect() from a socket of the network namespace a published port
-belongs to, to that port on the bound host address (or any 127.0.0.0/8 address for a
+connect4: a TCP (or UDP) connect() from a socket of the network namespace a published
+port belongs to, to that port on the bound host address (or any 127.0.0.0/8 address for a
 wildcard binding), is sent straight to the container's address: the key
 {netns cookie, address, port, protocol} is looked up in PORTS; on a hit the original
 destination is kept in REVNAT under the socket's cookie and the destination rewritten.
-Anything else (other namespaces, other ports, SCTP, UDP's sendto() without
-connect()) passes untouched. The program always
-returns 1 (allow): it can redirect a connect, never refuse one.
+Anything else (other namespaces, other ports, SCTP) passes untouched. The program always
+returns 1 (allow): it can redirect a connect, never refuse one. connect6 is the same for
+IPv6 (::1 for a wildcard binding); sendmsg4 for a UDP sendto().
 
-getpeername4: a socket found in REVNAT reports the address it connected to (127.0.0.1:8080),
-not the container's, so the redirect is invisible to the client.
+getpeername4,6: a socket found in REVNAT reports the address it connected to
+(127.0.0.1:8080), not the container's, so the redirect is invisible to the client;
+recvmsg4 does the same for the source of a datagram answering a redirected sendto().
 """
 
 from __future__ import annotations
