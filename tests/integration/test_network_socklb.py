@@ -104,6 +104,15 @@ def connect(host: TestHost, targets: list[tuple[str, int]], cgroup: str | None =
     return json.loads(p.stdout)
 
 
+def run_in(host: TestHost, code: str, cgroup: str | None = None) -> dict:
+    """A Python client in the test host (and the cgroup): its JSON output, or {}."""
+    join = f'echo $$ > {cgroup}/cgroup.procs; ' if cgroup else ""
+    p = subprocess.run(["sh", "-c", join + 'exec "$@"', "sh", *host.prefix(),
+                        sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=30)
+    return json.loads(p.stdout) if p.returncode == 0 else {}
+
+
 def attached(cgroup: str) -> dict[str, list[int]]:
     fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -156,11 +165,7 @@ def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None: 
                              "/ns/net", sys.executable, "-c", UDP_ECHO])
     try:
         def udp(code: str = UDP_CLIENT, join: bool = True) -> dict:
-            p = subprocess.run(["sh", "-c", (f'echo $$ > {cgroup}/cgroup.procs; ' if join
-                                             else "") + 'exec "$@"',
-                                "sh", *teu.host.prefix(), sys.executable, "-c", code],
-                               capture_output=True, text=True, timeout=30)
-            return json.loads(p.stdout) if p.returncode == 0 else {}
+            return run_in(teu.host, code, cgroup if join else None)
         assert wait_for(udp) == {"peer": ["127.0.0.1", 5353], "local": gateway,
                                  "reply": "ping"}
         # sendto() without connect(), with the DNAT element gone: only the redirect can
@@ -174,7 +179,7 @@ def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None: 
         echo.kill()
         echo.wait()
     p = teu("port", "--explain", "web2")
-    assert "UDP: sendto() too, IPv4 only" in p.stdout, p.stdout
+    assert "UDP: sendto() too" in p.stdout, p.stdout
     p = teu("port", "--explain", "web")
     assert p.returncode == 0, p.stdout
     assert "socket     ok    connect() from processes of cgroup" in p.stdout
@@ -214,8 +219,8 @@ def test_ipv6_loopback_reaches_the_container(teu, tmp_path, cgroup) -> None:  # 
            "fd01:78::/64", "v6")
     try:
         teu.ok("run", "-d", "--name", "web6", "--network", "v6", "-v",
-               f"{www(tmp_path)}:/www", "-p", "8080:80", IMAGE, "httpd", "-f", "-p", "80",
-               "-h", "/www")
+               f"{www(tmp_path)}:/www", "-p", "8080:80", "-p", "5353:5353/udp", IMAGE,
+               "httpd", "-f", "-p", "80", "-h", "/www")
         net = teu.inspect("web6")["NetworkSettings"]["Networks"]["v6"]
         # the first answer waits for the new addresses' duplicate address detection
         assert wait_for(lambda: "body" in connect(teu.host, [("::1", 8080)], cgroup, 0.3)[0])
@@ -225,6 +230,19 @@ def test_ipv6_loopback_reaches_the_container(teu, tmp_path, cgroup) -> None:  # 
         assert inside[1]["local"] == net["Gateway"]
         # outside the cgroup [::1] is the DNAT's, which drops it (a ::1 source off lo)
         assert "body" not in connect(teu.host, [("::1", 8080)], timeout=0.5)[0]
+        # UDP sendto() to [::1] (which no DNAT serves): sendmsg6 and recvmsg6
+        pid = teu.inspect("web6")["State"]["Pid"]
+        echo = subprocess.Popen(["nsenter", f"--net=/proc/{pid}/ns/net", sys.executable, "-c",
+                                 UDP_ECHO.replace("AF_INET,", "AF_INET6,")
+                                 .replace('"0.0.0.0"', '"::"')])
+        try:
+            code = UDP_SENDTO.replace("AF_INET,", "AF_INET6,").replace('"127.0.0.1"',
+                                                                     '"::1"')
+            assert wait_for(lambda: run_in(teu.host, code, cgroup)) == \
+                {"source": ["::1", 5353, 0, 0], "reply": "ping"}
+        finally:
+            echo.kill()
+            echo.wait()
         p = teu("port", "--explain", "web6")
         assert "[::1]:8080 -> [fd01:78::" in p.stdout, p.stdout
         assert "[::1] for the redirected clients of the socket hop only" in p.stdout

@@ -61,7 +61,8 @@ def test_assemble_resolves_labels_in_slots():
 def test_programs_end_by_allowing_and_use_their_maps():
     for code, fds in ((bpf.connect4(7, 9), {7, 9}), (bpf.getpeername4(9), {9}),
                       (bpf.connect6(5, 6), {5, 6}), (bpf.getpeername6(6), {6}),
-                      (bpf.sendmsg4(7, 8), {7, 8}), (bpf.recvmsg4(8), {8})):
+                      (bpf.sendmsg4(7, 8), {7, 8}), (bpf.recvmsg4(8), {8}),
+                      (bpf.sendmsg6(5, 4), {5, 4}), (bpf.recvmsg6(4), {4})):
         assert len(code) % 8 == 0
         assert code[-16:] == bpf.mov_imm(R0, 1) + bpf.exit_()
         slots = [code[i:i + 8] for i in range(0, len(code), 8)]

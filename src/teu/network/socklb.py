@@ -1,9 +1,9 @@
 """Published ports without per-packet NAT for this host's own clients: a cgroup/connect4
 program (connect6 for IPv6) rewrites a connect() to a published TCP or UDP port into a
-connect() to the container's address, cgroup/sendmsg4 does the same for a UDP sendto()
+connect() to the container's address, cgroup/sendmsg4,6 the same for a UDP sendto()
 (what Cilium's socket LB and kube-proxy-free Kubernetes do), so the kernel's DNAT,
 conntrack NAT and re-routing of every packet are skipped; cgroup/getpeername4,6 and
-recvmsg4 make the socket report the address it asked for (teu.network.bpf has them all).
+recvmsg4,6 make the socket report the address it asked for (teu.network.bpf has them all).
 
 Opt-in: TEU_SOCKET_LB_CGROUP names a cgroup v2 directory (the root of a pure cgroup v2
 host, /sys/fs/cgroup, for every process of the machine; a smaller one to limit it). The
@@ -11,13 +11,13 @@ programs see the processes of that cgroup and its descendants; they rewrite only
 of the network namespace whose port it is (the key holds its netns cookie), so other
 namespaces, containers included, and other ports pass untouched. The nftables DNAT
 elements stay in place beside it: a client outside that cgroup or namespace, another
-machine, an IPv6 UDP sendto() without connect(), a host address that is not the bound
+machine, a host address that is not the bound
 one (a wildcard binding is redirected for 127.0.0.0/8 and ::1) take the kernel's DNAT
 as before, and if BPF cannot be used (no cgroup2 mount, no CAP_BPF, an old kernel)
 every client does. For [::1] there is no DNAT (the kernel has no IPv6
 route_localnet), so [::1]:PORT works for redirected clients only.
 
-State lives in the kernel, found from the cgroup: the six programs (PROGRAMS) are
+State lives in the kernel, found from the cgroup: the eight programs (PROGRAMS) are
 attached to it with BPF_F_ALLOW_MULTI, which keeps them after teu exits (teu has no
 daemon); their maps are found from the programs. Each published port is one element of
 teu_ports (teu_ports6), added at start and deleted at stop with the nftables one; the
@@ -40,11 +40,13 @@ ENV = "TEU_SOCKET_LB_CGROUP"
 CONNECT, PEERNAME = "teu_connect4", "teu_peername4"
 CONNECT6, PEERNAME6 = "teu_connect6", "teu_peername6"
 SENDMSG, RECVMSG = "teu_sendmsg4", "teu_recvmsg4"
+SENDMSG6, RECVMSG6 = "teu_sendmsg6", "teu_recvmsg6"
 # (name, attach type), in the order they are attached: getpeername and recvmsg first, so
 # that nothing is redirected before its socket can report the address it asked for
 PROGRAMS = ((PEERNAME, bpf.INET4_GETPEERNAME), (PEERNAME6, bpf.INET6_GETPEERNAME),
-            (RECVMSG, bpf.UDP4_RECVMSG), (CONNECT, bpf.INET4_CONNECT),
-            (CONNECT6, bpf.INET6_CONNECT), (SENDMSG, bpf.UDP4_SENDMSG))
+            (RECVMSG, bpf.UDP4_RECVMSG), (RECVMSG6, bpf.UDP6_RECVMSG),
+            (CONNECT, bpf.INET4_CONNECT), (CONNECT6, bpf.INET6_CONNECT),
+            (SENDMSG, bpf.UDP4_SENDMSG), (SENDMSG6, bpf.UDP6_SENDMSG))
 PORTS_MAX, REVNAT_MAX = 4096, 65536
 KEY = "=Q4s2sH"     # netns cookie, address, port (network order), protocol
 VALUE = "=4sI"      # container address, port (as ctx->user_port holds it)
@@ -189,7 +191,9 @@ class Attached:
                 ("teu_ports6", struct.calcsize(KEY6), struct.calcsize(VALUE6), bpf.MAP_HASH,
                  PORTS_MAX),
                 ("teu_revnat6", 8, struct.calcsize(VALUE6), bpf.MAP_LRU_HASH, REVNAT_MAX),
-                ("teu_revnat_udp4", 16, 8, bpf.MAP_LRU_HASH, REVNAT_MAX)):
+                ("teu_revnat_udp4", 16, 8, bpf.MAP_LRU_HASH, REVNAT_MAX),
+                ("teu_revnat_udp6", 28, struct.calcsize(VALUE6), bpf.MAP_LRU_HASH,
+                 REVNAT_MAX)):
             self.maps[name] = bpf.map_create(kind, ksize, vsize, size, name)
             self.fds.append(self.maps[name])
         m = self.maps
@@ -198,7 +202,9 @@ class Attached:
                 CONNECT: bpf.connect4(m["teu_ports"], m["teu_revnat"]),
                 CONNECT6: bpf.connect6(m["teu_ports6"], m["teu_revnat6"]),
                 RECVMSG: bpf.recvmsg4(m["teu_revnat_udp4"]),
-                SENDMSG: bpf.sendmsg4(m["teu_ports"], m["teu_revnat_udp4"])}
+                SENDMSG: bpf.sendmsg4(m["teu_ports"], m["teu_revnat_udp4"]),
+                RECVMSG6: bpf.recvmsg6(m["teu_revnat_udp6"]),
+                SENDMSG6: bpf.sendmsg6(m["teu_ports6"], m["teu_revnat_udp6"])}
         loaded = {}
         for name, attach_type in PROGRAMS:
             loaded[name] = bpf.prog_load(code[name], attach_type, name)
@@ -315,7 +321,7 @@ def state(m: dict) -> tuple[bool, str]:
         return False, (f"MISSING: programs {', '.join(n for n, _ in PROGRAMS)} not all "
                        f"attached to {lb['cgroup']}")
     port = m["hostPort"]
-    udp = ("; UDP: sendto() too, IPv4 only (cgroup/sendmsg4, recvmsg4)"
+    udp = ("; UDP: sendto() too (cgroup/sendmsg4,6, recvmsg4,6)"
            if m.get("protocol") == "udp" else "")
     for k, _, value in found:
         v6 = len(k) == struct.calcsize(KEY6)
