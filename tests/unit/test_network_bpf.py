@@ -60,7 +60,9 @@ def test_assemble_resolves_labels_in_slots():
 
 def test_programs_end_by_allowing_and_use_their_maps():
     for code, fds in ((bpf.connect4(7, 9), {7, 9}), (bpf.getpeername4(9), {9}),
-                      (bpf.connect6(5, 6), {5, 6}), (bpf.getpeername6(6), {6})):
+                      (bpf.connect6(5, 6), {5, 6}), (bpf.getpeername6(6), {6}),
+                      (bpf.sendmsg4(7, 8), {7, 8}), (bpf.recvmsg4(8), {8}),
+                      (bpf.sendmsg6(5, 4), {5, 4}), (bpf.recvmsg6(4), {4})):
         assert len(code) % 8 == 0
         assert code[-16:] == bpf.mov_imm(R0, 1) + bpf.exit_()
         slots = [code[i:i + 8] for i in range(0, len(code), 8)]
@@ -85,7 +87,8 @@ def test_socklb_keys_and_what_is_redirected():
     tcp = {"protocol": "tcp", "hostPort": 8080, "containerPort": 80,
            "containerIP": "10.77.0.2", "hostIP": ""}
     assert socklb._redirectable(tcp) and socklb._bound(tcp) == "0.0.0.0"
-    assert not socklb._redirectable({**tcp, "protocol": "udp"})
+    assert not socklb._redirectable({**tcp, "protocol": "sctp"})
+    assert socklb._redirectable({**tcp, "protocol": "udp"})
     assert not socklb._redirectable({**tcp, "hostIP": "::"})
     assert not socklb._redirectable({**tcp, "containerIP": ""})
     assert socklb._bound({**tcp, "hostIP": "127.0.0.1"}) == "127.0.0.1"
@@ -110,5 +113,5 @@ def test_socklb_unconfigured_says_why(monkeypatch, tmp_path):
     assert socklb.state(m) == (True, f"not used ({socklb.ENV} is not set): every client "
                                      "takes the DNAT below")
     assert socklb.unavailable(str(tmp_path)).endswith("is not a cgroup directory")
-    assert socklb.state({**m, "protocol": "udp"})[1].startswith(
-        "not used (only TCP is redirected)")
+    assert socklb.state({**m, "protocol": "sctp"})[1].startswith(
+        "not used (only TCP and UDP are redirected)")

@@ -1,8 +1,9 @@
 """Published ports without per-packet NAT for this host's own clients: a cgroup/connect4
-program rewrites a connect() to a published TCP port into a connect() to the container's
-address (what Cilium's socket LB and kube-proxy-free Kubernetes do), so the kernel's
-DNAT, conntrack NAT and re-routing of every packet are skipped; a cgroup/getpeername4
-program makes the socket report the address it asked for (teu.network.bpf has both).
+program (connect6 for IPv6) rewrites a connect() to a published TCP or UDP port into a
+connect() to the container's address, cgroup/sendmsg4,6 the same for a UDP sendto()
+(what Cilium's socket LB and kube-proxy-free Kubernetes do), so the kernel's DNAT,
+conntrack NAT and re-routing of every packet are skipped; cgroup/getpeername4,6 and
+recvmsg4,6 make the socket report the address it asked for (teu.network.bpf has them all).
 
 Opt-in: TEU_SOCKET_LB_CGROUP names a cgroup v2 directory (the root of a pure cgroup v2
 host, /sys/fs/cgroup, for every process of the machine; a smaller one to limit it). The
@@ -10,19 +11,19 @@ programs see the processes of that cgroup and its descendants; they rewrite only
 of the network namespace whose port it is (the key holds its netns cookie), so other
 namespaces, containers included, and other ports pass untouched. The nftables DNAT
 elements stay in place beside it: a client outside that cgroup or namespace, another
-machine, UDP, a host address that is not the bound one (a wildcard binding is
-redirected for 127.0.0.0/8 and ::1) take the kernel's DNAT as before (for [::1] there is
-none: the kernel has no IPv6 route_localnet, so [::1]:PORT works for redirected
-clients only), and if BPF cannot be used
-(no cgroup2 mount, no CAP_BPF, an old kernel) every client does.
+machine, a host address that is not the bound
+one (a wildcard binding is redirected for 127.0.0.0/8 and ::1) take the kernel's DNAT
+as before, and if BPF cannot be used (no cgroup2 mount, no CAP_BPF, an old kernel)
+every client does. For [::1] there is no DNAT (the kernel has no IPv6
+route_localnet), so [::1]:PORT works for redirected clients only.
 
-State lives in the kernel, found from the cgroup: the four programs (teu_connect4,
-teu_connect6, teu_peername4, teu_peername6) are attached to it with BPF_F_ALLOW_MULTI, which keeps them after teu
-exits (teu has no daemon); their maps are found from the programs. Each published
-port is one element of teu_ports, added at start and deleted at stop with the nftables
-one; the last teu to delete an element detaches the programs, and the kernel frees
-them and their maps. Changes are serialized by an flock on the cgroup's directory.
-Removing the cgroup detaches everything too.
+State lives in the kernel, found from the cgroup: the eight programs (PROGRAMS) are
+attached to it with BPF_F_ALLOW_MULTI, which keeps them after teu exits (teu has no
+daemon); their maps are found from the programs. Each published port is one element of
+teu_ports (teu_ports6), added at start and deleted at stop with the nftables one; the
+last teu to delete an element detaches the programs, and the kernel frees them and
+their maps. Changes are serialized by an flock on the cgroup's directory. Removing the
+cgroup detaches everything too.
 """
 
 from __future__ import annotations
@@ -38,10 +39,14 @@ from teu.network import bpf
 ENV = "TEU_SOCKET_LB_CGROUP"
 CONNECT, PEERNAME = "teu_connect4", "teu_peername4"
 CONNECT6, PEERNAME6 = "teu_connect6", "teu_peername6"
-# (name, attach type), in the order they are attached: getpeername first, so that no
-# connect is redirected before its socket can report the address it asked for
+SENDMSG, RECVMSG = "teu_sendmsg4", "teu_recvmsg4"
+SENDMSG6, RECVMSG6 = "teu_sendmsg6", "teu_recvmsg6"
+# (name, attach type), in the order they are attached: getpeername and recvmsg first, so
+# that nothing is redirected before its socket can report the address it asked for
 PROGRAMS = ((PEERNAME, bpf.INET4_GETPEERNAME), (PEERNAME6, bpf.INET6_GETPEERNAME),
-            (CONNECT, bpf.INET4_CONNECT), (CONNECT6, bpf.INET6_CONNECT))
+            (RECVMSG, bpf.UDP4_RECVMSG), (RECVMSG6, bpf.UDP6_RECVMSG),
+            (CONNECT, bpf.INET4_CONNECT), (CONNECT6, bpf.INET6_CONNECT),
+            (SENDMSG, bpf.UDP4_SENDMSG), (SENDMSG6, bpf.UDP6_SENDMSG))
 PORTS_MAX, REVNAT_MAX = 4096, 65536
 KEY = "=Q4s2sH"     # netns cookie, address, port (network order), protocol
 VALUE = "=4sI"      # container address, port (as ctx->user_port holds it)
@@ -84,13 +89,13 @@ def key(cookie: int, addr: str, port: int, proto: str = "tcp") -> bytes:
 
 def _redirectable(m: dict) -> bool:
     host_ip = m.get("hostIP") or ""
-    return m.get("protocol", "tcp") == "tcp" and bool(m.get("containerIP")) and \
+    return m.get("protocol", "tcp") in ("tcp", "udp") and bool(m.get("containerIP")) and \
         ":" not in host_ip and ":" not in m["containerIP"]
 
 
 def _redirectable6(m: dict) -> bool:
     host_ip = m.get("hostIP") or ""
-    return m.get("protocol", "tcp") == "tcp" and bool(m.get("containerIP6")) and \
+    return m.get("protocol", "tcp") in ("tcp", "udp") and bool(m.get("containerIP6")) and \
         (not host_ip or ":" in host_ip)
 
 
@@ -106,11 +111,11 @@ def _elements(m: dict, cookie: int) -> list[tuple[int, bytes, bytes]]:
     """(family, key, value) of each element a mapping gets."""
     out = []
     if _redirectable(m):
-        out.append((4, key(cookie, _bound(m), int(m["hostPort"])),
+        out.append((4, key(cookie, _bound(m), int(m["hostPort"]), m.get("protocol", "tcp")),
                     struct.pack(VALUE, socket.inet_aton(m["containerIP"]),
                                 socket.htons(int(m["containerPort"])))))
     if _redirectable6(m):
-        out.append((6, key(cookie, _bound6(m), int(m["hostPort"])),
+        out.append((6, key(cookie, _bound6(m), int(m["hostPort"]), m.get("protocol", "tcp")),
                     struct.pack(VALUE6, socket.inet_pton(socket.AF_INET6, m["containerIP6"]),
                                 socket.htons(int(m["containerPort"])))))
     return out
@@ -133,8 +138,13 @@ class Attached:
         try:
             self._find()
             if self.create and sorted(self.progs) != sorted(n for n, _ in PROGRAMS):
-                self._detach_all()  # a partial set (an older teu, a crash): start again
+                # none yet, or a partial set (a teu of before IPv6): a new set, which
+                # takes over the old set's elements
+                kept = self._elements()
+                self._detach_all()
                 self._attach()
+                for name, k, v in kept:
+                    bpf.map_update(self.maps[name], k, v)
         except BaseException:
             self._close()
             raise
@@ -180,14 +190,21 @@ class Attached:
                 ("teu_revnat", 8, 8, bpf.MAP_LRU_HASH, REVNAT_MAX),
                 ("teu_ports6", struct.calcsize(KEY6), struct.calcsize(VALUE6), bpf.MAP_HASH,
                  PORTS_MAX),
-                ("teu_revnat6", 8, struct.calcsize(VALUE6), bpf.MAP_LRU_HASH, REVNAT_MAX)):
+                ("teu_revnat6", 8, struct.calcsize(VALUE6), bpf.MAP_LRU_HASH, REVNAT_MAX),
+                ("teu_revnat_udp4", 16, 8, bpf.MAP_LRU_HASH, REVNAT_MAX),
+                ("teu_revnat_udp6", 28, struct.calcsize(VALUE6), bpf.MAP_LRU_HASH,
+                 REVNAT_MAX)):
             self.maps[name] = bpf.map_create(kind, ksize, vsize, size, name)
             self.fds.append(self.maps[name])
         m = self.maps
         code = {PEERNAME: bpf.getpeername4(m["teu_revnat"]),
                 PEERNAME6: bpf.getpeername6(m["teu_revnat6"]),
                 CONNECT: bpf.connect4(m["teu_ports"], m["teu_revnat"]),
-                CONNECT6: bpf.connect6(m["teu_ports6"], m["teu_revnat6"])}
+                CONNECT6: bpf.connect6(m["teu_ports6"], m["teu_revnat6"]),
+                RECVMSG: bpf.recvmsg4(m["teu_revnat_udp4"]),
+                SENDMSG: bpf.sendmsg4(m["teu_ports"], m["teu_revnat_udp4"]),
+                RECVMSG6: bpf.recvmsg6(m["teu_revnat_udp6"]),
+                SENDMSG6: bpf.sendmsg6(m["teu_ports6"], m["teu_revnat_udp6"])}
         loaded = {}
         for name, attach_type in PROGRAMS:
             loaded[name] = bpf.prog_load(code[name], attach_type, name)
@@ -209,6 +226,16 @@ class Attached:
                     if e.errno != errno.ENOENT:
                         raise
         self.maps = {}
+
+    def _elements(self) -> list[tuple[str, bytes, bytes]]:
+        out = []
+        for name, kfmt, vfmt in (("teu_ports", KEY, VALUE), ("teu_ports6", KEY6, VALUE6)):
+            fd = self.maps.get(name, -1)
+            for k in bpf.map_keys(fd, struct.calcsize(kfmt)) if fd >= 0 else []:
+                v = bpf.map_lookup(fd, k, struct.calcsize(vfmt))
+                if v is not None:
+                    out.append((name, k, v))
+        return out
 
     def entries(self) -> list[bytes]:
         out = []
@@ -281,7 +308,7 @@ def state(m: dict) -> tuple[bool, str]:
     if not lb:
         why = m.get("socketLBUnused") or unavailable(configured()) or "not redirectable"
         if not (_redirectable(m) or _redirectable6(m)):
-            why = "only TCP is redirected"
+            why = "only TCP and UDP are redirected"
         return True, f"not used ({why}): every client takes the DNAT below"
     texts = []
     try:
@@ -294,6 +321,8 @@ def state(m: dict) -> tuple[bool, str]:
         return False, (f"MISSING: programs {', '.join(n for n, _ in PROGRAMS)} not all "
                        f"attached to {lb['cgroup']}")
     port = m["hostPort"]
+    udp = ("; UDP: sendto() too (cgroup/sendmsg4,6, recvmsg4,6)"
+           if m.get("protocol") == "udp" else "")
     for k, _, value in found:
         v6 = len(k) == struct.calcsize(KEY6)
         bound, target_ip = (_bound6(m), m.get("containerIP6")) if v6 else \
@@ -311,5 +340,5 @@ def state(m: dict) -> tuple[bool, str]:
                          else f"{bound}:{port} -> {target}")
     return True, (f"connect() from processes of cgroup {lb['cgroup']} in this network "
                   f"namespace goes straight to the container: {', '.join(texts)} "
-                  "(cgroup/connect4,6 programs teu_connect4, teu_connect6; no NAT); other "
-                  "clients take the DNAT below")
+                  f"(cgroup/connect4,6 programs teu_connect4, teu_connect6; no NAT{udp}); "
+                  "other clients take the DNAT below")
