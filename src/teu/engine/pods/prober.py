@@ -440,6 +440,7 @@ def once_cli(engine: Engine, pod_id: str) -> int:
     """`teu pod probe POD_ID`: the sleep on stdout and 0, or 1 when the loop should end."""
     wait = once(engine, pod_id)
     if wait is None:
+        print(f"teu pod probe: no pod {pod_id} with a running infra", file=sys.stderr)
         return 1
     print(f"{wait:.3f}")
     return 0
