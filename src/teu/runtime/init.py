@@ -197,6 +197,7 @@ def clone_init(ctx: InitContext, runtime_end: Channel) -> int:
     fifo is opened and the container side's modules loaded before the fork (the
     runtime closes its copy of the fifo after), and the child is non-dumpable from its
     first instruction (the runtime is, for the length of the clone)."""
+    log.debug("=> nsexec container setup (the runtime clones the init: no stage 1)")
     sys = L.syscalls()
     flags = 0
     for n in ctx.namespaces:
