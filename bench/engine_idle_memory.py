@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _engine_peers import available, busybox_tar, make  # noqa: E402
 
+from teu.bench import procs  # noqa: E402
 from teu.bench.procs import pss_kib  # noqa: E402
 
 DAEMONS = ("dockerd", "containerd")
@@ -28,19 +29,8 @@ DAEMONS = ("dockerd", "containerd")
 
 def engine_processes(top: str) -> list[tuple[int, str]]:
     """(pid, program name) of processes whose command line names our directory."""
-    found = []
-    me = os.getpid()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if any(top.encode() in a for a in argv):
-            found.append((int(entry), os.path.basename(argv[0].decode(errors="replace"))))
-    return found
+    t = procs.table()
+    return [(p, procs.name(p, t)) for p in procs.mentioning(top, t)]
 
 
 def main() -> int:

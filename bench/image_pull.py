@@ -36,11 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from teu.bench.httpload import free_port
 
 
 def make_layout(path: Path, total_mb: int, nlayers: int) -> int:

@@ -28,11 +28,28 @@ those stalls, not the path.
 on 10.99.0.1 against the container through 10.99.0.1:8080 (prerouting DNAT, forward,
 the bridge, the veth: no 127.0.0.1 and route_localnet on that path).
 
+"hairpin -p": wrk in the "teu -p" container's network namespace, to its own published
+port on the bridge's address (DNAT back into the bridge, masqueraded).
+
 --latency N: N sequential requests (one connection at a time, a raw HTTP/1.0 GET from a
 small Python client in the test host, every server in turn, shuffled): the 10th
 percentile and the median of each server's request time. The low percentile is the
 path without queueing behind other jobs, so it shows the path's own cost even on a
 busy machine, where rates mostly measure the scheduler.
+
+"teu -p socklb": a third container published the same way, with the socket-level redirect
+(teu.network.socklb, TEU_SOCKET_LB_CGROUP = a cgroup v2 of the bench's own that every
+client joins: one without controllers, so it changes no scheduling): the clients'
+connect() to 127.0.0.1:8087 goes straight to the container's address, no per-packet NAT.
+"socklb, no cpu cg": the same, its server moved to the root of the cpu hierarchy by the
+bench (what a container without a cpu cgroup would get; teu does not do that).
+"host in ctr cpu": the host's server in the container's cpu cgroup only (CFS group
+scheduling alone). "host in ctr cgroup": the host's server moved into the cgroups of the "teu -p" container
+(every controller): the container's scheduling and accounting without its namespaces or
+network path. "teu -p socklb / host in ctr cgroup" is then the network path's own ratio.
+
+CPU per request (every round, load-insensitive): each server's cgroup time (cpuacct, or
+cgroup v2's cpu.stat) and wrk's, divided by the requests done.
 
 --perf also samples the kernel (perf record -a, cpu-clock) during one more run of the
 host and of the container and prints the CPU time per request by kernel area
@@ -62,7 +79,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _engine_peers import ULIMITS, Podman, Teu, busybox_tar  # noqa: E402
 from _test_host import TestHost  # noqa: E402
 
-CONTROLLERS = ("cpu", "memory", "pids")
+CONTROLLERS = ("cpu", "cpuacct", "memory", "pids")
 PERF_HZ = 999
 DOCKER_PROXY = "/usr/sbin/docker-proxy"
 # kernel symbols by area (first match wins), for --perf
@@ -85,10 +102,21 @@ AREAS = [
 NET_AREAS = ("netfilter", "bridge", "veth", "routing", "device", "skb", "ip", "tcp/socket")
 
 
+CLIENT_CGROUPS: list[str] = []  # cgroup.procs files every client joins (set in main)
+
+
+def in_client_cgroups(cmd: list[str]) -> list[str]:
+    if not CLIENT_CGROUPS:
+        return cmd
+    join = "".join(f"echo $$ > {f}; " for f in CLIENT_CGROUPS)
+    return ["sh", "-c", join + 'exec "$@"', "sh", *cmd]
+
+
 def wrk(host: TestHost, url: str, seconds: int, connections: int,
         perf: str | None = None) -> tuple[float, int]:
     """(requests/s, requests done)."""
-    cmd = [*host.prefix, "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url]
+    cmd = in_client_cgroups([*host.prefix, "wrk", "-t2", f"-c{connections}",
+                             f"-d{seconds}s", url])
     if perf:
         cmd = ["perf", "record", "-q", "-a", "-F", str(PERF_HZ), "-o", perf, "--", *cmd]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -148,10 +176,30 @@ def request_times(urls: dict, n: int) -> dict[str, list[float]]:
         addr, _, port = hostport.rpartition(":")
         by_side.setdefault(side.name, (side, {}))[1][k] = (addr, int(port))
     for side, targets in by_side.values():
-        p = subprocess.run([*side.prefix, sys.executable, "-c", _CLIENT, str(n),
-                            json.dumps(targets)], check=True, capture_output=True, text=True)
+        p = subprocess.run(in_client_cgroups([*side.prefix, sys.executable, "-c", _CLIENT,
+                                              str(n), json.dumps(targets)]),
+                           check=True, capture_output=True, text=True)
         out.update({k: sorted(v) for k, v in json.loads(p.stdout).items()})
     return out
+
+
+class ContainerSide:
+    """Commands in a container's network namespace (the host's binaries: wrk, curl)."""
+
+    def __init__(self, pid: int) -> None:
+        self.name = f"container {pid}"
+        self.prefix = ["nsenter", f"--net=/proc/{pid}/ns/net"]
+
+
+def check_redirected(host: TestHost, port: int) -> None:
+    """The clients' connects to the socklb container's port skip the NAT: their socket's
+    local address is the bridge's, not 127.0.0.1 (as it is through the DNAT)."""
+    code = (f"import socket; s = socket.create_connection(('127.0.0.1', {port})); "
+            "print(s.getsockname()[0])")
+    local = subprocess.run(in_client_cgroups([*host.prefix, sys.executable, "-c", code]),
+                           check=True, capture_output=True, text=True).stdout.strip()
+    if local.startswith("127."):
+        raise RuntimeError(f"port {port} is not redirected (local address {local})")
 
 
 def wait_up(host: TestHost, url: str) -> None:
@@ -162,14 +210,57 @@ def wait_up(host: TestHost, url: str) -> None:
         time.sleep(0.1)
 
 
+def cgroup_of(pid: int) -> dict[str, str]:
+    """controller (or "" for cgroup v2) -> path, from /proc/PID/cgroup."""
+    out = {}
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, names, path = line.rstrip("\n").split(":", 2)
+            for name in names.split(",") if names else [""]:
+                out[name] = path
+    return out
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time used so far by the cgroup PID is in (cpuacct v1, or cgroup v2's cpu.stat)."""
+    groups = cgroup_of(pid)
+    if "cpuacct" in groups:
+        with open(f"/sys/fs/cgroup/cpuacct{groups['cpuacct']}/cpuacct.usage") as f:
+            return int(f.read())
+    with open(f"/sys/fs/cgroup{groups['']}/cpu.stat") as f:
+        return int(f.read().split()[1]) * 1000  # usage_usec
+
+
+def server_pid(host: TestHost, teu: Teu, name: str) -> int:
+    return int(subprocess.run(host.prefix + teu.cmd("inspect", "-f", "{{.State.Pid}}", name),
+                              env=teu.env, check=True, capture_output=True,
+                              text=True).stdout)
+
+
 def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, site: str,
-                  group: str) -> list[subprocess.Popen]:
-    def teu_run(*args: str) -> None:
+                  group: str, lb_cgroup: str
+                  ) -> tuple[list[subprocess.Popen], dict[str, int]]:
+    """The servers' processes, and the server's PID of each row whose CPU time is read
+    from a cgroup of its own."""
+    def teu_run(*args: str, env: dict | None = None) -> None:
         subprocess.run(host.prefix + teu.cmd("run", "-d", "-v", f"{site}:/www", *args),
-                       env=teu.env, check=True, stdout=subprocess.DEVNULL)
+                       env=env or teu.env, check=True, stdout=subprocess.DEVNULL)
 
     teu_run("--name", "web", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
             "-h", "/www")
+    if lb_cgroup:
+        # the same through the socket-level redirect (teu.network.socklb): the clients'
+        # connect() goes straight to the container's address, no per-packet NAT
+        lb_env = {**teu.env, "TEU_SOCKET_LB_CGROUP": lb_cgroup}
+        teu_run("--name", "web-socklb", "-p", "8087:80", "busybox", "httpd", "-f", "-p",
+                "80", "-h", "/www", env=lb_env)
+        if os.path.isdir("/sys/fs/cgroup/cpu"):
+            # and once more, its server then moved to the root of the cpu hierarchy: what a
+            # container without a cpu cgroup of its own would get (not what teu does)
+            teu_run("--name", "web-nocpu", "-p", "8084:80", "busybox", "httpd", "-f", "-p",
+                    "80", "-h", "/www", env=lb_env)
+            with open("/sys/fs/cgroup/cpu/cgroup.procs", "w") as f:
+                f.write(str(server_pid(host, teu, "web-nocpu")))
     teu_run("--name", "web-hostnet", "--network", "host", "busybox", "httpd", "-f", "-p",
             "127.0.0.1:8083", "-h", "/www")
     procs = []
@@ -197,8 +288,36 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
     os.makedirs(os.path.join(top, "bin"))
     binary = os.path.join(top, "bin", "busybox")
     shutil.copy("/bin/busybox", binary)
-    procs.append(subprocess.Popen([*host.prefix, binary, "httpd", "-f", "-p",
-                                   "127.0.0.1:8081", "-h", site]))
+    bare = subprocess.Popen([*host.prefix, binary, "httpd", "-f", "-p", "127.0.0.1:8081",
+                             "-h", site])
+    procs.append(bare)
+    own = os.path.join("/sys/fs/cgroup/cpuacct", group + "-host")
+    if os.path.isdir("/sys/fs/cgroup/cpuacct"):  # its CPU time apart from the bench's own
+        os.makedirs(own, exist_ok=True)
+        with open(f"{own}/cgroup.procs", "w") as f:
+            f.write(str(bare.pid))
+    # and once more in the cgroups of the container itself (every controller): the same
+    # scheduling as the container's server, without its namespaces and network path
+    inside = subprocess.Popen([*host.prefix, binary, "httpd", "-f", "-p", "127.0.0.1:8088",
+                               "-h", site])
+    procs.append(inside)
+    # and in the container's cpu cgroup alone (its own cpuacct group for its CPU time):
+    # CFS group scheduling, nothing else of the container's
+    cpu_only = subprocess.Popen([*host.prefix, binary, "httpd", "-f", "-p",
+                                 "127.0.0.1:8089", "-h", site])
+    procs.append(cpu_only)
+    ctr = cgroup_of(server_pid(host, teu, "web"))
+    for name, path in ctr.items():
+        d = f"/sys/fs/cgroup/{name}{path}" if name and not name.startswith("name=") else ""
+        if d and os.path.isdir(d):
+            with open(f"{d}/cgroup.procs", "w") as f:
+                f.write(str(inside.pid))
+    if "cpu" in ctr and os.path.isdir("/sys/fs/cgroup/cpuacct"):
+        with open(f"/sys/fs/cgroup/cpu{ctr['cpu']}/cgroup.procs", "w") as f:
+            f.write(str(cpu_only.pid))
+        os.makedirs(f"{own}-cpu", exist_ok=True)
+        with open(f"{own}-cpu/cgroup.procs", "w") as f:
+            f.write(str(cpu_only.pid))
     # and once more in a cpu/memory/pids cgroup of its own, as a container is: under load
     # the scheduler shares CPU between groups, which the bare host process escapes
     grouped = subprocess.Popen([*host.prefix, binary, "httpd", "-f", "-p",
@@ -209,12 +328,51 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
         os.makedirs(d, exist_ok=True)
         with open(f"{d}/cgroup.procs", "w") as f:
             f.write(str(grouped.pid))
-    return procs
+    pids = {"host cgroup": grouped.pid, "host in ctr cgroup": inside.pid}
+    if os.path.isdir(f"{own}-cpu"):
+        pids["host in ctr cpu"] = cpu_only.pid
+    if os.path.isdir(own):
+        pids["host"] = bare.pid
+    for row, name in (("teu -p", "web"), ("teu hostnet", "web-hostnet"),
+                      ("teu direct", "web-proxied"), ("outside -p", "web")):
+        pids[row] = server_pid(host, teu, name)
+    if lb_cgroup:
+        pids["teu -p socklb"] = server_pid(host, teu, "web-socklb")
+        if os.path.isdir("/sys/fs/cgroup/cpu"):
+            pids["socklb, no cpu cg"] = server_pid(host, teu, "web-nocpu")
+    return procs, pids
+
+
+def make_client_cgroups(group: str) -> str:
+    """Every client (wrk, the latency client) runs in a cgroup v2 of the bench's own, where
+    the socket-level redirect's programs are attached (never the machine's root cgroup;
+    a cgroup with no controllers: it changes no scheduling), and in a cpuacct group of its
+    own (v1) for its CPU time. Returns the cgroup v2 path ('' without a cgroup2 mount)."""
+    lb = ""
+    with open("/proc/self/mounts") as f:
+        top = next((line.split()[1] for line in f if line.split()[2] == "cgroup2"), "")
+    if top:
+        lb = os.path.join(top, group)
+        os.mkdir(lb)
+        CLIENT_CGROUPS.append(f"{lb}/cgroup.procs")
+    if os.path.isdir("/sys/fs/cgroup/cpuacct"):
+        d = f"/sys/fs/cgroup/cpuacct/{group}-client"
+        os.mkdir(d)
+        CLIENT_CGROUPS.append(f"{d}/cgroup.procs")
+    return lb
+
+
+def client_ns() -> int:
+    for f in CLIENT_CGROUPS:
+        if "/cpuacct/" in f:
+            with open(os.path.join(os.path.dirname(f), "cpuacct.usage")) as u:
+                return int(u.read())
+    return 0
 
 
 def remove_group(group: str) -> None:
-    for c in CONTROLLERS:
-        d = f"/sys/fs/cgroup/{c}/{group}"
+    for d in [f"/sys/fs/cgroup/{c}/{group}" for c in CONTROLLERS] + \
+            [f"/sys/fs/cgroup/cpuacct/{group}-host{x}" for x in ("", "-cpu", "-outside")]:
         for _ in range(50):
             try:
                 os.rmdir(d)
@@ -243,6 +401,7 @@ def main() -> int:
     podman = None
     areas: dict[str, dict[str, float]] = {}
     latency: dict[str, list[float]] = {}
+    cpu: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="teu-netbench-") as top:
         site = os.path.join(top, "www")
         os.makedirs(site)
@@ -254,8 +413,14 @@ def main() -> int:
         try:
             if use_podman:
                 podman = Podman(top, tarball)
-            procs = start_servers(host, teu, podman, top, site, group)
-            local = {"host": 8081, "teu -p": 8080, "teu hostnet": 8083, "host cgroup": 8085}
+            lb_cgroup = make_client_cgroups(group)
+            procs, pids = start_servers(host, teu, podman, top, site, group, lb_cgroup)
+            local = {"host": 8081, "teu -p": 8080, "teu hostnet": 8083, "host cgroup": 8085,
+                     "host in ctr cgroup": 8088, "host in ctr cpu": 8089}
+            if lb_cgroup:
+                local["teu -p socklb"] = 8087
+                if "socklb, no cpu cg" in pids:
+                    local["socklb, no cpu cg"] = 8084
             if os.path.exists(DOCKER_PROXY):
                 local["docker-proxy"] = 8091
             if podman is not None:
@@ -271,27 +436,50 @@ def main() -> int:
                     subprocess.run([*side.prefix, "ip", "addr", "add", addr, "dev", dev],
                                    check=True)
                     subprocess.run([*side.prefix, "ip", "link", "set", dev, "up"], check=True)
-                procs.append(subprocess.Popen([*host.prefix, os.path.join(top, "bin",
-                                                                          "busybox"),
-                                               "httpd", "-f", "-p", "10.99.0.1:8086", "-h",
-                                               site]))
+                outside = subprocess.Popen([*host.prefix, os.path.join(top, "bin", "busybox"),
+                                            "httpd", "-f", "-p", "10.99.0.1:8086", "-h", site])
+                procs.append(outside)
+                d = f"/sys/fs/cgroup/cpuacct/{group}-host-outside"
+                if os.path.isdir("/sys/fs/cgroup/cpuacct"):
+                    os.makedirs(d, exist_ok=True)
+                    with open(f"{d}/cgroup.procs", "w") as f:
+                        f.write(str(outside.pid))
+                    pids["outside host"] = outside.pid
                 urls["outside host"] = (client, "http://10.99.0.1:8086/index.html")
                 urls["outside -p"] = (client, "http://10.99.0.1:8080/index.html")
+            # hairpin: a client in the container's own network namespace, to its published
+            # port on the gateway (DNAT back into the bridge, masqueraded)
+            inner = ContainerSide(pids["teu -p"])
+            gateway = subprocess.run(host.prefix + teu.cmd(
+                "inspect", "-f", "{{.NetworkSettings.Gateway}}", "web"), env=teu.env,
+                check=True, capture_output=True, text=True).stdout.strip()
+            urls["hairpin -p"] = (inner, f"http://{gateway}:8080/index.html")
+            pids["hairpin -p"] = pids["teu -p"]
             for where, url in urls.values():
                 wait_up(where, url)
+            for port in (8087, 8084) if lb_cgroup else ():
+                if port in local.values():
+                    check_redirected(host, port)
             rates: dict[str, list[float]] = {k: [] for k in urls}
             ratios: dict[str, list[float]] = {k: [] for k in urls}
+            cpu.update({k: [] for k in pids if k in urls})
             for _ in range(args.rounds):
                 order = list(urls)
                 random.shuffle(order)
-                got = {k: wrk(*urls[k], args.seconds, args.connections)[0] for k in order}
+                got = {}
+                for k in order:
+                    before = (cpu_ns(pids[k]), client_ns()) if k in cpu else None
+                    got[k], done = wrk(*urls[k], args.seconds, args.connections)
+                    if before is not None:
+                        cpu[k].append(((cpu_ns(pids[k]) - before[0]) / done / 1e3,
+                                       (client_ns() - before[1]) / done / 1e3))
                 for k in urls:
                     rates[k].append(got[k])
                     ratios[k].append(got[k] / got["host"])
             if args.latency:
                 latency = request_times(urls, args.latency)
             if args.perf:
-                for k in ("host", "teu -p"):
+                for k in [k for k in ("host", "teu -p", "teu -p socklb") if k in urls]:
                     data = os.path.join(top, "perf.data")
                     _, done = wrk(*urls[k], args.seconds * 2, args.connections, data)
                     areas[k] = cpu_by_area(data, done)
@@ -301,8 +489,10 @@ def main() -> int:
                 proc.wait()
             remove_group(group)
             subprocess.run(host.prefix + teu.cmd("rm", "-f", "web", "web-hostnet",
-                                                 "web-proxied"),
+                                                 "web-proxied", "web-socklb", "web-nocpu"),
                            env=teu.env, stdout=subprocess.DEVNULL)
+            for f in CLIENT_CGROUPS:  # empty by now: the clients have exited
+                os.rmdir(os.path.dirname(f))
             if podman is not None:
                 podman.stop()
             if client is not None:
@@ -311,11 +501,26 @@ def main() -> int:
     print(f"wrk -t2 -c{args.connections}, {args.rounds} rounds of {args.seconds} s, "
           f"load average {os.getloadavg()[0]:.1f}")
     for k in rates:
-        line = f"{k:12} median {statistics.median(rates[k]):7.0f} req/s"
+        line = f"{k:18} median {statistics.median(rates[k]):7.0f} req/s"
         if k != "host":
             line += (f"   / host {statistics.median(ratios[k]):.3f}"
                      f" (rounds {', '.join(f'{x:.2f}' for x in ratios[k])})")
         print(line)
+    for a, b in (("teu -p socklb", "teu -p"), ("teu -p socklb", "host in ctr cgroup"),
+                 ("teu -p", "host in ctr cgroup"), ("host in ctr cpu", "host"),
+                 ("socklb, no cpu cg", "host")):
+        if a in rates and b in rates:
+            per_round = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
+            print(f"{a} / {b}: {statistics.median(per_round):.3f} "
+                  f"(rounds {', '.join(f'{x:.2f}' for x in per_round)})")
+    if cpu.get("host"):
+        print("\nCPU per request (us, median of the rounds; server: its cgroup's time, client:"
+              " wrk's): server, client, total, / host's total")
+        base = statistics.median(s + c for s, c in cpu["host"])
+        for k, v in cpu.items():
+            srv, cl = statistics.median(x for x, _ in v), statistics.median(y for _, y in v)
+            tot = statistics.median(x + y for x, y in v)
+            print(f"  {k:18} {srv:6.1f} {cl:6.1f} {tot:6.1f}  {tot / base:.3f}")
     per_round = [c / g for c, g in zip(rates["teu -p"], rates["host cgroup"], strict=True)]
     print(f"teu -p / host cgroup (the data path alone): {statistics.median(per_round):.3f}")
     if podman is not None:
@@ -328,16 +533,20 @@ def main() -> int:
     if latency:
         print(f"\nrequest time, {args.latency} sequential requests each (us): p10, median")
         for k, v in latency.items():
-            print(f"  {k:12} {v[len(v) // 10]:7.0f} {statistics.median(v):7.0f}")
+            print(f"  {k:18} {v[len(v) // 10]:7.0f} {statistics.median(v):7.0f}")
     if areas:
-        print("\nCPU per request (us) by kernel area: host, teu -p, difference")
+        cols = list(areas)
+        print(f"\nCPU per request (us) by kernel area (perf): {', '.join(cols)}, and each "
+              "one's difference to the host")
         names = ["total", *(a for a, _ in AREAS), "other"]
         for n in names:
-            h, c = areas["host"].get(n, 0.0), areas["teu -p"].get(n, 0.0)
-            print(f"  {n:11} {h:7.1f} {c:7.1f} {c - h:+7.1f}")
-        net = [sum(areas[k].get(a, 0.0) for a in NET_AREAS) for k in ("host", "teu -p")]
-        print(f"  {'network':11} {net[0]:7.1f} {net[1]:7.1f} {net[1] - net[0]:+7.1f}"
-              f"  ({(net[1] - net[0]) / areas['host'].get('total', 1):.1%} of the host's)")
+            v = [areas[k].get(n, 0.0) for k in cols]
+            print(f"  {n:11} " + " ".join(f"{x:7.1f}" for x in v) + "  "
+                  + " ".join(f"{x - v[0]:+7.1f}" for x in v[1:]))
+        net = [sum(areas[k].get(a, 0.0) for a in NET_AREAS) for k in cols]
+        print(f"  {'network':11} " + " ".join(f"{x:7.1f}" for x in net) + "  "
+              + " ".join(f"{x - net[0]:+7.1f} ({(x - net[0]) / areas['host'].get('total', 1):.1%})"
+                         for x in net[1:]))
     return 0
 
 

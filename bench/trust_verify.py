@@ -36,13 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from teu.bench.httpload import free_port
+
 PASSWORD = "bench"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_layout(path: Path) -> None:

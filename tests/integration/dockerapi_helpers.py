@@ -103,3 +103,42 @@ def services_over(teus: Iterable[Any]) -> Iterator[Service]:
             yield s
         finally:
             s.stop()
+
+
+_SHARED: dict[str, Any] = {}
+
+
+def session_shared(request: Any, key: str, make: Any) -> Any:
+    """What the generator `make(tmp_path)` yields, made once per pytest session and closed
+    at the session's end (config.add_cleanup), for every module that asks by `key`: one
+    reference dockerd for all the Engine API modules instead of one per module or test.
+    The scripts that share one remove what they make."""
+    if key not in _SHARED:
+        gen = make(request.getfixturevalue("tmp_path_factory").mktemp(key))
+        value = next(gen)
+        _SHARED[key] = value
+
+        def close() -> None:
+            _SHARED.pop(key, None)
+            next(gen, None)
+
+        request.config.add_cleanup(close)
+    return _SHARED[key]
+
+
+def shared_dockerd(request: Any) -> Any:
+    """The session's private dockerd 20.10 (no bridge: scripts use --network none)."""
+    from tests.integration.engine_helpers import private_dockerd
+
+    return session_shared(request, "dockerd", private_dockerd)
+
+
+def side_by_side(theirs: Any, ours: Any) -> tuple[Any, Any]:
+    """theirs() and ours() at once, each in a thread: the scripts drive different engines
+    and mostly wait on them, so a differential test takes the slower one's time instead
+    of the sum. Each script's exception is raised here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.submit(theirs), pool.submit(ours)
+        return a.result(), b.result()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.integration.dockerapi_helpers import Service, services_over
+from tests.integration.dockerapi_helpers import Service, services_over, session_shared
 from tests.integration.engine_helpers import IMAGE, busybox_tar
 from tests.integration.net_helpers import TestHost, host_teu
 
@@ -34,3 +34,8 @@ def hosted_service(tmp_path: Path) -> Iterator[tuple[Any, Service]]:
     for t in host_teu(tmp_path):
         for s in services_over([t]):
             yield t.host, s
+
+
+def shared_bridged_dockerd(request: Any) -> tuple[TestHost, Dockerd]:
+    """The session's bridged dockerd in its test host (compose, networks, testcontainers)."""
+    return session_shared(request, "bridged-dockerd", bridged_dockerd)

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tests.integration.engine_helpers import IMAGE, Teu, busybox_tar, mounts_under
+from tests.integration.engine_helpers import Teu, mounts_under, seed
 
 
 class TestHost:
@@ -79,10 +79,8 @@ def host_teu(tmp_path: Path, host: TestHost | None = None):  # noqa: ANN201 - a 
     own = host is None
     host = host or TestHost()
     t = HostTeu(tmp_path, host)
-    tarball = tmp_path / "busybox.tar"
-    tarball.write_bytes(busybox_tar(tmp_path))
     try:
-        t.ok("import", str(tarball), IMAGE)
+        seed(t, tmp_path)
         yield t
     finally:
         try:

@@ -40,7 +40,7 @@ class Podman:
         return p.stdout
 
     def close(self) -> None:
-        self("pod", "rm", "-f", "-a", check=False)
+        self("pod", "rm", "-f", "-a", "-t", "0", check=False)  # no 10 s stop each
         self("system", "reset", "-f", check=False)
         shutil.rmtree(self.run_dir, ignore_errors=True)
         remove_pod_cgroups(self.pods)

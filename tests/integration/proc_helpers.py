@@ -39,3 +39,41 @@ def wait_until(check, timeout: float = 10.0, what: str = "condition") -> None:  
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (its children, theirs, ...)."""
+    from teu.bench import procs
+
+    return procs.descendants([pid], procs.table())
+
+
+def command_line(pid: int) -> str:
+    """The process's argv joined by spaces ("" once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace").replace("\0", " ").strip()
+    except OSError:
+        return ""
+
+
+def pids_with_env(entry: str) -> list[int]:
+    """Live processes whose environment holds `entry` (e.g. TEU_ROOT=<a test's root>:
+    a teu of that test and everything it forked, but not the containers, whose
+    environment is their image's)."""
+    found = []
+    me = os.getpid()
+    want = entry.encode() + b"\0"
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as f:
+                env = f.read()
+            with open(f"/proc/{name}/stat") as f:
+                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            continue
+        if not zombie and (env.startswith(want) or b"\0" + want in env):
+            found.append(int(name))
+    return found

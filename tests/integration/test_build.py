@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.engine_helpers import IMAGE, mounts_under, private_teu
+from tests.integration.proc_helpers import command_line, descendants, wait_until
 
 pytestmark = pytest.mark.root
 
@@ -379,22 +380,29 @@ def test_failures_are_one_line_tag_nothing_and_leave_nothing(teu, tmp_path) -> N
     assert teu.ok("images", "-q") == before
 
 
+def _sleeping(build_pid: int) -> bool:
+    return any(command_line(p).endswith("sleep 300") for p in descendants(build_pid))
+
+
 def test_interrupted_build_leaves_the_store_usable(teu, tmp_path) -> None:
     ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN echo first > /f\n"
-                                                 "RUN sleep 30\n"})
+                                                 "RUN sleep 300\n"})
     for sig in (signal.SIGINT, signal.SIGKILL):
-        proc = subprocess.Popen(teu.cmd("build", "-t", "intr:1", str(ctx)), env=teu.env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            oneshot = teu.runroot / "oneshot"
-            if oneshot.exists() and [n for n in os.listdir(oneshot) if n.startswith("build")]:
-                break
-            time.sleep(0.05)
-        time.sleep(0.3)
-        proc.send_signal(sig)
-        proc.wait(timeout=30)
-        proc.stderr.close()
+        err = tmp_path / f"build-{sig}.err"
+        with open(err, "wb") as f:
+            proc = subprocess.Popen(teu.cmd("build", "-t", "intr:1", str(ctx)), env=teu.env,
+                                    stdout=subprocess.DEVNULL, stderr=f)
+        try:
+            # interrupted while the second RUN's container runs (the first RUN is done)
+            wait_until(lambda proc=proc: proc.poll() is not None or _sleeping(proc.pid), 120,
+                       "the build's RUN sleep 300")
+            assert proc.poll() is None, err.read_text()
+            proc.send_signal(sig)
+            proc.wait(timeout=120)  # the RUN would sleep for 300 s: only an interrupt ends it
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         assert "intr:1" not in teu.ok("images")
     # The next build sweeps what the killed one left (its container, still sleeping),
     # reuses the finished step, and works.

@@ -2,22 +2,54 @@
 three services built from their own multi-stage Dockerfiles on the local busybox base
 (pinned by digest), brought up health-gated with `up --build --wait`, answering on a
 published port; the api's secret only at run time, limits in the cgroups, the named
-volume surviving `down`/`up`, `compose build` from the cache, and a failing build
-leaving nothing of its project behind."""
+volume surviving `down`/`up`, `compose build` from the cache; the same project driven
+from Python (teu.api's client.compose); and a failing build leaving nothing of its
+project behind."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import pytest
 from tests.integration.engine_helpers import Teu, busybox_tar, teu_binary
-from tests.integration.net_helpers import host_teu, wait_for
+from tests.integration.net_helpers import host_teu
 
 pytestmark = pytest.mark.root
 
 DEMO = "examples/shop/demo.sh"
 SHOP = "examples/shop"
+
+# teu.api's compose projects on the same shop, from a script run in the test host (the
+# project network is a real bridge, so never in the machine's own network namespace).
+API_SCRIPT = """
+import json, sys, urllib.request
+import teu
+from teu.compose.errors import ComposeError
+
+client = teu.from_env()
+p = client.compose.project(project_directory=sys.argv[1], environment=json.loads(sys.argv[3]))
+out = {"name": p.name, "services": sorted(p.config()["services"])}
+out["built"] = sorted(p.build(["db"]))
+ids = p.up(wait=True)
+out["ids"] = {k: len(v) for k, v in ids.items()}
+out["containers"] = [c.name for c in p.containers()]
+out["status"] = [c.status for c in p.containers()]
+web = client.containers.get("shop-web-1")
+out["answer"] = web.exec_run("wget -qO- http://api:8080/health").output.decode()
+port = json.loads(sys.argv[3])["SHOP_PORT"]
+out["page"] = urllib.request.urlopen(f"http://127.0.0.1:{port}/cgi-bin/index").read().decode()
+out["logs"] = p.logs(["db"]).decode()
+out["listed"] = client.compose.list()
+try:
+    client.compose.project(project_directory=sys.argv[2]).up()
+except ComposeError as e:
+    out["error"] = [e.exit_code, str(e)]
+p.down(volumes=True)
+out["after"] = [c.name for c in p.containers()]
+print(json.dumps(out))
+"""
 
 
 @pytest.fixture
@@ -80,17 +112,40 @@ def test_quick_start_shop(teu, tmp_path) -> None:  # noqa: ANN001
     assert out.returncode == 0, out.stderr
     assert " Container shop-db-1  Running" in out.stderr
     assert teu.inspect("shop-db-1")["State"]["StartedAt"] == started
-    # down keeps the named volume: the count goes on after the next up.
+    # down keeps the named volume: the count goes on after the next up (teu.api's).
     teu.ok(*c, "down", "-t", "1", env=env2)
     assert teu.ok("ps", "-a", "-q") == ""
-    teu.ok(*c, "up", "--wait", env=env2, timeout=120)
-    assert wait_for(lambda: _visits(teu, 18081)) == 3
-    down = subprocess.run([*teu.host.prefix(), "sh", DEMO, "down"], env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert down.returncode == 0, down.stderr
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "compose.yaml").write_text("services:\n  a:\n    image: ${NOPE:?needed}\n")
+    script = tmp_path / "script.py"
+    script.write_text(API_SCRIPT)
+    api = subprocess.run([*teu.host.prefix(), sys.executable, str(script), SHOP, str(broken),
+                          json.dumps({k: env2[k] for k in ("SHOP_PORT", "SHOP_API_TOKEN",
+                                                           "BASE_IMAGE")})], env=teu.env, capture_output=True, text=True,
+                         timeout=240)
+    assert api.returncode == 0, api.stderr
+    out = json.loads(api.stdout.splitlines()[-1])
+    assert out["name"] == "shop" and out["services"] == ["api", "db", "web"]
+    assert out["built"] == ["db"]  # from the cache
+    assert out["ids"] == {"api": 1, "db": 1, "web": 1}
+    assert out["containers"] == ["shop-db-1", "shop-api-1", "shop-web-1"]
+    assert out["status"] == ["running"] * 3
+    assert out["answer"] == "ok\n"  # the api by its service name, from web
+    assert '"visits": 3,' in out["page"]
+    assert out["logs"] == "db-1  | db: counting visits in /data\n", out["logs"]
+    assert {"Name": "shop", "Status": "running(3)"} in out["listed"]
+    assert out["error"][0] == 1
+    assert out["error"][1].endswith("error while interpolating services.a.image: required "
+                                    "variable NOPE is missing a value: needed")
+    assert out["after"] == []
     assert teu.rows() == []
     assert "shop_visits" not in teu.ok("volume", "ls", "-q")
     assert "shop_default" not in teu.ok("network", "ls", "--format", "{{.Name}}")
+    # The quick start's `down` on a project already down: nothing to do, no error.
+    down = subprocess.run([*teu.host.prefix(), "sh", DEMO, "down"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0, down.stderr
 
 
 def test_lint_finds_nothing_in_the_shop(tmp_path) -> None:  # noqa: ANN001

@@ -6,6 +6,7 @@ compose's, a re-run `up` leaving unchanged services running, `down -v` leaving n
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from tests.integration.engine_helpers import IMAGE
@@ -30,9 +31,11 @@ services:
     deploy:
       resources:
         limits: {{memory: 64M}}
-    healthcheck:
+    healthcheck:  # checked every 100 ms until healthy, then every 10 s
       test: wget -qO- http://127.0.0.1/ || exit 1
-      interval: 1s
+      interval: 10s
+      start_period: 30s
+      start_interval: 100ms
     depends_on:
       init: {{condition: service_completed_successfully}}
   init:
@@ -42,6 +45,7 @@ services:
   api:
     image: {IMAGE}
     command: sleep 300
+    init: true  # so that sleep, not pid 1, gets SIGTERM: replaced and scaled down at once
     depends_on:
       web: {{condition: service_healthy}}
     environment:
@@ -58,7 +62,13 @@ def test_up_ps_down(teu, tmp_path) -> None:  # noqa: ANN001
     (proj / "compose.yaml").write_text(PROJECT)
     env = {**teu.env, "SITE": str(site)}
     c = ["compose", "--project-directory", str(proj)]
+    since = str(time.time())
     teu.ok(*c, "up", "-d", env=env, cwd=proj)
+    # The engine's journal has web's health going healthy (dockerd's health_status).
+    seen = [json.loads(x)["action"] for x in teu.ok(
+        *c, "events", "--json", "--since", since, "--until", str(time.time()), "web",
+        env=env).splitlines()]
+    assert seen[:2] == ["create", "start"] and "health_status: healthy" in seen, seen
     names = teu.ok(*c, "ps", "--services", env=env).split()
     assert names == ["api", "web"]  # init ran once and exited 0 before web started
     assert teu.inspect("shop-init-1")["State"]["ExitCode"] == 0
@@ -124,7 +134,7 @@ services:
   db:
     image: {IMAGE}
     command: sleep 300
-    healthcheck: {{test: echo db is not ready; exit 1, interval: 1s, retries: 1}}
+    healthcheck: {{test: echo db is not ready; exit 1, interval: 100ms, retries: 1}}
   app:
     image: {IMAGE}
     command: sleep 300

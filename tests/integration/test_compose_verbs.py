@@ -40,6 +40,53 @@ services:
 """
 
 
+def on_a_terminal(teu, args: list[str], typed: bytes) -> tuple[int, str]:  # noqa: ANN001
+    """teu run as from a user's terminal: a pty as its controlling terminal (40x100), its
+    stdin, stdout and stderr; `typed` written once the command asks to read. (exit code,
+    what the terminal showed)."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+
+    def controlling() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(teu.cmd(*args), stdin=slave, stdout=slave, stderr=slave,
+                            env=teu.env, preexec_fn=controlling)
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([master], [], [], 1)
+            if r:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: every writer of the terminal is gone
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if typed and b"ready" in out:
+                    os.write(master, typed)
+                    typed = b""
+            elif proc.poll() is not None:
+                break
+        return proc.wait(30), out.decode(errors="replace").replace("\r\n", "\n")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
 def test_attached_up(teu, tmp_path) -> None:  # noqa: ANN001
     proj = tmp_path / "verbs"
     proj.mkdir()
@@ -114,6 +161,17 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     # run: a one-off container of a service (its profile enabled by naming it).
     assert teu.ok(*c, "run", "--rm", "tool") == "the tool ran\n"
     assert teu(*c, "run", "--rm", "-T", "web", "sh", "-c", "exit 3").returncode == 3
+    # From a terminal: a TTY of its own (the terminal's size), what is typed read, the
+    # exit code passed on; -T: no TTY, the typed line still its stdin.
+    script = "tty; stty size; echo ready; read x; echo got $x; exit 5"
+    code, shown = on_a_terminal(teu, [*c, "run", "--rm", "web", "sh", "-c", script],
+                                b"hello\n")
+    assert code == 5, shown
+    assert "/dev/pts/0\n40 100\n" in shown and "got hello\n" in shown
+    code, shown = on_a_terminal(teu, [*c, "run", "--rm", "-T", "web", "sh", "-c", script],
+                                b"hello\n")
+    assert code == 5, shown
+    assert "not a tty\n" in shown and "got hello\n" in shown
     out = teu.ok(*c, "run", "-d", "--name", "oneoff", "web", "sleep", "30")
     assert out == "oneoff\n"
     assert teu.inspect("oneoff")["Config"]["Labels"]["com.docker.compose.oneoff"] == "True"
@@ -130,20 +188,44 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     assert teu.inspect("verbs-web-1")["State"]["Status"] == "paused"
     teu.ok(*c, "unpause", "web")
     assert teu.inspect("verbs-web-1")["State"]["Status"] == "running"
-    events = subprocess.Popen(teu.cmd(*c, "events", "--json", "web"), env=teu.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # events: the journal's history since a time (--since, --until: then it ends), and
+    # the live stream; one-off containers left out, compose's labels dropped.
+    log = tmp_path / "live.json"
+    with open(log, "w") as live_out:
+        live = subprocess.Popen(teu.cmd(*c, "events", "--json"), env=teu.env,
+                                stdout=live_out, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1.5)  # its first look at the containers
+        def poke() -> bool:  # until the stream is seen to follow
+            teu.ok(*c, "pause", "web")
+            teu.ok(*c, "unpause", "web")
+            return '"unpause"' in log.read_text()
+
+        assert wait_for(poke, 30)
+        since = time.time()
         teu.ok(*c, "stop", "web")
         assert teu.inspect("verbs-web-1")["State"]["Status"] == "exited"
         teu.ok(*c, "start", "web")
-        time.sleep(1)
+        teu.ok(*c, "run", "--rm", "-T", "web", "true")
+        history = [json.loads(x) for x in teu.ok(
+            *c, "events", "--json", "--since", str(since), "--until", str(time.time()),
+            "web").splitlines()]
+        assert wait_for(lambda: '"start"' in log.read_text(), 20)
     finally:
-        events.send_signal(signal.SIGINT)
-        seen, _ = events.communicate(timeout=20)
-    actions = [(e["action"], e["service"]) for e in map(json.loads, seen.splitlines())]
-    assert ("die", "web") in actions and ("start", "web") in actions
-    assert actions.index(("die", "web")) < actions.index(("start", "web"))
+        live.send_signal(signal.SIGINT)
+        live.wait(20)
+    streamed = [json.loads(x) for x in log.read_text().splitlines()]
+    for seen in (history, streamed):
+        actions = [(e["action"], e["service"]) for e in seen]
+        assert ("die", "web") in actions and ("start", "web") in actions, actions
+        assert actions.index(("die", "web")) < actions.index(("start", "web"))
+        assert {e["id"] for e in seen} == {teu.inspect("verbs-web-1")["Id"]}  # no one-off
+        die = seen[[a for a, _ in actions].index("die")]
+        assert die["attributes"]["name"] == "verbs-web-1" and "exitCode" in die["attributes"]
+        assert not [k for e in seen for k in e["attributes"]
+                    if k.startswith("com.docker.compose.")]
+        assert sorted(die) == ["action", "attributes", "id", "service", "time", "type"]
+    text = teu.ok(*c, "events", "--since", str(since), "--until", str(time.time()))
+    assert " container die " in text and text.endswith(")\n\n")
     started = teu.inspect("verbs-web-1")["State"]["StartedAt"]
     teu.ok(*c, "restart", "web")
     assert teu.inspect("verbs-web-1")["State"]["StartedAt"] != started
@@ -175,6 +257,7 @@ services:
   app:
     build: .
     command: sleep 300
+    init: true  # a rebuild replaces the container: sleep gets the SIGTERM
     develop:
       watch:
         - {action: sync, path: ./src, target: /app, ignore: ["*.tmp"]}

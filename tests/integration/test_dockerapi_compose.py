@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.dockerapi_helpers import Service
-from tests.integration.dockerapi_hosts import bridged_dockerd, hosted_service
+from tests.integration.dockerapi_helpers import Service, side_by_side
+from tests.integration.dockerapi_hosts import hosted_service, shared_bridged_dockerd
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
@@ -43,15 +43,14 @@ def docker_compose() -> str:
     return os.path.join(os.path.dirname(compose.__file__), "docker-compose")
 
 
-@pytest.fixture
-def dockerd(tmp_path):  # noqa: ANN001, ANN201
-    for _host, d in bridged_dockerd(tmp_path):
-        yield d
+@pytest.fixture(scope="module")
+def dockerd(request: pytest.FixtureRequest):  # noqa: ANN201
+    return shared_bridged_dockerd(request)[1]
 
 
-@pytest.fixture
-def api(tmp_path):  # noqa: ANN001, ANN201
-    for _host, s in hosted_service(tmp_path):
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    for _host, s in hosted_service(tmp_path_factory.mktemp("teu")):
         yield s
 
 
@@ -80,8 +79,8 @@ def script(env: dict, work: Path) -> dict[str, Any]:
 
 
 def test_compose_same_as_dockerd(api: Service, dockerd: Any, tmp_path: Path) -> None:
-    theirs = script(dockerd.env, tmp_path / "theirs")
-    ours = script(api.env, tmp_path / "ours")
+    theirs, ours = side_by_side(lambda: script(dockerd.env, tmp_path / "theirs"),
+                                lambda: script(api.env, tmp_path / "ours"))
     assert ours == theirs
     assert ours["up"] == 0 and ours["exec"] == (0, "job-ran\n")
     assert "Traceback" not in api.log_text()

@@ -9,20 +9,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.dockerapi_helpers import DOCKER_CLI, Service, services_over
-from tests.integration.engine_helpers import IMAGE, private_dockerd, private_teu
+from tests.integration.dockerapi_helpers import (
+    DOCKER_CLI,
+    Service,
+    services_over,
+    shared_dockerd,
+    side_by_side,
+)
+from tests.integration.engine_helpers import IMAGE, private_teu
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
 
-@pytest.fixture
-def api(tmp_path):  # noqa: ANN001, ANN201
-    yield from services_over(private_teu(tmp_path))
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    yield from services_over(private_teu(tmp_path_factory.mktemp("teu")))
 
 
-@pytest.fixture
-def dockerd(tmp_path: Path):  # noqa: ANN201
-    yield from private_dockerd(tmp_path)
+@pytest.fixture(scope="module")
+def dockerd(request: pytest.FixtureRequest):  # noqa: ANN201
+    return shared_dockerd(request)
 
 
 def cli_script(env: dict) -> dict[str, Any]:
@@ -75,8 +81,7 @@ def cli_script(env: dict) -> dict[str, Any]:
 
 
 def test_docker_cli_same_as_dockerd(api: Service, dockerd: Any) -> None:
-    theirs = cli_script(dockerd.env)
-    ours = cli_script(api.env)
+    theirs, ours = side_by_side(lambda: cli_script(dockerd.env), lambda: cli_script(api.env))
     assert ours == theirs
     assert ours["run-rm"] == (3, "out\n", "err\n")
     assert "Traceback" not in api.log_text()
@@ -104,8 +109,7 @@ def test_bad_input_like_dockerd(api: Service, dockerd: Any) -> None:
             conn.close()
         return out
 
-    theirs = ask(dockerd.sock)
-    ours = ask(api.sock)
+    theirs, ours = side_by_side(lambda: ask(dockerd.sock), lambda: ask(api.sock))
     # Malformed JSON: dockerd 20.10 answers 500, newer dockerd (and teu) 400.
     assert theirs[0] == (500, True) and ours[0] == (400, True)
     assert ours[1:] == theirs[1:]
@@ -149,7 +153,8 @@ def _raises(fn: Any) -> BaseException | None:
 
 
 def test_docker_py_same_as_dockerd(api: Service, dockerd: Any) -> None:
-    theirs = py_script(docker.DockerClient(base_url=dockerd.url, version="1.41"))
-    ours = py_script(docker.DockerClient(base_url=api.url, version="1.41"))
+    theirs, ours = side_by_side(
+        lambda: py_script(docker.DockerClient(base_url=dockerd.url, version="1.41")),
+        lambda: py_script(docker.DockerClient(base_url=api.url, version="1.41")))
     assert ours == theirs
     assert ours["exec"] == (5, b"x\n") and ours["wait"] == 137

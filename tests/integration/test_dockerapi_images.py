@@ -15,8 +15,14 @@ from typing import Any
 
 import pytest
 from image_helpers import Distribution
-from tests.integration.dockerapi_helpers import DOCKER_CLI, Service, services_over
-from tests.integration.engine_helpers import IMAGE, private_dockerd, private_teu
+from tests.integration.dockerapi_helpers import (
+    DOCKER_CLI,
+    Service,
+    services_over,
+    shared_dockerd,
+    side_by_side,
+)
+from tests.integration.engine_helpers import IMAGE, private_teu
 
 from teu.registry.server.htpasswd import bcrypt_entry
 
@@ -37,13 +43,13 @@ def registry(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 
 @pytest.fixture(scope="module")
-def dockerd(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    yield from private_dockerd(tmp_path_factory.mktemp("dockerd"))
+def dockerd(request: pytest.FixtureRequest):  # noqa: ANN201
+    return shared_dockerd(request)
 
 
-@pytest.fixture
-def api(tmp_path):  # noqa: ANN001, ANN201
-    yield from services_over(private_teu(tmp_path))
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    yield from services_over(private_teu(tmp_path_factory.mktemp("teu")))
 
 
 def cli_script(env: dict, host: str, repo: str) -> dict[str, Any]:
@@ -70,6 +76,10 @@ def cli_script(env: dict, host: str, repo: str) -> dict[str, Any]:
     seen["rmi"] = docker("rmi", ref)[0]
     pull = docker("pull", ref)
     seen["pull"] = (pull[0], pull[1].splitlines()[-1].replace(f"{host}/{repo}", "REPO"))
+    # the tag is new, its image was here: dockerd says "Downloaded newer image" all the same
+    seen["pull-status"] = pull[1].splitlines()[-2].replace(f"{host}/{repo}", "REPO")
+    seen["pull-again"] = docker("pull", ref)[1].splitlines()[-2].replace(f"{host}/{repo}",
+                                                                         "REPO")
     seen["pull-missing"] = docker("pull", f"{host}/nosuch:1")[0]
     seen["pulled"] = docker("run", "--rm", "--network=none", ref, "echo", "from-pull")
     docker("rmi", ref)
@@ -113,11 +123,13 @@ def cli_script(env: dict, host: str, repo: str) -> dict[str, Any]:
 
 
 def test_images_cli_same_as_dockerd(api: Service, dockerd: Any, registry: Any) -> None:
-    theirs = cli_script(dockerd.env, registry.host, "theirs")
-    ours = cli_script(api.env, registry.host, "ours")
+    theirs, ours = side_by_side(lambda: cli_script(dockerd.env, registry.host, "theirs"),
+                                lambda: cli_script(api.env, registry.host, "ours"))
     assert ours == theirs
     assert ours["push-anonymous"] == (0, 1) and ours["login-bad"] == 1
     assert ours["pulled"] == (0, "from-pull\n", "")
+    assert ours["pull-status"] == "Status: Downloaded newer image for REPO:1"
+    assert ours["pull-again"] == "Status: Image is up to date for REPO:1"
     assert ours["run-built"] == (0, "copied\nv7\n", "")
     assert ours["build"] == (0, "Successfully tagged built:1")
     assert "Traceback" not in api.log_text()
@@ -182,10 +194,11 @@ def py_script(client: Any, host: str, repo: str) -> dict[str, Any]:
 
 
 def test_images_docker_py_same_as_dockerd(api: Service, dockerd: Any, registry: Any) -> None:
-    theirs = py_script(docker.DockerClient(base_url=dockerd.url, version="1.41"),
-                       registry.host, "pytheirs")
-    ours = py_script(docker.DockerClient(base_url=api.url, version="1.41"),
-                     registry.host, "pyours")
+    theirs, ours = side_by_side(
+        lambda: py_script(docker.DockerClient(base_url=dockerd.url, version="1.41"),
+                          registry.host, "pytheirs"),
+        lambda: py_script(docker.DockerClient(base_url=api.url, version="1.41"),
+                          registry.host, "pyours"))
     # A refused login: dockerd 20.10 answers 500; teu 401, HTTP's status for it.
     assert theirs.pop("login-bad") == 500 and ours.pop("login-bad") == 401
     assert ours == theirs

@@ -15,21 +15,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.dockerapi_helpers import DOCKER_CLI, Service, services_over
-from tests.integration.engine_helpers import IMAGE, private_dockerd, private_teu
+from tests.integration.dockerapi_helpers import (
+    DOCKER_CLI,
+    Service,
+    services_over,
+    shared_dockerd,
+    side_by_side,
+)
+from tests.integration.engine_helpers import IMAGE, private_teu
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 NET = "--network=none"
 
 
 @pytest.fixture(scope="module")
-def dockerd(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    yield from private_dockerd(tmp_path_factory.mktemp("dockerd"))
+def dockerd(request: pytest.FixtureRequest):  # noqa: ANN201
+    return shared_dockerd(request)
 
 
-@pytest.fixture
-def api(tmp_path):  # noqa: ANN001, ANN201
-    yield from services_over(private_teu(tmp_path))
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    yield from services_over(private_teu(tmp_path_factory.mktemp("teu")))
 
 
 def _cli(env: dict):  # noqa: ANN202 - the script's docker()
@@ -67,16 +73,21 @@ def cli_script(env: dict) -> dict[str, Any]:
     seen["exec-it"] = _in_terminal(env, f"exec -it t1 sh -c {shlex.quote(prog)}", b"keys\n")
     docker("rm", "-f", "t1")
     # signals, wait, restart, pause, rename, top, stats, stop
+    def up(times: int) -> None:  # the trap is set once the run said "up"
+        deadline = time.monotonic() + 20
+        while docker("logs", "l1")[1].count("up") < times and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     docker("run", "-d", NET, "--name", "l1", IMAGE, "sh", "-c",
            'trap "echo got-term; exit 9" TERM; echo up; sleep 1000 & wait')
-    time.sleep(0.5)
+    up(1)
     seen["kill-term"] = docker("kill", "-s", "TERM", "l1")[0]
     seen["wait"] = docker("wait", "l1")
     seen["logs"] = docker("logs", "l1")
     seen["start"] = docker("start", "l1")[0]
-    time.sleep(0.5)
+    up(2)
     seen["restart"] = docker("restart", "-t", "1", "l1")[0]
-    time.sleep(0.5)
+    up(3)
     seen["logs-3-runs"] = docker("logs", "l1")
     seen["pause"] = docker("pause", "l1")[0]
     seen["paused"] = docker("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "l1")
@@ -96,12 +107,12 @@ def cli_script(env: dict) -> dict[str, Any]:
     seen["rm"] = docker("rm", "l2")[0]
     # logs -f of a running container until its end; attach to one
     docker("run", "-d", NET, "--name", "f1", IMAGE, "sh", "-c",
-           "echo a; sleep 1; echo b; exit 4")
+           "echo a; sleep 0.5; echo b; exit 4")
     seen["logs-f"] = docker("logs", "-f", "f1")
     seen["wait-f"] = docker("wait", "f1")
     docker("rm", "f1")
     docker("run", "-d", NET, "--name", "a1", IMAGE, "sh", "-c",
-           "sleep 1; echo attached; exit 6")
+           "sleep 0.5; echo attached; exit 6")
     seen["attach"] = docker("attach", "a1")
     docker("rm", "a1")
     # what a container changed: diff, export
@@ -123,8 +134,7 @@ def cli_script(env: dict) -> dict[str, Any]:
 
 
 def test_lifecycle_cli_same_as_dockerd(api: Service, dockerd: Any) -> None:
-    theirs = cli_script(dockerd.env)
-    ours = cli_script(api.env)
+    theirs, ours = side_by_side(lambda: cli_script(dockerd.env), lambda: cli_script(api.env))
     assert ours == theirs
     assert ours["run-i"] == (0, "fed\n", "")
     assert ours["run-i-code"] == (3, "b\n", "got a\n")
@@ -153,7 +163,7 @@ def py_script(client: Any) -> dict[str, Any]:
                                  network_mode="none", auto_remove=True)
     r.start()
     seen["removed"] = r.wait(condition="removed")["StatusCode"]
-    seen["gone"] = [x.id for x in client.containers.list(all=True)]
+    seen["gone"] = r.id not in [x.id for x in client.containers.list(all=True)]
     s = client.containers.run(IMAGE, "sleep 30", detach=True, network_mode="none")
     one = s.stats(stream=False)
     seen["stats-one"] = sorted(k for k in ("read", "pids_stats", "memory_stats", "cpu_stats")
@@ -166,48 +176,105 @@ def py_script(client: Any) -> dict[str, Any]:
 
 
 def test_waits_and_stats_same_as_dockerd(api: Service, dockerd: Any) -> None:
-    theirs = py_script(docker.DockerClient(base_url=dockerd.url, version="1.41"))
-    ours = py_script(docker.DockerClient(base_url=api.url, version="1.41"))
+    theirs, ours = side_by_side(
+        lambda: py_script(docker.DockerClient(base_url=dockerd.url, version="1.41")),
+        lambda: py_script(docker.DockerClient(base_url=api.url, version="1.41")))
     assert ours == theirs
-    assert ours["next-exit"] == 3 and ours["removed"] == 2 and ours["gone"] == []
+    assert ours["next-exit"] == 3 and ours["removed"] == 2 and ours["gone"]
 
 
-def events_script(env: dict) -> list[str]:
-    """`docker events` with filters over a container's life, from now to a few seconds on."""
+def events_script(env: dict) -> dict[str, list[str]]:
+    """`docker events`: a live stream with filters over a container's life (it must wake
+    for each event and end nothing early), then the history of the whole script replayed
+    with --since/--until, container, image, network and volume events."""
+    import re
+
     docker = _cli(env)
-    now = int(time.time())
-    watch = subprocess.Popen(
-        [DOCKER_CLI, "events", "--since", str(now), "--until", str(now + 9), "--filter",
-         "type=container", "--filter", "label=ev=1", "--format",
-         "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}"],
+    t0 = time.time()
+    fmt = "{{.Type}} {{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}"
+    live = subprocess.Popen(
+        [DOCKER_CLI, "events", "--filter", "type=container", "--filter", "label=ev=1",
+         "--format", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    lines: list[str] = []
     try:
-        time.sleep(1)
-        docker("run", "-d", NET, "--name", "other", IMAGE, "true")  # filtered out
+        docker("version")  # the stream is open once a request after it is answered
+        time.sleep(0.2)
+        docker("run", "-d", NET, "--name", "evother", IMAGE, "true")  # filtered out
+        docker("wait", "evother")  # its exit before the next create, for both engines
         docker("run", "-d", NET, "--name", "ev1", "--label", "ev=1", IMAGE, "sh", "-c",
                "sleep 2; exit 3")
-        time.sleep(0.5)
+        docker("exec", "ev1", "sh", "-c", "exit 5")
         docker("pause", "ev1")
-        time.sleep(0.3)
         docker("unpause", "ev1")
         docker("wait", "ev1")
         docker("rename", "ev1", "ev2")
-        time.sleep(0.3)  # teu sees events by polling: two changes within 100 ms are one
         docker("rm", "ev2")
-        docker("rm", "-f", "other")
-        out, _ = watch.communicate(timeout=30)
+        docker("rm", "-f", "evother")
+        assert live.stdout is not None
+        for raw in live.stdout:  # the stream wakes for each event; the last one ends it
+            lines.append(raw.decode().strip())
+            if lines[-1].startswith("destroy ev2"):
+                break
     finally:
-        if watch.poll() is None:
-            watch.kill()
-            watch.wait()
-    wanted = ("create", "start", "pause", "unpause", "die", "rename", "destroy")
-    return [line for line in out.decode().splitlines() if line.split()[0] in wanted]
+        live.kill()
+        live.wait()
+    docker("tag", IMAGE, "evtag:1")
+    docker("rmi", "evtag:1")
+    docker("volume", "create", "evv")
+    docker("run", "--rm", NET, "--name", "evvol", "-v", "evv:/data", IMAGE, "true")
+    docker("volume", "rm", "evv")
+    with tempfile.TemporaryDirectory() as d:
+        docker("save", "-o", f"{d}/saved.tar", IMAGE)
+        docker("load", "-i", f"{d}/saved.tar")
+        # the verbs that change no state report too: top, commit, export, cp, update
+        docker("run", "-d", NET, "--name", "evm", "--label", "k=v", IMAGE, "sleep", "30")
+        docker("top", "evm")
+        docker("commit", "-m", "msg", "evm", "evcommit:1")
+        docker("export", "-o", f"{d}/fs.tar", "evm")
+        Path(d, "in.txt").write_text("x")
+        docker("cp", f"{d}/in.txt", "evm:/tmp/")
+        docker("cp", "evm:/tmp/in.txt", f"{d}/out.txt")
+        docker("update", "--cpu-shares", "512", "evm")
+        docker("rm", "-f", "evm")
+        docker("rmi", "evcommit:1")
+    t1 = time.time()  # a health check: probes reported as execs, then the change of health
+    docker("run", "-d", NET, "--name", "evh", "--health-cmd", "true", "--health-interval",
+           "1s", IMAGE, "sleep", "30")
+    deadline = time.monotonic() + 30
+    while docker("inspect", "-f", "{{.State.Health.Status}}", "evh")[1].strip() != \
+            "healthy" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    docker("rm", "-f", "evh")
+    until = time.time() + 0.2
+    history = docker("events", "--since", f"{t0:.3f}", "--until", f"{t1:.3f}",
+                     "--format", fmt)[1]
+    health = docker("events", "--since", f"{t1:.3f}", "--until", f"{until:.3f}", "--filter",
+                    "container=evh", "--format", "{{.Action}} {{json .Actor.Attributes}}")[1]
+    ids = re.compile(r"(sha256:)?[0-9a-f]{64}")
+    probes = [ids.sub("ID", line) for line in health.splitlines()]
+    first = next((i for i, x in enumerate(probes) if x.startswith("health_status")), 0)
+    last = next((i for i, x in enumerate(probes) if x.startswith("kill")), len(probes))
+    return {"live": [line for line in lines if line.split()[0] != "attach"],
+            "history": [ids.sub("ID", line) for line in history.splitlines()],
+            "health": probes[:first + 1] + probes[last:]}  # the probes after: as many as fit
 
 
 def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
-    theirs = events_script(dockerd.env)
-    ours = events_script(api.env)
+    theirs, ours = side_by_side(lambda: events_script(dockerd.env),
+                                lambda: events_script(api.env))
     assert ours == theirs
-    assert ours == ["create ev1 <no value>", "start ev1 <no value>", "pause ev1 <no value>",
-                    "unpause ev1 <no value>", "die ev1 3", "rename ev2 <no value>",
-                    "destroy ev2 <no value>"]
+    assert ours["live"] == ["create ev1 <no value>", "start ev1 <no value>",
+                            "exec_create: sh -c exit 5 ev1 <no value>",
+                            "exec_start: sh -c exit 5 ev1 <no value>", "exec_die ev1 5",
+                            "pause ev1 <no value>", "unpause ev1 <no value>", "die ev1 3",
+                            "rename ev2 <no value>", "destroy ev2 <no value>"]
+    assert [line.split(" {")[0] for line in ours["health"]] == [
+        "create", "start", "exec_create: /bin/sh -c true", "exec_start: /bin/sh -c true",
+        "exec_die", "health_status: healthy", "kill", "die", "destroy"]
+    kinds = {line.split()[0] + " " + line.split()[1] for line in ours["history"]}
+    assert {"container create", "container die", "network connect", "volume mount",
+            "volume destroy", "image tag", "image untag", "image save", "image load",
+            "container top", "container commit", "container export",
+            "container extract-to-dir", "container archive-path", "container update",
+            "image delete"} <= kinds

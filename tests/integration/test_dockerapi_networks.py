@@ -8,22 +8,21 @@ import subprocess
 from typing import Any
 
 import pytest
-from tests.integration.dockerapi_helpers import DOCKER_CLI, Service
-from tests.integration.dockerapi_hosts import bridged_dockerd, hosted_service
+from tests.integration.dockerapi_helpers import DOCKER_CLI, Service, side_by_side
+from tests.integration.dockerapi_hosts import hosted_service, shared_bridged_dockerd
 from tests.integration.engine_helpers import IMAGE
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
 
-@pytest.fixture
-def dockerd(tmp_path):  # noqa: ANN001, ANN201
-    for _host, d in bridged_dockerd(tmp_path):
-        yield d
+@pytest.fixture(scope="module")
+def dockerd(request: pytest.FixtureRequest):  # noqa: ANN201
+    return shared_bridged_dockerd(request)[1]
 
 
-@pytest.fixture
-def api(tmp_path):  # noqa: ANN001, ANN201
-    for _host, s in hosted_service(tmp_path):
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    for _host, s in hosted_service(tmp_path_factory.mktemp("teu")):
         yield s
 
 
@@ -71,8 +70,7 @@ def script(env: dict) -> dict[str, Any]:
 
 
 def test_networks_cli_same_as_dockerd(api: Service, dockerd: Any) -> None:
-    theirs = script(dockerd.env)
-    ours = script(api.env)
+    theirs, ours = side_by_side(lambda: script(dockerd.env), lambda: script(api.env))
     assert ours == theirs
     assert ours["ip"] and ours["addresses"] == "2\n" and ours["ping"] == 0
     assert ours["ls-after"] == ["bridge", "host", "none"]

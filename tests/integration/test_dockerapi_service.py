@@ -14,9 +14,9 @@ from tests.integration.engine_helpers import private_teu
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 
 
-@pytest.fixture
-def api(tmp_path):  # noqa: ANN001, ANN201
-    yield from services_over(private_teu(tmp_path))
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    yield from services_over(private_teu(tmp_path_factory.mktemp("teu")))
 
 
 def test_ping_version_info_and_negotiation(api: Service) -> None:

@@ -12,7 +12,8 @@ import sys
 from typing import Any
 
 import pytest
-from tests.integration.dockerapi_hosts import bridged_dockerd, hosted_service
+from tests.integration.dockerapi_helpers import side_by_side
+from tests.integration.dockerapi_hosts import hosted_service, shared_bridged_dockerd
 from tests.integration.engine_helpers import IMAGE
 from tests.integration.net_helpers import TestHost
 
@@ -41,14 +42,14 @@ finally:
 """
 
 
-@pytest.fixture
-def dockerd(tmp_path):  # noqa: ANN001, ANN201
-    yield from bridged_dockerd(tmp_path)
+@pytest.fixture(scope="module")
+def dockerd(request: pytest.FixtureRequest):  # noqa: ANN201
+    return shared_bridged_dockerd(request)
 
 
-@pytest.fixture
-def api(tmp_path):  # noqa: ANN001, ANN201
-    yield from hosted_service(tmp_path)
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    yield from hosted_service(tmp_path_factory.mktemp("teu"))
 
 
 def run(host: TestHost, env: dict) -> dict[str, Any]:
@@ -60,8 +61,8 @@ def run(host: TestHost, env: dict) -> dict[str, Any]:
 
 
 def test_testcontainers_same_as_dockerd(api: Any, dockerd: Any) -> None:
-    theirs = run(dockerd[0], dockerd[1].env)
-    ours = run(api[0], api[1].env)
+    theirs, ours = side_by_side(lambda: run(dockerd[0], dockerd[1].env),
+                                lambda: run(api[0], api[1].env))
     assert ours == theirs
     # testcontainers reaches the port through the bridge's gateway (each engine's own)
     assert ours == {"host": "gateway", "port": True, "body": "hi-tc\n", "status": "running"}

@@ -18,6 +18,7 @@ from tests.integration.engine_helpers import (
     private_teu,
     wait_until,
 )
+from tests.integration.proc_helpers import pids_with_env
 
 pytestmark = pytest.mark.root
 
@@ -146,6 +147,34 @@ def _leftovers(teu, ids: list[str]) -> dict:  # noqa: ANN001
     }
 
 
+NOTHING_LEFT = {"mounts": [], "cgroups": [], "runtime": [], "dirs": []}
+
+
+def _strays(teu) -> list[int]:  # noqa: ANN001
+    """What the killed teu forked that still works on its own (a monitor still making
+    or starting the container: it outlives the teu that forked it), i.e. processes of
+    this teu's store that no row names as its container's monitor."""
+    monitors = {r[4] for r in teu.rows()}
+    return [p for p in pids_with_env(f"TEU_ROOT={teu.root}") if p not in monitors]
+
+
+def _settle(teu) -> None:  # noqa: ANN001
+    """Wait until the killed teu's children have done what they were doing (as a user's
+    next command would come after), instead of a fixed sleep that a loaded machine
+    outruns."""
+    wait_until(lambda: not _strays(teu), 60, "the killed teu's monitor to finish")
+
+
+def _nothing_left(teu, ids: list[str]) -> None:  # noqa: ANN001
+    """Everything is gone, at the latest when the monitors' exit commands have run."""
+    try:
+        wait_until(lambda: _leftovers(teu, ids) == NOTHING_LEFT and not _strays(teu), 60,
+                   "the container's files, mounts and cgroups to go")
+    except AssertionError:
+        assert _leftovers(teu, ids) == NOTHING_LEFT
+        raise
+
+
 @pytest.mark.parametrize("delay", [0.02, 0.05, 0.08, 0.12, 0.2, 0.4])
 def test_kill_9_of_teu_during_run(teu, delay: float) -> None:
     """SIGKILL teu at a moment of `run --rm`; afterwards `teu ps -a` (any reader) makes the
@@ -163,9 +192,8 @@ def test_kill_9_of_teu_during_run(teu, delay: float) -> None:
     assert all(r[2] == "running" or (r[2] == "creating" and os.path.exists(f"/proc/{r[4]}"))
                for r in rows), rows
     # once its process ends, the next reader removes it (--rm), with everything it had
-    wait_until(lambda: not teu.ok("ps", "-aq").strip(), 10, "the container to go")
-    left = _leftovers(teu, seen_ids)
-    assert left == {"mounts": [], "cgroups": [], "runtime": [], "dirs": []}, left
+    wait_until(lambda: not teu.ok("ps", "-aq").strip(), 60, "the container to go")
+    _nothing_left(teu, seen_ids + [r[0] for r in teu.rows()])
 
 
 @pytest.mark.parametrize("delay", [0.03, 0.1, 0.3])
@@ -175,14 +203,13 @@ def test_kill_9_of_teu_during_detached_run(teu, delay: float) -> None:
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    _settle(teu)
     out = teu.ok("ps", "-a", "--format", "{{.Names}} {{.State}}").split("\n")[0]
     assert out in ("", "det running"), out
-    teu("rm", "-f", "det")
-    time.sleep(0.2)  # conmon's exit command finishes
     ids = [r[0] for r in teu.rows()]
-    assert ids == []
-    left = _leftovers(teu, ids)
-    assert left == {"mounts": [], "cgroups": [], "runtime": [], "dirs": []}, left
+    teu("rm", "-f", "det")
+    assert teu.rows() == []
+    _nothing_left(teu, ids)
 
 
 @pytest.mark.parametrize("delay", [0.03, 0.1, 0.25])
@@ -193,14 +220,15 @@ def test_kill_9_of_teu_during_start(teu, delay: float) -> None:
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    _settle(teu)
     state = teu.inspect("st")["State"]["Status"]
     assert state in ("created", "running", "exited"), state
     if state != "running":
         teu.ok("start", "st")  # a half-done start is undone: it starts again cleanly
     assert teu.inspect("st")["State"]["Running"]
+    ids = [r[0] for r in teu.rows()]
     teu.ok("rm", "-f", "st")
-    left = _leftovers(teu, [])
-    assert left == {"mounts": [], "cgroups": [], "runtime": [], "dirs": []}, left
+    _nothing_left(teu, ids)
 
 
 def test_runtime_from_the_config_file(teu, tmp_path) -> None:

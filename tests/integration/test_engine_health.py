@@ -46,3 +46,16 @@ def test_timeout_and_no_healthcheck(teu) -> None:
     assert "Health" not in teu.inspect("none")["State"]
     p = teu("healthcheck", "run", "none")
     assert p.returncode == 1 and "no health check" in p.stderr
+
+
+def test_start_interval_checks_often_while_starting(teu) -> None:
+    # An interval of an hour: only the start interval's checks can make it healthy.
+    teu.ok("run", "-d", "--name", "quick", "--health-cmd", "test -f /tmp/ok",
+           "--health-interval", "1h", "--health-start-period", "60s",
+           "--health-start-interval", "100ms", IMAGE, "sh", "-c",
+           "sleep 0.5; touch /tmp/ok; exec sleep 60")
+    assert teu.inspect("quick")["Config"]["Healthcheck"]["StartInterval"] == 100_000_000
+    wait_until(lambda: status(teu, "quick") == "healthy", 20, "healthy in the start period")
+    # Failures inside the start period do not count.
+    assert teu.inspect("quick")["State"]["Health"]["FailingStreak"] == 0
+    teu.ok("rm", "-f", "quick")

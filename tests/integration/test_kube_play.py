@@ -39,6 +39,7 @@ kind: Pod
 metadata: {{name: web, labels: {{app: web}}}}
 spec:
   restartPolicy: Always
+  terminationGracePeriodSeconds: 1  # httpd and sleep as PID 1 ignore SIGTERM
   initContainers:
   - name: prepare
     image: {IMAGE}
@@ -81,11 +82,12 @@ spec:
   template:
     metadata: {{labels: {{app: api}}}}
     spec:
+      terminationGracePeriodSeconds: 1
       containers:
       - name: api
         image: {IMAGE}
         command: [sh, -c, "mkdir /w; hostname > /w/index.html; exec httpd -f -p 8000 -h /w"]
-        ports: [{{containerPort: 8000, name: http}}]
+        ports: [{{containerPort: 8000, name: http, hostPort: 8001}}]
 ---
 apiVersion: v1
 kind: Service
@@ -93,7 +95,7 @@ metadata: {{name: api}}
 spec:
   type: NodePort
   selector: {{app: api}}
-  ports: [{{port: 8000, targetPort: http, nodePort: 30080}}]
+  ports: [{{port: 80, targetPort: http, nodePort: 30080}}]
 ---
 apiVersion: batch/v1
 kind: Job
@@ -161,8 +163,16 @@ def test_play_pod_deployment_job_service(teu, tmp_path) -> None:  # noqa: ANN001
     answers = {teu.ok("exec", "web-helper", "wget", "-qO-", f"http://api-pod-{i}:8000/")
                for i in range(3)}
     assert answers == {"api-pod-0\n", "api-pod-1\n", "api-pod-2\n"}
-    assert teu.ok("exec", "web-helper", "wget", "-qO-", "http://api:8000/") in answers
+    # The Service's port 80 is its pods' targetPort 8000 (redirected in each pod).
+    assert teu.ok("exec", "web-helper", "wget", "-qO-", "http://api:80/") in answers
+    assert teu.ok("exec", "api-pod-1-api", "wget", "-qO-", "http://api:80/") in answers
+    # The NodePort and the Deployment's hostPort are spread over the 3 replicas: three
+    # connections in a row reach all three (numgen inc), from the host's 127.0.0.1
+    # and from its address on the kube network.
     assert wait_for(lambda: curl(teu, "http://127.0.0.1:30080/") in answers)
+    gateway = teu.inspect(infra)["NetworkSettings"]["Networks"]["teu-kube"]["Gateway"]
+    for url in ("http://127.0.0.1:30080/", f"http://{gateway}:8001/"):
+        assert {curl(teu, url) for _ in range(3)} == answers, url
     # A second play wanting the same host port fails and leaves nothing of itself.
     other = tmp_path / "other.yaml"
     other.write_text(f"""
@@ -178,10 +188,32 @@ spec:
     out = teu("kube", "play", str(other))
     assert out.returncode == 125 and "8080" in out.stderr and "allocated" in out.stderr
     assert teu.rows() == before and "clash" not in teu.ok("pod", "ls")
+    # The same for a hostPort spread over replicas: refused, all of it undone.
+    other.write_text(f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: spread}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: spread}}}}
+  template:
+    metadata: {{labels: {{app: spread}}}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {{name: c, image: {IMAGE}, command: [sleep, "60"], ports: [{{containerPort: 1,
+           hostPort: 8080}}]}}
+""")
+    out = teu("kube", "play", str(other))
+    assert out.returncode == 125 and "host port 8080/TCP is already allocated" in out.stderr
+    assert teu.rows() == before and "spread" not in teu.ok("pod", "ls")
     # kube down: exactly what play made goes (the pre-existing volume stays).
     teu.ok("volume", "create", "keep")
     out = teu.ok("kube", "down", str(app), timeout=120)
     assert "Pods removed:" in out and "shared" in out
+    assert "Ports removed:\n30080/tcp" in out or "8001/tcp\n30080/tcp" in out, out
+    assert teu.host.run("nft", "list", "table", "ip", "teu_kube", check=False).returncode
+    assert curl(teu, "http://127.0.0.1:30080/") == ""
     assert teu.rows() == [] and teu.ok("pod", "ls", "-q") == ""
     assert teu.ok("volume", "ls", "-q").split() == ["keep"]
 
@@ -196,6 +228,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: NAME}
 spec:
+  terminationGracePeriodSeconds: 0  # sleep as PID 1 ignores SIGTERM: no 5 s wait in down
   containers:
   - name: c
     image: IMAGE
@@ -306,6 +339,7 @@ spec:
   template:
     metadata: {{labels: {{app: many}}}}
     spec:
+      terminationGracePeriodSeconds: 0
       containers:
       - name: c
         image: {IMAGE}

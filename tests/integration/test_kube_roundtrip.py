@@ -10,13 +10,14 @@ from tests.integration.engine_helpers import IMAGE, mounts_under
 from tests.integration.net_helpers import HostTeu, host_teu, wait_for, www
 
 pytestmark = pytest.mark.root
+TRAP = "trap 'exit 0' TERM;"  # httpd as PID 1 ignores SIGTERM: each kube down would wait 5 s
 
 COMPOSE = f"""
 name: rt
 services:
   front:
     image: {IMAGE}
-    command: httpd -f -p 80 -h /www
+    command: [sh, -c, "trap 'exit 0' TERM; httpd -f -p 80 -h /www & wait"]
     ports: ["127.0.0.1:8085:80"]
     environment: {{TIER: front}}
     volumes: ["${{SITE}}:/www:ro", "cache:/cache"]
@@ -51,10 +52,10 @@ def test_generate_then_play_on_a_fresh_root(teu, tmp_path) -> None:  # noqa: ANN
     site = www(tmp_path, "round trip\n")
     teu.ok("run", "-d", "--name", "web", "-p", "127.0.0.1:8080:80", "-e", "COLOR=blue",
            "-v", f"{site}:/www:ro", "-v", "data:/data", "--memory", "64m",
-           IMAGE, "httpd", "-f", "-p", "80", "-h", "/www")
+           IMAGE, "sh", "-c", f"{TRAP} httpd -f -p 80 -h /www & wait")
     teu.ok("pod", "create", "--name", "shop", "-p", "8090:81")
     teu.ok("run", "-d", "--pod", "shop", "--name", "till", "-e", "SHOP=open",
-           "-v", f"{site}:/srv:ro", IMAGE, "httpd", "-f", "-p", "81", "-h", "/srv")
+           "-v", f"{site}:/srv:ro", IMAGE, "sh", "-c", f"{TRAP} httpd -f -p 81 -h /srv & wait")
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / "compose.yaml").write_text(COMPOSE)

@@ -1,7 +1,7 @@
 """Pods (`teu pod ...`, `run --pod`, client.pods) inside a test host: one network, IPC and
 UTS namespace held by the infra (catatonit), a port published by the pod answered by a
-member, the pod's hostname, podman's statuses, stop/start, rm refusals and rm -f taking
-the members with it."""
+member, the pod's hostname, podman's statuses, stop/start, pause/unpause, restart, rm
+refusals and rm -f taking the members with it; pod limits and `--pod new:`."""
 
 from __future__ import annotations
 
@@ -67,6 +67,17 @@ def test_pod_lifecycle(teu) -> None:  # noqa: ANN001
     assert teu.ok("pod", "ls", "--format", "{{.Status}}") == "Running\n"
     assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8081/",
                                          check=False).stdout == "pod-page\n")
+    # pause/unpause freeze and thaw every container; restart stops and starts them.
+    assert teu.ok("pod", "pause", "web").strip() == pid
+    assert teu.ok("pod", "ls", "--format", "{{.Status}}") == "Paused\n"
+    assert teu("pod", "pause", "web").returncode == 1  # nothing left running
+    teu.ok("pod", "unpause", "web")
+    assert teu.ok("pod", "ls", "--format", "{{.Status}}") == "Running\n"
+    before = teu.inspect("srv")["State"]["Pid"]
+    teu.ok("pod", "restart", "-t", "1", "web")
+    assert teu.inspect("srv")["State"]["Pid"] != before
+    assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8081/",
+                                         check=False).stdout == "pod-page\n")
     bad = teu("pod", "rm", "web")
     assert bad.returncode == 1 and "not ready to be removed" in bad.stderr
     assert teu.ok("pod", "rm", "-f", "web").strip() == pid
@@ -85,7 +96,9 @@ def test_pods_api(plain) -> None:  # noqa: ANN001
     import teu as teu_api
 
     client = teu_api.Client(str(plain.root), str(plain.runroot))
-    pod = client.pods.create("api-pod", labels={"a": "1"})
+    pod = client.pods.create("api-pod", labels={"a": "1"}, mem_limit="256m", cpus=1.5)
+    assert pod.attrs["MemoryLimit"] == 256 << 20
+    assert pod.attrs["InfraConfig"]["cpu_quota"] == 150_000
     assert pod.status == "Created" and client.pods.exists("api-pod")
     c1 = client.containers.run(IMAGE, ["sh", "-c", "echo hi > /tmp/i; httpd -f -p 8080 -h /tmp"],
                                detach=True, pod="api-pod", name="a1")
@@ -96,11 +109,82 @@ def test_pods_api(plain) -> None:  # noqa: ANN001
     pod.reload()
     assert pod.status == "Running" and [c.name for c in pod.containers][1:] == ["a1"]
     assert [p.name for p in client.pods.list(filters={"label": "a=1"})] == ["api-pod"]
+    pod.pause()
+    assert pod.status == "Paused"
+    pod.unpause()
+    pod.restart(timeout=1)
+    assert pod.status == "Running"
     pod.stop(timeout=1)
     c1.reload()
     assert c1.status == "exited" and pod.status == "Exited"
     pod.remove(force=True)
     assert not client.pods.exists("api-pod") and client.containers.list(all=True) == []
+
+
+def _pod_cgroups(pod_id: str) -> list[str]:
+    import glob
+
+    return glob.glob(f"/sys/fs/cgroup/*/teu/pod-{pod_id}") + \
+        glob.glob(f"/sys/fs/cgroup/teu/pod-{pod_id}")
+
+
+def test_pod_limits_and_new_pod(plain, tmp_path) -> None:  # noqa: ANN001
+    """podman's `pod create --cpus --memory`: the pod's own cgroup holds the limits and
+    its containers run below it (a member without limits of its own is OOM-killed at the
+    pod's); kube play gives a pod the sum of its containers' limits; `run --pod
+    new:NAME` makes the pod, with the container's ports and hostname."""
+    from tests.integration.cgroup_files import cpu_quota, memory_limit
+
+    pod = plain.ok("pod", "create", "--name", "lim", "--cpus", "0.5", "--memory", "64m").strip()
+    plain.ok("run", "-d", "--pod", "lim", "--name", "hog", IMAGE, "sleep", "300")
+    path = f"/teu/pod-{pod}"
+    assert memory_limit(path) == 64 << 20 and cpu_quota(path) == 50_000
+    pid = plain.inspect("hog")["State"]["Pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        assert f"{path}/{plain.inspect('hog')['Id']}" in f.read()
+    info = json.loads(plain.ok("pod", "inspect", "lim"))[0]
+    assert info["CgroupPath"] == path and info["MemoryLimit"] == 64 << 20
+    assert (info["InfraConfig"]["cpu_period"], info["InfraConfig"]["cpu_quota"]) == \
+        (100_000, 50_000)
+    hog = plain("exec", "hog", "dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=100")
+    assert hog.returncode == 137, hog.stderr  # 100 MB into the pod's shared /dev/shm
+    plain.ok("pod", "rm", "-f", "lim")
+    assert _pod_cgroups(pod) == []
+    bad = plain("pod", "create", "--memory-swap", "1g")
+    assert bad.returncode == 125 and "--memory-swap needs --memory" in bad.stderr
+    # kube play: the pod's cgroup is the sum of its containers' limits.
+    f = tmp_path / "sum.yaml"
+    f.write_text(f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: sum}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {{name: a, image: {IMAGE}, command: [sleep, "300"],
+      resources: {{limits: {{memory: 32Mi, cpu: 250m}}}}}}
+  - {{name: b, image: {IMAGE}, command: [sleep, "300"],
+      resources: {{limits: {{memory: 16Mi, cpu: 500m}}}}}}
+""")
+    plain.ok("kube", "play", str(f))
+    pod = json.loads(plain.ok("pod", "inspect", "sum"))[0]["Id"]
+    assert memory_limit(f"/teu/pod-{pod}") == 48 << 20
+    assert cpu_quota(f"/teu/pod-{pod}") == 75_000
+    plain.ok("kube", "down", str(f))
+    assert _pod_cgroups(pod) == []
+    # run --pod new:NAME: the pod is made, and takes the container's ports and hostname.
+    plain.ok("run", "-d", "--pod", "new:fresh", "-p", "8082:80", "--hostname", "hh",
+             "--name", "cc", IMAGE, "sleep", "300")
+    info = json.loads(plain.ok("pod", "inspect", "fresh"))[0]
+    assert info["InfraConfig"]["PortBindings"]["80/tcp"][0]["HostPort"] == "8082"
+    assert [c["Name"] for c in info["Containers"]][1:] == ["cc"]
+    assert plain.ok("exec", "cc", "hostname") == "hh\n"
+    bad = plain("run", "--pod", "new:fresh", IMAGE, "true")
+    assert bad.returncode == 125 and "fresh" in bad.stderr
+    bad = plain("create", "--pod", "new:other", "--name", "cc", IMAGE, "true")  # name taken
+    assert bad.returncode != 0 and "other" not in plain.ok("pod", "ls")
+    plain.ok("pod", "rm", "-f", "fresh")
+    assert plain.rows() == []
 
 
 @pytest.mark.peer
@@ -122,7 +206,7 @@ def test_pod_inspect_and_ls_json_keys_as_podman(plain, tmp_path) -> None:  # noq
     theirs = theirs[0] if isinstance(theirs, list) else theirs
     plain.ok(*args)
     ours = json.loads(plain.ok("pod", "inspect", "pp"))[0]
-    # teu makes no pod cgroup (CreateCgroup false): podman's CgroupPath has no peer.
+    # A pod without limits has no cgroup of its own in teu: podman's CgroupPath has no peer.
     assert set(ours) == set(theirs) - {"CgroupPath"}
     assert set(ours["InfraConfig"]) == set(theirs["InfraConfig"])
     for key in ("Name", "ExitPolicy", "State", "Hostname", "Labels", "NumContainers",

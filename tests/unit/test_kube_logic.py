@@ -129,7 +129,9 @@ def test_podspec_translation() -> None:
             "securityContext": {"capabilities": {"drop": ["ALL"]},
                                 "allowPrivilegeEscalation": False},
             "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 3},
-            "livenessProbe": {"httpGet": {"path": "/"}},
+            "livenessProbe": {"httpGet": {"path": "h", "port": 80, "httpHeaders": [
+                {"name": "X-A", "value": "b"}]}, "failureThreshold": 2, "timeoutSeconds": 3},
+            "startupProbe": {"tcpSocket": {"port": 80}, "initialDelaySeconds": 4},
             "volumeMounts": [{"name": "d", "mountPath": "/d"},
                              {"name": "m", "mountPath": "/m"},
                              {"name": "f", "mountPath": "/etc/f.txt", "subPath": "f.txt"}]}],
@@ -147,7 +149,16 @@ def test_podspec_translation() -> None:
     assert c["memory"] == str(64 << 20) and c["cpus"] == "0.25" and c["cpu_shares"] == "1024"
     assert c["user"] == "1000" and c["group_add"] == ["5"]
     assert c["cap_drop"] == ["ALL"] and c["security_opt"] == ["no-new-privileges"]
-    assert c["health_cmd"] == ["true"] and c["health_interval"] == "3s"
+    assert c["no_healthcheck"] and "health_cmd" not in c
+    probes = {d["kind"]: d for d in p.probes}
+    assert probes["readiness"] == {**probes["readiness"], "container": "pod1-c",
+                                   "action": "exec", "command": ["true"], "period": 3,
+                                   "timeout": 1, "failure_threshold": 3}
+    assert probes["liveness"] == {**probes["liveness"], "action": "http", "port": 80,
+                                  "path": "/h", "headers": [["X-A", "b"]], "timeout": 3,
+                                  "failure_threshold": 2, "period": 10}
+    assert probes["startup"] == {**probes["startup"], "action": "tcp", "port": 80,
+                                 "initial_delay": 4}
     assert c["tmpfs"] == [f"/m:rw,size={1 << 20}"]
     assert c["volume"][0] == {"kind": "volume", "source": "data", "target": "/d", "ro": False,
                               "sub": "", "create": False}
@@ -155,7 +166,18 @@ def test_podspec_translation() -> None:
     assert ("/files/f/f.txt", b"hi", 0o644) in p.files
     text = "\n".join(warned)
     assert "field nodeSelector is not supported" in text
-    assert "livenessProbe by httpGet is not supported" in text
+    for probe, error in (({"httpGet": {"path": "/"}}, "port None must be a number"),
+                         ({"tcpSocket": {"port": "web"}}, "'web' names no port"),
+                         ({"exec": {"command": ["x"]}, "tcpSocket": {"port": 1}},
+                          "exactly one of exec, httpGet"),
+                         ({"exec": {"command": ["x"]}, "successThreshold": 2},
+                          "successThreshold must be 1"),
+                         ({"exec": {"command": ["x"]}, "periodSeconds": 0},
+                          "periodSeconds 0 must be")):
+        with pytest.raises(KubeError, match=error):
+            pod_plan("p", "Pod/p", "Pod", {}, {"containers": [
+                {"name": "c", "image": "i", "livenessProbe": probe}]}, objects, "/f", "w",
+                warned.append)
     with pytest.raises(KubeError, match="Secret 'nope' key 'k' not found"):
         pod_plan("p", "Pod/p", "Pod", {}, {"containers": [{"name": "c", "image": "i", "env": [
             {"name": "E", "valueFrom": {"secretKeyRef": {"name": "nope", "key": "k"}}}]}]},
@@ -225,3 +247,57 @@ def test_variable_references_in_command_and_args() -> None:
     assert expand("serve --port=$(PORT)", env) == "serve --port=8080"
     assert expand("$$(PORT) $(NOPE) $A", env) == "$(PORT) $(NOPE) $A"
     assert expand("$(A)$(A)", env) == "11"
+
+
+def test_services_and_replica_ports_plan() -> None:
+    """A Deployment's hostPort and a NodePort selecting several replicas are spread
+    over them (not published on one pod); a Service port != targetPort is redirected in
+    each selected pod; the nft scripts say so."""
+    import pytest
+
+    from teu.kube.errors import KubeError
+    from teu.kube.manifest import parse
+    from teu.kube.play import plan
+    from teu.network import service_nat
+
+    text = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: c, image: i, ports: [{containerPort: 8000, hostPort: 8001, name: http}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec:
+  type: NodePort
+  selector: {app: api}
+  ports: [{port: 80, targetPort: http, nodePort: 30080}]
+"""
+    docs = parse(text, "m.yaml")
+    warned: list[str] = []
+    p = plan(docs, "/root", warned.append, set())
+    assert [x.name for x in p.pods] == ["api-pod-0", "api-pod-1"]
+    assert all(x.publish == [] and x.host_ports == [] for x in p.pods)
+    assert all(x.service_ports == [("tcp", 80, 8000)] for x in p.pods)
+    spread = {(b.owner, b.port, b.target, tuple(b.pods)) for b in p.balanced}
+    assert spread == {("Deployment/api", 8001, 8000, ("api-pod-0", "api-pod-1")),
+                      ("Service/api", 30080, 8000, ("api-pod-0", "api-pod-1"))}
+    script = service_nat.balance_script("TCP", 30080, [("10.0.0.2", 8000), ("10.0.0.3", 8000)])
+    assert "dnat to numgen inc mod 2 map { 0 : 10.0.0.2 . 8000, 1 : 10.0.0.3 . 8000 }" in script
+    assert "add element ip teu_kube lb { tcp . 30080 : jump lb-tcp-30080 }" in script
+    pod = service_nat.pod_script(["10.0.0.2"], [("tcp", 80, 8000)])
+    assert "add rule ip teu_service pre ip daddr 10.0.0.2 tcp dport 80 dnat to 10.0.0.2:8000" \
+        in pod
+    # Two objects wanting one host port is a conflict, spread or not.
+    with pytest.raises(KubeError, match="port conflict: host port 8001/TCP"):
+        plan(docs + parse("apiVersion: v1\nkind: Pod\nmetadata: {name: solo}\nspec: "
+                          "{containers: [{name: c, image: i, ports: [{containerPort: 1, "
+                          "hostPort: 8001}]}]}\n", "n.yaml"), "/root", warned.append, set())

@@ -79,6 +79,11 @@ class Engine:
     def version(self) -> str:
         return ""
 
+    def rm_args(self) -> list[str]:
+        """`rm` that kills at once, as docker's and teu's `rm -f` do (a bench container's
+        `sleep` as PID 1 ignores SIGTERM: a grace period would only be waited out)."""
+        return ["rm", "-f"]
+
     def serve_args(self, name: str, port: int, www: str) -> list[str]:
         """`run -d` of busybox httpd serving `www`, published on 127.0.0.1:port, on the
         engine's default bridge; RuntimeError when this engine publishes no ports here."""
@@ -94,7 +99,7 @@ class Engine:
     def remove_all(self) -> None:
         ids = self.call("ps", "-aq", check=False).stdout.split()
         if ids:
-            self.call("rm", "-f", *ids, check=False, timeout=600)
+            self.call(*self.rm_args(), *ids, check=False, timeout=600)
 
     def processes(self) -> tuple[list[int], list[int]]:
         """(monitors and other per-container processes, daemons) of this engine."""
@@ -165,6 +170,9 @@ class PodmanEngine(Engine):
     def serve_args(self, name: str, port: int, www: str) -> list[str]:
         return [*super().serve_args(name, port, www), *ULIMITS]  # its default network
 
+    def rm_args(self) -> list[str]:
+        return ["rm", "-f", "-t", "0"]  # podman's rm -f first waits 10 s for SIGTERM
+
     def version(self) -> str:
         return self.call("version", "--format", "{{.Client.Version}}",
                          check=False).stdout.strip()
@@ -178,7 +186,7 @@ class PodmanEngine(Engine):
             self.call("tag", loaded, self.image)
 
     def stop(self) -> None:
-        self.call("rm", "-af", check=False, timeout=600)
+        self.call(*self.rm_args(), "-a", check=False, timeout=600)
         for pid in procs.mentioning(self.top):  # a conmon rm did not end
             try:
                 os.kill(pid, 9)

@@ -49,7 +49,7 @@ def time_to_ready(e: Engine, image: str, www: str, runs: int, bar: Progress) -> 
         t0 = time.monotonic()
         e.call(*e.serve_args(name, port, www), image, "httpd", "-f", "-p", "80", "-h", "/www")
         took = httpload.wait_ready(port, t0)
-        e.call("rm", "-f", name, check=False)
+        e.call(*e.rm_args(), name, check=False)
         if took is None:
             raise RuntimeError(f"no answer on 127.0.0.1:{port} within 30 s")
         samples.append(took * 1000)

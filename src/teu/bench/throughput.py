@@ -62,7 +62,7 @@ def measure(services: list[tuple[Engine, str]], www: str, workdir: str, rounds: 
         host.kill()
         host.wait()
         for e in started:
-            e.call("rm", "-f", "teubench-web", check=False)
+            e.call(*e.rm_args(), "teubench-web", check=False)
     med = {k: statistics.median(v) for k, v in rates.items()}
 
     def vs_host(x: float) -> float | None:

@@ -42,6 +42,8 @@ CREATE_FLAGS = [
          "duration"),
     Flag("health-start-period", None, STR, "Start period for the container to initialize "
          "before starting health-retries countdown (ms|s|m|h)", "duration"),
+    Flag("health-start-interval", None, STR, "Time between running the check during the "
+         "start period (ms|s|m|h)", "duration"),
     Flag("no-healthcheck", None, BOOL, "Disable any container-specified HEALTHCHECK"),
     Flag("stop-signal", None, STR, "Signal to stop the container"),
     Flag("stop-timeout", None, STR, "Timeout (in seconds) to stop a container", "int"),
@@ -98,7 +100,7 @@ CREATE_FLAGS = [
     Flag("sig-proxy", None, BOOL, "Proxy received signals to the process (default true)"),
     Flag("detach-keys", None, STR, "Override the key sequence for detaching a container"),
     Flag("pod", None, STR, "Run the container in an existing pod (its network, IPC and UTS "
-         "namespaces)"),
+         "namespaces), or in a new one: new:NAME"),
     Flag("pin", None, BOOL, "Resolve the image's tag to its digest; the container records "
          "NAME@DIGEST (also: TEU_PIN=1)"),
     Flag("signature-policy", None, STR, "Trust policy file (containers-policy.json) for "

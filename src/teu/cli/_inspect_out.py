@@ -51,3 +51,25 @@ def inspect_each(names: list[str], look: Callable[[str], Any], fmt: str | None) 
         except TeuError as err:
             failed.append(f"Error: {err}")
     return write_inspected(found, failed, fmt)
+
+
+def inspect_verb(argv: list[str], prog: str, usage: str, what: str,
+                 look: Callable[[Any, str], Any],
+                 format_help: str = "Format the output using a Go template") -> int:
+    """A whole `teu X inspect [-f FORMAT] NAME...` verb (volume, pod): the flags and help,
+    then `look(engine, name)` for each name through inspect_each."""
+    from teu.cli._engine import engine, guarded, parse_or_help
+    from teu.cli._flags import STR, Flag
+
+    flags = [Flag("format", "f", STR, format_help)]
+    parsed = parse_or_help(argv, flags, prog, usage,
+                           f"Display detailed information on one or more {what}", True, 1)
+    if parsed is None:
+        return 0
+    opts, names = parsed
+
+    def go() -> int:
+        e = engine()
+        return inspect_each(names, lambda name: look(e, name), opts.get("format"))
+
+    return guarded(go)

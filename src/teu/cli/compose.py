@@ -173,11 +173,11 @@ def _config(global_opts: dict, argv: list[str]) -> int:
         lines = [s.get("image") or f"{project.name}-{n}"
                  for n, s in sorted(model["services"].items())]
     elif opts.get("hash") is not None:
-        from teu.compose.hashing import config_hash
+        from teu.compose.hashing import declared_hash
 
         wanted = opts["hash"].split(",") if opts["hash"] != "*" else sorted(model["services"])
-        lines = [f"{n} {config_hash(model['services'][n])}" for n in wanted
-                 if n in model["services"]]
+        lines = [f"{n} {declared_hash(model['services'][n], project.declared_env[n])}"
+                 for n in wanted if n in model["services"]]
     escape = not opts.get("no_interpolate")
     text = "\n".join(lines) + "\n" if lines else ("" if lines is not None else (
         to_json(model, escape) + "\n" if fmt == "json" else to_yaml(model, escape)))

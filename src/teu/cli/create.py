@@ -15,7 +15,7 @@ def main(argv: list[str]) -> int:
     opts = to_options(*parsed)
 
     def go() -> int:
-        from teu.engine.lifecycle.create import create
+        from teu.engine.pods.new import create
 
         row = create(engine(), opts)
         print(row["id"])

@@ -57,6 +57,7 @@ VERBS: dict[str, str] = {
     "update": "teu.cli.update",
     "system": "teu.cli.system",
     "info": "teu.cli.info",
+    "events": "teu.cli.events",
     "healthcheck": "teu.cli.healthcheck",
     # Trust (teu.trust): cosign's keys, signatures and attestations.
     "key": "teu.cli.key",
@@ -123,6 +124,7 @@ commands:
   update      change a container's resource limits or restart policy
   system      df, prune, info
   info        system-wide information
+  events      the store's events: history (--since/--until) and a live stream
   healthcheck run a container's health check now
   key         generate a key pair in cosign's format
   sign        sign an image (cosign's signature format)

@@ -96,17 +96,18 @@ def _ls(argv: list[str]) -> int:
 
     def go() -> int:
         from teu.cli._table import render
-        from teu.network.store import Store
+        from teu.network import listing
 
+        filters = listing.parse(opts.get("filter") or [])
+        listing.check(filters)
         items = []
-        nets = Store(engine().paths.root).all()
-        nets[1:1] = [_predefined("host", "host"), _predefined("none", "null")]
-        for net in nets:
-            if not _match(net, opts.get("filter") or []):
+        e = engine()
+        for net in listing.networks(e.paths.root):
+            if not listing.matches(net, filters, lambda n: _in_use(e, n)):
                 continue
             nid = net.id if opts.get("no_trunc") else net.id[:12]
             items.append({"ID": nid, "Name": net.name, "Driver": net.driver,
-                          "Scope": "global" if net.driver == "overlay" else "local",
+                          "Scope": listing.scope(net),
                           "IPv6": str(net.ipv6).lower(), "Internal": str(net.internal).lower(),
                           "CreatedAt": net.created,
                           "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items())})
@@ -125,38 +126,10 @@ def _ls(argv: list[str]) -> int:
     return guarded(go)
 
 
-def _predefined(name: str, driver: str):  # noqa: ANN202 - a teu.network.config.Network
-    """docker's other predefined networks, listed as docker lists them (no conflist: the
-    container uses the host's namespace, or one with a loopback only)."""
-    import hashlib
+def _in_use(e, net) -> bool:  # noqa: ANN001 - an Engine, a teu.network.config.Network
+    from teu.engine.network import inspect_network
 
-    from teu.network.config import Network
-
-    return Network(name, hashlib.sha256(name.encode()).hexdigest(), driver=driver)
-
-
-def _match(net, filters: list[str]) -> bool:  # noqa: ANN001 - a teu.network.config.Network
-    from teu.engine.errors import InvalidArgument
-
-    for f in filters:
-        key, _, value = f.partition("=")
-        if key == "driver":
-            ok = net.driver == value
-        elif key == "id":
-            ok = net.id.startswith(value)
-        elif key == "name":
-            ok = value in net.name
-        elif key == "label":
-            k, eq, v = value.partition("=")
-            ok = k in net.labels and (not eq or net.labels[k] == v)
-        elif key == "type":
-            builtin = net.is_default or net.name in ("host", "none")
-            ok = builtin if value == "builtin" else not builtin if value == "custom" else False
-        else:
-            raise InvalidArgument(f"invalid filter '{key}'")
-        if not ok:
-            return False
-    return True
+    return bool(inspect_network(e, net.name).get("Containers"))
 
 
 def _inspect(argv: list[str]) -> int:

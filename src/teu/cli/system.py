@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from teu.cli._engine import engine, guarded, parse_or_help
-from teu.cli._flags import BOOL, INT, LIST, STR, Flag
+from teu.cli._flags import BOOL, INT, LIST, STR, Flag, UsageError
 
 
 def main(argv: list[str]) -> int:
@@ -174,7 +174,12 @@ def info(argv: list[str]) -> int:
 
 def _service(argv: list[str]) -> int:
     flags = [Flag("time", "t", INT, "Seconds before an idle service exits (0: never)"),
-             Flag("group", None, STR, "Group of the unix socket (default: docker, if any)")]
+             Flag("group", None, STR, "Group of the unix socket (default: docker, if any)"),
+             Flag("tls", None, BOOL, "Use TLS on a tcp:// address; implied by --tlsverify"),
+             Flag("tlsverify", None, BOOL, "Use TLS and verify the clients' certificates"),
+             Flag("tlscacert", None, STR, "Trust clients' certificates signed only by this CA"),
+             Flag("tlscert", None, STR, "Path to the TLS certificate file"),
+             Flag("tlskey", None, STR, "Path to the TLS key file")]
     parsed = parse_or_help(argv, flags, "teu system service", "[OPTIONS] [URI]",
                            "Serve the Docker Engine API (default unix:///run/teu/teu.sock)",
                            True, 0, 1)
@@ -183,12 +188,20 @@ def _service(argv: list[str]) -> int:
     opts, args = parsed
 
     def go() -> int:
-        from teu.dockerapi.serve import DEFAULT_URI, ServiceConfig, serve
+        from teu.dockerapi.serve import DEFAULT_URI, ServiceConfig, TLSConfig, serve
 
         t = opts.get("time")
+        tls = None
+        if opts.get("tls") or opts.get("tlsverify"):
+            if not opts.get("tlscert") or not opts.get("tlskey"):
+                raise UsageError("--tls and --tlsverify need --tlscert and --tlskey")
+            tls = TLSConfig(opts["tlscert"], opts["tlskey"], opts.get("tlscacert"),
+                            bool(opts.get("tlsverify")))
+        elif any(opts.get(k) for k in ("tlscacert", "tlscert", "tlskey")):
+            raise UsageError("--tlscacert, --tlscert and --tlskey need --tls or --tlsverify")
         serve(ServiceConfig(uri=args[0] if args else DEFAULT_URI,
                             idle_timeout=5.0 if t is None else float(t),
-                            group=opts.get("group")))
+                            group=opts.get("group"), tls=tls))
         return 0
 
     return guarded(go)

@@ -131,21 +131,15 @@ def _match(info: dict, filters: list[str], in_use: bool) -> bool:
 
 
 def _inspect(argv: list[str]) -> int:
-    flags = [Flag("format", "f", STR, "Format output using a custom template")]
-    parsed = parse_or_help(argv, flags, "teu volume inspect", "[OPTIONS] VOLUME [VOLUME...]",
-                           "Display detailed information on one or more volumes", True, 1)
-    if parsed is None:
-        return 0
-    opts, names = parsed
+    from teu.cli._inspect_out import inspect_verb
 
-    def go() -> int:
-        from teu.cli._inspect_out import inspect_each
+    def look(e, name: str) -> dict:  # noqa: ANN001 - an Engine
         from teu.engine.storage import volumes
 
-        e = engine()
-        return inspect_each(names, lambda name: volumes.inspect(e.paths, e.db, name), opts.get("format"))
+        return volumes.inspect(e.paths, e.db, name)
 
-    return guarded(go)
+    return inspect_verb(argv, "teu volume inspect", "[OPTIONS] VOLUME [VOLUME...]", "volumes",
+                        look, "Format output using a custom template")  # docker's words
 
 
 def _rm(argv: list[str]) -> int:

@@ -61,6 +61,9 @@ class Project:
     # Per service, the env_file files merged into its environment: [(path, values)]
     # (teu kube generate turns them into ConfigMaps).
     env_files: dict[str, list] = field(default_factory=dict)
+    # Per service, its environment and env_file as written (bare keys resolved, the
+    # files not merged in): what docker compose 2.40's `config --hash` hashes.
+    declared_env: dict[str, dict] = field(default_factory=dict)
 
     @property
     def services(self) -> dict[str, Any]:
@@ -134,7 +137,9 @@ def load(opts: ProjectOptions) -> Project:
     name = _project_name(opts, env, model, project_dir)
     profiles = _active_profiles(opts, env)
     env_files: dict[str, list] = {}
+    declared: dict[str, dict] = {}
     for svc_name, svc in services.items():
+        declared[svc_name] = _declared_env(svc, env, project_dir)
         _apply_env_files(svc, env, project_dir, env_files.setdefault(svc_name, []))
         _resolve_environment(svc, env)
     model["services"] = services
@@ -143,7 +148,22 @@ def load(opts: ProjectOptions) -> Project:
     from teu.compose.normalize import normalize
 
     model = normalize(model, name, project_dir)
-    return Project(name, project_dir, files, env, model, profiles, disabled, env_files)
+    return Project(name, project_dir, files, env, model, profiles, disabled, env_files,
+                   declared)
+
+
+def _declared_env(svc: dict, env: dict, project_dir: str) -> dict:
+    """A service's environment (bare keys resolved) and env_file entries (absolute
+    paths), before the files are merged into the environment."""
+    declared = {"environment": dict(svc.get("environment") or {}), "env_file": []}
+    _resolve_environment(declared, env)
+    for entry in svc.get("env_file") or []:
+        required = entry.get("required", True)
+        if isinstance(required, str):
+            required = required.lower() == "true"
+        declared["env_file"].append({**entry, "required": bool(required),
+                                     "path": os.path.join(project_dir, str(entry["path"]))})
+    return declared
 
 
 def _read(path: str, opts: ProjectOptions) -> str:

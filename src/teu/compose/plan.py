@@ -174,7 +174,7 @@ def run_options(model: dict, service: str, number: int = 1,
             opts["no_healthcheck"] = True
         else:
             opts["health_cmd"] = test[1] if test[0] == "CMD-SHELL" else shlex.join(test[1:])
-        for key in ("interval", "timeout", "start_period"):
+        for key in ("interval", "timeout", "start_period", "start_interval"):
             if hc.get(key):
                 opts[f"health_{key}"] = hc[key]
         if hc.get("retries") is not None:

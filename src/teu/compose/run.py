@@ -58,8 +58,6 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
     what is stopped, scale each service to its count (by container number);
     {service: its container IDs}."""
     from teu.compose import images
-    from teu.engine.lifecycle.control import stop
-    from teu.engine.lifecycle.remove import remove
 
     o = options or UpOptions()
     project = model["name"]
@@ -78,11 +76,8 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
                      if _labels(r).get(plan.SERVICE) not in model["services"]
                      and _labels(r).get(plan.ONEOFF) != "True")
     if orphans and o.remove_orphans:
-        for row in existing.values():
-            if row["name"] in orphans:
-                stop(engine, row["id"], o.timeout)
-                remove(engine, row["id"], force=True)
-                say(f" Container {row['name']}  Removed")
+        remove_rows(engine, [r for r in existing.values() if r["name"] in orphans],
+                    o.timeout, say)
     elif orphans:
         say(f"WARN[0000] Found orphan containers ({orphans}) for this project. If you "
             "removed or renamed this service in your compose file, you can run this "
@@ -114,9 +109,7 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
     """One service's part of `up` (in its own thread, its dependencies done): wait for
     their conditions, then each container up to date (each in a forked child), then
     the containers above its count removed."""
-    from teu.compose.parallel import forked
-    from teu.engine.lifecycle.control import stop
-    from teu.engine.lifecycle.remove import remove
+    from teu.compose.parallel import each, forked
 
     svc = model["services"][service]
     if not o.no_start:
@@ -129,15 +122,20 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
         for dep, spec in (svc.get("depends_on") or {}).items())
     count = replicas(svc, o.scale.get(service))
     files = secret_flags(engine, model, service, o.environ)
-    mine = []
+    plans = []
     for number in range(1, count + 1):
         run_opts = plan.run_options(model, service, number, image_ids[service])
         run_opts["label"] += [f"{k}={v}" for k, v in o.labels.items()]
         if files:
             run_opts["secret"] = files
-        row = existing.get(run_opts["name"])
+        plans.append((run_opts, existing.get(run_opts["name"])))
+    done: dict[str, tuple] = {}
 
-        def go(run_opts: dict = run_opts, row=row) -> list:  # noqa: ANN001
+    def replica(item: tuple) -> None:
+        """One container up to date, in a forked child; the replicas side by side."""
+        run_opts, row = item
+
+        def go() -> list:
             from teu.engine.context import Engine
 
             lines: list[str] = []
@@ -153,20 +151,44 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
         cid, changed, lines = forked(go)
         for line in lines:
             say(line)
-        mine.append(cid)
-        if changed:
-            recreated.add(service)
+        done[run_opts["name"]] = (cid, changed)
+
+    each(plans, replica)
+    mine = [done[run_opts["name"]][0] for run_opts, _ in plans]
+    if any(done[run_opts["name"]][1] for run_opts, _ in plans):
+        recreated.add(service)
     ids[service] = mine
-    # Scaled down: the containers numbered above the count go, highest first.
-    extra = sorted((r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
-                    and _labels(r).get(plan.ONEOFF) != "True"
-                    and int(_labels(r).get(plan.NUMBER, "0")) > count),
-                   key=lambda r: -int(_labels(r)[plan.NUMBER]))
-    for row in extra:
-        stop(engine, row["id"], o.timeout)
-        remove(engine, row["id"], force=True)
-        say(f" Container {row['name']}  Removed")
+    # Scaled down: the containers numbered above the count go (side by side).
+    extra = [r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
+             and _labels(r).get(plan.ONEOFF) != "True"
+             and int(_labels(r).get(plan.NUMBER, "0")) > count]
+    remove_rows(engine, extra, o.timeout, say)
     return mine
+
+
+def remove_rows(engine, rows: list, timeout: float | None,  # noqa: ANN001
+                say: Callable[[str], None]) -> None:
+    """Stop and remove containers, all at once (each in a forked child)."""
+    from teu.compose.parallel import each, forked
+
+    def one(row) -> None:  # noqa: ANN001
+        def go() -> list:
+            from teu.engine.context import Engine
+            from teu.engine.lifecycle.control import stop
+            from teu.engine.lifecycle.remove import remove
+
+            e = Engine(engine.paths.root, engine.paths.runroot)
+            try:
+                stop(e, row["id"], timeout)
+                remove(e, row["id"], force=True)
+            finally:
+                e.close()
+            return []
+
+        forked(go)
+        say(f" Container {row['name']}  Removed")
+
+    each(rows, one)
 
 
 def files_dir(engine, project: str) -> str:  # noqa: ANN001
@@ -526,7 +548,8 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
 def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  # noqa: ANN001
                  timeout: float | None, volumes: bool) -> None:
     """Stop and remove containers as docker compose does: a service's containers at
-    once, each service after the services that depend on it (orphans first)."""
+    once, each service stopped after the services that depend on it (orphans first);
+    each container removed as soon as it has stopped, beside the next stops."""
     from teu.compose.parallel import each, forked, run_graph
 
     by_service: dict[str, list] = {}
@@ -541,7 +564,12 @@ def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  #
     orphans = [s for s in by_service if s not in services]
     needs = {s: dependants.get(s, []) + ([] if s in orphans else orphans) for s in order}
 
-    def one(row) -> None:  # noqa: ANN001
+    import threading
+
+    removing: list[threading.Thread] = []
+    errors: list[BaseException] = []
+
+    def in_child(action: str, row) -> None:  # noqa: ANN001
         def go() -> list[str]:
             from teu.engine.context import Engine
             from teu.engine.lifecycle.control import stop
@@ -549,18 +577,41 @@ def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  #
 
             e = Engine(engine.paths.root, engine.paths.runroot)
             try:
-                stop(e, row["id"], timeout)
-                remove(e, row["id"], force=True, volumes=volumes)
+                if action == "stop":
+                    stop(e, row["id"], timeout)
+                else:
+                    remove(e, row["id"], force=True, volumes=volumes)
             finally:
                 e.close()
             return []
 
-        say(f" Container {row['name']}  Stopping")
         forked(go)
-        say(f" Container {row['name']}  Stopped")
-        say(f" Container {row['name']}  Removed")
 
-    run_graph(order, needs, lambda s: each(by_service[s], one))
+    def removed(row) -> None:  # noqa: ANN001
+        try:
+            in_child("remove", row)
+            say(f" Container {row['name']}  Removed")
+        except BaseException as e:  # noqa: BLE001 - raised once every removal has ended
+            errors.append(e)
+
+    def one(row) -> None:  # noqa: ANN001
+        # Its dependencies may stop once it has exited; its removal (network detach,
+        # mounts, cgroup) goes on beside theirs.
+        say(f" Container {row['name']}  Stopping")
+        in_child("stop", row)
+        say(f" Container {row['name']}  Stopped")
+        t = threading.Thread(target=removed, args=(row,), daemon=True)
+        t.start()
+        removing.append(t)
+
+    try:
+        run_graph(order, needs, lambda s: each(by_service[s], one))
+    finally:
+        for t in removing:
+            while t.is_alive():
+                t.join(0.2)
+    if errors:
+        raise errors[0]
 
 
 def _remove_images(engine, model: dict, rmi: str, say: Callable[[str], None]) -> None:  # noqa: ANN001

@@ -5,6 +5,7 @@ them ({"message": ...} with its status codes). Handlers are async functions
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 import time
@@ -57,6 +58,9 @@ class DockerAPI:
         )
 
         self.service = service
+        # TEU_API_TRACE=1: a line per request on stderr (start, wall ms, method, path), for
+        # the benchmark's profile of where a `docker run` spends its time in the service
+        self.trace = bool(os.environ.get("TEU_API_TRACE"))
         self.idle_timeout = idle_timeout
         self.on_idle = on_idle
         self.routes = _compile(system.ROUTES + containers.ROUTES + execs.ROUTES +
@@ -72,11 +76,14 @@ class DockerAPI:
             return
         svc = self.service
         svc.in_flight += 1
+        began = time.monotonic()
         try:
             await self._handle(scope, receive, send)
         finally:
             svc.in_flight -= 1
             svc.last_active = time.monotonic()
+            if self.trace:
+                _trace(began, scope["method"], scope["path"])
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         version, path = versions.split_path(scope["path"])
@@ -104,6 +111,7 @@ class DockerAPI:
 
         svc = self.service
         svc.in_flight += 1
+        began = time.monotonic()
         try:
             version, path = versions.split_path(conn.path)
             problem = versions.check(version)
@@ -130,6 +138,8 @@ class DockerAPI:
         finally:
             svc.in_flight -= 1
             svc.last_active = time.monotonic()
+            if self.trace:
+                _trace(began, conn.method, conn.path + " (hijacked)")
 
     def _route(self, req: Request) -> Handler:
         from teu.errors import APIError
@@ -188,3 +198,9 @@ class DockerAPI:
                 assert self.on_idle is not None
                 self.on_idle()
                 return
+
+
+def _trace(began: float, method: str, path: str) -> None:
+    now = time.monotonic()
+    print(f"trace {began:.3f} {(now - began) * 1000:7.1f} ms {method} {path}", file=sys.stderr,
+          flush=True)

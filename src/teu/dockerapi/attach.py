@@ -44,17 +44,21 @@ def _source(svc: Service, ref: str, q: Any, stop: threading.Event
     (stream, bytes) until that run ends or `stop` is set."""
     from teu.dockerapi.containers import _inspect
     from teu.engine import state
+    from teu.engine.events import container as event
 
-    e = svc.engine()
-    try:
-        info = _inspect(e, ref)
-        run = _Run(state.refresh(e, e.find(info["Id"])))
-        path = e.paths.container(info["Id"], "ctr.log")
-    finally:
-        e.close()
     wanted = {s for s in ("stdout", "stderr") if q.flag(s)}
     if not q.flag("stream") and not q.flag("logs"):
         raise InvalidArgument("Bad parameters: you must choose at least one of stream or logs")
+    e = svc.engine()
+    try:
+        info = _inspect(e, ref)
+        row = state.refresh(e, e.find(info["Id"]))
+        run = _Run(row)
+        path = e.paths.container(info["Id"], "ctr.log")
+        if row is not None:
+            event(e, row, "attach")
+    finally:
+        e.close()
     # Opened now: conmon appends to this file, and the fd keeps it readable after an
     # auto-removal takes the container's directory away at its exit.
     fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)

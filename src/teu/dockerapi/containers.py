@@ -53,6 +53,7 @@ async def start(svc: Service, req: Request, send: Send) -> None:
         await respond(req, send, 304)
         return
     await svc.forked("start", ref)
+    await svc.watch_exit(ref)
     await respond(req, send, 204)
 
 

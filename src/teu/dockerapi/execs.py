@@ -42,6 +42,7 @@ async def create(svc: Service, req: Request, send: Send) -> None:
 
     cid = await svc.call(check)
     exec_id = secrets.token_hex(32)
+    await svc.call(_event, cid, "exec_create: " + " ".join(str(c) for c in cmd), exec_id)
     svc.execs[exec_id] = {
         "ID": exec_id, "Running": False, "ExitCode": None, "ContainerID": cid,
         "OpenStdin": bool(body.get("AttachStdin")),
@@ -97,7 +98,22 @@ def _started(rec: dict) -> Any:
     return note
 
 
+def _event(e: Any, cid: str, action: str, exec_id: str, **extra: str) -> None:
+    """dockerd's exec events, container events with the exec's ID (the action names
+    the command: `exec_create: sh -c ...`)."""
+    from teu.engine.events import container
+
+    row = e.db.get(cid)
+    if row is not None:
+        container(e, row, action, execID=exec_id, **extra)
+
+
+def _command(rec: dict) -> str:
+    return " ".join(rec["_cmd"])
+
+
 async def _run(svc: Service, rec: dict, write: Any, stdin: Any) -> None:
+    await svc.call(_event, rec["ContainerID"], "exec_start: " + _command(rec), rec["ID"])
     try:
         code = await run_piped(svc, _call(rec, False), write, rec["ProcessConfig"]["tty"],
                                stdin if rec["OpenStdin"] else None, rec["OpenStdout"],
@@ -110,6 +126,7 @@ async def _run(svc: Service, rec: dict, write: Any, stdin: Any) -> None:
             await r
     rec["ExitCode"] = code
     rec["Running"] = False
+    await svc.call(_event, rec["ContainerID"], "exec_die", rec["ID"], exitCode=str(code))
 
 
 async def start(svc: Service, req: Request, send: Send) -> None:

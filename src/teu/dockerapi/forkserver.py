@@ -26,9 +26,13 @@ from typing import Any
 
 
 def _start(e: Any, ref: str) -> Any:
+    import os
+
     from teu.engine.lifecycle.launch import start
 
-    return start(e, ref)
+    # the service records the exit (Service.watch_exit); TEU_API_WATCH=0, for the
+    # benchmark's comparison, leaves it to conmon's exit command as `teu start` does
+    return start(e, ref, watched=os.environ.get("TEU_API_WATCH") != "0")
 
 
 def _restart(e: Any, ref: str, timeout: float | None) -> Any:
@@ -43,10 +47,10 @@ def _exec(e: Any, cid: str, command: list[str], options: dict) -> Any:
     return exec_in(e, cid, command, **options)
 
 
-def _copy(e: Any, source: str, dest: str) -> Any:
+def _copy(e: Any, source: str, dest: str, report: bool = True) -> Any:
     from teu.engine.files.cp import copy
 
-    return copy(e, source, dest)
+    return copy(e, source, dest, report)
 
 
 def _build(e: Any, options: dict) -> Any:
@@ -75,6 +79,8 @@ CALLS: dict[str, Callable[..., Any]] = {"start": _start, "restart": _restart,
                                         "exec": _exec, "copy": _copy, "build": _build,
                                         "connect": _connect, "disconnect": _disconnect}
 _PRELOAD = ("teu.engine.lifecycle.launch", "teu.engine.lifecycle.control",
+            "teu.engine.config.spec", "teu.engine.storage.rootfs", "teu.network.netns",
+            "teu.engine.events",
             "teu.engine.lifecycle.execute", "teu.engine.files.cp", "teu.engine.monitor.conmon",
             "teu.runtime.exec", "teu.engine.config.seccomp", "teu.engine.config.users",
             "teu.runtime.mount_options", "teu.runtime.rootfs")

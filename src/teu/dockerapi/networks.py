@@ -86,41 +86,24 @@ def _inspect(e: Any, ref: str) -> dict:
     return out
 
 
-def _match_one(net: dict, key: str, value: str) -> bool:
-    if key == "driver":
-        return net["Driver"] == value
-    if key == "id":
-        return net["Id"].startswith(value)
-    if key == "name":
-        return value in net["Name"]
-    if key == "scope":
-        return net.get("Scope") == value
-    if key == "label":
-        k, eq, v = value.partition("=")
-        labels = net.get("Labels") or {}
-        return k in labels and (not eq or labels[k] == v)
-    if key == "type":
-        builtin = net["Name"] in ("bridge", "host", "none")
-        return builtin if value == "builtin" else not builtin
-    if key == "dangling":
-        return (not net.get("Containers")) == (value in ("1", "true"))
-    raise InvalidArgument(f"invalid filter '{key}'")
-
-
-def _matches(net: dict, filters: dict[str, list[str]]) -> bool:
-    """docker's network filters on an inspect object (each key: any of its values)."""
-    return all(any(_match_one(net, key, v) for v in values) for key, values in filters.items())
-
-
 async def list_(svc: Service, req: Request, send: Send) -> None:
     filters = req.filters()
 
     def go(e: Any) -> list:
-        from teu.network.store import Store
+        from teu.network import listing
 
-        names = [n.name for n in Store(e.paths.root).all()]
-        names[1:1] = ["host", "none"]
-        return [n for n in (_inspect(e, name) for name in names) if _matches(n, filters)]
+        listing.check(filters)
+        out = []
+        for net in listing.networks(e.paths.root):
+            seen = {}  # inspected once, and only if a filter needs its containers
+
+            def in_use(n: Any, seen: dict = seen) -> bool:
+                seen["x"] = _inspect(e, n.name)
+                return bool(seen["x"].get("Containers"))
+
+            if listing.matches(net, filters, in_use):
+                out.append(seen.get("x") or _inspect(e, net.name))
+        return out
 
     await respond_json(req, send, await _call(svc, go))
 

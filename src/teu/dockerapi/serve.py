@@ -12,6 +12,7 @@ import stat
 import sys
 from dataclasses import dataclass
 
+from teu.dockerapi.tlsfront import TLSConfig
 from teu.errors import TeuError
 
 DEFAULT_URI = "unix:///run/teu/teu.sock"
@@ -25,12 +26,16 @@ class ServiceConfig:
     root: str | None = None
     runroot: str | None = None
     group: str | None = None  # the socket's group (default: "docker" when it exists)
+    tls: TLSConfig | None = None
 
 
-def listen(uri: str, group: str | None = None) -> socket.socket:
-    """The listening socket for unix:///path or tcp://127.0.0.1:PORT (loopback only:
-    the API is root on this machine, and teu serves no TLS yet)."""
+def listen(uri: str, group: str | None = None, tls: TLSConfig | None = None) -> socket.socket:
+    """The listening socket for unix:///path or tcp://HOST:PORT. A TCP address off
+    loopback only with TLS (the API is root on this machine), and with a warning unless
+    clients are verified, as dockerd."""
     if uri.startswith("unix://"):
+        if tls is not None:
+            raise TeuError("--tls* options are for tcp:// addresses", 125)
         return _listen_unix(uri[len("unix://"):], group)
     if uri.startswith("tcp://"):
         host, _, port = uri[len("tcp://"):].rstrip("/").rpartition(":")
@@ -39,10 +44,15 @@ def listen(uri: str, group: str | None = None) -> socket.socket:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:
             loopback = host == "localhost"
-        if not loopback:
-            raise TeuError(f"refusing to serve the Engine API on {host}: it gives root on "
-                           "this machine, and teu has no TLS for it yet; use a unix socket "
-                           "or a loopback address", 125)
+        if not loopback and tls is None:
+            raise TeuError(f"refusing to serve the Engine API on {host} without TLS: it "
+                           "gives root on this machine to anyone who reaches the port; use "
+                           "--tlsverify with --tlscacert, --tlscert and --tlskey, a unix "
+                           "socket, or a loopback address", 125)
+        if not loopback and not tls.verify:  # type: ignore[union-attr]
+            print(f"teu system service: WARNING: serving on {host} with --tls but without "
+                  "--tlsverify: anyone who reaches the port is root on this machine",
+                  file=sys.stderr, flush=True)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -107,7 +117,22 @@ def serve(cfg: ServiceConfig) -> None:
     from teu.dockerapi.service import Service
 
     activated = activated_socket()
-    sock = activated or listen(cfg.uri, cfg.group)
+    tls_context = None
+    if cfg.tls is not None:
+        from teu.dockerapi import tlsfront
+
+        tls_context = tlsfront.context(cfg.tls)  # a bad file refused before any listening
+    sock = activated or listen(cfg.uri, cfg.group, cfg.tls)
+    private = None
+    if tls_context is not None:  # TLS ends in teu.dockerapi.tlsfront; the app gets the rest
+        import tempfile
+
+        private = tempfile.mkdtemp(prefix="teu-api-tls-")
+        inner = os.path.join(private, "app.sock")
+        tlsfront.start(sock, tls_context, inner)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(inner)
+        sock.listen(1024)
     sock.set_inheritable(True)
     import uvicorn  # here: the rest of `teu` never pays for it
 
@@ -138,6 +163,10 @@ def serve(cfg: ServiceConfig) -> None:
     try:
         server.run(sockets=[sock])
     finally:
+        if private is not None:
+            import shutil
+
+            shutil.rmtree(private, ignore_errors=True)
         if activated is None and sock.family == socket.AF_UNIX and isinstance(where, str) \
                 and where:
             with contextlib.suppress(OSError):

@@ -15,6 +15,14 @@ from typing import Any
 MAX_THREADS = 512
 
 
+def _record_exit(e: Any, cid: str) -> None:
+    from teu.engine import state
+
+    row = e.db.get(cid)
+    if row is not None:
+        state.refresh(e, row)
+
+
 class Service:
     def __init__(self, root: str | None = None, runroot: str | None = None) -> None:
         """Made before any thread: its fork server (teu.dockerapi.forkserver) forks now."""
@@ -28,6 +36,7 @@ class Service:
         self.pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="teu-api")
         self.execs: dict[str, dict] = {}  # exec instances by ID (teu.dockerapi.execs)
         self.in_flight = 0
+        self._watchers: set = set()  # exits being recorded (watch_exit)
         self.last_active = time.monotonic()
 
     def engine(self):  # noqa: ANN201 - teu.engine.context.Engine, imported lazily
@@ -57,6 +66,34 @@ class Service:
         where not given); its result, awaited in a thread."""
         pending = self.forks.submit(call, list(args), stdin, stdout, stderr)
         return await self.thread(pending.result)
+
+    async def watch_exit(self, ref: str) -> None:
+        """Record the container's exit the moment its init is gone (a pidfd in the event
+        loop: no thread waits), with --rm's removal: what conmon's exit command would do
+        a Python start later (the start told conmon so: teu.engine.monitor.conmon)."""
+        import os
+
+        if os.environ.get("TEU_API_WATCH") == "0":  # see teu.dockerapi.forkserver._start
+            return
+        row = await self.call(lambda e: e.find(ref))
+        cid, pid = row["id"], row["pid"]
+        try:
+            fd = os.pidfd_open(pid) if pid > 0 else -1
+        except OSError:  # gone already
+            fd = -1
+        if fd < 0:
+            await self.call(_record_exit, cid)
+            return
+        loop = asyncio.get_running_loop()
+
+        def gone() -> None:
+            loop.remove_reader(fd)
+            os.close(fd)
+            task = asyncio.ensure_future(self.call(_record_exit, cid))
+            self._watchers.add(task)
+            task.add_done_callback(self._watchers.discard)
+
+        loop.add_reader(fd, gone)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -100,6 +100,11 @@ def finish(engine: Engine, row: Row, wait_monitor: float = 5.0,
         with engine.db.tx() as db:
             db.update(cid, status="exited", exit_code=code, finished_at=when, pid=0,
                       pid_start=None, oom_killed=int(oom), error=error)
+        from teu.engine.events import container, exited
+
+        if oom:
+            container(engine, row, "oom")
+        exited(engine, row, code)
         row = engine.reload(row)
     if auto_remove and row is not None and row.settings["HostConfig"].get("AutoRemove"):
         remove_stopped(engine, row)

@@ -90,6 +90,9 @@ def remove_stopped(engine: Engine, row: Row, volumes: bool | None = None) -> Non
         remove_files(engine, fresh)  # while the network's DEL runs
         with engine.db.tx() as db:
             db.delete(cid)
+        from teu.engine.events import container as event
+
+        event(engine, fresh, "destroy")
         if network is not None:
             from teu.engine.network import end_release
 

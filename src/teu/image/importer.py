@@ -113,7 +113,13 @@ def import_tarball(store: Store, stream: IO[bytes], name: str | None = None, *,
     plat = platform or host_platform()
     # Held shared until the image is registered: GC must not take the blob meanwhile.
     with store.lock():
-        return _import(store, stream, name, ref, changes, message, plat, level)
+        result = _import(store, stream, name, ref, changes, message, plat, level)
+    from teu.image.events import by_id
+
+    if ref is not None:
+        by_id(store, "tag", result.row.id, ref.familiar())
+    by_id(store, "import", result.row.id)
+    return result
 
 
 def _import(store: Store, stream: IO[bytes], name: str | None, ref: R.Reference | None,

@@ -123,12 +123,25 @@ class Store:
             raise ImageError(f"refusing to create a tag with a digest reference: {target}")
         with self.db.tx() as c:
             self.db.set_tag(c, str(ref), row.id)
+        from teu.image.events import by_id
+
+        by_id(self, "tag", row.id, ref.familiar())
         return row
 
     # -- removal ---------------------------------------------------------------
 
     def remove(self, text: str, force: bool = False) -> list[str]:
         """docker rmi: returns the "Untagged: ..." / "Deleted: ..." lines."""
+        from teu.image.events import by_id
+
+        image_id, lines = self._remove(text, force)
+        for line in lines:  # dockerd's untag and delete events name the image by its ID
+            by_id(self, "delete" if line.startswith("Deleted: ") else "untag", image_id)
+        if lines and lines[-1].startswith("Deleted: "):
+            self.gc()
+        return lines
+
+    def _remove(self, text: str, force: bool) -> tuple[str, list[str]]:
         db = self.db
         row = self.lookup(text)
         events: list[str] = []
@@ -165,7 +178,7 @@ class Store:
                     left += c.execute("SELECT COUNT(*) FROM repo_digests WHERE image_id=?",
                                       (row.id,)).fetchone()[0]
                 if left:
-                    return events
+                    return row.id, events
                 if not ref.digest:
                     # Docker drops the digests with the last tag and deletes the image.
                     for d in row.digests:
@@ -186,11 +199,12 @@ class Store:
                     f"being used by container {users[0][:12]}")
             db.delete_image(c, row.id)
             events.append(f"Deleted: {row.id}")
-        self.gc()
-        return events
+        return row.id, events
 
     def prune(self, all: bool = False) -> tuple[list[str], int]:
         """docker image prune: dangling images (all unused ones with `all`), then a full GC."""
+        from teu.image.events import by_id
+
         db = self.db
         events: list[str] = []
         for row in db.images():
@@ -201,6 +215,8 @@ class Store:
                     continue
                 for n in row.tags + row.digests:
                     events.append(f"untagged: {_familiar(n)}")
+                    by_id(self, "untag", row.id)
+                by_id(self, "delete", row.id)
                 db.delete_image(c, row.id)
             events.append(f"deleted: {row.id}")
         reclaimed = self.gc(full=True)

@@ -91,6 +91,10 @@ def save(store: Store, names: list[str], out: IO[bytes], attach=None) -> list[st
         _bytes(tar, "index.json", json.dumps(index, separators=(",", ":")).encode())
         _bytes(tar, "manifest.json", json.dumps(docker_entries, separators=(",", ":")).encode())
         _bytes(tar, "oci-layout", LAYOUT_VERSION)
+    from teu.image.events import by_id
+
+    for _, img in images:
+        by_id(store, "save", img.id)
     return [t for e in docker_entries for t in e["RepoTags"]]
 
 
@@ -252,6 +256,15 @@ def _tmpdir(store: Store) -> str:
 
 
 def _load(store: Store, ar: Archive, progress, platform, attach=None) -> list[Loaded]:  # noqa: ANN001
+    from teu.image.events import by_id
+
+    out = _load_archive(store, ar, progress, platform, attach)
+    for loaded in out:
+        by_id(store, "load", loaded.image_id)
+    return out
+
+
+def _load_archive(store: Store, ar: Archive, progress, platform, attach=None) -> list[Loaded]:  # noqa: ANN001
     from teu.image.writer import write_image
 
     out: list[Loaded] = []

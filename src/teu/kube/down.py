@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Callable
 
 from teu.kube.manifest import Doc
-from teu.kube.play import MADE, PLAY, files_dir
+from teu.kube.play import MADE, PLAY, files_dir, unbalance
 
 Say = Callable[[str], None]
 DOWN_GRACE = 5.0
@@ -23,6 +23,10 @@ def down(engine, docs: list[Doc], say: Say) -> list[str]:  # noqa: ANN001
     from teu.engine.storage import volumes as V
 
     wanted = {f"{d.kind}/{d.name}" for d in docs if d.kind in ("Pod", "Deployment", "Job")}
+    ports = unbalance(engine.paths.root, wanted | {f"Service/{d.name}" for d in docs
+                                                   if d.kind == "Service"})
+    if ports:
+        say("Ports removed:\n" + "\n".join(ports))
     pods = [p for p in store.all_pods(engine.db) if p.labels.get(PLAY) in wanted]
     if pods:
         # All at once: each container's stop signal, SIGKILL after its grace period

@@ -46,11 +46,25 @@ class PlayOptions:
 
 
 @dataclass
+class Balanced:
+    """A host port spread over several pods (teu.network.service_nat): a NodePort of a
+    Service selecting several pods, or the hostPort of a Deployment's replicas."""
+
+    owner: str  # Kind/name: what kube down removes it with
+    proto: str
+    host_ip: str
+    port: int
+    target: int
+    pods: list[str]
+
+
+@dataclass
 class Plan:
     objects: Objects
     pods: list[PodPlan]
     claims: list[Doc]
     services: list[Doc]
+    balanced: list[Balanced] = field(default_factory=list)
 
 
 def files_dir(root: str, pod: str) -> str:
@@ -169,16 +183,43 @@ def plan(docs: list[Doc], root: str, warn: Say, existing_volumes: set[str]) -> P
                         existing_volumes:
                     raise KubeError(f"pod {p.name}: PersistentVolumeClaim {m['source']!r} "
                                     "not found (not in the manifests, no such volume)")
+    balanced = _replica_host_ports(pods)
     services = [d for d in usable if d.kind == "Service"]
-    _services(services, pods, warn)
-    _port_conflicts(pods)
+    balanced += _services(services, pods, warn)
+    _port_conflicts(pods, balanced)
     claims = [d for d in usable if d.kind == "PersistentVolumeClaim"]
-    return Plan(objects, pods, claims, services)
+    return Plan(objects, pods, claims, services, balanced)
 
 
-def _services(services: list[Doc], pods: list[PodPlan], warn: Say) -> None:
-    """Service names become network aliases of the pods they select; NodePorts are
-    published on the first pod they select."""
+def _replica_host_ports(pods: list[PodPlan]) -> list[Balanced]:
+    """A Deployment's replicas share its hostPorts: each port is spread over them all
+    (one kubelet per node would run one replica per port; here the node is one host)."""
+    out = []
+    by_workload: dict[str, list[PodPlan]] = {}
+    for p in pods:
+        if p.kind == "Deployment":
+            by_workload.setdefault(p.workload, []).append(p)
+    for workload, replicas in by_workload.items():
+        if len(replicas) < 2:
+            continue
+        for ip, hp, cp, proto in replicas[0].host_publish:
+            out.append(Balanced(workload, proto, ip, hp, cp, [r.name for r in replicas]))
+        for r in replicas:
+            gone = {(ip, hp, proto) for ip, hp, _cp, proto in r.host_publish}
+            strings = {f"{ip + ':' if ip else ''}{hp}:{cp}/{proto.lower()}"
+                       for ip, hp, cp, proto in r.host_publish}
+            r.publish = [x for x in r.publish if x not in strings]
+            r.host_ports = [h for h in r.host_ports if h not in gone]
+            r.host_publish = []
+    return out
+
+
+def _services(services: list[Doc], pods: list[PodPlan], warn: Say) -> list[Balanced]:
+    """Service names become network aliases of the pods they select; a `port` other
+    than the `targetPort` is redirected in each selected pod (service_nat); a NodePort
+    is published on the pod it selects, or spread over the pods when it selects
+    several."""
+    balanced = []
     for d in services:
         spec = d.obj.get("spec") or {}
         sel = spec.get("selector") or {}
@@ -204,30 +245,53 @@ def _services(services: list[Doc], pods: list[PodPlan], warn: Say) -> None:
                                     f"{target!r} names no container port")
                 target = found
             proto = (port.get("protocol") or "TCP").upper()
+            service_port = port.get("port")
+            if not isinstance(service_port, int) or not 1 <= service_port <= 65535:
+                raise KubeError(f"{d.where}: Service {d.name} ports[{i}]: port "
+                                f"{service_port!r} must be 1-65535")
+            if service_port != target:
+                for p in chosen:
+                    if (proto.lower(), service_port, target) not in p.service_ports:
+                        p.service_ports.append((proto.lower(), service_port, target))
             if stype == "ClusterIP":
-                if port.get("port") != target:
-                    warn(f"{d.where}: Service {d.name}: port {port.get('port')} -> "
-                         f"{target}: no cluster proxy here, reach {d.name}:{target}")
                 continue
-            node = port.get("nodePort") or 0
+            node = int(port.get("nodePort") or 0)
             if len(chosen) > 1:
-                warn(f"{d.where}: Service {d.name}: node port published on {chosen[0].name}"
-                     f" only (of {len(chosen)} pods; no load balancing here)")
+                if not node:
+                    node = _free_node_port(pods, balanced)
+                    warn(f"{d.where}: Service {d.name}: nodePort {node} chosen")
+                balanced.append(Balanced(f"Service/{d.name}", proto, "", node, target,
+                                         [p.name for p in chosen]))
+                continue
             chosen[0].publish.append(f"{node or ''}{':' if node else ''}{target}/"
                                      f"{proto.lower()}")
             if node:
-                chosen[0].host_ports.append(("", int(node), proto))
+                chosen[0].host_ports.append(("", node, proto))
+    return balanced
 
 
-def _port_conflicts(pods: list[PodPlan]) -> None:
+def _free_node_port(pods: list[PodPlan], balanced: list[Balanced]) -> int:
+    taken = {hp for p in pods for _ip, hp, _proto in p.host_ports} | \
+        {b.port for b in balanced}
+    import random
+
+    while True:
+        port = random.randint(30000, 32767)
+        if port not in taken:
+            return port
+
+
+def _port_conflicts(pods: list[PodPlan], balanced: list[Balanced]) -> None:
     taken: dict[tuple[int, str], str] = {}
-    for p in pods:
-        for _ip, port, proto in p.host_ports:
-            key = (port, proto)
-            if key in taken:
-                raise KubeError(f"port conflict: host port {port}/{proto} is wanted by pod "
-                                f"{taken[key]} and by pod {p.name}")
-            taken[key] = p.name
+    wanted = [(port, proto, f"pod {p.name}") for p in pods
+              for _ip, port, proto in p.host_ports]
+    wanted += [(b.port, b.proto, f"{b.owner} (its pods)") for b in balanced]
+    for port, proto, who in wanted:
+        key = (port, proto.upper())
+        if key in taken:
+            raise KubeError(f"port conflict: host port {port}/{proto.upper()} is wanted by "
+                            f"{taken[key]} and by {who}")
+        taken[key] = who
 
 
 def _network(engine, opts: PlayOptions, say: Say) -> list[str]:  # noqa: ANN001
@@ -319,6 +383,7 @@ def play(engine, docs: list[Doc], opts: PlayOptions, warn: Say, say: Say) -> Pla
     undo: list[Callable[[], None]] = []
     try:
         _make(engine, p, opts, say, undo, existing)
+        _balance(engine, p, opts, warn, say, undo)
     except JobFailed:
         raise  # the Job ran: what it made stays, for its logs
     except BaseException:
@@ -372,6 +437,14 @@ def _make(engine, p: Plan, opts: PlayOptions, say: Say, undo: list,  # noqa: ANN
                                     *(f"{k}={v}" for k, v in pod.labels.items())]}
         if user_net:
             pod_opts["network_alias"] = [pod.name, *pod.aliases]
+        if pod.probes:
+            pod_opts["probes"] = pod.probes
+        for key, kind in (("memory", int), ("cpus", float)):  # the kubelet's pod cgroup
+            given = [c.get(key) for c in pod.containers]
+            if given and all(given):
+                pod_opts[key] = str(sum(kind(v) for v in given))  # type: ignore[operator]
+        if pod.service_ports and user_net:
+            pod_opts["service_ports"] = pod.service_ports
         made = create_pod(engine, pod_opts)
         undo.append(lambda pid=made.id: remove_pod(engine, pid, force=True, volumes=True))
         say(f"Pod:\n{made.id}")
@@ -395,8 +468,72 @@ def _make(engine, p: Plan, opts: PlayOptions, say: Say, undo: list,  # noqa: ANN
             else:
                 ids.append(create(engine, o)["id"])
         say("Containers:\n" + "\n".join(ids))
+        if opts.start and pod.probes:
+            from teu.engine.pods import prober
+
+            prober.launch(engine, made)
         if pod.kind == "Job" and opts.start:
             _job(engine, pod, ids, say)
+
+
+def _balance(engine, p: Plan, opts: PlayOptions, warn: Say, say: Say,  # noqa: ANN001
+             undo: list) -> None:
+    """The host ports spread over several pods: their addresses are known now. Pods
+    with a readiness probe join once ready (their prober says so)."""
+    from teu.engine.network import network_settings
+    from teu.engine.pods import store
+    from teu.network import service_nat
+
+    plans = {pod.name: pod for pod in p.pods}
+    held = _published(engine)
+    for b in p.balanced:
+        who = held.get((b.port, b.proto.lower()))
+        if who:
+            raise KubeError(f"port conflict: host port {b.port}/{b.proto} is already "
+                            f"allocated by container {who}")
+        backends = []
+        for name in b.pods:
+            pod = store.find(engine.db, name)
+            infra = engine.db.get(pod.infra_id)
+            nets = network_settings(engine, infra).get("Networks") or {} if infra else {}
+            ip = next((n["IPAddress"] for n in nets.values() if n.get("IPAddress")), "")
+            gated = any(x["kind"] in ("readiness", "startup") for x in plans[name].probes)
+            backends.append({"pod": name, "ip": ip, "port": b.target, "ready": not gated})
+        if not any(x["ip"] for x in backends):
+            warn(f"{b.owner}: host port {b.port}/{b.proto} is not published: its pods have "
+                 "no address" + (" (--start=false)" if not opts.start else ""))
+            continue
+        try:
+            path = service_nat.record(engine.paths.root, b.owner, b.proto, b.port,
+                                      b.host_ip, backends)
+        except ValueError as e:
+            raise KubeError(f"port conflict: {e}") from None
+        undo.append(lambda b=b, path=path: (service_nat.unbalance(b.proto, b.port),
+                                            os.unlink(path)))
+        say(f"Port {b.port}/{b.proto.lower()} spread over {', '.join(b.pods)}")
+
+
+def _published(engine) -> dict[tuple[int, str], str]:  # noqa: ANN001
+    """(host port, proto) -> name of the running container publishing it."""
+    from teu.engine import state
+
+    out = {}
+    for row in state.refresh_all(engine):
+        if row["status"] not in ("running", "paused"):
+            continue
+        for key, binds in (row.settings["HostConfig"].get("PortBindings") or {}).items():
+            proto = key.partition("/")[2] or "tcp"
+            for b in binds or []:
+                if b.get("HostPort"):
+                    out[(int(b["HostPort"]), proto)] = row["name"]
+    return out
+
+
+def unbalance(root: str, owners: set[str]) -> list[str]:
+    """kube down's part: the spread host ports of these objects go."""
+    from teu.network import service_nat
+
+    return service_nat.drop(root, owners)
 
 
 def _engine_opts(engine, c: dict, pod: str, restart: str) -> dict:  # noqa: ANN001

@@ -60,6 +60,9 @@ class PodPlan:
     host_ports: list[tuple[str, int, str]] = field(default_factory=list)
     deadline: float = 0
     backoff: int = 6
+    probes: list[dict] = field(default_factory=list)  # teu.engine.pods.probes.Probe's
+    host_publish: list[tuple[str, int, int, str]] = field(default_factory=list)  # hostPorts
+    service_ports: list[tuple[str, int, int]] = field(default_factory=list)  # port->target
 
 
 def quantity(value: object, what: str) -> float:
@@ -281,27 +284,92 @@ def _env(c: dict, objects: Objects, pod: PodPlan, where: str, warn: Warn) -> lis
     return [f"{k}={v}" for k, v in env.items()]
 
 
-def _probe(opts: dict, c: dict, where: str, warn: Warn) -> None:
-    chosen = None
-    for key in ("livenessProbe", "readinessProbe", "startupProbe"):
+PROBE_FIELDS = {"exec", "httpGet", "tcpSocket", "grpc", "initialDelaySeconds", "periodSeconds",
+                "timeoutSeconds", "failureThreshold", "successThreshold"}
+PROBE_DEFAULTS = {"initialDelaySeconds": 0, "periodSeconds": 10, "timeoutSeconds": 1,
+                  "failureThreshold": 3, "successThreshold": 1}
+
+
+def _probe_port(value: object, own_ports: dict[str, int], where: str) -> int:
+    if isinstance(value, str) and not value.isdigit():
+        if value not in own_ports:
+            raise KubeError(f"{where}: port {value!r} names no port of this container")
+        return own_ports[value]
+    try:
+        port = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise KubeError(f"{where}: port {value!r} must be a number or a port name") from None
+    if not 1 <= port <= 65535:
+        raise KubeError(f"{where}: port {port} must be 1-65535")
+    return port
+
+
+def _probes(plan: PodPlan, opts: dict, c: dict, own_ports: dict[str, int], where: str,
+            warn: Warn) -> None:
+    """liveness/readiness/startup probes -> teu.engine.pods.probes.Probe dicts, run by the
+    pod's prober as the kubelet runs them."""
+    from teu.engine.pods.probes import Probe, grpc_available
+
+    for key, kind in (("startupProbe", "startup"), ("livenessProbe", "liveness"),
+                      ("readinessProbe", "readiness")):
         p = c.get(key)
         if not p:
             continue
-        if "exec" not in p:
-            kinds = ", ".join(k for k in p if k in ("httpGet", "tcpSocket", "grpc")) or "?"
-            warn(f"{where}: {key} by {kinds} is not supported (exec only): ignored")
-            continue
-        if chosen is not None:
-            warn(f"{where}: {key} is not used: one health check per container "
-                 f"({chosen} is)")
-            continue
-        chosen = key
-        opts["health_cmd"] = list((p["exec"] or {}).get("command") or [])
-        opts["health_interval"] = f"{int(p.get('periodSeconds') or 10)}s"
-        opts["health_timeout"] = f"{int(p.get('timeoutSeconds') or 1)}s"
-        opts["health_retries"] = str(int(p.get("failureThreshold") or 3))
-        if p.get("initialDelaySeconds"):
-            opts["health_start_period"] = f"{int(p['initialDelaySeconds'])}s"
+        pwhere = f"{where} {key}"
+        _unknown(p, PROBE_FIELDS, pwhere, warn)
+        handlers = [h for h in ("exec", "httpGet", "tcpSocket", "grpc") if h in p]
+        if len(handlers) != 1:
+            raise KubeError(f"{pwhere}: exactly one of exec, httpGet, tcpSocket, grpc is "
+                            f"needed ({', '.join(handlers) or 'none'} given)")
+        numbers = {}
+        for name, default in PROBE_DEFAULTS.items():
+            v = p.get(name, default)
+            if not isinstance(v, int) or v < (0 if name == "initialDelaySeconds" else 1):
+                raise KubeError(f"{pwhere}: {name} {v!r} must be a whole number of at least "
+                                f"{0 if name == 'initialDelaySeconds' else 1}")
+            numbers[name] = v
+        if kind != "readiness" and numbers["successThreshold"] != 1:
+            raise KubeError(f"{pwhere}: successThreshold must be 1 for a {kind} probe")
+        probe = Probe(opts["name"], kind, "exec", initial_delay=numbers["initialDelaySeconds"],
+                      period=numbers["periodSeconds"], timeout=numbers["timeoutSeconds"],
+                      failure_threshold=numbers["failureThreshold"],
+                      success_threshold=numbers["successThreshold"])
+        h = p[handlers[0]] or {}
+        if handlers[0] == "exec":
+            probe.command = [str(a) for a in h.get("command") or []]
+            if not probe.command:
+                raise KubeError(f"{pwhere}: exec.command is empty")
+        elif handlers[0] == "httpGet":
+            _unknown(h, {"port", "path", "host", "scheme", "httpHeaders"}, pwhere, warn)
+            probe.action = "http"
+            probe.port = _probe_port(h.get("port"), own_ports, f"{pwhere} httpGet")
+            probe.path = str(h.get("path") or "/")
+            if not probe.path.startswith("/"):
+                probe.path = "/" + probe.path
+            probe.host = str(h.get("host") or "")
+            probe.scheme = str(h.get("scheme") or "HTTP").upper()
+            if probe.scheme not in ("HTTP", "HTTPS"):
+                raise KubeError(f"{pwhere}: scheme {probe.scheme!r}: HTTP or HTTPS")
+            probe.headers = [[str(x.get("name") or ""), str(x.get("value") or "")]
+                             for x in h.get("httpHeaders") or []]
+        elif handlers[0] == "tcpSocket":
+            _unknown(h, {"port", "host"}, pwhere, warn)
+            probe.action = "tcp"
+            probe.port = _probe_port(h.get("port"), own_ports, f"{pwhere} tcpSocket")
+            probe.host = str(h.get("host") or "")
+        else:
+            _unknown(h, {"port", "service"}, pwhere, warn)
+            if not grpc_available():
+                warn(f"{pwhere}: a grpc probe needs the Python packages grpcio and "
+                     "grpcio-health-checking (pip install grpcio-health-checking): ignored")
+                continue
+            probe.action = "grpc"
+            if not isinstance(h.get("port"), int):
+                raise KubeError(f"{pwhere}: grpc.port {h.get('port')!r} must be a number")
+            probe.port = _probe_port(h["port"], own_ports, f"{pwhere} grpc")
+            probe.service = str(h.get("service") or "")
+        plan.probes.append(probe.to_dict())
+        opts["no_healthcheck"] = True  # the image's HEALTHCHECK is not Kubernetes'
 
 
 def _security(opts: dict, pod: dict, c: dict, where: str, warn: Warn) -> None:
@@ -383,6 +451,7 @@ def _container(plan: PodPlan, c: dict, volumes: dict[str, dict], objects: Object
             ip = p.get("hostIP") or ""
             plan.publish.append(f"{ip + ':' if ip else ''}{hp}:{cp}/{proto.lower()}")
             plan.host_ports.append((ip, hp, proto))
+            plan.host_publish.append((ip, hp, cp, proto))
     res = c.get("resources") or {}
     limits, requests = res.get("limits") or {}, res.get("requests") or {}
     if limits.get("memory") is not None:
@@ -400,7 +469,8 @@ def _container(plan: PodPlan, c: dict, volumes: dict[str, dict], objects: Object
             warn(f"{where}: resource {key} is not supported: ignored")
     _security(opts, pod_security, c, where, warn)
     if not init:
-        _probe(opts, c, where, warn)
+        own = {p["name"]: p["containerPort"] for p in c.get("ports") or [] if p.get("name")}
+        _probes(plan, opts, c, own, where, warn)
     opts["volume"], opts["tmpfs"] = [], []
     for i, m in enumerate(c.get("volumeMounts") or []):
         vol = volumes.get(m.get("name") or "")

@@ -258,6 +258,8 @@ class Session:
                 from teu.network import nft
 
                 nft.run(nft.ports_script(extra["ports"], add=True))
+                if os.environ.get("TEU_SOCKET_LB_CGROUP"):
+                    _redirect(extra["ports"])
         if not net.icc and net.bridge:
             veth = host_veth(result)
             if veth:
@@ -278,10 +280,36 @@ class Session:
         if self.netns is not None:
             self.netns.close()
             self.netns = None
+        for _, _, extra in self.plan:  # published before their records were saved
+            _unredirect(extra.get("ports") or [], [])
         try:
             detach(self.store.root, self.cid)
         except NetworkError:
             pass  # the first error is the one to report; the records stay for `rm`
+
+
+def _redirect(mappings: list[dict]) -> None:
+    """The socket-level redirect beside the DNAT (teu.network.socklb): opt-in; when it
+    cannot be used the mappings say why and the DNAT serves every client."""
+    from teu.network import socklb
+
+    why = socklb.publish(mappings)
+    if why:
+        for m in mappings:
+            m["socketLBUnused"] = why
+
+
+def _unredirect(mappings: list[dict], errors: list[str] | None = None) -> None:
+    if not any(m.get("socketLB") for m in mappings):
+        return
+    from teu.network import socklb
+
+    try:
+        socklb.unpublish(mappings)
+    except OSError as e:
+        if errors is None:
+            raise NetworkError(f"socket redirect: {e.strerror or e}") from None
+        errors.append(f"socket redirect: {e.strerror or e}")
 
 
 def _capabilities(net: Network) -> set[str]:
@@ -355,6 +383,7 @@ class Detaching:
         if mapped and not extra.get("portsByPlugin"):
             from teu.network import nft
 
+            _unredirect(mapped, self.errors)
             try:
                 nft.run(nft.ports_script(mapped, add=False))
             except NetworkError as e:
@@ -583,8 +612,9 @@ def disconnect(root: str, cid: str, network: str, pid: int = 0) -> bool:
         if extra.get("ports") and not extra.get("portsByPlugin"):
             from teu.network import nft
 
-            nft.run(nft.ports_script([m for m in extra["ports"] if m.get("containerIP")],
-                                     add=False))
+            mapped = [m for m in extra["ports"] if m.get("containerIP")]
+            _unredirect(mapped)
+            nft.run(nft.ports_script(mapped, add=False))
         cni.delete(rec["config"], rt, rec.get("result"))
         cache.remove(cid, rt.ifname)
         write_hosts(store, cache, cid)

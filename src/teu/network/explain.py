@@ -2,6 +2,8 @@
 against the kernel as it is now.
 
     host      the address and port the packet is sent to
+    socket    the socket-level redirect (teu.network.socklb): whether a connect() from
+              this host goes straight to the container (no NAT), or why not
     dnat      the map element of `table ip teu` (and of `table ip6 teu` on a dual-stack
               network) and the rule (chain, handle) that rewrites the destination to
               the container's address
@@ -125,9 +127,18 @@ def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[s
                 where += f" and [::]:{m['hostPort']}/{m['protocol']}"
             if host_ip == "0.0.0.0":
                 where += " (any local address, 127.0.0.1 included"
-                where += ("; not [::1]: the kernel has no IPv6 route_localnet)"
-                          if m.get("containerIP6") else ")")
+                if not m.get("containerIP6"):
+                    where += ")"
+                elif m.get("socketLB"):
+                    where += ("; [::1] for the redirected clients of the socket hop only: "
+                              "the kernel has no IPv6 route_localnet for the DNAT)")
+                else:
+                    where += "; not [::1]: the kernel has no IPv6 route_localnet)"
             hops.append(("host", True, where))
+            if not extra.get("portsByPlugin"):
+                from teu.network import socklb
+
+                hops.append(("socket", *socklb.state(m)))
             if extra.get("portsByPlugin"):
                 hops.append(("dnat", True, "by the network's own CNI plugin (portmap)"))
             else:

@@ -193,6 +193,9 @@ class Store:
                           mtu=mtu, labels=dict(labels or {}), options=options,
                           created=_now(time.time()))
             self._write(net)
+        from teu import journal
+
+        journal.append(self.root, "network", "create", nid, {"name": name, "type": driver})
         return net
 
     def remove_file(self, net: Network) -> None:
@@ -206,6 +209,10 @@ class Store:
         import shutil
 
         shutil.rmtree(os.path.join(self.ipam_dir, net.name), ignore_errors=True)
+        from teu import journal
+
+        journal.append(self.root, "network", "destroy", net.id,
+                       {"name": net.name, "type": net.driver})
 
 
 def check_kernel_link_type(kind: str) -> None:

@@ -467,7 +467,7 @@ class ContainerCollection(Collection):
     def create(self, image: str | Image, command: str | list[str] | None = None,
                **kwargs: Any) -> Container:
         """docker create: a Container, not started."""
-        from teu.engine.lifecycle.create import create
+        from teu.engine.pods.new import create
 
         for key in RUN_ONLY:
             if key in kwargs:

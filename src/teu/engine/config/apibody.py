@@ -25,7 +25,8 @@ def restart_text(value: dict | str) -> str:
 
 
 def healthcheck_options(value: dict) -> dict:
-    """A Healthcheck (Test, Interval/Timeout/StartPeriod in ns, Retries) -> health_* options."""
+    """A Healthcheck (Test, Interval/Timeout/StartPeriod/StartInterval in ns, Retries) ->
+    health_* options."""
     out: dict = {}
     low = {k.lower().replace("_", ""): v for k, v in value.items()}
     test = low.get("test")
@@ -43,7 +44,8 @@ def healthcheck_options(value: dict) -> dict:
             raise InvalidArgument(f"healthcheck test must start with CMD, CMD-SHELL or "
                                   f"NONE, not {kind!r}")
     for key, opt in (("interval", "health_interval"), ("timeout", "health_timeout"),
-                     ("startperiod", "health_start_period")):
+                     ("startperiod", "health_start_period"),
+                     ("startinterval", "health_start_interval")):
         if low.get(key):
             out[opt] = f"{int(low[key])}ns"
     if low.get("retries"):

@@ -331,7 +331,8 @@ def healthcheck(opts: dict) -> dict | None:
             raise InvalidArgument("--no-healthcheck conflicts with --health-* options")
         return {"Test": ["NONE"]}
     given = {k: opts.get(k) for k in ("health_cmd", "health_interval", "health_timeout",
-                                      "health_retries", "health_start_period")}
+                                      "health_retries", "health_start_period",
+                                      "health_start_interval")}
     if all(v is None for v in given.values()):
         return None
     h: dict = {}
@@ -339,7 +340,8 @@ def healthcheck(opts: dict) -> dict | None:
         cmd = given["health_cmd"]
         h["Test"] = ["CMD-SHELL", cmd] if isinstance(cmd, str) else ["CMD", *cmd]
     for key, name in (("health_interval", "Interval"), ("health_timeout", "Timeout"),
-                      ("health_start_period", "StartPeriod")):
+                      ("health_start_period", "StartPeriod"),
+                      ("health_start_interval", "StartInterval")):
         if given[key] is not None:
             seconds = units.duration(given[key], "--" + key.replace("_", "-"))
             if seconds < 0 or (seconds and seconds < 0.001):
@@ -401,6 +403,7 @@ OPTION_NAMES = frozenset({
     "cpuset_cpus", "pids_limit", "ulimit", "cap_add", "cap_drop", "security_opt",
     "privileged", "hostname", "init", "restart", "health_cmd", "health_interval",
     "health_retries", "health_timeout", "health_start_period", "no_healthcheck",
+    "health_start_interval",
     "stop_signal", "stop_timeout", "label", "network", "runtime", "secret", "pull",
     # networking (teu.network)
     "add_host", "dns", "dns_option", "dns_search", "expose", "ip", "ip6", "mac_address",

@@ -29,6 +29,17 @@ def stop(engine: Engine, ref: str, timeout: float | None = None,
          signal: str | int | None = None) -> Row:
     """docker stop: the stop signal, then SIGKILL after the timeout; waits for the exit."""
     row = _current(engine, ref)
+    was_running = row["status"] in S.RUNNING
+    done = _stop(engine, row, timeout, signal)
+    if was_running:
+        from teu.engine.events import container as event
+
+        event(engine, row, "stop")
+    return done
+
+
+def _stop(engine: Engine, row: Row, timeout: float | None,
+          signal: str | int | None) -> Row:
     if row["status"] == "restarting":
         with engine.db.tx() as db:  # the pending restart sees this and gives up
             db.update(row["id"], status="exited", stopped_by_user=1)
@@ -59,6 +70,8 @@ def kill(engine: Engine, ref: str, signal: str | int = "SIGKILL") -> Row:
         with engine.db.tx() as db:
             db.update(row["id"], stopped_by_user=1)
     _signal(engine, row, sig)
+    if sig == SIGKILL:  # dockerd's kill returns once a SIGKILLed container is down
+        wait_exit(engine, row, 10.0)
     return row
 
 
@@ -98,9 +111,11 @@ def kill_and_wait(engine: Engine, row: Row, timeout: float = 30.0) -> Row | None
 
 def _signal(engine: Engine, row: Row, sig: int, all_processes: bool = False) -> None:
     """Signal through the runtime; a paused container is thawed so the signal lands."""
+    from teu.engine.events import container as event
     from teu.engine.runtimes import for_row
 
     runtime = for_row(engine.paths, row.settings)
+    event(engine, row, "kill", signal=str(sig))
     try:
         runtime.kill(row["id"], sig, all_processes)
     except Exception:  # noqa: BLE001 - the runtime lost it: signal the pid we know
@@ -120,11 +135,13 @@ def _signal(engine: Engine, row: Row, sig: int, all_processes: bool = False) -> 
 
 def restart(engine: Engine, ref: str, timeout: float | None = None,
             signal: str | None = None) -> None:
+    from teu.engine.events import container as event
     from teu.engine.lifecycle.launch import begin_start, start_detached
 
-    row = stop(engine, ref, timeout, signal)
+    row = stop(engine, ref, timeout, signal)  # dockerd too: kill, die, stop, start, restart
     row = begin_start(engine, row)
-    start_detached(engine, row)
+    row, _ = start_detached(engine, row)
+    event(engine, row, "restart")
 
 
 def pause(engine: Engine, ref: str) -> None:
@@ -138,6 +155,9 @@ def pause(engine: Engine, ref: str) -> None:
     for_row(engine.paths, row.settings).pause(row["id"])
     with engine.db.tx() as db:
         db.update(row["id"], status="paused")
+    from teu.engine.events import container as event
+
+    event(engine, row, "pause")
 
 
 def unpause(engine: Engine, ref: str) -> None:
@@ -149,6 +169,9 @@ def unpause(engine: Engine, ref: str) -> None:
     for_row(engine.paths, row.settings).resume(row["id"])
     with engine.db.tx() as db:
         db.update(row["id"], status="running")
+    from teu.engine.events import container as event
+
+    event(engine, row, "unpause")
 
 
 def rename(engine: Engine, ref: str, new_name: str) -> None:
@@ -168,3 +191,6 @@ def rename(engine: Engine, ref: str, new_name: str) -> None:
         raise Conflict(f'Conflict. The container name "/{new_name}" is already in use by '
                        f'container "{other["id"] if other else "?"}". You have to remove '
                        "(or rename) that container to be able to reuse that name.") from None
+    from teu.engine.events import container as event
+
+    event(engine, engine.reload(row) or row, "rename", oldName=f"/{row['name']}")

@@ -21,7 +21,8 @@ from teu.engine.state import start_time
 
 
 def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
-    """Validate the options, resolve the image, make the container; returns its row."""
+    """Validate the options, resolve the image, make the container; returns its row.
+    (`--pod new:NAME` is teu.engine.pods.new's: it makes the pod, then calls this.)"""
     pod = None
     if opts.get("pod") or opts.get("pod_infra"):  # run --pod: join the pod's namespaces
         from teu.engine.pods.join import member_options
@@ -105,13 +106,18 @@ def create(engine: Engine, opts: dict, final_status: str = "created") -> Row:
             db.delete(cid)
         remove_files(engine, Row(row, settings=fastjson.dumps(settings)))
         raise
-    if changed:
-        return db.get(cid)  # type: ignore[return-value]
-    from teu.engine.db import COLUMNS
+    from teu.engine.events import container as event
 
-    full = dict.fromkeys(COLUMNS)
-    full.update(pid=0, oom_killed=0, restart_count=0, stopped_by_user=0, **row)
-    return Row(full)
+    if changed:
+        made = db.get(cid)
+    else:
+        from teu.engine.db import COLUMNS
+
+        full = dict.fromkeys(COLUMNS)
+        full.update(pid=0, oom_killed=0, restart_count=0, stopped_by_user=0, **row)
+        made = Row(full)
+    event(engine, made, "create")  # type: ignore[arg-type]
+    return made  # type: ignore[return-value]
 
 
 def _write_cidfile(path: str, cid: str) -> None:

@@ -56,7 +56,8 @@ def prepare(engine: Engine, row: Row, session=None) -> str:  # noqa: ANN001
     if settings["HostConfig"].get("GroupAdd"):
         extra = extra + [g for g in users.group_ids(root, settings["HostConfig"]["GroupAdd"])
                          if g not in extra]
-    spec = SP.build(cid, settings, root, bundle, (uid, gid, extra, home), joins=joins)
+    spec = SP.build(cid, settings, root, bundle, (uid, gid, extra, home), joins=joins,
+                    runtime_cgroup_parent=teu.get("CgroupParent") or "/teu")  # a pod's cgroup
     from teu.engine import network
 
     network.apply(engine, spec, row, session)
@@ -153,9 +154,12 @@ def abort_start(engine: Engine, row: Row, error: BaseException) -> None:
 
 
 def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
-                   restart_count: int | None = None) -> tuple[Row, object]:
+                   restart_count: int | None = None,
+                   watched: bool = False) -> tuple[Row, object]:
     """conmon + runtime create + start. Returns the running row and, with attach_stdio,
-    the attach socket (connected before the start, so no output is missed)."""
+    the attach socket (connected before the start, so no output is missed). watched:
+    the caller stays and records the exit (teu.engine.monitor.conmon.launch); only for
+    a container without a restart policy, which conmon's exit command applies."""
     from teu.engine import network
     from teu.engine.monitor import conmon
     from teu.engine.runtimes import for_row
@@ -176,11 +180,13 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
             # the row was put back: that container is stale, this start replaces it.
             runtime.delete(cid)
         config = row.settings["Config"]
+        policy = (row.settings["HostConfig"].get("RestartPolicy") or {}).get("Name") or "no"
         pid, monitor = conmon.launch(engine.paths, runtime, cid, row["name"], bundle,
                                      tty=bool(config.get("Tty")),
                                      stdin=bool(config.get("OpenStdin")),
                                      stdin_once=bool(config.get("StdinOnce")),
-                                     log_config=row.settings["HostConfig"].get("LogConfig"))
+                                     log_config=row.settings["HostConfig"].get("LogConfig"),
+                                     watched=watched and policy == "no")
         with engine.db.tx() as db:
             db.update(cid, pid=pid, pid_start=S.start_time(pid))
         if attach_stdio:
@@ -207,6 +213,9 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
     with engine.db.tx() as db:
         db.update(cid, **values)
     fresh = engine.reload(row)
+    from teu.engine.events import started
+
+    started(engine, fresh or row)
     if fresh is not None and fresh.settings["Config"].get("Healthcheck"):
         from teu.engine.monitor.health import start_monitor
 
@@ -215,8 +224,10 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
     return fresh, sock  # type: ignore[return-value]
 
 
-def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = False) -> int:
-    """docker start [-a] [-i]: 0, or with -a the container's exit code."""
+def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = False,
+          watched: bool = False) -> int:
+    """docker start [-a] [-i]: 0, or with -a the container's exit code. watched: see
+    start_detached."""
     row = engine.find(ref)
     row = S.refresh(engine, row)
     if row is None:
@@ -226,7 +237,7 @@ def start(engine: Engine, ref: str, attach: bool = False, interactive: bool = Fa
             return 0
         return attach_running(engine, row, interactive)
     row = begin_start(engine, row)
-    row, sock = start_detached(engine, row, attach_stdio=attach)
+    row, sock = start_detached(engine, row, attach_stdio=attach, watched=watched)
     if not attach:
         return 0
     return _attached_wait(engine, row, sock, interactive)

@@ -23,7 +23,7 @@ def run(engine: Engine, opts: dict, created=None) -> tuple[str, int]:  # noqa: A
     """(container ID, exit code). Detached: the code is 0 once the container runs.
     `created(ID)` is called once the container exists, before its start (docker run -d
     prints the ID then, so a failed start still names the container it left)."""
-    from teu.engine.lifecycle.create import create
+    from teu.engine.pods.new import create
 
     detach = bool(opts.get("detach"))
     row = create(engine, opts, final_status="creating")

@@ -45,12 +45,19 @@ def teu_command(paths: Paths) -> list[str]:
     return [*base, "--root", paths.root, "--runroot", paths.runroot]
 
 
+WATCHED_DELAY = 1  # s: conmon's exit command waits this long for a watched container
+
+
 def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty: bool,
            stdin: bool, log_config: dict | None = None,
-           stdin_once: bool = False) -> tuple[int, int]:
+           stdin_once: bool = False, watched: bool = False) -> tuple[int, int]:
     """Start conmon and wait for the runtime's create; returns (container pid, conmon pid).
     With stdin_once (docker's StdinOnce, as `run -i` sets it) the container's stdin ends
-    when the first attached client ends its input; otherwise it stays open for the next."""
+    when the first attached client ends its input; otherwise it stays open for the next.
+    watched: a process that stays (the Engine API service) records the exit itself the
+    moment it happens; conmon's exit command (`teu container cleanup`, a Python start)
+    then waits WATCHED_DELAY s and runs only if the exit is still unrecorded (the
+    runtime's record of the container is still there), i.e. if that process is gone."""
     exits = os.path.dirname(paths.exit_file(cid))
     sockets = os.path.join(paths.runroot, "socket")
     for d in (exits, sockets, runtime.root):
@@ -65,11 +72,14 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
         args.append("-t")
     if stdin:
         args += ["-i"] if tty or stdin_once else ["-i", "--leave-stdin-open"]
-    for a in teu_command(paths)[1:]:
+    command = [*teu_command(paths), "container", "cleanup", cid]
+    if watched:
+        args += ["--exit-delay", str(WATCHED_DELAY)]
+        command = ["/bin/sh", "-c", 'test -e "$0" || exit 0; exec "$@"',
+                   os.path.join(runtime.root, cid), *command]
+    args[1:1] = ["--exit-command", command[0]]
+    for a in command[1:]:
         args += ["--exit-command-arg", a]
-    args[1:1] = ["--exit-command", teu_command(paths)[0]]
-    args += ["--exit-command-arg", "container", "--exit-command-arg", "cleanup",
-             "--exit-command-arg", cid]
     for f in (conmon_pidfile, os.path.join(bundle, "pidfile"), os.path.join(bundle, "oom")):
         _unlink(f)
     r, w = os.pipe2(os.O_CLOEXEC)

@@ -71,6 +71,9 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
                 db.update(cid, status="running", pid=pid, pid_start=S.start_time(pid),
                           started_at=time.time())
             runtime.start(cid)
+            from teu.engine.events import started as report_start
+
+            report_start(engine, row)
         except BaseException:
             io.close()
             raise
@@ -88,7 +91,7 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
     if not settings["HostConfig"].get("AutoRemove"):
         S.finish(engine, engine.reload(row) or row, wait_monitor=0)
     else:
-        _remove_now(engine, row)
+        _remove_now(engine, row, code)
     return code
 
 
@@ -111,17 +114,21 @@ def _max_size(log_config: dict) -> int:
     return size(value, "--log-opt max-size")
 
 
-def _remove_now(engine: Engine, row: Row) -> None:
+def _remove_now(engine: Engine, row: Row, code: int) -> None:
     """--rm: the runtime's state, the files and the row go at once. Killed halfway, the
     exit file written before lets the next reader finish the job (state.finish)."""
+    from teu.engine.events import container as event
+    from teu.engine.events import exited
     from teu.engine.teardown import remove_anonymous_volumes, remove_files
 
     cid = row["id"]
+    exited(engine, row, code)
     with engine.lock(cid) as lock:
         network = S.release_runtime(engine, row, network_wait=False)
         remove_files(engine, row)  # while the network's DEL runs
         with engine.db.tx() as db:
             db.delete(cid)
+        event(engine, row, "destroy")
         if network is not None:
             from teu.engine.network import end_release
 

@@ -10,7 +10,8 @@ Python: ~1 MiB beside the container instead of a resident interpreter.
 
 Docker's rules: starting until the first success (failures inside the start period
 do not count), healthy after a success, unhealthy after `retries` failures in a row;
-defaults 30 s interval, 30 s timeout, 3 retries.
+defaults 30 s interval, 30 s timeout, 3 retries; inside the start period, checks every
+start interval (default 5 s) until the first success.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from teu.engine.errors import Conflict, EngineError
 DEFAULT_INTERVAL = 30.0
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
+DEFAULT_START_INTERVAL = 5.0
 KEEP = 5
 OUTPUT_LIMIT = 4096
 
@@ -51,11 +53,9 @@ def start_monitor(engine: Engine, row: Row) -> None:
         return
     from teu.engine.monitor.conmon import teu_command
 
-    interval = _seconds(h, "Interval", DEFAULT_INTERVAL)
     cmd = " ".join(_quote(a) for a in [*teu_command(engine.paths), "healthcheck", "run",
                                        row["id"]])
-    script = (f'while kill -0 {row["pid"]} 2>/dev/null; do sleep {interval:g}; '
-              f'kill -0 {row["pid"]} 2>/dev/null || break; {cmd} >/dev/null 2>&1; done')
+    script = monitor_script(h, row["pid"], cmd, _uptime())
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     try:
         pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", script], dict(os.environ),
@@ -70,6 +70,31 @@ def start_monitor(engine: Engine, row: Row) -> None:
     with engine.db.tx() as db:
         db.update(row["id"], health=fastjson.dumps(health))
     _reap_later(pid)
+
+
+def monitor_script(h: dict, pid: int, cmd: str, uptime: float) -> str:
+    """The loop's shell text. Docker's timing: a check every interval; during the start
+    period, while the container is still starting, every start interval instead (5 s
+    unless set), so a service that is up in 200 ms is healthy soon, not an interval later.
+    The start period is measured on the kernel's uptime clock (/proc/uptime, no process
+    started for it); `teu healthcheck run` answers 0 once healthy, which ends it."""
+    interval = _seconds(h, "Interval", DEFAULT_INTERVAL)
+    period = _seconds(h, "StartPeriod", 0)
+    alive = f"kill -0 {pid} 2>/dev/null"
+    script = ""
+    if period:
+        fast = min(_seconds(h, "StartInterval", DEFAULT_START_INTERVAL), interval)
+        end = int(uptime + period) + 1
+        script = (f"while {alive}; do read up _ </proc/uptime; [ ${{up%.*}} -lt {end} ] || "
+                  f"break; sleep {fast:g}; {alive} || exit 0; {cmd} >/dev/null 2>&1 && "
+                  "break; done; ")
+    return script + (f"while {alive}; do sleep {interval:g}; {alive} || break; "
+                     f"{cmd} >/dev/null 2>&1; done")
+
+
+def _uptime() -> float:
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0])
 
 
 def _reap_later(pid: int) -> None:
@@ -91,16 +116,23 @@ def run_check(engine: Engine, ref: str) -> str:
         raise EngineError(f"container {row['name']} has no health check")
     test = h["Test"]
     command = ["/bin/sh", "-c", test[1]] if test[0] == "CMD-SHELL" else list(test[1:])
+    from teu.engine.events import container as event
+
+    exec_id = os.urandom(32).hex()  # dockerd runs a probe as an exec, and reports it so
+    event(engine, row, "exec_create: " + " ".join(command), execID=exec_id)
+    event(engine, row, "exec_start: " + " ".join(command), execID=exec_id)
     start = time.time()
     code, output = _exec_with_timeout(engine, row, command,
                                       _seconds(h, "Timeout", DEFAULT_TIMEOUT))
     end = time.time()
+    event(engine, row, "exec_die", execID=exec_id, exitCode=str(code))
     with engine.lock(row["id"]):
         fresh = engine.reload(row)
         if fresh is None:
             return "none"
         health = fastjson.loads(fresh["health"]) if fresh["health"] else {
             "Status": "starting", "FailingStreak": 0, "Log": []}
+        was = health.get("Status")
         from teu.engine.timefmt import rfc3339
 
         health["Log"] = (health.get("Log") or [])[-(KEEP - 1):] + [
@@ -116,6 +148,10 @@ def run_check(engine: Engine, ref: str) -> str:
                 health["Status"] = "unhealthy"
         with engine.db.tx() as db:
             db.update(row["id"], health=fastjson.dumps(health))
+        if health["Status"] != was:  # dockerd reports a change of health, not each check
+            from teu.engine.events import container
+
+            container(engine, fresh, "health_status: " + health["Status"])
     return health["Status"]
 
 

@@ -23,7 +23,9 @@ def member_options(engine: Engine, opts: dict) -> dict:
     into the container's settings["Teu"]. `opts` loses its pod keys."""
     infra_of = opts.pop("pod_infra", None)
     if infra_of:
-        return {"PodInfra": infra_of}
+        pod = store.get(engine.db, infra_of)
+        parent = (pod.settings.get("CgroupParent") if pod else "") or ""
+        return {"PodInfra": infra_of, **({"CgroupParent": parent} if parent else {})}
     pod = store.find(engine.db, opts.pop("pod"))
     share = pod.settings.get("Share") or list(SHARE)
     if "net" in share:
@@ -46,7 +48,8 @@ def member_options(engine: Engine, opts: dict) -> dict:
                                   "for a container in a pod that shares its UTS namespace")
         opts["uts"] = f"container:{pod.infra_id}"
         opts["hostname"] = pod.settings.get("Hostname") or pod.name
-    return {"Pod": pod.id}
+    parent = pod.settings.get("CgroupParent") or ""
+    return {"Pod": pod.id, **({"CgroupParent": parent} if parent else {})}
 
 
 def stopped_infra(engine: Engine, row: Row) -> Row | None:
@@ -86,21 +89,38 @@ def share_files(engine: Engine, row: Row) -> None:
 
 def infra_started(engine: Engine, row: Row) -> None:
     """On --network none the infra's loopback comes up (the runtime leaves a fresh
-    namespace's lo down, and a pod's containers talk to each other over it)."""
+    namespace's lo down, and a pod's containers talk to each other over it); a kube
+    Service's port != targetPort gets its redirect in the pod's namespace."""
     import os
 
-    if (row.settings["HostConfig"].get("NetworkMode") or "none") != "none":
-        return
     fresh = engine.reload(row)
     if fresh is None or not fresh["pid"]:
         return
-    from teu.network.netns import NetNS
+    if (row.settings["HostConfig"].get("NetworkMode") or "none") == "none":
+        from teu.network.netns import NetNS
 
-    ns = NetNS(os.open(f"/proc/{fresh['pid']}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
-    try:
-        ns.loopback_up()
-    finally:
-        ns.close()
+        ns = NetNS(os.open(f"/proc/{fresh['pid']}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+        try:
+            ns.loopback_up()
+        finally:
+            ns.close()
+    pod = store.get(engine.db, (row.settings.get("Teu") or {}).get("PodInfra") or "")
+    if pod is not None and pod.settings.get("CgroupParent"):
+        from teu.engine.pods import cgroup
+
+        cgroup.ensure(pod)  # its limits again, should the directories be new
+    if pod is None or not pod.labels.get("io.teu.kube.play"):
+        return
+    from teu.engine.network import network_settings
+    from teu.network import service_nat
+
+    nets = (network_settings(engine, fresh).get("Networks") or {}).values()
+    addresses = [n["IPAddress"] for n in nets if n.get("IPAddress")]
+    redirects = [tuple(r) for r in (pod.settings.get("ServicePorts") or [])]
+    if redirects:
+        service_nat.apply_in_pod(fresh["pid"], addresses, redirects)  # type: ignore[arg-type]
+    if addresses:  # behind a spread host port: its (new) address
+        service_nat.refresh(engine.paths.root, pod.name, ip=addresses[0])
 
 
 def infra_guard(engine: Engine, row: Row) -> None:

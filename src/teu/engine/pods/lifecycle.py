@@ -10,7 +10,7 @@ from teu.engine import state as S
 from teu.engine.context import Engine
 from teu.engine.db import Row
 from teu.engine.errors import Conflict, InvalidArgument
-from teu.engine.pods import store
+from teu.engine.pods import cgroup, prober, store
 from teu.engine.pods.join import NETWORK_OPTIONS, SHARE, infra_started
 from teu.engine.pods.store import Pod
 
@@ -52,6 +52,11 @@ def create(engine: Engine, opts: dict) -> Pod:
         "Infra": infra_opts,
         "CreateCommand": list(opts.get("create_command") or []),
     })
+    if opts.get("probes"):  # kube play's: teu.engine.pods.probes.Probe dicts
+        pod.settings["Probes"] = list(opts["probes"])
+    if opts.get("service_ports"):  # kube play's: [proto, port, targetPort] (service_nat)
+        pod.settings["ServicePorts"] = [list(r) for r in opts["service_ports"]]
+    _limits(pod, opts)
     if "uts" not in share and opts.get("hostname"):
         raise InvalidArgument("cannot set a hostname for a pod that does not share its UTS "
                               "namespace")
@@ -60,6 +65,7 @@ def create(engine: Engine, opts: dict) -> Pod:
             raise Conflict(f'error adding pod to state: name "{name}" is in use: pod already '
                            "exists")
     try:
+        cgroup.ensure(pod)
         image = pause.ensure(engine.paths.root)
         row = create_container(engine, {
             **infra_opts, "name": opts.get("infra_name") or f"{pod.id[:12]}-infra",
@@ -71,8 +77,45 @@ def create(engine: Engine, opts: dict) -> Pod:
     except BaseException:
         with db.tx():
             store.delete(db, pod.id)
+        cgroup.remove(pod)
         raise
     pod.infra_id = row["id"]
+    return pod
+
+
+def _limits(pod: Pod, opts: dict) -> None:
+    """podman's pod create --cpus, --memory, --memory-swap: the pod's own cgroup."""
+    from teu.engine.config import units
+
+    res = {}
+    if opts.get("memory"):
+        res["Memory"] = units.size(opts["memory"], "--memory")
+    if opts.get("memory_swap"):
+        if not res.get("Memory"):
+            raise InvalidArgument("you must provide a memory limit when specifying a swap "
+                                  "limit (--memory-swap needs --memory)")
+        res["MemorySwap"] = units.memory_swap(opts["memory_swap"])
+    if opts.get("cpus"):
+        res["NanoCpus"] = units.nano_cpus(opts["cpus"])
+    res = {k: v for k, v in res.items() if v}
+    if res:
+        pod.settings["Resources"] = res
+        pod.settings["CgroupParent"] = cgroup.path_of(pod.id)
+
+
+def create_for_container(engine: Engine, opts: dict) -> Pod:
+    """podman's `run/create --pod new:NAME`: a new pod for this container, which takes
+    the container's network options (ports, networks, aliases, DNS, hostname); `opts`
+    loses them and names the pod."""
+    name = str(opts["pod"])[len("new:"):]
+    if not name:
+        raise InvalidArgument("--pod new: needs a name (new:NAME)")
+    pod_opts: dict = {"name": name, "create_command": ["teu", "pod", "create", name]}
+    for key in (*NETWORK_OPTIONS, "hostname"):
+        if opts.get(key):
+            pod_opts[key] = opts.pop(key)
+    pod = create(engine, pod_opts)
+    opts["pod"] = pod.name
     return pod
 
 
@@ -100,6 +143,7 @@ def start(engine: Engine, ref: str) -> Pod:
     for m in members(engine, pod):
         if m["status"] not in S.RUNNING:
             start_container(engine, m["id"])
+    prober.launch(engine, pod)
     return pod
 
 
@@ -115,6 +159,8 @@ def stop_pods(engine: Engine, pods: list[Pod], timeout: float | None = None,
               cap: float | None = None) -> None:
     """Several pods at once: every member, then every infra. `cap`: no container waits
     longer than that for its stop signal to work (kube down's)."""
+    for pod in pods:
+        prober.stop(engine, pod)  # first: it must not restart what is stopping
     rows = [m for pod in pods for m in members(engine, pod)
             if m["status"] in S.RUNNING or m["status"] == "restarting"]
     _stop_all(engine, rows, timeout, cap)
@@ -156,10 +202,49 @@ def _stop_all(engine: Engine, rows: list[Row], timeout: float | None,
         kill_and_wait(engine, r)
 
 
+def restart(engine: Engine, ref: str, timeout: float | None = None) -> Pod:
+    """podman pod restart: stop (members, then the infra), then start."""
+    stop(engine, ref, timeout)
+    return start(engine, ref)
+
+
+def pause(engine: Engine, ref: str) -> Pod:
+    """podman pod pause: every running container, the infra too (the prober rests:
+    a frozen container would fail its probes)."""
+    from teu.engine.lifecycle.control import pause as pause_container
+
+    pod = store.find(engine.db, ref)
+    rows = [r for r in [*members(engine, pod), infra(engine, pod)]
+            if r is not None and r["status"] == "running"]
+    if not rows:
+        raise Conflict(f"pod {pod.id} has no running containers to pause")
+    prober.stop(engine, pod)
+    for r in rows:
+        pause_container(engine, r["id"])
+    return pod
+
+
+def unpause(engine: Engine, ref: str) -> Pod:
+    from teu.engine.lifecycle.control import unpause as unpause_container
+
+    pod = store.find(engine.db, ref)
+    rows = [r for r in [infra(engine, pod), *members(engine, pod)]
+            if r is not None and r["status"] == "paused"]
+    if not rows:
+        raise Conflict(f"pod {pod.id} has no paused containers to unpause")
+    for r in rows:
+        unpause_container(engine, r["id"])
+    prober.launch(engine, store.find(engine.db, pod.id))
+    return pod
+
+
 def kill(engine: Engine, ref: str, signal: str = "SIGKILL") -> Pod:
+    from teu.engine.config.units import signal_number
     from teu.engine.lifecycle.control import kill as kill_container
 
     pod = store.find(engine.db, ref)
+    if signal_number(signal, "--signal") in (2, 9, 15):  # an end, not a message
+        prober.stop(engine, pod)
     rows = [*reversed(members(engine, pod)), infra(engine, pod)]
     running = [r for r in rows if r is not None and r["status"] in S.RUNNING]
     if not running:
@@ -178,6 +263,8 @@ def remove(engine: Engine, ref: str, force: bool = False, volumes: bool = False)
     pod = store.find(engine.db, ref)
     rows = members(engine, pod)
     inf = infra(engine, pod)
+    if force:
+        prober.stop(engine, pod)
     if not force:
         busy = [r for r in [*rows, inf] if r is not None and (r["status"] in S.RUNNING
                                                               or r["status"] == "restarting")]
@@ -189,6 +276,8 @@ def remove(engine: Engine, ref: str, force: bool = False, volumes: bool = False)
         remove_container(engine, r["id"], force=True, volumes=volumes)
     with engine.db.tx() as db:
         store.delete(db, pod.id)
+    prober.forget(engine, pod.id)
     if inf is not None:
         remove_container(engine, inf["id"], force=True)
+    cgroup.remove(pod)
     return pod.id

@@ -90,3 +90,8 @@ def set_infra(db: DB, pid: str, infra_id: str) -> None:
 def delete(db: DB, pid: str) -> None:
     _ensure(db)
     db.conn.execute("DELETE FROM pods WHERE id=?", (pid,))
+
+
+def set_settings(db: DB, pid: str, settings: dict) -> None:
+    _ensure(db)
+    db.conn.execute("UPDATE pods SET settings=? WHERE id=?", (fastjson.dumps(settings), pid))

@@ -54,7 +54,11 @@ def inspect(engine: Engine, pod: Pod) -> dict:
         "Hostname": pod.settings.get("Hostname") or "" if pod.settings.get("HostnameGiven")
         else "",
         "Labels": pod.labels,
-        "CreateCgroup": False, "CgroupParent": "", "CreateInfra": True,
+        "CreateCgroup": bool(pod.settings.get("CgroupParent")),
+        "CgroupParent": "/teu" if pod.settings.get("CgroupParent") else "",
+        **({"CgroupPath": pod.settings["CgroupParent"]} if pod.settings.get("CgroupParent")
+           else {}),
+        "CreateInfra": True,
         "InfraContainerID": pod.infra_id,
         "InfraConfig": {
             "PortBindings": host.get("PortBindings") or {},
@@ -65,7 +69,7 @@ def inspect(engine: Engine, pod: Pod) -> dict:
             "DNSOption": listed("dns_option"),
             "NoManageHosts": False, "HostAdd": listed("add_host"),
             "Networks": nets or ([mode] if mode and mode not in ("host", "none") else None),
-            "NetworkOptions": None, "pid_ns": "private", "userns": "host",
+            "NetworkOptions": None, **_cpu(pod), "pid_ns": "private", "userns": "host",
             "uts_ns": "private",
         },
         "SharedNamespaces": list(pod.settings.get("Share") or join.SHARE),
@@ -73,9 +77,35 @@ def inspect(engine: Engine, pod: Pod) -> dict:
         "Containers": [{"Id": r["id"], "Name": r["name"], "State": r["status"]}
                        for r in rows],
     }
+    if (pod.settings.get("Resources") or {}).get("Memory"):  # podman 5's key
+        out["MemoryLimit"] = pod.settings["Resources"]["Memory"]
+    if pod.settings.get("Probes"):  # kube play's probes: the kubelet's readiness
+        for entry, r in zip(out["Containers"], rows, strict=True):
+            entry["Ready"], entry["Health"] = readiness(r)
     if not out["Labels"]:
         del out["Labels"]  # omitempty, as podman's
     return out
+
+
+def _cpu(pod: Pod) -> dict:
+    """podman 4.3's InfraConfig keys for `pod create --cpus`."""
+    from teu.engine.pods.cgroup import resources
+
+    cpu = resources(pod.settings).get("cpu")
+    return {"cpu_period": cpu["period"], "cpu_quota": cpu["quota"]} if cpu else {}
+
+
+def readiness(row: Row) -> tuple[bool, str]:
+    """(Ready, health status) of a member of a probed pod: what its prober recorded, or,
+    for a container without probes, whether it runs."""
+    from teu import fastjson
+
+    health = fastjson.loads(row["health"]) if row["health"] else {}
+    if row["status"] != "running":
+        return False, health.get("Status") or ""
+    if "Ready" in health:
+        return bool(health["Ready"]), health.get("Status") or ""
+    return True, ""
 
 
 def ls_json(engine: Engine, pod: Pod) -> dict:

@@ -45,6 +45,10 @@ def create(paths: Paths, db: DB, name: str | None = None, labels: dict | None = 
     if not made and not exist_ok:
         raise Conflict(f"volume {name} already exists")
     os.makedirs(paths.volume(name, "_data"), mode=0o755, exist_ok=True)
+    from teu import journal
+
+    # dockerd reports a create for every use of a named volume by a new container, too
+    journal.append(paths.root, "volume", "create", name, {"driver": "local"})
     return name
 
 
@@ -92,6 +96,9 @@ def remove(paths: Paths, db: DB, name: str, force: bool = False) -> None:
     with db.tx():
         db.delete_volume(name)
     _rmtree(paths.volume(name))
+    from teu import journal
+
+    journal.append(paths.root, "volume", "destroy", name, {"driver": "local"})
 
 
 def prune(paths: Paths, db: DB, all_volumes: bool = False) -> tuple[list[str], int]:

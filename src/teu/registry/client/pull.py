@@ -51,6 +51,9 @@ def pull(store: Store, name: str, *, platform: Platform | str | None = None,
     from teu.trust.enforce import admit_pull
 
     admission = admit_pull(ref, resolved.digest, repo, signature_policy)
+    # dockerd's rule: "up to date" when the name already named this very image
+    known = (store.db.tag(str(ref)) if ref.tag and not ref.digest
+             else store.db.repo_digest(f"{ref.repository}@{resolved.digest}"))
     result = write_image(
         store, resolved.image, name=shown,
         tags=[str(ref)] if ref.tag and not ref.digest else [],
@@ -60,8 +63,11 @@ def pull(store: Store, name: str, *, platform: Platform | str | None = None,
     if admission is not None:
         admission.record(store)
     progress.message(f"Digest: {resolved.digest}")
-    if result.new or result.fetched:
+    if result.new or result.fetched or known != result.row.id:
         progress.message(f"Status: Downloaded newer image for {shown}")
     else:
         progress.message(f"Status: Image is up to date for {shown}")
+    from teu.image.events import by_reference
+
+    by_reference(store, "pull", ref)
     return PullResult(ref, result.row.id, resolved.digest, result.new, result.fetched)

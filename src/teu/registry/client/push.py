@@ -111,6 +111,9 @@ def push(store: Store, source: str, destination: str | None = None, *,
         for d in [*blobs]:
             store.db.add_blob_source(c, d.digest, f"{ref.domain}/{ref.path}")
         store.db.set_repo_digest(c, f"{ref.repository}@{digest}", image.id)
+    from teu.image.events import by_reference
+
+    by_reference(store, "push", ref)
     return PushResult(ref, digest, len(raw), counts["uploaded"], counts["mounted"],
                       counts["skipped"])
 

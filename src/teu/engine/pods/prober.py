@@ -1,0 +1,359 @@
+"""The prober of a pod with probes: one small process per such pod (the kubelet's
+prober workers; teu has no daemon), started by `kube play` and `pod start`, ended by
+`pod stop/kill/rm` and by itself when the pod's infra is gone.
+
+The kubelet's rules: a probe first runs initialDelaySeconds after its container
+started, then every periodSeconds, each try bounded by timeoutSeconds. Until the
+startup probe succeeds the others do not run; failureThreshold startup or liveness
+failures in a row kill the container (its stop signal, SIGKILL after its grace
+period), and its restart policy (Always, OnFailure, Never) decides what follows.
+Readiness: ready after successThreshold successes in a row, not ready after
+failureThreshold failures. Each member's result is its health in the container's row
+(docker's State.Health: starting / healthy = ready / unhealthy, the failing streak,
+the last 5 results), which `ps`, `inspect` and `pod inspect` show; containers are
+reset when they restart.
+
+    python -m teu.engine.pods.prober ROOT RUNROOT POD_ID
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+from teu import fastjson
+from teu.engine import state as S
+from teu.engine.context import Engine
+from teu.engine.pods import store
+from teu.engine.pods.probes import Probe, run_once
+from teu.engine.pods.store import Pod
+
+KEEP = 5
+TICK = 1.0  # at least this often: container restarts and the infra's exit are noticed
+
+
+def probes_of(pod: Pod) -> list[Probe]:
+    return [Probe.from_dict(d) for d in pod.settings.get("Probes") or []]
+
+
+def log_path(engine: Engine, pod_id: str) -> str:
+    return os.path.join(engine.paths.runroot, "pods", f"{pod_id}.prober.log")
+
+
+def launch(engine: Engine, pod: Pod) -> int:
+    """Start the pod's prober (none without probes, or while one runs); its PID."""
+    if not pod.settings.get("Probes") or running(pod):
+        return 0
+    path = log_path(engine, pod.id)
+    os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
+    null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    try:
+        pid = os.posix_spawn(sys.executable, [
+            sys.executable, "-m", "teu.engine.pods.prober", engine.paths.root,
+            engine.paths.runroot, pod.id], dict(os.environ),
+            file_actions=[(os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1),
+                          (os.POSIX_SPAWN_DUP2, log, 2)], setsid=True)
+    finally:
+        os.close(null)
+        os.close(log)
+    with engine.db.tx() as db:
+        fresh = store.get(db, pod.id)
+        if fresh is not None:
+            fresh.settings["Prober"] = {"Pid": pid, "Start": S.start_time(pid)}
+            store.set_settings(db, pod.id, fresh.settings)
+            pod.settings = fresh.settings
+    try:
+        os.waitpid(pid, os.WNOHANG)  # ours until we exit; init reaps it after that
+    except ChildProcessError:
+        pass
+    return pid
+
+
+def running(pod: Pod) -> bool:
+    p = pod.settings.get("Prober") or {}
+    return bool(p) and S.alive(p.get("Pid") or 0, p.get("Start"))
+
+
+def stop(engine: Engine, pod: Pod) -> None:
+    """End the pod's prober (before its containers stop, so it restarts nothing)."""
+    p = pod.settings.get("Prober") or {}
+    if p and S.alive(p.get("Pid") or 0, p.get("Start")):
+        try:
+            os.killpg(p["Pid"], signal.SIGKILL)  # it leads its group: a grpc child goes too
+        except ProcessLookupError:
+            pass
+        for _ in range(100):
+            if not S.alive(p["Pid"], p.get("Start")) or _zombie(p["Pid"]):
+                break
+            try:
+                os.waitpid(p["Pid"], os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(0.01)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def forget(engine: Engine, pod_id: str) -> None:
+    try:
+        os.unlink(log_path(engine, pod_id))
+    except FileNotFoundError:
+        pass
+
+
+@dataclass
+class Track:
+    """One probe's counters since its container last started."""
+
+    probe: Probe
+    due: float = 0.0
+    successes: int = 0
+    failures: int = 0
+
+
+@dataclass
+class Member:
+    name: str
+    tracks: list[Track]
+    started_at: float | None = None
+    started: bool = False  # the startup probe succeeded (or there is none)
+    ready: bool | None = None
+    kill_at: float = 0.0  # SIGKILL then, after a stop signal for a failed probe
+    pid: int = 0
+    pid_start: int | None = None
+    log: list[dict] = field(default_factory=list)
+
+    def reset(self, started_at: float | None) -> None:
+        self.started_at = started_at
+        self.started = not any(t.probe.kind == "startup" for t in self.tracks)
+        self.ready = None
+        self.kill_at = 0.0
+        for t in self.tracks:
+            t.successes = t.failures = 0
+            t.due = (started_at or time.time()) + t.probe.initial_delay
+
+    @property
+    def has_readiness(self) -> bool:
+        return any(t.probe.kind == "readiness" for t in self.tracks)
+
+    def is_ready(self) -> bool:
+        """The kubelet's Ready: started, and its readiness probe passed (if it has one)."""
+        return self.started and (bool(self.ready) or not self.has_readiness)
+
+    def status(self) -> str:
+        if not self.started or (self.has_readiness and self.ready is None):
+            return "starting"
+        return "healthy" if self.is_ready() else "unhealthy"
+
+
+def _netns(infra_pid: int) -> int:
+    try:
+        return os.open(f"/proc/{infra_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return -1
+
+
+def _pod_ip(engine: Engine, infra) -> str:  # noqa: ANN001
+    """The pod's address, as the kubelet's status.podIP: its first network's IPv4,
+    else IPv6; 127.0.0.1 on --network none or host."""
+    from teu.engine.network import network_settings
+
+    try:
+        nets = (network_settings(engine, infra).get("Networks") or {}).values()
+    except Exception:  # noqa: BLE001 - no addresses known: loopback
+        return "127.0.0.1"
+    for key in ("IPAddress", "GlobalIPv6Address"):
+        for n in nets:
+            if n.get(key):
+                return n[key]
+    return "127.0.0.1"
+
+
+def _exec_probe(engine: Engine, row):  # noqa: ANN001, ANN202
+    from teu.engine.monitor.health import _exec_with_timeout
+
+    return lambda command, timeout: _exec_with_timeout(engine, row, command, timeout)
+
+
+def _kill(m: Member, row, now: float, why: str) -> None:  # noqa: ANN001
+    """The kubelet's kill of a container whose probe failed: its stop signal now,
+    SIGKILL after its grace period; not a stop by the user, so its restart policy
+    applies."""
+    from teu.engine.config.units import signal_number
+
+    config = row.settings["Config"]
+    sig = signal_number(config.get("StopSignal") or "SIGTERM", "--signal")
+    print(f"{time.strftime('%H:%M:%S')} {row['name']}: {why}: killing it", file=sys.stderr,
+          flush=True)
+    try:
+        os.kill(row["pid"], sig)
+    except ProcessLookupError:
+        return
+    m.pid, m.pid_start = row["pid"], row["pid_start"]
+    m.kill_at = now + max(0.0, float(config.get("StopTimeout", 10)))
+
+
+def _restart_after_kill(engine: Engine, row) -> None:  # noqa: ANN001
+    """The kubelet restarts a container its probe killed under OnFailure even when it
+    exited 0 (it trapped the stop signal); teu's on-failure policy would not: start it
+    as the exit command starts a restart (Always already did; Never stays down)."""
+    policy = row.settings["HostConfig"].get("RestartPolicy") or {}
+    if policy.get("Name") != "on-failure" or row["status"] != "exited" or row["exit_code"] \
+            or row["stopped_by_user"]:
+        return
+    from teu.engine.lifecycle.launch import start_detached
+
+    with engine.lock(row["id"]):
+        fresh = engine.reload(row)
+        if fresh is None or fresh["status"] != "exited" or fresh["stopped_by_user"]:
+            return
+        with engine.db.tx() as db:
+            db.update(row["id"], status="starting")
+        fresh = engine.reload(row)
+    print(f"{time.strftime('%H:%M:%S')} {row['name']}: restarted after its probe killed it",
+          file=sys.stderr, flush=True)
+    start_detached(engine, fresh, restart_count=row["restart_count"] + 1)  # type: ignore[arg-type]
+
+
+def _record(engine: Engine, row, m: Member, t: Track, ok: bool, out: str,  # noqa: ANN001
+            start: float, end: float) -> None:
+    from teu.engine.timefmt import rfc3339
+
+    m.log = (m.log + [{"Start": rfc3339(start), "End": rfc3339(end),
+                       "ExitCode": 0 if ok else 1,
+                       "Output": f"{t.probe.kind}: {out}"}])[-KEEP:]
+
+
+def _write(engine: Engine, cid: str, m: Member) -> None:
+    streak = max([t.failures for t in m.tracks] or [0])
+    health = {"Status": m.status(), "FailingStreak": streak, "Log": m.log,
+              "Ready": m.is_ready()}
+    with engine.db.tx() as db:
+        db.update(cid, health=fastjson.dumps(health))
+
+
+def step(engine: Engine, m: Member, row, netns: int, host: str, now: float) -> bool:  # noqa: ANN001
+    """Run what is due for one running member; whether its health changed."""
+    if m.kill_at:
+        if now >= m.kill_at and S.alive(m.pid, m.pid_start):
+            try:
+                os.kill(m.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return False
+    changed = False
+    for t in m.tracks:
+        p = t.probe
+        if p.kind != "startup" and not m.started:
+            continue
+        if p.kind == "startup" and m.started:
+            continue
+        if now < t.due:
+            continue
+        start = time.time()
+        ok, out = run_once(p, netns, host, _exec_probe(engine, row))
+        end = time.time()
+        t.due = end + p.period
+        if ok:
+            t.successes, t.failures = t.successes + 1, 0
+        else:
+            t.successes, t.failures = 0, t.failures + 1
+        _record(engine, row, m, t, ok, out, start, end)
+        changed = True
+        if p.kind == "startup":
+            if ok:
+                m.started = True
+                now_due = time.time()
+                for other in m.tracks:  # the others start after the startup probe
+                    if other.probe.kind != "startup":
+                        other.due = max(other.due, now_due)
+            elif t.failures >= p.failure_threshold:
+                _kill(m, row, end, f"startup probe failed {t.failures} times ({out})")
+                return True
+        elif p.kind == "liveness":
+            if not ok and t.failures >= p.failure_threshold:
+                _kill(m, row, end, f"liveness probe failed {t.failures} times ({out})")
+                return True
+        elif p.kind == "readiness":
+            if ok and t.successes >= p.success_threshold:
+                m.ready = True
+            elif not ok and t.failures >= p.failure_threshold:
+                m.ready = False
+    return changed
+
+
+def _endpoints(engine: Engine, pod: Pod, members: list[Member]) -> None:
+    """The pod behind a spread host port takes connections only while ready (every
+    probed member ready), as a Service's endpoints; nothing to do without such ports."""
+    from teu.network import service_nat
+
+    service_nat.refresh(engine.paths.root, pod.name,
+                        ready=all(m.is_ready() for m in members))
+
+
+def run(engine: Engine, pod_id: str) -> int:
+    pod = store.get(engine.db, pod_id)
+    if pod is None:
+        return 0
+    groups: dict[str, list[Track]] = {}
+    for p in probes_of(pod):
+        groups.setdefault(p.container, []).append(Track(p))
+    members = [Member(name, tracks) for name, tracks in groups.items()]
+    infra = engine.db.get(pod.infra_id)
+    while True:
+        infra = S.refresh(engine, engine.db.get(pod.infra_id)) if infra is not None else None
+        if infra is None or infra["status"] not in S.RUNNING or not infra["pid"]:
+            return 0
+        netns = _netns(infra["pid"])
+        try:
+            host = _pod_ip(engine, infra)
+            for m in members:
+                row = engine.db.by_name(m.name)
+                row = S.refresh(engine, row) if row is not None else None
+                if row is None or row["status"] != "running" or not row["pid"]:
+                    if m.kill_at and row is not None:
+                        _restart_after_kill(engine, row)
+                    if m.started_at is not None:
+                        m.reset(None)
+                        m.started_at = None
+                        if row is not None:
+                            _write(engine, row["id"], m)
+                    continue
+                if row["started_at"] != m.started_at:
+                    m.reset(row["started_at"])
+                    _write(engine, row["id"], m)
+                if step(engine, m, row, netns, host, time.time()):
+                    _write(engine, row["id"], m)
+            _endpoints(engine, pod, members)
+        except Exception as e:  # noqa: BLE001 - a busy database, a row going: try again
+            print(f"{time.strftime('%H:%M:%S')} prober: {type(e).__name__}: {e}",
+                  file=sys.stderr, flush=True)
+        finally:
+            if netns >= 0:
+                os.close(netns)
+        dues = [t.due for m in members for t in m.tracks]
+        wait = min([TICK, *[d - time.time() for d in dues]])
+        time.sleep(min(TICK, max(0.05, wait)))
+
+
+def main(argv: list[str]) -> int:
+    root, runroot, pod_id = argv
+    engine = Engine(root, runroot)
+    try:
+        return run(engine, pod_id)
+    finally:
+        engine.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
