@@ -204,7 +204,9 @@ def clone_init(ctx: InitContext, runtime_end: Channel) -> int:
         if n["type"] != "cgroup":
             flags |= NS_FLAGS[n["type"]]
     ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
-    dumpable = sys.prctl(L.PR_GET_DUMPABLE)
+    # What to put back after: PR_SET_DUMPABLE takes 0 or 1 only, so a 2 (suid_dumpable's
+    # "root only" mode) goes back as the stricter 0.
+    dumpable = 1 if sys.prctl(L.PR_GET_DUMPABLE) == 1 else 0
     try:
         preload(ctx)
         sys.prctl(L.PR_SET_DUMPABLE, 0)
