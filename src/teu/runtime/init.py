@@ -197,13 +197,16 @@ def clone_init(ctx: InitContext, runtime_end: Channel) -> int:
     fifo is opened and the container side's modules loaded before the fork (the
     runtime closes its copy of the fifo after), and the child is non-dumpable from its
     first instruction (the runtime is, for the length of the clone)."""
+    log.debug("=> nsexec container setup (the runtime clones the init: no stage 1)")
     sys = L.syscalls()
     flags = 0
     for n in ctx.namespaces:
         if n["type"] != "cgroup":
             flags |= NS_FLAGS[n["type"]]
     ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
-    dumpable = sys.prctl(L.PR_GET_DUMPABLE)
+    # What to put back after: PR_SET_DUMPABLE takes 0 or 1 only, so a 2 (suid_dumpable's
+    # "root only" mode) goes back as the stricter 0.
+    dumpable = 1 if sys.prctl(L.PR_GET_DUMPABLE) == 1 else 0
     try:
         preload(ctx)
         sys.prctl(L.PR_SET_DUMPABLE, 0)
