@@ -28,6 +28,9 @@ those stalls, not the path.
 on 10.99.0.1 against the container through 10.99.0.1:8080 (prerouting DNAT, forward,
 the bridge, the veth: no 127.0.0.1 and route_localnet on that path).
 
+"hairpin -p": wrk in the "teu -p" container's network namespace, to its own published
+port on the bridge's address (DNAT back into the bridge, masqueraded).
+
 --latency N: N sequential requests (one connection at a time, a raw HTTP/1.0 GET from a
 small Python client in the test host, every server in turn, shuffled): the 10th
 percentile and the median of each server's request time. The low percentile is the
@@ -38,6 +41,8 @@ busy machine, where rates mostly measure the scheduler.
 (teu.network.socklb, TEU_SOCKET_LB_CGROUP = a cgroup v2 of the bench's own that every
 client joins: one without controllers, so it changes no scheduling): the clients'
 connect() to 127.0.0.1:8087 goes straight to the container's address, no per-packet NAT.
+"socklb, no cpu cg": the same, its server moved to the root of the cpu hierarchy by the
+bench (what a container without a cpu cgroup would get; teu does not do that).
 "host in ctr cpu": the host's server in the container's cpu cgroup only (CFS group
 scheduling alone). "host in ctr cgroup": the host's server moved into the cgroups of the "teu -p" container
 (every controller): the container's scheduling and accounting without its namespaces or
@@ -178,6 +183,14 @@ def request_times(urls: dict, n: int) -> dict[str, list[float]]:
     return out
 
 
+class ContainerSide:
+    """Commands in a container's network namespace (the host's binaries: wrk, curl)."""
+
+    def __init__(self, pid: int) -> None:
+        self.name = f"container {pid}"
+        self.prefix = ["nsenter", f"--net=/proc/{pid}/ns/net"]
+
+
 def check_redirected(host: TestHost, port: int) -> None:
     """The clients' connects to the socklb container's port skip the NAT: their socket's
     local address is the bridge's, not 127.0.0.1 (as it is through the DNAT)."""
@@ -238,8 +251,16 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
     if lb_cgroup:
         # the same through the socket-level redirect (teu.network.socklb): the clients'
         # connect() goes straight to the container's address, no per-packet NAT
+        lb_env = {**teu.env, "TEU_SOCKET_LB_CGROUP": lb_cgroup}
         teu_run("--name", "web-socklb", "-p", "8087:80", "busybox", "httpd", "-f", "-p",
-                "80", "-h", "/www", env={**teu.env, "TEU_SOCKET_LB_CGROUP": lb_cgroup})
+                "80", "-h", "/www", env=lb_env)
+        if os.path.isdir("/sys/fs/cgroup/cpu"):
+            # and once more, its server then moved to the root of the cpu hierarchy: what a
+            # container without a cpu cgroup of its own would get (not what teu does)
+            teu_run("--name", "web-nocpu", "-p", "8084:80", "busybox", "httpd", "-f", "-p",
+                    "80", "-h", "/www", env=lb_env)
+            with open("/sys/fs/cgroup/cpu/cgroup.procs", "w") as f:
+                f.write(str(server_pid(host, teu, "web-nocpu")))
     teu_run("--name", "web-hostnet", "--network", "host", "busybox", "httpd", "-f", "-p",
             "127.0.0.1:8083", "-h", "/www")
     procs = []
@@ -317,6 +338,8 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
         pids[row] = server_pid(host, teu, name)
     if lb_cgroup:
         pids["teu -p socklb"] = server_pid(host, teu, "web-socklb")
+        if os.path.isdir("/sys/fs/cgroup/cpu"):
+            pids["socklb, no cpu cg"] = server_pid(host, teu, "web-nocpu")
     return procs, pids
 
 
@@ -396,6 +419,8 @@ def main() -> int:
                      "host in ctr cgroup": 8088, "host in ctr cpu": 8089}
             if lb_cgroup:
                 local["teu -p socklb"] = 8087
+                if "socklb, no cpu cg" in pids:
+                    local["socklb, no cpu cg"] = 8084
             if os.path.exists(DOCKER_PROXY):
                 local["docker-proxy"] = 8091
             if podman is not None:
@@ -422,10 +447,19 @@ def main() -> int:
                     pids["outside host"] = outside.pid
                 urls["outside host"] = (client, "http://10.99.0.1:8086/index.html")
                 urls["outside -p"] = (client, "http://10.99.0.1:8080/index.html")
+            # hairpin: a client in the container's own network namespace, to its published
+            # port on the gateway (DNAT back into the bridge, masqueraded)
+            inner = ContainerSide(pids["teu -p"])
+            gateway = subprocess.run(host.prefix + teu.cmd(
+                "inspect", "-f", "{{.NetworkSettings.Gateway}}", "web"), env=teu.env,
+                check=True, capture_output=True, text=True).stdout.strip()
+            urls["hairpin -p"] = (inner, f"http://{gateway}:8080/index.html")
+            pids["hairpin -p"] = pids["teu -p"]
             for where, url in urls.values():
                 wait_up(where, url)
-            if lb_cgroup:
-                check_redirected(host, 8087)
+            for port in (8087, 8084) if lb_cgroup else ():
+                if port in local.values():
+                    check_redirected(host, port)
             rates: dict[str, list[float]] = {k: [] for k in urls}
             ratios: dict[str, list[float]] = {k: [] for k in urls}
             cpu.update({k: [] for k in pids if k in urls})
@@ -455,7 +489,7 @@ def main() -> int:
                 proc.wait()
             remove_group(group)
             subprocess.run(host.prefix + teu.cmd("rm", "-f", "web", "web-hostnet",
-                                                 "web-proxied", "web-socklb"),
+                                                 "web-proxied", "web-socklb", "web-nocpu"),
                            env=teu.env, stdout=subprocess.DEVNULL)
             for f in CLIENT_CGROUPS:  # empty by now: the clients have exited
                 os.rmdir(os.path.dirname(f))
@@ -473,7 +507,8 @@ def main() -> int:
                      f" (rounds {', '.join(f'{x:.2f}' for x in ratios[k])})")
         print(line)
     for a, b in (("teu -p socklb", "teu -p"), ("teu -p socklb", "host in ctr cgroup"),
-                 ("teu -p", "host in ctr cgroup"), ("host in ctr cpu", "host")):
+                 ("teu -p", "host in ctr cgroup"), ("host in ctr cpu", "host"),
+                 ("socklb, no cpu cg", "host")):
         if a in rates and b in rates:
             per_round = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
             print(f"{a} / {b}: {statistics.median(per_round):.3f} "

@@ -132,7 +132,9 @@ def test_generate_compose_projects(project, tmp_path) -> None:  # noqa: ANN001
         web = next(w for w in by_kind(docs, "Deployment") if w["metadata"]["name"] == "web")
         c = web["spec"]["template"]["spec"]["containers"][0]
         assert c["envFrom"] == [{"configMapRef": {"name": "web-env"}}]
-        assert by_kind(docs, "ConfigMap")[0]["data"] == {"FROM_FILE": "yes", "QUOTED": "a b"}
+        maps = {m["metadata"]["name"]: m["data"] for m in by_kind(docs, "ConfigMap")}
+        assert maps["web-env"] == {"FROM_FILE": "yes", "QUOTED": "a b"}
+        assert maps["api-env"]["QUOTED"] == '"a b"'  # api reads web.env with format: raw
         assert c["livenessProbe"]["periodSeconds"] == 90
         api = next(w for w in by_kind(docs, "Deployment") if w["metadata"]["name"] == "api")
         res = api["spec"]["template"]["spec"]["containers"][0]["resources"]

@@ -26,7 +26,7 @@ import json, socket, sys
 out = []
 for host, port in json.loads(sys.argv[1]):
     try:
-        s = socket.create_connection((host, port), timeout=3)
+        s = socket.create_connection((host, port), timeout=float(sys.argv[2]))
     except OSError as e:
         out.append({"error": e.errno})
         continue
@@ -38,6 +38,33 @@ for host, port in json.loads(sys.argv[1]):
                 "body": body.decode().rsplit("\\r\\n", 1)[-1]})
     s.close()
 print(json.dumps(out))
+"""
+
+
+UDP_ECHO = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5353))
+while True:
+    data, peer = s.recvfrom(512)
+    s.sendto(data, peer)
+"""
+UDP_CLIENT = """
+import json, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.connect(("127.0.0.1", 5353))
+s.send(b"ping")
+print(json.dumps({"peer": list(s.getpeername()), "local": s.getsockname()[0],
+                  "reply": s.recv(512).decode()}))
+"""
+UDP_SENDTO = """
+import json, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.sendto(b"ping", ("127.0.0.1", 5353))
+data, source = s.recvfrom(512)
+print(json.dumps({"source": list(source), "reply": data.decode()}))
 """
 
 
@@ -68,20 +95,28 @@ def teu(tmp_path, cgroup):  # noqa: ANN001, ANN201
     yield from host_teu(tmp_path)
 
 
-def connect(host: TestHost, targets: list[tuple[str, int]], cgroup: str | None = None
-            ) -> list[dict]:
+def connect(host: TestHost, targets: list[tuple[str, int]], cgroup: str | None = None,
+            timeout: float = 2) -> list[dict]:
     join = f'echo $$ > {cgroup}/cgroup.procs; ' if cgroup else ""
     p = subprocess.run(["sh", "-c", join + 'exec "$@"', "sh", *host.prefix(),
-                        sys.executable, "-c", CLIENT, json.dumps(targets)],
+                        sys.executable, "-c", CLIENT, json.dumps(targets), str(timeout)],
                        capture_output=True, text=True, timeout=30, check=True)
     return json.loads(p.stdout)
+
+
+def run_in(host: TestHost, code: str, cgroup: str | None = None) -> dict:
+    """A Python client in the test host (and the cgroup): its JSON output, or {}."""
+    join = f'echo $$ > {cgroup}/cgroup.procs; ' if cgroup else ""
+    p = subprocess.run(["sh", "-c", join + 'exec "$@"', "sh", *host.prefix(),
+                        sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=30)
+    return json.loads(p.stdout) if p.returncode == 0 else {}
 
 
 def attached(cgroup: str) -> dict[str, list[int]]:
     fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        return {"connect4": bpf.prog_query(fd, bpf.INET4_CONNECT),
-                "getpeername4": bpf.prog_query(fd, bpf.INET4_GETPEERNAME)}
+        return {name: bpf.prog_query(fd, kind) for name, kind in socklb.PROGRAMS}
     finally:
         os.close(fd)
 
@@ -97,13 +132,15 @@ def exists(get_fd, obj_id: int) -> bool:  # noqa: ANN001
 def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None:  # noqa: ANN001
     site = www(tmp_path)
     teu.env[socklb.ENV] = cgroup
-    for name, port in (("web", "8080:80"), ("web2", "127.0.0.1:8081:80")):
-        teu.ok("run", "-d", "--name", name, "-v", f"{site}:/www", "-p", port, IMAGE,
-               "httpd", "-f", "-p", "80", "-h", "/www")
+    for name, ports in (("web", ["8080:80"]),
+                        ("web2", ["127.0.0.1:8081:80", "5353:5353/udp"])):
+        teu.ok("run", "-d", "--name", name, "-v", f"{site}:/www",
+               *[x for p in ports for x in ("-p", p)], IMAGE, "httpd", "-f", "-p", "80",
+               "-h", "/www")
     gateway = teu.inspect("web")["NetworkSettings"]["Gateway"]
     progs = attached(cgroup)
-    assert len(progs["connect4"]) == 1 and len(progs["getpeername4"]) == 1
-    fd = bpf.prog_fd_by_id(progs["connect4"][0])
+    assert all(len(ids) == 1 for ids in progs.values()), progs
+    fd = bpf.prog_fd_by_id(progs[socklb.CONNECT][0])
     map_ids = bpf.prog_info(fd)[1]
     os.close(fd)
     targets = [("127.0.0.1", 8080), ("127.0.0.2", 8080), ("127.0.0.1", 8081),
@@ -123,19 +160,41 @@ def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None: 
         assert connect(other, targets[:1], cgroup) == [{"error": 111}]
     finally:
         other.remove()
+    # UDP: a connect()ed socket is redirected too (an echo server in web2's namespace)
+    echo = subprocess.Popen(["nsenter", f"--net=/proc/{teu.inspect('web2')['State']['Pid']}"
+                             "/ns/net", sys.executable, "-c", UDP_ECHO])
+    try:
+        def udp(code: str = UDP_CLIENT, join: bool = True) -> dict:
+            return run_in(teu.host, code, cgroup if join else None)
+        assert wait_for(udp) == {"peer": ["127.0.0.1", 5353], "local": gateway,
+                                 "reply": "ping"}
+        # sendto() without connect(), with the DNAT element gone: only the redirect can
+        # deliver it, and the answer's source is the address it was sent to
+        ip2 = teu.inspect("web2")["NetworkSettings"]["IPAddress"]
+        teu.host.run("nft", "delete", "element", "ip", "teu", "ports_any",
+                     f"{{ udp . 5353 : {ip2} . 5353 }}")
+        assert udp(UDP_SENDTO) == {"source": ["127.0.0.1", 5353], "reply": "ping"}
+        assert udp(UDP_SENDTO, join=False) == {}  # outside the cgroup: nothing answers
+    finally:
+        echo.kill()
+        echo.wait()
+    p = teu("port", "--explain", "web2")
+    assert "UDP: sendto() too" in p.stdout, p.stdout
     p = teu("port", "--explain", "web")
     assert p.returncode == 0, p.stdout
-    assert "socket     ok    connect() to 127.0.0.0/8:8080 from processes of cgroup" in \
-        p.stdout and "dnat       ok" in p.stdout
+    assert "socket     ok    connect() from processes of cgroup" in p.stdout
+    assert "goes straight to the container: 127.0.0.0/8:8080 -> 10.77." in p.stdout
+    assert "dnat       ok" in p.stdout
     # the container's init killed: its element goes, the other port is still redirected
     os.kill(teu.inspect("web")["State"]["Pid"], signal.SIGKILL)
     assert wait_for(lambda: len(teu.records()) == 1)
     assert attached(cgroup) == progs
     assert connect(teu.host, targets[2:3], cgroup)[0]["local"] == gateway
     teu.ok("rm", "-f", "web", "web2")
-    assert attached(cgroup) == {"connect4": [], "getpeername4": []}
+    assert all(not ids for ids in attached(cgroup).values())
     # detached and closed: the kernel frees the programs and their maps
-    assert wait_for(lambda: not any(exists(bpf.prog_fd_by_id, i) for i in progs["connect4"])
+    prog_ids = [i for ids in progs.values() for i in ids]
+    assert wait_for(lambda: not any(exists(bpf.prog_fd_by_id, i) for i in prog_ids)
                     and not any(exists(bpf.map_fd_by_id, i) for i in map_ids))
 
 
@@ -150,3 +209,45 @@ def test_unusable_cgroup_falls_back_to_dnat(teu, tmp_path) -> None:  # noqa: ANN
     assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8080/",
                                          check=False).stdout == "hello from httpd\n")
     teu.ok("rm", "-f", "web")
+
+
+def test_ipv6_loopback_reaches_the_container(teu, tmp_path, cgroup) -> None:  # noqa: ANN001
+    """[::1]:PORT, which the kernel's DNAT cannot serve (no IPv6 route_localnet), works for
+    redirected clients: connect6 sends it to the container's IPv6 address."""
+    teu.env[socklb.ENV] = cgroup
+    teu.ok("network", "create", "--ipv6", "--subnet", "10.78.0.0/24", "--subnet",
+           "fd01:78::/64", "v6")
+    try:
+        teu.ok("run", "-d", "--name", "web6", "--network", "v6", "-v",
+               f"{www(tmp_path)}:/www", "-p", "8080:80", "-p", "5353:5353/udp", IMAGE,
+               "httpd", "-f", "-p", "80", "-h", "/www")
+        net = teu.inspect("web6")["NetworkSettings"]["Networks"]["v6"]
+        # the first answer waits for the new addresses' duplicate address detection
+        assert wait_for(lambda: "body" in connect(teu.host, [("::1", 8080)], cgroup, 0.3)[0])
+        inside = connect(teu.host, [("::1", 8080), ("127.0.0.1", 8080)], cgroup)
+        assert inside[0] == {"peer": ["::1", 8080, 0, 0], "local": net["IPv6Gateway"],
+                             "body": "hello from httpd\n"}, inside
+        assert inside[1]["local"] == net["Gateway"]
+        # outside the cgroup [::1] is the DNAT's, which drops it (a ::1 source off lo)
+        assert "body" not in connect(teu.host, [("::1", 8080)], timeout=0.5)[0]
+        # UDP sendto() to [::1] (which no DNAT serves): sendmsg6 and recvmsg6
+        pid = teu.inspect("web6")["State"]["Pid"]
+        echo = subprocess.Popen(["nsenter", f"--net=/proc/{pid}/ns/net", sys.executable, "-c",
+                                 UDP_ECHO.replace("AF_INET,", "AF_INET6,")
+                                 .replace('"0.0.0.0"', '"::"')])
+        try:
+            code = UDP_SENDTO.replace("AF_INET,", "AF_INET6,").replace('"127.0.0.1"',
+                                                                     '"::1"')
+            assert wait_for(lambda: run_in(teu.host, code, cgroup)) == \
+                {"source": ["::1", 5353, 0, 0], "reply": "ping"}
+        finally:
+            echo.kill()
+            echo.wait()
+        p = teu("port", "--explain", "web6")
+        assert "[::1]:8080 -> [fd01:78::" in p.stdout, p.stdout
+        assert "[::1] for the redirected clients of the socket hop only" in p.stdout
+        teu.ok("rm", "-f", "web6")
+        assert all(not ids for ids in attached(cgroup).values())
+    finally:
+        teu("rm", "-f", "web6")
+        teu.ok("network", "rm", "v6")

@@ -59,7 +59,10 @@ def test_assemble_resolves_labels_in_slots():
 
 
 def test_programs_end_by_allowing_and_use_their_maps():
-    for code, fds in ((bpf.connect4(7, 9), {7, 9}), (bpf.getpeername4(9), {9})):
+    for code, fds in ((bpf.connect4(7, 9), {7, 9}), (bpf.getpeername4(9), {9}),
+                      (bpf.connect6(5, 6), {5, 6}), (bpf.getpeername6(6), {6}),
+                      (bpf.sendmsg4(7, 8), {7, 8}), (bpf.recvmsg4(8), {8}),
+                      (bpf.sendmsg6(5, 4), {5, 4}), (bpf.recvmsg6(4), {4})):
         assert len(code) % 8 == 0
         assert code[-16:] == bpf.mov_imm(R0, 1) + bpf.exit_()
         slots = [code[i:i + 8] for i in range(0, len(code), 8)]
@@ -69,3 +72,46 @@ def test_programs_end_by_allowing_and_use_their_maps():
         for i, s in enumerate(slots):
             if s[0] & 0x07 == bpf.JMP and s[0] not in (0x85, 0x95):
                 assert 0 <= i + 1 + struct.unpack_from("=h", s, 2)[0] < len(slots)
+
+
+def test_socklb_keys_and_what_is_redirected():
+    from teu.network import socklb
+
+    k = socklb.key(0x1122334455667788, "127.0.0.1", 8080)
+    cookie, addr, port, proto = struct.unpack(socklb.KEY, k)
+    # the program writes the cookie natively, the address and port as the socket holds
+    # them (network order), the protocol as a u16
+    assert (cookie, addr, port, proto) == (0x1122334455667788, b"\x7f\0\0\x01",
+                                           b"\x1f\x90", 6)
+    assert len(k) == 16
+    tcp = {"protocol": "tcp", "hostPort": 8080, "containerPort": 80,
+           "containerIP": "10.77.0.2", "hostIP": ""}
+    assert socklb._redirectable(tcp) and socklb._bound(tcp) == "0.0.0.0"
+    assert not socklb._redirectable({**tcp, "protocol": "sctp"})
+    assert socklb._redirectable({**tcp, "protocol": "udp"})
+    assert not socklb._redirectable({**tcp, "hostIP": "::"})
+    assert not socklb._redirectable({**tcp, "containerIP": ""})
+    assert socklb._bound({**tcp, "hostIP": "127.0.0.1"}) == "127.0.0.1"
+    # a dual-stack mapping: one element per family; -p [::]:... IPv6 only
+    dual = {**tcp, "containerIP6": "fd01::2"}
+    assert [f for f, _, _ in socklb._elements(dual, 1)] == [4, 6]
+    assert [f for f, _, _ in socklb._elements({**dual, "hostIP": "::"}, 1)] == [6]
+    assert [f for f, _, _ in socklb._elements({**dual, "hostIP": "0.0.0.0"}, 1)] == [4]
+    _, k6, v6 = socklb._elements(dual, 1)[1]
+    assert len(k6) == struct.calcsize(socklb.KEY6) == 28
+    assert k6[8:24] == b"\0" * 16 and k6[24:26] == b"\x1f\x90"  # ::, port 8080
+    assert v6[:16] == bytes.fromhex("fd010000000000000000000000000002")
+
+
+def test_socklb_unconfigured_says_why(monkeypatch, tmp_path):
+    from teu.network import socklb
+
+    monkeypatch.delenv(socklb.ENV, raising=False)
+    m = {"protocol": "tcp", "hostPort": 8080, "containerPort": 80,
+         "containerIP": "10.77.0.2", "hostIP": ""}
+    assert socklb.publish([m]) == f"{socklb.ENV} is not set" and "socketLB" not in m
+    assert socklb.state(m) == (True, f"not used ({socklb.ENV} is not set): every client "
+                                     "takes the DNAT below")
+    assert socklb.unavailable(str(tmp_path)).endswith("is not a cgroup directory")
+    assert socklb.state({**m, "protocol": "sctp"})[1].startswith(
+        "not used (only TCP and UDP are redirected)")

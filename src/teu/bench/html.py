@@ -16,6 +16,12 @@ img{max-width:100%;border:1px solid #ddd;margin:6px 0}.m{color:#666;font-size:13
 pre{font-size:11px;background:#f6f6f6;padding:8px;overflow:auto}"""
 
 
+def figure_names(res: dict) -> list[str]:
+    """The report's figures: every panel, and the shop's when the run had the scenario."""
+    return [n for n, _ in plots.PANELS] + (["shop"] if (res.get("scenario") or {}).get("shop")
+                                           else [])
+
+
 def render(res: dict) -> str:
     rows, notes = report.rows(res)
     esc = html.escape
@@ -25,8 +31,7 @@ def render(res: dict) -> str:
     figures = "".join(
         f'<h2>{esc(name)}</h2><img alt="{esc(name)}" src="data:image/png;base64,'
         f'{base64.b64encode(plots.panel_png(res, name)).decode()}">'
-        for name in [n for n, _ in plots.PANELS]
-        + (["shop"] if (res.get("scenario") or {}).get("shop") else []))
+        for name in figure_names(res))
     import json
 
     return f"""<!DOCTYPE html>

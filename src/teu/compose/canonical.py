@@ -61,51 +61,26 @@ def ports(value: list, where: str) -> list:
 
 
 def _short_port(text: str, where: str) -> list:
-    spec, _, proto = text.partition("/")
-    proto = proto or "tcp"
-    host_ip = ""
-    if spec.startswith("["):  # [::1]:80:80
-        end = spec.find("]")
-        host_ip, spec = spec[1:end], spec[end + 2:]
-    parts = spec.split(":")
-    if len(parts) == 3:
-        host_ip, published, target = parts
-    elif len(parts) == 2:
-        published, target = parts
-    elif len(parts) == 1:
-        published, target = "", parts[0]
-    else:
-        raise ComposeError(f"{where}: invalid port {text!r}")
+    """`[IP:][HOST[-END]:]CONTAINER[-END][/PROTO]`: docker's -p grammar, read by
+    teu.network.ports, one long-syntax entry per container port."""
+    from teu.network.errors import NetworkError
+    from teu.network.ports import publish_entries
+
     try:
-        t_lo, t_hi = _range(target)
-        p_lo, p_hi = _range(published) if published else (None, None)
-    except ValueError:
+        entries = publish_entries(text)
+    except NetworkError:
         raise ComposeError(f"{where}: invalid port {text!r}") from None
     out = []
-    for k, t in enumerate(range(t_lo, t_hi + 1)):
+    for host_ip, published, target, proto in entries:
         entry: dict = {"mode": "ingress"}
         if host_ip:
             entry["host_ip"] = host_ip
-        entry["target"] = t
-        if p_lo is not None:
-            if p_hi != p_lo and p_hi - p_lo == t_hi - t_lo:
-                entry["published"] = str(p_lo + k)
-            elif p_hi != p_lo:
-                entry["published"] = f"{p_lo}-{p_hi}"
-            else:
-                entry["published"] = str(p_lo)
+        entry["target"] = target
+        if published:
+            entry["published"] = published
         entry["protocol"] = proto
         out.append(entry)
     return out
-
-
-def _range(text: str) -> tuple[int, int]:
-    lo, dash, hi = text.partition("-")
-    a = int(lo)
-    b = int(hi) if dash else a
-    if not (0 <= a <= b <= 65535):
-        raise ValueError(text)
-    return a, b
 
 
 def volumes(value: list, where: str, workdir: str) -> list:

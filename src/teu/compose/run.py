@@ -548,7 +548,8 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
 def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  # noqa: ANN001
                  timeout: float | None, volumes: bool) -> None:
     """Stop and remove containers as docker compose does: a service's containers at
-    once, each service after the services that depend on it (orphans first)."""
+    once, each service stopped after the services that depend on it (orphans first);
+    each container removed as soon as it has stopped, beside the next stops."""
     from teu.compose.parallel import each, forked, run_graph
 
     by_service: dict[str, list] = {}
@@ -563,7 +564,12 @@ def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  #
     orphans = [s for s in by_service if s not in services]
     needs = {s: dependants.get(s, []) + ([] if s in orphans else orphans) for s in order}
 
-    def one(row) -> None:  # noqa: ANN001
+    import threading
+
+    removing: list[threading.Thread] = []
+    errors: list[BaseException] = []
+
+    def in_child(action: str, row) -> None:  # noqa: ANN001
         def go() -> list[str]:
             from teu.engine.context import Engine
             from teu.engine.lifecycle.control import stop
@@ -571,18 +577,41 @@ def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  #
 
             e = Engine(engine.paths.root, engine.paths.runroot)
             try:
-                stop(e, row["id"], timeout)
-                remove(e, row["id"], force=True, volumes=volumes)
+                if action == "stop":
+                    stop(e, row["id"], timeout)
+                else:
+                    remove(e, row["id"], force=True, volumes=volumes)
             finally:
                 e.close()
             return []
 
-        say(f" Container {row['name']}  Stopping")
         forked(go)
-        say(f" Container {row['name']}  Stopped")
-        say(f" Container {row['name']}  Removed")
 
-    run_graph(order, needs, lambda s: each(by_service[s], one))
+    def removed(row) -> None:  # noqa: ANN001
+        try:
+            in_child("remove", row)
+            say(f" Container {row['name']}  Removed")
+        except BaseException as e:  # noqa: BLE001 - raised once every removal has ended
+            errors.append(e)
+
+    def one(row) -> None:  # noqa: ANN001
+        # Its dependencies may stop once it has exited; its removal (network detach,
+        # mounts, cgroup) goes on beside theirs.
+        say(f" Container {row['name']}  Stopping")
+        in_child("stop", row)
+        say(f" Container {row['name']}  Stopped")
+        t = threading.Thread(target=removed, args=(row,), daemon=True)
+        t.start()
+        removing.append(t)
+
+    try:
+        run_graph(order, needs, lambda s: each(by_service[s], one))
+    finally:
+        for t in removing:
+            while t.is_alive():
+                t.join(0.2)
+    if errors:
+        raise errors[0]
 
 
 def _remove_images(engine, model: dict, rmi: str, say: Callable[[str], None]) -> None:  # noqa: ANN001

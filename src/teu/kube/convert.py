@@ -132,3 +132,33 @@ def command_args(entrypoint: list[str] | None, cmd: list[str] | None,
     if cmd != list(image_cmd or []):
         return None, cmd
     return None, None
+
+
+def kube_probe(p: dict) -> dict:
+    """A probe kube play recorded (teu.engine.pods.probes.Probe's dict) as Kubernetes
+    writes it, only what differs from Kubernetes' defaults."""
+    if p["action"] == "http":
+        handler: dict = {"httpGet": {"path": p.get("path") or "/", "port": p["port"]}}
+        if p.get("host"):
+            handler["httpGet"]["host"] = p["host"]
+        if (p.get("scheme") or "HTTP") != "HTTP":
+            handler["httpGet"]["scheme"] = p["scheme"]
+        if p.get("headers"):
+            handler["httpGet"]["httpHeaders"] = [{"name": n, "value": v}
+                                                 for n, v in p["headers"]]
+    elif p["action"] == "tcp":
+        handler = {"tcpSocket": {"port": p["port"], **({"host": p["host"]} if p.get("host")
+                                                       else {})}}
+    elif p["action"] == "grpc":
+        handler = {"grpc": {"port": p["port"], **({"service": p["service"]}
+                                                  if p.get("service") else {})}}
+    else:
+        handler = {"exec": {"command": list(p.get("command") or [])}}
+    for key, field_name, default in (("initial_delay", "initialDelaySeconds", 0),
+                                     ("period", "periodSeconds", 10),
+                                     ("timeout", "timeoutSeconds", 1),
+                                     ("failure_threshold", "failureThreshold", 3),
+                                     ("success_threshold", "successThreshold", 1)):
+        if p.get(key, default) != default:
+            handler[field_name] = int(p[key])
+    return handler

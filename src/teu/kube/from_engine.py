@@ -166,6 +166,9 @@ def from_engine(engine, refs: list[str], note: Note) -> Project:  # noqa: ANN001
         for i, row in enumerate(members(engine, pod)):
             own = _ports_for(engine, row, ports, first=i == 0)
             ctrs.append(container(engine, row, namer, project, note, own))
+            for p in pod.settings.get("Probes") or []:  # kube play's, back as written
+                if p.get("container") == row["name"]:
+                    ctrs[-1].probes[f"{p['kind']}Probe"] = convert.kube_probe(p)
         if not ctrs:
             note(f"pod {pod.name} has no containers but its infra")
         w = Workload(namer(pod.name, "pod"), ctrs,

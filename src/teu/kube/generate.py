@@ -167,7 +167,9 @@ def _container(c: Container, volume, note: Note) -> dict:  # noqa: ANN001
         mounts.append(vm)
     if mounts:
         out["volumeMounts"] = mounts
-    if c.probe is not None:
+    if c.probes:
+        out.update(c.probes)
+    elif c.probe is not None:
         p = c.probe
         base = {"exec": {"command": p.command}, "periodSeconds": p.interval,
                 "timeoutSeconds": p.timeout, "failureThreshold": p.retries}

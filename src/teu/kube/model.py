@@ -49,6 +49,8 @@ class Container:
     ports: list[Port] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
     probe: Probe | None = None
+    # kube play's probes as Kubernetes writes them (livenessProbe: {...}); before `probe`
+    probes: dict[str, dict] = field(default_factory=dict)
     limits: dict[str, str] = field(default_factory=dict)
     requests: dict[str, str] = field(default_factory=dict)
     security: dict = field(default_factory=dict)  # a Kubernetes securityContext

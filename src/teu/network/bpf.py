@@ -1,29 +1,32 @@
-"""The bpf() system call through ctypes, a small eBPF instruction encoder, and the two
+"""The bpf() system call through ctypes, a small eBPF instruction encoder, and the
 programs of teu's socket-level redirect of published ports (teu.network.socklb).
 
-No compiler is needed: the programs are 49 and 15 instruction slots, written below with the
-encoder, one documented instruction a line, and checked by the kernel's verifier when
-they are loaded. The encoder follows the kernel's instruction set
+No compiler is needed: the programs are a few dozen instruction slots each, written below
+with the encoder, one documented instruction a line, and checked by the kernel's verifier
+when they are loaded. The encoder follows the kernel's instruction set
 (Documentation/bpf/standardization/instruction-set.rst): every instruction is 8 bytes,
 
     u8 opcode | u8 dst_reg:4 (low nibble), src_reg:4 | s16 offset | s32 immediate
 
 in the machine's byte order, and a 64-bit load of a map (`ld_map_fd`) takes two slots.
 
-The programs run at cgroup/connect4 and cgroup/getpeername4 (BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
-context `struct bpf_sock_addr`: user_ip4 at offset 4, user_port at 24, protocol at 36,
-all in network byte order as the socket address holds them):
+The programs run at cgroup/connect4,6, sendmsg4,6, getpeername4,6 and recvmsg4,6
+(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, context `struct bpf_sock_addr`: user_ip4 at offset 4,
+user_ip6 at 8, user_port at 24, protocol at 36, addresses and ports in network byte order
+as the socket address holds them):
 
-connect4: a TCP connect() from a socket of the network namespace a published port
-belongs to, to that port on the bound host address (or any 127.0.0.0/8 address for a
+connect4: a TCP (or UDP) connect() from a socket of the network namespace a published
+port belongs to, to that port on the bound host address (or any 127.0.0.0/8 address for a
 wildcard binding), is sent straight to the container's address: the key
 {netns cookie, address, port, protocol} is looked up in PORTS; on a hit the original
 destination is kept in REVNAT under the socket's cookie and the destination rewritten.
-Anything else (other namespaces, other ports, UDP) passes untouched. The program always
-returns 1 (allow): it can redirect a connect, never refuse one.
+Anything else (other namespaces, other ports, SCTP) passes untouched. The program always
+returns 1 (allow): it can redirect a connect, never refuse one. connect6 is the same for
+IPv6 (::1 for a wildcard binding); sendmsg4,6 for a UDP sendto().
 
-getpeername4: a socket found in REVNAT reports the address it connected to (127.0.0.1:8080),
-not the container's, so the redirect is invisible to the client.
+getpeername4,6: a socket found in REVNAT reports the address it connected to
+(127.0.0.1:8080), not the container's, so the redirect is invisible to the client;
+recvmsg4,6 do the same for the source of a datagram answering a redirected sendto().
 """
 
 from __future__ import annotations
@@ -135,7 +138,16 @@ def assemble(items: list) -> bytes:
 # --- the programs ------------------------------------------------------------------------
 
 CTX_USER_IP4, CTX_USER_PORT, CTX_PROTOCOL = 4, 24, 36
-IPPROTO_TCP = 6
+IPPROTO_TCP, IPPROTO_UDP = 6, 17
+
+
+def _tcp_or_udp() -> list:
+    """r8 = ctx->protocol (r8 survives calls); anything but TCP and UDP jumps to `out`.
+    UDP reaches connect4/6 only for a connect()ed socket; sendmsg4 takes IPv4 sendto()."""
+    return [load(4, R8, R6, CTX_PROTOCOL),
+            Jump(JEQ, R8, IPPROTO_TCP, "proto_ok"),
+            Jump(JNE, R8, IPPROTO_UDP, "out"),
+            "proto_ok"]
 
 
 def _loopback_first_octet() -> bytes:
@@ -155,8 +167,7 @@ def connect4(ports_fd: int, revnat_fd: int) -> bytes:
                 call(MAP_LOOKUP_ELEM)]                # r0 = the value, or 0
     return assemble([
         mov_reg(R6, R1),                              # r6 = ctx (calls clobber r1-r5)
-        load(4, R1, R6, CTX_PROTOCOL),                # r1 = ctx->protocol
-        Jump(JNE, R1, IPPROTO_TCP, "out"),            # not TCP: untouched
+        *_tcp_or_udp(),                               # r8 = the protocol, else `out`
         mov_reg(R1, R6),
         call(GET_NETNS_COOKIE),                       # r0 = the socket's netns cookie
         store(8, R10, -16, R0),                       # key.netns = r0       (fp-16)
@@ -164,7 +175,7 @@ def connect4(ports_fd: int, revnat_fd: int) -> bytes:
         store(4, R10, -8, R1),                        # key.addr = user_ip4  (fp-8)
         load(4, R1, R6, CTX_USER_PORT),
         store(2, R10, -4, R1),                        # key.port = user_port (fp-4)
-        store_imm(2, R10, -2, IPPROTO_TCP),           # key.proto = 6        (fp-2)
+        store(2, R10, -2, R8),                        # key.proto = r8       (fp-2)
         *lookup_ports(),                              # the exact address first
         Jump(JNE, R0, 0, "found"),
         load(4, R1, R6, CTX_USER_IP4),
@@ -199,6 +210,259 @@ def connect4(ports_fd: int, revnat_fd: int) -> bytes:
     ])
 
 
+def sendmsg4(ports_fd: int, revnat_fd: int) -> bytes:
+    """cgroup/sendmsg4: a UDP sendto() to a published port (same key and lookups as
+    connect4) goes to the container's address; REVNAT_UDP[{socket cookie, container
+    address, port}] keeps the address it was sent to, for recvmsg4."""
+    def lookup_ports() -> list:
+        return [ld_map_fd(R1, ports_fd), mov_reg(R2, R10), alu_imm(ADD, R2, -16),
+                call(MAP_LOOKUP_ELEM)]
+    return assemble([
+        mov_reg(R6, R1),                              # r6 = ctx
+        load(4, R1, R6, CTX_PROTOCOL),
+        Jump(JNE, R1, IPPROTO_UDP, "out"),            # UDP only
+        mov_reg(R1, R6),
+        call(GET_NETNS_COOKIE),
+        store(8, R10, -16, R0),                       # key.netns            (fp-16)
+        load(4, R1, R6, CTX_USER_IP4),
+        store(4, R10, -8, R1),                        # key.addr = user_ip4  (fp-8)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(2, R10, -4, R1),                        # key.port             (fp-4)
+        store_imm(2, R10, -2, IPPROTO_UDP),           # key.proto = 17       (fp-2)
+        *lookup_ports(),
+        Jump(JNE, R0, 0, "found"),
+        load(4, R1, R6, CTX_USER_IP4),
+        _loopback_first_octet(),
+        Jump(JNE, R1, 127, "out"),
+        store_imm(4, R10, -8, 0),                     # key.addr = 0.0.0.0
+        *lookup_ports(),
+        Jump(JEQ, R0, 0, "out"),
+        "found",
+        mov_reg(R7, R0),                              # r7 = {container addr, port}
+        mov_reg(R1, R6),
+        call(GET_SOCKET_COOKIE),
+        store(8, R10, -32, R0),                       # rkey.cookie          (fp-32)
+        load(4, R1, R7, 0),
+        store(4, R10, -24, R1),                       # rkey.addr = container (fp-24)
+        load(4, R1, R7, 4),
+        store(4, R10, -20, R1),                       # rkey.port = container (fp-20)
+        load(4, R1, R6, CTX_USER_IP4),
+        store(4, R10, -40, R1),                       # rval.addr = user_ip4 (fp-40)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(4, R10, -36, R1),                       # rval.port = user_port (fp-36)
+        ld_map_fd(R1, revnat_fd),                     # REVNAT_UDP[rkey] = rval
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -32),
+        mov_reg(R3, R10),
+        alu_imm(ADD, R3, -40),
+        mov_imm(R4, 0),
+        call(MAP_UPDATE_ELEM),
+        load(4, R1, R7, 0),
+        store(4, R6, CTX_USER_IP4, R1),               # send to the container's address
+        load(4, R1, R7, 4),
+        store(4, R6, CTX_USER_PORT, R1),
+        "out",
+        mov_imm(R0, 1),                               # allow the send, always
+        exit_(),
+    ])
+
+
+def recvmsg4(revnat_fd: int) -> bytes:
+    """cgroup/recvmsg4: a datagram from a container that sendmsg4 redirected to shows the
+    address the socket sent to (127.0.0.1:5353) as its source."""
+    return assemble([
+        mov_reg(R6, R1),
+        call(GET_SOCKET_COOKIE),                      # r1 = ctx
+        store(8, R10, -16, R0),                       # key.cookie  (fp-16)
+        load(4, R1, R6, CTX_USER_IP4),
+        store(4, R10, -8, R1),                        # key.addr = the source (fp-8)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(4, R10, -4, R1),                        # key.port = its port   (fp-4)
+        ld_map_fd(R1, revnat_fd),
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -16),
+        call(MAP_LOOKUP_ELEM),
+        Jump(JEQ, R0, 0, "out"),                      # not from a redirected send
+        load(4, R1, R0, 0),
+        store(4, R6, CTX_USER_IP4, R1),
+        load(4, R1, R0, 4),
+        store(4, R6, CTX_USER_PORT, R1),
+        "out",
+        mov_imm(R0, 1),                               # recvmsg must return 1
+        exit_(),
+    ])
+
+
+CTX_USER_IP6 = 8  # four 32-bit words, network order
+
+
+def _loopback6_last_word() -> int:
+    """The last 32-bit word of ::1 as a register holds it after a 4-byte load."""
+    return 0x01000000 if sys.byteorder == "little" else 1
+
+
+def connect6(ports_fd: int, revnat_fd: int) -> bytes:
+    """cgroup/connect6: connect4's program for IPv6 (key: netns cookie, 16-byte address,
+    port, protocol at fp-32..fp-4; a wildcard binding is redirected for ::1, which the
+    kernel's DNAT cannot reach: it has no IPv6 route_localnet)."""
+    def lookup_ports() -> list:
+        return [ld_map_fd(R1, ports_fd), mov_reg(R2, R10), alu_imm(ADD, R2, -32),
+                call(MAP_LOOKUP_ELEM)]
+    words = range(4)
+    return assemble([
+        mov_reg(R6, R1),                              # r6 = ctx
+        *_tcp_or_udp(),                               # r8 = the protocol, else `out`
+        mov_reg(R1, R6),
+        call(GET_NETNS_COOKIE),
+        store(8, R10, -32, R0),                       # key.netns          (fp-32)
+        *[x for w in words for x in (load(4, R1, R6, CTX_USER_IP6 + 4 * w),
+                                     store(4, R10, -24 + 4 * w, R1))],  # key.addr (fp-24)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(2, R10, -8, R1),                        # key.port           (fp-8)
+        store(2, R10, -6, R8),                        # key.proto = r8     (fp-6)
+        *lookup_ports(),
+        Jump(JNE, R0, 0, "found"),
+        *[x for w in words[:3] for x in (load(4, R1, R6, CTX_USER_IP6 + 4 * w),
+                                         Jump(JNE, R1, 0, "out"))],   # ::1 only
+        load(4, R1, R6, CTX_USER_IP6 + 12),
+        Jump(JNE, R1, _loopback6_last_word(), "out"),
+        store_imm(4, R10, -12, 0),                    # key.addr = :: (a wildcard -p)
+        *lookup_ports(),
+        Jump(JEQ, R0, 0, "out"),
+        "found",
+        mov_reg(R7, R0),                              # r7 = {container addr, port}
+        mov_reg(R1, R6),
+        call(GET_SOCKET_COOKIE),
+        store(8, R10, -40, R0),                       # rkey = cookie      (fp-40)
+        *[x for w in words for x in (load(4, R1, R6, CTX_USER_IP6 + 4 * w),
+                                     store(4, R10, -64 + 4 * w, R1))],  # rval.addr (fp-64)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(4, R10, -48, R1),                       # rval.port          (fp-48)
+        ld_map_fd(R1, revnat_fd),                     # REVNAT6[rkey] = rval
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -40),
+        mov_reg(R3, R10),
+        alu_imm(ADD, R3, -64),
+        mov_imm(R4, 0),
+        call(MAP_UPDATE_ELEM),
+        *[x for w in words for x in (load(4, R1, R7, 4 * w),
+                                     store(4, R6, CTX_USER_IP6 + 4 * w, R1))],
+        load(4, R1, R7, 16),
+        store(4, R6, CTX_USER_PORT, R1),              # the container's address and port
+        "out",
+        mov_imm(R0, 1),
+        exit_(),
+    ])
+
+
+def _is_loopback6() -> list:
+    """Jump to `out` unless the destination in ctx is ::1."""
+    return [*[x for w in range(3) for x in (load(4, R1, R6, CTX_USER_IP6 + 4 * w),
+                                            Jump(JNE, R1, 0, "out"))],
+            load(4, R1, R6, CTX_USER_IP6 + 12),
+            Jump(JNE, R1, _loopback6_last_word(), "out")]
+
+
+def _copy6(dst: int, dst_off: int, src: int, src_off: int) -> list:
+    """16 bytes (an IPv6 address) from src+src_off to dst+dst_off, a word at a time."""
+    return [x for w in range(4) for x in (load(4, R1, src, src_off + 4 * w),
+                                          store(4, dst, dst_off + 4 * w, R1))]
+
+
+def sendmsg6(ports_fd: int, revnat_fd: int) -> bytes:
+    """cgroup/sendmsg6: sendmsg4 for IPv6 (the key as connect6's at fp-32; REVNAT_UDP6's
+    key {cookie, container address, port} at fp-64, its value at fp-88)."""
+    def lookup_ports() -> list:
+        return [ld_map_fd(R1, ports_fd), mov_reg(R2, R10), alu_imm(ADD, R2, -32),
+                call(MAP_LOOKUP_ELEM)]
+    return assemble([
+        mov_reg(R6, R1),
+        load(4, R1, R6, CTX_PROTOCOL),
+        Jump(JNE, R1, IPPROTO_UDP, "out"),            # UDP only
+        mov_reg(R1, R6),
+        call(GET_NETNS_COOKIE),
+        store(8, R10, -32, R0),                       # key.netns          (fp-32)
+        *_copy6(R10, -24, R6, CTX_USER_IP6),          # key.addr           (fp-24)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(2, R10, -8, R1),                        # key.port           (fp-8)
+        store_imm(2, R10, -6, IPPROTO_UDP),           # key.proto = 17     (fp-6)
+        *lookup_ports(),
+        Jump(JNE, R0, 0, "found"),
+        *_is_loopback6(),
+        store_imm(4, R10, -12, 0),                    # key.addr = ::
+        *lookup_ports(),
+        Jump(JEQ, R0, 0, "out"),
+        "found",
+        mov_reg(R7, R0),                              # r7 = {container addr, port}
+        mov_reg(R1, R6),
+        call(GET_SOCKET_COOKIE),
+        store(8, R10, -64, R0),                       # rkey.cookie        (fp-64)
+        *_copy6(R10, -56, R7, 0),                     # rkey.addr = container (fp-56)
+        load(4, R1, R7, 16),
+        store(4, R10, -40, R1),                       # rkey.port = container (fp-40)
+        *_copy6(R10, -88, R6, CTX_USER_IP6),          # rval.addr = user_ip6 (fp-88)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(4, R10, -72, R1),                       # rval.port = user_port (fp-72)
+        ld_map_fd(R1, revnat_fd),                     # REVNAT_UDP6[rkey] = rval
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -64),
+        mov_reg(R3, R10),
+        alu_imm(ADD, R3, -88),
+        mov_imm(R4, 0),
+        call(MAP_UPDATE_ELEM),
+        *_copy6(R6, CTX_USER_IP6, R7, 0),             # send to the container's address
+        load(4, R1, R7, 16),
+        store(4, R6, CTX_USER_PORT, R1),
+        "out",
+        mov_imm(R0, 1),
+        exit_(),
+    ])
+
+
+def recvmsg6(revnat_fd: int) -> bytes:
+    """cgroup/recvmsg6: recvmsg4 for IPv6 (key at fp-32, 28 bytes)."""
+    return assemble([
+        mov_reg(R6, R1),
+        call(GET_SOCKET_COOKIE),
+        store(8, R10, -32, R0),                       # key.cookie         (fp-32)
+        *_copy6(R10, -24, R6, CTX_USER_IP6),          # key.addr = source  (fp-24)
+        load(4, R1, R6, CTX_USER_PORT),
+        store(4, R10, -8, R1),                        # key.port           (fp-8)
+        ld_map_fd(R1, revnat_fd),
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -32),
+        call(MAP_LOOKUP_ELEM),
+        Jump(JEQ, R0, 0, "out"),
+        *_copy6(R6, CTX_USER_IP6, R0, 0),
+        load(4, R1, R0, 16),
+        store(4, R6, CTX_USER_PORT, R1),
+        "out",
+        mov_imm(R0, 1),
+        exit_(),
+    ])
+
+
+def getpeername6(revnat_fd: int) -> bytes:
+    """cgroup/getpeername6: getpeername4's program for IPv6."""
+    return assemble([
+        mov_reg(R6, R1),
+        call(GET_SOCKET_COOKIE),
+        store(8, R10, -8, R0),
+        ld_map_fd(R1, revnat_fd),
+        mov_reg(R2, R10),
+        alu_imm(ADD, R2, -8),
+        call(MAP_LOOKUP_ELEM),
+        Jump(JEQ, R0, 0, "out"),
+        *[x for w in range(4) for x in (load(4, R1, R0, 4 * w),
+                                        store(4, R6, CTX_USER_IP6 + 4 * w, R1))],
+        load(4, R1, R0, 16),
+        store(4, R6, CTX_USER_PORT, R1),
+        "out",
+        mov_imm(R0, 1),
+        exit_(),
+    ])
+
+
 def getpeername4(revnat_fd: int) -> bytes:
     """The cgroup/getpeername4 program (see the module's docstring)."""
     return assemble([
@@ -227,7 +491,8 @@ PROG_ATTACH, PROG_DETACH = 8, 9
 PROG_GET_FD_BY_ID, MAP_GET_FD_BY_ID, OBJ_GET_INFO_BY_FD, PROG_QUERY = 13, 14, 15, 16
 MAP_HASH, MAP_LRU_HASH = 1, 9
 PROG_CGROUP_SOCK_ADDR = 18
-INET4_CONNECT, INET4_GETPEERNAME = 10, 29
+INET4_CONNECT, INET6_CONNECT, INET4_GETPEERNAME, INET6_GETPEERNAME = 10, 11, 29, 30
+UDP4_SENDMSG, UDP6_SENDMSG, UDP4_RECVMSG, UDP6_RECVMSG = 14, 15, 19, 20
 F_ALLOW_MULTI = 2
 _SYSCALL = {"x86_64": 321, "aarch64": 280, "ppc64le": 361, "s390x": 351, "riscv64": 280}
 

@@ -127,8 +127,13 @@ def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[s
                 where += f" and [::]:{m['hostPort']}/{m['protocol']}"
             if host_ip == "0.0.0.0":
                 where += " (any local address, 127.0.0.1 included"
-                where += ("; not [::1]: the kernel has no IPv6 route_localnet)"
-                          if m.get("containerIP6") else ")")
+                if not m.get("containerIP6"):
+                    where += ")"
+                elif m.get("socketLB"):
+                    where += ("; [::1] for the redirected clients of the socket hop only: "
+                              "the kernel has no IPv6 route_localnet for the DNAT)")
+                else:
+                    where += "; not [::1]: the kernel has no IPv6 route_localnet)"
             hops.append(("host", True, where))
             if not extra.get("portsByPlugin"):
                 from teu.network import socklb

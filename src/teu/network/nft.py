@@ -24,7 +24,8 @@ are also elements of the ip6 maps, to the container's IPv6 address, and its subn
 masqueraded out. The one thing IPv6 cannot do is [::1]: the kernel has no IPv6
 route_localnet and drops a ::1 source leaving loopback, so a port is reached on the
 host's other IPv6 addresses (and 127.0.0.1 for IPv4); docker needs its user-space
-proxy for [::1].
+proxy for [::1]; teu's socket-level redirect (teu.network.socklb, opt-in) serves [::1]
+for the clients it covers, rewriting connect() before any packet is sent.
 """
 
 from __future__ import annotations

@@ -35,6 +35,15 @@ def _port_range(text: str, what: str, spec: str) -> tuple[int, int]:
 
 def parse_publish(spec: str) -> dict[str, list[dict]]:
     """One -p value -> PortBindings entries."""
+    out: dict[str, list[dict]] = {}
+    for host_ip, hp, port, proto in publish_entries(spec):
+        out.setdefault(f"{port}/{proto}", []).append({"HostIp": host_ip, "HostPort": hp})
+    return out
+
+
+def publish_entries(spec: str) -> list[tuple[str, str, int, str]]:
+    """One -p value -> (host IP, host port or range or "", container port, protocol) per
+    container port, in order (teu.compose reads a service's short `ports:` with it)."""
     rest, slash, proto = spec.rpartition("/") if "/" in spec else (spec, "", "tcp")
     proto = proto.lower() if slash else "tcp"
     if proto not in PROTOCOLS:
@@ -64,7 +73,7 @@ def parse_publish(spec: str) -> dict[str, list[dict]]:
     if not ctr:
         raise NetworkError(f"no port specified: {spec}<empty>")
     c_lo, c_hi = _port_range(ctr, "containerPort", spec)
-    out: dict[str, list[dict]] = {}
+    out: list[tuple[str, str, int, str]] = []
     if host:
         h_lo, h_hi = _port_range(host, "hostPort", spec)
         if c_hi != c_lo and (h_hi - h_lo) != (c_hi - c_lo):
@@ -76,7 +85,7 @@ def parse_publish(spec: str) -> dict[str, list[dict]]:
             hp = str(h_lo + i)
         else:
             hp = host if h_hi != h_lo else str(h_lo)
-        out.setdefault(f"{port}/{proto}", []).append({"HostIp": host_ip, "HostPort": hp})
+        out.append((host_ip, hp, port, proto))
     return out
 
 
