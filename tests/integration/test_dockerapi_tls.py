@@ -139,9 +139,9 @@ def test_tlsverify_as_dockerd(teu, tmp_path: Path) -> None:  # noqa: ANN001
         assert (v.returncode, v.stdout) == (0, b"1.47\n")
         run = docker("run", "--rm", "--network", "none", IMAGE, "echo", "over-tls")
         assert (run.returncode, run.stdout) == (0, b"over-tls\n")  # attach hijacked in TLS
-        anonymous = docker("ps", who=None)
-        assert anonymous.returncode != 0 and b"certificate" in anonymous.stderr.lower()
+        assert docker("ps", who=None).returncode != 0  # no client certificate
         assert docker("ps", who="stranger").returncode != 0
+        assert svc.poll() is None  # refusals leave the service up
     finally:
         log = _stop(svc)
     assert "Traceback" not in log
