@@ -148,6 +148,7 @@ def test_tlsverify_as_dockerd(teu, tmp_path: Path) -> None:  # noqa: ANN001
         assert anonymous.returncode != 0 and anonymous.stdout == b"", err
         assert b"certificate" in err or b"connection reset by peer" in err, err
         assert docker("ps", who="stranger").returncode != 0
+        assert svc.poll() is None  # refusals leave the service up
     finally:
         log = _stop(svc)
     assert "Traceback" not in log
