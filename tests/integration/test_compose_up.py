@@ -6,6 +6,7 @@ compose's, a re-run `up` leaving unchanged services running, `down -v` leaving n
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from tests.integration.engine_helpers import IMAGE
@@ -61,7 +62,13 @@ def test_up_ps_down(teu, tmp_path) -> None:  # noqa: ANN001
     (proj / "compose.yaml").write_text(PROJECT)
     env = {**teu.env, "SITE": str(site)}
     c = ["compose", "--project-directory", str(proj)]
+    since = str(time.time())
     teu.ok(*c, "up", "-d", env=env, cwd=proj)
+    # The engine's journal has web's health going healthy (dockerd's health_status).
+    seen = [json.loads(x)["action"] for x in teu.ok(
+        *c, "events", "--json", "--since", since, "--until", str(time.time()), "web",
+        env=env).splitlines()]
+    assert seen[:2] == ["create", "start"] and "health_status: healthy" in seen, seen
     names = teu.ok(*c, "ps", "--services", env=env).split()
     assert names == ["api", "web"]  # init ran once and exited 0 before web started
     assert teu.inspect("shop-init-1")["State"]["ExitCode"] == 0

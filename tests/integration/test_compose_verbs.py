@@ -188,20 +188,44 @@ def test_verbs_on_a_running_project(teu, tmp_path) -> None:  # noqa: ANN001
     assert teu.inspect("verbs-web-1")["State"]["Status"] == "paused"
     teu.ok(*c, "unpause", "web")
     assert teu.inspect("verbs-web-1")["State"]["Status"] == "running"
-    events = subprocess.Popen(teu.cmd(*c, "events", "--json", "web"), env=teu.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # events: the journal's history since a time (--since, --until: then it ends), and
+    # the live stream; one-off containers left out, compose's labels dropped.
+    log = tmp_path / "live.json"
+    with open(log, "w") as live_out:
+        live = subprocess.Popen(teu.cmd(*c, "events", "--json"), env=teu.env,
+                                stdout=live_out, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1.5)  # its first look at the containers
+        def poke() -> bool:  # until the stream is seen to follow
+            teu.ok(*c, "pause", "web")
+            teu.ok(*c, "unpause", "web")
+            return '"unpause"' in log.read_text()
+
+        assert wait_for(poke, 30)
+        since = time.time()
         teu.ok(*c, "stop", "web")
         assert teu.inspect("verbs-web-1")["State"]["Status"] == "exited"
         teu.ok(*c, "start", "web")
-        time.sleep(1)
+        teu.ok(*c, "run", "--rm", "-T", "web", "true")
+        history = [json.loads(x) for x in teu.ok(
+            *c, "events", "--json", "--since", str(since), "--until", str(time.time()),
+            "web").splitlines()]
+        assert wait_for(lambda: '"start"' in log.read_text(), 20)
     finally:
-        events.send_signal(signal.SIGINT)
-        seen, _ = events.communicate(timeout=20)
-    actions = [(e["action"], e["service"]) for e in map(json.loads, seen.splitlines())]
-    assert ("die", "web") in actions and ("start", "web") in actions
-    assert actions.index(("die", "web")) < actions.index(("start", "web"))
+        live.send_signal(signal.SIGINT)
+        live.wait(20)
+    streamed = [json.loads(x) for x in log.read_text().splitlines()]
+    for seen in (history, streamed):
+        actions = [(e["action"], e["service"]) for e in seen]
+        assert ("die", "web") in actions and ("start", "web") in actions, actions
+        assert actions.index(("die", "web")) < actions.index(("start", "web"))
+        assert {e["id"] for e in seen} == {teu.inspect("verbs-web-1")["Id"]}  # no one-off
+        die = seen[[a for a, _ in actions].index("die")]
+        assert die["attributes"]["name"] == "verbs-web-1" and "exitCode" in die["attributes"]
+        assert not [k for e in seen for k in e["attributes"]
+                    if k.startswith("com.docker.compose.")]
+        assert sorted(die) == ["action", "attributes", "id", "service", "time", "type"]
+    text = teu.ok(*c, "events", "--since", str(since), "--until", str(time.time()))
+    assert " container die " in text and text.endswith(")\n\n")
     started = teu.inspect("verbs-web-1")["State"]["StartedAt"]
     teu.ok(*c, "restart", "web")
     assert teu.inspect("verbs-web-1")["State"]["StartedAt"] != started

@@ -227,12 +227,37 @@ def events_script(env: dict) -> dict[str, list[str]]:
     with tempfile.TemporaryDirectory() as d:
         docker("save", "-o", f"{d}/saved.tar", IMAGE)
         docker("load", "-i", f"{d}/saved.tar")
+        # the verbs that change no state report too: top, commit, export, cp, update
+        docker("run", "-d", NET, "--name", "evm", "--label", "k=v", IMAGE, "sleep", "30")
+        docker("top", "evm")
+        docker("commit", "-m", "msg", "evm", "evcommit:1")
+        docker("export", "-o", f"{d}/fs.tar", "evm")
+        Path(d, "in.txt").write_text("x")
+        docker("cp", f"{d}/in.txt", "evm:/tmp/")
+        docker("cp", "evm:/tmp/in.txt", f"{d}/out.txt")
+        docker("update", "--cpu-shares", "512", "evm")
+        docker("rm", "-f", "evm")
+        docker("rmi", "evcommit:1")
+    t1 = time.time()  # a health check: probes reported as execs, then the change of health
+    docker("run", "-d", NET, "--name", "evh", "--health-cmd", "true", "--health-interval",
+           "1s", IMAGE, "sleep", "30")
+    deadline = time.monotonic() + 30
+    while docker("inspect", "-f", "{{.State.Health.Status}}", "evh")[1].strip() != \
+            "healthy" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    docker("rm", "-f", "evh")
     until = time.time() + 0.2
-    history = docker("events", "--since", f"{t0:.3f}", "--until", f"{until:.3f}",
+    history = docker("events", "--since", f"{t0:.3f}", "--until", f"{t1:.3f}",
                      "--format", fmt)[1]
+    health = docker("events", "--since", f"{t1:.3f}", "--until", f"{until:.3f}", "--filter",
+                    "container=evh", "--format", "{{.Action}} {{json .Actor.Attributes}}")[1]
     ids = re.compile(r"(sha256:)?[0-9a-f]{64}")
+    probes = [ids.sub("ID", line) for line in health.splitlines()]
+    first = next((i for i, x in enumerate(probes) if x.startswith("health_status")), 0)
+    last = next((i for i, x in enumerate(probes) if x.startswith("kill")), len(probes))
     return {"live": [line for line in lines if line.split()[0] != "attach"],
-            "history": [ids.sub("ID", line) for line in history.splitlines()]}
+            "history": [ids.sub("ID", line) for line in history.splitlines()],
+            "health": probes[:first + 1] + probes[last:]}  # the probes after: as many as fit
 
 
 def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
@@ -244,7 +269,12 @@ def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
                             "exec_start: sh -c exit 5 ev1 <no value>", "exec_die ev1 5",
                             "pause ev1 <no value>", "unpause ev1 <no value>", "die ev1 3",
                             "rename ev2 <no value>", "destroy ev2 <no value>"]
+    assert [line.split(" {")[0] for line in ours["health"]] == [
+        "create", "start", "exec_create: /bin/sh -c true", "exec_start: /bin/sh -c true",
+        "exec_die", "health_status: healthy", "kill", "die", "destroy"]
     kinds = {line.split()[0] + " " + line.split()[1] for line in ours["history"]}
     assert {"container create", "container die", "network connect", "volume mount",
-            "volume destroy", "image tag", "image untag", "image save",
-            "image load"} <= kinds
+            "volume destroy", "image tag", "image untag", "image save", "image load",
+            "container top", "container commit", "container export",
+            "container extract-to-dir", "container archive-path", "container update",
+            "image delete"} <= kinds

@@ -188,6 +188,25 @@ spec:
     out = teu("kube", "play", str(other))
     assert out.returncode == 125 and "8080" in out.stderr and "allocated" in out.stderr
     assert teu.rows() == before and "clash" not in teu.ok("pod", "ls")
+    # The same for a hostPort spread over replicas: refused, all of it undone.
+    other.write_text(f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: spread}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: spread}}}}
+  template:
+    metadata: {{labels: {{app: spread}}}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {{name: c, image: {IMAGE}, command: [sleep, "60"], ports: [{{containerPort: 1,
+           hostPort: 8080}}]}}
+""")
+    out = teu("kube", "play", str(other))
+    assert out.returncode == 125 and "host port 8080/TCP is already allocated" in out.stderr
+    assert teu.rows() == before and "spread" not in teu.ok("pod", "ls")
     # kube down: exactly what play made goes (the pre-existing volume stays).
     teu.ok("volume", "create", "keep")
     out = teu.ok("kube", "down", str(app), timeout=120)

@@ -30,6 +30,11 @@ WEB = "; ".join([
     "printf '%s' \"$LIVE\" > /w/cgi-bin/live", "chmod +x /w/cgi-bin/live",
     "trap 'exit 0' TERM", "httpd -f -p 8080 -h /w & wait"])
 
+# Replica 0 is ready from the start, replica 1 once /w/ready.txt exists.
+GATE = "; ".join(["mkdir -p /w", "hostname > /w/index.html",
+                  "case $(hostname) in *-0) touch /w/ready.txt;; esac",
+                  "trap 'exit 0' TERM", "httpd -f -p 8000 -h /w & wait"])
+
 PODS = f"""
 apiVersion: v1
 kind: Pod
@@ -75,6 +80,39 @@ spec:
       initialDelaySeconds: 1
       periodSeconds: 1
       failureThreshold: 1
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: again}}
+spec:
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: {IMAGE}
+    command: [sh, -c, "touch /tmp/ok; trap 'exit 0' TERM; sleep 300 & wait"]
+    livenessProbe:
+      exec: {{command: [test, -e, /tmp/ok]}}
+      initialDelaySeconds: 1
+      periodSeconds: 1
+      failureThreshold: 1
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: gate}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: gate}}}}
+  template:
+    metadata: {{labels: {{app: gate}}}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: c
+        image: {IMAGE}
+        command: [sh, -c, {json.dumps(GATE)}]
+        ports: [{{containerPort: 8000, hostPort: 8090}}]
+        readinessProbe: {{httpGet: {{path: /ready.txt, port: 8000}}, periodSeconds: 1}}
 """
 
 
@@ -115,12 +153,24 @@ def test_http_tcp_exec_probes(teu, tmp_path) -> None:  # noqa: ANN001
     assert wait_for(lambda: teu.inspect("web-srv")["State"]["Running"], 20)
     assert teu.inspect("web-srv")["State"]["Pid"] != pid
     assert wait_for(lambda: health(teu, "web-srv").get("Log"), 20)  # probed again
+    # A host port spread over replicas goes only to the ready ones (Service endpoints).
+    def answers() -> set[str]:
+        return {teu.host.run("curl", "-s", "-m", "3", "http://127.0.0.1:8090/",
+                             check=False).stdout for _ in range(4)}
+
+    assert wait_for(lambda: answers() == {"gate-pod-0\n"}, 20)
+    teu.ok("exec", "gate-pod-1-c", "touch", "/w/ready.txt")
+    assert wait_for(lambda: answers() == {"gate-pod-0\n", "gate-pod-1\n"}, 20)
     # restartPolicy Never: the exec liveness probe fails once, the container stays down.
     assert teu.inspect("once-c")["State"]["Running"]
     teu.ok("exec", "once-c", "rm", "/tmp/ok")
     assert wait_for(lambda: not teu.inspect("once-c")["State"]["Running"], 20)
     info = teu.inspect("once-c")
     assert info["RestartCount"] == 0 and info["State"]["ExitCode"] == 0  # it trapped TERM
+    # restartPolicy OnFailure: restarted after the kill even though it exited 0.
+    teu.ok("exec", "again-c", "rm", "/tmp/ok")
+    assert wait_for(lambda: teu.inspect("again-c")["RestartCount"] >= 1, 20)
+    assert wait_for(lambda: teu.inspect("again-c")["State"]["Running"], 20)
     # pod stop ends the prober; pod start brings it back.
     teu.ok("pod", "stop", "-t", "1", "web")
     teu.ok("pod", "start", "web")

@@ -1,7 +1,7 @@
 """Pods (`teu pod ...`, `run --pod`, client.pods) inside a test host: one network, IPC and
 UTS namespace held by the infra (catatonit), a port published by the pod answered by a
-member, the pod's hostname, podman's statuses, stop/start, rm refusals and rm -f taking
-the members with it."""
+member, the pod's hostname, podman's statuses, stop/start, pause/unpause, restart, rm
+refusals and rm -f taking the members with it; pod limits and `--pod new:`."""
 
 from __future__ import annotations
 
@@ -67,6 +67,17 @@ def test_pod_lifecycle(teu) -> None:  # noqa: ANN001
     assert teu.ok("pod", "ls", "--format", "{{.Status}}") == "Running\n"
     assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8081/",
                                          check=False).stdout == "pod-page\n")
+    # pause/unpause freeze and thaw every container; restart stops and starts them.
+    assert teu.ok("pod", "pause", "web").strip() == pid
+    assert teu.ok("pod", "ls", "--format", "{{.Status}}") == "Paused\n"
+    assert teu("pod", "pause", "web").returncode == 1  # nothing left running
+    teu.ok("pod", "unpause", "web")
+    assert teu.ok("pod", "ls", "--format", "{{.Status}}") == "Running\n"
+    before = teu.inspect("srv")["State"]["Pid"]
+    teu.ok("pod", "restart", "-t", "1", "web")
+    assert teu.inspect("srv")["State"]["Pid"] != before
+    assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8081/",
+                                         check=False).stdout == "pod-page\n")
     bad = teu("pod", "rm", "web")
     assert bad.returncode == 1 and "not ready to be removed" in bad.stderr
     assert teu.ok("pod", "rm", "-f", "web").strip() == pid
@@ -85,7 +96,9 @@ def test_pods_api(plain) -> None:  # noqa: ANN001
     import teu as teu_api
 
     client = teu_api.Client(str(plain.root), str(plain.runroot))
-    pod = client.pods.create("api-pod", labels={"a": "1"})
+    pod = client.pods.create("api-pod", labels={"a": "1"}, mem_limit="256m", cpus=1.5)
+    assert pod.attrs["MemoryLimit"] == 256 << 20
+    assert pod.attrs["InfraConfig"]["cpu_quota"] == 150_000
     assert pod.status == "Created" and client.pods.exists("api-pod")
     c1 = client.containers.run(IMAGE, ["sh", "-c", "echo hi > /tmp/i; httpd -f -p 8080 -h /tmp"],
                                detach=True, pod="api-pod", name="a1")
@@ -96,6 +109,11 @@ def test_pods_api(plain) -> None:  # noqa: ANN001
     pod.reload()
     assert pod.status == "Running" and [c.name for c in pod.containers][1:] == ["a1"]
     assert [p.name for p in client.pods.list(filters={"label": "a=1"})] == ["api-pod"]
+    pod.pause()
+    assert pod.status == "Paused"
+    pod.unpause()
+    pod.restart(timeout=1)
+    assert pod.status == "Running"
     pod.stop(timeout=1)
     c1.reload()
     assert c1.status == "exited" and pod.status == "Exited"

@@ -109,3 +109,10 @@ def test_docker_shapes_and_the_cli_line() -> None:
     assert docker_shape(v) == v
     assert text(_ev("container", "start", "abc", name="web", image="busybox")) == \
         "1970-01-01T00:00:01.000000005Z container start abc (image=busybox, name=web)"
+
+
+def test_an_unwritable_journal_loses_the_event_not_the_work(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.write_text("a file where the store's directory should be")
+    journal.append(str(root), "container", "create", "c1", {})  # no exception
+    assert journal.history(str(root)) == []

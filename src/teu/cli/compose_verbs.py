@@ -445,21 +445,28 @@ def watch(opts: dict, services: list[str], project) -> int:  # noqa: ANN001
 
 @verb("events", "[OPTIONS] [SERVICE...]", "Receive real time events from containers",
       [Flag("json", None, BOOL, "Output events as a stream of json objects"),
-       Flag("since", None, STR, "Show all events created since timestamp (accepted: "
-            "teu keeps no event log, so only what happens from now on)"),
-       Flag("until", None, STR, "Stream events until this timestamp (accepted)")])
+       Flag("since", None, STR, "Show all events created since timestamp"),
+       Flag("until", None, STR, "Stream events until this timestamp")])
 def events(opts: dict, services: list[str], model: dict) -> int:
     import json
 
-    from teu.compose.events import events as watch_events
+    from teu.compose.events import events as project_events
     from teu.compose.events import text
+    from teu.engine.timefmt import since
 
     def emit(event: dict) -> None:
-        line = json.dumps(event, separators=(",", ":")) if opts.get("json") else text(event)
+        if opts.get("json"):
+            line = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+            line = line.replace("<", "\\u003c").replace(">", "\\u003e").replace(
+                "&", "\\u0026")  # Go's encoder escapes these
+        else:
+            line = text(event)
         print(line, flush=True)
 
     try:
-        watch_events(_engine(), model, services, emit)
+        project_events(_engine(), model["name"], services, emit,
+                       since(opts["since"]) if opts.get("since") else None,
+                       since(opts["until"]) if opts.get("until") else None)
     except KeyboardInterrupt:
         return 0
     return 0

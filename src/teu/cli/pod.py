@@ -18,9 +18,12 @@ Commands:
   inspect     Display detailed information on one or more pods
   kill        Send the specified signal or SIGKILL to containers in pod
   ls          List pods (also: ps, list)
+  pause       Pause one or more pods
+  restart     Restart one or more pods
   rm          Remove one or more pods
   start       Start one or more pods
   stop        Stop one or more pods
+  unpause     Unpause one or more pods
 
 Containers join a pod with `teu run --pod POD` (or `teu create --pod POD`).
 """
@@ -38,7 +41,8 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 125
     verb = {"list": "ls", "ps": "ls", "remove": "rm"}.get(argv[0], argv[0])
     fn = {"create": _create, "ls": _ls, "inspect": _inspect, "start": _start, "stop": _stop,
-          "kill": _kill, "rm": _rm, "exists": _exists}.get(verb)
+          "kill": _kill, "rm": _rm, "exists": _exists, "restart": _restart, "pause": _pause,
+          "unpause": _unpause}.get(verb)
     if fn is None:
         print(f"teu pod: unknown command {argv[0]!r}\nSee 'teu pod --help'", file=sys.stderr)
         return 125
@@ -185,6 +189,27 @@ def _stop(argv: list[str]) -> int:
     return _each(argv, "stop", "Stop", lambda e, ref, o: stop(e, ref, o.get("time")).id,
                  [Flag("time", "t", INT, "Seconds to wait for pod stop before killing the "
                        "container")])
+
+
+def _restart(argv: list[str]) -> int:
+    from teu.engine.pods.lifecycle import restart
+
+    return _each(argv, "restart", "Restart",
+                 lambda e, ref, o: restart(e, ref, o.get("time")).id,
+                 [Flag("time", "t", INT, "Seconds to wait for pod stop before killing the "
+                       "container")])
+
+
+def _pause(argv: list[str]) -> int:
+    from teu.engine.pods.lifecycle import pause
+
+    return _each(argv, "pause", "Pause", lambda e, ref, o: pause(e, ref).id)
+
+
+def _unpause(argv: list[str]) -> int:
+    from teu.engine.pods.lifecycle import unpause
+
+    return _each(argv, "unpause", "Unpause", lambda e, ref, o: unpause(e, ref).id)
 
 
 def _kill(argv: list[str]) -> int:

@@ -1,65 +1,48 @@
-"""`compose events`: the project's container events as docker compose prints them,
-found by watching the containers' states (teu has no daemon to send events): create,
-start, die (with its exit code), pause, unpause, health_status, destroy."""
+"""`compose events`: the project's container events as docker compose prints them, read
+from the engine's event journal (teu.journal, which the operations themselves write):
+the history from --since, then new events as they happen, until --until (or Ctrl-C).
+As docker compose's: only containers, one-off containers (`compose run`) left out, the
+com.docker.compose.* labels dropped from the attributes."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 
 
-def _state(row) -> tuple[str, str, int | None]:  # noqa: ANN001
-    health = json.loads(row["health"]).get("Status", "") if row["health"] else ""
-    return row["status"], health, row["exit_code"]
-
-
-def events(engine, model: dict, services: list[str], emit: Callable[[dict], None],  # noqa: ANN001
-           stop: Callable[[], bool] | None = None, interval: float = 0.2) -> None:
-    """emit({"time", "type", "action", "id", "service", "attributes"}) for every change
-    seen, until stop() (or Ctrl-C)."""
+def events(engine, project: str, services: list[str], emit: Callable[[dict], None],  # noqa: ANN001
+           since: float | None = None, until: float | None = None,
+           stop: Callable[[], bool] | None = None) -> None:
+    """emit({"action", "attributes", "id", "service", "time", "type"}) per event."""
     from teu.compose import plan
-    from teu.compose.containers import find, labels_of
+    from teu.engine.views.events import stream
 
-    seen: dict[str, tuple] = {r["id"]: (_state(r), r) for r in find(engine, model, services,
-                                                                     oneoff=True)}
+    filters = {"type": ["container"], "label": [f"{plan.PROJECT}={project}"]}
+    for ev in stream(engine.paths.root, filters, since, until, stop or (lambda: False)):
+        attrs = ev["Actor"]["Attributes"]
+        service = attrs.get(plan.SERVICE, "")
+        if attrs.get(plan.ONEOFF) == "True" or (services and service not in services):
+            continue
+        emit({"action": ev["Action"],
+              "attributes": {k: v for k, v in attrs.items()
+                             if not k.startswith("com.docker.compose.")},
+              "id": ev["Actor"]["ID"], "service": service, "time": go_time(ev["timeNano"]),
+              "type": "container"})
 
-    def out(action: str, row, extra: dict | None = None) -> None:  # noqa: ANN001
-        emit({"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) +
-              f".{int(time.time() % 1 * 1e6):06d}Z", "type": "container", "action": action,
-              "id": row["id"], "service": labels_of(row).get(plan.SERVICE, ""),
-              "attributes": {"image": row.settings["Config"].get("Image", ""),
-                             "name": row["name"], **(extra or {})}})
 
-    while not (stop and stop()):
-        time.sleep(interval)
-        now = {r["id"]: r for r in find(engine, model, services, oneoff=True)}
-        for cid, row in now.items():
-            state = _state(row)
-            if cid not in seen:
-                out("create", row)
-                old = ("created", "", None)
-            else:
-                old = seen[cid][0]
-            status, health, code = state
-            if status != old[0]:
-                if status == "running" and old[0] == "paused":
-                    out("unpause", row)
-                elif status == "running":
-                    out("start", row)
-                elif status == "paused":
-                    out("pause", row)
-                elif status in ("exited", "dead") and old[0] in ("running", "paused"):
-                    out("die", row, {"exitCode": str(code)})
-            if health and health != old[1] and health != "starting":
-                out(f"health_status: {health}", row)
-            seen[cid] = (state, row)
-        for cid in [c for c in seen if c not in now]:
-            out("destroy", seen.pop(cid)[1])
+def go_time(nano: int) -> str:
+    """A time as Go's encoding/json writes a time.Time (RFC 3339, nanoseconds with their
+    trailing zeros cut), in UTC."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(nano // 1_000_000_000))
+    frac = f"{nano % 1_000_000_000:09d}".rstrip("0")
+    return f"{stamp}{'.' + frac if frac else ''}Z"
 
 
 def text(event: dict) -> str:
-    """docker compose's line: `TIME container ACTION ID (k=v, ...)`."""
+    """docker compose's line: `TIME container ACTION ID (k=v, ...)` (microseconds), and
+    the empty line its Println of a line ending in a newline adds."""
     attrs = ", ".join(f"{k}={v}" for k, v in sorted(event["attributes"].items()))
-    stamp = event["time"].replace("T", " ").rstrip("Z")
-    return f"{stamp} container {event['action']} {event['id']} ({attrs})"
+    day, _, rest = event["time"].rstrip("Z").partition("T")
+    clock, _, frac = rest.partition(".")
+    return f"{day} {clock}.{(frac + '000000')[:6]} container {event['action']} " \
+           f"{event['id']} ({attrs})\n"

@@ -34,7 +34,8 @@ async def get(svc: Service, req: Request, send: Send) -> None:
     ref, path = req.params["id"], _path(req)
     await svc.call(lambda e: e.find(ref))
     with tempfile.TemporaryFile(dir=svc.runroot if os.path.isdir(svc.runroot) else None) as f:
-        await svc.forked("copy", f"{ref}:{path}", "-", stdout=f.fileno())
+        await svc.forked("copy", f"{ref}:{path}", "-", req.method != "HEAD",
+                         stdout=f.fileno())
         f.seek(0)
         with tarfile.open(fileobj=f) as t:
             first = t.next()

@@ -26,9 +26,13 @@ from typing import Any
 
 
 def _start(e: Any, ref: str) -> Any:
+    import os
+
     from teu.engine.lifecycle.launch import start
 
-    return start(e, ref, watched=True)  # the service records the exit: Service.watch_exit
+    # the service records the exit (Service.watch_exit); TEU_API_WATCH=0, for the
+    # benchmark's comparison, leaves it to conmon's exit command as `teu start` does
+    return start(e, ref, watched=os.environ.get("TEU_API_WATCH") != "0")
 
 
 def _restart(e: Any, ref: str, timeout: float | None) -> Any:
@@ -43,10 +47,10 @@ def _exec(e: Any, cid: str, command: list[str], options: dict) -> Any:
     return exec_in(e, cid, command, **options)
 
 
-def _copy(e: Any, source: str, dest: str) -> Any:
+def _copy(e: Any, source: str, dest: str, report: bool = True) -> Any:
     from teu.engine.files.cp import copy
 
-    return copy(e, source, dest)
+    return copy(e, source, dest, report)
 
 
 def _build(e: Any, options: dict) -> Any:

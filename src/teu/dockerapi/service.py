@@ -73,6 +73,8 @@ class Service:
         a Python start later (the start told conmon so: teu.engine.monitor.conmon)."""
         import os
 
+        if os.environ.get("TEU_API_WATCH") == "0":  # see teu.dockerapi.forkserver._start
+            return
         row = await self.call(lambda e: e.find(ref))
         cid, pid = row["id"], row["pid"]
         try:

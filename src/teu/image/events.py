@@ -16,7 +16,7 @@ def by_reference(store: Any, action: str, ref: Any) -> None:
 
 
 def by_id(store: Any, action: str, image_id: str, name: str | None = None) -> None:
-    attributes = _labels(store, image_id)
+    attributes = _labels(store, image_id) if action != "delete" else {}
     attributes["name"] = name or image_id
     journal.append(store.root, "image", action, image_id, attributes)
 

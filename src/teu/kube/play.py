@@ -476,66 +476,64 @@ def _make(engine, p: Plan, opts: PlayOptions, say: Say, undo: list,  # noqa: ANN
             _job(engine, pod, ids, say)
 
 
-def lb_dir(root: str) -> str:
-    return os.path.join(root, "kube", "lb")
-
-
 def _balance(engine, p: Plan, opts: PlayOptions, warn: Say, say: Say,  # noqa: ANN001
              undo: list) -> None:
-    """The host ports spread over several pods: their addresses are known now."""
-    import json
-
+    """The host ports spread over several pods: their addresses are known now. Pods
+    with a readiness probe join once ready (their prober says so)."""
     from teu.engine.network import network_settings
     from teu.engine.pods import store
     from teu.network import service_nat
 
+    plans = {pod.name: pod for pod in p.pods}
+    held = _published(engine)
     for b in p.balanced:
+        who = held.get((b.port, b.proto.lower()))
+        if who:
+            raise KubeError(f"port conflict: host port {b.port}/{b.proto} is already "
+                            f"allocated by container {who}")
         backends = []
         for name in b.pods:
             pod = store.find(engine.db, name)
             infra = engine.db.get(pod.infra_id)
             nets = network_settings(engine, infra).get("Networks") or {} if infra else {}
             ip = next((n["IPAddress"] for n in nets.values() if n.get("IPAddress")), "")
-            if ip:
-                backends.append((ip, b.target))
-        if not backends:
+            gated = any(x["kind"] in ("readiness", "startup") for x in plans[name].probes)
+            backends.append({"pod": name, "ip": ip, "port": b.target, "ready": not gated})
+        if not any(x["ip"] for x in backends):
             warn(f"{b.owner}: host port {b.port}/{b.proto} is not published: its pods have "
                  "no address" + (" (--start=false)" if not opts.start else ""))
             continue
-        path = os.path.join(lb_dir(engine.paths.root), f"{b.proto.lower()}-{b.port}.json")
-        if os.path.exists(path):
-            with open(path) as f:
-                owner = json.load(f).get("owner")
-            raise KubeError(f"port conflict: host port {b.port}/{b.proto} is already spread "
-                            f"over the pods of {owner}")
-        os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
-        with open(path, "w") as f:
-            json.dump({"owner": b.owner, "proto": b.proto, "port": b.port}, f)
+        try:
+            path = service_nat.record(engine.paths.root, b.owner, b.proto, b.port,
+                                      b.host_ip, backends)
+        except ValueError as e:
+            raise KubeError(f"port conflict: {e}") from None
         undo.append(lambda b=b, path=path: (service_nat.unbalance(b.proto, b.port),
                                             os.unlink(path)))
-        service_nat.balance(b.proto, b.port, backends, b.host_ip)
         say(f"Port {b.port}/{b.proto.lower()} spread over {', '.join(b.pods)}")
+
+
+def _published(engine) -> dict[tuple[int, str], str]:  # noqa: ANN001
+    """(host port, proto) -> name of the running container publishing it."""
+    from teu.engine import state
+
+    out = {}
+    for row in state.refresh_all(engine):
+        if row["status"] not in ("running", "paused"):
+            continue
+        for key, binds in (row.settings["HostConfig"].get("PortBindings") or {}).items():
+            proto = key.partition("/")[2] or "tcp"
+            for b in binds or []:
+                if b.get("HostPort"):
+                    out[(int(b["HostPort"]), proto)] = row["name"]
+    return out
 
 
 def unbalance(root: str, owners: set[str]) -> list[str]:
     """kube down's part: the spread host ports of these objects go."""
-    import json
-
     from teu.network import service_nat
 
-    d = lb_dir(root)
-    gone = []
-    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
-        path = os.path.join(d, name)
-        with open(path) as f:
-            rec = json.load(f)
-        if rec.get("owner") in owners:
-            service_nat.unbalance(rec["proto"], int(rec["port"]))
-            os.unlink(path)
-            gone.append(f"{rec['port']}/{rec['proto'].lower()}")
-    if os.path.isdir(d) and not os.listdir(d):
-        os.rmdir(d)
-    return gone
+    return service_nat.drop(root, owners)
 
 
 def _engine_opts(engine, c: dict, pod: str, restart: str) -> dict:  # noqa: ANN001

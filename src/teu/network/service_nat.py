@@ -12,11 +12,16 @@ teu's `table ip teu` of teu.network.nft is never touched):
   connection. One chain per host port `lb-PROTO-PORT`, reached through the verdict map
   `lb` from prerouting and output (priority dstnat - 1: before teu's published ports),
   for traffic to any local address; teu's network chains masquerade 127.0.0.1 and
-  hairpin traffic into the bridge, as for its own published ports.
+  hairpin traffic into the bridge, as for its own published ports. Each spread port is
+  recorded in <root>/kube/lb/PROTO-PORT.json with its pods; a pod that restarts (a new
+  address) or whose readiness changes (its prober) rewrites the chain: as a Service's
+  endpoints, only ready pods get connections, and none ready is a TCP reset.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 
 from teu.network.nft import nft_binary, run
@@ -70,15 +75,17 @@ def chain_name(proto: str, port: int) -> str:
 
 def balance_script(proto: str, port: int, backends: list[tuple[str, int]],
                    host_ip: str = "") -> str:
-    """Host port `port` spread over `backends` (pod address, target port)."""
+    """Host port `port` spread over `backends` (pod address, target port); none: reset."""
     proto = proto.lower()
     chain = chain_name(proto, port)
     match = f"ip daddr {host_ip} " if host_ip and host_ip != "0.0.0.0" else ""
     targets = ", ".join(f"{i} : {ip} . {p}" for i, (ip, p) in enumerate(backends))
+    rule = (f"meta l4proto {proto} dnat to numgen inc mod {len(backends)} map "
+            f"{{ {targets} }}") if backends else (
+        "meta l4proto tcp reject with tcp reset" if proto == "tcp" else "drop")
     return _HOST_BASE + "\n".join([
         f"add chain ip {HOST_TABLE} {chain}", f"flush chain ip {HOST_TABLE} {chain}",
-        f"add rule ip {HOST_TABLE} {chain} {match}meta l4proto {proto} dnat to numgen inc "
-        f"mod {len(backends)} map {{ {targets} }}",
+        f"add rule ip {HOST_TABLE} {chain} {match}{rule}",
         f"add element ip {HOST_TABLE} lb {{ {proto} . {port} : jump {chain} }}"]) + "\n"
 
 
@@ -103,3 +110,90 @@ def unbalance(proto: str, port: int) -> None:
     chains = [i["chain"]["name"] for i in items if "chain" in i]
     if not any(c.startswith("lb-") for c in chains):
         run(f"delete table ip {HOST_TABLE}\n")
+
+
+# --- the records: which pods a spread port goes to (kube play writes, kube down drops)
+
+
+def records_dir(root: str) -> str:
+    return os.path.join(root, "kube", "lb")
+
+
+def record(root: str, owner: str, proto: str, port: int, host_ip: str,
+           backends: list[dict]) -> str:
+    """Record and apply a spread port; `backends`: {"pod", "ip", "port", "ready"}.
+    The record's path (ValueError if another object holds that port)."""
+    path = os.path.join(records_dir(root), f"{proto.lower()}-{port}.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            raise ValueError(f"host port {port}/{proto} is already spread over the pods of "
+                             f"{json.load(f).get('owner')}")
+    os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+    rec = {"owner": owner, "proto": proto, "port": port, "host_ip": host_ip,
+           "backends": backends}
+    _save(path, rec)
+    _apply(rec)
+    return path
+
+
+def _save(path: str, rec: dict) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(rec, f)
+    os.replace(tmp, path)
+
+
+def _apply(rec: dict) -> None:
+    live = [(b["ip"], int(b["port"])) for b in rec["backends"]
+            if b.get("ip") and b.get("ready", True)]
+    run(balance_script(rec["proto"], int(rec["port"]), live, rec.get("host_ip") or ""))
+
+
+def refresh(root: str, pod: str, ip: str | None = None, ready: bool | None = None) -> None:
+    """A pod's new address (it restarted) or readiness: every spread port it is behind
+    is rewritten. Cheap when nothing is spread (no records)."""
+    d = records_dir(root)
+    if not os.path.isdir(d):
+        return
+    import fcntl
+
+    with open(os.path.join(d, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name in sorted(os.listdir(d)):
+            if not name.endswith(".json"):
+                continue
+            path = os.path.join(d, name)
+            with open(path) as f:
+                rec = json.load(f)
+            changed = False
+            for b in rec["backends"]:
+                if b["pod"] != pod:
+                    continue
+                if ip is not None and b.get("ip") != ip:
+                    b["ip"], changed = ip, True
+                if ready is not None and b.get("ready", True) != ready:
+                    b["ready"], changed = ready, True
+            if changed:
+                _save(path, rec)
+                _apply(rec)
+
+
+def drop(root: str, owners: set[str]) -> list[str]:
+    """The spread ports of these objects go (kube down); "PORT/proto" of each."""
+    d = records_dir(root)
+    gone = []
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if not name.endswith(".json"):
+            continue
+        path = os.path.join(d, name)
+        with open(path) as f:
+            rec = json.load(f)
+        if rec.get("owner") in owners:
+            unbalance(rec["proto"], int(rec["port"]))
+            os.unlink(path)
+            gone.append(f"{rec['port']}/{rec['proto'].lower()}")
+    if os.path.isdir(d) and not [n for n in os.listdir(d) if n.endswith(".json")]:
+        import shutil
+
+        shutil.rmtree(d, ignore_errors=True)
+    return gone

@@ -93,18 +93,42 @@ def create(root: str, container_id: str, opts: CreateOptions,
     # mount (cgroup_mounts) too; imported once here, stage 1 need not import them again.
     import teu.runtime.cgroups.mounts  # noqa: F401
 
-    stage = Stage1() if console_sock is None and not opts.console_socket else None
-    warmer = AttachWarmer()
+    config, _ = load_bundle(opts.bundle)
+    # The runtime clones the init itself (init.clone_init) only while it has no other
+    # thread: a raw clone skips the C library's fork handlers, so a lock another
+    # thread held (malloc's) would stay held in the child. So no attach warmer then:
+    # the init's pid is known early, and its move into the cgroup (which pays the
+    # kernel's wait) overlaps its mounts anyway.
+    direct = not needs_stage1(config) and _single_threaded()
+    stage = None
+    if not direct and console_sock is None and not opts.console_socket:
+        stage = Stage1()
+    warmer = AttachWarmer(enabled=not direct)
     try:
-        return _create(root, container_id, opts, console_sock, stage, warmer)
+        return _create(root, container_id, opts, console_sock, stage, warmer, direct)
     finally:
         if stage is not None:
             stage.finish()
         warmer.wait()
 
 
+def _single_threaded() -> bool:
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def needs_stage1(config: dict) -> bool:
+    """Whether the init is made by stage 1 (namespaces joined by path, a user or a time
+    namespace: see init.py) rather than cloned by the runtime itself."""
+    return any(n.get("path") or n["type"] in ("user", "time")
+               for n in (config.get("linux") or {}).get("namespaces") or [])
+
+
 class Stage1:
-    """Stage 1 of the container side (init.py), forked before the bundle is read.
+    """Stage 1 of the container side (init.py), for a container that needs one (see
+    needs_stage1), forked as soon as the bundle is read.
 
     While the runtime reads the config and makes the state and the cgroup, it
     loads the container side's modules (ctypes among them: ~3 ms) on the other
@@ -138,7 +162,8 @@ class Stage1:
 
 
 def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
-            stage: Stage1 | None, warmer: AttachWarmer) -> ContainerState:  # noqa: ANN001
+            stage: Stage1 | None, warmer: AttachWarmer,
+            direct: bool) -> ContainerState:  # noqa: ANN001
     config, rootfs = load_bundle(opts.bundle)
     _warn_without_mount_namespace(config)
     if opts.console_socket and not config["process"].get("terminal"):  # runc refuses it too
@@ -152,14 +177,15 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
     # holds the container's lock until create is done (a delete waits for it).
     state.claim()
     try:
-        return _create_claimed(state, config, rootfs, opts, console_sock, stage, warmer)
+        return _create_claimed(state, config, rootfs, opts, console_sock, stage, warmer,
+                               direct)
     finally:
         state.unlock()
 
 
 def _create_claimed(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
                     console_sock, stage: Stage1 | None,  # noqa: ANN001
-                    warmer: AttachWarmer) -> ContainerState:
+                    warmer: AttachWarmer, direct: bool) -> ContainerState:
     container_id = state.id
     linux = config.get("linux") or {}
     try:
@@ -186,7 +212,8 @@ def _create_claimed(state: ContainerState, config: dict, rootfs: str, opts: Crea
         warmer.start()
         _save_config(state, config)
         os.mkfifo(state.fifo, 0o600)
-        init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage)
+        init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage,
+                               direct)
         state.data["ready"] = True
         state.save()
         state.config, state.cgroup = config, cgroup
@@ -229,10 +256,13 @@ class AttachWarmer:
     starts. Nothing happens where there is no v1 pids hierarchy to write to.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self._done = None
+        self.enabled = enabled
 
     def start(self) -> None:
+        if not self.enabled:
+            return
         from teu.runtime.cgroups.mounts import own_cgroups
 
         try:
@@ -276,7 +306,8 @@ def _save_config(state: ContainerState, config: dict) -> None:
 
 
 def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
-                cgroup, console_sock, stage: Stage1 | None) -> int:  # noqa: ANN001
+                cgroup, console_sock, stage: Stage1 | None,  # noqa: ANN001
+                direct: bool) -> int:
     console_fd = None
     own_sock = None
     if config["process"].get("terminal"):
@@ -288,6 +319,8 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         if stage is not None:
             stage.finish(kill=True)  # forked before the socket existed: it lacks the fd
         stage = None
+    if direct and _single_threaded():  # checked again: an engine may have started one
+        return _clone_init(state, config, rootfs, opts, cgroup, console_fd, own_sock)
     if stage is None:
         stage = Stage1()
     if own_sock is not None:
@@ -301,14 +334,7 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
                           id=state.id, seccomp_cache=seccomp_cache_dir(state))
         except BrokenPipeError:
             pass  # stage 1 failed early; its error message is waiting in the channel
-        if opts.subreaper and not _new_pid_namespace(config):
-            # The init is our own child (CLONE_PARENT); being a subreaper only catches
-            # its orphans, which a container with a pid namespace of its own never
-            # leaves us (they go to its init, and die with it). So the usual container
-            # does not pay for ctypes (~3 ms) here.
-            from teu.runtime import linux as L
-
-            L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+        _become_subreaper(opts, config)
         init_pid = _serve(stage.ch, state, config, stage.pid, cgroup)
         return init_pid
     except BaseException:
@@ -317,6 +343,42 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         raise
     finally:
         stage.finish()
+
+
+def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
+                cgroup, console_fd: int | None, own_sock) -> int:  # noqa: ANN001
+    """The init of a container that needs no stage 1, cloned by the runtime itself."""
+    from teu.runtime import init
+
+    ch, child = channel_pair()
+    ctx = init.InitContext(config, rootfs, state.fifo, child, console_fd, opts.preserve_fds,
+                           opts.no_pivot, opts.no_new_keyring, state.id)
+    ctx.seccomp_cache = seccomp_cache_dir(state)
+    init_pid = 0
+    try:
+        try:
+            init_pid = init.clone_init(ctx, ch)
+        finally:
+            child.close()
+            if own_sock is not None:
+                own_sock.close()
+        _become_subreaper(opts, config)
+        return _serve(ch, state, config, 0, cgroup, init_pid)
+    except BaseException:
+        kill_quietly(init_pid)
+        raise
+    finally:
+        ch.close()
+
+
+def _become_subreaper(opts: CreateOptions, config: dict) -> None:
+    if opts.subreaper and not _new_pid_namespace(config):
+        # The init is our own child; being a subreaper only catches its orphans, which a
+        # container with a pid namespace of its own never leaves us (they go to its
+        # init, and die with it).
+        from teu.runtime import linux as L
+
+        L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
 
 
 def _new_pid_namespace(config: dict) -> bool:
@@ -344,15 +406,17 @@ def with_default_devices(linux: dict) -> dict:
 
 
 def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
-           cgroup) -> int:  # noqa: ANN001
-    """Answer the container side until it says ready; return the init's pid.
+           cgroup, init_pid: int = 0) -> int:  # noqa: ANN001
+    """Answer the container side until it says ready; return the init's pid (known
+    already, `init_pid`, when the runtime cloned the init itself).
 
     The init is moved into its (already limited) cgroup as soon as its pid is known,
     while it builds its root filesystem: on cgroup v1 the first move waits for an RCU
     grace period (2-15 ms; see AttachWarmer), and the init's mounts happen meanwhile. It waits for "cgroup-ready"
     before anything that must run inside the cgroup (its cgroup namespace and
     mounts, hooks, and of course the exec)."""
-    init_pid = 0
+    if init_pid:
+        _init_started(ch, state, cgroup, init_pid)
     while True:
         msg = ch.recv()
         kind = msg["kind"]
@@ -361,15 +425,7 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
             ch.send("mapped")
         elif kind == "pid":
             init_pid = msg["pid"]
-            # Recorded now so that a crash from here on leaves a pid for delete --force.
-            state.data["pid"] = init_pid
-            state.data["init_start"] = process_start_time(init_pid)
-            state.save()
-            cgroup.add(init_pid)
-            try:
-                ch.send("cgroup-ready")
-            except BrokenPipeError:
-                pass  # the init died; its error message is waiting in the channel
+            _init_started(ch, state, cgroup, init_pid)
         elif kind == "hooks":
             from teu.runtime.hooks import run_hooks
 
@@ -398,6 +454,18 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
         else:
             kill_quietly(init_pid)
             raise TeuError("container init exited during setup; see the runtime log")
+
+
+def _init_started(ch, state: ContainerState, cgroup, init_pid: int) -> None:  # noqa: ANN001
+    # Recorded now so that a crash from here on leaves a pid for delete --force.
+    state.data["pid"] = init_pid
+    state.data["init_start"] = process_start_time(init_pid)
+    state.save()
+    cgroup.add(init_pid)
+    try:
+        ch.send("cgroup-ready")
+    except BrokenPipeError:
+        pass  # the init died; its error message is waiting in the channel
 
 
 def _write_id_maps(pid: int, linux: dict) -> None:

@@ -13,6 +13,12 @@ Two stages, because a new pid namespace only applies to children:
   stays in the container after that exec.
 
 Both report failures over the sync channel and exit; they never return.
+
+Stage 1 exists for what must happen in a process of its own before the init is
+made: joining namespaces by path, a user namespace (the runtime writes its id
+maps), a time namespace. A container that needs none of them (create.needs_stage1) is
+cloned by the runtime itself straight into its new namespaces (`clone_init`): one
+Python fork fewer, with its copied pages and its exit (~2-3 ms of CPU a start).
 """
 
 from __future__ import annotations
@@ -182,6 +188,43 @@ def stage1(ctx: InitContext) -> None:
         os._exit(0)
     except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
         _fail_channel(ctx.ch, e)
+
+
+def clone_init(ctx: InitContext, runtime_end: Channel) -> int:
+    """Called by the runtime, for a container that needs no stage 1: fork the init
+    into its new namespaces (all but the cgroup one, which it makes itself once in its
+    cgroup); returns its pid. What stage 1 would have done first is done here: the
+    fifo is opened and the container side's modules loaded before the fork (the
+    runtime closes its copy of the fifo after), and the child is non-dumpable from its
+    first instruction (the runtime is, for the length of the clone)."""
+    sys = L.syscalls()
+    flags = 0
+    for n in ctx.namespaces:
+        if n["type"] != "cgroup":
+            flags |= NS_FLAGS[n["type"]]
+    ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
+    dumpable = sys.prctl(L.PR_GET_DUMPABLE)
+    try:
+        preload(ctx)
+        sys.prctl(L.PR_SET_DUMPABLE, 0)
+        pid = sys.clone(flags)
+    except BaseException:
+        sys.prctl(L.PR_SET_DUMPABLE, dumpable)
+        os.close(ctx.fifo_fd)
+        raise
+    if pid == 0:
+        try:
+            try:
+                runtime_end.close()
+                set_oom_score_adj(ctx.process.get("oomScoreAdj"))
+            except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
+                _fail_channel(ctx.ch, e)
+            stage2(ctx)
+        finally:
+            os._exit(1)  # stage2 never returns; nothing may fall back into the runtime
+    sys.prctl(L.PR_SET_DUMPABLE, dumpable)
+    os.close(ctx.fifo_fd)
+    return pid
 
 
 def preload(ctx: InitContext) -> None:

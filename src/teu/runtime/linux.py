@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import _ctypes
 import os
+import sys
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~3 ms
 
@@ -52,6 +53,7 @@ UMOUNT_NOFOLLOW = 8
 
 # prctl(2) options (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
+PR_GET_DUMPABLE = 3
 PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
 PR_SET_NAME = 15
@@ -105,12 +107,22 @@ if TYPE_CHECKING:  # typing costs ~3 ms to import; only checkers need the Protoc
         def mount_setattr(self, path: str, attr_set: int, attr_clr: int,
                           recursive: bool = True) -> None: ...
         def clone_parent(self) -> int: ...
+        def clone(self, flags: int) -> int: ...
         def default_signal(self, sig: int) -> None: ...
         def setrlimit(self, resource: int, soft: int, hard: int) -> None: ...
 
 
+_FS_ENCODING = sys.getfilesystemencoding()
+
+
 def _fs(s: str | None) -> bytes | None:
-    return None if s is None else os.fsencode(s)
+    """A path (or mount data) as the kernel takes it: os.fsencode's bytes, without its
+    Python-level checks for the usual str (a mount makes 4 of these, 51 mounts a start)."""
+    if s is None:
+        return None
+    if s.__class__ is str:
+        return s.encode(_FS_ENCODING, "surrogateescape")
+    return os.fsencode(s)
 
 
 # -- C types ------------------------------------------------------------------
@@ -190,11 +202,15 @@ class LibcSyscalls:
 
     def _check(self, rc: int, what: str, target: str | None = None) -> int:
         if rc < 0:
-            err = _ctypes.get_errno()
-            if target is None:
-                raise OSError(err, f"{what}: {os.strerror(err)}")
-            raise OSError(err, f"{what}: {os.strerror(err)}", target)
+            self._fail(what, target)
         return rc
+
+    @staticmethod
+    def _fail(what: str, target: str | None = None) -> None:
+        err = _ctypes.get_errno()
+        if target is None:
+            raise OSError(err, f"{what}: {os.strerror(err)}")
+        raise OSError(err, f"{what}: {os.strerror(err)}", target)
 
     def _number(self, index: int, what: str) -> int:
         if self._nr is None:
@@ -210,7 +226,8 @@ class LibcSyscalls:
     def mount(self, source: str | None, target: str, fstype: str | None,
               flags: int, data: str | None) -> None:
         rc = self._fn("mount")(_fs(source), _fs(target), _fs(fstype), _ULong(flags), _fs(data))
-        self._check(rc, f"mount {source or fstype} on", target)
+        if rc < 0:  # the message made only then: 51 mounts a start
+            self._fail(f"mount {source or fstype} on", target)
 
     def umount2(self, target: str, flags: int) -> None:
         self._check(self._fn("umount2")(_fs(target), _Int(flags)), "umount", target)
@@ -235,8 +252,10 @@ class LibcSyscalls:
         self._check(self._fn("setrlimit")(_Int(resource), limit), "setrlimit")
 
     def prctl(self, option: int, a2: int = 0, a3: int = 0, a4: int = 0, a5: int = 0) -> int:
-        return self._check(self._fn("prctl")(_Int(option), _ULong(a2), _ULong(a3), _ULong(a4),
-                                             _ULong(a5)), f"prctl({option})")
+        rc = self._fn("prctl")(_Int(option), _ULong(a2), _ULong(a3), _ULong(a4), _ULong(a5))
+        if rc < 0:
+            self._fail(f"prctl({option})")
+        return rc
 
     def capget(self) -> tuple[int, int, int]:
         # data: two __user_cap_data_struct {effective, permitted, inheritable} (u32 each),
@@ -284,10 +303,13 @@ class LibcSyscalls:
 
         Stage 1 makes the container's init this way, as runc's nsexec does: the
         runtime that started stage 1 is then the init's own parent and can wait for
-        it, with no need to become a subreaper first. Python's fork bookkeeping is
-        done around the raw syscall exactly as os.fork does it; the GIL is held
-        throughout (a Python-API function), and the process is single-threaded.
-        """
+        it, with no need to become a subreaper first."""
+        return self.clone(CLONE_PARENT)
+
+    def clone(self, flags: int) -> int:
+        """fork() with clone(2)'s flags (CLONE_PARENT, or CLONE_NEW* to start the child
+        in new namespaces). Python's fork bookkeeping is done around the raw syscall
+        exactly as os.fork does it; the GIL is held throughout (a Python-API function)."""
         nr = self._number(5, "clone")
         api = self._libc
         raw = api.function("syscall", restype=_Long, kind=_PythonAPIFunction)
@@ -295,7 +317,7 @@ class LibcSyscalls:
                                  for n in ("BeforeFork", "AfterFork_Child",
                                            "AfterFork_Parent"))
         before()
-        pid = raw(_Long(nr), _ULong(CLONE_PARENT | SIGCHLD), None, None, None, None)
+        pid = raw(_Long(nr), _ULong(flags | SIGCHLD), None, None, None, None)
         if pid == 0:
             child()
             return 0

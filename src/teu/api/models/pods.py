@@ -1,5 +1,6 @@
 """Pods as podman-py models them (docker-py has none): `client.pods.create/get/list/
-exists/remove`, and `Pod` objects (start, stop, kill, remove, reload, containers).
+exists/remove`, and `Pod` objects (start, stop, restart, pause, unpause, kill, remove,
+reload, containers).
 Containers join one with `client.containers.run(..., pod="name")`."""
 
 from __future__ import annotations
@@ -47,6 +48,24 @@ class Pod(Model):
         self.client._call(kill, self.id, str(signal) if isinstance(signal, int) else signal)
         self.reload()
 
+    def restart(self, timeout: float | None = None) -> None:
+        from teu.engine.pods.lifecycle import restart
+
+        self.client._call(restart, self.id, timeout)
+        self.reload()
+
+    def pause(self) -> None:
+        from teu.engine.pods.lifecycle import pause
+
+        self.client._call(pause, self.id)
+        self.reload()
+
+    def unpause(self) -> None:
+        from teu.engine.pods.lifecycle import unpause
+
+        self.client._call(unpause, self.id)
+        self.reload()
+
     def remove(self, force: bool = False) -> None:
         from teu.engine.pods.lifecycle import remove
 
@@ -59,9 +78,11 @@ class PodCollection(Collection):
     def create(self, name: str | None = None, *, hostname: str | None = None,
                labels: dict[str, str] | None = None, network: str | list[str] | None = None,
                ports: dict | None = None, share: str | None = None,
-               dns: list[str] | None = None, extra_hosts: dict | None = None) -> Pod:
+               dns: list[str] | None = None, extra_hosts: dict | None = None,
+               cpus: float | None = None, mem_limit: str | int | None = None) -> Pod:
         """teu pod create. `ports` as docker-py's ({"80/tcp": 8080}), `network` a name or
-        names, `share` "ipc,net,uts" (the default)."""
+        names, `share` "ipc,net,uts" (the default); `cpus` and `mem_limit` ("64m" or
+        bytes) limit the pod's containers together (its own cgroup)."""
         from teu.api.runargs import KEYWORDS
         from teu.engine.pods.lifecycle import create
 
@@ -73,6 +94,10 @@ class PodCollection(Collection):
             opts.update(KEYWORDS["ports"](ports))
         if dns:
             opts["dns"] = list(dns)
+        if cpus:
+            opts["cpus"] = str(cpus)
+        if mem_limit:
+            opts["memory"] = str(mem_limit)
         if extra_hosts:
             opts.update(KEYWORDS["extra_hosts"](extra_hosts))
         pod = self.client._call(create, opts)

@@ -36,10 +36,26 @@ def commit(engine: Engine, ref: str, name: str | None = None, changes: list[str]
         do_pause(engine, row["id"])
         paused = True
     try:
-        return _commit(engine, row, name, changes or [], message, author)
+        image_id = _commit(engine, row, name, changes or [], message, author)
+        _report(engine, row, image_id, name, message)
+        return image_id
     finally:
         if paused:
             unpause(engine, row["id"])
+
+
+def _report(engine: Engine, row, image_id: str, name: str | None,  # noqa: ANN001
+            message: str) -> None:
+    """dockerd's events for a commit: the image's tag (if named), the container's commit."""
+    from teu.engine.events import container as event
+    from teu.image.events import by_id
+    from teu.image.reference import parse
+    from teu.image.store import Store
+
+    ref = parse(name).familiar() if name else ""
+    if ref:
+        by_id(Store(engine.paths.root), "tag", image_id, ref)
+    event(engine, row, "commit", comment=message, imageID=image_id, imageRef=ref)
 
 
 def _commit(engine: Engine, row, name: str | None, changes: list[str], message: str,  # noqa: ANN001

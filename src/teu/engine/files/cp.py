@@ -26,7 +26,8 @@ def split(arg: str) -> tuple[str | None, str]:
     return ref, path
 
 
-def copy(engine: Engine, src: str, dest: str) -> None:
+def copy(engine: Engine, src: str, dest: str, report: bool = True) -> None:
+    """docker cp; report: the event (none for the Engine API's HEAD, a stat, as dockerd)."""
     s_ref, s_path = split(src)
     d_ref, d_path = split(dest)
     if (s_ref is None) == (d_ref is None):
@@ -36,6 +37,13 @@ def copy(engine: Engine, src: str, dest: str) -> None:
         _from_container(engine, s_ref, s_path, d_path)
     else:
         _to_container(engine, d_ref, s_path, d_path)  # type: ignore[arg-type]
+    if not report:
+        return
+    from teu.engine.events import container as event
+
+    # dockerd's names: cp from a container reads an archive of a path, cp into extracts
+    row = engine.find(s_ref if s_ref is not None else d_ref)  # type: ignore[arg-type]
+    event(engine, row, "archive-path" if s_ref is not None else "extract-to-dir")
 
 
 def _row(engine: Engine, ref: str):  # noqa: ANN202

@@ -23,3 +23,6 @@ def export(engine: Engine, ref: str, out_fd: int) -> None:
 
     # the overlay view even while it runs: no /proc, tmpfs or volumes, as docker exports
     in_container_fs(engine, row, write, live=False, mounts=False)
+    from teu.engine.events import container as event
+
+    event(engine, row, "export")

@@ -50,6 +50,9 @@ def update(engine: Engine, ref: str, opts: dict) -> str:
         _apply(engine, row, host)
     with engine.db.tx() as db:
         db.update(row["id"], settings=fastjson.dumps(settings))
+    from teu.engine.events import container as event
+
+    event(engine, row, "update")
     return row["id"]
 
 

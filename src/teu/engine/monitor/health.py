@@ -116,16 +116,23 @@ def run_check(engine: Engine, ref: str) -> str:
         raise EngineError(f"container {row['name']} has no health check")
     test = h["Test"]
     command = ["/bin/sh", "-c", test[1]] if test[0] == "CMD-SHELL" else list(test[1:])
+    from teu.engine.events import container as event
+
+    exec_id = os.urandom(32).hex()  # dockerd runs a probe as an exec, and reports it so
+    event(engine, row, "exec_create: " + " ".join(command), execID=exec_id)
+    event(engine, row, "exec_start: " + " ".join(command), execID=exec_id)
     start = time.time()
     code, output = _exec_with_timeout(engine, row, command,
                                       _seconds(h, "Timeout", DEFAULT_TIMEOUT))
     end = time.time()
+    event(engine, row, "exec_die", execID=exec_id, exitCode=str(code))
     with engine.lock(row["id"]):
         fresh = engine.reload(row)
         if fresh is None:
             return "none"
         health = fastjson.loads(fresh["health"]) if fresh["health"] else {
             "Status": "starting", "FailingStreak": 0, "Log": []}
+        was = health.get("Status")
         from teu.engine.timefmt import rfc3339
 
         health["Log"] = (health.get("Log") or [])[-(KEEP - 1):] + [
@@ -141,6 +148,10 @@ def run_check(engine: Engine, ref: str) -> str:
                 health["Status"] = "unhealthy"
         with engine.db.tx() as db:
             db.update(row["id"], health=fastjson.dumps(health))
+        if health["Status"] != was:  # dockerd reports a change of health, not each check
+            from teu.engine.events import container
+
+            container(engine, fresh, "health_status: " + health["Status"])
     return health["Status"]
 
 

@@ -109,14 +109,18 @@ def infra_started(engine: Engine, row: Row) -> None:
         from teu.engine.pods import cgroup
 
         cgroup.ensure(pod)  # its limits again, should the directories be new
-    redirects = [tuple(r) for r in (pod.settings.get("ServicePorts") or [])] if pod else []
-    if redirects:
-        from teu.engine.network import network_settings
-        from teu.network.service_nat import apply_in_pod
+    if pod is None or not pod.labels.get("io.teu.kube.play"):
+        return
+    from teu.engine.network import network_settings
+    from teu.network import service_nat
 
-        nets = (network_settings(engine, fresh).get("Networks") or {}).values()
-        apply_in_pod(fresh["pid"], [n["IPAddress"] for n in nets if n.get("IPAddress")],
-                     redirects)  # type: ignore[arg-type]
+    nets = (network_settings(engine, fresh).get("Networks") or {}).values()
+    addresses = [n["IPAddress"] for n in nets if n.get("IPAddress")]
+    redirects = [tuple(r) for r in (pod.settings.get("ServicePorts") or [])]
+    if redirects:
+        service_nat.apply_in_pod(fresh["pid"], addresses, redirects)  # type: ignore[arg-type]
+    if addresses:  # behind a spread host port: its (new) address
+        service_nat.refresh(engine.paths.root, pod.name, ip=addresses[0])
 
 
 def infra_guard(engine: Engine, row: Row) -> None:

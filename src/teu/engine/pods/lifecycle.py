@@ -202,6 +202,42 @@ def _stop_all(engine: Engine, rows: list[Row], timeout: float | None,
         kill_and_wait(engine, r)
 
 
+def restart(engine: Engine, ref: str, timeout: float | None = None) -> Pod:
+    """podman pod restart: stop (members, then the infra), then start."""
+    stop(engine, ref, timeout)
+    return start(engine, ref)
+
+
+def pause(engine: Engine, ref: str) -> Pod:
+    """podman pod pause: every running container, the infra too (the prober rests:
+    a frozen container would fail its probes)."""
+    from teu.engine.lifecycle.control import pause as pause_container
+
+    pod = store.find(engine.db, ref)
+    rows = [r for r in [*members(engine, pod), infra(engine, pod)]
+            if r is not None and r["status"] == "running"]
+    if not rows:
+        raise Conflict(f"pod {pod.id} has no running containers to pause")
+    prober.stop(engine, pod)
+    for r in rows:
+        pause_container(engine, r["id"])
+    return pod
+
+
+def unpause(engine: Engine, ref: str) -> Pod:
+    from teu.engine.lifecycle.control import unpause as unpause_container
+
+    pod = store.find(engine.db, ref)
+    rows = [r for r in [infra(engine, pod), *members(engine, pod)]
+            if r is not None and r["status"] == "paused"]
+    if not rows:
+        raise Conflict(f"pod {pod.id} has no paused containers to unpause")
+    for r in rows:
+        unpause_container(engine, r["id"])
+    prober.launch(engine, store.find(engine.db, pod.id))
+    return pod
+
+
 def kill(engine: Engine, ref: str, signal: str = "SIGKILL") -> Pod:
     from teu.engine.config.units import signal_number
     from teu.engine.lifecycle.control import kill as kill_container

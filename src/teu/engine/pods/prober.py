@@ -203,6 +203,28 @@ def _kill(m: Member, row, now: float, why: str) -> None:  # noqa: ANN001
     m.kill_at = now + max(0.0, float(config.get("StopTimeout", 10)))
 
 
+def _restart_after_kill(engine: Engine, row) -> None:  # noqa: ANN001
+    """The kubelet restarts a container its probe killed under OnFailure even when it
+    exited 0 (it trapped the stop signal); teu's on-failure policy would not: start it
+    as the exit command starts a restart (Always already did; Never stays down)."""
+    policy = row.settings["HostConfig"].get("RestartPolicy") or {}
+    if policy.get("Name") != "on-failure" or row["status"] != "exited" or row["exit_code"] \
+            or row["stopped_by_user"]:
+        return
+    from teu.engine.lifecycle.launch import start_detached
+
+    with engine.lock(row["id"]):
+        fresh = engine.reload(row)
+        if fresh is None or fresh["status"] != "exited" or fresh["stopped_by_user"]:
+            return
+        with engine.db.tx() as db:
+            db.update(row["id"], status="starting")
+        fresh = engine.reload(row)
+    print(f"{time.strftime('%H:%M:%S')} {row['name']}: restarted after its probe killed it",
+          file=sys.stderr, flush=True)
+    start_detached(engine, fresh, restart_count=row["restart_count"] + 1)  # type: ignore[arg-type]
+
+
 def _record(engine: Engine, row, m: Member, t: Track, ok: bool, out: str,  # noqa: ANN001
             start: float, end: float) -> None:
     from teu.engine.timefmt import rfc3339
@@ -270,6 +292,15 @@ def step(engine: Engine, m: Member, row, netns: int, host: str, now: float) -> b
     return changed
 
 
+def _endpoints(engine: Engine, pod: Pod, members: list[Member]) -> None:
+    """The pod behind a spread host port takes connections only while ready (every
+    probed member ready), as a Service's endpoints; nothing to do without such ports."""
+    from teu.network import service_nat
+
+    service_nat.refresh(engine.paths.root, pod.name,
+                        ready=all(m.is_ready() for m in members))
+
+
 def run(engine: Engine, pod_id: str) -> int:
     pod = store.get(engine.db, pod_id)
     if pod is None:
@@ -290,6 +321,8 @@ def run(engine: Engine, pod_id: str) -> int:
                 row = engine.db.by_name(m.name)
                 row = S.refresh(engine, row) if row is not None else None
                 if row is None or row["status"] != "running" or not row["pid"]:
+                    if m.kill_at and row is not None:
+                        _restart_after_kill(engine, row)
                     if m.started_at is not None:
                         m.reset(None)
                         m.started_at = None
@@ -301,6 +334,7 @@ def run(engine: Engine, pod_id: str) -> int:
                     _write(engine, row["id"], m)
                 if step(engine, m, row, netns, host, time.time()):
                     _write(engine, row["id"], m)
+            _endpoints(engine, pod, members)
         except Exception as e:  # noqa: BLE001 - a busy database, a row going: try again
             print(f"{time.strftime('%H:%M:%S')} prober: {type(e).__name__}: {e}",
                   file=sys.stderr, flush=True)

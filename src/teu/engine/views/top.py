@@ -18,6 +18,9 @@ def top(engine: Engine, ref: str, ps_args: list[str] | None = None) -> tuple[lis
     if row is None or row["status"] not in S.RUNNING:
         raise Conflict(f"Container {ref} is not running")
     pids = set(for_row(engine.paths, row.settings).pids(row["id"]))
+    from teu.engine.events import container as event
+
+    event(engine, row, "top")
     args = ps_args or ["-ef"]
     p = subprocess.run(["ps", *args], capture_output=True, text=True)
     if p.returncode != 0:
