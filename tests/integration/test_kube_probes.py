@@ -8,6 +8,7 @@ leaves it exited."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -125,6 +126,31 @@ def health(teu, ctr: str) -> dict:  # noqa: ANN001
     return teu.inspect(ctr)["State"].get("Health") or {}
 
 
+def teu_processes(teu) -> dict[tuple[int, str], tuple[str, str]]:  # noqa: ANN001
+    """{(pid, start time): (program, command line)} of the processes whose command line
+    names this teu's root: the probe loops, their one-shots, conmons."""
+    root = str(teu.root)
+    found = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{d}/stat") as f:
+                start = f.read().rpartition(")")[2].split()[19]
+            exe = os.path.basename(os.readlink(f"/proc/{d}/exe"))
+        except OSError:
+            continue
+        if root in cmd:
+            found[(int(d), start)] = (exe, cmd)
+    return found
+
+
+def pythons(procs: dict) -> set:  # noqa: ANN001
+    return {k for k, (exe, _) in procs.items() if exe.startswith("python")}
+
+
 def test_http_tcp_exec_probes(teu, tmp_path) -> None:  # noqa: ANN001
     f = tmp_path / "pods.yaml"
     f.write_text(PODS)
@@ -134,6 +160,13 @@ def test_http_tcp_exec_probes(teu, tmp_path) -> None:  # noqa: ANN001
     # Started (tcpSocket), alive (httpGet with the header), not ready: /ready.txt is 404.
     assert wait_for(lambda: len(health(teu, "web-srv").get("Log") or []) >= 3, 30)
     assert health(teu, "web-srv")["Status"] == "unhealthy"
+    # Beside each probed pod a sh loop, no resident Python: a Python seen at three
+    # moments seconds apart (here, after the readiness and the restart checks) would
+    # be one; the one-shots come and go.
+    first = teu_processes(teu)
+    loops = [cmd for exe, cmd in first.values()
+             if cmd.startswith("/bin/sh -c while ") and "pod probe" in cmd.replace("'", "")]
+    assert len(loops) == 5, [v for v in first.values() if v[0] != "conmon"]  # web, once, again, gate-pod-0, gate-pod-1
     seen = teu.ok("exec", "web-srv", "cat", "/tmp/seen").splitlines()
     assert seen and seen[0].startswith("/cgi-bin/live kube-probe/") and \
         seen[0].endswith(" from-teu")
@@ -146,6 +179,7 @@ def test_http_tcp_exec_probes(teu, tmp_path) -> None:  # noqa: ANN001
                                  "{{.Status}}")
     ready = json.loads(teu.ok("pod", "inspect", "web"))[0]["Containers"]
     assert [c["Ready"] for c in ready if c["Name"] == "web-srv"] == [True]
+    second = teu_processes(teu)
     # Liveness fails twice: killed and restarted (restartPolicy Always), probes reset.
     pid = teu.inspect("web-srv")["State"]["Pid"]
     teu.ok("exec", "web-srv", "rm", "/tmp/alive")
@@ -153,6 +187,8 @@ def test_http_tcp_exec_probes(teu, tmp_path) -> None:  # noqa: ANN001
     assert wait_for(lambda: teu.inspect("web-srv")["State"]["Running"], 20)
     assert teu.inspect("web-srv")["State"]["Pid"] != pid
     assert wait_for(lambda: health(teu, "web-srv").get("Log"), 20)  # probed again
+    resident = pythons(first) & pythons(second) & pythons(teu_processes(teu))
+    assert not resident, [first[k] for k in resident]
     # A host port spread over replicas goes only to the ready ones (Service endpoints).
     def answers() -> set[str]:
         return {teu.host.run("curl", "-s", "-m", "3", "http://127.0.0.1:8090/",

@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
     verb = {"list": "ls", "ps": "ls", "remove": "rm"}.get(argv[0], argv[0])
     fn = {"create": _create, "ls": _ls, "inspect": _inspect, "start": _start, "stop": _stop,
           "kill": _kill, "rm": _rm, "exists": _exists, "restart": _restart, "pause": _pause,
-          "unpause": _unpause}.get(verb)
+          "unpause": _unpause, "probe": _probe}.get(verb)
     if fn is None:
         print(f"teu pod: unknown command {argv[0]!r}\nSee 'teu pod --help'", file=sys.stderr)
         return 125
@@ -239,6 +239,21 @@ def _rm(argv: list[str]) -> int:
             raise
 
     return _each(argv, "rm", "Remove", one, flags)
+
+
+def _probe(argv: list[str]) -> int:
+    """Hidden: the one-shot a probed pod's sh loop runs (teu.engine.pods.prober): every
+    due probe once, then the seconds to sleep on stdout; exit 1 ends the loop."""
+    if len(argv) != 1 or argv[0].startswith("-"):
+        print("teu pod probe: one pod ID expected", file=sys.stderr)
+        return 125
+
+    def go() -> int:
+        from teu.engine.pods import prober
+
+        return prober.once_cli(engine(), argv[0])
+
+    return guarded(go)
 
 
 def _exists(argv: list[str]) -> int:

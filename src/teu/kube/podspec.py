@@ -307,7 +307,7 @@ def _probe_port(value: object, own_ports: dict[str, int], where: str) -> int:
 def _probes(plan: PodPlan, opts: dict, c: dict, own_ports: dict[str, int], where: str,
             warn: Warn) -> None:
     """liveness/readiness/startup probes -> teu.engine.pods.probes.Probe dicts, run by the
-    pod's prober as the kubelet runs them."""
+    pod's prober (a sh loop and a one-shot per due probe) as the kubelet runs them."""
     from teu.engine.pods.probes import Probe, grpc_available
 
     for key, kind in (("startupProbe", "startup"), ("livenessProbe", "liveness"),

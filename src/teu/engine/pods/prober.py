@@ -1,6 +1,14 @@
-"""The prober of a pod with probes: one small process per such pod (the kubelet's
-prober workers; teu has no daemon), started by `kube play` and `pod start`, ended by
-`pod stop/kill/rm` and by itself when the pod's infra is gone.
+"""The prober of a pod with probes (the kubelet's prober workers; teu has no daemon),
+scheduled as teu's health checks are (teu.engine.monitor.health): one small `sh` loop
+beside the pod, started by `kube play`, `pod start` and `pod unpause`, killed (with its
+process group) by `pod stop/kill/rm/pause`, and ending by itself when the pod's infra
+is gone. It sleeps until the next probe is due, then runs the one-shot
+`teu pod probe POD_ID` (`once` here), which runs every probe that is due once, records
+what it saw in the members' rows, applies the kubelet's rules, prints how many seconds
+the loop should sleep until the next due probe and exits; it exits 1 when the pod or
+its infra is gone, which ends the loop. So a pod with periodSeconds 10 costs one
+interpreter start per 10 s, and no Python process stays beside the pod (a `sh`, ~1 MiB,
+instead of a resident interpreter of ~13.5 MB PSS).
 
 The kubelet's rules: a probe first runs initialDelaySeconds after its container
 started, then every periodSeconds, each try bounded by timeoutSeconds. Until the
@@ -10,10 +18,12 @@ period), and its restart policy (Always, OnFailure, Never) decides what follows.
 Readiness: ready after successThreshold successes in a row, not ready after
 failureThreshold failures. Each member's result is its health in the container's row
 (docker's State.Health: starting / healthy = ready / unhealthy, the failing streak,
-the last 5 results), which `ps`, `inspect` and `pod inspect` show; containers are
-reset when they restart.
+the last 5 results), which `ps`, `inspect` and `pod inspect` show; beside it, under
+"Probe", the prober's own state between runs (when the container started, whether its
+startup probe passed, each probe's streaks and next due time, a pending kill), which
+inspect does not show. A container that restarted (a new start time) starts over.
 
-    python -m teu.engine.pods.prober ROOT RUNROOT POD_ID
+    teu pod probe POD_ID     (hidden; what the loop runs)
 """
 
 from __future__ import annotations
@@ -32,7 +42,10 @@ from teu.engine.pods.probes import Probe, run_once
 from teu.engine.pods.store import Pod
 
 KEEP = 5
-TICK = 1.0  # at least this often: container restarts and the infra's exit are noticed
+EARLY = 0.05  # s: a probe due this soon runs now (the loop's sleep is not that exact)
+SHORTEST = 0.05  # s: the least the loop sleeps
+WATCH_KILL = 1.0  # s: how often a container killed for its probe is looked at
+IDLE = 10.0  # s: the sleep when no member is left to look at
 
 
 def probes_of(pod: Pod) -> list[Probe]:
@@ -43,20 +56,37 @@ def log_path(engine: Engine, pod_id: str) -> str:
     return os.path.join(engine.paths.runroot, "pods", f"{pod_id}.prober.log")
 
 
+def loop_script(infra_pid: int, cmd: str) -> str:
+    """The loop's shell text: while the infra lives, run the one-shot and sleep what it
+    says; it ends when the one-shot fails (the pod or its infra is gone)."""
+    alive = f"kill -0 {infra_pid} 2>/dev/null"
+    return (f"while {alive}; do s=$({cmd}) || break; {alive} || break; "
+            f"sleep \"${{s:-1}}\"; done")
+
+
 def launch(engine: Engine, pod: Pod) -> int:
-    """Start the pod's prober (none without probes, or while one runs); its PID."""
+    """Start the pod's probe loop (none without probes, while one runs, or while the
+    infra is down); its PID."""
     if not pod.settings.get("Probes") or running(pod):
         return 0
+    infra = engine.db.get(pod.infra_id)
+    infra = S.refresh(engine, infra) if infra is not None else None
+    if infra is None or infra["status"] not in S.RUNNING or not infra["pid"]:
+        return 0
+    from teu.engine.monitor.conmon import teu_command
+    from teu.engine.monitor.health import _quote
+
+    cmd = " ".join(_quote(a) for a in [*teu_command(engine.paths), "pod", "probe", pod.id])
     path = log_path(engine, pod.id)
     os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
     try:
-        pid = os.posix_spawn(sys.executable, [
-            sys.executable, "-m", "teu.engine.pods.prober", engine.paths.root,
-            engine.paths.runroot, pod.id], dict(os.environ),
-            file_actions=[(os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1),
-                          (os.POSIX_SPAWN_DUP2, log, 2)], setsid=True)
+        pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", loop_script(infra["pid"], cmd)],
+                             dict(os.environ),
+                             file_actions=[(os.POSIX_SPAWN_DUP2, null, 0),
+                                           (os.POSIX_SPAWN_DUP2, null, 1),
+                                           (os.POSIX_SPAWN_DUP2, log, 2)], setsid=True)
     finally:
         os.close(null)
         os.close(log)
@@ -79,11 +109,12 @@ def running(pod: Pod) -> bool:
 
 
 def stop(engine: Engine, pod: Pod) -> None:
-    """End the pod's prober (before its containers stop, so it restarts nothing)."""
+    """End the pod's probe loop and a one-shot it runs (before the pod's containers
+    stop, so it restarts nothing)."""
     p = pod.settings.get("Prober") or {}
     if p and S.alive(p.get("Pid") or 0, p.get("Start")):
         try:
-            os.killpg(p["Pid"], signal.SIGKILL)  # it leads its group: a grpc child goes too
+            os.killpg(p["Pid"], signal.SIGKILL)  # it leads its group: the one-shot goes too
         except ProcessLookupError:
             pass
         for _ in range(100):
@@ -141,6 +172,44 @@ class Member:
         for t in self.tracks:
             t.successes = t.failures = 0
             t.due = (started_at or time.time()) + t.probe.initial_delay
+
+    def load(self, health: dict) -> None:
+        """What the last one-shot left in the container's row (nothing: a fresh start)."""
+        state = health.get("Probe") or {}
+        tracks = state.get("Tracks") or []
+        if len(tracks) != len(self.tracks):
+            return
+        self.started_at = state.get("StartedAt")
+        self.started = bool(state.get("Started"))
+        self.ready = state.get("Ready")
+        self.kill_at = float(state.get("KillAt") or 0)
+        self.pid, self.pid_start = state.get("KillPid") or 0, state.get("KillPidStart")
+        self.log = list(health.get("Log") or [])
+        for t, saved in zip(self.tracks, tracks, strict=True):
+            t.due, t.successes, t.failures = saved["Due"], saved["Successes"], saved["Failures"]
+
+    def health(self) -> dict:
+        """The container's health column: docker's State.Health, pod inspect's Ready and
+        the prober's state for the next run."""
+        streak = max([t.failures for t in self.tracks] or [0])
+        return {"Status": self.status(), "FailingStreak": streak, "Log": self.log,
+                "Ready": self.is_ready(),
+                "Probe": {"StartedAt": self.started_at, "Started": self.started,
+                          "Ready": self.ready, "KillAt": self.kill_at, "KillPid": self.pid,
+                          "KillPidStart": self.pid_start,
+                          "Tracks": [{"Due": t.due, "Successes": t.successes,
+                                      "Failures": t.failures} for t in self.tracks]}}
+
+    def active(self) -> list[Track]:
+        """The probes that run now: the startup probe until it passes, then the others."""
+        return [t for t in self.tracks if (t.probe.kind == "startup") != self.started]
+
+    def wait(self, now: float) -> float:
+        """Seconds until this running member needs the next one-shot."""
+        if self.kill_at:  # its grace period, then a look each WATCH_KILL until it is gone
+            return min(WATCH_KILL, self.kill_at - now) if now < self.kill_at else WATCH_KILL
+        dues = [t.due for t in self.active()]
+        return min(dues) - now if dues else max(t.probe.period for t in self.tracks)
 
     @property
     def has_readiness(self) -> bool:
@@ -235,11 +304,8 @@ def _record(engine: Engine, row, m: Member, t: Track, ok: bool, out: str,  # noq
 
 
 def _write(engine: Engine, cid: str, m: Member) -> None:
-    streak = max([t.failures for t in m.tracks] or [0])
-    health = {"Status": m.status(), "FailingStreak": streak, "Log": m.log,
-              "Ready": m.is_ready()}
     with engine.db.tx() as db:
-        db.update(cid, health=fastjson.dumps(health))
+        db.update(cid, health=fastjson.dumps(m.health()))
 
 
 def step(engine: Engine, m: Member, row, netns: int, host: str, now: float) -> bool:  # noqa: ANN001
@@ -301,59 +367,75 @@ def _endpoints(engine: Engine, pod: Pod, members: list[Member]) -> None:
                         ready=all(m.is_ready() for m in members))
 
 
-def run(engine: Engine, pod_id: str) -> int:
-    pod = store.get(engine.db, pod_id)
-    if pod is None:
-        return 0
+def _members(engine: Engine, pod: Pod) -> list[Member]:
     groups: dict[str, list[Track]] = {}
     for p in probes_of(pod):
         groups.setdefault(p.container, []).append(Track(p))
-    members = [Member(name, tracks) for name, tracks in groups.items()]
-    infra = engine.db.get(pod.infra_id)
-    while True:
-        infra = S.refresh(engine, engine.db.get(pod.infra_id)) if infra is not None else None
-        if infra is None or infra["status"] not in S.RUNNING or not infra["pid"]:
-            return 0
-        netns = _netns(infra["pid"])
-        try:
-            host = _pod_ip(engine, infra)
-            for m in members:
-                row = engine.db.by_name(m.name)
-                row = S.refresh(engine, row) if row is not None else None
-                if row is None or row["status"] != "running" or not row["pid"]:
-                    if m.kill_at and row is not None:
-                        _restart_after_kill(engine, row)
-                    if m.started_at is not None:
-                        m.reset(None)
-                        m.started_at = None
-                        if row is not None:
-                            _write(engine, row["id"], m)
-                    continue
-                if row["started_at"] != m.started_at:
-                    m.reset(row["started_at"])
-                    _write(engine, row["id"], m)
-                if step(engine, m, row, netns, host, time.time()):
-                    _write(engine, row["id"], m)
-            _endpoints(engine, pod, members)
-        except Exception as e:  # noqa: BLE001 - a busy database, a row going: try again
-            print(f"{time.strftime('%H:%M:%S')} prober: {type(e).__name__}: {e}",
-                  file=sys.stderr, flush=True)
-        finally:
-            if netns >= 0:
-                os.close(netns)
-        dues = [t.due for m in members for t in m.tracks]
-        wait = min([TICK, *[d - time.time() for d in dues]])
-        time.sleep(min(TICK, max(0.05, wait)))
+    return [Member(name, tracks) for name, tracks in groups.items()]
 
 
-def main(argv: list[str]) -> int:
-    root, runroot, pod_id = argv
-    engine = Engine(root, runroot)
+def once(engine: Engine, pod_id: str) -> float | None:
+    """Run every probe that is due once and act on the results; the seconds until the
+    next is due, None when the pod or its infra is gone (the loop ends)."""
     try:
-        return run(engine, pod_id)
+        return _once(engine, pod_id)
+    except Exception as e:  # noqa: BLE001 - a busy database: the loop tries again soon
+        print(f"{time.strftime('%H:%M:%S')} prober: {type(e).__name__}: {e}",
+              file=sys.stderr, flush=True)
+        return 1.0
+
+
+def _once(engine: Engine, pod_id: str) -> float | None:
+    pod = store.get(engine.db, pod_id)
+    if pod is None:
+        return None
+    infra = engine.db.get(pod.infra_id)
+    infra = S.refresh(engine, infra) if infra is not None else None
+    if infra is None or infra["status"] not in S.RUNNING or not infra["pid"]:
+        return None
+    members = _members(engine, pod)
+    waits: list[float] = []
+    netns = _netns(infra["pid"])
+    try:
+        host = _pod_ip(engine, infra)
+        for m in members:
+            row = engine.db.by_name(m.name)
+            row = S.refresh(engine, row) if row is not None else None
+            if row is None:
+                continue
+            m.load(fastjson.loads(row["health"]) if row["health"] else {})
+            # Not running: looked at again a period later, to start over once restarted.
+            idle = min(t.probe.period for t in m.tracks)
+            if row["status"] != "running" or not row["pid"]:
+                if m.kill_at:
+                    _restart_after_kill(engine, row)
+                if m.started_at is not None or m.kill_at:
+                    m.reset(None)
+                    m.started_at = None
+                    _write(engine, row["id"], m)
+                waits.append(WATCH_KILL if row["status"] == "restarting" else idle)
+                continue
+            if row["started_at"] != m.started_at:
+                m.reset(row["started_at"])
+                _write(engine, row["id"], m)
+            if step(engine, m, row, netns, host, time.time() + EARLY):
+                _write(engine, row["id"], m)
+            waits.append(m.wait(time.time()))
+        _endpoints(engine, pod, members)
+    except Exception as e:  # noqa: BLE001 - a busy database, a row going: try again
+        print(f"{time.strftime('%H:%M:%S')} prober: {type(e).__name__}: {e}",
+              file=sys.stderr, flush=True)
+        waits.append(1.0)
     finally:
-        engine.close()
+        if netns >= 0:
+            os.close(netns)
+    return max(SHORTEST, min(waits or [IDLE]))
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def once_cli(engine: Engine, pod_id: str) -> int:
+    """`teu pod probe POD_ID`: the sleep on stdout and 0, or 1 when the loop should end."""
+    wait = once(engine, pod_id)
+    if wait is None:
+        return 1
+    print(f"{wait:.3f}")
+    return 0

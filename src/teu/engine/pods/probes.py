@@ -7,7 +7,8 @@ The kubelet probes from the node into the pod's network namespace; teu opens eac
 probe's socket inside the pod's namespace (setns on this thread, the socket made,
 setns back) and connects to the pod's IP from there, so a server that listens only on
 127.0.0.1 fails as it would under a kubelet, and pods on any network driver (or none)
-can be probed. The loop that schedules probes and acts on them is teu.engine.pods.prober.
+can be probed. What schedules probes and acts on them is teu.engine.pods.prober (a
+sh loop beside the pod that runs the one-shot `teu pod probe` when a probe is due).
 """
 
 from __future__ import annotations
