@@ -32,7 +32,6 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
 
 from teu import fastjson
 from teu.engine import state as S
@@ -142,27 +141,30 @@ def forget(engine: Engine, pod_id: str) -> None:
         pass
 
 
-@dataclass
 class Track:
-    """One probe's counters since its container last started."""
+    """One probe's counters since its container last started. (Plain classes here, not
+    dataclasses: importing `dataclasses` would be a third of a one-shot's CPU.)"""
 
-    probe: Probe
-    due: float = 0.0
-    successes: int = 0
-    failures: int = 0
+    def __init__(self, probe: Probe) -> None:
+        self.probe = probe
+        self.due = 0.0
+        self.successes = 0
+        self.failures = 0
 
 
-@dataclass
 class Member:
-    name: str
-    tracks: list[Track]
-    started_at: float | None = None
-    started: bool = False  # the startup probe succeeded (or there is none)
-    ready: bool | None = None
-    kill_at: float = 0.0  # SIGKILL then, after a stop signal for a failed probe
-    pid: int = 0
-    pid_start: int | None = None
-    log: list[dict] = field(default_factory=list)
+    """One probed container: its tracks and what the kubelet keeps about it."""
+
+    def __init__(self, name: str, tracks: list[Track]) -> None:
+        self.name = name
+        self.tracks = tracks
+        self.started_at: float | None = None
+        self.started = False  # the startup probe succeeded (or there is none)
+        self.ready: bool | None = None
+        self.kill_at = 0.0  # SIGKILL then, after a stop signal for a failed probe
+        self.pid = 0
+        self.pid_start: int | None = None
+        self.log: list[dict] = []
 
     def reset(self, started_at: float | None) -> None:
         self.started_at = started_at
@@ -361,6 +363,8 @@ def step(engine: Engine, m: Member, row, netns: int, host: str, now: float) -> b
 def _endpoints(engine: Engine, pod: Pod, members: list[Member]) -> None:
     """The pod behind a spread host port takes connections only while ready (every
     probed member ready), as a Service's endpoints; nothing to do without such ports."""
+    if not os.path.isdir(os.path.join(engine.paths.root, "kube", "lb")):
+        return  # service_nat.records_dir: no spread port, spare the one-shot its import
     from teu.network import service_nat
 
     service_nat.refresh(engine.paths.root, pod.name,

@@ -15,40 +15,50 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import asdict, dataclass, field
 
 KINDS = ("startup", "liveness", "readiness")
 USER_AGENT = "kube-probe/1.30"
 OUTPUT_LIMIT = 1024
 
 
-@dataclass
 class Probe:
     """One probe of one container, with Kubernetes' defaults. `action`: exec, http, tcp
-    or grpc; `container` is the member's container name."""
+    or grpc; `container` is the member's container name. A plain class, not a
+    dataclass: the one-shot prober imports this at every due probe, and `dataclasses`
+    (it imports inspect) would be a third of that start's CPU."""
 
-    container: str
-    kind: str
-    action: str
-    command: list[str] = field(default_factory=list)
-    scheme: str = "HTTP"
-    host: str = ""
-    port: int = 0
-    path: str = "/"
-    headers: list[list[str]] = field(default_factory=list)
-    service: str = ""
-    initial_delay: float = 0
-    period: float = 10
-    timeout: float = 1
-    failure_threshold: int = 3
-    success_threshold: int = 1
+    FIELDS = ("container", "kind", "action", "command", "scheme", "host", "port", "path",
+              "headers", "service", "initial_delay", "period", "timeout",
+              "failure_threshold", "success_threshold")
+
+    def __init__(self, container: str, kind: str, action: str,
+                 command: list[str] | None = None, scheme: str = "HTTP", host: str = "",
+                 port: int = 0, path: str = "/", headers: list[list[str]] | None = None,
+                 service: str = "", initial_delay: float = 0, period: float = 10,
+                 timeout: float = 1, failure_threshold: int = 3,
+                 success_threshold: int = 1) -> None:
+        self.container, self.kind, self.action = container, kind, action
+        self.command = list(command or [])
+        self.scheme, self.host, self.port, self.path = scheme, host, port, path
+        self.headers = [list(h) for h in headers or []]
+        self.service = service
+        self.initial_delay, self.period, self.timeout = initial_delay, period, timeout
+        self.failure_threshold, self.success_threshold = failure_threshold, success_threshold
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {k: [list(h) for h in self.headers] if k == "headers"
+                else list(self.command) if k == "command" else getattr(self, k)
+                for k in self.FIELDS}
 
     @classmethod
     def from_dict(cls, d: dict) -> Probe:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        return cls(**{k: v for k, v in d.items() if k in cls.FIELDS})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Probe) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"Probe({self.to_dict()!r})"
 
     def describe(self) -> str:
         if self.action == "http":

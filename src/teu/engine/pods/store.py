@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from teu import fastjson
 from teu.engine.db import DB
 from teu.engine.errors import NotFound
@@ -17,16 +15,25 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS pods(
   settings TEXT NOT NULL)"""
 
 
-@dataclass
 class Pod:
     """A pod's record. `settings`: Hostname, Labels, Share (namespaces), the infra's
-    network options (Network, Publish, ...) and CreateCommand."""
+    network options (Network, Publish, ...) and CreateCommand. A plain class, not a
+    dataclass: the one-shot prober (teu.engine.pods.prober) loads it at every due
+    probe, and `dataclasses` costs ~35 ms of import."""
 
-    id: str
-    name: str
-    created: float
-    infra_id: str
-    settings: dict = field(default_factory=dict)
+    __slots__ = ("id", "name", "created", "infra_id", "settings")
+
+    def __init__(self, id: str, name: str, created: float, infra_id: str,  # noqa: A002
+                 settings: dict | None = None) -> None:
+        self.id, self.name, self.created, self.infra_id = id, name, created, infra_id
+        self.settings = settings if settings is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pod) and all(getattr(self, k) == getattr(other, k)
+                                              for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"Pod(id={self.id!r}, name={self.name!r})"
 
     @property
     def labels(self) -> dict[str, str]:
