@@ -177,7 +177,11 @@ def busybox_root() -> Path:
     """A teu root holding the busybox image, imported once per session (`teu import`)
     into a directory of its own that no test writes to, removed at exit."""
     if not _BUSYBOX_ROOT:
-        top = Path(tempfile.mkdtemp(prefix="teu-test-busybox-"))
+        for old in Path(tempfile.gettempdir()).glob("teu-test-busybox-*-*"):
+            owner = old.name.split("-")[3]
+            if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                shutil.rmtree(old, ignore_errors=True)  # of a session that was killed
+        top = Path(tempfile.mkdtemp(prefix=f"teu-test-busybox-{os.getpid()}-"))
         atexit.register(shutil.rmtree, top, True)
         tarball = top / "busybox.tar"
         tarball.write_bytes(busybox_tar(top))

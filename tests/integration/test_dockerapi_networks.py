@@ -32,6 +32,9 @@ def script(env: dict) -> dict[str, Any]:
                            stdin=subprocess.DEVNULL)
         return p.returncode, p.stdout.decode()
 
+    import time
+
+    t0 = time.time()
     seen: dict[str, Any] = {}
     seen["create"] = docker("network", "create", "--subnet", "10.89.5.0/24", "--label",
                             "k=v", "n1")[0]
@@ -66,6 +69,14 @@ def script(env: dict) -> dict[str, Any]:
     docker("network", "create", "n3")
     seen["prune"] = docker("network", "prune", "-f")
     seen["ls-after"] = sorted(docker("network", "ls", "--format", "{{.Name}}")[1].split())
+    seen["events"] = docker("events", "--since", f"{t0:.3f}", "--until", f"{time.time():.3f}",
+                            "--filter", "type=network", "--format",
+                            "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}}"
+                            " {{if .Actor.Attributes.container}}c{{end}}")[1].splitlines()
+    # dockerd 20.10 reports a running container's `network disconnect` twice (the API's
+    # and the endpoint's leave): one of each here
+    seen["events"] = [e for i, e in enumerate(seen["events"])
+                      if i == 0 or e != seen["events"][i - 1]]
     return seen
 
 
@@ -74,4 +85,7 @@ def test_networks_cli_same_as_dockerd(api: Service, dockerd: Any) -> None:
     assert ours == theirs
     assert ours["ip"] and ours["addresses"] == "2\n" and ours["ping"] == 0
     assert ours["ls-after"] == ["bridge", "host", "none"]
+    assert ours["events"][:4] == ["create n1 bridge ", "connect n1 bridge c",
+                                  "create n2 bridge ", "connect n2 bridge c"]
+    assert ours["events"][-1] == "prune <no value> <no value> "
     assert "Traceback" not in api.log_text()

@@ -140,8 +140,15 @@ def test_tlsverify_as_dockerd(teu, tmp_path: Path) -> None:  # noqa: ANN001
         run = docker("run", "--rm", "--network", "none", IMAGE, "echo", "over-tls")
         assert (run.returncode, run.stdout) == (0, b"over-tls\n")  # attach hijacked in TLS
         anonymous = docker("ps", who=None)
-        assert anonymous.returncode != 0 and b"certificate" in anonymous.stderr.lower()
+        # TLS 1.3: the client's handshake ends before the server has checked its (absent)
+        # certificate, so the client has already sent its request when the server refuses:
+        # it reads the server's "certificate required" alert, or, when the reset that the
+        # unread request causes arrives first, only the reset (seen once under load 10).
+        err = anonymous.stderr.lower()
+        assert anonymous.returncode != 0 and anonymous.stdout == b"", err
+        assert b"certificate" in err or b"connection reset by peer" in err, err
         assert docker("ps", who="stranger").returncode != 0
+        assert svc.poll() is None  # refusals leave the service up
     finally:
         log = _stop(svc)
     assert "Traceback" not in log

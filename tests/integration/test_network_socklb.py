@@ -113,6 +113,12 @@ def run_in(host: TestHost, code: str, cgroup: str | None = None) -> dict:
     return json.loads(p.stdout) if p.returncode == 0 else {}
 
 
+def veths_gone(host: TestHost) -> bool:
+    """The kernel removes a veth whose namespace went away asynchronously (cleanup_net):
+    wait for it rather than race the fixture's check."""
+    return wait_for(lambda: not [n for n in host.links() if n.startswith("veth")])
+
+
 def attached(cgroup: str) -> dict[str, list[int]]:
     fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -196,6 +202,7 @@ def test_connect_goes_straight_to_the_container(teu, tmp_path, cgroup) -> None: 
     prog_ids = [i for ids in progs.values() for i in ids]
     assert wait_for(lambda: not any(exists(bpf.prog_fd_by_id, i) for i in prog_ids)
                     and not any(exists(bpf.map_fd_by_id, i) for i in map_ids))
+    assert veths_gone(teu.host)
 
 
 def test_unusable_cgroup_falls_back_to_dnat(teu, tmp_path) -> None:  # noqa: ANN001
@@ -209,6 +216,7 @@ def test_unusable_cgroup_falls_back_to_dnat(teu, tmp_path) -> None:  # noqa: ANN
     assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8080/",
                                          check=False).stdout == "hello from httpd\n")
     teu.ok("rm", "-f", "web")
+    assert veths_gone(teu.host)
 
 
 def test_ipv6_loopback_reaches_the_container(teu, tmp_path, cgroup) -> None:  # noqa: ANN001
@@ -248,6 +256,7 @@ def test_ipv6_loopback_reaches_the_container(teu, tmp_path, cgroup) -> None:  # 
         assert "[::1] for the redirected clients of the socket hop only" in p.stdout
         teu.ok("rm", "-f", "web6")
         assert all(not ids for ids in attached(cgroup).values())
+        assert veths_gone(teu.host)
     finally:
         teu("rm", "-f", "web6")
         teu.ok("network", "rm", "v6")

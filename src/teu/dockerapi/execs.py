@@ -82,7 +82,8 @@ def _call(rec: dict, detach: bool) -> list:
     return [rec["ContainerID"], rec["_cmd"], {
         "interactive": rec["OpenStdin"] or pc["tty"], "tty": pc["tty"],
         "user": pc["user"] or None, "env": rec["_env"], "workdir": rec["_workdir"],
-        "detach": detach, "privileged": pc["privileged"]}]
+        "detach": detach, "privileged": pc["privileged"],
+        "report": False}]  # this module reports the exec's events, as dockerd, at its steps
 
 
 def _begin(rec: dict) -> None:

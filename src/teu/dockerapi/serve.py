@@ -160,6 +160,13 @@ def serve(cfg: ServiceConfig) -> None:
     where = sock.getsockname()
     print(f"teu system service: serving the Docker Engine API on "
           f"{cfg.uri if isinstance(where, str) else where}", file=sys.stderr, flush=True)
+    import signal
+
+    # uvicorn re-raises the signal it shut down on once it is done: a handler of ours
+    # takes it, so the cleanup below runs (the TLS front's private socket, ours) and the
+    # service exits 0, as dockerd does on SIGTERM
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     try:
         server.run(sockets=[sock])
     finally:

@@ -75,10 +75,11 @@ def _accept(listener: socket.socket, ctx: ssl.SSLContext, backend: str) -> None:
 
 def _serve_one(conn: socket.socket, ctx: ssl.SSLContext, backend: str) -> None:
     conn.settimeout(30)  # for the handshake
+    tls = ctx.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
     try:
-        tls = ctx.wrap_socket(conn, server_side=True)
+        tls.do_handshake()
     except (OSError, ssl.SSLError):  # no certificate, another CA's, not TLS at all
-        conn.close()
+        _close_gently(tls)
         return
     tls.settimeout(None)
     app = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -90,6 +91,25 @@ def _serve_one(conn: socket.socket, ctx: ssl.SSLContext, backend: str) -> None:
     finally:
         app.close()
         tls.close()
+
+
+def _close_gently(tls: ssl.SSLSocket) -> None:
+    """Close after a refused handshake so that the client reads OpenSSL's alert (say, a
+    certificate required) rather than a reset: its request, unread, would make the
+    kernel answer a plain close with RST, which can overtake the alert."""
+    raw = socket.socket(fileno=os.dup(tls.fileno())) if tls.fileno() >= 0 else None
+    tls.close()
+    if raw is None:
+        return
+    try:
+        raw.settimeout(1)
+        raw.shutdown(socket.SHUT_WR)
+        while raw.recv(1 << 16):  # the client's bytes, until it closes (or a second)
+            pass
+    except OSError:
+        pass
+    finally:
+        raw.close()
 
 
 def _pump(tls: ssl.SSLSocket, app: socket.socket) -> None:

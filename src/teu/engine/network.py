@@ -246,6 +246,9 @@ def prune(engine: Engine) -> list[str]:
             continue
         remove_network(engine, net.name)
         removed.append(net.name)
+    from teu import journal
+
+    journal.append(engine.paths.root, "network", "prune", "", {"reclaimed": "0"})  # dockerd's
     return removed
 
 
@@ -288,11 +291,22 @@ def connect(engine: Engine, network: str, ref: str, ip: str = "", ip6: str = "",
     check(engine.paths.root, settings)
     with engine.lock(row["id"]):
         fresh = engine.reload(row) or row
-        if fresh["status"] in ("running", "paused") and alive(fresh["pid"], fresh["pid_start"]):
+        running = fresh["status"] in ("running", "paused") and alive(fresh["pid"],
+                                                                      fresh["pid_start"])
+        if running:
             attach(engine.paths.root, row["id"], row["name"], settings,
                    engine.paths.container(row["id"]), fresh["pid"], net.name)
         with engine.db.tx() as db:
             db.update(row["id"], settings=fastjson.dumps(settings))
+    if running:  # a stopped container's connect is reported at its start
+        _report(engine, "connect", net.id, net.name, net.driver, row["id"])
+
+
+def _report(engine: Engine, action: str, nid: str, name: str, driver: str, cid: str) -> None:
+    from teu import journal
+
+    journal.append(engine.paths.root, "network", action, nid,
+                   {"container": cid, "name": name, "type": driver})
 
 
 def disconnect(engine: Engine, network: str, ref: str, force: bool = False) -> None:
@@ -320,6 +334,12 @@ def disconnect(engine: Engine, network: str, ref: str, force: bool = False) -> N
         fresh = engine.reload(row) or row
         pid = fresh["pid"] if alive(fresh["pid"], fresh["pid_start"]) else 0
         detach_one(engine.paths.root, row["id"], name, pid)
+        if pid:
+            try:
+                net = Store(engine.paths.root).get(name)
+                _report(engine, "disconnect", net.id, net.name, net.driver, row["id"])
+            except NetworkError:
+                pass
         endpoints = settings["NetworkingConfig"]["EndpointsConfig"]
         endpoints.pop(name, None)
         host = settings["HostConfig"]

@@ -194,18 +194,20 @@ def clone_init(ctx: InitContext, runtime_end: Channel) -> int:
     """Called by the runtime, for a container that needs no stage 1: fork the init
     into its new namespaces (all but the cgroup one, which it makes itself once in its
     cgroup); returns its pid. What stage 1 would have done first is done here: the
-    fifo is opened and the container side's modules loaded before the fork (the
-    runtime closes its copy of the fifo after), and the child is non-dumpable from its
-    first instruction (the runtime is, for the length of the clone)."""
+    fifo is opened before the fork (the runtime closes its copy after), the child is
+    non-dumpable from its first instruction (the runtime is, for the length of the
+    clone), and the child loads the rest of the container side itself."""
+    log.debug("=> nsexec container setup (the runtime clones the init: no stage 1)")
     sys = L.syscalls()
     flags = 0
     for n in ctx.namespaces:
         if n["type"] != "cgroup":
             flags |= NS_FLAGS[n["type"]]
     ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
-    dumpable = sys.prctl(L.PR_GET_DUMPABLE)
+    # What to put back after: PR_SET_DUMPABLE takes 0 or 1 only, so a 2 (suid_dumpable's
+    # "root only" mode) goes back as the stricter 0.
+    dumpable = 1 if sys.prctl(L.PR_GET_DUMPABLE) == 1 else 0
     try:
-        preload(ctx)
         sys.prctl(L.PR_SET_DUMPABLE, 0)
         pid = sys.clone(flags)
     except BaseException:
@@ -216,6 +218,9 @@ def clone_init(ctx: InitContext, runtime_end: Channel) -> int:
         try:
             try:
                 runtime_end.close()
+                # Here, not before the clone: while the runtime moves us into our
+                # cgroup (the kernel's grace-period wait), on the other core.
+                preload(ctx)
                 set_oom_score_adj(ctx.process.get("oomScoreAdj"))
             except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
                 _fail_channel(ctx.ch, e)

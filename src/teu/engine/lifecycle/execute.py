@@ -15,8 +15,10 @@ from teu.engine.errors import CommandError, Conflict, EngineError
 
 def exec_in(engine: Engine, ref: str, command: list[str], interactive: bool = False,
             tty: bool = False, user: str | None = None, env: list[str] | None = None,
-            workdir: str | None = None, detach: bool = False, privileged: bool = False) -> int:
-    """The command's exit code (0 when detached)."""
+            workdir: str | None = None, detach: bool = False, privileged: bool = False,
+            report: bool = True) -> int:
+    """The command's exit code (0 when detached). report: dockerd's exec_create,
+    exec_start and exec_die events (the Engine API and health checks report their own)."""
     from teu.engine.config import users
     from teu.engine.config.options import env_list
     from teu.engine.runtimes import for_row
@@ -49,9 +51,31 @@ def exec_in(engine: Engine, ref: str, command: list[str], interactive: bool = Fa
     if tty and "TERM=" not in " ".join(process.get("env") or []):
         process.setdefault("env", []).append("TERM=xterm")
     runtime = for_row(engine.paths, row.settings)
+    if not report:
+        return _exec(runtime, row["id"], process, interactive, detach, tty)
+    from teu.engine.events import container as event
+
+    exec_id = os.urandom(32).hex()
+    shown = " ".join(str(c) for c in command)
+    event(engine, row, "exec_create: " + shown, execID=exec_id)
+    event(engine, row, "exec_start: " + shown, execID=exec_id)
+    code = 126
+    try:
+        code = _exec(runtime, row["id"], process, interactive, detach, tty)
+        return code
+    except BaseException as e:
+        code = getattr(e, "exit_code", 126)
+        raise
+    finally:
+        if not detach:
+            event(engine, row, "exec_die", execID=exec_id, exitCode=str(code))
+
+
+def _exec(runtime, cid: str, process: dict, interactive: bool, detach: bool,  # noqa: ANN001
+          tty: bool) -> int:
     if runtime.in_process:
-        return _exec_in_process(runtime, row["id"], process, interactive, detach)
-    return _exec_cli(runtime, row["id"], process, detach, tty)
+        return _exec_in_process(runtime, cid, process, interactive, detach)
+    return _exec_cli(runtime, cid, process, detach, tty)
 
 
 def _exec_in_process(runtime, cid: str, process: dict, interactive: bool,  # noqa: ANN001

@@ -169,7 +169,7 @@ def _exec_with_timeout(engine: Engine, row: Row, command: list[str],
             try:
                 os.dup2(out.fileno(), 1)
                 os.dup2(out.fileno(), 2)
-                code = exec_in(engine, row["id"], command)
+                code = exec_in(engine, row["id"], command, report=False)  # run_check does
             except BaseException as e:  # noqa: BLE001 - the check's output says why
                 os.write(2, f"{e}\n".encode())
                 code = getattr(e, "exit_code", 1)
