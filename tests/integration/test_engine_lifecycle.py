@@ -19,6 +19,7 @@ def teu(tmp_path):  # noqa: ANN001, ANN201
 
 
 def test_create_start_stop_start_rm(teu) -> None:
+    t0 = time.time()
     cid = teu.ok("create", "--name", "c1", IMAGE, "sh", "-c", "echo started; sleep 60").strip()
     assert len(cid) == 64
     assert teu.inspect("c1")["State"]["Status"] == "created"
@@ -41,6 +42,13 @@ def test_create_start_stop_start_rm(teu) -> None:
     teu.ok("rm", "-f", "c1")
     assert teu("inspect", "c1").returncode == 1
     assert not (teu.root / "containers" / cid).exists()
+    # teu events: the journal's history of what happened, as docker events --since/--until
+    actions = teu.ok("events", "--since", f"{t0:.3f}", "--until", f"{time.time():.3f}",
+                     "--filter", f"container={cid}", "--format", "{{.Action}}").split()
+    assert actions[:2] == ["create", "start"] and actions[-1] == "destroy", actions
+    assert actions.count("start") == 2 and actions.count("die") == 2, actions
+    bad = teu("events", "--until", "soon")
+    assert bad.returncode == 125 and '"until"' in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_stop_signal_and_graceful_exit(teu) -> None:

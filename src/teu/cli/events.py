@@ -18,23 +18,13 @@ def _when(value: str | None, flag: str) -> float | None:
     """docker's timestamps: seconds (fractions too), RFC 3339, or a duration ago (10m)."""
     if not value:
         return None
-    import time
+    from teu.engine.errors import InvalidArgument
+    from teu.engine.timefmt import since
 
     try:
-        return float(value)
-    except ValueError:
-        pass
-    from teu.engine.timefmt import parse_rfc3339
-
-    try:
-        return parse_rfc3339(value)
-    except ValueError:
-        pass
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        return time.time() - float(value[:-1]) * units[value[-1]]
-    except (KeyError, ValueError):
-        raise UsageError(f"invalid value for --{flag}: {value!r}") from None
+        return since(value, flag=flag)
+    except InvalidArgument as e:
+        raise UsageError(str(e)) from None
 
 
 def main(argv: list[str]) -> int:

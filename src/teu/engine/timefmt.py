@@ -50,7 +50,7 @@ def parse_rfc3339(text: str) -> float:
     return seconds + (float("0." + frac) if frac else 0.0)
 
 
-def since(value: str, now: float | None = None) -> float:
+def since(value: str, now: float | None = None, flag: str = "since") -> float:
     """--since/--until: RFC 3339, a Unix timestamp, or a duration ago (10m, 1h30m)."""
     from teu.engine.config import units
     from teu.engine.errors import InvalidArgument
@@ -65,7 +65,7 @@ def since(value: str, now: float | None = None) -> float:
     except (ValueError, IndexError):
         pass
     try:
-        return now - units.duration(value, "--since")
+        return now - units.duration(value, "--" + flag)
     except InvalidArgument:
-        raise InvalidArgument(f"invalid value for \"since\": {value!r} is not a timestamp, "
+        raise InvalidArgument(f"invalid value for \"{flag}\": {value!r} is not a timestamp, "
                               "an RFC 3339 time or a duration") from None
