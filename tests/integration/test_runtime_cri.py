@@ -15,8 +15,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tests.conftest import runtime_binary
 from tests.integration import cgroup_files
+from tests.integration.cri_helpers import cri_node
 from tests.integration.proc_helpers import wait_until
 
 from teu.testing.crinode import (
@@ -24,9 +24,6 @@ from teu.testing.crinode import (
     CNI_NETWORK,
     PAUSE_IMAGE,
     SUBNET,
-    CriNode,
-    missing_tools,
-    remove_cgroup_tree,
 )
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
@@ -38,23 +35,8 @@ CRI_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d
 
 
 @pytest.fixture
-def node():  # noqa: ANN201 - a generator
-    """containerd in its own network namespace with the teu handler and the two images;
-    the pod's cgroup parent, emptied and removed afterwards."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    if missing_tools():
-        pytest.skip(f"not installed: {missing_tools()} (deps/debian-packages.txt)")
-    cgroup_parent = f"/teu-cri-{uuid.uuid4().hex[:8]}"
-    daemon = None
-    try:
-        daemon = CriNode(runtime_binary())
-        daemon.load_images()
-        yield daemon, cgroup_parent
-    finally:
-        if daemon is not None:
-            daemon.stop()
-        remove_cgroup_tree(cgroup_parent)
+def node():  # noqa: ANN201 - a generator (cri_helpers.cri_node)
+    yield from cri_node()
 
 
 def _log_lines(path: str) -> list[tuple[str, str]]:

@@ -14,30 +14,17 @@ import os
 import uuid
 
 import pytest
-from tests.conftest import runtime_binary
+from tests.integration.cri_helpers import cri_node
 
-from teu.testing.crinode import BUSYBOX_IMAGE, CriNode, missing_tools, remove_cgroup_tree
+from teu.testing.crinode import BUSYBOX_IMAGE, CriNode
 
 pytestmark = [pytest.mark.root, pytest.mark.peer]
 PROTOCOL = "v4.channel.k8s.io"
 
 
 @pytest.fixture(scope="module")
-def node():  # noqa: ANN201 - a generator; one containerd for both handlers
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    if missing_tools():
-        pytest.skip(f"not installed: {missing_tools()} (deps/debian-packages.txt)")
-    cgroup_parent = f"/teu-cri-{uuid.uuid4().hex[:8]}"
-    daemon = None
-    try:
-        daemon = CriNode(runtime_binary())
-        daemon.load_images()
-        yield daemon, cgroup_parent
-    finally:
-        if daemon is not None:
-            daemon.stop()
-        remove_cgroup_tree(cgroup_parent)
+def node():  # noqa: ANN201 - a generator (cri_helpers.cri_node); one containerd for both handlers
+    yield from cri_node()
 
 
 def _connect(daemon: CriNode, url: str):  # noqa: ANN202 - a websocket.WebSocket
