@@ -190,6 +190,9 @@ def events_script(env: dict) -> dict[str, list[str]]:
     import re
 
     docker = _cli(env)
+    from docker import APIClient  # docker-py (importorskip'd below): resizes are the API's
+
+    api = APIClient(base_url=env["DOCKER_HOST"], version="1.41")
     t0 = time.time()
     fmt = "{{.Type}} {{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}"
     live = subprocess.Popen(
@@ -207,6 +210,7 @@ def events_script(env: dict) -> dict[str, list[str]]:
         docker("exec", "ev1", "sh", "-c", "exit 5")
         docker("pause", "ev1")
         docker("unpause", "ev1")
+        api.resize("ev1", 24, 80)  # no TTY: dockerd reports it all the same
         docker("wait", "ev1")
         docker("rename", "ev1", "ev2")
         docker("rm", "ev2")
@@ -228,7 +232,8 @@ def events_script(env: dict) -> dict[str, list[str]]:
         docker("save", "-o", f"{d}/saved.tar", IMAGE)
         docker("load", "-i", f"{d}/saved.tar")
         # the verbs that change no state report too: top, commit, export, cp, update
-        docker("run", "-d", NET, "--name", "evm", "--label", "k=v", IMAGE, "sleep", "30")
+        docker("run", "-d", "-t", NET, "--name", "evm", "--label", "k=v", IMAGE, "sleep", "30")
+        api.resize("evm", 40, 120)  # a TTY's resize (/containers/{id}/resize)
         docker("top", "evm")
         docker("commit", "-m", "msg", "evm", "evcommit:1")
         docker("export", "-o", f"{d}/fs.tar", "evm")
@@ -238,6 +243,12 @@ def events_script(env: dict) -> dict[str, list[str]]:
         docker("update", "--cpu-shares", "512", "evm")
         docker("rm", "-f", "evm")
         docker("rmi", "evcommit:1")
+    # prunes: one event per call with the bytes reclaimed; filters keep the shared dockerd's
+    # other objects (what the other modules left) out of it
+    docker("run", NET, "--name", "evp", "--label", "evp=1", IMAGE, "true")
+    docker("container", "prune", "-f", "--filter", "label=evp=1")
+    for kind in ("image", "volume", "network"):
+        docker(kind, "prune", "-f", "--filter", "label=evp-none=1")
     t1 = time.time()  # a health check: probes reported as execs, then the change of health
     docker("run", "-d", NET, "--name", "evh", "--health-cmd", "true", "--health-interval",
            "1s", IMAGE, "sleep", "30")
@@ -267,7 +278,8 @@ def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
     assert ours["live"] == ["create ev1 <no value>", "start ev1 <no value>",
                             "exec_create: sh -c exit 5 ev1 <no value>",
                             "exec_start: sh -c exit 5 ev1 <no value>", "exec_die ev1 5",
-                            "pause ev1 <no value>", "unpause ev1 <no value>", "die ev1 3",
+                            "pause ev1 <no value>", "unpause ev1 <no value>",
+                            "resize ev1 <no value>", "die ev1 3",
                             "rename ev2 <no value>", "destroy ev2 <no value>"]
     assert [line.split(" {")[0] for line in ours["health"]] == [
         "create", "start", "exec_create: /bin/sh -c true", "exec_start: /bin/sh -c true",
@@ -277,4 +289,5 @@ def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
             "volume destroy", "image tag", "image untag", "image save", "image load",
             "container top", "container commit", "container export",
             "container extract-to-dir", "container archive-path", "container update",
-            "image delete"} <= kinds
+            "image delete", "container resize", "container prune", "image prune",
+            "volume prune", "network prune"} <= kinds

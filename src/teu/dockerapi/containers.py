@@ -427,8 +427,10 @@ async def prune(svc: Service, req: Request, send: Send) -> None:
 
 
 async def resize(svc: Service, req: Request, send: Send) -> None:
-    """The container's terminal to h rows and w columns (conmon's ctl fifo)."""
-    from teu.engine import state
+    """The container's terminal to h rows and w columns (conmon's ctl fifo). dockerd
+    reports each resize of a running container, a TTY or not (containerd's resize of a
+    process without a console succeeds doing nothing); an exec's resize reports none."""
+    from teu.engine import events, state
     from teu.engine.monitor.attach import resize as resize_tty
 
     rows, cols = req.int_arg("h"), req.int_arg("w")
@@ -442,6 +444,7 @@ async def resize(svc: Service, req: Request, send: Send) -> None:
             raise Conflict(f"Container {ref} is not running")
         if row.settings["Config"].get("Tty"):
             resize_tty(e.paths.container(row["id"]), rows, cols)
+        events.container(e, row, "resize", height=str(rows), width=str(cols))
 
     await svc.call(go)
     await respond(req, send, 200)

@@ -220,6 +220,9 @@ class Store:
                 db.delete_image(c, row.id)
             events.append(f"deleted: {row.id}")
         reclaimed = self.gc(full=True)
+        from teu import journal
+
+        journal.append(self.root, "image", "prune", "", {"reclaimed": str(reclaimed)})  # dockerd's
         return events, reclaimed
 
     def gc(self, full: bool = False) -> int:

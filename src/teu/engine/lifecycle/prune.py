@@ -39,6 +39,9 @@ def prune_containers(engine: Engine, filters: list[str] | None = None) -> tuple[
         freed += du(engine.paths.container(row["id"], "upper"))
         remove_stopped(engine, row, volumes=False)
         removed.append(row["id"])
+    from teu import journal
+
+    journal.append(engine.paths.root, "container", "prune", "", {"reclaimed": str(freed)})
     return removed, freed
 
 

@@ -113,6 +113,9 @@ def prune(paths: Paths, db: DB, all_volumes: bool = False) -> tuple[list[str], i
         freed += du(paths.volume(v["name"]))
         remove(paths, db, v["name"])
         removed.append(v["name"])
+    from teu import journal
+
+    journal.append(paths.root, "volume", "prune", "", {"reclaimed": str(freed)})  # dockerd's
     return removed, freed
 
 
