@@ -245,7 +245,8 @@ def events_script(env: dict) -> dict[str, list[str]]:
         docker("rmi", "evcommit:1")
     # prunes: one event per call with the bytes reclaimed; filters keep the shared dockerd's
     # other objects (what the other modules left) out of it
-    docker("run", NET, "--name", "evp", "--label", "evp=1", IMAGE, "true")
+    docker("run", NET, "--name", "evp", "--label", "evp=1", IMAGE, "sh", "-c",
+           "head -c 1000 /dev/zero >/f")  # reclaimed: the bytes the container wrote
     docker("container", "prune", "-f", "--filter", "label=evp=1")
     for kind in ("image", "volume", "network"):
         docker(kind, "prune", "-f", "--filter", "label=evp-none=1")
@@ -291,3 +292,4 @@ def test_events_same_as_dockerd(api: Service, dockerd: Any) -> None:
             "container extract-to-dir", "container archive-path", "container update",
             "image delete", "container resize", "container prune", "image prune",
             "volume prune", "network prune"} <= kinds
+    assert 'container prune  {"reclaimed":"1000"}' in ours["history"]
