@@ -7,6 +7,7 @@ import io
 import json
 import os
 import tarfile
+import time
 
 import pytest
 from tests.integration.engine_helpers import IMAGE, private_teu
@@ -142,8 +143,14 @@ def test_port_system_and_info(teu) -> None:
     assert teu.ok("info", "-f", "{{.ContainersRunning}}") == "1\n"
     teu.ok("run", "--name", "gone", "-v", "/anon", IMAGE, "true")
     teu.ok("volume", "create", "unused")
+    t0 = time.time()
     out = teu.ok("system", "prune", "-f", "--volumes")
     assert "Deleted Containers:" in out and "Deleted Volumes:" in out
+    # one prune event per kind pruned, with the bytes reclaimed, as dockerd's
+    pruned = teu.ok("events", "--since", f"{t0:.3f}", "--until", f"{time.time():.3f}",
+                    "--filter", "event=prune", "--format", "{{.Type}} {{.Actor.ID}}"
+                    "{{range $k, $v := .Actor.Attributes}} {{$k}}{{end}}").splitlines()
+    assert pruned == ["container  reclaimed", "volume  reclaimed", "image  reclaimed"], pruned
     assert teu.ok("ps", "-a", "--format", "{{.Names}}").split() == ["po"]
     # like docker 23+, prune takes anonymous volumes only; named ones stay
     assert teu.ok("volume", "ls", "-q").split() == ["unused"]
