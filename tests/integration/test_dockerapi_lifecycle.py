@@ -234,6 +234,12 @@ def events_script(env: dict) -> dict[str, list[str]]:
         # the verbs that change no state report too: top, commit, export, cp, update
         docker("run", "-d", "-t", NET, "--name", "evm", "--label", "k=v", IMAGE, "sleep", "30")
         api.resize("evm", 40, 120)  # a TTY's resize (/containers/{id}/resize)
+        ex = api.exec_create("evm", ["sleep", "0.3"], tty=True)["Id"]
+        api.exec_start(ex, detach=True, tty=True)
+        api.exec_resize(ex, 30, 90)  # an exec's resize: dockerd reports none
+        while api.exec_inspect(ex)["Running"]:
+            time.sleep(0.05)
+        time.sleep(0.2)  # dockerd logs exec_die just after the exec stops running
         docker("top", "evm")
         docker("commit", "-m", "msg", "evm", "evcommit:1")
         docker("export", "-o", f"{d}/fs.tar", "evm")

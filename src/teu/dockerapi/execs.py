@@ -130,15 +130,23 @@ async def _run(svc: Service, rec: dict, write: Any, stdin: Any) -> None:
     await svc.call(_event, rec["ContainerID"], "exec_die", rec["ID"], exitCode=str(code))
 
 
+def _detached(svc: Service, rec: dict) -> None:
+    """A detached start, as dockerd's: the exec runs on, its output dropped, Running
+    until it ends, its real exit code and its exec_start/exec_die events; with a TTY our
+    end of its terminal, so it can be resized."""
+    async def discard(_: bytes) -> None:
+        return None
+
+    rec["_task"] = asyncio.ensure_future(_run(svc, rec, discard, None))  # held: not GC'd
+
+
 async def start(svc: Service, req: Request, send: Send) -> None:
     """The plain-HTTP form: the output is the response body."""
     rec = _record(svc, req.params["id"])
     body = await req.json() or {}
     _begin(rec)
     if body.get("Detach"):
-        await svc.forked("exec", *_call(rec, True))
-        rec["Running"] = False
-        rec["ExitCode"] = 0
+        _detached(svc, rec)
         await respond(req, send, 200)
         return
     tty = rec["ProcessConfig"]["tty"]
@@ -158,9 +166,7 @@ async def start_hijacked(svc: Service, conn: Hijacked, version: str, exec_id: st
         raise InvalidArgument(f"invalid JSON: {e}") from None
     _begin(rec)
     if body.get("Detach"):
-        await svc.forked("exec", *_call(rec, True))
-        rec["Running"] = False
-        rec["ExitCode"] = 0
+        _detached(svc, rec)
         conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
         return
     conn.upgrade(content_type(version, rec["ProcessConfig"]["tty"]))
