@@ -154,6 +154,15 @@ def test_port_system_and_info(teu) -> None:
     assert teu.ok("ps", "-a", "--format", "{{.Names}}").split() == ["po"]
     # like docker 23+, prune takes anonymous volumes only; named ones stay
     assert teu.ok("volume", "ls", "-q").split() == ["unused"]
+    # prunes' label filters (docker's): label=K[=V] must match, label!= must not
+    teu.ok("volume", "create", "--label", "k=1", "lab")
+    assert "lab" not in teu.ok("volume", "prune", "-f", "-a", "--filter", "label=k=2",
+                               "--filter", "label!=nothing")
+    assert "lab" in teu.ok("volume", "prune", "-f", "-a", "--filter", "label=k=1")
+    assert teu.ok("volume", "ls", "-q").split() == ["unused"]
+    bad = teu("image", "prune", "-f", "--filter", "colour=red")
+    assert bad.returncode != 0 and "invalid filter 'colour'" in bad.stderr, bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     teu.ok("rm", "-f", "po")
 
 

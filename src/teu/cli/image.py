@@ -6,7 +6,7 @@ import importlib
 import sys
 
 from teu.cli import _imageopts as O
-from teu.cli._flags import BOOL, LIST, STR, Flag, UsageError
+from teu.cli._flags import BOOL, LIST, STR, Flag
 from teu.errors import TeuError
 
 # subcommand -> (module, main's prog name); inspect and prune live here.
@@ -102,13 +102,14 @@ def prune_main(argv: list[str]) -> int:
     if parsed is None:
         return 0
     opts, _ = parsed
-    if opts.get("filter"):
-        raise UsageError("--filter is not supported yet")
     from teu.image.progress import human_size
 
     def go() -> int:
+        from teu.labelfilter import parse
+
+        filters = parse(opts.get("filter") or [])
         with O.store(opts.get("root")) as st:
-            events, freed = st.prune(all=bool(opts.get("all")))
+            events, freed = st.prune(all=bool(opts.get("all")), filters=filters)
         if events:
             print("Deleted Images:")
             for e in events:

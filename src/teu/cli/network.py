@@ -187,11 +187,13 @@ def _prune(argv: list[str]) -> int:
                            "Remove all unused networks")
     if parsed is None:
         return 0
+    opts, _ = parsed
 
     def go() -> int:
         from teu.engine.network import prune
+        from teu.labelfilter import parse
 
-        removed = prune(engine())
+        removed = prune(engine(), parse(opts.get("filter") or []))
         if removed:
             print("Deleted Networks:")
             for name in removed:

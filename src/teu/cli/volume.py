@@ -178,9 +178,11 @@ def _prune(argv: list[str]) -> int:
     def go() -> int:
         from teu.engine.config.units import size_text
         from teu.engine.storage import volumes
+        from teu.labelfilter import parse
 
         e = engine()
-        removed, freed = volumes.prune(e.paths, e.db, bool(opts.get("all")))
+        removed, freed = volumes.prune(e.paths, e.db, bool(opts.get("all")),
+                                       parse(opts.get("filter") or []))
         if removed:
             print("Deleted Volumes:")
             for name in removed:

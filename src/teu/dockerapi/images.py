@@ -88,9 +88,12 @@ async def remove(svc: Service, req: Request, send: Send) -> None:
 
 
 async def prune(svc: Service, req: Request, send: Send) -> None:
-    dangling = (req.filters().get("dangling") or ["true"])[-1]
-    every = dangling in ("false", "0")
-    events, freed = await svc.thread(_with_store, svc, lambda st: st.prune(all=every))
+    from teu.labelfilter import parse
+
+    filters = parse(req.filters(), ("dangling",))
+    every = (filters.pop("dangling", None) or ["true"])[-1] in ("false", "0")
+    events, freed = await svc.thread(_with_store, svc,
+                                     lambda st: st.prune(all=every, filters=filters))
     out = []
     for line in events:
         kind, _, what = str(line).partition(": ")

@@ -121,8 +121,9 @@ async def remove(svc: Service, req: Request, send: Send) -> None:
 
 async def prune(svc: Service, req: Request, send: Send) -> None:
     from teu.engine.network import prune as prune_networks
+    from teu.labelfilter import parse
 
-    removed = await _call(svc, prune_networks)
+    removed = await _call(svc, prune_networks, parse(req.filters()))
     await respond_json(req, send, {"NetworksDeleted": removed or None})
 
 

@@ -57,9 +57,11 @@ async def remove(svc: Service, req: Request, send: Send) -> None:
 
 async def prune(svc: Service, req: Request, send: Send) -> None:
     from teu.engine.storage import volumes
+    from teu.labelfilter import parse
 
-    every = (req.filters().get("all") or ["false"])[-1] in ("1", "true")
-    deleted, freed = await svc.call(lambda e: volumes.prune(e.paths, e.db, every))
+    filters = parse(req.filters(), ("all",))
+    every = (filters.pop("all", None) or ["false"])[-1] in ("1", "true")
+    deleted, freed = await svc.call(lambda e: volumes.prune(e.paths, e.db, every, filters))
     await respond_json(req, send, {"VolumesDeleted": deleted or None, "SpaceReclaimed": freed})
 
 

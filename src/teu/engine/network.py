@@ -231,8 +231,10 @@ def _live_oneshot(cid: str) -> bool:
     return len(parts) == 3 and parts[1].isdigit() and os.path.exists(f"/proc/{parts[1]}")
 
 
-def prune(engine: Engine) -> list[str]:
-    """docker network prune: teu networks no container uses (never `bridge`)."""
+def prune(engine: Engine, filters: dict[str, list[str]] | None = None) -> list[str]:
+    """docker network prune: teu networks no container uses (never `bridge`), matching
+    the label filters (teu.labelfilter)."""
+    from teu.labelfilter import matches
     from teu.network.attach import remove_stale_bridges
     from teu.network.store import Store
 
@@ -242,7 +244,9 @@ def prune(engine: Engine) -> list[str]:
         remove_stale_bridges()  # half-built by a teu killed while making a network's bridge
     removed = []
     for net in store.own_networks():
-        if net.is_default or _users(engine, net.name):
+        if net.is_default or (filters and not matches(net.labels, filters)):
+            continue
+        if _users(engine, net.name):
             continue
         remove_network(engine, net.name)
         removed.append(net.name)

@@ -201,14 +201,19 @@ class Store:
             events.append(f"Deleted: {row.id}")
         return row.id, events
 
-    def prune(self, all: bool = False) -> tuple[list[str], int]:
-        """docker image prune: dangling images (all unused ones with `all`), then a full GC."""
-        from teu.image.events import by_id
+    def prune(self, all: bool = False,
+              filters: dict[str, list[str]] | None = None) -> tuple[list[str], int]:
+        """docker image prune: dangling images (all unused ones with `all`) matching the
+        label filters (teu.labelfilter), then a full GC."""
+        from teu.image.events import _labels, by_id
+        from teu.labelfilter import matches
 
         db = self.db
         events: list[str] = []
         for row in db.images():
             if row.tags and not all:
+                continue
+            if filters and not matches(_labels(self, row.id), filters):
                 continue
             with db.tx() as c:
                 if _containers_using(c, row.id):

@@ -101,14 +101,20 @@ def remove(paths: Paths, db: DB, name: str, force: bool = False) -> None:
     journal.append(paths.root, "volume", "destroy", name, {"driver": "local"})
 
 
-def prune(paths: Paths, db: DB, all_volumes: bool = False) -> tuple[list[str], int]:
-    """Remove unused volumes (anonymous ones only, like docker 23+, unless all_volumes)."""
+def prune(paths: Paths, db: DB, all_volumes: bool = False,
+          filters: dict[str, list[str]] | None = None) -> tuple[list[str], int]:
+    """Remove unused volumes (anonymous ones only, like docker 23+, unless all_volumes)
+    matching the label filters (teu.labelfilter)."""
+    from teu.labelfilter import matches
+
     used = set()
     for row in db.all():
         used.update(volume_names(row.settings))
     removed, freed = [], 0
     for v in db.volumes():
         if v["name"] in used or not (all_volumes or v["anonymous"]):
+            continue
+        if filters and not matches(fastjson.loads(v["labels"]) or {}, filters):
             continue
         freed += du(paths.volume(v["name"]))
         remove(paths, db, v["name"])
