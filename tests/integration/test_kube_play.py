@@ -173,6 +173,11 @@ def test_play_pod_deployment_job_service(teu, tmp_path) -> None:  # noqa: ANN001
     gateway = teu.inspect(infra)["NetworkSettings"]["Networks"]["teu-kube"]["Gateway"]
     for url in ("http://127.0.0.1:30080/", f"http://{gateway}:8001/"):
         assert {curl(teu, url) for _ in range(3)} == answers, url
+    # A later `run -p` on a spread port is refused, as on any published port.
+    late = teu("run", "-d", "--name", "late", "-p", "30080:80", IMAGE, "sleep", "60")
+    assert late.returncode == 125 and "30080" in late.stderr, late.stderr
+    assert "allocated (by kube play" in late.stderr, late.stderr
+    teu.ok("rm", "-f", "late")
     # A second play wanting the same host port fails and leaves nothing of itself.
     other = tmp_path / "other.yaml"
     other.write_text(f"""
