@@ -205,7 +205,11 @@ class Session:
                 for m in extra.get("ports") or []:
                     used.add(m["protocol"], m["hostPort"], m.get("hostIP") or "",
                              f"container {extra.get('name') or cid[:12]}")
-        _add_spread_ports(used, self.store.root)
+        from teu.network import service_nat
+
+        for _, rec in service_nat.records(self.store.root):  # kube play's spread ports:
+            used.add(str(rec["proto"]).lower(), int(rec["port"]),  # a later -p is refused
+                     rec.get("host_ip") or "", f"kube play {rec.get('owner')}")
         return used
 
     def finish(self, pid: int = 0) -> dict:
@@ -623,26 +627,3 @@ def disconnect(root: str, cid: str, network: str, pid: int = 0) -> bool:
             refresh_names(store, [network])
         return True
     return False
-
-
-def _add_spread_ports(used, root: str) -> None:  # noqa: ANN001 - a ports.InUse
-    """Host ports that kube play spreads over a Service's pods (teu.network.service_nat's
-    records) are held too: a later -p on one is refused, not silently shadowed."""
-    import json
-
-    lb = os.path.join(root, "kube", "lb")  # service_nat.records_dir, without its import
-    try:
-        names = os.listdir(lb)
-    except OSError:
-        return
-    for name in names:
-        if not name.endswith(".json"):
-            continue
-        try:
-            with open(os.path.join(lb, name)) as f:
-                rec = json.load(f)
-            used.add(str(rec["proto"]).lower(), int(rec["port"]), rec.get("host_ip") or "",
-                     f"kube play {rec.get('owner')}")
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-

@@ -119,6 +119,27 @@ def records_dir(root: str) -> str:
     return os.path.join(root, "kube", "lb")
 
 
+def records(root: str) -> list[tuple[str, dict]]:
+    """Every spread port's record, as (its path, the record), in name order; one that
+    cannot be read (a half-written or hand-edited file) is left out, not fatal."""
+    d = records_dir(root)
+    try:
+        names = sorted(os.listdir(d))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        if not name.endswith(".json"):
+            continue
+        path = os.path.join(d, name)
+        try:
+            with open(path) as f:
+                out.append((path, json.load(f)))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
 def record(root: str, owner: str, proto: str, port: int, host_ip: str,
            backends: list[dict]) -> str:
     """Record and apply a spread port; `backends`: {"pod", "ip", "port", "ready"}.
@@ -159,12 +180,7 @@ def refresh(root: str, pod: str, ip: str | None = None, ready: bool | None = Non
 
     with open(os.path.join(d, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for name in sorted(os.listdir(d)):
-            if not name.endswith(".json"):
-                continue
-            path = os.path.join(d, name)
-            with open(path) as f:
-                rec = json.load(f)
+        for path, rec in records(root):
             changed = False
             for b in rec["backends"]:
                 if b["pod"] != pod:
@@ -182,12 +198,7 @@ def drop(root: str, owners: set[str]) -> list[str]:
     """The spread ports of these objects go (kube down); "PORT/proto" of each."""
     d = records_dir(root)
     gone = []
-    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
-        if not name.endswith(".json"):
-            continue
-        path = os.path.join(d, name)
-        with open(path) as f:
-            rec = json.load(f)
+    for path, rec in records(root):
         if rec.get("owner") in owners:
             unbalance(rec["proto"], int(rec["port"]))
             os.unlink(path)
