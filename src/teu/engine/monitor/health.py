@@ -149,9 +149,7 @@ def run_check(engine: Engine, ref: str) -> str:
         with engine.db.tx() as db:
             db.update(row["id"], health=fastjson.dumps(health))
         if health["Status"] != was:  # dockerd reports a change of health, not each check
-            from teu.engine.events import container
-
-            container(engine, fresh, "health_status: " + health["Status"])
+            event(engine, fresh, "health_status: " + health["Status"])
     return health["Status"]
 
 
