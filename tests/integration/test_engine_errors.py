@@ -211,6 +211,13 @@ def test_kill_9_of_teu_during_start(teu, delay: float) -> None:
     _nothing_left(teu, ids)
 
 
+@pytest.fixture
+def host_teu(tmp_path):  # noqa: ANN001, ANN201
+    from tests.integration.net_helpers import host_teu
+
+    yield from host_teu(tmp_path)
+
+
 def _ids_now(teu) -> list[str]:  # noqa: ANN001
     return [r[0] for r in teu.rows()]
 
@@ -223,9 +230,12 @@ def test_rm_f_at_once_after_kill_9_of_a_detached_run(teu) -> None:
     comes back later (a create that claims the id after the rm). Every other round a
     reader comes first: `ps -a` shows the container running or not at all, as docker's
     ps would (never a half-made one)."""
+    _kill_9_rounds_then_rm_f(teu, 8)
+
+
+def _kill_9_rounds_then_rm_f(teu, rounds: int, span: float = 0.32) -> None:  # noqa: ANN001
     import random
 
-    rounds, span = 8, 0.32
     for i in range(rounds):
         proc = subprocess.Popen(teu.cmd("run", "-d", "--name", "k9", IMAGE, "sleep", "30"),
                                 env=teu.env, stdout=subprocess.DEVNULL,
@@ -242,6 +252,14 @@ def test_rm_f_at_once_after_kill_9_of_a_detached_run(teu) -> None:
         assert p.returncode == 0 or "No such container" in p.stderr, p.stderr
         assert teu.rows() == []
         _nothing_left(teu, ids, timeout=15)
+
+
+def test_rm_f_at_once_after_kill_9_of_a_detached_run_on_a_bridge(host_teu) -> None:
+    """The same on teu's default bridge, in a test host: no attachment record, lease or
+    veth is left either (host_teu checks them afterwards)."""
+    _kill_9_rounds_then_rm_f(host_teu, 5, 0.5)
+    assert not host_teu.records() and not host_teu.leases()
+    assert not [n for n in host_teu.host.links() if n.startswith("veth")]
 
 
 SLOW_CREATE = """#!{python}
@@ -299,13 +317,6 @@ def test_rm_f_of_a_killed_detached_run_is_not_overtaken_by_its_create(teu, tmp_p
     late = [t for what, t in _creates(log) if what == "create" and t > returned]
     assert not late, f"a create ran {late[0] - returned:.2f} s after rm -f returned"
     _nothing_left(teu, ids, "slowrt", timeout=15)
-
-
-@pytest.fixture
-def host_teu(tmp_path):  # noqa: ANN001, ANN201
-    from tests.integration.net_helpers import host_teu
-
-    yield from host_teu(tmp_path)
 
 
 def test_reader_after_a_killed_start_waits_for_its_create(host_teu, tmp_path) -> None:
