@@ -70,6 +70,7 @@ shared machine's drifting load.
     python3 bench/network_throughput.py [--rounds 16] [--seconds 1] [--connections 8]
                                         [--no-podman] [--perf] [--outside]
                                         [--latency 300] [--diagnose]
+                                        [--rows "teu -p,teu -p socklb"]
 """
 
 from __future__ import annotations
@@ -449,6 +450,8 @@ def main() -> int:
     ap.add_argument("--outside", action="store_true")
     ap.add_argument("--latency", type=int, default=0)
     ap.add_argument("--diagnose", action="store_true")
+    ap.add_argument("--rows", default="", help="time only these rows (comma-separated; "
+                    "host always): more rounds of the rows that matter in the same time")
     args = ap.parse_args()
     use_podman = not args.no_podman and shutil.which("podman") and shutil.which("runc")
     host = TestHost()
@@ -512,10 +515,15 @@ def main() -> int:
                 "inspect", "-f", "{{.NetworkSettings.Gateway}}", "web-hairpin"), env=teu.env,
                 check=True, capture_output=True, text=True).stdout.strip()
             urls["hairpin -p"] = (inner, f"http://{gateway}:8079/index.html")
+            if args.rows:
+                keep = {"host", *(r.strip() for r in args.rows.split(","))}
+                if client is not None:
+                    keep.add("outside host")
+                urls = {k: v for k, v in urls.items() if k in keep}
             for where, url in urls.values():
                 wait_up(where, url)
             for port in (8087, 8084) if lb_cgroup else ():
-                if port in local.values():
+                if any(url.endswith(f":{port}/index.html") for _, url in urls.values()):
                     check_redirected(host, port)
             rates: dict[str, list[float]] = {k: [] for k in urls}
             ratios: dict[str, list[float]] = {k: [] for k in urls}
