@@ -46,7 +46,7 @@ busy machine, where rates mostly measure the scheduler.
 (teu.network.socklb, TEU_SOCKET_LB_CGROUP = a cgroup v2 of the bench's own that every
 client joins: one without controllers, so it changes no scheduling): the clients'
 connect() to 127.0.0.1:8087 goes straight to the container's address, no per-packet NAT.
-"socklb, no cpu cg": the same, its server moved to the root of the cpu hierarchy by the
+"socklb no cpu cg": the same, its server moved to the root of the cpu hierarchy by the
 bench (what a container without a cpu cgroup would get; teu does not do that).
 "host in ctr cpu": the host's server in the container's cpu cgroup only (CFS group
 scheduling alone). "host in ctr cgroup": the host's server moved into the cgroups of the "teu -p" container
@@ -367,7 +367,7 @@ def host_diagnostics(host: TestHost, teu: Teu, binary: str, site: str, group: st
     if os.path.isdir(f"{own}-cpu"):
         pids["host in ctr cpu"] = cpu_only.pid
     if lb_cgroup and os.path.isdir("/sys/fs/cgroup/cpu"):
-        pids["socklb, no cpu cg"] = server_pid(host, teu, "web-nocpu")
+        pids["socklb no cpu cg"] = server_pid(host, teu, "web-nocpu")
     return procs
 
 
@@ -479,7 +479,7 @@ def main() -> int:
             local = {"host": 8081, "teu -p": 8080, "teu hostnet": 8083}
             for row, port in (("host cgroup", 8085), ("host in ctr cgroup", 8088),
                               ("host in ctr cpu", 8089), ("teu -p socklb", 8087),
-                              ("socklb, no cpu cg", 8084)):
+                              ("socklb no cpu cg", 8084)):
                 if row in pids:
                     local[row] = port
             if os.path.exists(DOCKER_PROXY):
