@@ -26,7 +26,9 @@ those stalls, not the path.
 --outside adds a client in a second test host, joined by a veth pair (10.99.0.2 ->
 10.99.0.1), the way a published port is used from other machines: the host's server
 on 10.99.0.1 against the container through 10.99.0.1:8080 (prerouting DNAT, forward,
-the bridge, the veth: no 127.0.0.1 and route_localnet on that path).
+the bridge, the veth: no 127.0.0.1 and route_localnet on that path), and "outside
+direct": the same client routed to the second container's own address (forward, bridge,
+veth, no DNAT). The outside rows' ratios are to the host's server reached from outside.
 
 "hairpin -p": wrk in a container's network namespace, to its own published port on the
 bridge's address (DNAT back into the bridge, masqueraded). A container of its own: its
@@ -315,6 +317,7 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
         pids["host"] = bare.pid
     for row, name in (("teu -p", "web"), ("teu hostnet", "web-hostnet"),
                       ("teu direct", "web-proxied"), ("outside -p", "web"),
+                      ("outside direct", "web-proxied"),
                       ("hairpin -p", "web-hairpin")):
         pids[row] = server_pid(host, teu, name)
     if lb_cgroup:
@@ -508,6 +511,12 @@ def main() -> int:
                     pids["outside host"] = outside.pid
                 urls["outside host"] = (client, "http://10.99.0.1:8086/index.html")
                 urls["outside -p"] = (client, "http://10.99.0.1:8080/index.html")
+                # and routed to the second container's own address: the forwarding, the
+                # bridge and the veth without the DNAT (its share of "outside -p")
+                subprocess.run([*client.prefix, "ip", "route", "add", "10.77.0.0/16", "via",
+                                "10.99.0.1"], check=True)
+                with open(os.path.join(top, "direct-ip")) as f:
+                    urls["outside direct"] = (client, f"http://{f.read()}:80/index.html")
             # hairpin: a client in the container's own network namespace, to its published
             # port on the gateway (DNAT back into the bridge, masqueraded)
             inner = ContainerSide(pids["hairpin -p"])
