@@ -322,6 +322,10 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
         pids[row] = server_pid(host, teu, name)
     if lb_cgroup:
         pids["teu -p socklb"] = server_pid(host, teu, "web-socklb")
+    if podman is not None:  # its CPU time from its container's cgroup too
+        pids["podman -p"] = int(subprocess.run(
+            host.prefix + podman.cmd("inspect", "-f", "{{.State.Pid}}", "web"),
+            env=podman.env, check=True, capture_output=True, text=True).stdout)
     if diagnose:
         procs += host_diagnostics(host, teu, binary, site, group, own, lb_cgroup, pids)
     return procs, pids
