@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from teu.compose import plan
+from teu.compose.changes import FALLBACK, Changes
 from teu.compose.errors import ComposeError
 from teu.compose.normalize import service_order
 
@@ -393,11 +394,7 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
                    say: Callable[[str], None]) -> None:
     """Block until a dependency meets its depends_on condition; ComposeError (docker
     compose's words) when it cannot: unhealthy, no health check, exited, failed."""
-    import json
-    import time
-
-    from teu.engine import state
-    from teu.engine.lifecycle.waiting import exited, wait_exit
+    from teu.engine.lifecycle.waiting import wait_exit
 
     if condition in ("service_completed_successfully", "service_healthy"):
         say(f" Container {engine.find(cid)['name']}  Waiting")
@@ -411,6 +408,17 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
         return
     if condition != "service_healthy":
         return
+    with Changes(engine.paths.root) as changes:
+        _wait_healthy(engine, service, cid, say, changes)
+
+
+def _wait_healthy(engine, service: str, cid: str, say: Callable[[str], None],  # noqa: ANN001
+                  changes: Changes) -> None:
+    import json
+
+    from teu.engine import state
+    from teu.engine.lifecycle.waiting import exited
+
     while True:
         row = state.refresh(engine, engine.find(cid))
         if row is None:
@@ -431,7 +439,7 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
         if exited(row):
             raise ComposeError(f"dependency failed to start: container {row['name']} exited "
                                f"({row['exit_code']})")
-        time.sleep(0.1)
+        changes.wait()
 
 
 def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
@@ -439,14 +447,22 @@ def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
     """`up --wait`: every container running, and healthy where it has a health check;
     a one-shot that exited 0 is done. ComposeError naming the container otherwise (the
     last check's output for an unhealthy one), or when `timeout` seconds pass."""
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    todo = [cid for service in ids for cid in ids[service]]
+    with Changes(engine.paths.root) as changes:
+        _wait_all(engine, todo, say, deadline, timeout, changes)
+
+
+def _wait_all(engine, todo: list[str], say: Callable[[str], None],  # noqa: ANN001
+              deadline: float | None, timeout: float | None, changes: Changes) -> None:
     import json
     import time
 
     from teu.engine import state
     from teu.engine.lifecycle.waiting import exited
 
-    deadline = None if timeout is None else time.monotonic() + timeout
-    todo = [cid for service in ids for cid in ids[service]]
     while todo:
         for cid in list(todo):
             row = state.refresh(engine, engine.find(cid))
@@ -475,7 +491,8 @@ def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
             raise ComposeError("application not healthy after "
                                f"{timeout:g}s" if timeout else "timeout")
         if todo:
-            time.sleep(0.1)
+            left = FALLBACK if deadline is None else deadline - time.monotonic()
+            changes.wait(max(0.0, min(FALLBACK, left)))
 
 
 def ps(engine, model: dict, all_: bool = False) -> list[dict]:  # noqa: ANN001
