@@ -5,7 +5,6 @@ service in dependency order; a container whose config hash is unchanged is left 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from teu.compose import plan
 from teu.compose.changes import FALLBACK, Changes
@@ -21,23 +20,70 @@ def _project_containers(engine, project: str) -> list:  # noqa: ANN001
             == project]
 
 
-@dataclass
 class UpOptions:
-    """`compose up`'s choices (its flags), the shape the CLI and teu.api fill."""
+    """`compose up`'s choices (its flags), the shape the CLI and teu.api fill (a plain
+    class: `dataclasses` costs ~25 ms of imports on every compose command)."""
 
-    services: list[str] = field(default_factory=list)  # none: every enabled service
-    scale: dict[str, int] = field(default_factory=dict)
-    build: str = ""              # "build" (--build), "no-build" (--no-build), "" (missing)
-    no_cache: bool = False
-    pull: str = "missing"        # --pull always|missing|never
-    force_recreate: bool = False
-    no_recreate: bool = False
-    no_deps: bool = False
-    remove_orphans: bool = False
-    no_start: bool = False
-    timeout: float | None = None  # -t: seconds to stop a container being replaced
-    environ: dict[str, str] | None = None  # the project's environment (.env + process)
-    labels: dict[str, str] = field(default_factory=dict)  # on every container (files, dir)
+    def __init__(self, services: list[str] | None = None,  # none: every enabled service
+                 scale: dict[str, int] | None = None,
+                 build: str = "",  # "build" (--build), "no-build" (--no-build), "" (missing)
+                 no_cache: bool = False,
+                 pull: str = "missing",  # --pull always|missing|never
+                 force_recreate: bool = False, no_recreate: bool = False,
+                 no_deps: bool = False, remove_orphans: bool = False,
+                 no_start: bool = False,
+                 timeout: float | None = None,  # -t: seconds to stop a replaced container
+                 environ: dict[str, str] | None = None,  # the project's (.env + process)
+                 labels: dict[str, str] | None = None,  # on every container (files, dir)
+                 ) -> None:
+        self.services = list(services or [])
+        self.scale = dict(scale or {})
+        self.build = build
+        self.no_cache = no_cache
+        self.pull = pull
+        self.force_recreate = force_recreate
+        self.no_recreate = no_recreate
+        self.no_deps = no_deps
+        self.remove_orphans = remove_orphans
+        self.no_start = no_start
+        self.timeout = timeout
+        self.environ = environ
+        self.labels = dict(labels or {})
+
+    def __repr__(self) -> str:
+        return f"UpOptions({self.__dict__!r})"
+
+
+# What a container's create and detached start import (python -X importtime on `compose
+# up`; the engine imports them lazily, for `teu run`'s sake): imported once in this
+# process, beside the network's creation, so that each container's forked child does
+# not import them again. A stale list costs time, not correctness.
+START_MODULES = (
+    "teu.engine.lifecycle.run", "teu.engine.lifecycle.launch", "teu.engine.lifecycle.control",
+    "teu.engine.lifecycle.remove", "teu.engine.pods.new", "teu.engine.network",
+    "teu.engine.events", "teu.engine.runtimes", "teu.engine.monitor.conmon",
+    "teu.engine.monitor.health", "teu.engine.storage.rootfs", "teu.engine.storage.initlayer",
+    "teu.engine.config.spec", "teu.engine.config.mounts", "teu.engine.config.seccomp",
+    "teu.engine.config.users", "teu.engine.config.hostopts", "teu.engine.config.network_opts",
+    "teu.network.attach", "teu.network.hosts", "teu.network.netns",
+    "teu.oci.runtime_config", "teu.runtime.lifecycle", "teu.runtime.linux", "teu.runtime.log",
+    "teu.runtime.mount_options", "teu.runtime.rootfs", "teu.trust.enforce", "teu.trust.pin",
+    "teu.trust.policy", "ctypes")
+
+
+def _preload():  # noqa: ANN202 - a threading.Thread, joined before the first fork
+    import threading
+
+    def imports() -> None:
+        for name in START_MODULES:
+            try:
+                __import__(name)
+            except ImportError:
+                pass
+
+    t = threading.Thread(target=imports, name="compose-preload", daemon=True)
+    t.start()
+    return t
 
 
 def selected(model: dict, services: list[str], no_deps: bool = False) -> list[str]:
@@ -70,9 +116,11 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
     # Images first: a failed build or pull leaves nothing of the project behind.
     images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
                   pull=o.pull == "always", environ=o.environ)
+    preload = _preload()  # after the builds: they fork, and run containers
     image_ids = {s: image_for(engine, model, s, o.pull) for s in services}
     ensure_resources(engine, model, say)
     existing = {r["name"]: r for r in _project_containers(engine, project)}
+    preload.join()  # no fork while another thread may hold an import's lock
     orphans = sorted(r["name"] for r in existing.values()
                      if _labels(r).get(plan.SERVICE) not in model["services"]
                      and _labels(r).get(plan.ONEOFF) != "True")
