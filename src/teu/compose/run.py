@@ -155,16 +155,15 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
 def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,  # noqa: ANN001
                 image_ids: dict, ids: dict, recreated: set,
                 say: Callable[[str], None]) -> list[str]:
-    """One service's part of `up` (in its own thread, its dependencies done): wait for
-    their conditions, then each container up to date (each in a forked child), then
-    the containers above its count removed."""
+    """One service's part of `up` (in its own thread, once its dependencies have
+    started): each container up to date, created but not started (as docker compose
+    converges every service before it starts any), which runs beside the dependencies'
+    health checks; then, their conditions met, the containers started; then those above
+    its count removed. Each create and start in a forked child, the replicas side by
+    side."""
     from teu.compose.parallel import each, forked
 
     svc = model["services"][service]
-    if not o.no_start:
-        for dep, spec in (svc.get("depends_on") or {}).items():
-            if ids.get(dep):
-                wait_condition(engine, dep, ids[dep][0], spec.get("condition", ""), say)
     # depends_on.restart: a recreated dependency recreates its dependants.
     force = o.force_recreate or any(
         dep in recreated and (spec or {}).get("restart")
@@ -180,32 +179,62 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
         plans.append((run_opts, existing.get(run_opts["name"])))
     done: dict[str, tuple] = {}
 
-    def replica(item: tuple) -> None:
-        """One container up to date, in a forked child; the replicas side by side."""
-        run_opts, row = item
-
+    def in_child(fn: Callable) -> list:  # noqa: ANN001 - fn(engine, say)
         def go() -> list:
             from teu.engine.context import Engine
 
             lines: list[str] = []
             e = Engine(engine.paths.root, engine.paths.runroot)
             try:
-                cid, changed = _one(e, run_opts, row, lines.append, force, o)
+                return [fn(e, lines.append), lines]
             finally:
                 e.close()
-            return [cid, changed, lines]
 
-        if row is None or row["status"] != "running" or force:
-            say(f" Container {run_opts['name']}  {'Creating' if row is None else 'Starting'}")
-        cid, changed, lines = forked(go)
+        value, lines = forked(go)
         for line in lines:
             say(line)
-        done[run_opts["name"]] = (cid, changed)
+        return value
 
-    each(plans, replica)
+    # Nothing to wait for: each new container created and started by one child.
+    start_now = not o.no_start and not svc.get("depends_on")
+
+    def converge(item: tuple) -> None:
+        run_opts, row = item
+        if row is None:
+            say(f" Container {run_opts['name']}  Creating")
+
+        def go(e, lines: Callable[[str], None]) -> list:  # noqa: ANN001
+            out = _converge(e, run_opts, row, lines, force, o)
+            if start_now and row is None:
+                lines(f" Container {run_opts['name']}  Starting")
+                _start(e, out[0], run_opts["name"], lines)
+                out[2] = True
+            return out
+
+        done[run_opts["name"]] = in_child(go)
+
+    # New containers now; one to recreate keeps running until the dependencies are met.
+    each([p for p in plans if p[1] is None], converge)
+    if not o.no_start:
+        try:
+            for dep, spec in (svc.get("depends_on") or {}).items():
+                if ids.get(dep):
+                    wait_condition(engine, dep, ids[dep][0], spec.get("condition", ""), say)
+        except BaseException:
+            # nothing of the service left half-made: what was created here goes again
+            remove_rows(engine, [engine.find(cid) for cid, _, _ in done.values()], 0,
+                        lambda line: None)
+            raise
+    each([p for p in plans if p[1] is not None], converge)
     mine = [done[run_opts["name"]][0] for run_opts, _ in plans]
     if any(done[run_opts["name"]][1] for run_opts, _ in plans):
         recreated.add(service)
+    if not o.no_start:
+        def start_one(name: str) -> None:
+            say(f" Container {name}  Starting")
+            in_child(lambda e, lines: _start(e, done[name][0], name, lines))
+
+        each([n for n, (_, _, running) in done.items() if not running], start_one)
     ids[service] = mine
     # Scaled down: the containers numbered above the count go (side by side).
     extra = [r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
@@ -402,15 +431,14 @@ def replicas(svc: dict, override: int | None = None) -> int:
     return int((svc.get("deploy") or {}).get("replicas", 1))
 
 
-def _one(engine, opts: dict, row, say: Callable[[str], None],  # noqa: ANN001
-         force: bool, o: UpOptions) -> tuple[str, bool]:
-    """Container `opts["name"]` up to date (and running unless --no-start); its ID and
-    whether it was (re)created. Recreated when its config hash or its image changed."""
+def _converge(engine, opts: dict, row, say: Callable[[str], None],  # noqa: ANN001
+              force: bool, o: UpOptions) -> list:
+    """Container `opts["name"]` up to date, not started: [its ID, whether it was
+    (re)created, whether it is running]. Recreated when its config hash or its image
+    changed (or forced); an unchanged one is left as it is."""
     from teu.engine.lifecycle.control import stop
     from teu.engine.lifecycle.create import create
-    from teu.engine.lifecycle.launch import start
     from teu.engine.lifecycle.remove import remove
-    from teu.engine.lifecycle.run import run
 
     name = opts["name"]
     if row is not None:
@@ -418,24 +446,26 @@ def _one(engine, opts: dict, row, say: Callable[[str], None],  # noqa: ANN001
         have = _labels(row)
         same = all(have.get(k) == want.get(k) for k in (plan.HASH, plan.IMAGE))
         if o.no_recreate or (same and not force):
-            if o.no_start:
-                pass
-            elif row["status"] != "running":
-                start(engine, row["id"])
-                say(f" Container {name}  Started")
-            else:
+            running = row["status"] == "running"
+            if running and not o.no_start:
                 say(f" Container {name}  Running")
-            return row["id"], False
+            return [row["id"], False, running]
+        say(f" Container {name}  Recreate")
         stop(engine, row["id"], o.timeout)
         remove(engine, row["id"], force=True)
-        say(f" Container {name}  Recreate")
-    if o.no_start:
         cid = create(engine, opts)["id"]
-        say(f" Container {name}  Created")
-        return cid, True
-    cid = run(engine, opts)[0]
-    say(f" Container {name}  {'Recreated' if row is not None else 'Started'}")
-    return cid, True
+        say(f" Container {name}  Recreated")
+        return [cid, True, False]
+    cid = create(engine, opts)["id"]
+    say(f" Container {name}  Created")
+    return [cid, True, False]
+
+
+def _start(engine, cid: str, name: str, say: Callable[[str], None]) -> None:  # noqa: ANN001
+    from teu.engine.lifecycle.launch import start
+
+    start(engine, cid)
+    say(f" Container {name}  Started")
 
 
 def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN001
