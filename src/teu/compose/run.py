@@ -9,7 +9,6 @@ from collections.abc import Callable
 from teu.compose import plan
 from teu.compose.changes import FALLBACK, Changes
 from teu.compose.errors import ComposeError
-from teu.compose.normalize import service_order
 
 
 def _project_containers(engine, project: str) -> list:  # noqa: ANN001
@@ -89,7 +88,7 @@ def _preload():  # noqa: ANN202 - a threading.Thread, joined before the first fo
 def selected(model: dict, services: list[str], no_deps: bool = False) -> list[str]:
     """The services `up SERVICE...` acts on, in start order: those named and (unless
     --no-deps) what they depend on; every service when none is named."""
-    from teu.compose.normalize import with_dependencies
+    from teu.compose.normalize import service_order, with_dependencies
 
     for s in services:
         if s not in model["services"]:
@@ -117,7 +116,10 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
     images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
                   pull=o.pull == "always", environ=o.environ)
     preload = _preload()  # after the builds: they fork, and run containers
-    image_ids = {s: image_for(engine, model, s, o.pull) for s in services}
+    from teu.image.store import Store
+
+    with Store(engine.paths.root) as store:
+        image_ids = {s: image_for(engine, model, s, o.pull, store) for s in services}
     ensure_resources(engine, model, say)
     existing = {r["name"]: r for r in _project_containers(engine, project)}
     preload.join()  # no fork while another thread may hold an import's lock
@@ -344,15 +346,16 @@ def _port_range(published: str) -> list[str]:
     return [published]
 
 
-def image_for(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
-    """The ID of a service's image, pulled first if missing (or with --pull always)."""
+def image_for(engine, model: dict, service: str, pull: str, store=None) -> str:  # noqa: ANN001
+    """The ID of a service's image, pulled first if missing (or with --pull always);
+    `store`: an open image store to look it up in."""
     from teu.compose.images import image_id, image_of
     from teu.engine.lifecycle.create import pull_image
 
     ref = image_of(model, service)
     svc = model["services"][service]
     policy = svc.get("pull_policy") or pull
-    found = image_id(engine, ref)
+    found = image_id(engine, ref, store)
     if svc.get("build") is None and (policy == "always" or found is None):
         if found is None and policy == "never":
             raise ComposeError(f"service {service!r}: image {ref} not found locally and "
@@ -645,6 +648,7 @@ def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  #
     """Stop and remove containers as docker compose does: a service's containers at
     once, each service stopped after the services that depend on it (orphans first);
     each container removed as soon as it has stopped, beside the next stops."""
+    from teu.compose.normalize import service_order
     from teu.compose.parallel import each, forked, run_graph
 
     by_service: dict[str, list] = {}
