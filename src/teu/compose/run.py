@@ -179,7 +179,7 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
         if files:
             run_opts["secret"] = files
         plans.append((run_opts, existing.get(run_opts["name"])))
-    done: dict[str, tuple] = {}
+    done: dict[str, list] = {}  # name: [ID, (re)created, running]
 
     def in_child(fn: Callable) -> list:  # noqa: ANN001 - fn(engine, say)
         def go() -> list:
