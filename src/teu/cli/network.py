@@ -193,7 +193,7 @@ def _prune(argv: list[str]) -> int:
         from teu.engine.network import prune
         from teu.labelfilter import parse
 
-        removed = prune(engine(), parse(opts.get("filter") or []))
+        removed = prune(engine(), parse(opts.get("filter") or [], allowed=("until",)))
         if removed:
             print("Deleted Networks:")
             for name in removed:
