@@ -106,13 +106,23 @@ def test_program_not_found_is_127_not_executable_is_126(runtime, make_bundle):
     assert runtime("run", "-b", str(b3.path), runtime.new_id()).returncode == 127
 
 
-def test_failed_create_leaves_nothing(runtime, make_bundle):
+@pytest.mark.parametrize("where", ["init", "limits"])
+def test_failed_create_leaves_nothing(runtime, make_bundle, where):
+    """A failure in the init (a sysctl it cannot set), or in the cgroup's limits, which
+    the runtime sets while an init it cloned itself already loads and mounts: the init
+    is killed, its cgroup and the state removed."""
     b = make_bundle()
-    b.config["linux"]["sysctl"] = {"kernel.no_such_knob": "1"}
+    if where == "init":
+        b.config["linux"]["sysctl"] = {"kernel.no_such_knob": "1"}
+        words = ["no_such_knob"]
+    else:
+        b.config["linux"]["resources"] = {"cpu": {"cpus": str(os.cpu_count() + 7)}}
+        words = ["cpuset.cpus"]
     b.save()
     cid = runtime.new_id()
-    assert_one_line_error(runtime("create", "-b", str(b.path), cid), "no_such_knob")
+    assert_one_line_error(runtime("create", "-b", str(b.path), cid), *words)
     assert leftovers(runtime, cid) == []
+    assert runtime("run", "-b", str(make_bundle().path), cid).returncode == 0  # id free
 
 
 def last_state(path):

@@ -2,6 +2,7 @@
 
 import errno
 import os
+import sys
 
 import pytest
 from test_runtime_isolation import run_in
@@ -124,3 +125,42 @@ def test_compiled_seccomp_filters_are_cached_and_still_enforced(runtime, make_bu
     assert "Permission denied" in third.stdout
     assert len(cached[0].read_bytes()) > 12
     assert runtime("list", "-q").stdout == ""  # .cache is not a container
+
+
+# A teu-runtime started under a seccomp filter that answers clone3 with ENOSYS, as docker's
+# default profile does (a runtime inside a container): the init cannot be cloned into its
+# cgroup, and the runtime moves it there as before.
+UNDER_SECCOMP = """#!{python} -S
+import os, sys
+sys.path[:0] = {path!r}
+from teu.runtime.seccomp.cache import compile_cached
+compile_cached({profile!r}, None).load()
+os.execv({binary!r}, [{binary!r}] + sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("clone3", [True, False], ids=["clone3", "clone3-refused"])
+def test_init_is_in_its_cgroup_in_every_hierarchy(runtime, make_bundle, tmp_path, clone3):
+    """The init is in its cgroup before it runs anything of the container's, in every
+    hierarchy: born in the cgroup2 one (clone3's CLONE_INTO_CGROUP), moving itself into
+    the v1 ones; or, where clone3 is refused, moved by the runtime."""
+    if not clone3:
+        wrapper = tmp_path / "teu-runtime-no-clone3"
+        profile = {"defaultAction": "SCMP_ACT_ALLOW",
+                   "syscalls": [{"names": ["clone3"], "action": "SCMP_ACT_ERRNO",
+                                 "errnoRet": errno.ENOSYS}]}
+        wrapper.write_text(UNDER_SECCOMP.format(python=sys.executable, path=sys.path,
+                                                profile=profile, binary=runtime.binary))
+        wrapper.chmod(0o755)
+        runtime.binary = str(wrapper)
+    b = make_bundle()
+    path = f"/teutest/{runtime.new_id()}"
+    b.config["linux"]["cgroupsPath"] = path
+    # $$'s cgroups: the shell is the init itself (exec'd by it), as the user's program is.
+    lines = run_in(runtime, b, "cat /proc/$$/cgroup; grep Seccomp: /proc/$$/status").stdout
+    lines = lines.splitlines()
+    seccomp = lines.pop()
+    assert seccomp.split()[1] == ("0" if clone3 else "2")  # the filter is inherited: it ran
+    with open("/proc/self/cgroup") as f:
+        assert len(lines) == len(f.read().splitlines())  # every hierarchy the host has
+    assert all(line.split(":", 2)[2] == path for line in lines), lines

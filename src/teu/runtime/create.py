@@ -97,8 +97,8 @@ def create(root: str, container_id: str, opts: CreateOptions,
     # The runtime clones the init itself (init.clone_init) only while it has no other
     # thread: a raw clone skips the C library's fork handlers, so a lock another
     # thread held (malloc's) would stay held in the child. So no attach warmer then:
-    # the init's pid is known early, and its move into the cgroup (which pays the
-    # kernel's wait) overlaps its mounts anyway.
+    # that init joins its cgroup with no wait (init.clone_init), or, where clone3 is
+    # refused, its move (which pays the kernel's wait) overlaps its mounts anyway.
     direct = not needs_stage1(config) and _single_threaded()
     stage = None
     if not direct and console_sock is None and not opts.console_socket:
@@ -203,17 +203,13 @@ def _create_claimed(state: ContainerState, config: dict, rootfs: str, opts: Crea
         # Saved before the cgroup exists: a crash from here on leaves what
         # `delete --force` needs to remove it.
         state.save()
-        # Made and limited first (the init is added when its pid is known: it never
-        # runs unlimited, and nothing but the move is left for then), then the attach
-        # lock is warmed while the rest is done (the warming holds the cgroup mutex,
-        # so a mkdir after it would wait for it).
+        # Made first; limited (_limit) before the init is in it or runs anything of the
+        # container's: by stage 1 before it starts, or, where the runtime clones the
+        # init itself, while the init loads and mounts.
         cgroup.create()
-        cgroup.set(with_default_devices(linux))
-        warmer.start()
-        _save_config(state, config)
         os.mkfifo(state.fifo, 0o600)
         init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage,
-                               direct)
+                               direct, lambda: _limit(state, config, cgroup, warmer))
         state.data["ready"] = True
         state.save()
         state.config, state.cgroup = config, cgroup
@@ -298,6 +294,15 @@ class AttachWarmer:
             self._done = None
 
 
+def _limit(state: ContainerState, config: dict, cgroup, warmer: AttachWarmer) -> None:  # noqa: ANN001
+    """The cgroup's limits, then the attach lock warmed while the rest is done (the
+    warming holds the cgroup mutex, so a mkdir after it would wait for it), and the
+    config saved for the later verbs."""
+    cgroup.set(with_default_devices(config.get("linux") or {}))
+    warmer.start()
+    _save_config(state, config)
+
+
 def _save_config(state: ContainerState, config: dict) -> None:
     from teu import fastjson
 
@@ -307,7 +312,7 @@ def _save_config(state: ContainerState, config: dict) -> None:
 
 def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
                 cgroup, console_sock, stage: Stage1 | None,  # noqa: ANN001
-                direct: bool) -> int:
+                direct: bool, limit) -> int:  # noqa: ANN001
     console_fd = None
     own_sock = None
     if config["process"].get("terminal"):
@@ -320,13 +325,14 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             stage.finish(kill=True)  # forked before the socket existed: it lacks the fd
         stage = None
     if direct and _single_threaded():  # checked again: an engine may have started one
-        return _clone_init(state, config, rootfs, opts, cgroup, console_fd, own_sock)
+        return _clone_init(state, config, rootfs, opts, cgroup, console_fd, own_sock, limit)
     if stage is None:
         stage = Stage1()
     if own_sock is not None:
         own_sock.close()
     init_pid = 0
     try:
+        limit()
         try:
             stage.ch.send("setup", config=config, rootfs=rootfs, fifo=state.fifo,
                           console_fd=console_fd, preserve_fds=opts.preserve_fds,
@@ -346,26 +352,35 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
 
 
 def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
-                cgroup, console_fd: int | None, own_sock) -> int:  # noqa: ANN001
-    """The init of a container that needs no stage 1, cloned by the runtime itself."""
+                cgroup, console_fd: int | None, own_sock, limit) -> int:  # noqa: ANN001
+    """The init of a container that needs no stage 1, cloned by the runtime itself as
+    soon as its cgroup exists; the runtime limits the cgroup while the init loads the
+    container side and mounts what needs no cgroup (it waits for "cgroup-ready")."""
     from teu.runtime import init
 
     ch, child = channel_pair()
     ctx = init.InitContext(config, rootfs, state.fifo, child, console_fd, opts.preserve_fds,
                            opts.no_pivot, opts.no_new_keyring, state.id)
     ctx.seccomp_cache = seccomp_cache_dir(state)
+    # The init joins its cgroup itself (see init.clone_init): no grace-period wait.
+    ctx.cgroup_join_files = cgroup.self_join_files()
     init_pid = 0
     try:
         try:
-            init_pid = init.clone_init(ctx, ch)
+            init_pid, joins = init.clone_init(ctx, ch, cgroup.clone_target())
         finally:
             child.close()
             if own_sock is not None:
                 own_sock.close()
         _become_subreaper(opts, config)
+        _init_started(state, init_pid)
+        limit()
+        _cgroup_ready(ch, None if joins else cgroup, init_pid)
         return _serve(ch, state, config, 0, cgroup, init_pid)
     except BaseException:
-        kill_quietly(init_pid)
+        if init_pid:
+            kill_quietly(init_pid)
+            reap(init_pid)  # gone before its cgroup is removed
         raise
     finally:
         ch.close()
@@ -410,13 +425,11 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
     """Answer the container side until it says ready; return the init's pid (known
     already, `init_pid`, when the runtime cloned the init itself).
 
-    The init is moved into its (already limited) cgroup as soon as its pid is known,
-    while it builds its root filesystem: on cgroup v1 the first move waits for an RCU
-    grace period (2-15 ms; see AttachWarmer), and the init's mounts happen meanwhile. It waits for "cgroup-ready"
-    before anything that must run inside the cgroup (its cgroup namespace and
-    mounts, hooks, and of course the exec)."""
-    if init_pid:
-        _init_started(ch, state, cgroup, init_pid)
+    Stage 1's init is moved into its (already limited) cgroup as soon as its pid is
+    known, while it builds its root filesystem: the first move waits for an RCU grace
+    period (~10 ms; see AttachWarmer), and the init's mounts happen meanwhile. Every
+    init waits for "cgroup-ready" (_cgroup_ready) before anything that must run inside
+    the cgroup (its cgroup namespace and mounts, device nodes, hooks, the exec)."""
     while True:
         msg = ch.recv()
         kind = msg["kind"]
@@ -425,7 +438,8 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
             ch.send("mapped")
         elif kind == "pid":
             init_pid = msg["pid"]
-            _init_started(ch, state, cgroup, init_pid)
+            _init_started(state, init_pid)
+            _cgroup_ready(ch, cgroup, init_pid)
         elif kind == "hooks":
             from teu.runtime.hooks import run_hooks
 
@@ -456,12 +470,18 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
             raise TeuError("container init exited during setup; see the runtime log")
 
 
-def _init_started(ch, state: ContainerState, cgroup, init_pid: int) -> None:  # noqa: ANN001
+def _init_started(state: ContainerState, init_pid: int) -> None:
     # Recorded now so that a crash from here on leaves a pid for delete --force.
     state.data["pid"] = init_pid
     state.data["init_start"] = process_start_time(init_pid)
     state.save()
-    cgroup.add(init_pid)
+
+
+def _cgroup_ready(ch, cgroup, init_pid: int) -> None:  # noqa: ANN001
+    """The cgroup is limited: move the init into it (unless `cgroup` is None: the init
+    joins it itself, init.clone_init) and say so."""
+    if cgroup is not None:
+        cgroup.add(init_pid)
     try:
         ch.send("cgroup-ready")
     except BrokenPipeError:

@@ -83,6 +83,9 @@ class InitContext:
         self.fifo_fd = -1
         self.seccomp_filter = None
         self.in_cgroup = False
+        # Set where the init moves itself into its cgroup (clone_init) instead of the
+        # runtime doing it: the v1 `tasks` files it writes "0" to.
+        self.cgroup_join_files: list[str] | None = None
         self.seccomp_cache: str | None = None
         self.bind_fds: dict[int, int] = {}  # mounts[i] -> fd, see rootfs.BindSourceOpener
         self.ch = channel
@@ -190,36 +193,65 @@ def stage1(ctx: InitContext) -> None:
         _fail_channel(ctx.ch, e)
 
 
-def clone_init(ctx: InitContext, runtime_end: Channel) -> int:
+def clone_init(ctx: InitContext, runtime_end: Channel,
+               cgroup_dir: str | None = None) -> tuple[int, bool]:
     """Called by the runtime, for a container that needs no stage 1: fork the init
     into its new namespaces (all but the cgroup one, which it makes itself once in its
-    cgroup); returns its pid. What stage 1 would have done first is done here: the
-    fifo is opened before the fork (the runtime closes its copy after), the child is
-    non-dumpable from its first instruction (the runtime is, for the length of the
-    clone), and the child loads the rest of the container side itself."""
+    cgroup); returns its pid, and whether it joins its cgroup itself. What stage 1
+    would have done first is done here: the fifo is opened before the fork (the
+    runtime closes its copy after), the child is non-dumpable from its first
+    instruction (the runtime is, for the length of the clone), and the child loads the
+    rest of the container side itself.
+
+    The cgroup (made, not yet limited: the runtime limits it while the init loads
+    and mounts): where ctx.cgroup_join_files is set, the init is born in `cgroup_dir`
+    (its cgroup2 directory, if it has one: clone3's CLONE_INTO_CGROUP) and, told the
+    limits are set, writes "0" to those v1 `tasks` files itself; none of it waits for
+    the RCU grace period a cgroup.procs write does (~10 ms, the longest wait of a
+    start). Where clone3 cannot do it (an older kernel, a seccomp filter that refuses
+    clone3), the init is cloned as before and the runtime moves it (False)."""
     log.debug("=> nsexec container setup (the runtime clones the init: no stage 1)")
     sys = L.syscalls()
     flags = 0
     for n in ctx.namespaces:
         if n["type"] != "cgroup":
             flags |= NS_FLAGS[n["type"]]
+    joins = ctx.cgroup_join_files is not None
+    cgroup_fd = None
+    if joins and cgroup_dir is not None:
+        try:
+            cgroup_fd = os.open(cgroup_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            joins = False  # the runtime's move says what is wrong
     ctx.fifo_fd = os.open(ctx.fifo, os.O_RDWR | os.O_CLOEXEC)
     # What to put back after: PR_SET_DUMPABLE takes 0 or 1 only, so a 2 (suid_dumpable's
     # "root only" mode) goes back as the stricter 0.
     dumpable = 1 if sys.prctl(L.PR_GET_DUMPABLE) == 1 else 0
+    pid = -1
     try:
         sys.prctl(L.PR_SET_DUMPABLE, 0)
-        pid = sys.clone(flags)
+        if cgroup_fd is not None:
+            try:
+                pid = sys.clone(flags, cgroup_fd)
+            except OSError:
+                joins = False
+        if pid < 0:
+            pid = sys.clone(flags)
     except BaseException:
         sys.prctl(L.PR_SET_DUMPABLE, dumpable)
         os.close(ctx.fifo_fd)
         raise
+    finally:
+        if cgroup_fd is not None:
+            os.close(cgroup_fd)  # in both: the child holds no fd of the host's it need not
     if pid == 0:
         try:
             try:
                 runtime_end.close()
-                # Here, not before the clone: while the runtime moves us into our
-                # cgroup (the kernel's grace-period wait), on the other core.
+                if not joins:
+                    ctx.cgroup_join_files = None  # the runtime moves us
+                # Here, not before the clone: on the other core, while the runtime
+                # limits the cgroup.
                 preload(ctx)
                 set_oom_score_adj(ctx.process.get("oomScoreAdj"))
             except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
@@ -229,7 +261,17 @@ def clone_init(ctx: InitContext, runtime_end: Channel) -> int:
             os._exit(1)  # stage2 never returns; nothing may fall back into the runtime
     sys.prctl(L.PR_SET_DUMPABLE, dumpable)
     os.close(ctx.fifo_fd)
-    return pid
+    return pid, joins
+
+
+def join_cgroup(ctx: InitContext) -> None:
+    """Move this process (one thread: a clone of the single-threaded runtime) into the
+    v1 hierarchies of its cgroup, once the runtime has limited it."""
+    from teu.runtime.cgroups import fs
+
+    for path in ctx.cgroup_join_files or ():
+        directory, _, name = path.rpartition("/")
+        fs.write(directory, name, "0")
 
 
 def preload(ctx: InitContext) -> None:
@@ -393,12 +435,15 @@ def _make_cwd(rootfs: str, cwd: str) -> None:
 
 
 def _await_cgroup(ctx: InitContext, sys: L.Syscalls) -> None:
-    """Wait (once) until the runtime has put us in our cgroup; then make the cgroup
-    namespace, whose root is the cgroup we are in when we make it."""
+    """Wait (once) until the runtime has made and limited our cgroup and put us in it, or
+    left that to us (join_cgroup); then make the cgroup namespace, whose root is the
+    cgroup we are in when we make it."""
     if ctx.in_cgroup:
         return
     if ctx.ch.recv().get("kind") != "cgroup-ready":
         os._exit(1)
+    if ctx.cgroup_join_files:
+        join_cgroup(ctx)
     ctx.in_cgroup = True
     if ctx.new("cgroup"):
         sys.unshare(L.CLONE_NEWCGROUP)

@@ -79,9 +79,11 @@ _SYSCALL_NUMBERS = {
     "aarch64": (41, 219, 90, 91, 92, 220, 134),
 }
 _NR_MOUNT_SETATTR = 442  # the same in every Linux syscall table (asm-generic)
+_NR_CLONE3 = 435  # likewise (Linux 5.3)
 _AT_FDCWD = -100
 _AT_RECURSIVE = 0x8000
 CLONE_PARENT = 0x00008000
+CLONE_INTO_CGROUP = 0x200000000  # clone3 only (Linux 5.7): the child starts in a cgroup2 dir
 SIGCHLD = 17
 
 
@@ -107,7 +109,7 @@ if TYPE_CHECKING:  # typing costs ~3 ms to import; only checkers need the Protoc
         def mount_setattr(self, path: str, attr_set: int, attr_clr: int,
                           recursive: bool = True) -> None: ...
         def clone_parent(self) -> int: ...
-        def clone(self, flags: int) -> int: ...
+        def clone(self, flags: int, cgroup_fd: int | None = None) -> int: ...
         def default_signal(self, sig: int) -> None: ...
         def setrlimit(self, resource: int, soft: int, hard: int) -> None: ...
 
@@ -306,25 +308,40 @@ class LibcSyscalls:
         it, with no need to become a subreaper first."""
         return self.clone(CLONE_PARENT)
 
-    def clone(self, flags: int) -> int:
+    def clone(self, flags: int, cgroup_fd: int | None = None) -> int:
         """fork() with clone(2)'s flags (CLONE_PARENT, or CLONE_NEW* to start the child
         in new namespaces). Python's fork bookkeeping is done around the raw syscall
-        exactly as os.fork does it; the GIL is held throughout (a Python-API function)."""
-        nr = self._number(5, "clone")
+        exactly as os.fork does it; the GIL is held throughout (a Python-API function).
+
+        With `cgroup_fd` (a cgroup2 directory, open), clone3(2) with CLONE_INTO_CGROUP:
+        the child is born in that cgroup, with no write to cgroup.procs (whose first
+        use waits for an RCU grace period, ~10 ms here). A kernel without it (before
+        5.7, or clone3 refused by a seccomp filter) fails with OSError, no child made."""
         api = self._libc
         raw = api.function("syscall", restype=_Long, kind=_PythonAPIFunction)
+        if cgroup_fd is None:
+            args: tuple = (_Long(self._number(5, "clone")), _ULong(flags | SIGCHLD), None,
+                           None, None, None)
+        else:
+            # struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+            # stack_size, tls, set_tid, set_tid_size, cgroup (u64 each; no stack: a fork)
+            clone_args = (_ULong * 11)(flags | CLONE_INTO_CGROUP, 0, 0, 0, SIGCHLD, 0, 0, 0,
+                                       0, 0, cgroup_fd)
+            args = (_Long(_NR_CLONE3), _ctypes.byref(clone_args),
+                    _ULong(_ctypes.sizeof(clone_args)))
         before, child, parent = (api.function(f"PyOS_{n}", kind=_PythonAPIFunction)
                                  for n in ("BeforeFork", "AfterFork_Child",
                                            "AfterFork_Parent"))
         before()
-        pid = raw(_Long(nr), _ULong(flags | SIGCHLD), None, None, None, None)
+        pid = raw(*args)
         if pid == 0:
             child()
             return 0
         err = _ctypes.get_errno()
         parent()
         if pid < 0:
-            raise OSError(err, f"clone: {os.strerror(err)}")
+            call = "clone" if cgroup_fd is None else "clone3"
+            raise OSError(err, f"{call}: {os.strerror(err)}")
         return pid
 
 

@@ -95,12 +95,10 @@ class Manager:
 
 def remove_tree(top: str, timeout: float | None = None) -> None:
     """rmdir `top` and its sub-cgroups bottom-up, waiting briefly for exiting processes."""
-    if os.path.ismount(top):
-        # A hierarchy's root is the host's, never a container's.
-        raise CgroupError(f"cgroup: refusing to remove {top}: it is a cgroup mount root")
     try:
         # The usual cgroup: no sub-cgroups and its processes gone, so one rmdir does
-        # (10 hierarchies here: the walk below costs ~0.1 ms each, a start's ~1 %).
+        # (10 hierarchies here: the walk below costs ~0.1 ms each, a start's ~1 %). It
+        # cannot take a hierarchy's root: rmdir refuses a mount point (EBUSY).
         os.rmdir(top)
         return
     except FileNotFoundError:
@@ -108,6 +106,9 @@ def remove_tree(top: str, timeout: float | None = None) -> None:
     except OSError as e:
         if e.errno not in (errno.EBUSY, errno.ENOTEMPTY):  # sub-cgroups, or processes
             raise CgroupError(f"cgroup: removing {top}: {e.strerror}") from None
+    if os.path.ismount(top):
+        # A hierarchy's root is the host's, never a container's: not walked.
+        raise CgroupError(f"cgroup: refusing to remove {top}: it is a cgroup mount root")
     deadline = time.monotonic() + (REMOVE_TIMEOUT if timeout is None else timeout)
     delay = 0.005
     while True:

@@ -67,6 +67,15 @@ class V1Manager(Manager):
         if self.unified is not None:
             self.unified.add(pid)
 
+    def clone_target(self) -> str | None:
+        return self.unified.dir if self.unified is not None else None
+
+    def self_join_files(self) -> list[str]:
+        """Each hierarchy's `tasks`: "0" written there by a single-threaded process moves
+        it (its one thread) without the kernel's threadgroup lock, so without the RCU
+        grace period a cgroup.procs write waits for (cgroup_procs_write_start)."""
+        return [os.path.join(d, "tasks") for d in dict.fromkeys(self.dirs.values())]
+
     def set(self, resources: dict) -> None:
         from .v1_resources import apply
 

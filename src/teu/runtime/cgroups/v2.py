@@ -50,6 +50,12 @@ class V2Manager(Manager):
     def add(self, pid: int) -> None:
         fs.write(self.dir, "cgroup.procs", pid)
 
+    def clone_target(self) -> str | None:
+        return self.dir
+
+    def self_join_files(self) -> list[str]:
+        return []  # a v2 cgroup is joined at the clone (clone_target), or with add()
+
     def set(self, resources: dict) -> None:
         from .v2_resources import apply
 
