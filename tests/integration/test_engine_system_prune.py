@@ -104,3 +104,33 @@ def test_network_prune_sweeps_only_its_own_half_built_bridges(teu, tmp_path) -> 
     assert left == set(bridges) - {"teutmpdead00001"}, left
     assert sorted(os.listdir(teu.root / "networks" / "building")) == ["teutmplive00002"]
     assert (other_root / "networks" / "building" / "teutmpother0003").exists()
+
+
+# docker's words for each kind's prune (cli/command/{container,network,volume}/prune.go;
+# volume's as docker 23+, whose anonymous-only rule teu follows)
+KIND_WARNINGS = {
+    "container": "WARNING! This will remove all stopped containers.\n",
+    "network": "WARNING! This will remove all custom networks not used by at least one "
+               "container.\n",
+    "volume": "WARNING! This will remove anonymous local volumes not used by at least one "
+              "container.\n",
+}
+
+
+def test_each_prune_asks_first_as_docker(teu) -> None:
+    stopped = teu.ok("create", IMAGE, "true").strip()
+    teu.ok("network", "create", "idle")
+    anon = teu.ok("volume", "create").strip()  # no name: anonymous
+    for kind, warning in KIND_WARNINGS.items():
+        p = teu(kind, "prune", input="n\n")
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == warning + "Are you sure you want to continue? [y/N] ", p.stdout
+    assert stopped in teu.ok("ps", "-aq", "--no-trunc")
+    assert "idle" in _networks(teu)
+    assert anon in teu.ok("volume", "ls", "-q")
+    # a closed stdin says no too; y goes on
+    assert teu("container", "prune", input="").stdout.endswith("[y/N] ")
+    assert stopped in teu.ok("ps", "-aq", "--no-trunc")
+    for kind, gone in (("container", stopped), ("network", "idle"), ("volume", anon)):
+        p = teu(kind, "prune", input="y\n")
+        assert p.returncode == 0 and gone in p.stdout, (kind, p.stdout, p.stderr)

@@ -110,7 +110,9 @@ def _prune(argv: list[str]) -> int:
             err = TeuError('ERROR: The "until" filter is not supported with "--volumes"', 1)
             err.bare = True  # type: ignore[attr-defined] - docker's words, as they are
             raise err
-        if not opts.get("force") and not _confirmed(_warning(opts, filters)):
+        from teu.cli._confirm import asked
+
+        if not asked(opts, _warning(opts, filters)):
             return 0
         r = prune(engine(), bool(opts.get("all")), bool(opts.get("volumes")), filters)
         for title, items in (("Deleted Containers:", r["containers"]),
@@ -142,14 +144,6 @@ def _warning(opts: dict, filters: list[str]) -> str:
         text += "\n  Items to be pruned will be filtered with:\n" \
             + "".join(f"  - {f}\n" for f in shown)
     return text + "\nAre you sure you want to continue?"
-
-
-def _confirmed(message: str) -> bool:
-    """docker's prompt: the message and [y/N] on stdout, one line read from stdin; only
-    `y` (any case) goes on (end of input says no)."""
-    sys.stdout.write(message + " [y/N] ")
-    sys.stdout.flush()
-    return sys.stdin.readline().rstrip("\r\n").lower() == "y"
 
 
 def info(argv: list[str]) -> int:
