@@ -4,13 +4,22 @@ starting and is raised when every thread has ended.
 
 What changes the process (starting a container makes the starter's mount namespace
 private) runs in a forked child per container (`forked`), like one `teu run -d` each:
-the threads here only wait and print."""
+the threads here only wait and print, and look at the database under DB_LOCK."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
+
+# SQLite's global mutexes (its allocator's, its unix VFS's) are process-wide: a fork while
+# another thread is inside SQLite leaves the child's copy of such a mutex locked, and the
+# child's first database call then hangs for ever. So compose's threads use the database
+# only under DB_LOCK, and every fork of this process waits for it.
+DB_LOCK = threading.RLock()
+os.register_at_fork(before=DB_LOCK.acquire, after_in_parent=DB_LOCK.release,
+                    after_in_child=DB_LOCK.release)
 
 
 def run_graph(order: list[str], needs: dict[str, list[str]],

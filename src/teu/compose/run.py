@@ -67,14 +67,29 @@ START_MODULES = (
     "teu.network.attach", "teu.network.hosts", "teu.network.netns",
     "teu.oci.runtime_config", "teu.runtime.lifecycle", "teu.runtime.linux", "teu.runtime.log",
     "teu.runtime.mount_options", "teu.runtime.rootfs", "teu.trust.enforce", "teu.trust.pin",
-    "teu.trust.policy", "ctypes")
+    "teu.trust.policy", "ctypes",
+    # what the service threads import (an import in one thread while another forks can
+    # leave the module's lock held in the child)
+    "shlex", "json", "hashlib", "tempfile", "select", "teu.compose.render",
+    "teu.compose.parallel", "teu.engine.forked", "teu.engine.state",
+    "teu.engine.lifecycle.waiting", "teu.journal")
+# ... and what a stop and a removal import (`down`).
+STOP_MODULES = (
+    "teu.engine.lifecycle.control", "teu.engine.lifecycle.remove",
+    "teu.engine.lifecycle.waiting", "teu.engine.events", "teu.engine.runtimes",
+    "teu.engine.config.units", "teu.engine.oom", "teu.engine.storage.rootfs",
+    "teu.engine.storage.fsutil", "teu.runtime.cgroups.v1", "teu.runtime.cgroups.v2",
+    "teu.runtime.cgroups.mounts", "teu.runtime.linux", "teu.runtime.lifecycle",
+    "teu.runtime.log", "teu.network.attach", "teu.network.hosts", "teu.journal", "json",
+    "ctypes", "select", "fcntl", "tempfile", "teu.compose.parallel", "teu.engine.forked")
 
 
-def _preload():  # noqa: ANN202 - a threading.Thread, joined before the first fork
+def _preload(modules: tuple[str, ...] = START_MODULES):  # noqa: ANN202 - a Thread
+    """Import `modules` in a thread; join it before the first fork."""
     import threading
 
     def imports() -> None:
-        for name in START_MODULES:
+        for name in modules:
             try:
                 __import__(name)
             except ImportError:
@@ -163,7 +178,7 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
     health checks; then, their conditions met, the containers started; then those above
     its count removed. Each create and start in a forked child, the replicas side by
     side."""
-    from teu.compose.parallel import each, forked
+    from teu.compose.parallel import DB_LOCK, each, forked
 
     svc = model["services"][service]
     # depends_on.restart: a recreated dependency recreates its dependants.
@@ -224,8 +239,9 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
                     wait_condition(engine, dep, ids[dep][0], spec.get("condition", ""), say)
         except BaseException:
             # nothing of the service left half-made: what was created here goes again
-            remove_rows(engine, [engine.find(cid) for cid, _, _ in done.values()], 0,
-                        lambda line: None)
+            with DB_LOCK:
+                rows = [engine.find(cid) for cid, _, _ in done.values()]
+            remove_rows(engine, rows, 0, lambda line: None)
             raise
     each([p for p in plans if p[1] is not None], converge)
     mine = [done[run_opts["name"]][0] for run_opts, _ in plans]
@@ -475,33 +491,48 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
                    say: Callable[[str], None]) -> None:
     """Block until a dependency meets its depends_on condition; ComposeError (docker
     compose's words) when it cannot: unhealthy, no health check, exited, failed."""
-    from teu.engine.lifecycle.waiting import wait_exit
+    from teu.compose.parallel import DB_LOCK
 
-    if condition in ("service_completed_successfully", "service_healthy"):
+    if condition not in ("service_completed_successfully", "service_healthy"):
+        return
+    with DB_LOCK:
         say(f" Container {engine.find(cid)['name']}  Waiting")
-    if condition == "service_completed_successfully":
-        row = wait_exit(engine, engine.find(cid))
-        code = row["exit_code"] if row is not None else None
-        if code != 0:
-            raise ComposeError(f'service "{service}" didn\'t complete successfully: '
-                               f"exit {code}")
-        say(f" Container {row['name']}  Exited")
-        return
-    if condition != "service_healthy":
-        return
     with Changes(engine.paths.root) as changes:
-        _wait_healthy(engine, service, cid, say, changes)
+        if condition == "service_healthy":
+            _wait_healthy(engine, service, cid, say, changes)
+        else:
+            _wait_completed(engine, service, cid, say, changes)
+
+
+def _wait_completed(engine, service: str, cid: str, say: Callable[[str], None],  # noqa: ANN001
+                    changes: Changes) -> None:
+    from teu.compose.parallel import DB_LOCK
+    from teu.engine import state
+    from teu.engine.lifecycle.waiting import exited
+
+    while True:
+        with DB_LOCK:
+            row = state.refresh(engine, engine.find(cid))
+        if row is None or exited(row):
+            break
+        changes.wait()
+    code = row["exit_code"] if row is not None else None
+    if code != 0:
+        raise ComposeError(f'service "{service}" didn\'t complete successfully: exit {code}')
+    say(f" Container {row['name']}  Exited")
 
 
 def _wait_healthy(engine, service: str, cid: str, say: Callable[[str], None],  # noqa: ANN001
                   changes: Changes) -> None:
     import json
 
+    from teu.compose.parallel import DB_LOCK
     from teu.engine import state
     from teu.engine.lifecycle.waiting import exited
 
     while True:
-        row = state.refresh(engine, engine.find(cid))
+        with DB_LOCK:
+            row = state.refresh(engine, engine.find(cid))
         if row is None:
             raise ComposeError(f'dependency failed to start: service "{service}" is gone')
         config = row.settings["Config"].get("Healthcheck") or {}
@@ -610,7 +641,9 @@ def down(engine, model: dict, say: Callable[[str], None], volumes: bool = False,
     from teu.network.store import Store
 
     project = model["name"]
+    preload = _preload(STOP_MODULES)
     rows = _project_containers(engine, project)
+    preload.join()  # no fork while another thread may hold an import's lock
     orphans = [r for r in rows if _labels(r).get(plan.SERVICE) not in model["services"]]
     if services:
         rows = [r for r in rows if _labels(r).get(plan.SERVICE) in services]
