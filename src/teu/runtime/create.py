@@ -210,7 +210,7 @@ def _create_claimed(state: ContainerState, config: dict, rootfs: str, opts: Crea
         cgroup.create_clone_target()
         os.mkfifo(state.fifo, 0o600)
         init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage,
-                               direct, lambda: _limit(state, config, cgroup, warmer))
+                               direct, lambda: _limit(config, cgroup, warmer))
         state.data["ready"] = True
         state.save()
         state.config, state.cgroup = config, cgroup
@@ -295,14 +295,13 @@ class AttachWarmer:
             self._done = None
 
 
-def _limit(state: ContainerState, config: dict, cgroup, warmer: AttachWarmer) -> None:  # noqa: ANN001
+def _limit(config: dict, cgroup, warmer: AttachWarmer) -> None:  # noqa: ANN001
     """The rest of the cgroup made and limited, then the attach lock warmed while the
     rest is done (the warming holds the cgroup mutex, so a mkdir after it would wait
-    for it), and the config saved for the later verbs."""
+    for it)."""
     cgroup.create()
     cgroup.set(with_default_devices(config.get("linux") or {}))
     warmer.start()
-    _save_config(state, config)
 
 
 def _save_config(state: ContainerState, config: dict) -> None:
@@ -335,6 +334,7 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
     init_pid = 0
     try:
         limit()
+        _save_config(state, config)
         try:
             stage.ch.send("setup", config=config, rootfs=rootfs, fifo=state.fifo,
                           console_fd=console_fd, preserve_fds=opts.preserve_fds,
@@ -375,9 +375,12 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             if own_sock is not None:
                 own_sock.close()
         _become_subreaper(opts, config)
-        _init_started(state, init_pid)
         limit()
         _cgroup_ready(ch, None if joins else cgroup, init_pid)
+        # Then what the init does not wait for. Until the pid is saved, a runtime that
+        # dies leaves an init that exits by itself: its channel ends (EOF, EPIPE).
+        _init_started(state, init_pid)
+        _save_config(state, config)
         return _serve(ch, state, config, 0, cgroup, init_pid)
     except BaseException:
         if init_pid:
