@@ -26,10 +26,17 @@ those stalls, not the path.
 --outside adds a client in a second test host, joined by a veth pair (10.99.0.2 ->
 10.99.0.1), the way a published port is used from other machines: the host's server
 on 10.99.0.1 against the container through 10.99.0.1:8080 (prerouting DNAT, forward,
-the bridge, the veth: no 127.0.0.1 and route_localnet on that path).
+the bridge, the veth: no 127.0.0.1 and route_localnet on that path), and "outside
+direct": the same client routed to the second container's own address (forward, bridge,
+veth, no DNAT). The outside rows' ratios are to the host's server reached from outside.
 
-"hairpin -p": wrk in the "teu -p" container's network namespace, to its own published
-port on the bridge's address (DNAT back into the bridge, masqueraded).
+"hairpin -p": wrk in a container's network namespace, to its own published port on the
+bridge's address (DNAT back into the bridge, masqueraded). A container of its own: its
+connections reach the server from the bridge's address like the masqueraded ones of
+"teu -p", but with TCP timestamps from another base (the kernel derives them from the
+original addresses), so sharing one server would make the server's TIME_WAIT sockets
+reject reused 4-tuples (nstat PAWSTimewait) and each such SYN would wait 1 s for its
+retransmission: that is what made "teu -p" swing 0.23-1.02 between rounds.
 
 --latency N: N sequential requests (one connection at a time, a raw HTTP/1.0 GET from a
 small Python client in the test host, every server in turn, shuffled): the 10th
@@ -41,7 +48,7 @@ busy machine, where rates mostly measure the scheduler.
 (teu.network.socklb, TEU_SOCKET_LB_CGROUP = a cgroup v2 of the bench's own that every
 client joins: one without controllers, so it changes no scheduling): the clients'
 connect() to 127.0.0.1:8087 goes straight to the container's address, no per-packet NAT.
-"socklb, no cpu cg": the same, its server moved to the root of the cpu hierarchy by the
+"socklb no cpu cg": the same, its server moved to the root of the cpu hierarchy by the
 bench (what a container without a cpu cgroup would get; teu does not do that).
 "host in ctr cpu": the host's server in the container's cpu cgroup only (CFS group
 scheduling alone). "host in ctr cgroup": the host's server moved into the cgroups of the "teu -p" container
@@ -56,9 +63,16 @@ host and of the container and prints the CPU time per request by kernel area
 (netfilter, bridge, veth, routing, ...) for the client, the servers and ksoftirqd:
 where the forwarding path's cost goes.
 
-    python3 bench/network_throughput.py [--rounds 8] [--seconds 2] [--connections 8]
+--diagnose adds the rows that tell the scheduler's part from the network path's (the
+host's server in the container's cgroups, in its cpu cgroup alone, in a cgroup of its
+own; a socklb container out of its cpu cgroup). Without them a round is half as long:
+more, shorter rounds (16 of 1 s by default) alternate the rows more often under a
+shared machine's drifting load.
+
+    python3 bench/network_throughput.py [--rounds 16] [--seconds 1] [--connections 8]
                                         [--no-podman] [--perf] [--outside]
-                                        [--latency 300]
+                                        [--latency 300] [--diagnose]
+                                        [--rows "teu -p,teu -p socklb"]
 """
 
 from __future__ import annotations
@@ -238,7 +252,7 @@ def server_pid(host: TestHost, teu: Teu, name: str) -> int:
 
 
 def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, site: str,
-                  group: str, lb_cgroup: str
+                  group: str, lb_cgroup: str, diagnose: bool
                   ) -> tuple[list[subprocess.Popen], dict[str, int]]:
     """The servers' processes, and the server's PID of each row whose CPU time is read
     from a cgroup of its own."""
@@ -248,13 +262,15 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
 
     teu_run("--name", "web", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
             "-h", "/www")
+    teu_run("--name", "web-hairpin", "-p", "8079:80", "busybox", "httpd", "-f", "-p", "80",
+            "-h", "/www")
     if lb_cgroup:
         # the same through the socket-level redirect (teu.network.socklb): the clients'
         # connect() goes straight to the container's address, no per-packet NAT
         lb_env = {**teu.env, "TEU_SOCKET_LB_CGROUP": lb_cgroup}
         teu_run("--name", "web-socklb", "-p", "8087:80", "busybox", "httpd", "-f", "-p",
                 "80", "-h", "/www", env=lb_env)
-        if os.path.isdir("/sys/fs/cgroup/cpu"):
+        if diagnose and os.path.isdir("/sys/fs/cgroup/cpu"):
             # and once more, its server then moved to the root of the cpu hierarchy: what a
             # container without a cpu cgroup of its own would get (not what teu does)
             teu_run("--name", "web-nocpu", "-p", "8084:80", "busybox", "httpd", "-f", "-p",
@@ -296,7 +312,33 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
         os.makedirs(own, exist_ok=True)
         with open(f"{own}/cgroup.procs", "w") as f:
             f.write(str(bare.pid))
-    # and once more in the cgroups of the container itself (every controller): the same
+    pids = {}
+    if os.path.isdir(own):
+        pids["host"] = bare.pid
+    for row, name in (("teu -p", "web"), ("teu hostnet", "web-hostnet"),
+                      ("teu direct", "web-proxied"), ("outside -p", "web"),
+                      ("outside direct", "web-proxied"),
+                      ("hairpin -p", "web-hairpin")):
+        pids[row] = server_pid(host, teu, name)
+    if lb_cgroup:
+        pids["teu -p socklb"] = server_pid(host, teu, "web-socklb")
+    if podman is not None:  # its CPU time from its container's cgroup too
+        pids["podman -p"] = int(subprocess.run(
+            host.prefix + podman.cmd("inspect", "-f", "{{.State.Pid}}", "web"),
+            env=podman.env, check=True, capture_output=True, text=True).stdout)
+    if diagnose:
+        procs += host_diagnostics(host, teu, binary, site, group, own, lb_cgroup, pids)
+    return procs, pids
+
+
+def host_diagnostics(host: TestHost, teu: Teu, binary: str, site: str, group: str,
+                     own: str, lb_cgroup: str, pids: dict[str, int]
+                     ) -> list[subprocess.Popen]:
+    """--diagnose: the host's server placed in a container's cgroups (every controller,
+    the cpu one alone, a cpu/memory/pids group of its own), to tell the scheduler's part
+    from the network path's. Adds each one's PID to pids."""
+    procs = []
+    # once more in the cgroups of the container itself (every controller): the same
     # scheduling as the container's server, without its namespaces and network path
     inside = subprocess.Popen([*host.prefix, binary, "httpd", "-f", "-p", "127.0.0.1:8088",
                                "-h", site])
@@ -328,19 +370,12 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
         os.makedirs(d, exist_ok=True)
         with open(f"{d}/cgroup.procs", "w") as f:
             f.write(str(grouped.pid))
-    pids = {"host cgroup": grouped.pid, "host in ctr cgroup": inside.pid}
+    pids.update({"host cgroup": grouped.pid, "host in ctr cgroup": inside.pid})
     if os.path.isdir(f"{own}-cpu"):
         pids["host in ctr cpu"] = cpu_only.pid
-    if os.path.isdir(own):
-        pids["host"] = bare.pid
-    for row, name in (("teu -p", "web"), ("teu hostnet", "web-hostnet"),
-                      ("teu direct", "web-proxied"), ("outside -p", "web")):
-        pids[row] = server_pid(host, teu, name)
-    if lb_cgroup:
-        pids["teu -p socklb"] = server_pid(host, teu, "web-socklb")
-        if os.path.isdir("/sys/fs/cgroup/cpu"):
-            pids["socklb, no cpu cg"] = server_pid(host, teu, "web-nocpu")
-    return procs, pids
+    if lb_cgroup and os.path.isdir("/sys/fs/cgroup/cpu"):
+        pids["socklb no cpu cg"] = server_pid(host, teu, "web-nocpu")
+    return procs
 
 
 def make_client_cgroups(group: str) -> str:
@@ -383,15 +418,47 @@ def remove_group(group: str) -> None:
                 time.sleep(0.05)
 
 
+def spread(values: list[float]) -> str:
+    """Median and quartiles of per-round ratios."""
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+    return f"{statistics.median(values):.3f} [{q[0]:.2f}-{q[2]:.2f}]"
+
+
+def print_rates(rates: dict[str, list[float]],
+                cpu: dict[str, list[tuple[float, float]]]) -> None:
+    """One line a row: median rate, the median and quartiles of its per-round ratio to the
+    host's server in the same round (the outside rows: to the host's server reached from
+    outside), and the CPU per request (server's cgroup + wrk's) and its per-round ratio."""
+    print(f"{'':18} {'req/s':>7}  {'/ host [q1-q3]':18} {'CPU us/req':>10} "
+          f"{'(server+wrk)':12}  CPU / host [q1-q3]")
+    for k, v in rates.items():
+        base = "outside host" if k.startswith("outside") else "host"
+        line = f"{k:18} {statistics.median(v):7.0f}  "
+        ratio = [x / y for x, y in zip(v, rates[base], strict=True)]
+        line += f"{spread(ratio) if k != base else '1':18}"
+        if cpu.get(k):
+            tot = [s + c for s, c in cpu[k]]
+            srv, cl = statistics.median(x for x, _ in cpu[k]), \
+                statistics.median(y for _, y in cpu[k])
+            line += f" {statistics.median(tot):10.1f} {f'({srv:.0f}+{cl:.0f})':12}"
+            if k != base and cpu.get(base):
+                line += "  " + spread([t / (s + c) for t, (s, c) in zip(tot, cpu[base],
+                                                                    strict=True)])
+        print(line)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=8)
-    ap.add_argument("--seconds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=16)
+    ap.add_argument("--seconds", type=int, default=1)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--no-podman", action="store_true")
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--outside", action="store_true")
     ap.add_argument("--latency", type=int, default=0)
+    ap.add_argument("--diagnose", action="store_true")
+    ap.add_argument("--rows", default="", help="time only these rows (comma-separated; "
+                    "host always): more rounds of the rows that matter in the same time")
     args = ap.parse_args()
     use_podman = not args.no_podman and shutil.which("podman") and shutil.which("runc")
     host = TestHost()
@@ -414,13 +481,14 @@ def main() -> int:
             if use_podman:
                 podman = Podman(top, tarball)
             lb_cgroup = make_client_cgroups(group)
-            procs, pids = start_servers(host, teu, podman, top, site, group, lb_cgroup)
-            local = {"host": 8081, "teu -p": 8080, "teu hostnet": 8083, "host cgroup": 8085,
-                     "host in ctr cgroup": 8088, "host in ctr cpu": 8089}
-            if lb_cgroup:
-                local["teu -p socklb"] = 8087
-                if "socklb, no cpu cg" in pids:
-                    local["socklb, no cpu cg"] = 8084
+            procs, pids = start_servers(host, teu, podman, top, site, group, lb_cgroup,
+                                        args.diagnose)
+            local = {"host": 8081, "teu -p": 8080, "teu hostnet": 8083}
+            for row, port in (("host cgroup", 8085), ("host in ctr cgroup", 8088),
+                              ("host in ctr cpu", 8089), ("teu -p socklb", 8087),
+                              ("socklb no cpu cg", 8084)):
+                if row in pids:
+                    local[row] = port
             if os.path.exists(DOCKER_PROXY):
                 local["docker-proxy"] = 8091
             if podman is not None:
@@ -447,18 +515,28 @@ def main() -> int:
                     pids["outside host"] = outside.pid
                 urls["outside host"] = (client, "http://10.99.0.1:8086/index.html")
                 urls["outside -p"] = (client, "http://10.99.0.1:8080/index.html")
+                # and routed to the second container's own address: the forwarding, the
+                # bridge and the veth without the DNAT (its share of "outside -p")
+                subprocess.run([*client.prefix, "ip", "route", "add", "10.77.0.0/16", "via",
+                                "10.99.0.1"], check=True)
+                with open(os.path.join(top, "direct-ip")) as f:
+                    urls["outside direct"] = (client, f"http://{f.read()}:80/index.html")
             # hairpin: a client in the container's own network namespace, to its published
             # port on the gateway (DNAT back into the bridge, masqueraded)
-            inner = ContainerSide(pids["teu -p"])
+            inner = ContainerSide(pids["hairpin -p"])
             gateway = subprocess.run(host.prefix + teu.cmd(
-                "inspect", "-f", "{{.NetworkSettings.Gateway}}", "web"), env=teu.env,
+                "inspect", "-f", "{{.NetworkSettings.Gateway}}", "web-hairpin"), env=teu.env,
                 check=True, capture_output=True, text=True).stdout.strip()
-            urls["hairpin -p"] = (inner, f"http://{gateway}:8080/index.html")
-            pids["hairpin -p"] = pids["teu -p"]
+            urls["hairpin -p"] = (inner, f"http://{gateway}:8079/index.html")
+            if args.rows:
+                keep = {"host", *(r.strip() for r in args.rows.split(","))}
+                if client is not None:
+                    keep.add("outside host")
+                urls = {k: v for k, v in urls.items() if k in keep}
             for where, url in urls.values():
                 wait_up(where, url)
             for port in (8087, 8084) if lb_cgroup else ():
-                if port in local.values():
+                if any(url.endswith(f":{port}/index.html") for _, url in urls.values()):
                     check_redirected(host, port)
             rates: dict[str, list[float]] = {k: [] for k in urls}
             ratios: dict[str, list[float]] = {k: [] for k in urls}
@@ -489,8 +567,9 @@ def main() -> int:
                 proc.wait()
             remove_group(group)
             subprocess.run(host.prefix + teu.cmd("rm", "-f", "web", "web-hostnet",
-                                                 "web-proxied", "web-socklb", "web-nocpu"),
-                           env=teu.env, stdout=subprocess.DEVNULL)
+                                                 "web-proxied", "web-socklb", "web-nocpu",
+                                                 "web-hairpin"),
+                           env=teu.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for f in CLIENT_CGROUPS:  # empty by now: the clients have exited
                 os.rmdir(os.path.dirname(f))
             if podman is not None:
@@ -500,36 +579,13 @@ def main() -> int:
             host.remove()
     print(f"wrk -t2 -c{args.connections}, {args.rounds} rounds of {args.seconds} s, "
           f"load average {os.getloadavg()[0]:.1f}")
-    for k in rates:
-        line = f"{k:18} median {statistics.median(rates[k]):7.0f} req/s"
-        if k != "host":
-            line += (f"   / host {statistics.median(ratios[k]):.3f}"
-                     f" (rounds {', '.join(f'{x:.2f}' for x in ratios[k])})")
-        print(line)
+    print_rates(rates, cpu)
     for a, b in (("teu -p socklb", "teu -p"), ("teu -p socklb", "host in ctr cgroup"),
-                 ("teu -p", "host in ctr cgroup"), ("host in ctr cpu", "host"),
-                 ("socklb, no cpu cg", "host")):
+                 ("teu -p", "host in ctr cgroup"), ("teu -p", "host cgroup"),
+                 ("teu -p", "podman -p"), ("outside -p", "outside host")):
         if a in rates and b in rates:
             per_round = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
-            print(f"{a} / {b}: {statistics.median(per_round):.3f} "
-                  f"(rounds {', '.join(f'{x:.2f}' for x in per_round)})")
-    if cpu.get("host"):
-        print("\nCPU per request (us, median of the rounds; server: its cgroup's time, client:"
-              " wrk's): server, client, total, / host's total")
-        base = statistics.median(s + c for s, c in cpu["host"])
-        for k, v in cpu.items():
-            srv, cl = statistics.median(x for x, _ in v), statistics.median(y for _, y in v)
-            tot = statistics.median(x + y for x, y in v)
-            print(f"  {k:18} {srv:6.1f} {cl:6.1f} {tot:6.1f}  {tot / base:.3f}")
-    per_round = [c / g for c, g in zip(rates["teu -p"], rates["host cgroup"], strict=True)]
-    print(f"teu -p / host cgroup (the data path alone): {statistics.median(per_round):.3f}")
-    if podman is not None:
-        per_round = [c / p for c, p in zip(rates["teu -p"], rates["podman -p"], strict=True)]
-        print(f"teu -p / podman -p: {statistics.median(per_round):.3f}")
-    if client is not None:
-        per_round = [c / h for c, h in zip(rates["outside -p"], rates["outside host"],
-                                           strict=True)]
-        print(f"from outside: teu -p / host: {statistics.median(per_round):.3f}")
+            print(f"{a} / {b}: {spread(per_round)}")
     if latency:
         print(f"\nrequest time, {args.latency} sequential requests each (us): p10, median")
         for k, v in latency.items():

@@ -150,7 +150,8 @@ def test_port_system_and_info(teu) -> None:
     pruned = teu.ok("events", "--since", f"{t0:.3f}", "--until", f"{time.time():.3f}",
                     "--filter", "event=prune", "--format", "{{.Type}} {{.Actor.ID}}"
                     "{{range $k, $v := .Actor.Attributes}} {{$k}}{{end}}").splitlines()
-    assert pruned == ["container  reclaimed", "volume  reclaimed", "image  reclaimed"], pruned
+    assert pruned == ["container  reclaimed", "network  reclaimed", "volume  reclaimed",
+                      "image  reclaimed"], pruned
     assert teu.ok("ps", "-a", "--format", "{{.Names}}").split() == ["po"]
     # like docker 23+, prune takes anonymous volumes only; named ones stay
     assert teu.ok("volume", "ls", "-q").split() == ["unused"]

@@ -108,7 +108,11 @@ def test_usage_errors_and_root_from_env(store, tmp_path):
 
 def test_prune_keeps_tagged_images(store):
     root, a, b = store
-    p = teu(root, "image", "prune")
+    # docker's prompt first (cli/command/image/prune.go); no answer keeps everything
+    p = teu(root, "image", "prune", input="")
+    assert p.stdout == ("WARNING! This will remove all dangling images.\n"
+                        "Are you sure you want to continue? [y/N] "), p.stdout
+    p = teu(root, "image", "prune", "-f")
     assert p.stdout.strip() == "Total reclaimed space: 0B"
     teu(root, "tag", "alpha:1", "alpha:keep")
     teu(root, "rmi", "alpha:1")

@@ -527,7 +527,7 @@ def test_rmi_gc_and_prune(tmp_path, dist, bb):
     assert verify_store(root) == 4
     teu(root, "tag", f"{dist.host}/img/b:v1", "dangling/b:x")
     teu(root, "rmi", "dangling/b:x")
-    p = teu(root, "image", "prune", "-a")
+    p = teu(root, "image", "prune", "-a", "-f")
     assert "deleted: sha256:" in p.stdout and "Total reclaimed space" in p.stdout
     assert images(root) == [] and verify_store(root) == 0
     assert not [n for n in os.listdir(root / "layers") if not n.startswith(".")]
@@ -614,7 +614,7 @@ echo "rc=$?"
 {TEU} images --root {small}/root --format '{{{{.Repository}}}}'
 echo "images-rc=$?"
 rm -rf {small}/root/ingest
-{TEU} image prune --root {small}/root >/dev/null
+{TEU} image prune -f --root {small}/root >/dev/null
 echo "prune-rc=$?"
 """
     p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],

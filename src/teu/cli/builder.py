@@ -10,7 +10,7 @@ from teu.cli._flags import BOOL, Flag
 from teu.errors import TeuError
 
 FLAGS = [Flag("all", "a", BOOL, "Remove the cache mounts (RUN --mount=type=cache) too"),
-         Flag("force", "f", BOOL, "Do not prompt for confirmation (teu never asks)")]
+         Flag("force", "f", BOOL, "Do not prompt for confirmation")]
 
 
 def main(argv: list[str]) -> int:
@@ -28,6 +28,14 @@ def main(argv: list[str]) -> int:
     def go() -> int:
         import os
         import shutil
+
+        from teu.cli._confirm import asked
+
+        # teu's step cache has no dangling/used split: prune clears all of it, so the
+        # prompt is docker's for `builder prune -a`
+        if not asked(opts, "WARNING! This will remove all build cache. "
+                           "Are you sure you want to continue?"):
+            return 0
 
         from teu.build.cache import Cache
         from teu.image.store import Store

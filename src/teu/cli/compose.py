@@ -109,7 +109,7 @@ def main(argv: list[str]) -> int:
 
 def options(global_opts: dict, interpolate: bool = True):  # noqa: ANN201
     """The loader's ProjectOptions from the global flags."""
-    from teu.compose.loader import ProjectOptions
+    from teu.compose.project import ProjectOptions
 
     return ProjectOptions(
         files=global_opts.get("file") or [],
@@ -208,12 +208,14 @@ def _say(line: str) -> None:
 
 def load_project(global_opts: dict, services: list[str] | None = None):  # noqa: ANN201
     """The project the global flags name; `services` named on the command line are
-    enabled whatever their profiles."""
-    from teu.compose.loader import load
+    enabled whatever their profiles. From the model cache when the files, environment
+    and options are those of an earlier load (teu.compose.modelcache)."""
+    from teu.compose.modelcache import load
+    from teu.engine.paths import Paths
 
     o = options(global_opts)
     o.services = list(services or [])
-    return load(o)
+    return load(o, Paths().runroot)
 
 
 def _load_model(global_opts: dict) -> dict:

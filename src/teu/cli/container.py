@@ -60,9 +60,13 @@ def _prune(argv: list[str]) -> int:
     opts, _ = parsed
 
     def go() -> int:
+        from teu.cli._confirm import asked
         from teu.engine.config.units import size_text
         from teu.engine.lifecycle.prune import prune_containers
 
+        if not asked(opts, "WARNING! This will remove all stopped containers.\n"
+                           "Are you sure you want to continue?"):
+            return 0
         removed, freed = prune_containers(engine(), opts.get("filter") or [])
         if removed:
             print("Deleted Containers:")

@@ -1,11 +1,15 @@
-"""`teu healthcheck run CONTAINER`: run the container's health check once (what the
-per-container loop calls); exit 0 if healthy, 1 otherwise."""
+"""`teu healthcheck run [--wait SECONDS] CONTAINER`: run the container's health check
+once (what the per-container loop calls); exit 0 if healthy, 1 otherwise. --wait: run
+it that long after this process started (the loop starts a check due soon ahead)."""
 
 from __future__ import annotations
 
 import sys
 
 from teu.cli._engine import engine, guarded, parse_or_help
+from teu.cli._flags import STR, Flag, UsageError
+
+FLAGS = [Flag("wait", None, STR, "Run the check this many seconds after starting")]
 
 
 def main(argv: list[str]) -> int:
@@ -16,15 +20,20 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] != "run":
         print("Usage:  teu healthcheck run CONTAINER", file=sys.stderr)
         return 1
-    parsed = parse_or_help(argv[1:], [], "teu healthcheck run", "CONTAINER",
+    parsed = parse_or_help(argv[1:], FLAGS, "teu healthcheck run", "[OPTIONS] CONTAINER",
                            "Run the container's health check once", True, 1, 1)
     if parsed is None:
         return 0
+    try:
+        wait = float(parsed[0].get("wait") or 0)
+    except ValueError:
+        raise UsageError(f"invalid argument {parsed[0]['wait']!r} for \"--wait\" flag: "
+                         "not a number of seconds\nSee 'teu healthcheck run --help'.") from None
 
     def go() -> int:
         from teu.engine.monitor.health import run_check
 
-        status = run_check(engine(), parsed[1][0])
+        status = run_check(engine(), parsed[1][0], wait)
         print(status)
         return 0 if status == "healthy" else 1
 

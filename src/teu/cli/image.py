@@ -105,9 +105,15 @@ def prune_main(argv: list[str]) -> int:
     from teu.image.progress import human_size
 
     def go() -> int:
+        from teu.cli._confirm import asked
         from teu.labelfilter import parse
 
         filters = parse(opts.get("filter") or [])
+        what = ("all images without at least one container associated to them"
+                if opts.get("all") else "all dangling images")
+        if not asked(opts, f"WARNING! This will remove {what}.\n"
+                           "Are you sure you want to continue?"):
+            return 0
         with O.store(opts.get("root")) as st:
             events, freed = st.prune(all=bool(opts.get("all")), filters=filters)
         if events:

@@ -190,10 +190,15 @@ def _prune(argv: list[str]) -> int:
     opts, _ = parsed
 
     def go() -> int:
+        from teu.cli._confirm import asked
         from teu.engine.network import prune
         from teu.labelfilter import parse
 
-        removed = prune(engine(), parse(opts.get("filter") or []))
+        filters = parse(opts.get("filter") or [], allowed=("until",))
+        if not asked(opts, "WARNING! This will remove all custom networks not used by at "
+                           "least one container.\nAre you sure you want to continue?"):
+            return 0
+        removed = prune(engine(), filters)
         if removed:
             print("Deleted Networks:")
             for name in removed:

@@ -92,8 +92,8 @@ def _df_verbose() -> int:
 def _prune(argv: list[str]) -> int:
     flags = [Flag("all", "a", BOOL, "Remove all unused images not just dangling ones"),
              Flag("force", "f", BOOL, "Do not prompt for confirmation"),
-             Flag("volumes", None, BOOL, "Prune anonymous volumes"),
-             Flag("filter", None, LIST, "Provide filter values")]
+             Flag("volumes", None, BOOL, "Prune volumes"),
+             Flag("filter", None, LIST, "Provide filter values (e.g. 'label=<key>=<value>')")]
     parsed = parse_or_help(argv, flags, "teu system prune", "[OPTIONS]", "Remove unused data", True, 0, 0)
     if parsed is None:
         return 0
@@ -103,8 +103,20 @@ def _prune(argv: list[str]) -> int:
         from teu.engine.config.units import size_text
         from teu.engine.views.system import prune
 
-        r = prune(engine(), bool(opts.get("all")), bool(opts.get("volumes")))
+        filters = opts.get("filter") or []
+        if opts.get("volumes") and any(f.partition("=")[0] == "until" for f in filters):
+            from teu.errors import TeuError
+
+            err = TeuError('ERROR: The "until" filter is not supported with "--volumes"', 1)
+            err.bare = True  # type: ignore[attr-defined] - docker's words, as they are
+            raise err
+        from teu.cli._confirm import asked
+
+        if not asked(opts, _warning(opts, filters)):
+            return 0
+        r = prune(engine(), bool(opts.get("all")), bool(opts.get("volumes")), filters)
         for title, items in (("Deleted Containers:", r["containers"]),
+                             ("Deleted Networks:", r["networks"]),
                              ("Deleted Volumes:", r["volumes"]),
                              ("Deleted Images:", r["images"])):
             if items:
@@ -116,6 +128,22 @@ def _prune(argv: list[str]) -> int:
         return 0
 
     return guarded(go)
+
+
+def _warning(opts: dict, filters: list[str]) -> str:
+    """docker 20.10's confirmation text for system prune."""
+    items = ["all stopped containers", "all networks not used by at least one container"]
+    if opts.get("volumes"):
+        items.append("all volumes not used by at least one container")
+    items.append("all images without at least one container associated to them"
+                 if opts.get("all") else "all dangling images")
+    items.append("all build cache" if opts.get("all") else "all dangling build cache")
+    text = "WARNING! This will remove:\n" + "".join(f"  - {i}\n" for i in items)
+    shown = sorted(f for f in filters if f.partition("=")[0] in ("label", "label!", "until"))
+    if shown:
+        text += "\n  Items to be pruned will be filtered with:\n" \
+            + "".join(f"  - {f}\n" for f in shown)
+    return text + "\nAre you sure you want to continue?"
 
 
 def info(argv: list[str]) -> int:

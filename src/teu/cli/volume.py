@@ -176,10 +176,16 @@ def _prune(argv: list[str]) -> int:
     opts, _ = parsed
 
     def go() -> int:
+        from teu.cli._confirm import asked
         from teu.engine.config.units import size_text
         from teu.engine.storage import volumes
         from teu.labelfilter import parse
 
+        # docker 23+'s words: without -a only anonymous volumes go (teu's rule too)
+        what = "all local volumes" if opts.get("all") else "anonymous local volumes"
+        if not asked(opts, f"WARNING! This will remove {what} not used by at least one "
+                           "container.\nAre you sure you want to continue?"):
+            return 0
         e = engine()
         removed, freed = volumes.prune(e.paths, e.db, bool(opts.get("all")),
                                        parse(opts.get("filter") or []))

@@ -3,9 +3,6 @@ to decide whether a container must be recreated."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 
 def config_hash(service: dict) -> str:
     """sha256 of the service as docker compose's JSON writes it (compact, Go's field
@@ -13,6 +10,9 @@ def config_hash(service: dict) -> str:
     container (build, pull_policy, scale, profiles, depends_on, deploy.replicas).
     The service is the one `up` creates containers from: env_file merged into its
     environment and dropped, as docker compose 2.40's `up` hashes it."""
+    import hashlib
+    import json
+
     from teu.compose.render import service_json
 
     s = {k: v for k, v in service.items()

@@ -124,8 +124,11 @@ def build(engine, model: dict, services: list[str], say: Callable[[str], None], 
     return done
 
 
-def image_id(engine, ref: str) -> str | None:  # noqa: ANN001
-    """The ID of a local image, or None."""
+def image_id(engine, ref: str, store=None) -> str | None:  # noqa: ANN001
+    """The ID of a local image, or None (looked up in `store` if given, an open
+    teu.image.store.Store: one for a whole project saves a database open per service)."""
+    if store is not None:
+        return store.resolve_id(ref)
     from teu.image.store import Store
 
     with Store(engine.paths.root) as store:

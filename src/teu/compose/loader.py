@@ -12,62 +12,41 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from teu.compose import canonical, dotenv, schema
 from teu.compose.errors import ComposeError
 from teu.compose.interpolate import interpolate
 from teu.compose.merge import merge, strip_tags
+from teu.compose.project import Project, ProjectOptions
 from teu.compose.yamlfile import parse
+
+__all__ = ["Project", "ProjectOptions", "find_files", "load", "load_recording",
+           "normalize_name"]
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_FILES = ("compose.override.yaml", "compose.override.yml",
                   "docker-compose.override.yml", "docker-compose.override.yaml")
 
 
-@dataclass
-class ProjectOptions:
-    """What the command line says about where and how to load a project."""
-
-    files: list[str] = field(default_factory=list)  # -f, in order; "-" is stdin
-    project_directory: str = ""  # --project-directory
-    project_name: str = ""  # -p
-    env_files: list[str] = field(default_factory=list)  # --env-file
-    profiles: list[str] = field(default_factory=list)  # --profile
-    environ: dict[str, str] | None = None  # the process environment (default os.environ)
-    workdir: str = ""  # where the command runs (default os.getcwd())
-    interpolate: bool = True  # --no-interpolate: False
-    resolve_paths: bool = True
-    stdin: Callable[[], str] | None = None
-    warn: Callable[[str], None] | None = None
-    # Services named on the command line (`up SVC`, `run SVC`): enabled whatever their
-    # profiles, as docker compose enables a service it is asked for by name.
-    services: list[str] = field(default_factory=list)
+# Every path a load looked at, while modelcache records one (None otherwise): a cached
+# model is stale once one of them changed, appeared or went away.
+_looked: list[str] | None = None
 
 
-@dataclass
-class Project:
-    """A loaded project: its name, directory, files, environment and model."""
+def _look(path: str) -> str:
+    if _looked is not None:
+        _looked.append(path)
+    return path
 
-    name: str
-    directory: str
-    files: list[str]
-    environment: dict[str, str]
-    model: dict[str, Any]
-    profiles: list[str]
-    disabled: dict[str, Any] = field(default_factory=dict)
-    # Per service, the env_file files merged into its environment: [(path, values)]
-    # (teu kube generate turns them into ConfigMaps).
-    env_files: dict[str, list] = field(default_factory=dict)
-    # Per service, its environment and env_file as written (bare keys resolved, the
-    # files not merged in): what docker compose 2.40's `config --hash` hashes.
-    declared_env: dict[str, dict] = field(default_factory=dict)
 
-    @property
-    def services(self) -> dict[str, Any]:
-        return self.model.get("services", {})
+def load_recording(opts: ProjectOptions) -> tuple[Project, list[str]]:
+    """load(opts) and the paths it looked at (the CLI's loads: one at a time)."""
+    global _looked
+    _looked = []
+    try:
+        return load(opts), _looked
+    finally:
+        _looked = None
 
 
 _NAME_OK = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -85,11 +64,11 @@ def find_files(start: str) -> list[str]:
     while True:
         for name in DEFAULT_FILES:
             path = os.path.join(d, name)
-            if os.path.isfile(path):
+            if os.path.isfile(_look(path)):
                 found = [path]
                 for o in OVERRIDE_FILES:
                     op = os.path.join(d, o)
-                    if os.path.isfile(op):
+                    if os.path.isfile(_look(op)):
                         found.append(op)
                         break
                 return found
@@ -112,7 +91,7 @@ def load(opts: ProjectOptions) -> Project:
         files = find_files(base_dir or workdir)
     files = [f if f == "-" else os.path.abspath(os.path.join(workdir, f)) for f in files]
     for f in files:
-        if f != "-" and not os.path.isfile(f):
+        if f != "-" and not os.path.isfile(_look(f)):
             raise ComposeError(f"open {f}: no such file or directory")
     project_dir = os.path.normpath(base_dir) if base_dir else (
         workdir if files[0] == "-" else os.path.dirname(files[0]))
@@ -172,7 +151,7 @@ def _read(path: str, opts: ProjectOptions) -> str:
 
         return opts.stdin() if opts.stdin else sys.stdin.read()
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(_look(path), encoding="utf-8") as f:
             return f.read()
     except UnicodeDecodeError:
         raise ComposeError(f"{path}: not a UTF-8 text file") from None
@@ -185,10 +164,10 @@ def _project_env(opts: ProjectOptions, environ: dict, project_dir: str,
     if opts.env_files:
         for f in opts.env_files:
             path = os.path.join(workdir, f)
-            env.update(dotenv.read(path, {**env, **environ}))
+            env.update(dotenv.read(_look(path), {**env, **environ}))
     else:
         default = os.path.join(project_dir, ".env")
-        if os.path.isfile(default):
+        if os.path.isfile(_look(default)):
             env.update(dotenv.read(default, environ))
     env.update(environ)
     return env
@@ -281,7 +260,7 @@ def _apply_env_files(svc: dict, env: dict, project_dir: str,
         required = entry.get("required", True)
         if isinstance(required, str):
             required = required.lower() == "true"
-        if not os.path.isfile(path):
+        if not os.path.isfile(_look(path)):
             if required:
                 raise ComposeError(f"env file {path} not found: stat {path}: no such file or "
                                    "directory")
@@ -292,7 +271,7 @@ def _apply_env_files(svc: dict, env: dict, project_dir: str,
         one = _raw_env(path) if fmt == "raw" else dotenv.read(path, env)
         values.update(one)
         if found is not None:
-            found.append((path, one))
+            found.append([path, one])  # a list: the model cache keeps it as JSON
     merged = {**values, **(svc.get("environment") or {})}
     svc["environment"] = merged
 
@@ -334,12 +313,13 @@ def _includes(model: dict, env: dict, project_dir: str, opts: ProjectOptions,
         env_files = spec.get("env_file")
         if env_files:
             for f in env_files if isinstance(env_files, list) else [env_files]:
-                sub_env = {**dotenv.read(os.path.join(project_dir, str(f)), env), **env}
-        elif os.path.isfile(os.path.join(sub_dir, ".env")):
+                sub_env = {**dotenv.read(_look(os.path.join(project_dir, str(f))), env),
+                           **env}
+        elif os.path.isfile(_look(os.path.join(sub_dir, ".env"))):
             sub_env = {**dotenv.read(os.path.join(sub_dir, ".env"), env), **env}
         sub: dict = {}
         for p in paths:
-            if not os.path.isfile(p):
+            if not os.path.isfile(_look(p)):
                 raise ComposeError(f"include: open {p}: no such file or directory")
             doc = _load_doc(_read(p, opts), p, sub_env, sub_dir, opts.interpolate, opts.warn)
             sub = merge(sub, doc) if sub else strip_tags(doc)
@@ -374,7 +354,7 @@ def _extends(name: str, services: dict, file: str, project_dir: str, env: dict,
     seen = seen | {key}
     if spec.get("file"):
         path = os.path.normpath(os.path.join(project_dir, str(spec["file"])))
-        if not os.path.isfile(path):
+        if not os.path.isfile(_look(path)):
             raise ComposeError(f"services.{name}.extends: open {path}: no such file or "
                                "directory")
         other_dir = os.path.dirname(path)

@@ -4,11 +4,14 @@ Pure: no engine calls here, so the mapping is unit-tested."""
 
 from __future__ import annotations
 
-import shlex
-from typing import Any
-
 from teu.compose.errors import ComposeError
 from teu.compose.hashing import config_hash
+
+# Neither typing nor shlex at the top: with `re` they cost ~20 ms of imports on each
+# compose command, most of which need no plan.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
@@ -105,7 +108,7 @@ def run_options(model: dict, service: str, number: int = 1,
     }
     if svc.get("entrypoint") is not None:
         ep = svc["entrypoint"]
-        opts["entrypoint"] = shlex.join(ep) if isinstance(ep, list) else ep
+        opts["entrypoint"] = _join(ep) if isinstance(ep, list) else ep
     if svc.get("network_mode"):
         opts["network"] = [svc["network_mode"]]
     else:
@@ -173,10 +176,16 @@ def run_options(model: dict, service: str, number: int = 1,
         if test[0] == "NONE":
             opts["no_healthcheck"] = True
         else:
-            opts["health_cmd"] = test[1] if test[0] == "CMD-SHELL" else shlex.join(test[1:])
+            opts["health_cmd"] = test[1] if test[0] == "CMD-SHELL" else _join(test[1:])
         for key in ("interval", "timeout", "start_period", "start_interval"):
             if hc.get(key):
                 opts[f"health_{key}"] = hc[key]
         if hc.get("retries") is not None:
             opts["health_retries"] = int(hc["retries"])
     return opts
+
+
+def _join(args: list) -> str:
+    import shlex
+
+    return shlex.join(args)

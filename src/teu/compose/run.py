@@ -5,11 +5,10 @@ service in dependency order; a container whose config hash is unchanged is left 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from teu.compose import plan
+from teu.compose.changes import FALLBACK, Changes
 from teu.compose.errors import ComposeError
-from teu.compose.normalize import service_order
 
 
 def _project_containers(engine, project: str) -> list:  # noqa: ANN001
@@ -20,29 +19,76 @@ def _project_containers(engine, project: str) -> list:  # noqa: ANN001
             == project]
 
 
-@dataclass
 class UpOptions:
-    """`compose up`'s choices (its flags), the shape the CLI and teu.api fill."""
+    """`compose up`'s choices (its flags), the shape the CLI and teu.api fill (a plain
+    class: `dataclasses` costs ~25 ms of imports on every compose command)."""
 
-    services: list[str] = field(default_factory=list)  # none: every enabled service
-    scale: dict[str, int] = field(default_factory=dict)
-    build: str = ""              # "build" (--build), "no-build" (--no-build), "" (missing)
-    no_cache: bool = False
-    pull: str = "missing"        # --pull always|missing|never
-    force_recreate: bool = False
-    no_recreate: bool = False
-    no_deps: bool = False
-    remove_orphans: bool = False
-    no_start: bool = False
-    timeout: float | None = None  # -t: seconds to stop a container being replaced
-    environ: dict[str, str] | None = None  # the project's environment (.env + process)
-    labels: dict[str, str] = field(default_factory=dict)  # on every container (files, dir)
+    def __init__(self, services: list[str] | None = None,  # none: every enabled service
+                 scale: dict[str, int] | None = None,
+                 build: str = "",  # "build" (--build), "no-build" (--no-build), "" (missing)
+                 no_cache: bool = False,
+                 pull: str = "missing",  # --pull always|missing|never
+                 force_recreate: bool = False, no_recreate: bool = False,
+                 no_deps: bool = False, remove_orphans: bool = False,
+                 no_start: bool = False,
+                 timeout: float | None = None,  # -t: seconds to stop a replaced container
+                 environ: dict[str, str] | None = None,  # the project's (.env + process)
+                 labels: dict[str, str] | None = None,  # on every container (files, dir)
+                 ) -> None:
+        self.services = list(services or [])
+        self.scale = dict(scale or {})
+        self.build = build
+        self.no_cache = no_cache
+        self.pull = pull
+        self.force_recreate = force_recreate
+        self.no_recreate = no_recreate
+        self.no_deps = no_deps
+        self.remove_orphans = remove_orphans
+        self.no_start = no_start
+        self.timeout = timeout
+        self.environ = environ
+        self.labels = dict(labels or {})
+
+    def __repr__(self) -> str:
+        return f"UpOptions({self.__dict__!r})"
+
+
+# What a container's create and detached start import (python -X importtime on `compose
+# up`; the engine imports them lazily, for `teu run`'s sake): imported once in this
+# process, beside the network's creation, so that each container's forked child does
+# not import them again. A stale list costs time, not correctness.
+START_MODULES = (
+    "teu.engine.lifecycle.run", "teu.engine.lifecycle.launch", "teu.engine.lifecycle.control",
+    "teu.engine.lifecycle.remove", "teu.engine.pods.new", "teu.engine.network",
+    "teu.engine.events", "teu.engine.runtimes", "teu.engine.monitor.conmon",
+    "teu.engine.monitor.health", "teu.engine.storage.rootfs", "teu.engine.storage.initlayer",
+    "teu.engine.config.spec", "teu.engine.config.mounts", "teu.engine.config.seccomp",
+    "teu.engine.config.users", "teu.engine.config.hostopts", "teu.engine.config.network_opts",
+    "teu.network.attach", "teu.network.hosts", "teu.network.netns",
+    "teu.oci.runtime_config", "teu.runtime.lifecycle", "teu.runtime.linux", "teu.runtime.log",
+    "teu.runtime.mount_options", "teu.runtime.rootfs", "teu.trust.enforce", "teu.trust.pin",
+    "teu.trust.policy", "ctypes")
+
+
+def _preload():  # noqa: ANN202 - a threading.Thread, joined before the first fork
+    import threading
+
+    def imports() -> None:
+        for name in START_MODULES:
+            try:
+                __import__(name)
+            except ImportError:
+                pass
+
+    t = threading.Thread(target=imports, name="compose-preload", daemon=True)
+    t.start()
+    return t
 
 
 def selected(model: dict, services: list[str], no_deps: bool = False) -> list[str]:
     """The services `up SERVICE...` acts on, in start order: those named and (unless
     --no-deps) what they depend on; every service when none is named."""
-    from teu.compose.normalize import with_dependencies
+    from teu.compose.normalize import service_order, with_dependencies
 
     for s in services:
         if s not in model["services"]:
@@ -69,9 +115,14 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
     # Images first: a failed build or pull leaves nothing of the project behind.
     images.ensure(engine, model, services, say, o.build, no_cache=o.no_cache,
                   pull=o.pull == "always", environ=o.environ)
-    image_ids = {s: image_for(engine, model, s, o.pull) for s in services}
+    preload = _preload()  # after the builds: they fork, and run containers
+    from teu.image.store import Store
+
+    with Store(engine.paths.root) as store:
+        image_ids = {s: image_for(engine, model, s, o.pull, store) for s in services}
     ensure_resources(engine, model, say)
     existing = {r["name"]: r for r in _project_containers(engine, project)}
+    preload.join()  # no fork while another thread may hold an import's lock
     orphans = sorted(r["name"] for r in existing.values()
                      if _labels(r).get(plan.SERVICE) not in model["services"]
                      and _labels(r).get(plan.ONEOFF) != "True")
@@ -106,16 +157,15 @@ def up(engine, model: dict, say: Callable[[str], None],  # noqa: ANN001
 def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,  # noqa: ANN001
                 image_ids: dict, ids: dict, recreated: set,
                 say: Callable[[str], None]) -> list[str]:
-    """One service's part of `up` (in its own thread, its dependencies done): wait for
-    their conditions, then each container up to date (each in a forked child), then
-    the containers above its count removed."""
+    """One service's part of `up` (in its own thread, once its dependencies have
+    started): each container up to date, created but not started (as docker compose
+    converges every service before it starts any), which runs beside the dependencies'
+    health checks; then, their conditions met, the containers started; then those above
+    its count removed. Each create and start in a forked child, the replicas side by
+    side."""
     from teu.compose.parallel import each, forked
 
     svc = model["services"][service]
-    if not o.no_start:
-        for dep, spec in (svc.get("depends_on") or {}).items():
-            if ids.get(dep):
-                wait_condition(engine, dep, ids[dep][0], spec.get("condition", ""), say)
     # depends_on.restart: a recreated dependency recreates its dependants.
     force = o.force_recreate or any(
         dep in recreated and (spec or {}).get("restart")
@@ -129,34 +179,64 @@ def _service_up(engine, model: dict, service: str, o: UpOptions, existing: dict,
         if files:
             run_opts["secret"] = files
         plans.append((run_opts, existing.get(run_opts["name"])))
-    done: dict[str, tuple] = {}
+    done: dict[str, list] = {}  # name: [ID, (re)created, running]
 
-    def replica(item: tuple) -> None:
-        """One container up to date, in a forked child; the replicas side by side."""
-        run_opts, row = item
-
+    def in_child(fn: Callable) -> list:  # noqa: ANN001 - fn(engine, say)
         def go() -> list:
             from teu.engine.context import Engine
 
             lines: list[str] = []
             e = Engine(engine.paths.root, engine.paths.runroot)
             try:
-                cid, changed = _one(e, run_opts, row, lines.append, force, o)
+                return [fn(e, lines.append), lines]
             finally:
                 e.close()
-            return [cid, changed, lines]
 
-        if row is None or row["status"] != "running" or force:
-            say(f" Container {run_opts['name']}  {'Creating' if row is None else 'Starting'}")
-        cid, changed, lines = forked(go)
+        value, lines = forked(go)
         for line in lines:
             say(line)
-        done[run_opts["name"]] = (cid, changed)
+        return value
 
-    each(plans, replica)
+    # Nothing to wait for: each new container created and started by one child.
+    start_now = not o.no_start and not svc.get("depends_on")
+
+    def converge(item: tuple) -> None:
+        run_opts, row = item
+        if row is None:
+            say(f" Container {run_opts['name']}  Creating")
+
+        def go(e, lines: Callable[[str], None]) -> list:  # noqa: ANN001
+            out = _converge(e, run_opts, row, lines, force, o)
+            if start_now and row is None:
+                lines(f" Container {run_opts['name']}  Starting")
+                _start(e, out[0], run_opts["name"], lines)
+                out[2] = True
+            return out
+
+        done[run_opts["name"]] = in_child(go)
+
+    # New containers now; one to recreate keeps running until the dependencies are met.
+    each([p for p in plans if p[1] is None], converge)
+    if not o.no_start:
+        try:
+            for dep, spec in (svc.get("depends_on") or {}).items():
+                if ids.get(dep):
+                    wait_condition(engine, dep, ids[dep][0], spec.get("condition", ""), say)
+        except BaseException:
+            # nothing of the service left half-made: what was created here goes again
+            remove_rows(engine, [engine.find(cid) for cid, _, _ in done.values()], 0,
+                        lambda line: None)
+            raise
+    each([p for p in plans if p[1] is not None], converge)
     mine = [done[run_opts["name"]][0] for run_opts, _ in plans]
     if any(done[run_opts["name"]][1] for run_opts, _ in plans):
         recreated.add(service)
+    if not o.no_start:
+        def start_one(name: str) -> None:
+            say(f" Container {name}  Starting")
+            in_child(lambda e, lines: _start(e, done[name][0], name, lines))
+
+        each([n for n, (_, _, running) in done.items() if not running], start_one)
     ids[service] = mine
     # Scaled down: the containers numbered above the count go (side by side).
     extra = [r for r in existing.values() if _labels(r).get(plan.SERVICE) == service
@@ -266,15 +346,16 @@ def _port_range(published: str) -> list[str]:
     return [published]
 
 
-def image_for(engine, model: dict, service: str, pull: str) -> str:  # noqa: ANN001
-    """The ID of a service's image, pulled first if missing (or with --pull always)."""
+def image_for(engine, model: dict, service: str, pull: str, store=None) -> str:  # noqa: ANN001
+    """The ID of a service's image, pulled first if missing (or with --pull always);
+    `store`: an open image store to look it up in."""
     from teu.compose.images import image_id, image_of
     from teu.engine.lifecycle.create import pull_image
 
     ref = image_of(model, service)
     svc = model["services"][service]
     policy = svc.get("pull_policy") or pull
-    found = image_id(engine, ref)
+    found = image_id(engine, ref, store)
     if svc.get("build") is None and (policy == "always" or found is None):
         if found is None and policy == "never":
             raise ComposeError(f"service {service!r}: image {ref} not found locally and "
@@ -353,15 +434,14 @@ def replicas(svc: dict, override: int | None = None) -> int:
     return int((svc.get("deploy") or {}).get("replicas", 1))
 
 
-def _one(engine, opts: dict, row, say: Callable[[str], None],  # noqa: ANN001
-         force: bool, o: UpOptions) -> tuple[str, bool]:
-    """Container `opts["name"]` up to date (and running unless --no-start); its ID and
-    whether it was (re)created. Recreated when its config hash or its image changed."""
+def _converge(engine, opts: dict, row, say: Callable[[str], None],  # noqa: ANN001
+              force: bool, o: UpOptions) -> list:
+    """Container `opts["name"]` up to date, not started: [its ID, whether it was
+    (re)created, whether it is running]. Recreated when its config hash or its image
+    changed (or forced); an unchanged one is left as it is."""
     from teu.engine.lifecycle.control import stop
     from teu.engine.lifecycle.create import create
-    from teu.engine.lifecycle.launch import start
     from teu.engine.lifecycle.remove import remove
-    from teu.engine.lifecycle.run import run
 
     name = opts["name"]
     if row is not None:
@@ -369,35 +449,33 @@ def _one(engine, opts: dict, row, say: Callable[[str], None],  # noqa: ANN001
         have = _labels(row)
         same = all(have.get(k) == want.get(k) for k in (plan.HASH, plan.IMAGE))
         if o.no_recreate or (same and not force):
-            if o.no_start:
-                pass
-            elif row["status"] != "running":
-                start(engine, row["id"])
-                say(f" Container {name}  Started")
-            else:
+            running = row["status"] == "running"
+            if running and not o.no_start:
                 say(f" Container {name}  Running")
-            return row["id"], False
+            return [row["id"], False, running]
+        say(f" Container {name}  Recreate")
         stop(engine, row["id"], o.timeout)
         remove(engine, row["id"], force=True)
-        say(f" Container {name}  Recreate")
-    if o.no_start:
         cid = create(engine, opts)["id"]
-        say(f" Container {name}  Created")
-        return cid, True
-    cid = run(engine, opts)[0]
-    say(f" Container {name}  {'Recreated' if row is not None else 'Started'}")
-    return cid, True
+        say(f" Container {name}  Recreated")
+        return [cid, True, False]
+    cid = create(engine, opts)["id"]
+    say(f" Container {name}  Created")
+    return [cid, True, False]
+
+
+def _start(engine, cid: str, name: str, say: Callable[[str], None]) -> None:  # noqa: ANN001
+    from teu.engine.lifecycle.launch import start
+
+    start(engine, cid)
+    say(f" Container {name}  Started")
 
 
 def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN001
                    say: Callable[[str], None]) -> None:
     """Block until a dependency meets its depends_on condition; ComposeError (docker
     compose's words) when it cannot: unhealthy, no health check, exited, failed."""
-    import json
-    import time
-
-    from teu.engine import state
-    from teu.engine.lifecycle.waiting import exited, wait_exit
+    from teu.engine.lifecycle.waiting import wait_exit
 
     if condition in ("service_completed_successfully", "service_healthy"):
         say(f" Container {engine.find(cid)['name']}  Waiting")
@@ -411,6 +489,17 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
         return
     if condition != "service_healthy":
         return
+    with Changes(engine.paths.root) as changes:
+        _wait_healthy(engine, service, cid, say, changes)
+
+
+def _wait_healthy(engine, service: str, cid: str, say: Callable[[str], None],  # noqa: ANN001
+                  changes: Changes) -> None:
+    import json
+
+    from teu.engine import state
+    from teu.engine.lifecycle.waiting import exited
+
     while True:
         row = state.refresh(engine, engine.find(cid))
         if row is None:
@@ -431,7 +520,7 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
         if exited(row):
             raise ComposeError(f"dependency failed to start: container {row['name']} exited "
                                f"({row['exit_code']})")
-        time.sleep(0.1)
+        changes.wait()
 
 
 def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
@@ -439,14 +528,22 @@ def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
     """`up --wait`: every container running, and healthy where it has a health check;
     a one-shot that exited 0 is done. ComposeError naming the container otherwise (the
     last check's output for an unhealthy one), or when `timeout` seconds pass."""
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    todo = [cid for service in ids for cid in ids[service]]
+    with Changes(engine.paths.root) as changes:
+        _wait_all(engine, todo, say, deadline, timeout, changes)
+
+
+def _wait_all(engine, todo: list[str], say: Callable[[str], None],  # noqa: ANN001
+              deadline: float | None, timeout: float | None, changes: Changes) -> None:
     import json
     import time
 
     from teu.engine import state
     from teu.engine.lifecycle.waiting import exited
 
-    deadline = None if timeout is None else time.monotonic() + timeout
-    todo = [cid for service in ids for cid in ids[service]]
     while todo:
         for cid in list(todo):
             row = state.refresh(engine, engine.find(cid))
@@ -475,7 +572,8 @@ def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
             raise ComposeError("application not healthy after "
                                f"{timeout:g}s" if timeout else "timeout")
         if todo:
-            time.sleep(0.1)
+            left = FALLBACK if deadline is None else deadline - time.monotonic()
+            changes.wait(max(0.0, min(FALLBACK, left)))
 
 
 def ps(engine, model: dict, all_: bool = False) -> list[dict]:  # noqa: ANN001
@@ -550,6 +648,7 @@ def _stop_remove(engine, model: dict, rows: list, say: Callable[[str], None],  #
     """Stop and remove containers as docker compose does: a service's containers at
     once, each service stopped after the services that depend on it (orphans first);
     each container removed as soon as it has stopped, beside the next stops."""
+    from teu.compose.normalize import service_order
     from teu.compose.parallel import each, forked, run_graph
 
     by_service: dict[str, list] = {}

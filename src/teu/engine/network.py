@@ -232,19 +232,25 @@ def _live_oneshot(cid: str) -> bool:
 
 
 def prune(engine: Engine, filters: dict[str, list[str]] | None = None) -> list[str]:
-    """docker network prune: teu networks no container uses (never `bridge`), matching
-    the label filters (teu.labelfilter)."""
+    """docker network prune: teu networks no container uses (never `bridge`; host and
+    none are not networks of the store), matching the filters: label (teu.labelfilter)
+    and until (made before it)."""
+    from teu.engine.timefmt import parse_rfc3339, until_of
     from teu.labelfilter import matches
     from teu.network.attach import remove_stale_bridges
     from teu.network.store import Store
 
+    filters = filters or {}
+    until = until_of(filters)
     sweep_stale(engine)
     store = Store(engine.paths.root)
     with store.lock():
-        remove_stale_bridges()  # half-built by a teu killed while making a network's bridge
+        remove_stale_bridges(store)  # half-built by a teu of this root killed while making one
     removed = []
     for net in store.own_networks():
-        if net.is_default or (filters and not matches(net.labels, filters)):
+        if net.is_default or not matches(net.labels, filters):
+            continue
+        if until is not None and net.created and parse_rfc3339(net.created) >= until:
             continue
         if _users(engine, net.name):
             continue

@@ -6,7 +6,9 @@ exited; its monitor (conmon, or the foreground `teu`) writes the exit code to
 <runroot>/exits/<id>, and `finish` records it, removes the runtime's state and
 cgroup, and honours --rm. A row left `creating` or `starting` by a teu that
 died (kill -9) is undone: a half-made container is removed, a half-started one
-is put back to what it was before the start. So `teu ps -a` stays true when
+is put back to what it was before the start, once no conmon of that launch is left
+to run the runtime's create (teu.engine.monitor.orphan); one that got as far as
+running is recorded as running. So `teu ps -a` stays true when
 processes die behind teu's back.
 """
 
@@ -131,12 +133,14 @@ def recover(engine: Engine, row: Row) -> Row | None:
         row = engine.reload(row)
         if row is None or row["status"] not in TRANSIENT or monitor_alive(row):
             return row
-        if row["status"] == "starting" and alive(row["pid"], row["pid_start"]) \
+        if row["status"] in ("creating", "starting") and alive(row["pid"], row["pid_start"]) \
                 and _runtime_status(engine, row) == "running":
-            # The start got as far as a running container: it is one; watch it as such.
-            with engine.db.tx() as db:
-                db.update(cid, status="running")
-            return engine.reload(row)
+            return _adopt(engine, row)
+        from teu.engine.monitor import orphan
+
+        # A conmon the dead teu started may still be about to run the runtime's create,
+        # or be inside it: stop it first, or that create claims the id after the release.
+        orphan.stop(engine.paths.container(cid), cid)
         release_runtime(engine, row)
         if row["status"] in ("creating", "removing"):
             with engine.db.tx() as db:
@@ -149,6 +153,24 @@ def recover(engine: Engine, row: Row) -> Row | None:
                       monitor_start=None, exit_code=UNKNOWN_EXIT if back == "exited" else None,
                       error="teu was killed while starting the container")
         return engine.reload(row)
+
+
+def _adopt(engine: Engine, row: Row) -> Row | None:
+    """The start got as far as a running container: it is one; record it as its own
+    start would have, with its conmon (if any) as the monitor."""
+    from teu.engine.monitor import orphan
+
+    bundle = engine.paths.container(row["id"])
+    monitor = orphan.monitor_of(bundle, row["id"]) or 0
+    with engine.db.tx() as db:
+        db.update(row["id"], status="running", monitor_pid=monitor,
+                  monitor_start=start_time(monitor), started_at=time.time(), finished_at=None,
+                  exit_code=None, oom_killed=0, error=None, stopped_by_user=0)
+    from teu.engine.events import started
+
+    fresh = engine.reload(row)
+    started(engine, fresh or row)
+    return fresh
 
 
 def _runtime_status(engine: Engine, row: Row) -> str | None:

@@ -8,7 +8,7 @@ from teu.image.timefmt import human_duration
 
 ZERO = "0001-01-01T00:00:00Z"
 
-__all__ = ["ZERO", "human_duration", "parse_rfc3339", "rfc3339", "since"]
+__all__ = ["ZERO", "human_duration", "parse_rfc3339", "rfc3339", "since", "until_of"]
 
 
 def rfc3339(ts: float | None, nanos: bool = True) -> str:
@@ -69,3 +69,10 @@ def since(value: str, now: float | None = None, flag: str = "since") -> float:
     except InvalidArgument:
         raise InvalidArgument(f"invalid value for \"{flag}\": {value!r} is not a timestamp, "
                               "an RFC 3339 time or a duration") from None
+
+
+def until_of(filters: dict[str, list[str]]) -> float | None:
+    """The prunes' `until` filter (what was made before it goes; the earliest of several),
+    None if there is none."""
+    values = filters.get("until") or []
+    return min(since(v, flag="until") for v in values) if values else None

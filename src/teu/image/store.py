@@ -201,10 +201,11 @@ class Store:
             events.append(f"Deleted: {row.id}")
         return row.id, events
 
-    def prune(self, all: bool = False,
-              filters: dict[str, list[str]] | None = None) -> tuple[list[str], int]:
+    def prune(self, all: bool = False, filters: dict[str, list[str]] | None = None,
+              keep=None) -> tuple[list[str], int]:  # noqa: ANN001
         """docker image prune: dangling images (all unused ones with `all`) matching the
-        label filters (teu.labelfilter), then a full GC."""
+        label filters (teu.labelfilter), then a full GC. keep(row): True for an image
+        the caller's other filters keep (the engine's `until`)."""
         from teu.image.events import _labels, by_id
         from teu.labelfilter import matches
 
@@ -214,6 +215,8 @@ class Store:
             if row.tags and not all:
                 continue
             if filters and not matches(_labels(self, row.id), filters):
+                continue
+            if keep is not None and keep(row):
                 continue
             with db.tx() as c:
                 if _containers_using(c, row.id):

@@ -431,8 +431,8 @@ def ensure_host_side(net: Network, store: Store) -> None:
     overlay's tunnel, and the network's nftables chains: once per boot or test host,
     skipped when the bridge exists (one read of /proc/net/dev). The bridge is built under
     a temporary name and renamed last: a teu killed halfway leaves no bridge of the
-    network's name (the next start builds all again; `network prune` removes the
-    temporary one), never one with half its rules."""
+    network's name (the next start builds all again; this root's next build or
+    `network prune` removes the temporary one), never one with half its rules."""
     if net.external is not None or not net.bridge or net.driver not in ("bridge", "overlay"):
         return
     if net.bridge in interfaces():
@@ -441,12 +441,16 @@ def ensure_host_side(net: Network, store: Store) -> None:
         present = interfaces()
         if net.bridge in present:
             return
-        remove_stale_bridges(present)
-        tmp = f"{TMP_BRIDGE}{os.getpid() % 100000:05d}"
+        remove_stale_bridges(store, present)
+        tmp = _building(store)
         args = ["link", "add", "name", tmp]
         if net.mtu:
             args += ["mtu", str(net.mtu)]
-        _ip([*args, "type", "bridge"])
+        try:
+            _ip([*args, "type", "bridge"])
+        except BaseException:
+            _unlink(os.path.join(store.dir, "building", tmp))
+            raise
         try:
             if net.driver == "overlay":
                 from teu.network import overlay
@@ -467,16 +471,61 @@ def ensure_host_side(net: Network, store: Store) -> None:
                 _ip(["link", "del", "dev", tmp])
             remove_host_side(net)  # all or nothing: the next start tries again from scratch
             raise
+        finally:
+            _unlink(os.path.join(store.dir, "building", tmp))
 
 
-def remove_stale_bridges(present: set[str] | None = None) -> None:
-    """Half-built bridges of teus killed while making them (under the networks lock)."""
-    for name in present if present is not None else interfaces():
-        if name.startswith(TMP_BRIDGE):
+def _building(store: Store) -> str:
+    """A temporary bridge name no other teu uses, noted in this root's store (who builds
+    it, in which network namespace) before the bridge exists: only this root's sweep
+    ever removes it, and only once its builder is dead."""
+    from teu.runtime.state import process_start_time
+
+    d = os.path.join(store.dir, "building")
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    name = TMP_BRIDGE + os.urandom(5).hex()[:15 - len(TMP_BRIDGE)]  # IFNAMSIZ - 1
+    me = os.getpid()
+    with open(os.path.join(d, name), "w") as f:
+        f.write(f"{me} {process_start_time(me)} {_netns()}")
+    return name
+
+
+def remove_stale_bridges(store: Store, present: set[str] | None = None) -> None:
+    """Half-built bridges of this root's teus killed while making them (under the networks
+    lock), in this network namespace; never one another root or anything else made."""
+    from teu.runtime.state import process_start_time
+
+    d = os.path.join(store.dir, "building")
+    try:
+        names = os.listdir(d)
+    except FileNotFoundError:
+        return
+    here = _netns()
+    for name in names:
+        try:
+            with open(os.path.join(d, name)) as f:
+                pid, started, netns = f.read().split()
+        except (OSError, ValueError):
+            continue
+        if netns != here or (pid.isdigit() and str(process_start_time(int(pid))) == started):
+            continue  # another namespace's, or its builder is still at it
+        if name in (present if present is not None else interfaces()):
             try:
                 _ip(["link", "del", "dev", name])
             except NetworkError:
-                pass
+                continue
+        _unlink(os.path.join(d, name))
+
+
+def _netns() -> str:
+    return str(os.stat("/proc/self/ns/net").st_ino)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def remove_host_side(net: Network) -> None:

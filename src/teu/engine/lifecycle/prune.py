@@ -6,23 +6,18 @@ import time
 
 from teu.engine import state as S
 from teu.engine.context import Engine
-from teu.engine.errors import InvalidArgument
 from teu.engine.storage.volumes import du
 
 
-def prune_containers(engine: Engine, filters: list[str] | None = None) -> tuple[list[str], int]:
-    until = None
-    labels: list[str] = []
-    for f in filters or []:
-        key, _, value = f.partition("=")
-        if key == "until":
-            from teu.engine.timefmt import since
+def prune_containers(engine: Engine, filters: list[str] | dict | None = None
+                     ) -> tuple[list[str], int]:
+    """docker container prune: stopped containers matching the filters (label=, label!=,
+    until=)."""
+    from teu.engine.timefmt import until_of
+    from teu.labelfilter import matches, parse
 
-            until = since(value)
-        elif key == "label":
-            labels.append(value)
-        else:
-            raise InvalidArgument(f"invalid filter '{key}'")
+    wanted = parse(filters, allowed=("until",))
+    until = until_of(wanted)
     removed, freed = [], 0
     from teu.engine.teardown import remove_stopped
 
@@ -33,8 +28,7 @@ def prune_containers(engine: Engine, filters: list[str] | None = None) -> tuple[
             continue  # a pod's infra goes with its pod (teu pod rm)
         if until is not None and row["created"] >= until:
             continue
-        have = row.settings["Config"].get("Labels") or {}
-        if any(not _label_match(have, v) for v in labels):
+        if not matches(row.settings["Config"].get("Labels") or {}, wanted):
             continue
         freed += du(engine.paths.container(row["id"], "upper"))
         remove_stopped(engine, row, volumes=False)
@@ -43,11 +37,6 @@ def prune_containers(engine: Engine, filters: list[str] | None = None) -> tuple[
 
     journal.append(engine.paths.root, "container", "prune", "", {"reclaimed": str(freed)})
     return removed, freed
-
-
-def _label_match(labels: dict, spec: str) -> bool:
-    k, eq, v = spec.partition("=")
-    return k in labels and (not eq or labels[k] == v)
 
 
 def containers_df(engine: Engine) -> dict:

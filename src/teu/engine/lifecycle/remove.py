@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from teu.engine.context import Engine
+from teu.engine.db import Row
 from teu.engine.errors import Conflict
 from teu.engine.teardown import remove_stopped
 
@@ -14,7 +15,7 @@ def remove(engine: Engine, ref: str, force: bool = False, volumes: bool = False)
     from teu.engine import state
 
     row = engine.find(ref)
-    row = state.refresh(engine, row)
+    row = _after_launch(engine, state.refresh(engine, row))
     if row is None:
         return ref
     if row.settings["Teu"].get("PodInfra"):
@@ -33,6 +34,26 @@ def remove(engine: Engine, ref: str, force: bool = False, volumes: bool = False)
             return ref
     remove_stopped(engine, row, volumes=volumes)
     return row["id"]
+
+
+def _after_launch(engine: Engine, row: Row | None, timeout: float = 60.0) -> Row | None:
+    """docker's daemon ends a create or a start before it removes the container: wait
+    while a live teu still makes or starts this one (if that teu dies meanwhile, the
+    next refresh undoes its launch: teu.engine.state.recover)."""
+    import time
+
+    from teu.engine import state
+
+    deadline = time.monotonic() + timeout
+    while row is not None and row["status"] in ("creating", "starting") \
+            and state.monitor_alive(row):
+        if time.monotonic() > deadline:
+            raise Conflict(f"cannot remove container \"/{row['name']}\": it is still being "
+                           f"{row['status'][:-3]}ed by process {row['monitor_pid']}")
+        time.sleep(0.01)
+        row = engine.reload(row)
+        row = state.refresh(engine, row) if row is not None else None
+    return row
 
 
 def sweep_exit_files(engine: Engine, older_than: float = 60.0) -> None:

@@ -3,7 +3,8 @@ stdio (attach socket, k8s-file log), and when the container exits writes the exi
 code to <runroot>/exits/<id> and runs `teu container cleanup <id>` (the exit
 command), which records the exit, applies the restart policy and --rm.
 
-conmon talks to its parent over the sync pipe (fd 3, _OCI_SYNCPIPE): one JSON
+conmon talks to its parent over the sync pipe (fd 3, _OCI_SYNCPIPE; a FIFO in the
+bundle, so a launch whose teu died can be told from one still under way): one JSON
 line, {"data": <container pid>} once `create` succeeded, or {"data": -1,
 "message": "..."} with the runtime's error. conmon double-forks: the process we
 start exits at once and the monitor lives on (in our mount namespace, so the
@@ -82,7 +83,7 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
         args += ["--exit-command-arg", a]
     for f in (conmon_pidfile, os.path.join(bundle, "pidfile"), os.path.join(bundle, "oom")):
         _unlink(f)
-    r, w = os.pipe2(os.O_CLOEXEC)
+    r, w = _sync_fifo(bundle)
     env = dict(os.environ)
     env["_OCI_SYNCPIPE"] = "3"
     env.pop("NOTIFY_SOCKET", None)
@@ -117,6 +118,25 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
     except (OSError, ValueError):
         monitor = 0
     return ctr_pid, monitor
+
+
+def _sync_fifo(bundle: str) -> tuple[int, int]:
+    """conmon's sync pipe as a FIFO in the bundle, (read end, write end): if this teu
+    dies, whoever undoes the launch can still tell whether a conmon of it lives
+    (teu.engine.monitor.orphan)."""
+    from teu.engine.monitor.orphan import SYNC
+
+    path = os.path.join(bundle, SYNC)
+    _unlink(path)
+    os.mkfifo(path, 0o600)
+    r = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        w = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    except BaseException:
+        os.close(r)
+        raise
+    os.set_blocking(r, True)
+    return r, w
 
 
 def log_args(log_config: dict, path: str) -> list[str]:

@@ -40,9 +40,7 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
     from teu.runtime import linux as L
 
     cid = row["id"]
-    me = os.getpid()
-    with engine.db.tx() as db:  # this process, not the teu that forked it, owns the start
-        db.update(cid, monitor_pid=me, monitor_start=S.start_time(me))
+    _claim(engine, row)
     settings = row.settings
     config = settings["Config"]
     tty, interactive = bool(config.get("Tty")), bool(config.get("OpenStdin"))
@@ -93,6 +91,24 @@ def monitor(engine: Engine, row: Row, runtime, started=lambda: None) -> int:  # 
     else:
         _remove_now(engine, row, code)
     return code
+
+
+def _claim(engine: Engine, row: Row) -> None:
+    """This process, not the teu that forked it, owns the start from now on; unless that
+    teu died first and a reader has undone the launch (teu.engine.state.recover): then
+    there is nothing left to start, and doing it anyway would make a container nobody
+    knows of."""
+    from teu.engine.errors import EngineError
+
+    me = os.getpid()
+    with engine.lock(row["id"]):
+        fresh = engine.reload(row)
+        if fresh is None or fresh["status"] != row["status"] \
+                or (fresh["monitor_pid"], fresh["monitor_start"]) \
+                != (row["monitor_pid"], row["monitor_start"]):
+            raise EngineError(f"container {row['id'][:12]} was removed before it started")
+        with engine.db.tx() as db:
+            db.update(row["id"], monitor_pid=me, monitor_start=S.start_time(me))
 
 
 def _escape(keys: str | None):  # noqa: ANN202

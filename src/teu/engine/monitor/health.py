@@ -30,6 +30,7 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 DEFAULT_START_INTERVAL = 5.0
 KEEP = 5
+PREWARM = 5.0  # s: a check due this soon starts its process at once (monitor_script)
 OUTPUT_LIMIT = 4096
 
 
@@ -77,19 +78,28 @@ def monitor_script(h: dict, pid: int, cmd: str, uptime: float) -> str:
     period, while the container is still starting, every start interval instead (5 s
     unless set), so a service that is up in 200 ms is healthy soon, not an interval later.
     The start period is measured on the kernel's uptime clock (/proc/uptime, no process
-    started for it); `teu healthcheck run` answers 0 once healthy, which ends it."""
+    started for it). While starting, a check due within PREWARM seconds is started at
+    once with `--wait` (see run_check): its Python start and imports overlap the wait,
+    so the check runs when due, not a Python start later; it prints the status, and the
+    loop goes on to plain `sleep; check` rounds once that is no longer `starting`."""
     interval = _seconds(h, "Interval", DEFAULT_INTERVAL)
     period = _seconds(h, "StartPeriod", 0)
     alive = f"kill -0 {pid} 2>/dev/null"
-    script = ""
+
+    def check(wait: float) -> str:  # one check `wait` s from now, its status in $s
+        if wait <= PREWARM:
+            return f"s=$({cmd} --wait {wait:g} 2>/dev/null)"
+        return f"sleep {wait:g}; {alive} || exit 0; s=$({cmd} 2>/dev/null)"
+
+    step = check(interval)
     if period:
         fast = min(_seconds(h, "StartInterval", DEFAULT_START_INTERVAL), interval)
         end = int(uptime + period) + 1
-        script = (f"while {alive}; do read up _ </proc/uptime; [ ${{up%.*}} -lt {end} ] || "
-                  f"break; sleep {fast:g}; {alive} || exit 0; {cmd} >/dev/null 2>&1 && "
-                  "break; done; ")
-    return script + (f"while {alive}; do sleep {interval:g}; {alive} || break; "
-                     f"{cmd} >/dev/null 2>&1; done")
+        step = (f"read up _ </proc/uptime; if [ ${{up%.*}} -lt {end} ]; then {check(fast)}; "
+                f"else {step}; fi")
+    return (f'while {alive}; do {step}; [ "$s" = starting ] || break; done; '
+            f"while {alive}; do sleep {interval:g}; {alive} || break; "
+            f"{cmd} >/dev/null 2>&1; done")
 
 
 def _uptime() -> float:
@@ -106,8 +116,12 @@ def _reap_later(pid: int) -> None:
         pass
 
 
-def run_check(engine: Engine, ref: str) -> str:
-    """Run the container's check once, record it; the health status after it."""
+def run_check(engine: Engine, ref: str, wait: float = 0.0) -> str:
+    """Run the container's check once, record it; the health status after it. wait:
+    run it that many seconds after this process started, with what the check needs
+    imported meanwhile (the monitor starts a check that is due soon ahead of time)."""
+    if wait > 0:
+        _ready_by(_started() + wait)
     row = S.refresh(engine, engine.find(ref))
     if row is None or row["status"] not in S.RUNNING:
         raise Conflict(f"container {ref} is not running")
@@ -153,41 +167,76 @@ def run_check(engine: Engine, ref: str) -> str:
     return health["Status"]
 
 
+def _started() -> float:
+    """When this process started, on the boot clock (/proc/self/stat's starttime)."""
+    with open("/proc/self/stat", "rb") as f:
+        fields = f.read().rpartition(b")")[2].split()
+    return int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def _ready_by(due: float) -> None:
+    """Import what a check runs through, then sleep until `due` (boot clock)."""
+    import teu.engine.events  # noqa: F401 - imported now, used when the check is due
+    import teu.engine.lifecycle.execute  # noqa: F401
+    import teu.engine.timefmt  # noqa: F401
+    import teu.runtime.exec  # noqa: F401
+
+    left = due - time.clock_gettime(time.CLOCK_BOOTTIME)
+    if left > 0:
+        time.sleep(left)
+
+
 def _exec_with_timeout(engine: Engine, row: Row, command: list[str],
                        timeout: float) -> tuple[int, str]:
     """Run the check in the container; (exit code, output), -1 on timeout as docker."""
-    import tempfile
-
     from teu.engine.lifecycle.execute import exec_in
 
-    with tempfile.TemporaryFile() as out:
+    out = os.memfd_create("teu-health-output", os.MFD_CLOEXEC)
+    try:
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                os.dup2(out.fileno(), 1)
-                os.dup2(out.fileno(), 2)
+                os.dup2(out, 1)
+                os.dup2(out, 2)
                 code = exec_in(engine, row["id"], command, report=False)  # run_check does
             except BaseException as e:  # noqa: BLE001 - the check's output says why
                 os.write(2, f"{e}\n".encode())
                 code = getattr(e, "exit_code", 1)
             finally:
                 os._exit(code if 0 <= code < 256 else 1)
+        status = _wait_child(pid, timeout)
+        if status is None:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            return -1, f"Health check exceeded timeout ({timeout:g}s)"
+        text = os.pread(out, OUTPUT_LIMIT, 0).decode(errors="replace")
+        return os.waitstatus_to_exitcode(status), text
+    finally:
+        os.close(out)
+
+
+def _wait_child(pid: int, timeout: float) -> int | None:
+    """The child's wait status once it exits, None if `timeout` seconds pass first
+    (woken by its pidfd, not a poll)."""
+    import select
+
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:  # a kernel before 5.3: poll
         deadline = time.monotonic() + timeout
-        status = None
         while time.monotonic() < deadline:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
-                break
-            time.sleep(0.02)
-        else:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            out.seek(0)
-            return -1, f"Health check exceeded timeout ({timeout:g}s)"
-        out.seek(0)
-        text = out.read(OUTPUT_LIMIT).decode(errors="replace")
-        return os.waitstatus_to_exitcode(status or 0), text
+                return status
+            time.sleep(0.01)
+        return None
+    try:
+        if not select.select([pidfd], [], [], timeout)[0]:
+            return None
+    finally:
+        os.close(pidfd)
+    return os.waitpid(pid, 0)[1]
 
 
 def _quote(arg: str) -> str:

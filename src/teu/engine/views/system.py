@@ -53,21 +53,39 @@ def df(engine: Engine) -> list[dict]:
     ]
 
 
-def prune(engine: Engine, all_images: bool = False, volumes: bool = False) -> dict:
-    """Stopped containers, then unused volumes (with volumes), then dangling (or, with
-    all_images, unused) images; what went and the bytes freed."""
+def prune(engine: Engine, all_images: bool = False, volumes: bool = False,
+          filters: list[str] | dict | None = None) -> dict:
+    """docker system prune, in docker's order: stopped containers, networks no container
+    uses, unused volumes (with volumes), dangling (or, with all_images, unused) images;
+    all matching the filters (label, label!, until); what went and the bytes freed."""
+    from teu.engine import network
+    from teu.engine.errors import InvalidArgument
     from teu.engine.lifecycle.prune import prune_containers
     from teu.engine.storage import volumes as V
+    from teu.engine.timefmt import parse_rfc3339, until_of
+    from teu.labelfilter import parse
 
-    containers, freed = prune_containers(engine)
+    wanted = parse(filters, allowed=("until",))
+    if volumes and "until" in wanted:
+        raise InvalidArgument('ERROR: The "until" filter is not supported with "--volumes"')
+    labels = {k: v for k, v in wanted.items() if k != "until"}
+    containers, freed = prune_containers(engine, wanted)
+    networks = network.prune(engine, wanted)
     removed_vols: list[str] = []
     if volumes:
-        removed_vols, vol_freed = V.prune(engine.paths, engine.db)
+        removed_vols, vol_freed = V.prune(engine.paths, engine.db, filters=labels)
         freed += vol_freed
+    until = until_of(wanted)
+
+    def newer(row) -> bool:  # noqa: ANN001 - an image made at or after `until` stays
+        try:
+            return until is not None and parse_rfc3339(row.created or "") >= until
+        except (ValueError, IndexError):
+            return True  # no creation time: kept, as dockerd keeps what it cannot date
     with _store(engine) as st:
-        events, img_freed = st.prune(all=all_images)
-    return {"containers": containers, "volumes": removed_vols, "images": events,
-            "freed": freed + img_freed}
+        events, img_freed = st.prune(all=all_images, filters=labels, keep=newer)
+    return {"containers": containers, "networks": networks, "volumes": removed_vols,
+            "images": events, "freed": freed + img_freed}
 
 
 def info(engine: Engine) -> dict:
