@@ -17,7 +17,15 @@ costs (teu's before scripts/). Where /usr/bin/python3 is another build than this
 interpreter (here: Debian's, static and PGO-built, beside a pyenv one), a pip
 install into a venv of it too ("pip, sys"): what `apt install python3-venv` users get.
 
-    python3 bench/runtime_run.py [--rounds 30] [--no-pip]
+The kernel's cgroup attach: the first write to a cgroup.procs waits for an RCU grace
+period (~10 ms here) unless another was made within about one (runc and crun write one
+on every start; teu-runtime's init is cloned into its cgroup and joins the rest without
+one). Back to back (the default), a runtime may find it warm from the one before;
+`--attach cold` waits 100 ms before each run (a host where no container started just
+before), `--attach warm` makes such a write of this process's own right before each run
+(a host starting containers all the time).
+
+    python3 bench/runtime_run.py [--rounds 30] [--no-pip] [--attach mixed|cold|warm]
 """
 
 from __future__ import annotations
@@ -111,6 +119,29 @@ def commands(bundle: str, state: str, pip: dict[str, str] | None = None
 CPU: dict[str, list[float]] = {}
 
 
+def own_procs_file() -> str | None:
+    """This process's cgroup.procs in one hierarchy (any will do: the wait is global)."""
+    with open("/proc/self/cgroup") as f:
+        lines = [line.rstrip("\n").split(":", 2) for line in f]
+    for _, controllers, path in lines:
+        if "pids" in controllers.split(",") or controllers == "":
+            base = "/sys/fs/cgroup/pids" if controllers else "/sys/fs/cgroup"
+            if os.path.exists(base + path.rstrip("/") + "/cgroup.procs"):
+                return base + path.rstrip("/") + "/cgroup.procs"
+    return None
+
+
+def before_run(attach: str, procs: str | None) -> None:
+    if attach == "cold":
+        time.sleep(0.1)
+    elif attach == "warm" and procs:
+        fd = os.open(procs, os.O_WRONLY)
+        try:
+            os.write(fd, b"0")  # moves this process where it is: only the wait is paid
+        finally:
+            os.close(fd)
+
+
 def time_once(cmd: list[str], name: str = "") -> float:
     """Wall time; the CPU time (user + system, the process and what it reaped) goes
     to CPU[name]: on a loaded machine it says more about the work than wall time."""
@@ -129,7 +160,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--no-pip", action="store_true", help="skip the pip-installed venv")
+    ap.add_argument("--attach", choices=("mixed", "cold", "warm"), default="mixed",
+                    help="the kernel's cgroup-attach wait before each run (see above)")
     args = ap.parse_args()
+    procs = own_procs_file()
     with tempfile.TemporaryDirectory(prefix="teu-bench-") as tmp:
         pip = None if args.no_pip else pip_installed(tmp)
         bundle = os.path.join(tmp, "bundle")
@@ -148,14 +182,15 @@ def main() -> int:
             # a fixed order would favour whoever follows the runtime before it.
             random.shuffle(order)
             for name in order:
+                before_run(args.attach, procs)
                 samples[name].append(time_once(cmds[name], name))
     med = {name: statistics.median(s) * 1000 for name, s in samples.items()}
     cpu = {name: statistics.median(CPU[name]) * 1000 for name in samples}
     if "crun" in med:
         med["crun"] -= med.pop("(wrapper)")
         cpu["crun"] -= cpu.pop("(wrapper)")
-    print(f"run of /bin/true, median of {args.rounds} alternating rounds "
-          f"(load average {os.getloadavg()[0]:.1f}):")
+    print(f"run of /bin/true, median of {args.rounds} alternating rounds, cgroup attach "
+          f"{args.attach} (load average {os.getloadavg()[0]:.1f}):")
     print(f"  {'':14s} {'wall':>9s}   {'':24s} {'cpu':>9s}")
     for name, ms in med.items():
         ratios = ", ".join(f"{ms / med[p]:.2f}x {p}" for p in ("runc", "crun")

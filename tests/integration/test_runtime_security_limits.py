@@ -139,28 +139,57 @@ os.execv({binary!r}, [{binary!r}] + sys.argv[1:])
 """
 
 
+def _without_clone3(runtime, tmp_path) -> None:  # noqa: ANN001
+    wrapper = tmp_path / "teu-runtime-no-clone3"
+    profile = {"defaultAction": "SCMP_ACT_ALLOW",
+               "syscalls": [{"names": ["clone3"], "action": "SCMP_ACT_ERRNO",
+                             "errnoRet": errno.ENOSYS}]}
+    wrapper.write_text(UNDER_SECCOMP.format(python=sys.executable, path=sys.path,
+                                            profile=profile, binary=runtime.binary))
+    wrapper.chmod(0o755)
+    runtime.binary = str(wrapper)
+
+
+def _assert_in_cgroup_everywhere(out: str, path: str, clone3: bool) -> None:
+    lines = out.splitlines()
+    seccomp = lines.pop()
+    assert seccomp.split()[1] == ("0" if clone3 else "2")  # the filter is inherited: it ran
+    with open("/proc/self/cgroup") as f:
+        assert len(lines) == len(f.read().splitlines())  # every hierarchy the host has
+    assert all(line.split(":", 2)[2] == path for line in lines), lines
+
+
 @pytest.mark.parametrize("clone3", [True, False], ids=["clone3", "clone3-refused"])
 def test_init_is_in_its_cgroup_in_every_hierarchy(runtime, make_bundle, tmp_path, clone3):
     """The init is in its cgroup before it runs anything of the container's, in every
     hierarchy: born in the cgroup2 one (clone3's CLONE_INTO_CGROUP), moving itself into
     the v1 ones; or, where clone3 is refused, moved by the runtime."""
     if not clone3:
-        wrapper = tmp_path / "teu-runtime-no-clone3"
-        profile = {"defaultAction": "SCMP_ACT_ALLOW",
-                   "syscalls": [{"names": ["clone3"], "action": "SCMP_ACT_ERRNO",
-                                 "errnoRet": errno.ENOSYS}]}
-        wrapper.write_text(UNDER_SECCOMP.format(python=sys.executable, path=sys.path,
-                                                profile=profile, binary=runtime.binary))
-        wrapper.chmod(0o755)
-        runtime.binary = str(wrapper)
+        _without_clone3(runtime, tmp_path)
     b = make_bundle()
     path = f"/teutest/{runtime.new_id()}"
     b.config["linux"]["cgroupsPath"] = path
     # $$'s cgroups: the shell is the init itself (exec'd by it), as the user's program is.
-    lines = run_in(runtime, b, "cat /proc/$$/cgroup; grep Seccomp: /proc/$$/status").stdout
-    lines = lines.splitlines()
-    seccomp = lines.pop()
-    assert seccomp.split()[1] == ("0" if clone3 else "2")  # the filter is inherited: it ran
-    with open("/proc/self/cgroup") as f:
-        assert len(lines) == len(f.read().splitlines())  # every hierarchy the host has
-    assert all(line.split(":", 2)[2] == path for line in lines), lines
+    out = run_in(runtime, b, "cat /proc/$$/cgroup; grep Seccomp: /proc/$$/status").stdout
+    _assert_in_cgroup_everywhere(out, path, clone3)
+
+
+@pytest.mark.parametrize("clone3", [True, False], ids=["clone3", "clone3-refused"])
+def test_exec_process_is_in_the_cgroup_in_every_hierarchy(runtime, make_bundle, tmp_path,
+                                                          clone3):
+    """Likewise for an exec'd process: its stage 1 moves itself into the v1 hierarchies
+    and forks it into the cgroup2 one (or, clone3 refused, moves itself there first)."""
+    b = make_bundle(["sleep", "300"])
+    path = f"/teutest/{runtime.new_id()}"
+    b.config["linux"]["cgroupsPath"] = path
+    b.save()
+    cid = runtime.new_id()
+    runtime("run", "-d", "-b", str(b.path), cid, check=True)
+    if not clone3:
+        _without_clone3(runtime, tmp_path)
+    try:
+        p = runtime("exec", cid, "sh", "-c", "cat /proc/$$/cgroup; grep Seccomp: /proc/$$/status",
+                    check=True)
+        _assert_in_cgroup_everywhere(p.stdout, path, clone3)
+    finally:
+        runtime("kill", cid, "KILL")

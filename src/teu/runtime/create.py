@@ -203,13 +203,14 @@ def _create_claimed(state: ContainerState, config: dict, rootfs: str, opts: Crea
         # Saved before the cgroup exists: a crash from here on leaves what
         # `delete --force` needs to remove it.
         state.save()
-        # Made first; limited (_limit) before the init is in it or runs anything of the
-        # container's: by stage 1 before it starts, or, where the runtime clones the
-        # init itself, while the init loads and mounts.
-        cgroup.create()
+        # The directory the init can be cloned into first; the rest made and all limited
+        # (_limit) before the init is in it or runs anything of the container's: before
+        # stage 1 starts, or, where the runtime clones the init itself, while the init
+        # loads and mounts.
+        cgroup.create_clone_target()
         os.mkfifo(state.fifo, 0o600)
         init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage,
-                               direct, lambda: _limit(state, config, cgroup, warmer))
+                               direct, lambda: _limit(config, cgroup, warmer))
         state.data["ready"] = True
         state.save()
         state.config, state.cgroup = config, cgroup
@@ -294,13 +295,13 @@ class AttachWarmer:
             self._done = None
 
 
-def _limit(state: ContainerState, config: dict, cgroup, warmer: AttachWarmer) -> None:  # noqa: ANN001
-    """The cgroup's limits, then the attach lock warmed while the rest is done (the
-    warming holds the cgroup mutex, so a mkdir after it would wait for it), and the
-    config saved for the later verbs."""
+def _limit(config: dict, cgroup, warmer: AttachWarmer) -> None:  # noqa: ANN001
+    """The rest of the cgroup made and limited, then the attach lock warmed while the
+    rest is done (the warming holds the cgroup mutex, so a mkdir after it would wait
+    for it)."""
+    cgroup.create()
     cgroup.set(with_default_devices(config.get("linux") or {}))
     warmer.start()
-    _save_config(state, config)
 
 
 def _save_config(state: ContainerState, config: dict) -> None:
@@ -333,6 +334,7 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
     init_pid = 0
     try:
         limit()
+        _save_config(state, config)
         try:
             stage.ch.send("setup", config=config, rootfs=rootfs, fifo=state.fifo,
                           console_fd=console_fd, preserve_fds=opts.preserve_fds,
@@ -373,9 +375,12 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             if own_sock is not None:
                 own_sock.close()
         _become_subreaper(opts, config)
-        _init_started(state, init_pid)
         limit()
         _cgroup_ready(ch, None if joins else cgroup, init_pid)
+        # Then what the init does not wait for. Until the pid is saved, a runtime that
+        # dies leaves an init that exits by itself: its channel ends (EOF, EPIPE).
+        _init_started(state, init_pid)
+        _save_config(state, config)
         return _serve(ch, state, config, 0, cgroup, init_pid)
     except BaseException:
         if init_pid:
@@ -540,10 +545,11 @@ def reap(pid: int) -> None:
 
 def _undo(state: ContainerState, cgroup, init_pid: int) -> None:  # noqa: ANN001
     """Remove all that a failed create made, so the id can be used again."""
-    if cgroup is not None and cgroup.exists():
+    if cgroup is not None:
         try:
-            cgroup.kill_all(signal.SIGKILL)
-            cgroup.destroy()
+            if cgroup.exists():
+                cgroup.kill_all(signal.SIGKILL)
+            cgroup.destroy()  # every directory made, even where create() stopped half-way
         except Exception as e:  # noqa: BLE001 - keep undoing; say what is left
             log.warning(f"cleaning up cgroup {cgroup.path}: {e}")
     state.remove()

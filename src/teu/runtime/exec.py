@@ -1,7 +1,8 @@
 """`exec`: run another process in a running container.
 
 Stage 1 is put in the container's cgroup, joins the init's namespaces
-(/proc/<init>/ns/*), and forks stage 2 so the pid namespace applies; stage 2
+(/proc/<init>/ns/*), and forks stage 2 so the pid namespace applies (with no wait
+for the kernel's cgroup attach: see SelfJoin); stage 2
 sets up terminal, limits, identity, capabilities and seccomp as the container's
 own process had them (or as --process says) and execs. The sync channel closes
 on that exec: EOF means the program is running, a message means it failed.
@@ -96,19 +97,22 @@ def exec_process(root: str, container_id: str, process: dict, opts: ExecOptions)
     if not opts.detach:
         L.syscalls().prctl(L.PR_SET_CHILD_SUBREAPER, 1)
     console = _console(process, opts)
+    cg = cgroup_of(state)
+    own = cg is not None and cg.exists()
+    join = SelfJoin(cg.self_join_files(), cg.clone_target()) \
+        if own and not opts.sub_cgroups else None
     parent, child = channel_pair()
     stage1_pid = os.fork()
     if stage1_pid == 0:
         parent.close()
         _stage1(child, namespaces, process, linux, console[1], opts.preserve_fds, chroot,
-                os.path.join(root, ".cache", "seccomp"))
+                os.path.join(root, ".cache", "seccomp"), join)
     child.close()
     if console[1] is not None:
         console[1].close()
     pid = 0
     try:
-        cg = cgroup_of(state)
-        if cg is not None and cg.exists():
+        if own and join is None:  # (with join, stages 1 and 2 join it themselves)
             if opts.sub_cgroups:
                 from teu.runtime.cgroups.subcgroups import add
 
@@ -200,9 +204,52 @@ def _await(ch: Channel, on_seccomp=None) -> int:  # noqa: ANN001
             on_seccomp(pid, pending.pop())
 
 
+class SelfJoin:
+    """The container's cgroup joined by the exec'd process's stages themselves, without
+    the RCU grace period (~10 ms) the runtime's cgroup.procs write of stage 1's pid
+    waits for (see init.clone_init): stage 1, a fork (one thread), writes "0" to the v1
+    hierarchies' `tasks` (`files`) before it joins the namespaces (which hide the
+    host's paths), and forks stage 2 with clone3's CLONE_INTO_CGROUP into `target`,
+    the cgroup2 directory. Where clone3 is refused, stage 1 moves itself there through
+    cgroup.procs (opened before the namespaces, as the directory), then forks."""
+
+    def __init__(self, files: list[str], target: str | None) -> None:
+        self.files = files
+        self.target = target
+        self.dir_fd = self.procs_fd = -1
+
+    def before_namespaces(self) -> None:
+        from teu.runtime.cgroups import fs
+
+        for path in self.files:
+            directory, _, name = path.rpartition("/")
+            fs.write(directory, name, "0")
+        if self.target is not None:
+            flags = os.O_CLOEXEC
+            self.dir_fd = os.open(self.target, os.O_RDONLY | os.O_DIRECTORY | flags)
+            self.procs_fd = os.open(os.path.join(self.target, "cgroup.procs"),
+                                    os.O_WRONLY | flags)
+
+    def fork(self, sys: L.Syscalls) -> int:
+        """Stage 2, born in the cgroup2 directory (os.fork's result)."""
+        try:
+            if self.dir_fd < 0:
+                return os.fork()
+            try:
+                return sys.clone(0, self.dir_fd)
+            except OSError:
+                os.write(self.procs_fd, b"0")  # the kernel's wait, paid here
+                return os.fork()
+        finally:
+            for fd in (self.dir_fd, self.procs_fd):
+                if fd >= 0:
+                    os.close(fd)  # in both stages: no host fd goes on
+
+
 def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_sock,
             preserve_fds: int, chroot: str | None = None,
-            seccomp_cache: str | None = None) -> None:  # noqa: ANN001
+            seccomp_cache: str | None = None,
+            join: SelfJoin | None = None) -> None:  # noqa: ANN001
     from teu.runtime.init import _fail_channel, compile_seccomp, join_namespaces, open_namespaces
 
     try:
@@ -221,6 +268,8 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
             import teu.runtime.apparmor  # noqa: F401
         if ch.recv().get("kind") != "go":
             os._exit(1)
+        if join is not None:
+            join.before_namespaces()
         opened = open_namespaces(namespaces)
         if chroot:  # before a user namespace takes away the right to chroot
             os.chroot(chroot)
@@ -228,7 +277,7 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
         if any(kind == "user" for kind, _ in namespaces):
             os.setresgid(0, 0, 0)
             os.setresuid(0, 0, 0)
-        pid = os.fork()
+        pid = os.fork() if join is None else join.fork(sys)
         if pid == 0:
             try:
                 _stage2(sys, ch, process, seccomp_filter, console_sock, preserve_fds)

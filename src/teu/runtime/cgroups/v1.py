@@ -61,6 +61,10 @@ class V1Manager(Manager):
         if self.unified is not None:
             self.unified.create()
 
+    def create_clone_target(self) -> None:
+        if self.unified is not None:
+            self.unified.create()
+
     def add(self, pid: int) -> None:
         for directory in dict.fromkeys(self.dirs.values()):
             fs.write(directory, "cgroup.procs", pid)

@@ -28,6 +28,7 @@ class V2Manager(Manager):
         self.mountpoint = os.path.normpath(mountpoint)
         self.enable_all = enable_all
         self.path = "/" + os.path.relpath(self.dir, self.mountpoint)
+        self.made = False  # by create(), which a second call leaves alone
 
     @property
     def all_dirs(self) -> dict[str, str]:
@@ -40,12 +41,18 @@ class V2Manager(Manager):
         return self.dir
 
     def create(self) -> None:
+        if self.made:
+            return
         try:
             os.makedirs(self.dir, exist_ok=True)
         except OSError as e:
             raise CgroupError(f"cgroup: creating {self.dir}: {e.strerror}") from None
         if self.enable_all:
             self.enable(None, required=False)
+        self.made = True
+
+    def create_clone_target(self) -> None:
+        self.create()
 
     def add(self, pid: int) -> None:
         fs.write(self.dir, "cgroup.procs", pid)
