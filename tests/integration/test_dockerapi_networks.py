@@ -67,6 +67,8 @@ def script(env: dict) -> dict[str, Any]:
     seen["rm-missing"] = docker("network", "rm", "nosuch")[0]
     seen["rm-bridge"] = docker("network", "rm", "bridge")[0]
     docker("network", "create", "n3")
+    # until: only networks made before it go (n3 is newer than an hour ago: it stays)
+    seen["prune-until"] = docker("network", "prune", "-f", "--filter", "until=1h")
     seen["prune"] = docker("network", "prune", "-f")
     seen["ls-after"] = sorted(docker("network", "ls", "--format", "{{.Name}}")[1].split())
     seen["events"] = docker("events", "--since", f"{t0:.3f}", "--until", f"{time.time():.3f}",

@@ -123,7 +123,7 @@ async def prune(svc: Service, req: Request, send: Send) -> None:
     from teu.engine.network import prune as prune_networks
     from teu.labelfilter import parse
 
-    removed = await _call(svc, prune_networks, parse(req.filters()))
+    removed = await _call(svc, prune_networks, parse(req.filters(), allowed=("until",)))
     await respond_json(req, send, {"NetworksDeleted": removed or None})
 
 
