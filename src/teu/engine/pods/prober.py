@@ -288,8 +288,13 @@ def _restart_after_kill(engine: Engine, row) -> None:  # noqa: ANN001
         fresh = engine.reload(row)
         if fresh is None or fresh["status"] != "exited" or fresh["stopped_by_user"]:
             return
+        # owned by this process, as the exit command's restart owns its row: a reader
+        # seeing `starting` with the old (dead) conmon as its monitor would take this
+        # start for one whose teu died and undo it (state.recover) under our feet
+        me = os.getpid()
         with engine.db.tx() as db:
-            db.update(row["id"], status="starting")
+            db.update(row["id"], status="starting", monitor_pid=me,
+                      monitor_start=S.start_time(me))
         fresh = engine.reload(row)
     print(f"{time.strftime('%H:%M:%S')} {row['name']}: restarted after its probe killed it",
           file=sys.stderr, flush=True)
