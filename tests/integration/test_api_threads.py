@@ -79,3 +79,45 @@ def test_threads_running_and_inspecting_never_hang(teu) -> None:  # noqa: ANN001
         proc.communicate()
         pytest.fail("the threaded workload hung (a forked child inherited a held lock)")
     assert proc.returncode == 0, out.decode()
+
+
+INTERRUPTED = textwrap.dedent("""
+    import sys
+    from teu.api import Client
+
+    client = Client(sys.argv[1], sys.argv[2])
+    try:
+        # PID 1 ignores a signal it has no handler for (docker's too): this one traps it
+        client.containers.run(sys.argv[3], ["sh", "-c", "trap 'exit 130' INT; sleep 60 & wait"],
+                              name="slow", network_mode="none")
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+""")
+
+
+def test_keyboard_interrupt_reaches_the_run(teu) -> None:  # noqa: ANN001
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED, str(teu.root),
+                             str(teu.runroot), IMAGE], stdout=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while teu.ok("ps", "-q", "--filter", "name=slow").strip() == "":
+            assert time.monotonic() < deadline, "the container never started"
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGINT)  # the caller alone, not its process group
+        out, _ = proc.communicate(timeout=30)
+        assert out == b"interrupted\n"
+        # the worker got it too and passed it on (docker run's sig-proxy): the run ends
+        # instead of going on, orphaned
+        deadline = time.monotonic() + 30
+        while teu.ok("ps", "-q", "--filter", "name=slow").strip():
+            assert time.monotonic() < deadline, "the run outlived its interrupted caller"
+            time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
