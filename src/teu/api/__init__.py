@@ -16,8 +16,9 @@ restart_policy={...}); an unknown one is a TypeError, a bad value an InvalidArgu
 raised before anything is made. Errors are teu.errors' classes (docker-py's names:
 APIError, NotFound, ImageNotFound, ContainerError, ...), the same the CLI reports.
 Starting a container changes the starting process (a private mount namespace, a
-child subreaper, signal handlers), so run/start/exec happen in a forked child; the
-caller's process is left as it was. `teu.api.images` keeps the image calls as plain
+child subreaper, signal handlers), so run/start/exec happen in a worker of a fork
+server that teu.api spawns on first use (teu.api.child): never a fork of the caller,
+which may be threaded. The caller's process is left as it was. `teu.api.images` keeps the image calls as plain
 functions (pull, push, save, load, ...).
 """
 

@@ -10,7 +10,7 @@ verbs, in-process, with teu.compose doing the work):
 
 Errors are teu.errors' (a bad file is a ComposeError naming file:line, a failed build
 or an unhealthy service a ComposeError with docker compose's words). As for containers,
-anything that starts a container runs in a forked child (teu.engine.forked)."""
+anything that starts a container runs in a fork server's worker (teu.api.child)."""
 
 from __future__ import annotations
 
@@ -100,67 +100,33 @@ class ComposeProject:
         """`up -d` (build=True: --build; wait=True: --wait); other keywords are
         teu.compose.run.UpOptions' fields (scale, no_deps, force_recreate,
         remove_orphans, pull, no_start, timeout...). {service: container IDs}."""
-        from teu.api.child import in_child
-        from teu.compose.run import up, wait_ready
+        from teu.api.child import call, in_child
 
         project = self.load(services)
         o = self._up_options(project, services, **kw)
         if build:
             o.build = "build"
-        client = self.client
-
-        def go() -> dict[str, list[str]]:
-            e = client._engine()
-            try:
-                ids = up(e, project.model, _quiet, o)
-                if wait and not o.no_start:
-                    wait_ready(e, project.model, ids, _quiet, wait_timeout)
-                return ids
-            finally:
-                e.close()
-
-        return in_child(go)
+        return in_child(call(self.client, _up, project.model, o, wait, wait_timeout))
 
     def build(self, services: list[str] | None = None, no_cache: bool = False,
               pull: bool = False) -> dict[str, str]:
         """`compose build`: {service: image ID} of the services with a build section."""
-        from teu.api.child import in_child
-        from teu.compose.images import build
+        from teu.api.child import call, in_child
         from teu.compose.run import selected
 
         project = self.load(services)
         names = selected(project.model, list(services or []), True)
-        client = self.client
-
-        def go() -> dict[str, str]:
-            with open(os.devnull, "w") as null:
-                e = client._engine()
-                try:
-                    return build(e, project.model, names, _quiet, out=null,
-                                 no_cache=no_cache, pull=pull, quiet=True,
-                                 environ=project.environment)
-                finally:
-                    e.close()
-
-        return in_child(go)
+        return in_child(call(self.client, _build, project.model, names, no_cache, pull,
+                             project.environment))
 
     def down(self, volumes: bool = False, timeout: float | None = None,
              remove_orphans: bool = False, rmi: str = "") -> None:
         """`compose down [-v] [-t N] [--remove-orphans] [--rmi local|all]`."""
-        from teu.api.child import in_child
+        from teu.api.child import call, in_child
         from teu.compose.run import down
 
-        model = self.load().model
-        client = self.client
-
-        def go() -> None:
-            e = client._engine()
-            try:
-                down(e, model, _quiet, volumes, timeout, None, remove_orphans, rmi)
-            finally:
-                e.close()
-
-        in_child(go)
+        in_child(call(self.client, down, self.load().model, _quiet, volumes, timeout, None,
+                      remove_orphans, rmi))
 
     def containers(self, services: list[str] | None = None, all: bool = True  # noqa: A002
                    ) -> list:
@@ -198,3 +164,24 @@ class ComposeProject:
 
 def _quiet(line: str) -> None:
     """Progress lines are the CLI's; the API's caller gets results instead."""
+
+
+# In the fork server's worker (teu.api.child): module-level, so that they pickle.
+
+def _up(e: Any, model: Any, o: Any, wait: bool, wait_timeout: float | None
+        ) -> dict[str, list[str]]:
+    from teu.compose.run import up, wait_ready
+
+    ids = up(e, model, _quiet, o)
+    if wait and not o.no_start:
+        wait_ready(e, model, ids, _quiet, wait_timeout)
+    return ids
+
+
+def _build(e: Any, model: Any, names: list[str], no_cache: bool, pull: bool,
+           environ: dict[str, str]) -> dict[str, str]:
+    from teu.compose.images import build
+
+    with open(os.devnull, "w") as null:
+        return build(e, model, names, _quiet, out=null, no_cache=no_cache, pull=pull,
+                     quiet=True, environ=environ)

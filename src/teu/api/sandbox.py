@@ -21,15 +21,14 @@ killed and why (timeout, out of memory), and what it used.
 from __future__ import annotations
 
 import os
-import select
 import shutil
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from teu.api.child import Child
+from teu.api.child import Child, call, run_code
 from teu.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -120,8 +119,6 @@ class Sandbox:
         return ["sh", "-c", code]
 
     def _run(self, name: str, opts: dict, timeout: float, stdin: bytes | None) -> SandboxResult:
-        from teu.engine.lifecycle.run import run
-
         client = self.client
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
                 tempfile.TemporaryFile() as inp:
@@ -129,13 +126,10 @@ class Sandbox:
                 inp.write(stdin)
                 inp.seek(0)
 
-            def go() -> int:
-                return run(client._engine(), opts)[1]
-
             started = time.monotonic()
-            child = Child(go, stdin=inp.fileno() if stdin is not None else None,
+            child = Child(call(client, run_code, opts), stdin=inp.fileno() if stdin is not None else None,
                           stdout=out.fileno(), stderr=err.fileno())
-            timed_out = not _ready(child, started + timeout)
+            timed_out = not child.ready(started + timeout)
             if timed_out:
                 self._kill(name, child)
             try:
@@ -161,7 +155,7 @@ class Sandbox:
                 self.client._call(kill, name, "SIGKILL")
                 return
             except TeuError:
-                if _ready(child, time.monotonic() + 0.05):
+                if child.ready(time.monotonic() + 0.05):
                     return
 
     def _oom_and_remove(self, name: str) -> bool:
@@ -175,13 +169,3 @@ class Sandbox:
         self.client._call(remove, name, force=True, volumes=True)
         return oom
 
-
-def _ready(child: Any, deadline: float) -> bool:
-    """Wait for the child's result pipe to have something (or close) until deadline."""
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        ready, _, _ = select.select([child._pipe], [], [], left)
-        if ready:
-            return True

@@ -94,9 +94,11 @@ def decode(data: bytes) -> Any:
 
 
 def in_child(fn: Callable[[], Any], stdin: bytes | None = None,
-             capture: bool | str = False) -> Any:
+             capture: bool | str = False, child_type: Callable[..., Any] | None = None
+             ) -> Any:
     """fn()'s result; with capture, (result, stdout bytes, stderr bytes), or with
-    capture="combined", (result, both streams in the order written)."""
+    capture="combined", (result, both streams in the order written). child_type: what
+    runs fn (Child here; teu.api's runs it in a fork server's worker)."""
     import tempfile
 
     files = []
@@ -114,7 +116,7 @@ def in_child(fn: Callable[[], Any], stdin: bytes | None = None,
             err = out if capture == "combined" else tempfile.TemporaryFile()
             if err is not out:
                 files.append(err)
-        child = Child(fn, stdin=inp.fileno() if inp else None,
+        child = (child_type or Child)(fn, stdin=inp.fileno() if inp else None,
                       stdout=out.fileno() if out else None,
                       stderr=err.fileno() if err else None)
         result = child.result()

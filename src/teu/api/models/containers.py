@@ -2,8 +2,8 @@
 and `Container` objects with the verbs as methods.
 
 Where teu does what docker-py does differently, the method's docstring says so.
-Everything runs in this process (no daemon): calls that start a container fork a
-child for it (teu.api.child), so the caller's namespaces and signals stay as they were.
+Everything runs in this process (no daemon): calls that start a container run in a
+fork server's worker (teu.api.child), so the caller's namespaces and signals stay as they were.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from teu.api.child import Child, in_child
+from teu.api.child import Child, call, in_child, run_both, run_id
 from teu.api.models.resource import Collection, Model
 from teu.api.runargs import RUN_ONLY, split_command, to_options
 from teu.errors import ContainerError, InvalidArgument
@@ -78,8 +78,7 @@ class Container(Model):
     def start(self) -> None:
         from teu.engine.lifecycle.launch import start
 
-        client = self.client
-        in_child(lambda: start(client._engine(), self.id))
+        in_child(call(self.client, start, self.id))
 
     def stop(self, timeout: float | None = None) -> None:
         from teu.engine.lifecycle.control import stop
@@ -94,8 +93,7 @@ class Container(Model):
     def restart(self, timeout: float | None = None) -> None:
         from teu.engine.lifecycle.control import restart
 
-        client = self.client
-        in_child(lambda: restart(client._engine(), self.id, timeout))
+        in_child(call(self.client, restart, self.id, timeout))
 
     def pause(self) -> None:
         from teu.engine.lifecycle.control import pause
@@ -229,12 +227,9 @@ class Container(Model):
                                   "the command without one")
         command = split_command(cmd)
         env = _pairs(environment, "environment") if environment is not None else None
-        client = self.client
-
-        def go() -> int:
-            return exec_in(client._engine(), self.id, command or [], interactive=stdin,
-                           user=user or None, env=env, workdir=workdir, detach=detach,
-                           privileged=privileged)
+        go = call(self.client, exec_in, self.id, command or [], interactive=stdin,
+                  user=user or None, env=env, workdir=workdir, detach=detach,
+                  privileged=privileged)
 
         if detach:
             in_child(go)
@@ -258,9 +253,7 @@ class Container(Model):
         from teu.engine.files.cp import copy
 
         payload = data if isinstance(data, (bytes, bytearray)) else data.read()
-        client = self.client
-        in_child(lambda: copy(client._engine(), "-", f"{self.id}:{path}"),
-                 stdin=bytes(payload))
+        in_child(call(self.client, copy, "-", f"{self.id}:{path}"), stdin=bytes(payload))
         return True
 
     def get_archive(self, path: str, chunk_size: int | None = 2 * 1024 * 1024,
@@ -271,8 +264,7 @@ class Container(Model):
 
         from teu.engine.files.cp import copy
 
-        client = self.client
-        _, tar = in_child(lambda: copy(client._engine(), f"{self.id}:{path}", "-"),
+        _, tar = in_child(call(self.client, copy, f"{self.id}:{path}", "-"),
                           capture="combined")
         with tarfile.open(fileobj=io.BytesIO(tar)) as t:
             first = t.next()
@@ -433,25 +425,10 @@ class ContainerCollection(Collection):
         return out if stdout else err if stderr else b""
 
     def _start(self, opts: dict) -> str:
-        from teu.engine.lifecycle.run import run
-
-        client = self.client
-
-        def go() -> str:
-            return run(client._engine(), opts)[0]
-
-        return in_child(go)
+        return in_child(call(self.client, run_id, opts))
 
     def _run_foreground(self, opts: dict) -> tuple[dict, bytes, bytes]:
-        from teu.engine.lifecycle.run import run
-
-        client = self.client
-
-        def go() -> dict:
-            cid, code = run(client._engine(), opts)
-            return {"id": cid, "code": code}
-
-        return in_child(go, capture=True)
+        return in_child(call(self.client, run_both, opts), capture=True)
 
     def _stream_run(self, cid: str, command: Any, image: str, stdout: bool, stderr: bool,
                     remove: bool) -> Iterator[bytes]:
