@@ -82,8 +82,13 @@ def test_threads_running_and_inspecting_never_hang(teu) -> None:  # noqa: ANN001
 
 
 INTERRUPTED = textwrap.dedent("""
-    import sys
+    import signal, sys
     from teu.api import Client
+
+    # Python leaves SIGINT ignored when it starts with it ignored (a background job of a
+    # non-interactive shell, as a CI runner may start the suite): take the default
+    # KeyboardInterrupt handler, as a program run from a terminal has
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     client = Client(sys.argv[1], sys.argv[2])
     try:
