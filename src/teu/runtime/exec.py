@@ -221,9 +221,7 @@ class SelfJoin:
     def before_namespaces(self) -> None:
         from teu.runtime.cgroups import fs
 
-        for path in self.files:
-            directory, _, name = path.rpartition("/")
-            fs.write(directory, name, "0")
+        fs.join_self(self.files)
         if self.target is not None:
             flags = os.O_CLOEXEC
             self.dir_fd = os.open(self.target, os.O_RDONLY | os.O_DIRECTORY | flags)

@@ -269,9 +269,7 @@ def join_cgroup(ctx: InitContext) -> None:
     v1 hierarchies of its cgroup, once the runtime has limited it."""
     from teu.runtime.cgroups import fs
 
-    for path in ctx.cgroup_join_files or ():
-        directory, _, name = path.rpartition("/")
-        fs.write(directory, name, "0")
+    fs.join_self(ctx.cgroup_join_files or [])
 
 
 def preload(ctx: InitContext) -> None:

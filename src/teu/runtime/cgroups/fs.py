@@ -31,6 +31,15 @@ def write(directory: str, name: str, value: str | int) -> None:
         os.close(fd)
 
 
+def join_self(task_files: list[str]) -> None:
+    """Move the calling process (one thread) into each v1 hierarchy whose `tasks` file
+    is listed (Manager.self_join_files): "0" is "me", written with no threadgroup lock,
+    so with no RCU grace-period wait (the init and exec's stage 1 use it)."""
+    for path in task_files:
+        directory, _, name = path.rpartition("/")
+        write(directory, name, "0")
+
+
 def read_text(path: str) -> str:
     """A whole cgroupfs file. os.read, not open(): no text layer to build, and no
     codec to import (encoding="ascii" loads encodings.ascii, ~0.5 ms at each start);
