@@ -18,6 +18,7 @@ import sys
 
 from teu import fastjson
 from teu.engine.errors import EngineError
+from teu.engine.monitor.orphan import CONTAINER_PIDFILE, PIDFILE, SYNC
 from teu.engine.paths import Paths
 from teu.engine.runtimes import Runtime, find_program
 
@@ -63,9 +64,9 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
     sockets = os.path.join(paths.runroot, "socket")
     for d in (exits, sockets, runtime.root):
         os.makedirs(d, mode=0o700, exist_ok=True)
-    conmon_pidfile = os.path.join(bundle, "conmon.pid")
+    conmon_pidfile = os.path.join(bundle, PIDFILE)
     args = [conmon_path(), "--api-version", "1", "-c", cid, "-u", cid, "-n", name,
-            "-r", runtime.path, "-b", bundle, "-p", os.path.join(bundle, "pidfile"),
+            "-r", runtime.path, "-b", bundle, "-p", os.path.join(bundle, CONTAINER_PIDFILE),
             *log_args(log_config or {}, os.path.join(bundle, "ctr.log")), "--exit-dir", exits,
             "--full-attach", "--socket-dir-path", sockets, "--conmon-pidfile", conmon_pidfile,
             "--log-level", "error", "--runtime-arg", "--root", "--runtime-arg", runtime.root]
@@ -81,7 +82,7 @@ def launch(paths: Paths, runtime: Runtime, cid: str, name: str, bundle: str, tty
     args[1:1] = ["--exit-command", command[0]]
     for a in command[1:]:
         args += ["--exit-command-arg", a]
-    for f in (conmon_pidfile, os.path.join(bundle, "pidfile"), os.path.join(bundle, "oom")):
+    for f in (conmon_pidfile, os.path.join(bundle, CONTAINER_PIDFILE), os.path.join(bundle, "oom")):
         _unlink(f)
     r, w = _sync_fifo(bundle)
     env = dict(os.environ)
@@ -124,8 +125,6 @@ def _sync_fifo(bundle: str) -> tuple[int, int]:
     """conmon's sync pipe as a FIFO in the bundle, (read end, write end): if this teu
     dies, whoever undoes the launch can still tell whether a conmon of it lives
     (teu.engine.monitor.orphan)."""
-    from teu.engine.monitor.orphan import SYNC
-
     path = os.path.join(bundle, SYNC)
     _unlink(path)
     os.mkfifo(path, 0o600)

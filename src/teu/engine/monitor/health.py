@@ -169,9 +169,7 @@ def run_check(engine: Engine, ref: str, wait: float = 0.0) -> str:
 
 def _started() -> float:
     """When this process started, on the boot clock (/proc/self/stat's starttime)."""
-    with open("/proc/self/stat", "rb") as f:
-        fields = f.read().rpartition(b")")[2].split()
-    return int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    return (S.start_time(os.getpid()) or 0) / os.sysconf("SC_CLK_TCK")
 
 
 # What a check imports (here and in the forked child that execs it): imported while a

@@ -26,6 +26,8 @@ from __future__ import annotations
 import os
 import time
 
+from teu.engine.procs import start_time
+
 SYNC = "conmon.sync"
 PIDFILE = "conmon.pid"
 CONTAINER_PIDFILE = "pidfile"
@@ -122,13 +124,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _running(pid: int) -> bool:
-    """Alive and not a zombie (a zombie can no longer act)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X")
+    """Alive and not a zombie (a zombie can no longer act): a zombie has no start time."""
+    return start_time(pid) is not None
 
 
 def _read_pid(path: str) -> int | None:

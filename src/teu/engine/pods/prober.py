@@ -117,21 +117,13 @@ def stop(engine: Engine, pod: Pod) -> None:
         except ProcessLookupError:
             pass
         for _ in range(100):
-            if not S.alive(p["Pid"], p.get("Start")) or _zombie(p["Pid"]):
+            if not S.alive(p["Pid"], p.get("Start")):  # gone, or a zombie (no start time)
                 break
             try:
                 os.waitpid(p["Pid"], os.WNOHANG)
             except ChildProcessError:
                 pass
             time.sleep(0.01)
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 def forget(engine: Engine, pod_id: str) -> None:
