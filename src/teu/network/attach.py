@@ -208,8 +208,11 @@ class Session:
         from teu.network import service_nat
 
         for _, rec in service_nat.records(self.store.root):  # kube play's spread ports:
-            used.add(str(rec["proto"]).lower(), int(rec["port"]),  # a later -p is refused
-                     rec.get("host_ip") or "", f"kube play {rec.get('owner')}")
+            try:  # a later -p is refused; a record without its fields holds nothing
+                used.add(str(rec["proto"]).lower(), int(rec["port"]),
+                         rec.get("host_ip") or "", f"kube play {rec.get('owner')}")
+            except (KeyError, TypeError, ValueError):
+                continue
         return used
 
     def finish(self, pid: int = 0) -> dict:
