@@ -48,12 +48,3 @@ class Changes:
             if left <= 0:
                 return
             time.sleep(min(POLL, left))
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> Changes:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -472,11 +472,8 @@ def _converge(engine, opts: dict, row, say: Callable[[str], None],  # noqa: ANN0
         say(f" Container {name}  Recreate")
         stop(engine, row["id"], o.timeout)
         remove(engine, row["id"], force=True)
-        cid = create(engine, opts)["id"]
-        say(f" Container {name}  Recreated")
-        return [cid, True, False]
     cid = create(engine, opts)["id"]
-    say(f" Container {name}  Created")
+    say(f" Container {name}  {'Created' if row is None else 'Recreated'}")
     return [cid, True, False]
 
 
@@ -497,11 +494,11 @@ def wait_condition(engine, service: str, cid: str, condition: str,  # noqa: ANN0
         return
     with DB_LOCK:
         say(f" Container {engine.find(cid)['name']}  Waiting")
-    with Changes(engine.paths.root) as changes:
-        if condition == "service_healthy":
-            _wait_healthy(engine, service, cid, say, changes)
-        else:
-            _wait_completed(engine, service, cid, say, changes)
+    changes = Changes(engine.paths.root)
+    if condition == "service_healthy":
+        _wait_healthy(engine, service, cid, say, changes)
+    else:
+        _wait_completed(engine, service, cid, say, changes)
 
 
 def _wait_completed(engine, service: str, cid: str, say: Callable[[str], None],  # noqa: ANN001
@@ -559,22 +556,15 @@ def wait_ready(engine, model: dict, ids: dict[str, list[str]],  # noqa: ANN001
     """`up --wait`: every container running, and healthy where it has a health check;
     a one-shot that exited 0 is done. ComposeError naming the container otherwise (the
     last check's output for an unhealthy one), or when `timeout` seconds pass."""
-    import time
-
-    deadline = None if timeout is None else time.monotonic() + timeout
-    todo = [cid for service in ids for cid in ids[service]]
-    with Changes(engine.paths.root) as changes:
-        _wait_all(engine, todo, say, deadline, timeout, changes)
-
-
-def _wait_all(engine, todo: list[str], say: Callable[[str], None],  # noqa: ANN001
-              deadline: float | None, timeout: float | None, changes: Changes) -> None:
     import json
     import time
 
     from teu.engine import state
     from teu.engine.lifecycle.waiting import exited
 
+    deadline = None if timeout is None else time.monotonic() + timeout
+    todo = [cid for service in ids for cid in ids[service]]
+    changes = Changes(engine.paths.root)  # before the first look at the rows
     while todo:
         for cid in list(todo):
             row = state.refresh(engine, engine.find(cid))
