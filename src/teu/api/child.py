@@ -85,21 +85,9 @@ def call(client: Any, fn: Callable[..., Any], *args: Any, **kw: Any) -> Callable
     return functools.partial(engine_call, client.root, client.runroot, fn, *args, **kw)
 
 
-def run_id(e: Any, opts: dict) -> str:
-    """teu.engine.lifecycle.run's container ID (a detached run)."""
-    from teu.engine.lifecycle.run import run
-
-    return run(e, opts)[0]
-
-
-def run_code(e: Any, opts: dict) -> int:
-    """teu.engine.lifecycle.run's exit code (a foreground run)."""
-    from teu.engine.lifecycle.run import run
-
-    return run(e, opts)[1]
-
-
-def run_both(e: Any, opts: dict) -> dict:
+def run_container(e: Any, opts: dict) -> dict:
+    """teu.engine.lifecycle.run in the worker: {"id", "code"} (the caller pickles this
+    function, so it need not import the engine's run itself)."""
     from teu.engine.lifecycle.run import run
 
     cid, code = run(e, opts)

@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from teu.api.child import Child, call, run_code
+from teu.api.child import Child, call, run_container
 from teu.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -127,13 +127,13 @@ class Sandbox:
                 inp.seek(0)
 
             started = time.monotonic()
-            child = Child(call(client, run_code, opts), stdin=inp.fileno() if stdin is not None else None,
+            child = Child(call(client, run_container, opts), stdin=inp.fileno() if stdin is not None else None,
                           stdout=out.fileno(), stderr=err.fileno())
             timed_out = not child.ready(started + timeout)
             if timed_out:
                 self._kill(name, child)
             try:
-                code = child.result()
+                code = child.result()["code"]
             finally:
                 duration = time.monotonic() - started
                 oom = self._oom_and_remove(name)

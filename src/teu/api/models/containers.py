@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from teu.api.child import Child, call, in_child, run_both, run_id
+from teu.api.child import Child, call, in_child, run_container
 from teu.api.models.resource import Collection, Model
 from teu.api.runargs import RUN_ONLY, split_command, to_options
 from teu.errors import ContainerError, InvalidArgument
@@ -425,10 +425,10 @@ class ContainerCollection(Collection):
         return out if stdout else err if stderr else b""
 
     def _start(self, opts: dict) -> str:
-        return in_child(call(self.client, run_id, opts))
+        return in_child(call(self.client, run_container, opts))["id"]
 
     def _run_foreground(self, opts: dict) -> tuple[dict, bytes, bytes]:
-        return in_child(call(self.client, run_both, opts), capture=True)
+        return in_child(call(self.client, run_container, opts), capture=True)
 
     def _stream_run(self, cid: str, command: Any, image: str, stdout: bool, stderr: bool,
                     remove: bool) -> Iterator[bytes]:
