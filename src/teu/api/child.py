@@ -6,7 +6,7 @@ runner): a fork of it could inherit a lock another thread held (SQLite's, the
 allocator's) and hang forever.
 
 What runs there must be picklable: a module-level function, or a functools.partial
-of one (engine_call below opens the engine in the worker).
+of one (call() below wraps an engine call so).
 """
 
 from __future__ import annotations
@@ -68,20 +68,11 @@ def in_child(fn: Callable[[], Any], stdin: bytes | None = None,
     return _in_child(fn, stdin, capture, child_type=Child)
 
 
-def engine_call(root: str, runroot: str, fn: Callable[..., Any], *args: Any,
-                **kw: Any) -> Any:
-    """fn(engine, *args, **kw) with an engine on this store (in the worker)."""
-    from teu.engine.context import Engine
-
-    e = Engine(root, runroot)
-    try:
-        return fn(e, *args, **kw)
-    finally:
-        e.close()
-
-
 def call(client: Any, fn: Callable[..., Any], *args: Any, **kw: Any) -> Callable[[], Any]:
-    """What a Child runs for client._call(fn, *args, **kw): picklable."""
+    """What a Child runs for client._call(fn, *args, **kw): picklable (the engine is
+    opened in the worker, by teu.engine.forkserver.engine_call)."""
+    from teu.engine.forkserver import engine_call
+
     return functools.partial(engine_call, client.root, client.runroot, fn, *args, **kw)
 
 

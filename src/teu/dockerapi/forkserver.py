@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from teu.engine.forkserver import PRELOAD, Pending
+from teu.engine.forkserver import PRELOAD, Pending, engine_call
 from teu.engine.forkserver import ForkServer as _Server
 
 # The calls a worker runs: name -> fn(engine, *args). Engine modules imported lazily.
@@ -80,19 +80,8 @@ class ForkServer:
 
     def submit(self, call: str, args: list, stdin: int | None = None,
                stdout: int | None = None, stderr: int | None = None) -> Pending:
-        fn = functools.partial(run_call, self.root, self.runroot, call, args)
+        fn = functools.partial(engine_call, self.root, self.runroot, CALLS[call], *args)
         return self._server.submit(fn, stdin, stdout, stderr)
 
     def close(self) -> None:
         self._server.close()
-
-
-def run_call(root: str | None, runroot: str | None, call: str, args: list) -> Any:
-    """In a worker: CALLS[call](engine, *args)."""
-    from teu.engine.context import Engine
-
-    e = Engine(root, runroot)
-    try:
-        return CALLS[call](e, *args)
-    finally:
-        e.close()

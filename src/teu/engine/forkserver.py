@@ -175,6 +175,19 @@ class ForkServer:
             pass
 
 
+def engine_call(root: str | None, runroot: str | None, fn: Any, *args: Any,
+                **kw: Any) -> Any:
+    """fn(engine, *args, **kw) with an engine on this store, in a worker: what callers
+    submit as functools.partial(engine_call, root, runroot, fn, ...)."""
+    from teu.engine.context import Engine
+
+    e = Engine(root, runroot)
+    try:
+        return fn(e, *args, **kw)
+    finally:
+        e.close()
+
+
 _shared: ForkServer | None = None
 _shared_owner = 0
 _shared_lock = threading.Lock()
