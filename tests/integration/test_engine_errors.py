@@ -343,6 +343,91 @@ def test_reader_after_a_killed_start_waits_for_its_create(host_teu, tmp_path) ->
     _nothing_left(teu, [cid], "slowrt", timeout=15)
 
 
+HELD_START = """#!{python}
+# teu-runtime whose start, once the container runs, holds its caller until that dies:
+# a teu killed there leaves a running container on a row still being made
+import os, subprocess, sys, time
+argv = [{runtime!r}, *sys.argv[1:]]
+if "start" not in sys.argv:
+    os.execv(argv[0], argv)
+parent = os.getppid()
+code = subprocess.call(argv)
+with open({log!r}, "a") as f:
+    f.write("started %d\\n" % code)
+while os.getppid() == parent:
+    time.sleep(0.01)
+sys.exit(code)
+"""
+
+
+def _health_processes(teu) -> list[int]:  # noqa: ANN001
+    """The health loops and checks of this store (their command lines name its root)."""
+    from tests.integration.proc_helpers import pids_mentioning
+
+    return [p for p in pids_mentioning(str(teu.root)) if "healthcheck" in command_line(p)]
+
+
+def _health(teu, name: str) -> str:  # noqa: ANN001
+    return teu.inspect(name)["State"].get("Health", {}).get("Status", "none")
+
+
+def test_a_start_adopted_from_a_killed_run_gets_its_health_checks(teu, tmp_path) -> None:
+    """`teu run -d --health-cmd` killed once the container runs but before the row says
+    so: the next reader adopts the container as running, and its health checks run
+    (before, nothing started them until the next start: Health stayed `starting`)."""
+    import sys
+
+    from tests.conftest import runtime_binary
+
+    log = tmp_path / "starts.log"
+    runtime = tmp_path / "heldrt"
+    runtime.write_text(HELD_START.format(python=sys.executable, log=str(log),
+                                         runtime=runtime_binary()))
+    runtime.chmod(0o755)
+    proc = subprocess.Popen(teu.cmd("run", "-d", "--runtime", str(runtime), "--name", "hk",
+                                    "--health-cmd", "true", "--health-interval", "200ms",
+                                    IMAGE, "sleep", "30"),
+                            env=teu.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: log.exists() and "started 0" in log.read_text(), 30,
+               "the container to run")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert [r[2] for r in teu.rows()] == ["creating"]
+    assert teu.inspect("hk")["State"]["Running"]  # a reader adopts it
+    wait_until(lambda: _health(teu, "hk") == "healthy", 30, "the adopted container's checks")
+    ids = _ids_now(teu)
+    teu.ok("rm", "-f", "hk")
+    wait_until(lambda: not _health_processes(teu), 15, "the health loop to end")
+    _nothing_left(teu, ids, "heldrt", timeout=15)
+
+
+def test_a_health_loop_started_ahead_ends_with_a_failed_or_killed_start(teu, tmp_path) -> None:
+    """The health loop and its first check start before conmon's create: while the
+    create runs they are there; a create that fails, or a teu killed meanwhile, leaves
+    none of them behind (no reader needed: the loop ends with its teu)."""
+    runtime, log = _slow_runtime(tmp_path, 0.5)
+    proc = subprocess.Popen(teu.cmd("run", "-d", "--runtime", runtime, "--name", "nohc",
+                                    "--health-cmd", "true", "--health-interval", "100ms",
+                                    IMAGE, "nonexistent-cmd"),
+                            env=teu.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_until(lambda: _creates(log), 30, "conmon to run the runtime's create")
+    assert _health_processes(teu), "no health loop while the create runs"
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 127 and b"nonexistent-cmd" in err, err
+    assert not _health_processes(teu)
+    assert teu.inspect("nohc")["State"]["Status"] == "created"
+    teu.ok("rm", "nohc")
+    log.unlink()
+    _kill_9_while_create_waits(teu, log, "run", "-d", "--runtime", runtime, "--name", "k9hc",
+                               "--health-cmd", "true", "--health-interval", "100ms", IMAGE,
+                               "sleep", "30")
+    assert _health_processes(teu), "no health loop while the create runs"
+    wait_until(lambda: not _health_processes(teu), 15, "the killed start's health loop to end")
+    ids = _ids_now(teu)
+    teu.ok("rm", "-f", "k9hc")
+    _nothing_left(teu, ids, "slowrt", timeout=15)
+
+
 def test_runtime_from_the_config_file(teu, tmp_path) -> None:
     import shutil
 

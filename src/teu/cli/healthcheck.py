@@ -1,15 +1,19 @@
 """`teu healthcheck run [--wait SECONDS] CONTAINER`: run the container's health check
 once (what the per-container loop calls); exit 0 if healthy, 1 otherwise. --wait: run
-it that long after this process started (the loop starts a check due soon ahead)."""
+it that long after this process started (the loop starts a check due soon ahead), or
+with --after-start that long after the container's start, which the loop's go line on
+stdin gives (teu.engine.monitor.healthloop)."""
 
 from __future__ import annotations
 
 import sys
 
 from teu.cli._engine import engine, guarded, parse_or_help
-from teu.cli._flags import STR, Flag, UsageError
+from teu.cli._flags import BOOL, STR, Flag, UsageError
 
-FLAGS = [Flag("wait", None, STR, "Run the check this many seconds after starting")]
+FLAGS = [Flag("wait", None, STR, "Run the check this many seconds after starting"),
+         Flag("after-start", None, BOOL, "Count --wait from the container's start, read "
+              "from stdin (the health loop's line)")]
 
 
 def main(argv: list[str]) -> int:
@@ -33,7 +37,9 @@ def main(argv: list[str]) -> int:
     def go() -> int:
         from teu.engine.monitor.health import run_check
 
-        status = run_check(engine(), parsed[1][0], wait)
+        status = run_check(engine(), parsed[1][0], wait, bool(parsed[0].get("after_start")))
+        if status is None:  # the container never started: no check
+            return 1
         print(status)
         return 0 if status == "healthy" else 1
 

@@ -8,8 +8,8 @@ cgroup, and honours --rm. A row left `creating` or `starting` by a teu that
 died (kill -9) is undone: a half-made container is removed, a half-started one
 is put back to what it was before the start, once no conmon of that launch is left
 to run the runtime's create (teu.engine.monitor.orphan); one that got as far as
-running is recorded as running. So `teu ps -a` stays true when
-processes die behind teu's back.
+running is recorded as running, with a new health-check loop. So `teu ps -a` stays
+true when processes die behind teu's back.
 """
 
 from __future__ import annotations
@@ -162,10 +162,19 @@ def _adopt(engine: Engine, row: Row) -> Row | None:
 
     bundle = engine.paths.container(row["id"])
     monitor = orphan.monitor_of(bundle, row["id"]) or 0
+    # The killed start's health loop never heard of the start (it is told once the row
+    # says running) and has ended: a new one, counting from now.
+    from teu.engine.monitor import healthloop
+
+    stop_health_loop(row)
+    loop = healthloop.spawn(engine.paths, row)
+    health = {} if loop is None else {"health": loop.record()}
     with engine.db.tx() as db:
         db.update(row["id"], status="running", monitor_pid=monitor,
                   monitor_start=start_time(monitor), started_at=time.time(), finished_at=None,
-                  exit_code=None, oom_killed=0, error=None, stopped_by_user=0)
+                  exit_code=None, oom_killed=0, error=None, stopped_by_user=0, **health)
+    if loop is not None:
+        loop.go(row["pid"], time.clock_gettime(time.CLOCK_BOOTTIME))
     from teu.engine.events import started
 
     fresh = engine.reload(row)

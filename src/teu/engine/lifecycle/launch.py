@@ -161,12 +161,15 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
     the caller stays and records the exit (teu.engine.monitor.conmon.launch); only for
     a container without a restart policy, which conmon's exit command applies."""
     from teu.engine import network
-    from teu.engine.monitor import conmon
+    from teu.engine.monitor import conmon, healthloop
     from teu.engine.runtimes import for_row
 
     cid = row["id"]
     sock = None
     session = None
+    # The health loop (and its first check's Python) starts now, beside the runtime's
+    # create; it counts from the start it is told of (go), or ends with the start.
+    health = healthloop.spawn(engine.paths, row)
     try:
         session = network.begin(engine, row)
         bundle = prepare(engine, row, session)
@@ -196,7 +199,10 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
         if session is not None:
             session.finish(pid)
         runtime.start(cid)
+        began = time.clock_gettime(time.CLOCK_BOOTTIME)
     except BaseException as e:
+        if health is not None:
+            health.cancel()
         if sock is not None:
             sock.close()
         if session is not None:
@@ -210,17 +216,16 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
         values["restart_count"] = restart_count  # a policy's restart: a stop meanwhile holds
     else:
         values["stopped_by_user"] = 0
+    if health is not None:
+        values["health"] = health.record()
     with engine.db.tx() as db:
         db.update(cid, **values)
+    if health is not None:
+        health.go(pid, began)  # once the row says running: the check finds it so
     fresh = engine.reload(row)
     from teu.engine.events import started
 
     started(engine, fresh or row)
-    if fresh is not None and fresh.settings["Config"].get("Healthcheck"):
-        from teu.engine.monitor.health import start_monitor
-
-        start_monitor(engine, fresh)
-        fresh = engine.reload(fresh)
     return fresh, sock  # type: ignore[return-value]
 
 

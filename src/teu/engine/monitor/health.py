@@ -1,7 +1,8 @@
 """Health checks without a daemon.
 
 A container with a health check (--health-cmd, or the image's HEALTHCHECK) gets one
-small shell loop beside it, started with its conmon: every interval it runs
+small shell loop beside it (teu.engine.monitor.healthloop), spawned before conmon's
+create and told when the container started: every interval it runs
 `teu healthcheck run ID`, which execs the check in the container (with its timeout),
 records the result in the container's row (State.Health: status, failing streak,
 the last 5 results) and exits. The loop ends by itself when the container's init
@@ -24,104 +25,31 @@ from teu.engine import state as S
 from teu.engine.context import Engine
 from teu.engine.db import Row
 from teu.engine.errors import Conflict, EngineError
+from teu.engine.monitor.healthloop import check_of, seconds
 
-DEFAULT_INTERVAL = 30.0
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
-DEFAULT_START_INTERVAL = 5.0
 KEEP = 5
-PREWARM = 5.0  # s: a check due this soon starts its process at once (monitor_script)
 OUTPUT_LIMIT = 4096
 
 
-def check_of(settings: dict) -> dict | None:
-    h = settings["Config"].get("Healthcheck") or {}
-    test = h.get("Test") or []
-    if not test or test[0] == "NONE":
-        return None
-    return h
-
-
-def _seconds(h: dict, key: str, default: float) -> float:
-    v = h.get(key)
-    return v / 1e9 if v else default
-
-
-def start_monitor(engine: Engine, row: Row) -> None:
-    """The shell loop for a container that has just started (no-op without a check)."""
-    h = check_of(row.settings)
-    if h is None:
-        return
-    from teu.engine.monitor.conmon import teu_command
-
-    cmd = " ".join(_quote(a) for a in [*teu_command(engine.paths), "healthcheck", "run",
-                                       row["id"]])
-    script = monitor_script(h, row["pid"], cmd, _uptime())
-    null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
-    try:
-        pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", script], dict(os.environ),
-                             file_actions=[(os.POSIX_SPAWN_DUP2, null, 0),
-                                           (os.POSIX_SPAWN_DUP2, null, 1),
-                                           (os.POSIX_SPAWN_DUP2, null, 2)],
-                             setsid=True)
-    finally:
-        os.close(null)
-    health = {"Status": "starting", "FailingStreak": 0, "Log": [],
-              "MonitorPid": pid, "MonitorStart": S.start_time(pid)}
-    with engine.db.tx() as db:
-        db.update(row["id"], health=fastjson.dumps(health))
-    _reap_later(pid)
-
-
-def monitor_script(h: dict, pid: int, cmd: str, uptime: float) -> str:
-    """The loop's shell text. Docker's timing: a check every interval; during the start
-    period, while the container is still starting, every start interval instead (5 s
-    unless set), so a service that is up in 200 ms is healthy soon, not an interval later.
-    The start period is measured on the kernel's uptime clock (/proc/uptime, no process
-    started for it). While starting, a check due within PREWARM seconds is started at
-    once with `--wait` (see run_check): its Python start and imports overlap the wait,
-    so the check runs when due, not a Python start later; it prints the status, and the
-    loop goes on to plain `sleep; check` rounds once that is no longer `starting`."""
-    interval = _seconds(h, "Interval", DEFAULT_INTERVAL)
-    period = _seconds(h, "StartPeriod", 0)
-    alive = f"kill -0 {pid} 2>/dev/null"
-
-    def check(wait: float) -> str:  # one check `wait` s from now, its status in $s
-        if wait <= PREWARM:
-            return f"s=$({cmd} --wait {wait:g} 2>/dev/null)"
-        return f"sleep {wait:g}; {alive} || exit 0; s=$({cmd} 2>/dev/null)"
-
-    step = check(interval)
-    if period:
-        fast = min(_seconds(h, "StartInterval", DEFAULT_START_INTERVAL), interval)
-        end = int(uptime + period) + 1
-        step = (f"read up _ </proc/uptime; if [ ${{up%.*}} -lt {end} ]; then {check(fast)}; "
-                f"else {step}; fi")
-    return (f'while {alive}; do {step}; [ "$s" = starting ] || break; done; '
-            f"while {alive}; do sleep {interval:g}; {alive} || break; "
-            f"{cmd} >/dev/null 2>&1; done")
-
-
-def _uptime() -> float:
-    with open("/proc/uptime") as f:
-        return float(f.read().split()[0])
-
-
-def _reap_later(pid: int) -> None:
-    """The loop is our child until we exit; a double fork would be cleaner, but teu is
-    short-lived: init adopts it then. Reap it if it ends before we do."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
-def run_check(engine: Engine, ref: str, wait: float = 0.0) -> str:
+def run_check(engine: Engine, ref: str, wait: float = 0.0,
+              after_start: bool = False) -> str | None:
     """Run the container's check once, record it; the health status after it. wait:
     run it that many seconds after this process started, with what the check needs
-    imported meanwhile (the monitor starts a check that is due soon ahead of time)."""
-    if wait > 0:
-        _ready_by(_started() + wait)
+    imported meanwhile (the monitor starts a check that is due soon ahead of time).
+    after_start: that many seconds after the container's start instead, read from the
+    loop's go line on stdin (teu.engine.monitor.healthloop); None, no check, if stdin
+    ends first (the container never started)."""
+    if after_start:
+        _imports()
+        started = _start_line()
+        if started is None:
+            return None
+        _sleep_until(started + wait)
+    elif wait > 0:
+        _imports()
+        _sleep_until(_started() + wait)
     row = S.refresh(engine, engine.find(ref))
     if row is None or row["status"] not in S.RUNNING:
         raise Conflict(f"container {ref} is not running")
@@ -137,7 +65,7 @@ def run_check(engine: Engine, ref: str, wait: float = 0.0) -> str:
     event(engine, row, "exec_start: " + " ".join(command), execID=exec_id)
     start = time.time()
     code, output = _exec_with_timeout(engine, row, command,
-                                      _seconds(h, "Timeout", DEFAULT_TIMEOUT))
+                                      seconds(h, "Timeout", DEFAULT_TIMEOUT))
     end = time.time()
     event(engine, row, "exec_die", execID=exec_id, exitCode=str(code))
     with engine.lock(row["id"]):
@@ -152,7 +80,7 @@ def run_check(engine: Engine, ref: str, wait: float = 0.0) -> str:
         health["Log"] = (health.get("Log") or [])[-(KEEP - 1):] + [
             {"Start": rfc3339(start), "End": rfc3339(end), "ExitCode": code,
              "Output": output}]
-        in_start_period = end - (fresh["started_at"] or end) < _seconds(h, "StartPeriod", 0)
+        in_start_period = end - (fresh["started_at"] or end) < seconds(h, "StartPeriod", 0)
         if code == 0:
             health["Status"] = "healthy"
             health["FailingStreak"] = 0
@@ -181,13 +109,34 @@ CHECK_MODULES = (
     "teu.runtime.cgroups.v2", "teu.runtime.cgroups.mounts", "copy", "weakref")
 
 
-def _ready_by(due: float) -> None:
-    """Import what a check runs through, then sleep until `due` (boot clock)."""
+def _imports() -> None:
     for name in CHECK_MODULES:
         __import__(name)
+
+
+def _sleep_until(due: float) -> None:
     left = due - time.clock_gettime(time.CLOCK_BOOTTIME)
     if left > 0:
         time.sleep(left)
+
+
+def _start_line() -> float | None:
+    """The container's start (boot clock) from the go line on stdin, read byte by byte:
+    the loop reads the next line, its own copy."""
+    line = b""
+    while not line.endswith(b"\n"):
+        try:
+            byte = os.read(0, 1)
+        except OSError:
+            return None
+        if not byte:
+            return None
+        line += byte
+    fields = line.split()
+    try:
+        return float(fields[1])
+    except (IndexError, ValueError):
+        return None
 
 
 def _exec_with_timeout(engine: Engine, row: Row, command: list[str],
@@ -241,7 +190,3 @@ def _wait_child(pid: int, timeout: float) -> int | None:
     finally:
         os.close(pidfd)
     return os.waitpid(pid, 0)[1]
-
-
-def _quote(arg: str) -> str:
-    return "'" + arg.replace("'", "'\"'\"'") + "'"

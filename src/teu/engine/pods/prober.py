@@ -73,9 +73,9 @@ def launch(engine: Engine, pod: Pod) -> int:
     if infra is None or infra["status"] not in S.RUNNING or not infra["pid"]:
         return 0
     from teu.engine.monitor.conmon import teu_command
-    from teu.engine.monitor.health import _quote
+    from teu.engine.monitor.healthloop import quote
 
-    cmd = " ".join(_quote(a) for a in [*teu_command(engine.paths), "pod", "probe", pod.id])
+    cmd = " ".join(quote(a) for a in [*teu_command(engine.paths), "pod", "probe", pod.id])
     path = log_path(engine, pod.id)
     os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)

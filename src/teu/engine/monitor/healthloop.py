@@ -1,0 +1,146 @@
+"""A container's health-check loop: the `sh` that runs `teu healthcheck run ID` every
+interval (teu.engine.monitor.health runs and records one check).
+
+The loop is spawned before the container exists (before conmon's create), and waits
+on its stdin, a pipe whose write end only the teu starting the container holds: once
+the container runs, go() writes its start there, `PID BOOTTIME END` (the init's pid,
+the start on the boot clock, the start period's end in whole seconds of
+/proc/uptime). The first check, due a start interval (or an interval) after that start,
+is already a process by then: its Python start and imports overlap the runtime's
+create, not the wait (compose waits on a 100 ms start interval, less than that start
+under load). If the start fails, or the teu dies first, the write end closes unwritten:
+the check and the loop read EOF and end, and nothing is left of a container that
+never started.
+
+Below teu.engine.state, which starts a loop for a start it adopts from a killed teu
+(state.recover), and the lifecycle verbs, which start one with each container start.
+"""
+
+from __future__ import annotations
+
+import os
+
+from teu import fastjson
+from teu.engine.procs import start_time
+
+DEFAULT_INTERVAL = 30.0
+DEFAULT_START_INTERVAL = 5.0
+PREWARM = 5.0  # s: a check due this soon starts its process at once (monitor_script)
+
+
+def check_of(settings: dict) -> dict | None:
+    h = settings["Config"].get("Healthcheck") or {}
+    test = h.get("Test") or []
+    if not test or test[0] == "NONE":
+        return None
+    return h
+
+
+def seconds(h: dict, key: str, default: float) -> float:
+    v = h.get(key)
+    return v / 1e9 if v else default
+
+
+class Loop:
+    """A spawned loop waiting for its container's start (go) or its end (cancel)."""
+
+    def __init__(self, pid: int, fd: int, period: float) -> None:
+        self.pid = pid
+        self._fd = fd
+        self._period = period
+
+    def record(self) -> str:
+        """The row's health (State.Health) for a container this loop checks."""
+        return fastjson.dumps({"Status": "starting", "FailingStreak": 0, "Log": [],
+                               "MonitorPid": self.pid, "MonitorStart": start_time(self.pid)})
+
+    def go(self, container_pid: int, started: float) -> None:
+        """The container runs since `started` (boot clock): the checks count from then.
+        Two copies of the line: one for the check started ahead, one for the loop."""
+        end = int(started + self._period) + 1
+        line = f"{container_pid} {started:.6f} {end}\n".encode()
+        try:
+            os.write(self._fd, line * 2)  # < PIPE_BUF: one atomic write
+        except OSError:
+            pass  # the loop is gone already (killed): nothing to tell it
+        self._close()
+
+    def cancel(self) -> None:
+        """The container did not start: the loop and its waiting check end now."""
+        self._close()
+        try:
+            os.killpg(self.pid, 9)  # it leads its own group; our unreaped child: no reuse
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+    def _close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def spawn(paths, row) -> Loop | None:  # noqa: ANN001 - Paths, Row (kept import-light)
+    """The loop for a container about to start, waiting for go(); None without a check."""
+    h = check_of(row.settings)
+    if h is None:
+        return None
+    from teu.engine.monitor.conmon import teu_command
+
+    cmd = " ".join(quote(a) for a in [*teu_command(paths), "healthcheck", "run", row["id"]])
+    r, w = os.pipe2(os.O_CLOEXEC)  # the write end is ours alone: no child inherits it
+    null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    try:
+        pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", monitor_script(h, cmd)],
+                             dict(os.environ),
+                             file_actions=[(os.POSIX_SPAWN_DUP2, r, 0),
+                                           (os.POSIX_SPAWN_DUP2, null, 1),
+                                           (os.POSIX_SPAWN_DUP2, null, 2)],
+                             setsid=True)
+    except BaseException:
+        os.close(w)
+        raise
+    finally:
+        os.close(r)
+        os.close(null)
+    return Loop(pid, w, seconds(h, "StartPeriod", 0))
+
+
+def monitor_script(h: dict, cmd: str) -> str:
+    """The loop's shell text. Docker's timing: a check every interval from the
+    container's start; during the start period, while the container is still
+    starting, every start interval instead (5 s unless set), so a service that is up
+    in 200 ms is healthy soon, not an interval later. The start period is measured on
+    the kernel's uptime clock (/proc/uptime, no process started for it). While
+    starting, a check due within PREWARM seconds is started at once with `--wait`
+    (see health.run_check): its Python start and imports overlap the wait (the first
+    one, with --after-start, reads the go line and counts from the container's start),
+    so the check runs when due, not a Python start later; it prints the status, and
+    the loop goes on to plain `sleep; check` rounds once that is no longer `starting`."""
+    interval = seconds(h, "Interval", DEFAULT_INTERVAL)
+    period = seconds(h, "StartPeriod", 0)
+    fast = min(seconds(h, "StartInterval", DEFAULT_START_INTERVAL), interval) \
+        if period else interval
+    alive = 'kill -0 "$pid" 2>/dev/null'
+    started = "read pid t0 end || exit 0"  # the go line; EOF: the container never started
+
+    def check(wait: float, first: bool = False) -> str:  # a check `wait` s on, status in $s
+        if wait <= PREWARM:
+            if first:
+                return f"s=$({cmd} --wait {wait:g} --after-start 2>/dev/null); {started}"
+            return f"s=$({cmd} --wait {wait:g} 2>/dev/null)"
+        return (f"{started + '; ' if first else ''}sleep {wait:g}; {alive} || exit 0; "
+                f"s=$({cmd} 2>/dev/null)")
+
+    step = check(interval)
+    if period:
+        step = (f"read up _ </proc/uptime; if [ ${{up%.*}} -lt $end ]; then {check(fast)}; "
+                f"else {step}; fi")
+    return (f"{check(fast, first=True)}; "
+            f'while [ "$s" = starting ] && {alive}; do {step}; done; '
+            f"while {alive}; do sleep {interval:g}; {alive} || break; "
+            f"{cmd} >/dev/null 2>&1; done")
+
+
+def quote(arg: str) -> str:
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
