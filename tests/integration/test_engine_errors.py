@@ -367,6 +367,11 @@ def _health_processes(teu) -> list[int]:  # noqa: ANN001
     return [p for p in pids_mentioning(str(teu.root)) if "healthcheck" in command_line(p)]
 
 
+def _nice(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])
+
+
 def _health(teu, name: str) -> str:  # noqa: ANN001
     return teu.inspect(name)["State"].get("Health", {}).get("Status", "none")
 
@@ -395,6 +400,7 @@ def test_a_start_adopted_from_a_killed_run_gets_its_health_checks(teu, tmp_path)
     assert [r[2] for r in teu.rows()] == ["creating"]
     assert teu.inspect("hk")["State"]["Running"]  # a reader adopts it
     wait_until(lambda: _health(teu, "hk") == "healthy", 30, "the adopted container's checks")
+    assert {_nice(p) for p in _health_processes(teu)} == {0}  # told of the start: back to 0
     ids = _ids_now(teu)
     teu.ok("rm", "-f", "hk")
     wait_until(lambda: not _health_processes(teu), 15, "the health loop to end")
@@ -412,6 +418,7 @@ def test_a_health_loop_started_ahead_ends_with_a_failed_or_killed_start(teu, tmp
                             env=teu.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_until(lambda: _creates(log), 30, "conmon to run the runtime's create")
     assert _health_processes(teu), "no health loop while the create runs"
+    assert {_nice(p) for p in _health_processes(teu)} == {19}  # waiting: the lowest priority
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 127 and b"nonexistent-cmd" in err, err
     assert not _health_processes(teu)

@@ -8,7 +8,8 @@ the start on the boot clock, the start period's end in whole seconds of
 /proc/uptime). The first check, due a start interval (or an interval) after that start,
 is already a process by then: its Python start and imports overlap the runtime's
 create, not the wait (compose waits on a 100 ms start interval, less than that start
-under load). If the start fails, or the teu dies first, the write end closes unwritten:
+under load), at the lowest priority until go() (the launch it waits for comes first).
+If the start fails, or the teu dies first, the write end closes unwritten:
 the check and the loop read EOF and end, and nothing is left of a container that
 never started.
 
@@ -26,6 +27,7 @@ from teu.engine.procs import start_time
 DEFAULT_INTERVAL = 30.0
 DEFAULT_START_INTERVAL = 5.0
 PREWARM = 5.0  # s: a check due this soon starts its process at once (monitor_script)
+WAITING_NICE = 19  # a loop's priority until its container has started (spawn)
 
 
 def check_of(settings: dict) -> dict | None:
@@ -44,10 +46,11 @@ def seconds(h: dict, key: str, default: float) -> float:
 class Loop:
     """A spawned loop waiting for its container's start (go) or its end (cancel)."""
 
-    def __init__(self, pid: int, fd: int, period: float) -> None:
+    def __init__(self, pid: int, fd: int, period: float, nice: int | None = None) -> None:
         self.pid = pid
         self._fd = fd
         self._period = period
+        self._nice = nice  # the priority to give back at go(), if it was lowered
 
     def record(self) -> str:
         """The row's health (State.Health) for a container this loop checks."""
@@ -59,6 +62,11 @@ class Loop:
         Two copies of the line: one for the check started ahead, one for the loop."""
         end = int(started + self._period) + 1
         line = f"{container_pid} {started:.6f} {end}\n".encode()
+        if self._nice is not None:
+            try:  # the loop and its waiting check, in one call: they are its group
+                os.setpriority(os.PRIO_PGRP, self.pid, self._nice)
+            except OSError:
+                pass  # gone already
         try:
             os.write(self._fd, line * 2)  # < PIPE_BUF: one atomic write
         except OSError:
@@ -90,7 +98,15 @@ def spawn(paths, row) -> Loop | None:  # noqa: ANN001 - Paths, Row (kept import-
     cmd = " ".join(quote(a) for a in [*teu_command(paths), "healthcheck", "run", row["id"]])
     r, w = os.pipe2(os.O_CLOEXEC)  # the write end is ours alone: no child inherits it
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    # Until go(), the loop and its first check run at the lowest priority: their start
+    # takes the CPU the launches leave, instead of slowing the launch it waits for (or a
+    # sibling's). go() puts them back, which only root may do (CAP_SYS_NICE): rootless,
+    # no change.
+    nice = os.geteuid() == 0
+    mine = os.getpriority(os.PRIO_PROCESS, 0) if nice else 0
     try:
+        if nice:
+            os.setpriority(os.PRIO_PROCESS, 0, WAITING_NICE)  # the child inherits it
         pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", monitor_script(h, cmd)],
                              dict(os.environ),
                              file_actions=[(os.POSIX_SPAWN_DUP2, r, 0),
@@ -101,9 +117,11 @@ def spawn(paths, row) -> Loop | None:  # noqa: ANN001 - Paths, Row (kept import-
         os.close(w)
         raise
     finally:
+        if nice:
+            os.setpriority(os.PRIO_PROCESS, 0, mine)
         os.close(r)
         os.close(null)
-    return Loop(pid, w, seconds(h, "StartPeriod", 0))
+    return Loop(pid, w, seconds(h, "StartPeriod", 0), mine if nice else None)
 
 
 def monitor_script(h: dict, cmd: str) -> str:
