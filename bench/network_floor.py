@@ -21,6 +21,8 @@ time, by hand, with ip and nft:
                  host (it is on by default, and docker needs it)
   bridge+dnat    the bridge reached on 127.0.0.1:8002 through the DNAT: the path of a
                  published port, made by hand
+  teu -p         with --teu: the same busybox httpd in a teu container on teu's default
+                 bridge, `-p 8080:80` (its CPU time read from the container's own cgroup)
 
 Every round runs each row once for --seconds, in a shuffled order. Two figures per row:
 CPU per request (the cpuacct time of a cgroup holding wrk and every server, divided by the
@@ -31,7 +33,7 @@ so over a long run the rate ratio follows the inverse of the CPU ratio.
 
 Everything is made in network namespaces of the bench's own and removed at the end.
 
-    python3 bench/network_floor.py [--rounds 30] [--seconds 1] [--connections 8]
+    python3 bench/network_floor.py [--rounds 30] [--seconds 1] [--connections 8] [--teu]
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import argparse
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -66,16 +69,23 @@ class Accounting:
             self.path = os.path.join("/sys/fs/cgroup", name)
             self.v2 = True
         os.mkdir(self.path)
+        self.others: list[tuple[str, bool]] = []  # cgroups counted too (a teu container's)
 
     def join_cmd(self, cmd: list[str]) -> list[str]:
         return ["sh", "-c", f'echo $$ > {self.path}/cgroup.procs; exec "$@"', "sh", *cmd]
 
     def usage_ns(self) -> int:
-        if self.v2:
-            with open(os.path.join(self.path, "cpu.stat")) as f:
-                return int(f.read().split()[1]) * 1000
-        with open(os.path.join(self.path, "cpuacct.usage")) as f:
-            return int(f.read())
+        return cgroup_usage_ns(self.path, self.v2) + sum(
+            cgroup_usage_ns(path, v2) for path, v2 in self.others)
+
+    def count_cgroup_of(self, pid: int) -> None:
+        with open(f"/proc/{pid}/cgroup") as f:
+            groups = dict(line.rstrip("\n").split(":", 2)[1:] for line in f)
+        for names, path in groups.items():
+            if "cpuacct" in names.split(","):
+                self.others.append((os.path.join("/sys/fs/cgroup", names) + path, False))
+                return
+        self.others.append(("/sys/fs/cgroup" + groups[""], True))
 
     def remove(self) -> None:
         for _ in range(50):  # the servers' last children may still be exiting
@@ -87,8 +97,16 @@ class Accounting:
         os.rmdir(self.path)
 
 
-def run(cmd: list[str], stdin: str | None = None) -> str:
-    return subprocess.run(cmd, input=stdin, check=True, capture_output=True,
+def cgroup_usage_ns(path: str, v2: bool) -> int:
+    if v2:
+        with open(os.path.join(path, "cpu.stat")) as f:
+            return int(f.read().split()[1]) * 1000  # usage_usec
+    with open(os.path.join(path, "cpuacct.usage")) as f:
+        return int(f.read())
+
+
+def run(cmd: list[str], stdin: str | None = None, env: dict | None = None) -> str:
+    return subprocess.run(cmd, input=stdin, env=env, check=True, capture_output=True,
                           text=True).stdout
 
 
@@ -100,6 +118,7 @@ class Floor:
         self.hosts: list[TestHost] = []  # what remove() undoes, even after a failed build
         self.servers: list[subprocess.Popen] = []
         self.rows: dict[str, str] = {}
+        self.teu = None
 
     def build(self, site: str) -> None:
         self.client = self._host()
@@ -144,6 +163,21 @@ class Floor:
             "bridge, brnf 0": "http://10.98.0.2/index.html",
             "bridge+dnat": "http://127.0.0.1:8002/index.html",
         }
+    def add_teu(self, top: str, site: str) -> None:
+        """A teu container on teu's default bridge in the client host, `-p 8080:80`."""
+        from _engine_peers import Teu, busybox_tar
+
+        self.teu = Teu(top, busybox_tar(os.path.join(top, "busybox.tar")))
+        self.teu.env["TEU_NETWORK"] = "bridge"
+        run(self.client.prefix + self.teu.cmd(
+            "run", "-d", "--name", "web", "-v", f"{site}:/www", "-p", "8080:80", "busybox",
+            "httpd", "-f", "-p", "80", "-h", "/www"), env=self.teu.env)
+        pid = int(run(self.client.prefix + self.teu.cmd(
+            "inspect", "-f", "{{.State.Pid}}", "web"), env=self.teu.env))
+        self.acct.count_cgroup_of(pid)
+        self.rows["teu -p"] = "http://127.0.0.1:8080/index.html"
+
+    def warm(self) -> None:
         for url in set(self.rows.values()):
             self.wrk(url, 1)  # warm: ARP, the servers' first fork
 
@@ -185,6 +219,9 @@ class Floor:
         return float(rate.group(1)), int(done.group(1))
 
     def remove(self) -> None:
+        if self.teu is not None:
+            subprocess.run(self.client.prefix + self.teu.cmd("rm", "-f", "web"),
+                           env=self.teu.env, capture_output=True)
         for p in self.servers:
             p.kill()
             p.wait()
@@ -197,6 +234,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--seconds", type=int, default=1)
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--teu", action="store_true", help="add teu's own -p beside them")
     args = ap.parse_args()
     site = tempfile.mkdtemp(prefix="teubench-floor-")
     with open(os.path.join(site, "index.html"), "wb") as f:
@@ -205,6 +243,9 @@ def main() -> None:
     floor = Floor(acct)
     try:
         floor.build(site)
+        if args.teu:
+            floor.add_teu(site + "-teu", site)
+        floor.warm()
         rows = list(floor.rows)
         cpu = {k: 0 for k in rows}
         done = {k: 0 for k in rows}
@@ -241,6 +282,7 @@ def main() -> None:
         for name in os.listdir(site):
             os.unlink(os.path.join(site, name))
         os.rmdir(site)
+        shutil.rmtree(site + "-teu", ignore_errors=True)
 
 
 if __name__ == "__main__":
