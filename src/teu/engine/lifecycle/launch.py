@@ -167,10 +167,11 @@ def start_detached(engine: Engine, row: Row, attach_stdio: bool = False,
     cid = row["id"]
     sock = None
     session = None
-    # The health loop (and its first check's Python) starts now, beside the runtime's
-    # create; it counts from the start it is told of (go), or ends with the start.
-    health = healthloop.spawn(engine.paths, row)
+    health = None
     try:
+        # The health loop (and its first check's Python) starts now, beside the runtime's
+        # create; it counts from the start it is told of (go), or ends with the start.
+        health = healthloop.spawn(engine.paths, row)
         session = network.begin(engine, row)
         bundle = prepare(engine, row, session)
         runtime = for_row(engine.paths, row.settings)
