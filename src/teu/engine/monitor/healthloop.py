@@ -22,6 +22,8 @@ from __future__ import annotations
 import os
 
 from teu import fastjson
+from teu.engine.db import Row
+from teu.engine.paths import Paths
 from teu.engine.procs import start_time
 
 DEFAULT_INTERVAL = 30.0
@@ -88,7 +90,7 @@ class Loop:
             self._fd = -1
 
 
-def spawn(paths, row) -> Loop | None:  # noqa: ANN001 - Paths, Row (kept import-light)
+def spawn(paths: Paths, row: Row) -> Loop | None:
     """The loop for a container about to start, waiting for go(); None without a check."""
     h = check_of(row.settings)
     if h is None:
