@@ -116,10 +116,19 @@ def _single_threaded() -> bool:
 
 
 def needs_stage1(config: dict) -> bool:
-    """Whether the init is made by stage 1 (namespaces joined by path, a user or a time
-    namespace: see init.py) rather than cloned by the runtime itself."""
-    return any(n.get("path") or n["type"] in ("user", "time")
-               for n in (config.get("linux") or {}).get("namespaces") or [])
+    """Whether the init is made by stage 1 (see init.py) rather than cloned by the
+    runtime itself: for namespaces joined by path, a time namespace (its offsets are
+    written before its first process enters it), and a user namespace whose new mount
+    namespace has bind mounts (their sources are opened by a helper that is the host's
+    root: rootfs.BindSourceOpener). A user namespace alone is made by the clone itself
+    (init.clone_init)."""
+    namespaces = (config.get("linux") or {}).get("namespaces") or []
+    if any(n.get("path") or n["type"] == "time" for n in namespaces):
+        return True
+    kinds = {n["type"] for n in namespaces}
+    return "user" in kinds and "mount" in kinds and any(
+        m.get("type") == "bind" or {"bind", "rbind"} & set(m.get("options") or [])
+        for m in config.get("mounts") or [])  # rootfs.bind_source_paths' test
 
 
 class Stage1:
@@ -312,6 +321,8 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             if own_sock is not None:
                 own_sock.close()
         _become_subreaper(opts, config)
+        if ctx.new("user"):
+            _user_namespace_ready(config, init_pid)
         limit()
         _cgroup_ready(ch, None if joins else cgroup, init_pid)
         # Then what the init does not wait for. Until the pid is saved, a runtime that
@@ -326,6 +337,21 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         raise
     finally:
         ch.close()
+
+
+def _user_namespace_ready(config: dict, init_pid: int) -> None:
+    """For an init the runtime cloned into a new user namespace: its id maps, and its
+    oomScoreAdj (lowering it needs CAP_SYS_RESOURCE in the host's namespace, which the
+    init has no longer). It waits for "cgroup-ready" before it becomes the namespace's
+    root (init.clone_init)."""
+    _write_id_maps(init_pid, config["linux"])
+    value = config["process"].get("oomScoreAdj")
+    if value is not None:
+        try:
+            with open(f"/proc/{init_pid}/oom_score_adj", "w") as f:
+                f.write(str(value))
+        except OSError as e:
+            raise TeuError(f"setting oomScoreAdj to {value}: {e.strerror}") from None
 
 
 def _become_subreaper(opts: CreateOptions, config: dict) -> None:
