@@ -235,7 +235,12 @@ def clone_init(ctx: InitContext, runtime_end: Channel,
     limits are set, writes "0" to those v1 `tasks` files itself; none of it waits for
     the RCU grace period a cgroup.procs write does (~10 ms, the longest wait of a
     start). Where clone3 cannot do it (an older kernel, a seccomp filter that refuses
-    clone3), the init is cloned as before and the runtime moves it (False)."""
+    clone3), the init is cloned as before and the runtime moves it (False).
+
+    A new user namespace is made by the clone too (the kernel makes it first, so it owns
+    the other new ones, as after stage 1's unshares); the child stays the host's uid 0
+    until the runtime has written its id maps and limited the cgroup ("cgroup-ready"),
+    and joins the cgroup before it becomes the namespace's root."""
     log.debug("=> nsexec container setup (the runtime clones the init: no stage 1)")
     sys = L.syscalls()
     flags = 0
