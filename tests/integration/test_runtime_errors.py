@@ -109,9 +109,9 @@ def test_program_not_found_is_127_not_executable_is_126(runtime, make_bundle):
 @pytest.mark.parametrize("where", ["init", "limits", "limits-userns"])
 def test_failed_create_leaves_nothing(runtime, make_bundle, where):
     """A failure in the init (a sysctl it cannot set), or in the cgroup's limits, which
-    the runtime sets while an init it cloned itself already loads and mounts (or, with a
-    user namespace, while stage 1 makes it and has the id maps written): the init or
-    stage 1 is killed, its cgroup and the state removed."""
+    the runtime sets while an init it cloned itself already loads (into a new user
+    namespace too, whose id maps are written first): the init is killed, its cgroup and
+    the state removed."""
     b = make_bundle()
     if where == "limits-userns":
         from test_runtime_security_limits import _in_user_namespace
