@@ -25,7 +25,13 @@ one). Back to back (the default), a runtime may find it warm from the one before
 before), `--attach warm` makes such a write of this process's own right before each run
 (a host starting containers all the time).
 
+`--userns` runs every runtime on a bundle with a user namespace (root mapped to host
+uid 100000, the rootfs chowned to it): teu-runtime's stage-1 path (init.stage1), the one
+for user, time and joined namespaces. `--extra NAME=PATH` adds another runtime binary
+to the rotation (an A/B: a launcher of an older tree of teu, say).
+
     python3 bench/runtime_run.py [--rounds 30] [--no-pip] [--attach mixed|cold|warm]
+                                 [--userns] [--extra NAME=PATH ...]
 """
 
 from __future__ import annotations
@@ -95,8 +101,8 @@ def pip_installed(tmp: str) -> dict[str, str]:
     return found
 
 
-def commands(bundle: str, state: str, pip: dict[str, str] | None = None
-             ) -> dict[str, list[str]]:
+def commands(bundle: str, state: str, pip: dict[str, str] | None = None,
+             extra: dict[str, str] | None = None) -> dict[str, list[str]]:
     crun = ("umount /sys/fs/cgroup/unified 2>/dev/null; "
             f"exec crun --root {state}/crun run --bundle {bundle} bench-crun")
     cmds = {
@@ -108,6 +114,9 @@ def commands(bundle: str, state: str, pip: dict[str, str] | None = None
         for name, path in pip.items():
             cmds[name] = [path, "--root", f"{state}/teu", "run", "--bundle", bundle,
                           "bench-" + name[5:-1].replace(", ", "-")]
+    for i, (name, path) in enumerate((extra or {}).items()):
+        cmds[name] = [path, "--root", f"{state}/teu", "run", "--bundle", bundle,
+                      f"bench-extra{i}"]
     if shutil.which("crun"):
         # The unshare+sh wrapper costs ~2 ms; measured below and subtracted.
         cmds["crun"] = ["unshare", "-m", "--propagation", "private", "sh", "-c", crun]
@@ -156,13 +165,30 @@ def time_once(cmd: list[str], name: str = "") -> float:
     return wall
 
 
+def in_user_namespace(config: dict, tmp: str, bundle: str) -> None:
+    """A user namespace whose root is host uid/gid 100000, owner of the rootfs; no cgroup
+    mount (a v1 one cannot be made from a user namespace without a cgroup namespace)."""
+    config["linux"]["namespaces"].append({"type": "user"})
+    for key in ("uidMappings", "gidMappings"):
+        config["linux"][key] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    config["mounts"] = [m for m in config["mounts"] if m["type"] != "cgroup"]
+    subprocess.run(["chown", "-R", "100000:100000", os.path.join(bundle, "rootfs")],
+                   check=True)
+    os.chmod(tmp, 0o755)  # the mapped root walks to the rootfs
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--no-pip", action="store_true", help="skip the pip-installed venv")
     ap.add_argument("--attach", choices=("mixed", "cold", "warm"), default="mixed",
                     help="the kernel's cgroup-attach wait before each run (see above)")
+    ap.add_argument("--userns", action="store_true",
+                    help="a container with a user namespace (see above)")
+    ap.add_argument("--extra", action="append", default=[], metavar="NAME=PATH",
+                    help="another runtime binary to time alongside")
     args = ap.parse_args()
+    extra = dict(e.split("=", 1) for e in args.extra)
     procs = own_procs_file()
     with tempfile.TemporaryDirectory(prefix="teu-bench-") as tmp:
         pip = None if args.no_pip else pip_installed(tmp)
@@ -170,8 +196,10 @@ def main() -> int:
         busybox.make_bundle(bundle, ["/bin/true"])
         config = busybox.default_config(["/bin/true"])
         config["ociVersion"] = "1.0.2"  # crun 1.8.1 refuses newer versions
+        if args.userns:
+            in_user_namespace(config, tmp, bundle)
         busybox.write_config(bundle, config)
-        cmds = commands(bundle, tmp, pip)
+        cmds = commands(bundle, tmp, pip, extra)
         samples: dict[str, list[float]] = {name: [] for name in cmds}
         for cmd in cmds.values():  # warm caches once
             time_once(cmd)
@@ -189,7 +217,8 @@ def main() -> int:
     if "crun" in med:
         med["crun"] -= med.pop("(wrapper)")
         cpu["crun"] -= cpu.pop("(wrapper)")
-    print(f"run of /bin/true, median of {args.rounds} alternating rounds, cgroup attach "
+    what = "run of /bin/true" + (" in a user namespace" if args.userns else "")
+    print(f"{what}, median of {args.rounds} alternating rounds, cgroup attach "
           f"{args.attach} (load average {os.getloadavg()[0]:.1f}):")
     print(f"  {'':14s} {'wall':>9s}   {'':24s} {'cpu':>9s}")
     for name, ms in med.items():

@@ -106,12 +106,19 @@ def test_program_not_found_is_127_not_executable_is_126(runtime, make_bundle):
     assert runtime("run", "-b", str(b3.path), runtime.new_id()).returncode == 127
 
 
-@pytest.mark.parametrize("where", ["init", "limits"])
+@pytest.mark.parametrize("where", ["init", "limits", "limits-userns", "limits-stage1"])
 def test_failed_create_leaves_nothing(runtime, make_bundle, where):
     """A failure in the init (a sysctl it cannot set), or in the cgroup's limits, which
-    the runtime sets while an init it cloned itself already loads and mounts: the init
-    is killed, its cgroup and the state removed."""
+    the runtime sets while an init it cloned itself already loads (into a new user
+    namespace too, whose id maps are written first): the init is killed, its cgroup and
+    the state removed; or (a time namespace) before stage 1 is told what to build."""
     b = make_bundle()
+    if where == "limits-stage1":
+        b.config["linux"]["namespaces"].append({"type": "time"})
+    if where == "limits-userns":
+        from test_runtime_security_limits import _in_user_namespace
+
+        _in_user_namespace(b)
     if where == "init":
         b.config["linux"]["sysctl"] = {"kernel.no_such_knob": "1"}
         words = ["no_such_knob"]

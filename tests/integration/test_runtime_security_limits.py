@@ -2,6 +2,7 @@
 
 import errno
 import os
+import subprocess
 import sys
 
 import pytest
@@ -159,14 +160,39 @@ def _assert_in_cgroup_everywhere(out: str, path: str, clone3: bool) -> None:
     assert all(line.split(":", 2)[2] == path for line in lines), lines
 
 
+def _in_user_namespace(b) -> None:  # noqa: ANN001
+    """A user namespace (so a stage 1) whose root is not the host's."""
+    b.config["linux"]["namespaces"].append({"type": "user"})
+    for key in ("uidMappings", "gidMappings"):
+        b.config["linux"][key] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    subprocess.run(["chown", "-R", "100000:100000", str(b.rootfs)], check=True)
+    for parent in b.rootfs.parents:  # searchable by the mapped root (pytest's are 0700)
+        if str(parent) == "/tmp":
+            break
+        parent.chmod(0o755)
+    b.config["mounts"] = [m for m in b.config["mounts"] if m["type"] != "cgroup"]
+
+
+@pytest.mark.parametrize("userns", ["", "cloned", "stage1"],
+                         ids=["direct", "userns", "userns-stage1"])
 @pytest.mark.parametrize("clone3", [True, False], ids=["clone3", "clone3-refused"])
-def test_init_is_in_its_cgroup_in_every_hierarchy(runtime, make_bundle, tmp_path, clone3):
+def test_init_is_in_its_cgroup_in_every_hierarchy(runtime, make_bundle, tmp_path, clone3,
+                                                 userns):
     """The init is in its cgroup before it runs anything of the container's, in every
     hierarchy: born in the cgroup2 one (clone3's CLONE_INTO_CGROUP), moving itself into
-    the v1 ones; or, where clone3 is refused, moved by the runtime."""
+    the v1 ones; or, where clone3 is refused, moved by the runtime. Whether the runtime
+    clones it (into a new user namespace too) or stage 1 does (a bind mount in a user
+    namespace: its source opened by the host's root first), from inside the new user
+    namespace."""
     if not clone3:
         _without_clone3(runtime, tmp_path)
     b = make_bundle()
+    if userns:
+        _in_user_namespace(b)
+    if userns == "stage1":
+        (tmp_path / "src").mkdir()
+        b.config["mounts"].append({"destination": "/mnt", "type": "bind",
+                                   "source": str(tmp_path / "src"), "options": ["rbind", "ro"]})
     path = f"/teutest/{runtime.new_id()}"
     b.config["linux"]["cgroupsPath"] = path
     # $$'s cgroups: the shell is the init itself (exec'd by it), as the user's program is.
@@ -174,12 +200,16 @@ def test_init_is_in_its_cgroup_in_every_hierarchy(runtime, make_bundle, tmp_path
     _assert_in_cgroup_everywhere(out, path, clone3)
 
 
+@pytest.mark.parametrize("userns", [False, True], ids=["plain", "userns"])
 @pytest.mark.parametrize("clone3", [True, False], ids=["clone3", "clone3-refused"])
 def test_exec_process_is_in_the_cgroup_in_every_hierarchy(runtime, make_bundle, tmp_path,
-                                                          clone3):
-    """Likewise for an exec'd process: its stage 1 moves itself into the v1 hierarchies
-    and forks it into the cgroup2 one (or, clone3 refused, moves itself there first)."""
+                                                          clone3, userns):
+    """Likewise for an exec'd process: its stage 1 forks it into the cgroup2 one, and
+    it moves itself into the v1 ones (or, clone3 refused, stage 1 moves itself into the
+    cgroup2 one first)."""
     b = make_bundle(["sleep", "300"])
+    if userns:
+        _in_user_namespace(b)
     path = f"/teutest/{runtime.new_id()}"
     b.config["linux"]["cgroupsPath"] = path
     b.save()

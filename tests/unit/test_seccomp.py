@@ -382,3 +382,22 @@ def test_send_to_listener_sends_state_and_fd(tmp_path: Path) -> None:
     assert message == {"ociVersion": "1.2.0", "fds": ["seccompFd"], "pid": 4242,
                        "metadata": "meta", "state": state}
     assert got["eof"] == b""  # one message per connection, then closed
+
+
+def test_cache_store_writes_a_file_of_its_own(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Every init is pid 1 of its namespace: two stores of one profile at once must not
+    share a temporary file (one would truncate the other's and a torn program be kept)."""
+    from teu.runtime.seccomp import cache
+
+    monkeypatch.setattr(cache.os, "getpid", lambda: 1)
+    (tmp_path / ".prog.1").write_bytes(b"another writer's, half-written")
+    renamed = []
+    real_replace = os.replace
+    monkeypatch.setattr(cache.os, "replace",
+                        lambda a, b: (renamed.append(a), real_replace(a, b))[1])
+    cache.store(str(tmp_path), "prog", b"\x06\x00\x00\x00\x00\x00\xff\x7f", 0)
+    cache.store(str(tmp_path), "prog", b"\x06\x00\x00\x00\x00\x00\xff\x7f", 0)
+    assert len(set(renamed)) == 2 and str(tmp_path / ".prog.1") not in renamed
+    assert (tmp_path / ".prog.1").read_bytes() == b"another writer's, half-written"
+    hit = cache.lookup(str(tmp_path), "prog")
+    assert hit is not None and hit.program == b"\x06\x00\x00\x00\x00\x00\xff\x7f"

@@ -96,20 +96,16 @@ def create(root: str, container_id: str, opts: CreateOptions,
     config, _ = load_bundle(opts.bundle)
     # The runtime clones the init itself (init.clone_init) only while it has no other
     # thread: a raw clone skips the C library's fork handlers, so a lock another
-    # thread held (malloc's) would stay held in the child. So no attach warmer then:
-    # that init joins its cgroup with no wait (init.clone_init), or, where clone3 is
-    # refused, its move (which pays the kernel's wait) overlaps its mounts anyway.
+    # thread held (malloc's) would stay held in the child.
     direct = not needs_stage1(config) and _single_threaded()
     stage = None
     if not direct and console_sock is None and not opts.console_socket:
         stage = Stage1()
-    warmer = AttachWarmer(enabled=not direct)
     try:
-        return _create(root, container_id, opts, console_sock, stage, warmer, direct)
+        return _create(root, container_id, opts, console_sock, stage, direct)
     finally:
         if stage is not None:
             stage.finish()
-        warmer.wait()
 
 
 def _single_threaded() -> bool:
@@ -120,10 +116,19 @@ def _single_threaded() -> bool:
 
 
 def needs_stage1(config: dict) -> bool:
-    """Whether the init is made by stage 1 (namespaces joined by path, a user or a time
-    namespace: see init.py) rather than cloned by the runtime itself."""
-    return any(n.get("path") or n["type"] in ("user", "time")
-               for n in (config.get("linux") or {}).get("namespaces") or [])
+    """Whether the init is made by stage 1 (see init.py) rather than cloned by the
+    runtime itself: for namespaces joined by path, a time namespace (its offsets are
+    written before its first process enters it), and a user namespace whose new mount
+    namespace has bind mounts (their sources are opened by a helper that is the host's
+    root: rootfs.BindSourceOpener). A user namespace alone is made by the clone itself
+    (init.clone_init)."""
+    namespaces = (config.get("linux") or {}).get("namespaces") or []
+    if any(n.get("path") or n["type"] == "time" for n in namespaces):
+        return True
+    kinds = {n["type"] for n in namespaces}
+    return "user" in kinds and "mount" in kinds and any(
+        m.get("type") == "bind" or {"bind", "rbind"} & set(m.get("options") or [])
+        for m in config.get("mounts") or [])  # rootfs.bind_source_paths' test
 
 
 class Stage1:
@@ -162,8 +167,7 @@ class Stage1:
 
 
 def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
-            stage: Stage1 | None, warmer: AttachWarmer,
-            direct: bool) -> ContainerState:  # noqa: ANN001
+            stage: Stage1 | None, direct: bool) -> ContainerState:  # noqa: ANN001
     config, rootfs = load_bundle(opts.bundle)
     _warn_without_mount_namespace(config)
     if opts.console_socket and not config["process"].get("terminal"):  # runc refuses it too
@@ -177,15 +181,14 @@ def _create(root: str, container_id: str, opts: CreateOptions, console_sock,
     # holds the container's lock until create is done (a delete waits for it).
     state.claim()
     try:
-        return _create_claimed(state, config, rootfs, opts, console_sock, stage, warmer,
-                               direct)
+        return _create_claimed(state, config, rootfs, opts, console_sock, stage, direct)
     finally:
         state.unlock()
 
 
 def _create_claimed(state: ContainerState, config: dict, rootfs: str, opts: CreateOptions,
                     console_sock, stage: Stage1 | None,  # noqa: ANN001
-                    warmer: AttachWarmer, direct: bool) -> ContainerState:
+                    direct: bool) -> ContainerState:
     container_id = state.id
     linux = config.get("linux") or {}
     try:
@@ -210,7 +213,7 @@ def _create_claimed(state: ContainerState, config: dict, rootfs: str, opts: Crea
         cgroup.create_clone_target()
         os.mkfifo(state.fifo, 0o600)
         init_pid = _start_init(state, config, rootfs, opts, cgroup, console_sock, stage,
-                               direct, lambda: _limit(config, cgroup, warmer))
+                               direct, lambda: _limit(config, cgroup))
         state.data["ready"] = True
         state.save()
         state.config, state.cgroup = config, cgroup
@@ -239,69 +242,10 @@ def check_existing_cgroup(cgroup) -> bool:  # noqa: ANN001
     return False
 
 
-class AttachWarmer:
-    """Start paying, early, the wait that moving the init into its cgroup will cost.
-
-    The first write to any cgroup.procs takes the kernel's cgroup threadgroup
-    lock for writing, which waits for an RCU grace period (2-15 ms here); writes
-    soon after are fast. A thread of ours that moves this process into the cgroup
-    it is already in (a no-op: "0" is the writer's thread group) starts that wait
-    at once, while the init is forked and builds its root; the real move of the
-    init then finds the lock warm. A thread, not a forked child: no fork, no
-    copied pages, and the write needs nothing but os. It holds the cgroup mutex
-    while it waits, so the container's cgroup directories are made before it
-    starts. Nothing happens where there is no v1 pids hierarchy to write to.
-    """
-
-    def __init__(self, enabled: bool = True) -> None:
-        self._done = None
-        self.enabled = enabled
-
-    def start(self) -> None:
-        if not self.enabled:
-            return
-        from teu.runtime.cgroups.mounts import own_cgroups
-
-        try:
-            own = own_cgroups().get("pids")
-        except OSError:
-            return
-        if own is None:
-            return
-        import _thread
-
-        procs = "/sys/fs/cgroup/pids" + own.rstrip("/") + "/cgroup.procs"
-        self._done = done = _thread.allocate_lock()
-        done.acquire()
-
-        def warm() -> None:
-            try:
-                fd = os.open(procs, os.O_WRONLY | os.O_CLOEXEC)
-                try:
-                    os.write(fd, b"0")
-                finally:
-                    os.close(fd)
-            except OSError:
-                pass  # only a head start: the real move says what is wrong
-            finally:
-                done.release()
-
-        _thread.start_new_thread(warm, ())
-
-    def wait(self) -> None:
-        """Until the thread has finished (it never outlives create)."""
-        if self._done is not None:
-            self._done.acquire()
-            self._done = None
-
-
-def _limit(config: dict, cgroup, warmer: AttachWarmer) -> None:  # noqa: ANN001
-    """The rest of the cgroup made and limited, then the attach lock warmed while the
-    rest is done (the warming holds the cgroup mutex, so a mkdir after it would wait
-    for it)."""
+def _limit(config: dict, cgroup) -> None:  # noqa: ANN001
+    """The rest of the cgroup made, and all of it limited."""
     cgroup.create()
     cgroup.set(with_default_devices(config.get("linux") or {}))
-    warmer.start()
 
 
 def _save_config(state: ContainerState, config: dict) -> None:
@@ -339,7 +283,9 @@ def _start_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             stage.ch.send("setup", config=config, rootfs=rootfs, fifo=state.fifo,
                           console_fd=console_fd, preserve_fds=opts.preserve_fds,
                           no_pivot=opts.no_pivot, no_new_keyring=opts.no_new_keyring,
-                          id=state.id, seccomp_cache=seccomp_cache_dir(state))
+                          id=state.id, seccomp_cache=seccomp_cache_dir(state),
+                          cgroup_join=cgroup.self_join_files(),
+                          cgroup_target=cgroup.clone_target())
         except BrokenPipeError:
             pass  # stage 1 failed early; its error message is waiting in the channel
         _become_subreaper(opts, config)
@@ -375,6 +321,8 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             if own_sock is not None:
                 own_sock.close()
         _become_subreaper(opts, config)
+        if ctx.new("user"):
+            _user_namespace_ready(config, init_pid)
         limit()
         _cgroup_ready(ch, None if joins else cgroup, init_pid)
         # Then what the init does not wait for. Until the pid is saved, a runtime that
@@ -389,6 +337,21 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         raise
     finally:
         ch.close()
+
+
+def _user_namespace_ready(config: dict, init_pid: int) -> None:
+    """For an init the runtime cloned into a new user namespace: its id maps, and its
+    oomScoreAdj (lowering it needs CAP_SYS_RESOURCE in the host's namespace, which the
+    init has no longer). It waits for "cgroup-ready" before it becomes the namespace's
+    root (init.clone_init)."""
+    _write_id_maps(init_pid, config["linux"])
+    value = config["process"].get("oomScoreAdj")
+    if value is not None:
+        try:
+            with open(f"/proc/{init_pid}/oom_score_adj", "w") as f:
+                f.write(str(value))
+        except OSError as e:
+            raise TeuError(f"setting oomScoreAdj to {value}: {e.strerror}") from None
 
 
 def _become_subreaper(opts: CreateOptions, config: dict) -> None:
@@ -430,10 +393,10 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
     """Answer the container side until it says ready; return the init's pid (known
     already, `init_pid`, when the runtime cloned the init itself).
 
-    Stage 1's init is moved into its (already limited) cgroup as soon as its pid is
-    known, while it builds its root filesystem: the first move waits for an RCU grace
-    period (~10 ms; see AttachWarmer), and the init's mounts happen meanwhile. Every
-    init waits for "cgroup-ready" (_cgroup_ready) before anything that must run inside
+    Stage 1's init joins its (already limited) cgroup at its birth (cgroup_join);
+    only where clone3 was refused does the runtime move it, as soon as its pid is
+    known, while it builds its root filesystem (the move waits for an RCU grace
+    period, ~10 ms). Every init waits for "cgroup-ready" (_cgroup_ready) before anything that must run inside
     the cgroup (its cgroup namespace and mounts, device nodes, hooks, the exec)."""
     while True:
         msg = ch.recv()
@@ -444,7 +407,7 @@ def _serve(ch, state: ContainerState, config: dict, stage1_pid: int,
         elif kind == "pid":
             init_pid = msg["pid"]
             _init_started(state, init_pid)
-            _cgroup_ready(ch, cgroup, init_pid)
+            _cgroup_ready(ch, None if msg.get("joined") else cgroup, init_pid)
         elif kind == "hooks":
             from teu.runtime.hooks import run_hooks
 
@@ -484,7 +447,7 @@ def _init_started(state: ContainerState, init_pid: int) -> None:
 
 def _cgroup_ready(ch, cgroup, init_pid: int) -> None:  # noqa: ANN001
     """The cgroup is limited: move the init into it (unless `cgroup` is None: the init
-    joins it itself, init.clone_init) and say so."""
+    joins it itself, init.clone_init, cgroup_join) and say so."""
     if cgroup is not None:
         cgroup.add(init_pid)
     try:

@@ -1,9 +1,9 @@
 """`exec`: run another process in a running container.
 
-Stage 1 is put in the container's cgroup, joins the init's namespaces
-(/proc/<init>/ns/*), and forks stage 2 so the pid namespace applies (with no wait
-for the kernel's cgroup attach: see SelfJoin); stage 2
-sets up terminal, limits, identity, capabilities and seccomp as the container's
+Stage 1 joins the init's namespaces (/proc/<init>/ns/*) and forks stage 2 so the
+pid namespace applies, into the container's cgroup, which stage 2 finishes joining
+itself (with no wait for the kernel's cgroup attach: see cgroup_join; with --cgroup,
+the runtime moves stage 1 into the sub-cgroups instead); stage 2 sets up terminal, limits, identity, capabilities and seccomp as the container's
 own process had them (or as --process says) and execs. The sync channel closes
 on that exec: EOF means the program is running, a message means it failed.
 """
@@ -15,6 +15,7 @@ import os
 from teu.errors import TeuError
 from teu.oci.runtime_config import ConfigError, validate_process
 from teu.runtime import linux as L
+from teu.runtime.cgroup_join import SelfJoin
 from teu.runtime.create import kill_quietly, reap
 from teu.runtime.lifecycle import cgroup_of, load, saved_config, status
 from teu.runtime.state import StateError
@@ -204,46 +205,6 @@ def _await(ch: Channel, on_seccomp=None) -> int:  # noqa: ANN001
             on_seccomp(pid, pending.pop())
 
 
-class SelfJoin:
-    """The container's cgroup joined by the exec'd process's stages themselves, without
-    the RCU grace period (~10 ms) the runtime's cgroup.procs write of stage 1's pid
-    waits for (see init.clone_init): stage 1, a fork (one thread), writes "0" to the v1
-    hierarchies' `tasks` (`files`) before it joins the namespaces (which hide the
-    host's paths), and forks stage 2 with clone3's CLONE_INTO_CGROUP into `target`,
-    the cgroup2 directory. Where clone3 is refused, stage 1 moves itself there through
-    cgroup.procs (opened before the namespaces, as the directory), then forks."""
-
-    def __init__(self, files: list[str], target: str | None) -> None:
-        self.files = files
-        self.target = target
-        self.dir_fd = self.procs_fd = -1
-
-    def before_namespaces(self) -> None:
-        from teu.runtime.cgroups import fs
-
-        fs.join_self(self.files)
-        if self.target is not None:
-            flags = os.O_CLOEXEC
-            self.dir_fd = os.open(self.target, os.O_RDONLY | os.O_DIRECTORY | flags)
-            self.procs_fd = os.open(os.path.join(self.target, "cgroup.procs"),
-                                    os.O_WRONLY | flags)
-
-    def fork(self, sys: L.Syscalls) -> int:
-        """Stage 2, born in the cgroup2 directory (os.fork's result)."""
-        try:
-            if self.dir_fd < 0:
-                return os.fork()
-            try:
-                return sys.clone(0, self.dir_fd)
-            except OSError:
-                os.write(self.procs_fd, b"0")  # the kernel's wait, paid here
-                return os.fork()
-        finally:
-            for fd in (self.dir_fd, self.procs_fd):
-                if fd >= 0:
-                    os.close(fd)  # in both stages: no host fd goes on
-
-
 def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_sock,
             preserve_fds: int, chroot: str | None = None,
             seccomp_cache: str | None = None,
@@ -267,20 +228,26 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
         if ch.recv().get("kind") != "go":
             os._exit(1)
         if join is not None:
-            join.before_namespaces()
+            join.open(procs_fallback=True)  # before the namespaces hide the host's paths
         opened = open_namespaces(namespaces)
         if chroot:  # before a user namespace takes away the right to chroot
             os.chroot(chroot)
         join_namespaces(sys, opened)
-        if any(kind == "user" for kind, _ in namespaces):
-            os.setresgid(0, 0, 0)
-            os.setresuid(0, 0, 0)
-        pid = os.fork() if join is None else join.fork(sys)
+        # Stage 2 is cloned before the switch to the user namespace's root: the clone
+        # into the cgroup is checked against our credentials (see cgroup_join).
+        pid = os.fork() if join is None else join.clone(sys, 0)[0]
         if pid == 0:
             try:
+                if join is not None:
+                    join.join_v1()
+                if any(kind == "user" for kind, _ in namespaces):
+                    os.setresgid(0, 0, 0)
+                    os.setresuid(0, 0, 0)
                 _stage2(sys, ch, process, seccomp_filter, console_sock, preserve_fds)
             except BaseException as e:  # noqa: BLE001
                 _fail_channel(ch, e)
+        if join is not None:
+            join.close()
         try:
             ch.send("pid", pid=pid)
         except BrokenPipeError:

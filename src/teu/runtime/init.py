@@ -2,10 +2,11 @@
 
 Two stages, because a new pid namespace only applies to children:
 
-- stage 1 (forked by the runtime, still in the runtime's namespaces) waits until
-  the runtime has put it in the container's cgroup, joins namespaces given by
+- stage 1 (forked by the runtime, still in the runtime's namespaces and cgroup)
+  opens the container's cgroup files (cgroup_join), joins namespaces given by
   path, makes a user namespace (the runtime writes its id maps), unshares the
-  rest, forks stage 2, reports its pid and exits.
+  rest, clones stage 2 into the cgroup (the v1 hierarchies the child joins itself),
+  reports its pid and exits.
 - stage 2 is the container's init: pid 1 of a new pid namespace. It builds the
   root filesystem, lets the runtime run its hooks, pivots, sets hostname,
   sysctls, console, limits, identity and capabilities, says "ready", then
@@ -15,10 +16,11 @@ Two stages, because a new pid namespace only applies to children:
 Both report failures over the sync channel and exit; they never return.
 
 Stage 1 exists for what must happen in a process of its own before the init is
-made: joining namespaces by path, a user namespace (the runtime writes its id
-maps), a time namespace. A container that needs none of them (create.needs_stage1) is
-cloned by the runtime itself straight into its new namespaces (`clone_init`): one
-Python fork fewer, with its copied pages and its exit (~2-3 ms of CPU a start).
+made: joining namespaces by path, a time namespace, a user namespace whose bind
+mounts' sources a helper must open as the host's root. A container that needs none of
+them (create.needs_stage1) is cloned by the runtime itself straight into its new
+namespaces (`clone_init`), a new user namespace among them: one Python fork fewer,
+with its copied pages and its exit (~6 ms of CPU a start with a user namespace).
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ class InitContext:
         # Set where the init moves itself into its cgroup (clone_init) instead of the
         # runtime doing it: the v1 `tasks` files it writes "0" to.
         self.cgroup_join_files: list[str] | None = None
+        # Stage 1's: the files through which the init it clones joins its cgroup at
+        # birth (cgroup_join; None: the runtime moves it).
+        self.self_join = None
         self.seccomp_cache: str | None = None
         self.bind_fds: dict[int, int] = {}  # mounts[i] -> fd, see rootfs.BindSourceOpener
         self.ch = channel
@@ -133,6 +138,10 @@ def stage1_from_channel(ch: Channel) -> None:
                           msg["preserve_fds"], msg["no_pivot"], msg["no_new_keyring"],
                           msg["id"])
         ctx.seccomp_cache = msg.get("seccomp_cache")
+        if msg.get("cgroup_join") is not None:
+            from teu.runtime.cgroup_join import SelfJoin
+
+            ctx.self_join = SelfJoin(msg["cgroup_join"], msg.get("cgroup_target"))
         stage1(ctx)
     except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
         _fail_channel(ch, e)
@@ -160,6 +169,8 @@ def stage1(ctx: InitContext) -> None:
 
             paths = bind_source_paths(ctx.config.get("mounts"))
             opener = BindSourceOpener(paths) if paths else None
+        if ctx.self_join is not None:
+            ctx.self_join.open()  # before any namespace hides the host's cgroupfs
         join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
                                               if n.get("path")]))
         if ctx.new("user"):
@@ -167,8 +178,9 @@ def stage1(ctx: InitContext) -> None:
             ctx.ch.send("userns")
             if ctx.ch.recv().get("kind") != "mapped":
                 os._exit(1)
-            os.setresgid(0, 0, 0)
-            os.setresuid(0, 0, 0)
+            # The switch to the namespace's root is the init's, after the clone, which
+            # is checked against our credentials (see cgroup_join): the host's uid 0 may
+            # clone into the cgroup, its mapped root (another host uid) may not.
         flags = 0
         for n in ctx.namespaces:
             # The cgroup namespace is made by the init itself once it is in its cgroup.
@@ -184,10 +196,24 @@ def stage1(ctx: InitContext) -> None:
             sys.prctl(L.PR_SET_DUMPABLE, 1)
             _write_time_offsets(ctx.linux.get("timeOffsets") or {})
             sys.prctl(L.PR_SET_DUMPABLE, 0)
-        pid = sys.clone_parent()  # the runtime, not us, is the init's parent
+        # The runtime, not us, is the init's parent (CLONE_PARENT).
+        if ctx.self_join is None:
+            pid, joined = sys.clone_parent(), False
+        else:
+            pid, joined = ctx.self_join.clone(sys, L.CLONE_PARENT)
         if pid == 0:
+            try:
+                if ctx.self_join is not None:
+                    ctx.self_join.join_v1()
+                if ctx.new("user"):
+                    os.setresgid(0, 0, 0)
+                    os.setresuid(0, 0, 0)
+            except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
+                _fail_channel(ctx.ch, e)
             stage2(ctx)
-        ctx.ch.send("pid", pid=pid)
+        if ctx.self_join is not None:
+            ctx.self_join.close()
+        ctx.ch.send("pid", pid=pid, joined=joined)
         os._exit(0)
     except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
         _fail_channel(ctx.ch, e)
@@ -209,7 +235,12 @@ def clone_init(ctx: InitContext, runtime_end: Channel,
     limits are set, writes "0" to those v1 `tasks` files itself; none of it waits for
     the RCU grace period a cgroup.procs write does (~10 ms, the longest wait of a
     start). Where clone3 cannot do it (an older kernel, a seccomp filter that refuses
-    clone3), the init is cloned as before and the runtime moves it (False)."""
+    clone3), the init is cloned as before and the runtime moves it (False).
+
+    A new user namespace is made by the clone too (the kernel makes it first, so it owns
+    the other new ones, as after stage 1's unshares); the child stays the host's uid 0
+    until the runtime has written its id maps and limited the cgroup ("cgroup-ready"),
+    and joins the cgroup before it becomes the namespace's root."""
     log.debug("=> nsexec container setup (the runtime clones the init: no stage 1)")
     sys = L.syscalls()
     flags = 0
@@ -253,7 +284,16 @@ def clone_init(ctx: InitContext, runtime_end: Channel,
                 # Here, not before the clone: on the other core, while the runtime
                 # limits the cgroup.
                 preload(ctx)
-                set_oom_score_adj(ctx.process.get("oomScoreAdj"))
+                if ctx.new("user"):
+                    # Still the host's uid 0 (unmapped here), as stage 1 would be: the
+                    # runtime writes the id maps and our oomScoreAdj, and limits the
+                    # cgroup, which we join (its files are the host root's) before
+                    # becoming the namespace's root, before anything of the container's.
+                    _await_cgroup(ctx, sys)
+                    os.setresgid(0, 0, 0)
+                    os.setresuid(0, 0, 0)
+                else:
+                    set_oom_score_adj(ctx.process.get("oomScoreAdj"))
             except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
                 _fail_channel(ctx.ch, e)
             stage2(ctx)

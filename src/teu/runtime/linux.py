@@ -324,8 +324,11 @@ class LibcSyscalls:
                            None, None, None)
         else:
             # struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack,
-            # stack_size, tls, set_tid, set_tid_size, cgroup (u64 each; no stack: a fork)
-            clone_args = (_ULong * 11)(flags | CLONE_INTO_CGROUP, 0, 0, 0, SIGCHLD, 0, 0, 0,
+            # stack_size, tls, set_tid, set_tid_size, cgroup (u64 each; no stack: a fork).
+            # With CLONE_PARENT, clone3 wants no exit signal (EINVAL): the child takes
+            # ours, which is SIGCHLD (a fork's child).
+            signal = 0 if flags & CLONE_PARENT else SIGCHLD
+            clone_args = (_ULong * 11)(flags | CLONE_INTO_CGROUP, 0, 0, 0, signal, 0, 0, 0,
                                        0, 0, cgroup_fd)
             args = (_Long(_NR_CLONE3), _ctypes.byref(clone_args),
                     _ULong(_ctypes.sizeof(clone_args)))

@@ -81,9 +81,15 @@ def store(cache_dir: str, name: str, program: bytes, flags: int) -> None:
     """Best effort: a cache that cannot be written only costs the next start time."""
     try:
         os.makedirs(cache_dir, mode=0o700, exist_ok=True)
-        tmp = os.path.join(cache_dir, f".{name}.{os.getpid()}")
-        with open(tmp, "wb") as f:
-            f.write(flags.to_bytes(4, "little") + program)
+        # A name of this writer's own, made exclusively: the caller is often pid 1 of a
+        # new pid namespace (every container's init), so a pid alone would let two
+        # first starts of one profile truncate each other's file and store a torn one.
+        tmp = os.path.join(cache_dir, f".{name}.{os.getpid()}.{os.urandom(6).hex()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, flags.to_bytes(4, "little") + program)
+        finally:
+            os.close(fd)
         os.replace(tmp, os.path.join(cache_dir, name + ".bpf"))
     except OSError:
         pass
