@@ -450,3 +450,37 @@ def test_runtime_from_the_config_file(teu, tmp_path) -> None:
     conf.write_text("runtime = no-such-runtime\n")
     p = teu("run", "--rm", IMAGE, "true", env=env)
     assert p.returncode == 125 and "no-such-runtime" in p.stderr
+
+
+_BEGIN_START_ON_A_DEAD_INIT = """
+import subprocess, sys
+from teu.engine.context import Engine
+from teu.engine.lifecycle import launch
+
+engine = Engine()
+row = engine.find(sys.argv[1])
+dead = subprocess.Popen(["true"])
+dead.wait()
+# the container's init died between start()'s own refresh and begin_start's, as a row
+# that turned running under another teu and exited at once would look
+with engine.db.tx() as db:
+    db.update(row["id"], status="running", pid=dead.pid, pid_start=1)
+row = launch.begin_start(engine, engine.reload(row))
+print(row["status"], row["exit_code"])
+"""
+
+
+def test_begin_start_records_the_exit_of_an_init_that_died_before_it(teu) -> None:  # noqa: ANN001
+    """begin_start refreshes the row under the container's lock, and the refresh
+    (state.finish) takes that lock too: it hung forever on its own flock before the
+    lock was re-entrant."""
+    import sys
+
+    cid = teu.ok("create", "--network", "none", IMAGE, "true").strip()
+    p = subprocess.run([sys.executable, "-c", _BEGIN_START_ON_A_DEAD_INIT, cid],
+                       env=teu.env, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[0] == "starting", p.stdout
+    # the row's owner (that script) is gone: the next reader undoes its start
+    teu.ok("rm", "-f", cid)
+    assert teu.rows() == []

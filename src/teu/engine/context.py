@@ -48,25 +48,53 @@ class Engine:
 
 
 class Lock:
-    """An flock on <runroot>/locks/<id>: one teu at a time changes a container's state."""
+    """An flock on <runroot>/locks/<id>: one teu at a time changes a container's state.
+
+    Re-entrant within one thread of one process: the engine's steps that take it
+    (state.finish and state.recover, which S.refresh reaches) are also called by
+    steps already holding it (lifecycle's begin_start refreshes the row under it).
+    A second flock on a fresh fd of the same file would wait for the first one, held
+    by the same thread: forever. Another thread or process still waits its turn."""
+
+    _held: dict[tuple[str, int, int], list[int]] = {}  # (path, pid, thread): [fd, depth]
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.fd = -1
 
+    def _key(self) -> tuple[str, int, int]:
+        import _thread
+
+        return self.path, os.getpid(), _thread.get_ident()
+
     def __enter__(self) -> Lock:
         import fcntl
 
+        held = Lock._held.get(self._key())
+        if held is not None:
+            held[1] += 1
+            self.fd = held[0]
+            return self
         try:
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except FileNotFoundError:
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(self.fd)
+            raise
+        Lock._held[self._key()] = [self.fd, 1]
         return self
 
     def __exit__(self, *_: object) -> None:
-        os.close(self.fd)
+        key = self._key()
+        held = Lock._held[key]
+        held[1] -= 1
+        if held[1] == 0:
+            del Lock._held[key]
+            os.close(self.fd)
         self.fd = -1
 
     def remove(self) -> None:
