@@ -294,10 +294,12 @@ def _creates(log) -> list[tuple[str, float]]:  # noqa: ANN001
     return [(w, float(t)) for w, t in (line.split() for line in log.read_text().splitlines())]
 
 
-def _kill_9_while_create_waits(teu, log, *args: str) -> None:  # noqa: ANN001
+def _kill_9_while_create_waits(teu, log, *args: str, before_kill=None) -> None:  # noqa: ANN001
     proc = subprocess.Popen(teu.cmd(*args), env=teu.env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     wait_until(lambda: _creates(log), 30, "conmon to run the runtime's create")
+    if before_kill is not None:
+        before_kill()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
 
@@ -425,10 +427,12 @@ def test_a_health_loop_started_ahead_ends_with_a_failed_or_killed_start(teu, tmp
     assert teu.inspect("nohc")["State"]["Status"] == "created"
     teu.ok("rm", "nohc")
     log.unlink()
+    def loop_is_there() -> None:  # before the kill: after it, the loop ends by itself
+        assert _health_processes(teu), "no health loop while the create runs"
+
     _kill_9_while_create_waits(teu, log, "run", "-d", "--runtime", runtime, "--name", "k9hc",
                                "--health-cmd", "true", "--health-interval", "100ms", IMAGE,
-                               "sleep", "30")
-    assert _health_processes(teu), "no health loop while the create runs"
+                               "sleep", "30", before_kill=loop_is_there)
     wait_until(lambda: not _health_processes(teu), 15, "the killed start's health loop to end")
     ids = _ids_now(teu)
     teu.ok("rm", "-f", "k9hc")
