@@ -344,14 +344,10 @@ def _user_namespace_ready(config: dict, init_pid: int) -> None:
     oomScoreAdj (lowering it needs CAP_SYS_RESOURCE in the host's namespace, which the
     init has no longer). It waits for "cgroup-ready" before it becomes the namespace's
     root (init.clone_init)."""
+    from teu.runtime.process import set_oom_score_adj  # loaded already: clone_init's
+
     _write_id_maps(init_pid, config["linux"])
-    value = config["process"].get("oomScoreAdj")
-    if value is not None:
-        try:
-            with open(f"/proc/{init_pid}/oom_score_adj", "w") as f:
-                f.write(str(value))
-        except OSError as e:
-            raise TeuError(f"setting oomScoreAdj to {value}: {e.strerror}") from None
+    set_oom_score_adj(config["process"].get("oomScoreAdj"), init_pid)
 
 
 def _become_subreaper(opts: CreateOptions, config: dict) -> None:

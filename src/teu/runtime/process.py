@@ -98,11 +98,13 @@ def set_rlimits(rlimits: list[dict] | None, sys: Syscalls | None = None) -> None
                            "(raising a hard limit needs CAP_SYS_RESOURCE)") from None
 
 
-def set_oom_score_adj(value: int | None) -> None:
+def set_oom_score_adj(value: int | None, pid: int | str = "self") -> None:
+    """The process's oomScoreAdj (ours, or another's: the runtime sets it for an init
+    in a new user namespace, which may not lower its own)."""
     if value is None:
         return
     try:
-        with open("/proc/self/oom_score_adj", "w") as f:
+        with open(f"/proc/{pid}/oom_score_adj", "w") as f:
             f.write(str(value))
     except OSError as e:
         raise TeuError(f"setting oomScoreAdj to {value}: {e.strerror}") from None
