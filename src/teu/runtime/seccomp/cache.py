@@ -85,11 +85,15 @@ def store(cache_dir: str, name: str, program: bytes, flags: int) -> None:
         # new pid namespace (every container's init), so a pid alone would let two
         # first starts of one profile truncate each other's file and store a torn one.
         tmp = os.path.join(cache_dir, f".{name}.{os.getpid()}.{os.urandom(6).hex()}")
+        data = flags.to_bytes(4, "little") + program
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            os.write(fd, flags.to_bytes(4, "little") + program)
+            written = os.write(fd, data)
         finally:
             os.close(fd)
+        if written != len(data):  # a full disk: a short file would load as a torn program
+            os.unlink(tmp)
+            return
         os.replace(tmp, os.path.join(cache_dir, name + ".bpf"))
     except OSError:
         pass
