@@ -26,8 +26,9 @@ before), `--attach warm` makes such a write of this process's own right before e
 (a host starting containers all the time).
 
 `--userns` runs every runtime on a bundle with a user namespace (root mapped to host
-uid 100000, the rootfs chowned to it): teu-runtime's stage-1 path (init.stage1), the one
-for user, time and joined namespaces. `--extra NAME=PATH` adds another runtime binary
+uid 100000, the rootfs chowned to it): teu-runtime clones such an init itself, into the
+new user namespace (init.clone_init); stage 1 (init.stage1) is left for time and joined
+namespaces and a user namespace with bind mounts, which this bundle has none of. `--extra NAME=PATH` adds another runtime binary
 to the rotation (an A/B: a launcher of an older tree of teu, say).
 
     python3 bench/runtime_run.py [--rounds 30] [--no-pip] [--attach mixed|cold|warm]

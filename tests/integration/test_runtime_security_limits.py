@@ -161,7 +161,7 @@ def _assert_in_cgroup_everywhere(out: str, path: str, clone3: bool) -> None:
 
 
 def _in_user_namespace(b) -> None:  # noqa: ANN001
-    """A user namespace (so a stage 1) whose root is not the host's."""
+    """A user namespace whose root is not the host's (the runtime clones its init)."""
     b.config["linux"]["namespaces"].append({"type": "user"})
     for key in ("uidMappings", "gidMappings"):
         b.config["linux"][key] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
