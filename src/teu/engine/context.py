@@ -70,7 +70,8 @@ class Lock:
     def __enter__(self) -> Lock:
         import fcntl
 
-        held = Lock._held.get(self._key())
+        key = self._key()
+        held = Lock._held.get(key)
         if held is not None:
             held[1] += 1
             self.fd = held[0]
@@ -85,7 +86,7 @@ class Lock:
         except BaseException:
             os.close(self.fd)
             raise
-        Lock._held[self._key()] = [self.fd, 1]
+        Lock._held[key] = [self.fd, 1]
         return self
 
     def __exit__(self, *_: object) -> None:
