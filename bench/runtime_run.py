@@ -28,11 +28,15 @@ before), `--attach warm` makes such a write of this process's own right before e
 `--userns` runs every runtime on a bundle with a user namespace (root mapped to host
 uid 100000, the rootfs chowned to it): teu-runtime clones such an init itself, into the
 new user namespace (init.clone_init); stage 1 (init.stage1) is left for time and joined
-namespaces and a user namespace with bind mounts, which this bundle has none of. `--extra NAME=PATH` adds another runtime binary
-to the rotation (an A/B: a launcher of an older tree of teu, say).
+namespaces, which this bundle has none of. `--binds N` adds N read-only file bind mounts
+(the first three at /etc/hosts, /etc/hostname, /etc/resolv.conf, as an engine's
+container has them): with --userns, what every `teu run --userns` container is, whose
+sources teu-runtime has a helper of its own open as the host's root (bind_sources).
+`--extra NAME=PATH` adds another runtime binary to the rotation (an A/B: a launcher of
+an older tree of teu, say).
 
     python3 bench/runtime_run.py [--rounds 30] [--no-pip] [--attach mixed|cold|warm]
-                                 [--userns] [--extra NAME=PATH ...]
+                                 [--userns] [--binds N] [--extra NAME=PATH ...]
 """
 
 from __future__ import annotations
@@ -178,6 +182,20 @@ def in_user_namespace(config: dict, tmp: str, bundle: str) -> None:
     os.chmod(tmp, 0o755)  # the mapped root walks to the rootfs
 
 
+ENGINE_FILES = ("/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
+
+
+def with_binds(config: dict, tmp: str, count: int) -> None:
+    """`count` read-only file bind mounts, from files of the host's (under tmp)."""
+    for i in range(count):
+        source = os.path.join(tmp, f"bind-{i}")
+        with open(source, "w") as f:
+            f.write(f"bind {i}\n")
+        dest = ENGINE_FILES[i] if i < len(ENGINE_FILES) else f"/mnt/bind-{i}"
+        config["mounts"].append({"destination": dest, "type": "bind", "source": source,
+                                 "options": ["rbind", "ro", "nosuid", "nodev"]})
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=30)
@@ -186,6 +204,8 @@ def main() -> int:
                     help="the kernel's cgroup-attach wait before each run (see above)")
     ap.add_argument("--userns", action="store_true",
                     help="a container with a user namespace (see above)")
+    ap.add_argument("--binds", type=int, default=0, metavar="N",
+                    help="N file bind mounts (see above)")
     ap.add_argument("--extra", action="append", default=[], metavar="NAME=PATH",
                     help="another runtime binary to time alongside")
     args = ap.parse_args()
@@ -199,6 +219,7 @@ def main() -> int:
         config["ociVersion"] = "1.0.2"  # crun 1.8.1 refuses newer versions
         if args.userns:
             in_user_namespace(config, tmp, bundle)
+        with_binds(config, tmp, args.binds)
         busybox.write_config(bundle, config)
         cmds = commands(bundle, tmp, pip, extra)
         samples: dict[str, list[float]] = {name: [] for name in cmds}
@@ -218,7 +239,8 @@ def main() -> int:
     if "crun" in med:
         med["crun"] -= med.pop("(wrapper)")
         cpu["crun"] -= cpu.pop("(wrapper)")
-    what = "run of /bin/true" + (" in a user namespace" if args.userns else "")
+    what = "run of /bin/true" + (" in a user namespace" if args.userns else "") + (
+        f" with {args.binds} bind mounts" if args.binds else "")
     print(f"{what}, median of {args.rounds} alternating rounds, cgroup attach "
           f"{args.attach} (load average {os.getloadavg()[0]:.1f}):")
     print(f"  {'':14s} {'wall':>9s}   {'':24s} {'cpu':>9s}")

@@ -106,22 +106,34 @@ def test_program_not_found_is_127_not_executable_is_126(runtime, make_bundle):
     assert runtime("run", "-b", str(b3.path), runtime.new_id()).returncode == 127
 
 
-@pytest.mark.parametrize("where", ["init", "limits", "limits-userns", "limits-stage1"])
-def test_failed_create_leaves_nothing(runtime, make_bundle, where):
-    """A failure in the init (a sysctl it cannot set), or in the cgroup's limits, which
-    the runtime sets while an init it cloned itself already loads (into a new user
-    namespace too, whose id maps are written first): the init is killed, its cgroup and
-    the state removed; or (a time namespace) before stage 1 is told what to build."""
+@pytest.mark.parametrize("where", ["init", "limits", "limits-userns", "limits-stage1",
+                                   "limits-userns-binds", "bind-userns"])
+def test_failed_create_leaves_nothing(runtime, make_bundle, tmp_path, where):
+    """A failure in the init (a sysctl it cannot set; a bind source that is not there),
+    or in the cgroup's limits, which the runtime sets while an init it cloned itself
+    already loads (into a new user namespace too, whose id maps are written first; with
+    bind mounts, whose sources a helper of the runtime's opens meanwhile): the init and
+    the helper are killed, the cgroup and the state removed; or (a time namespace)
+    before stage 1 is told what to build."""
     b = make_bundle()
     if where == "limits-stage1":
         b.config["linux"]["namespaces"].append({"type": "time"})
-    if where == "limits-userns":
+    if "userns" in where:
         from test_runtime_security_limits import _in_user_namespace
 
         _in_user_namespace(b)
+    if "binds" in where or where == "bind-userns":
+        (tmp_path / "src").mkdir()
+        b.config["mounts"] += [
+            {"destination": "/mnt", "type": "bind", "source": str(tmp_path / "src"),
+             "options": ["rbind"]},
+            {"destination": "/tmp", "type": "bind", "source": str(tmp_path / "nosuch"),
+             "options": ["rbind"]}][:1 if "binds" in where else 2]
     if where == "init":
         b.config["linux"]["sysctl"] = {"kernel.no_such_knob": "1"}
         words = ["no_such_knob"]
+    elif where == "bind-userns":
+        words = ["nosuch"]
     else:
         b.config["linux"]["resources"] = {"cpu": {"cpus": str(os.cpu_count() + 7)}}
         words = ["cpuset.cpus"]
@@ -129,7 +141,21 @@ def test_failed_create_leaves_nothing(runtime, make_bundle, where):
     cid = runtime.new_id()
     assert_one_line_error(runtime("create", "-b", str(b.path), cid), *words)
     assert leftovers(runtime, cid) == []
+    assert processes_of(cid) == []  # stage 1, the init, the helper: all reaped
     assert runtime("run", "-b", str(make_bundle().path), cid).returncode == 0  # id free
+
+
+def processes_of(cid: str) -> list[str]:
+    """Live processes whose command line names the container (the runtime's forks)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if cid.encode() in f.read().split(b"\0"):
+                    found.append(pid)
+        except (NotADirectoryError, FileNotFoundError, ProcessLookupError):
+            continue
+    return found
 
 
 def last_state(path):

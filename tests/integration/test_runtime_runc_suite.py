@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 
+import pytest
 from tests.integration.test_seccomp_kernel import answer_one
 
 
@@ -406,26 +407,42 @@ def test_pty_is_owned_by_the_process_user(runtime, make_bundle, tmp_path):
 
 # --- user namespaces: bind sources the mapped root could not reach -----------------------
 
-def test_userns_bind_sources_behind_a_0700_directory(runtime, make_bundle, tmp_path):
+@pytest.mark.parametrize("time_ns", [False, True], ids=["cloned", "stage1"])
+def test_userns_bind_sources_behind_a_0700_directory(runtime, make_bundle, tmp_path, time_ns):
+    """The mapped root could not walk to these sources: the host's root opens them in
+    the container's mount namespace, whether the runtime clones the init (a user
+    namespace with bind mounts: a helper the runtime forks) or stage 1 makes it (a
+    time namespace too: stage 1's helper). A file bound read-only stays so; a
+    destination through the image's absolute symlink lands inside the rootfs."""
+    from tests.integration.test_runtime_security_limits import _in_user_namespace
+
     hidden = tmp_path / "hidden"
     (hidden / "dir").mkdir(parents=True)
     (hidden / "dir" / "foo.txt").write_text("x")
-    b = make_bundle(["stat", "-c", "%s", "/tmp/m/foo.txt"])  # /tmp: 1777, the target can be made
-    b.config["linux"]["namespaces"].append({"type": "user"})
-    b.config["linux"]["uidMappings"] = [{"hostID": 100000, "containerID": 0, "size": 65534}]
-    b.config["linux"]["gidMappings"] = [{"hostID": 100000, "containerID": 0, "size": 65534}]
-    b.config["mounts"].append({"source": str(hidden / "dir"), "destination": "/tmp/m",
-                               "options": ["bind"]})
-    b.config["mounts"] = [m for m in b.config["mounts"] if m.get("type") != "cgroup"]
+    (hidden / "file").write_text("hello\n")
+    script = "stat -c %s /tmp/m/foo.txt; cat /tmp/f; (echo y > /tmp/f) 2>/dev/null || echo ro"
+    b = make_bundle(["sh", "-c", script + "; cat /link/f2"])
+    _in_user_namespace(b)
+    if time_ns:
+        b.config["linux"]["namespaces"].append({"type": "time"})
+    (b.rootfs / "link").symlink_to("/elsewhere")  # resolved inside the root
+    os.lchown(b.rootfs / "link", 100000, 100000)
+    b.config["mounts"] += [
+        {"source": str(hidden / "dir"), "destination": "/tmp/m", "options": ["bind"]},
+        {"source": str(hidden / "file"), "destination": "/tmp/f", "options": ["bind", "ro"]},
+        {"source": str(hidden / "file"), "destination": "/link/f2", "options": ["bind"]}]
     b.save()
-    for parent in b.rootfs.parents:  # the rootfs itself must be reachable (pytest's are 0700)
-        if str(parent) == "/tmp":
-            break
-        parent.chmod(0o755)
     hidden.chmod(0o700)
-    p = runtime("run", "-b", str(b.path), runtime.new_id())
+    log = tmp_path / "log.json"
+    p = runtime("--log", str(log), "--log-format", "json", "--debug", "run", "-b", str(b.path),
+                runtime.new_id())
     assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "1"
+    assert p.stdout.split() == ["1", "hello", "ro", "hello"]
+    assert (b.rootfs / "elsewhere" / "f2").is_file() and not os.path.exists("/elsewhere")
+    setup = [e["msg"] for e in map(json.loads, log.read_text().splitlines())
+             if "nsexec container setup" in e["msg"]]
+    assert setup == ["=> nsexec container setup (stage 1: namespaces)" if time_ns else
+                     "=> nsexec container setup (the runtime clones the init: no stage 1)"]
 
 
 def test_start_container_hooks_get_no_inherited_fds(runtime, make_bundle):

@@ -173,23 +173,25 @@ def _in_user_namespace(b) -> None:  # noqa: ANN001
     b.config["mounts"] = [m for m in b.config["mounts"] if m["type"] != "cgroup"]
 
 
-@pytest.mark.parametrize("userns", ["", "cloned", "stage1"],
-                         ids=["direct", "userns", "userns-stage1"])
+@pytest.mark.parametrize("userns", ["", "cloned", "binds", "stage1"],
+                         ids=["direct", "userns", "userns-binds", "userns-stage1"])
 @pytest.mark.parametrize("clone3", [True, False], ids=["clone3", "clone3-refused"])
 def test_init_is_in_its_cgroup_in_every_hierarchy(runtime, make_bundle, tmp_path, clone3,
                                                  userns):
     """The init is in its cgroup before it runs anything of the container's, in every
     hierarchy: born in the cgroup2 one (clone3's CLONE_INTO_CGROUP), moving itself into
     the v1 ones; or, where clone3 is refused, moved by the runtime. Whether the runtime
-    clones it (into a new user namespace too) or stage 1 does (a bind mount in a user
-    namespace: its source opened by the host's root first), from inside the new user
-    namespace."""
+    clones it (into a new user namespace too, with a bind mount whose source the host's
+    root opens) or stage 1 does (a time namespace, and the bind mount), from inside the
+    new user namespace."""
     if not clone3:
         _without_clone3(runtime, tmp_path)
     b = make_bundle()
     if userns:
         _in_user_namespace(b)
     if userns == "stage1":
+        b.config["linux"]["namespaces"].append({"type": "time"})
+    if userns in ("binds", "stage1"):
         (tmp_path / "src").mkdir()
         b.config["mounts"].append({"destination": "/mnt", "type": "bind",
                                    "source": str(tmp_path / "src"), "options": ["rbind", "ro"]})

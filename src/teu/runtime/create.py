@@ -117,18 +117,12 @@ def _single_threaded() -> bool:
 
 def needs_stage1(config: dict) -> bool:
     """Whether the init is made by stage 1 (see init.py) rather than cloned by the
-    runtime itself: for namespaces joined by path, a time namespace (its offsets are
-    written before its first process enters it), and a user namespace whose new mount
-    namespace has bind mounts (their sources are opened by a helper that is the host's
-    root: rootfs.BindSourceOpener). A user namespace alone is made by the clone itself
-    (init.clone_init)."""
+    runtime itself: for namespaces joined by path, and a time namespace (its offsets
+    are written before its first process enters it). A user namespace is made by the
+    clone itself (init.clone_init), its bind mounts' sources opened by a helper the
+    runtime forks (bind_sources)."""
     namespaces = (config.get("linux") or {}).get("namespaces") or []
-    if any(n.get("path") or n["type"] == "time" for n in namespaces):
-        return True
-    kinds = {n["type"] for n in namespaces}
-    return "user" in kinds and "mount" in kinds and any(
-        m.get("type") == "bind" or {"bind", "rbind"} & set(m.get("options") or [])
-        for m in config.get("mounts") or [])  # rootfs.bind_source_paths' test
+    return any(n.get("path") or n["type"] == "time" for n in namespaces)
 
 
 class Stage1:
@@ -312,7 +306,9 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
     ctx.seccomp_cache = seccomp_cache_dir(state)
     # The init joins its cgroup itself (see init.clone_init): no grace-period wait.
     ctx.cgroup_join_files = cgroup.self_join_files()
+    opener = ctx.bind_opener = _bind_source_opener(ctx)
     init_pid = 0
+    failed = True
     try:
         try:
             init_pid, joins = init.clone_init(ctx, ch, cgroup.clone_target())
@@ -320,6 +316,11 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             child.close()
             if own_sock is not None:
                 own_sock.close()
+        if opener is not None:
+            # At once: it opens the sources on the other core while we write the id
+            # maps and the limits; the init receives them before it mounts.
+            opener.fork_helper(init_pid)
+            opener.close()
         _become_subreaper(opts, config)
         if ctx.new("user"):
             _user_namespace_ready(config, init_pid)
@@ -329,7 +330,9 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         # dies leaves an init that exits by itself: its channel ends (EOF, EPIPE).
         _init_started(state, init_pid)
         _save_config(state, config)
-        return _serve(ch, state, config, 0, cgroup, init_pid)
+        init_pid = _serve(ch, state, config, 0, cgroup, init_pid)
+        failed = False
+        return init_pid
     except BaseException:
         if init_pid:
             kill_quietly(init_pid)
@@ -337,6 +340,20 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         raise
     finally:
         ch.close()
+        if opener is not None:
+            opener.close()
+            opener.reap(kill=failed)  # done long since, unless the create failed
+
+
+def _bind_source_opener(ctx):  # noqa: ANN001, ANN202 - an init.InitContext; the opener or None
+    """For an init cloned into a new user and mount namespace with bind mounts: the
+    pair through which a helper of ours, the host's root, sends it their sources."""
+    if not (ctx.new("user") and ctx.new("mount")):
+        return None
+    from teu.runtime.bind_sources import BindSourceOpener, bind_source_paths
+
+    paths = bind_source_paths(ctx.config.get("mounts"))
+    return BindSourceOpener(paths) if paths else None
 
 
 def _user_namespace_ready(config: dict, init_pid: int) -> None:

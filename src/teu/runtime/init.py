@@ -16,11 +16,12 @@ Two stages, because a new pid namespace only applies to children:
 Both report failures over the sync channel and exit; they never return.
 
 Stage 1 exists for what must happen in a process of its own before the init is
-made: joining namespaces by path, a time namespace, a user namespace whose bind
-mounts' sources a helper must open as the host's root. A container that needs none of
-them (create.needs_stage1) is cloned by the runtime itself straight into its new
-namespaces (`clone_init`), a new user namespace among them: one Python fork fewer,
-with its copied pages and its exit (~6 ms of CPU a start with a user namespace).
+made: joining namespaces by path, a time namespace (its offsets are written before
+its first process enters it). A container that needs neither (create.needs_stage1) is
+cloned by the runtime itself straight into its new namespaces (`clone_init`), a new
+user namespace among them: one Python fork fewer, with its copied pages and its exit
+(~6 ms of CPU a start with a user namespace). Its bind mounts' sources are then
+opened as the host's root by a helper the runtime forks (bind_sources), as stage 1's.
 """
 
 from __future__ import annotations
@@ -92,7 +93,10 @@ class InitContext:
         # birth (cgroup_join; None: the runtime moves it).
         self.self_join = None
         self.seccomp_cache: str | None = None
-        self.bind_fds: dict[int, int] = {}  # mounts[i] -> fd, see rootfs.BindSourceOpener
+        self.bind_fds: dict[int, int] = {}  # mounts[i] -> fd, see bind_sources
+        # Where the runtime clones the init into a new user and mount namespace: the
+        # opener whose helper sends the init its bind sources (bind_sources).
+        self.bind_opener = None
         self.ch = channel
         self.console_fd = console_fd
         self.preserve_fds = preserve_fds
@@ -126,6 +130,7 @@ def _fail_channel(ch: Channel, e: BaseException) -> None:
 def stage1_from_channel(ch: Channel) -> None:
     """Stage 1 as the runtime forks it: load what every container needs, then wait
     for the one "setup" message that says what to build."""
+    import teu.runtime.bind_sources  # noqa: F401
     import teu.runtime.mount_options  # noqa: F401
     import teu.runtime.rootfs  # noqa: F401
 
@@ -165,10 +170,12 @@ def stage1(ctx: InitContext) -> None:
         set_oom_score_adj(ctx.process.get("oomScoreAdj"))
         opener = None
         if ctx.new("user") and ctx.new("mount"):
-            from teu.runtime.rootfs import BindSourceOpener, bind_source_paths
+            from teu.runtime.bind_sources import BindSourceOpener, bind_source_paths
 
             paths = bind_source_paths(ctx.config.get("mounts"))
-            opener = BindSourceOpener(paths) if paths else None
+            if paths:
+                opener = BindSourceOpener(paths)
+                opener.fork_helper()
         if ctx.self_join is not None:
             ctx.self_join.open()  # before any namespace hides the host's cgroupfs
         join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
@@ -240,7 +247,10 @@ def clone_init(ctx: InitContext, runtime_end: Channel,
     A new user namespace is made by the clone too (the kernel makes it first, so it owns
     the other new ones, as after stage 1's unshares); the child stays the host's uid 0
     until the runtime has written its id maps and limited the cgroup ("cgroup-ready"),
-    and joins the cgroup before it becomes the namespace's root."""
+    and joins the cgroup before it becomes the namespace's root. Where the new mount
+    namespace has bind mounts, ctx.bind_opener's pair was made before the clone: the
+    child receives the sources' fds from the helper the runtime forks once it has the
+    child's pid (bind_sources), before it mounts anything."""
     log.debug("=> nsexec container setup (the runtime clones the init: no stage 1)")
     sys = L.syscalls()
     flags = 0
@@ -279,11 +289,17 @@ def clone_init(ctx: InitContext, runtime_end: Channel,
         try:
             try:
                 runtime_end.close()
+                if ctx.bind_opener is not None:
+                    ctx.bind_opener.in_receiver()
                 if not joins:
                     ctx.cgroup_join_files = None  # the runtime moves us
                 # Here, not before the clone: on the other core, while the runtime
                 # limits the cgroup.
                 preload(ctx)
+                if ctx.bind_opener is not None:
+                    # Opened by the runtime's helper, as the host's root, in our mount
+                    # namespace (bind_sources), before anything in it changes.
+                    ctx.bind_fds = ctx.bind_opener.receive()
                 if ctx.new("user"):
                     # Still the host's uid 0 (unmapped here), as stage 1 would be: the
                     # runtime writes the id maps and our oomScoreAdj, and limits the
