@@ -225,3 +225,43 @@ def test_exec_process_is_in_the_cgroup_in_every_hierarchy(runtime, make_bundle, 
         _assert_in_cgroup_everywhere(p.stdout, path, clone3)
     finally:
         runtime("kill", cid, "KILL")
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["plain", "userns"])
+def test_exec_process_joins_the_cgroup_namespace_after_its_clone(runtime, make_bundle,
+                                                                 tmp_path, userns):
+    """An exec'd process is in the container's cgroup namespace, at its root (the
+    container's cgroup) in every hierarchy; and it is the process cloned into the cgroup
+    (clone3's CLONE_INTO_CGROUP) that joins the namespace, after the clone, not its
+    parent before it: where cgroup2 is mounted nsdelegate, the kernel refuses a process
+    inside a cgroup namespace a clone into a cgroup from one outside it (ENOENT). This
+    host mounts no cgroup2 nsdelegate, so strace shows the order."""
+    b = make_bundle(["sleep", "300"])
+    if userns:
+        _in_user_namespace(b)
+    b.config["linux"]["namespaces"].append({"type": "cgroup"})
+    b.config["linux"]["cgroupsPath"] = f"/teutest/{runtime.new_id()}"
+    b.save()
+    cid = runtime.new_id()
+    runtime("run", "-d", "-b", str(b.path), cid, check=True)
+    try:
+        init_ns = os.readlink(f"/proc/{runtime.state(cid)['pid']}/ns/cgroup")
+        trace = tmp_path / "trace"
+        p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=clone3,setns", "-o", str(trace),
+                            *runtime.cmd("exec", cid, "sh", "-c",
+                                         "readlink /proc/$$/ns/cgroup; cat /proc/$$/cgroup")],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        ns, *cgroups = p.stdout.splitlines()
+        assert ns == init_ns
+        with open("/proc/self/cgroup") as f:
+            assert len(cgroups) == len(f.read().splitlines())  # every hierarchy the host has
+        assert all(line.split(":", 2)[2] == "/" for line in cgroups), cgroups
+        calls = [line.split(None, 1) for line in trace.read_text().splitlines()]
+        clones = [int(call.rsplit("= ", 1)[1]) for _, call in calls
+                  if call.startswith("clone3(") and "CLONE_INTO_CGROUP" in call]
+        joins = [int(pid) for pid, call in calls if call.startswith("setns(")
+                 and "CLONE_NEWCGROUP" in call and call.endswith("= 0")]
+        assert len(clones) == 1 and joins == clones, trace.read_text()
+    finally:
+        runtime("kill", cid, "KILL")

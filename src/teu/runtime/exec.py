@@ -1,10 +1,11 @@
 """`exec`: run another process in a running container.
 
-Stage 1 joins the init's namespaces (/proc/<init>/ns/*) and forks stage 2 so the
-pid namespace applies, into the container's cgroup, which stage 2 finishes joining
-itself (with no wait for the kernel's cgroup attach: see cgroup_join; with --cgroup,
-the runtime moves stage 1 into the sub-cgroups instead); stage 2 sets up terminal, limits, identity, capabilities and seccomp as the container's
-own process had them (or as --process says) and execs. The sync channel closes
+Stage 1 joins the init's namespaces (/proc/<init>/ns/*) but its cgroup namespace and
+forks stage 2 so the pid namespace applies, into the container's cgroup, which stage 2
+finishes joining itself (with no wait for the kernel's cgroup attach: see cgroup_join;
+with --cgroup, the runtime moves stage 1 into the sub-cgroups instead), then joins the
+cgroup namespace; stage 2 sets up terminal, limits, identity, capabilities and seccomp
+as the container's own process had them (or as --process says) and execs. The sync channel closes
 on that exec: EOF means the program is running, a message means it failed.
 """
 
@@ -230,6 +231,11 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
         if join is not None:
             join.open(procs_fallback=True)  # before the namespaces hide the host's paths
         opened = open_namespaces(namespaces)
+        # The cgroup namespace is stage 2's to join, once in its cgroup: a process inside
+        # it may not move into (or be cloned into) a cgroup from one outside it where
+        # cgroup2 is mounted nsdelegate (ENOENT), and stage 1 is outside, in ours.
+        cgroup_ns = next((fd for kind, fd in opened if kind == "cgroup"), None)
+        opened = [(kind, fd) for kind, fd in opened if kind != "cgroup"]
         if chroot:  # before a user namespace takes away the right to chroot
             os.chroot(chroot)
         join_namespaces(sys, opened)
@@ -240,6 +246,8 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
             try:
                 if join is not None:
                     join.join_v1()
+                if cgroup_ns is not None:
+                    join_namespaces(sys, [("cgroup", cgroup_ns)])
                 if any(kind == "user" for kind, _ in namespaces):
                     os.setresgid(0, 0, 0)
                     os.setresuid(0, 0, 0)
@@ -248,6 +256,8 @@ def _stage1(ch: Channel, namespaces: list, process: dict, linux: dict, console_s
                 _fail_channel(ch, e)
         if join is not None:
             join.close()
+        if cgroup_ns is not None:
+            os.close(cgroup_ns)
         try:
             ch.send("pid", pid=pid)
         except BrokenPipeError:
