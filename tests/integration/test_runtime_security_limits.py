@@ -247,21 +247,55 @@ def test_exec_process_joins_the_cgroup_namespace_after_its_clone(runtime, make_b
     try:
         init_ns = os.readlink(f"/proc/{runtime.state(cid)['pid']}/ns/cgroup")
         trace = tmp_path / "trace"
-        p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=clone3,setns", "-o", str(trace),
-                            *runtime.cmd("exec", cid, "sh", "-c",
-                                         "readlink /proc/$$/ns/cgroup; cat /proc/$$/cgroup")],
-                           capture_output=True, text=True, timeout=30)
+        p = _traced(runtime, trace, "exec", cid, "sh", "-c",
+                    "readlink /proc/$$/ns/cgroup; cat /proc/$$/cgroup")
         assert p.returncode == 0, p.stderr
         ns, *cgroups = p.stdout.splitlines()
         assert ns == init_ns
         with open("/proc/self/cgroup") as f:
             assert len(cgroups) == len(f.read().splitlines())  # every hierarchy the host has
         assert all(line.split(":", 2)[2] == "/" for line in cgroups), cgroups
-        calls = [line.split(None, 1) for line in trace.read_text().splitlines()]
-        clones = [int(call.rsplit("= ", 1)[1]) for _, call in calls
-                  if call.startswith("clone3(") and "CLONE_INTO_CGROUP" in call]
-        joins = [int(pid) for pid, call in calls if call.startswith("setns(")
-                 and "CLONE_NEWCGROUP" in call and call.endswith("= 0")]
-        assert len(clones) == 1 and joins == clones, trace.read_text()
+        _assert_cloned_then_joined(trace)
+    finally:
+        runtime("kill", cid, "KILL")
+
+
+def _traced(runtime, trace, *args: str) -> subprocess.CompletedProcess:  # noqa: ANN001
+    return subprocess.run(["strace", "-f", "-qq", "-e", "trace=clone3,setns", "-o", str(trace),
+                           *runtime.cmd(*args)], capture_output=True, text=True, timeout=30)
+
+
+def _assert_cloned_then_joined(trace) -> None:  # noqa: ANN001
+    """The one process cloned into the cgroup (clone3's CLONE_INTO_CGROUP) joined the
+    cgroup namespace (setns CLONE_NEWCGROUP), and nothing else did."""
+    calls = [line.split(None, 1) for line in trace.read_text().splitlines()]
+    clones = [int(call.rsplit("= ", 1)[1]) for _, call in calls
+              if call.startswith("clone3(") and "CLONE_INTO_CGROUP" in call]
+    joins = [int(pid) for pid, call in calls if call.startswith("setns(")
+             and "CLONE_NEWCGROUP" in call and call.endswith("= 0")]
+    assert len(clones) == 1 and joins == clones, trace.read_text()
+
+
+def test_init_joins_a_cgroup_namespace_given_by_path_after_its_clone(runtime, make_bundle,
+                                                                     tmp_path):
+    """Likewise for an init that joins another container's cgroup namespace (stage 1
+    makes it): the init, born in its own cgroup, joins that namespace, not stage 1."""
+    first = make_bundle(["sleep", "300"])
+    first.config["linux"]["namespaces"].append({"type": "cgroup"})
+    first.save()
+    cid = runtime.new_id()
+    runtime("run", "-d", "-b", str(first.path), cid, check=True)
+    try:
+        ns = f"/proc/{runtime.state(cid)['pid']}/ns/cgroup"
+        b = make_bundle(["readlink", "/proc/self/ns/cgroup"])
+        b.config["linux"]["namespaces"].append({"type": "cgroup", "path": ns})
+        # (Its own cgroup is outside that namespace's root: no cgroupfs to mount of it.)
+        b.config["mounts"] = [m for m in b.config["mounts"] if m["type"] != "cgroup"]
+        b.save()
+        trace = tmp_path / "trace"
+        p = _traced(runtime, trace, "run", "-b", str(b.path), runtime.new_id())
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip() == os.readlink(ns)
+        _assert_cloned_then_joined(trace)
     finally:
         runtime("kill", cid, "KILL")

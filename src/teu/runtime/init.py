@@ -4,9 +4,10 @@ Two stages, because a new pid namespace only applies to children:
 
 - stage 1 (forked by the runtime, still in the runtime's namespaces and cgroup)
   opens the container's cgroup files (cgroup_join), joins namespaces given by
-  path, makes a user namespace (the runtime writes its id maps), unshares the
-  rest, clones stage 2 into the cgroup (the v1 hierarchies the child joins itself),
-  reports its pid and exits.
+  path (a cgroup one is the child's to join, once in its cgroup), makes a user
+  namespace (the runtime writes its id maps), unshares the rest, clones stage 2
+  into the cgroup (the v1 hierarchies the child joins itself), reports its pid and
+  exits.
 - stage 2 is the container's init: pid 1 of a new pid namespace. It builds the
   root filesystem, lets the runtime run its hooks, pivots, sets hostname,
   sysctls, console, limits, identity and capabilities, says "ready", then
@@ -178,8 +179,13 @@ def stage1(ctx: InitContext) -> None:
                 opener.fork_helper()
         if ctx.self_join is not None:
             ctx.self_join.open()  # before any namespace hides the host's cgroupfs
-        join_namespaces(sys, open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
-                                              if n.get("path")]))
+        opened = open_namespaces([(n["type"], n["path"]) for n in ctx.namespaces
+                                  if n.get("path")])
+        # A cgroup namespace joined by path is the init's to join, once in its cgroup
+        # (as exec's stage 2): from inside it, a clone into a cgroup from outside it is
+        # refused where cgroup2 is mounted nsdelegate.
+        cgroup_ns = next((fd for kind, fd in opened if kind == "cgroup"), None)
+        join_namespaces(sys, [(kind, fd) for kind, fd in opened if kind != "cgroup"])
         if ctx.new("user"):
             sys.unshare(L.CLONE_NEWUSER)
             ctx.ch.send("userns")
@@ -212,6 +218,8 @@ def stage1(ctx: InitContext) -> None:
             try:
                 if ctx.self_join is not None:
                     ctx.self_join.join_v1()
+                if cgroup_ns is not None:
+                    join_namespaces(sys, [("cgroup", cgroup_ns)])
                 if ctx.new("user"):
                     os.setresgid(0, 0, 0)
                     os.setresuid(0, 0, 0)
@@ -220,6 +228,8 @@ def stage1(ctx: InitContext) -> None:
             stage2(ctx)
         if ctx.self_join is not None:
             ctx.self_join.close()
+        if cgroup_ns is not None:
+            os.close(cgroup_ns)
         ctx.ch.send("pid", pid=pid, joined=joined)
         os._exit(0)
     except BaseException as e:  # noqa: BLE001 - everything must reach the runtime
