@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 
-from teu.runtime import fdpass
 from teu.runtime import linux as L
 
 
@@ -40,6 +39,9 @@ class BindSourceOpener:
     """The socket pair between the receiver and the helper, and the helper's pid."""
 
     def __init__(self, paths: dict[int, str]) -> None:
+        # Here: create imports this module for every user namespace, binds or not.
+        from teu.runtime import fdpass
+
         self.paths = paths
         self.sock, self.peer = fdpass.socketpair()  # the receiver's end, the helper's
         self.pid = 0
@@ -74,6 +76,8 @@ class BindSourceOpener:
                 opened.append(str(i))
             except OSError:
                 continue  # left to the mount itself to report
+        from teu.runtime import fdpass  # loaded: __init__'s
+
         fdpass.send_fds(self.peer, (",".join(opened) or "-").encode(), fds)
 
     def in_receiver(self) -> None:
@@ -85,6 +89,8 @@ class BindSourceOpener:
         """Once the receiver has its new mount namespace: {index in mounts: fd}. In
         stage 1 (the helper is its child, waiting for its pid) it says its pid first
         and reaps the helper after."""
+        from teu.runtime import fdpass  # loaded: __init__'s
+
         try:
             if self.pid:
                 self.sock.send(str(os.getpid()).encode())
