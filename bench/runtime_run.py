@@ -30,8 +30,8 @@ uid 100000, the rootfs chowned to it): teu-runtime clones such an init itself, i
 new user namespace (init.clone_init); stage 1 (init.stage1) is left for time and joined
 namespaces, which this bundle has none of. `--binds N` adds N read-only file bind mounts
 (the first three at /etc/hosts, /etc/hostname, /etc/resolv.conf, as an engine's
-container has them): with --userns, what every `teu run --userns` container is, whose
-sources teu-runtime has a helper of its own open as the host's root (bind_sources).
+container has them): with --userns, what a user-namespaced container of podman's is, whose
+sources teu-runtime opens as the host's root in the init's mount namespace (bind_sources).
 `--extra NAME=PATH` adds another runtime binary to the rotation (an A/B: a launcher of
 an older tree of teu, say).
 

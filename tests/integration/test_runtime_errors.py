@@ -112,9 +112,9 @@ def test_failed_create_leaves_nothing(runtime, make_bundle, tmp_path, where):
     """A failure in the init (a sysctl it cannot set; a bind source that is not there),
     or in the cgroup's limits, which the runtime sets while an init it cloned itself
     already loads (into a new user namespace too, whose id maps are written first; with
-    bind mounts, whose sources a helper of the runtime's opens meanwhile): the init and
-    the helper are killed, the cgroup and the state removed; or (a time namespace)
-    before stage 1 is told what to build."""
+    bind mounts, whose sources the runtime opens in the init's mount namespace first):
+    the init is killed, the cgroup and the state removed; or (a time namespace) before
+    stage 1 (and its bind sources' helper) is told what to build."""
     b = make_bundle()
     if where == "limits-stage1":
         b.config["linux"]["namespaces"].append({"type": "time"})
@@ -141,7 +141,7 @@ def test_failed_create_leaves_nothing(runtime, make_bundle, tmp_path, where):
     cid = runtime.new_id()
     assert_one_line_error(runtime("create", "-b", str(b.path), cid), *words)
     assert leftovers(runtime, cid) == []
-    assert processes_of(cid) == []  # stage 1, the init, the helper: all reaped
+    assert processes_of(cid) == []  # stage 1, the init, a helper: all reaped
     assert runtime("run", "-b", str(make_bundle().path), cid).returncode == 0  # id free
 
 

@@ -255,7 +255,7 @@ def test_podman_run_missing_program_is_127(podman: Podman) -> None:
 def test_podman_run_in_a_user_namespace(podman: Podman) -> None:
     """podman's --uidmap container: a user namespace with podman's bind mounts
     (/etc/hosts, /etc/hostname, /etc/resolv.conf, /run/.containerenv), whose sources
-    teu-runtime's helper opens as the host's root (bind_sources)."""
+    teu-runtime opens as the host's root (bind_sources)."""
     p = podman.run("--rm", "--hostname", "userns-box", "--uidmap", "0:100000:65536",
                    "--gidmap", "0:100000:65536", IMAGE, "sh", "-c",
                    "cat /proc/self/uid_map /etc/hostname; echo; id -u; test -e /run/.containerenv")

@@ -411,9 +411,11 @@ def test_pty_is_owned_by_the_process_user(runtime, make_bundle, tmp_path):
 def test_userns_bind_sources_behind_a_0700_directory(runtime, make_bundle, tmp_path, time_ns):
     """The mapped root could not walk to these sources: the host's root opens them in
     the container's mount namespace, whether the runtime clones the init (a user
-    namespace with bind mounts: a helper the runtime forks) or stage 1 makes it (a
+    namespace with bind mounts: the runtime opens them itself) or stage 1 makes it (a
     time namespace too: stage 1's helper). A file bound read-only stays so; a
-    destination through the image's absolute symlink lands inside the rootfs."""
+    destination through the image's absolute symlink lands inside the rootfs. The
+    runtime is back in its own mount namespace and working directory after (a relative
+    --pid-file is written after the opening)."""
     from tests.integration.test_runtime_security_limits import _in_user_namespace
 
     hidden = tmp_path / "hidden"
@@ -434,10 +436,13 @@ def test_userns_bind_sources_behind_a_0700_directory(runtime, make_bundle, tmp_p
     b.save()
     hidden.chmod(0o700)
     log = tmp_path / "log.json"
+    here = tmp_path / "cwd"
+    here.mkdir()
     p = runtime("--log", str(log), "--log-format", "json", "--debug", "run", "-b", str(b.path),
-                runtime.new_id())
+                "--pid-file", "init.pid", runtime.new_id(), cwd=here)
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["1", "hello", "ro", "hello"]
+    assert (here / "init.pid").read_text().isdigit()
     assert (b.rootfs / "elsewhere" / "f2").is_file() and not os.path.exists("/elsewhere")
     setup = [e["msg"] for e in map(json.loads, log.read_text().splitlines())
              if "nsexec container setup" in e["msg"]]

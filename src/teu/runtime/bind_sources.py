@@ -3,19 +3,22 @@
 The mapped root of a user namespace may not walk the path to a source (a 0700
 directory on the way), but mounting from /proc/self/fd/N needs no walk. The fd must
 come from the container's own mount namespace (a bind from another one is EINVAL),
-which exists only once the init (or stage 1) has it: so a helper, a fork of a process
-that is still the host's root in the host's namespaces, enters that mount namespace,
-opens each source (O_PATH, as the host's root resolves it) and sends the fds to the
-process that mounts them. runc's runtime does the same for its init.
+which exists only once the init (or stage 1) has it: so a process that is still the
+host's root, in the host's user namespace, enters that mount namespace, opens each
+source (O_PATH, as the host's root resolves it), and the fds go to the process that
+mounts them. runc's runtime does the same for its init.
 
-Two callers, one helper:
-- stage 1 (init.stage1) forks it before it unshares its mount namespace, tells it its
-  pid once it has one, and receives the fds itself (`fork_helper()`, `receive()`);
+Two callers:
 - the runtime, for an init it clones itself into a new user and mount namespace
   (init.clone_init): the pair is made before the clone, so the init holds the
-  receiving end; the runtime forks the helper with the init's pid as soon as it has
-  it (`fork_helper(pid)`), closes its own ends, and reaps the helper (`reap`); the
-  init drops the helper's end at birth (`in_receiver`) and receives before it mounts.
+  receiving end (it drops the other at birth: `in_receiver`); once it has the init's
+  pid the runtime, single-threaded, enters the init's mount namespace itself, opens
+  the sources, goes back to its own (root and working directory restored) and sends
+  them (`open_and_send`): no process of its own, whose fork and exit cost ~10 ms of
+  CPU a start;
+- stage 1 (init.stage1), which gives up the host's rights when it unshares its user
+  namespace, so a helper forked before that (`fork_helper`) does the opening, told
+  stage 1's pid once it has its mount namespace (`receive`).
 """
 
 from __future__ import annotations
@@ -35,56 +38,90 @@ def bind_source_paths(mounts: list[dict] | None) -> dict[int, str]:
     return paths
 
 
+def _open_sources(paths: dict[int, str]) -> tuple[bytes, list[int]]:
+    """The sources this process can open ("i,j,..." of those opened, their fds)."""
+    opened, fds = [], []
+    for i, path in paths.items():
+        try:
+            fds.append(os.open(path, os.O_PATH | os.O_CLOEXEC))
+            opened.append(str(i))
+        except OSError:
+            continue  # left to the mount itself to report
+    return (",".join(opened) or "-").encode(), fds
+
+
 class BindSourceOpener:
-    """The socket pair between the receiver and the helper, and the helper's pid."""
+    """The socket pair between the receiver and the opener, and a helper's pid."""
 
     def __init__(self, paths: dict[int, str]) -> None:
         # Here: create imports this module for every user namespace, binds or not.
         from teu.runtime import fdpass
 
         self.paths = paths
-        self.sock, self.peer = fdpass.socketpair()  # the receiver's end, the helper's
+        self.sock, self.peer = fdpass.socketpair()  # the receiver's end, the opener's
         self.pid = 0
 
-    def fork_helper(self, ns_pid: int = 0) -> None:
-        """Fork the helper, which enters the mount namespace of `ns_pid` (0: of the pid
-        the receiver sends it, stage 1's own) and answers with the fds."""
+    # -- the runtime, for the init it cloned ------------------------------------------
+    def in_receiver(self) -> None:
+        """In the init the runtime cloned (it inherited both ends): drop the opener's,
+        so that the runtime's death reads as EOF."""
+        self.peer.close()
+
+    def open_and_send(self, ns_pid: int) -> None:
+        """Open the sources in the mount namespace of `ns_pid` and send them to it. The
+        caller must be single-threaded (setns refuses a shared fs_struct) and the host's
+        root; it ends back in its own mount namespace, root and working directory."""
+        from teu.runtime import fdpass  # loaded: __init__'s
+
+        sys = L.syscalls()
+        flags = os.O_RDONLY | os.O_CLOEXEC
+        fds = [os.open("/proc/self/ns/mnt", flags), os.open("/", os.O_PATH | os.O_CLOEXEC),
+               os.open(".", os.O_PATH | os.O_CLOEXEC)]
+        sources: list[int] = []
+        try:
+            fds.append(os.open(f"/proc/{ns_pid}/ns/mnt", flags))
+            sys.setns(fds[3], L.CLONE_NEWNS)
+            try:
+                names, sources = _open_sources(self.paths)
+            finally:
+                # setns sets root and cwd to the namespace's root: a chrooted runtime
+                # gets its own root back too (fchdir + chroot(".")).
+                sys.setns(fds[0], L.CLONE_NEWNS)
+                os.fchdir(fds[1])
+                os.chroot(".")
+                os.fchdir(fds[2])
+            fdpass.send_fds(self.peer, names, sources)
+        finally:
+            for fd in fds + sources:
+                os.close(fd)
+            self.close()
+
+    # -- stage 1 ----------------------------------------------------------------------
+    def fork_helper(self) -> None:
+        """Fork the helper: it waits for the pid whose mount namespace to open in."""
         self.pid = os.fork()
         if self.pid == 0:  # the helper: never returns
             try:
-                # As the processes it serves: nothing may ptrace it or open its /proc
+                # As the process it serves: nothing may ptrace it or open its /proc
                 # files while it is in the container's mount namespace.
                 L.syscalls().prctl(L.PR_SET_DUMPABLE, 0)
                 self.sock.close()
-                self._serve(ns_pid)
+                self._serve()
             finally:
                 os._exit(0)
         self.peer.close()
 
-    def _serve(self, ns_pid: int) -> None:
-        if not ns_pid:
-            msg = self.peer.recv(32)
-            if not msg:
-                return
-            ns_pid = int(msg)
-        ns = os.open(f"/proc/{ns_pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
-        L.syscalls().setns(ns, L.CLONE_NEWNS)
-        opened, fds = [], []
-        for i, path in self.paths.items():
-            try:
-                fds.append(os.open(path, os.O_PATH | os.O_CLOEXEC))
-                opened.append(str(i))
-            except OSError:
-                continue  # left to the mount itself to report
+    def _serve(self) -> None:
         from teu.runtime import fdpass  # loaded: __init__'s
 
-        fdpass.send_fds(self.peer, (",".join(opened) or "-").encode(), fds)
+        msg = self.peer.recv(32)
+        if not msg:
+            return
+        ns = os.open(f"/proc/{int(msg)}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        L.syscalls().setns(ns, L.CLONE_NEWNS)
+        fdpass.send_fds(self.peer, *_open_sources(self.paths))
 
-    def in_receiver(self) -> None:
-        """In the init the runtime cloned (it inherited both ends): drop the helper's,
-        so that the helper's death reads as EOF."""
-        self.peer.close()
-
+    # -- the receiver -----------------------------------------------------------------
     def receive(self) -> dict[int, int]:
         """Once the receiver has its new mount namespace: {index in mounts: fd}. In
         stage 1 (the helper is its child, waiting for its pid) it says its pid first
@@ -97,27 +134,19 @@ class BindSourceOpener:
             data, fds = fdpass.recv_fds(self.sock, 65536, max(1, len(self.paths)))
         finally:
             self.sock.close()
-            self.reap()
+            self._reap()
         names = data.decode().split(",") if data not in (b"", b"-") else []
         return {int(i): fd for i, fd in zip(names, fds, strict=False)}
 
     def close(self) -> None:
-        """The runtime's ends, once the helper is forked (or was never)."""
+        """The opener's ends (the runtime's, once it has sent, or failed to)."""
         self.sock.close()
         self.peer.close()
 
-    def reap(self, kill: bool = False) -> None:
-        """Wait for the helper (killing it first if asked: a create that failed);
-        idempotent."""
-        if not self.pid:
-            return
-        pid, self.pid = self.pid, 0
-        if kill:
+    def _reap(self) -> None:
+        if self.pid:
+            pid, self.pid = self.pid, 0
             try:
-                os.kill(pid, 9)
-            except OSError:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
                 pass
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass

@@ -308,7 +308,6 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
     ctx.cgroup_join_files = cgroup.self_join_files()
     opener = ctx.bind_opener = _bind_source_opener(ctx)
     init_pid = 0
-    failed = True
     try:
         try:
             init_pid, joins = init.clone_init(ctx, ch, cgroup.clone_target())
@@ -317,10 +316,10 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
             if own_sock is not None:
                 own_sock.close()
         if opener is not None:
-            # At once: it opens the sources on the other core while we write the id
-            # maps and the limits; the init receives them before it mounts.
-            opener.fork_helper(init_pid)
-            opener.close()
+            # We are still the host's root, single-threaded (the clone's condition): the
+            # sources are opened in the init's mount namespace by us; the init receives
+            # them before it mounts (bind_sources).
+            opener.open_and_send(init_pid)
         _become_subreaper(opts, config)
         if ctx.new("user"):
             _user_namespace_ready(config, init_pid)
@@ -330,9 +329,7 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         # dies leaves an init that exits by itself: its channel ends (EOF, EPIPE).
         _init_started(state, init_pid)
         _save_config(state, config)
-        init_pid = _serve(ch, state, config, 0, cgroup, init_pid)
-        failed = False
-        return init_pid
+        return _serve(ch, state, config, 0, cgroup, init_pid)
     except BaseException:
         if init_pid:
             kill_quietly(init_pid)
@@ -342,12 +339,11 @@ def _clone_init(state: ContainerState, config: dict, rootfs: str, opts: CreateOp
         ch.close()
         if opener is not None:
             opener.close()
-            opener.reap(kill=failed)  # done long since, unless the create failed
 
 
 def _bind_source_opener(ctx):  # noqa: ANN001, ANN202 - an init.InitContext; the opener or None
     """For an init cloned into a new user and mount namespace with bind mounts: the
-    pair through which a helper of ours, the host's root, sends it their sources."""
+    pair through which we, the host's root, send it their sources."""
     if not (ctx.new("user") and ctx.new("mount")):
         return None
     from teu.runtime.bind_sources import BindSourceOpener, bind_source_paths

@@ -22,7 +22,8 @@ its first process enters it). A container that needs neither (create.needs_stage
 cloned by the runtime itself straight into its new namespaces (`clone_init`), a new
 user namespace among them: one Python fork fewer, with its copied pages and its exit
 (~6 ms of CPU a start with a user namespace). Its bind mounts' sources are then
-opened as the host's root by a helper the runtime forks (bind_sources), as stage 1's.
+opened as the host's root by the runtime itself, in the init's mount namespace
+(bind_sources; stage 1 has a helper do it).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class InitContext:
         self.seccomp_cache: str | None = None
         self.bind_fds: dict[int, int] = {}  # mounts[i] -> fd, see bind_sources
         # Where the runtime clones the init into a new user and mount namespace: the
-        # opener whose helper sends the init its bind sources (bind_sources).
+        # opener through which the runtime sends the init its bind sources (bind_sources).
         self.bind_opener = None
         self.ch = channel
         self.console_fd = console_fd
@@ -259,8 +260,8 @@ def clone_init(ctx: InitContext, runtime_end: Channel,
     until the runtime has written its id maps and limited the cgroup ("cgroup-ready"),
     and joins the cgroup before it becomes the namespace's root. Where the new mount
     namespace has bind mounts, ctx.bind_opener's pair was made before the clone: the
-    child receives the sources' fds from the helper the runtime forks once it has the
-    child's pid (bind_sources), before it mounts anything."""
+    child receives the sources' fds, which the runtime opens in its mount namespace
+    once it has the child's pid (bind_sources), before it mounts anything."""
     log.debug("=> nsexec container setup (the runtime clones the init: no stage 1)")
     sys = L.syscalls()
     flags = 0
@@ -307,7 +308,7 @@ def clone_init(ctx: InitContext, runtime_end: Channel,
                 # limits the cgroup.
                 preload(ctx)
                 if ctx.bind_opener is not None:
-                    # Opened by the runtime's helper, as the host's root, in our mount
+                    # Opened by the runtime, as the host's root, in our mount
                     # namespace (bind_sources), before anything in it changes.
                     ctx.bind_fds = ctx.bind_opener.receive()
                 if ctx.new("user"):
