@@ -59,3 +59,114 @@ def test_start_interval_checks_often_while_starting(teu) -> None:
     # Failures inside the start period do not count.
     assert teu.inspect("quick")["State"]["Health"]["FailingStreak"] == 0
     teu.ok("rm", "-f", "quick")
+
+
+def _recorded(teu, cid: str) -> dict:  # noqa: ANN001
+    """The row's health as it is, read without a reader (which would restart a loop), with
+    the loop it names (inspect leaves MonitorPid out, as docker has none)."""
+    import json
+    import sqlite3
+
+    c = sqlite3.connect(teu.root / "teu.db")
+    try:
+        (health,) = c.execute("SELECT health FROM containers WHERE id=?", (cid,)).fetchone()
+    finally:
+        c.close()
+    return json.loads(health) if health else {}
+
+
+def _recorded_loop(teu, cid: str) -> int:  # noqa: ANN001
+    return _recorded(teu, cid).get("MonitorPid", 0)
+
+
+def _loops(teu, cid: str) -> list[int]:  # noqa: ANN001
+    """The container's health-check loops: the `sh`s whose script runs its checks."""
+    from tests.integration.proc_helpers import command_line
+
+    return [p for p in pids_mentioning(f"healthcheck' 'run' '{cid}")
+            if command_line(p).startswith("/bin/sh -c ") and str(teu.root) in command_line(p)]
+
+
+def _kill_loop(teu, cid: str) -> int:  # noqa: ANN001
+    """kill -9 of the container's loop and whatever of it runs (its group); its pid."""
+    import os
+
+    (loop,) = _loops(teu, cid)
+    assert loop == _recorded_loop(teu, cid)
+    os.killpg(os.getpgid(loop), 9)
+    wait_until(lambda: not [p for p in pids_mentioning(cid) if "healthcheck" in
+                            open(f"/proc/{p}/cmdline").read()], 15, "the killed loop to go")
+    return loop
+
+
+def test_a_killed_health_loop_is_restarted_by_the_next_reader(teu) -> None:
+    """A running container whose loop died (kill -9 here) gets a new one from the next
+    reader (ps, inspect...), and its health goes on being checked (before, it stayed at
+    its last result until the next start)."""
+    cid = teu.ok("run", "-d", "--name", "lost", "--health-cmd", "true",
+                 "--health-interval", "200ms", IMAGE, "sleep", "60").strip()
+    wait_until(lambda: status(teu, "lost") == "healthy", 15, "healthy")
+    old = _kill_loop(teu, cid)
+    last = _recorded(teu, cid)["Log"][-1]["End"]
+    assert "(healthy)" in teu.ok("ps")  # the reader: it restarts the loop
+    (loop,) = _loops(teu, cid)
+    assert loop != old and loop == _recorded_loop(teu, cid)
+    wait_until(lambda: [e for e in teu.inspect("lost")["State"]["Health"]["Log"]
+                        if e["End"] > last][1:], 15, "two checks by the new loop")
+    assert status(teu, "lost") == "healthy"
+    teu.ok("rm", "-f", "lost")
+    wait_until(lambda: not _loops(teu, cid), 5, "the new loop to end with its container")
+
+
+def test_two_readers_of_a_lost_health_loop_start_one(teu) -> None:
+    """Readers that see the same lost loop at once restart it under the container's lock:
+    the first starts a loop, the second finds it and starts none. The new loop is
+    nobody's child (not the reader's) and goes with its container, its `sleep` too."""
+    import fcntl
+    import os
+    import subprocess
+
+    cid = teu.ok("run", "-d", "--name", "twice", "--health-cmd", "true",
+                 "--health-interval", "1h", IMAGE, "sleep", "60").strip()
+    _kill_loop(teu, cid)
+    (teu.runroot / "locks").mkdir(mode=0o700, exist_ok=True)
+    lock = os.open(teu.runroot / "locks" / cid, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # both readers see the lost loop, then wait here
+        readers = [subprocess.Popen(teu.cmd(*verb), env=teu.env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                   for verb in (["inspect", cid], ["ps", "-q", "--filter", f"id={cid}"])]
+        inode = os.fstat(lock).st_ino
+        wait_until(lambda: _waiting_on(inode) == 2, 30, "both readers at the lock")
+    finally:
+        os.close(lock)
+    for r in readers:
+        assert r.wait(timeout=30) == 0, r.stderr.read()
+    (loop,) = _loops(teu, cid)
+    assert loop == _recorded_loop(teu, cid)
+    group = os.getpgid(loop)
+    wait_until(lambda: len(_in_group(group)) > 1, 15, "the new loop's `sleep 3600`")
+    teu.ok("rm", "-f", "twice")
+    wait_until(lambda: not _in_group(group), 15, "the loop's group to go")
+
+
+def _in_group(pgid: int) -> list[int]:
+    """The processes of a process group (/proc/PID/stat's pgrp)."""
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[2]) == pgid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _waiting_on(inode: int) -> int:
+    """How many flocks wait for the lock on that file (/proc/locks' `->` lines)."""
+    with open("/proc/locks") as f:
+        return sum(1 for line in f if "->" in line
+                   and line.split()[6].rsplit(":", 1)[-1] == str(inode))

@@ -71,7 +71,10 @@ def stop_health_loop(row: Row) -> None:
     pid, started = h.get("MonitorPid") or 0, h.get("MonitorStart")
     if alive(pid, started):
         try:
-            os.killpg(pid, 9)  # the loop leads its own group: its `sleep` goes too
+            # Its group, so that its `sleep` or check goes too: the loop leads its own,
+            # or (restarted by a reader: healthloop.restart) is alone in the group of
+            # the sh that started it, which has exited.
+            os.killpg(os.getpgid(pid), 9)
         except ProcessLookupError:
             pass
 
