@@ -22,7 +22,13 @@ import time
 from teu.engine.context import Engine
 from teu.engine.db import Row
 from teu.engine.procs import alive, start_time
-from teu.engine.teardown import release_runtime, remove_files, remove_stopped, stop_health_loop
+from teu.engine.teardown import (
+    health_loop_lost,
+    release_runtime,
+    remove_files,
+    remove_stopped,
+    stop_health_loop,
+)
 
 __all__ = ["alive", "start_time", "refresh", "refresh_all", "finish", "recover",
            "read_exit_file", "write_exit_file", "release_runtime", "monitor_alive"]
@@ -42,11 +48,8 @@ def refresh(engine: Engine, row: Row) -> Row | None:
     if status in RUNNING:
         if not alive(row["pid"], row["pid_start"]):
             return finish(engine, row)
-        if status == "running" and row["health"]:
-            from teu.engine.monitor import healthloop
-
-            if healthloop.lost(row):
-                return restart_health_loop(engine, row)
+        if status == "running" and health_loop_lost(row):
+            return restart_health_loop(engine, row)
         return row
     if status in TRANSIENT and not monitor_alive(row):
         return recover(engine, row)
@@ -210,7 +213,7 @@ def restart_health_loop(engine: Engine, row: Row) -> Row | None:
         if fresh is None:
             return None
         if fresh["status"] != "running" or not alive(fresh["pid"], fresh["pid_start"]) \
-                or not healthloop.lost(fresh):
+                or not health_loop_lost(fresh):
             return refresh(engine, fresh)  # changed meanwhile: a plain look
         loop = healthloop.restart(engine.paths, fresh)
         health = fastjson.loads(fresh["health"])

@@ -14,9 +14,10 @@ the check and the loop read EOF and end, and nothing is left of a container that
 never started.
 
 A loop that dies while its container runs (killed by hand, or its teu killed between
-the row's running record and go(), so that it read EOF) is found by the next reader:
-lost() says so from the row, and restart() gives the container a new loop, which
-teu.engine.state records under the container's lock (so one loop only) before go().
+the row's running record and go(), so that it read EOF) is found by the next reader
+(teu.engine.teardown.health_loop_lost, from the row), and restart() gives the container
+a new loop, which teu.engine.state records under the container's lock (so one loop
+only) before go().
 
 Below teu.engine.state, which starts a loop for a start it adopts from a killed teu
 (state.recover) or for a running container whose loop is lost, and the lifecycle
@@ -30,7 +31,7 @@ import os
 from teu import fastjson
 from teu.engine.db import Row
 from teu.engine.paths import Paths
-from teu.engine.procs import alive, start_time
+from teu.engine.procs import start_time
 
 DEFAULT_INTERVAL = 30.0
 DEFAULT_START_INTERVAL = 5.0
@@ -146,14 +147,6 @@ def spawn(paths: Paths, row: Row) -> Loop | None:
     return Loop(pid, w, seconds(h, "StartPeriod", 0), mine if nice else None)
 
 
-def lost(row: Row) -> bool:
-    """Whether the row's health names a loop that is gone (a running container's: its
-    loop was killed, or never told of the start). A record with no loop in it (a pod
-    prober's: teu.engine.pods.prober) has nothing to lose."""
-    h = fastjson.loads(row["health"]) if row["health"] else {}
-    return "MonitorPid" in h and not alive(h["MonitorPid"] or 0, h.get("MonitorStart"))
-
-
 # The loop is started by a short-lived sh that exits at once, so that it is nobody's
 # child: the reader that restarts it may stay (a teu.api caller, the Engine API
 # service) and would keep it as a zombie once it ends. $! is the loop's pid, which the
@@ -163,7 +156,7 @@ _DETACHED = '/bin/sh -c "$1" <&3 3<&- >/dev/null 2>&1 & echo $!'
 
 
 def restart(paths: Paths, row: Row) -> Loop | None:
-    """A new loop for a running container whose loop is lost(), waiting for go() as a
+    """A new loop for a running container whose loop is lost, waiting for go() as a
     spawned one does (a reader killed before it ends it: it starts no checks that its
     record does not name); None without a check. The caller holds the container's lock.
     Not this process's child; cancel() only closes its stdin (it ends on EOF)."""
