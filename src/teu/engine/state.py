@@ -8,10 +8,10 @@ cgroup, and honours --rm. A row left `creating` or `starting` by a teu that
 died (kill -9) is undone: a half-made container is removed, a half-started one
 is put back to what it was before the start, once no conmon of that launch is left
 to run the runtime's create (teu.engine.monitor.orphan); one that got as far as
-running is recorded as running, with a new health-check loop. A running container whose health-check loop
-is gone (killed, or never told of the start by a teu killed right after the running
-record) gets a new one from the reader that sees it. So `teu ps -a` stays true when
-processes die behind teu's back.
+running is recorded as running, with a new health-check loop. A running container
+whose health-check loop is gone (killed, or never told of the start by a teu killed
+right after the running record) gets a new one from the reader that sees it. So
+`teu ps -a` stays true when processes die behind teu's back.
 """
 
 from __future__ import annotations
@@ -229,7 +229,8 @@ def restart_health_loop(engine: Engine, row: Row) -> Row | None:
             if loop is not None:
                 loop.cancel()
             raise
-        if loop is not None:  # once recorded: killed before this, the loop ends unrecorded
+        if loop is not None:  # once recorded: a reader killed before this leaves a
+            # recorded loop that reads EOF and ends, lost again for the next reader
             ago = max(0.0, time.time() - (fresh["started_at"] or time.time()))
             loop.go(fresh["pid"], time.clock_gettime(time.CLOCK_BOOTTIME) - ago)
         return engine.reload(fresh)
