@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from tests.integration.engine_helpers import IMAGE, pids_mentioning, private_teu, wait_until
 
@@ -114,8 +117,31 @@ def test_a_killed_health_loop_is_restarted_by_the_next_reader(teu) -> None:
     wait_until(lambda: [e for e in teu.inspect("lost")["State"]["Health"]["Log"]
                         if e["End"] > last][1:], 15, "two checks by the new loop")
     assert status(teu, "lost") == "healthy"
+    # Killed again, and restarted by a reader that stays (a teu.api caller): the loop is
+    # not its child (a zombie it would keep once the loop ends).
+    again = _kill_loop(teu, cid)
+    p = subprocess.run([sys.executable, "-c", _STAYING_READER, cid], env=teu.env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.split() == ["running", "no-child"], p.stderr
+    (loop,) = _loops(teu, cid)
+    assert loop not in (old, again) and loop == _recorded_loop(teu, cid)
     teu.ok("rm", "-f", "lost")
     wait_until(lambda: not _loops(teu, cid), 5, "the new loop to end with its container")
+
+
+_STAYING_READER = """
+import os, sys
+from teu.engine import state
+from teu.engine.context import Engine
+
+engine = Engine()
+print(state.refresh(engine, engine.find(sys.argv[1]))["status"])
+try:
+    os.waitpid(-1, os.WNOHANG)
+    print("a-child")
+except ChildProcessError:
+    print("no-child")
+"""
 
 
 def test_two_readers_of_a_lost_health_loop_start_one(teu) -> None:
@@ -124,7 +150,6 @@ def test_two_readers_of_a_lost_health_loop_start_one(teu) -> None:
     nobody's child (not the reader's) and goes with its container, its `sleep` too."""
     import fcntl
     import os
-    import subprocess
 
     cid = teu.ok("run", "-d", "--name", "twice", "--health-cmd", "true",
                  "--health-interval", "1h", IMAGE, "sleep", "60").strip()
