@@ -45,6 +45,11 @@ def test_timeout_and_no_healthcheck(teu) -> None:
     wait_until(lambda: status(teu, "slow") == "unhealthy", 15, "timeout to count")
     log = teu.inspect("slow")["State"]["Health"]["Log"][-1]
     assert log["ExitCode"] == -1 and "timeout" in log["Output"]
+    # A check past its timeout is killed (podman's SIGKILL): one at a time runs, none is
+    # left behind (they piled up, one a check, before).
+    wait_until(lambda: len(teu.inspect("slow")["State"]["Health"]["Log"]) >= 2, 15,
+               "two timed-out checks")
+    assert teu.ok("top", "slow").count("sleep 5") <= 1
     teu.ok("run", "-d", "--name", "none", "--no-healthcheck", IMAGE, "sleep", "60")
     assert "Health" not in teu.inspect("none")["State"]
     p = teu("healthcheck", "run", "none")
