@@ -161,7 +161,10 @@ def _exec_with_timeout(engine: Engine, row: Row, command: list[str],
         status = _wait_child(pid, timeout)
         if status is None:
             _kill_check(pid)
-            return -1, f"Health check exceeded timeout ({timeout:g}s)"
+            from teu.engine.timefmt import go_duration
+
+            # docker's words, its duration as Go prints it: (300ms), (30s), (1m30s)
+            return -1, f"Health check exceeded timeout ({go_duration(round(timeout * 1e9))})"
         text = os.pread(out, OUTPUT_LIMIT, 0).decode(errors="replace")
         return os.waitstatus_to_exitcode(status), text
     finally:
