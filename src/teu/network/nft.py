@@ -7,6 +7,8 @@ shape in both families (the ip6 one holds only the networks with an IPv6 subnet)
     set bridges              every teu bridge (isolation: no forwarding between them)
     map ports_any            proto . host port : container address . port (-p PORT:PORT)
     map ports_addr           host address . proto . host port : ... (-p IP:PORT:PORT)
+    set fastpath             TCP host ports whose 127.0.0.1 -> 127.0.0.1 connections take
+                             the loopback fast path (teu.network.fastpath), ip only
     chain dnat_pre           prerouting, dstnat: traffic to a local address -> the maps
     chain dnat_out           output, dstnat: the same for this host's own connections
                              (127.0.0.1 too: route_localnet on the bridge)
@@ -49,11 +51,16 @@ add rule {f} teu dnat_pre fib daddr type local dnat {f} to {f} daddr . meta l4pr
 add rule {f} teu dnat_pre fib daddr type local dnat {f} to meta l4proto . th dport map @ports_any
 add chain {f} teu dnat_out {{ type nat hook output priority -100; policy accept; }}
 flush chain {f} teu dnat_out
-add rule {f} teu dnat_out fib daddr type local dnat {f} to {f} daddr . meta l4proto . th dport map @ports_addr
+{fast}add rule {f} teu dnat_out fib daddr type local dnat {f} to {f} daddr . meta l4proto . th dport map @ports_addr
 add rule {f} teu dnat_out fib daddr type local dnat {f} to meta l4proto . th dport map @ports_any
 """  # noqa: E501 - nft's own syntax, one rule a line
-_BASE = _BASE_TEMPLATE.format(f=FAMILY, a="ipv4_addr")
-_BASE6 = _BASE_TEMPLATE.format(f=FAMILY6, a="ipv6_addr")
+# ip only: the loopback fast path's connections are left alone (no DNAT): their
+# translation is at loopback's egress
+_FAST = ("add set ip teu fastpath { type inet_service; }\n"
+         "add rule ip teu dnat_out ip saddr 127.0.0.1 ip daddr 127.0.0.1 tcp dport @fastpath "
+         "return\n")
+_BASE = _BASE_TEMPLATE.format(f=FAMILY, a="ipv4_addr", fast=_FAST)
+_BASE6 = _BASE_TEMPLATE.format(f=FAMILY6, a="ipv6_addr", fast="")
 
 
 def nft_binary() -> str:
@@ -176,6 +183,9 @@ def ports_script(mappings: list[dict], add: bool) -> str:
             if not add:
                 # add-then-delete: deleting an element that is gone is then no error
                 lines.append(f"delete element {family} teu {name} {{ {text} }}")
+        if m.get("fastPath"):  # one transaction with its DNAT element
+            fast = f"add element ip teu fastpath {{ {m['hostPort']} }}"
+            lines += [fast] if add else [fast, fast.replace("add", "delete", 1)]
     return "\n".join(lines) + "\n"
 
 
