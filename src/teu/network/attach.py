@@ -266,8 +266,7 @@ class Session:
             if not extra["portsByPlugin"]:
                 from teu.network import nft
 
-                if self._fast_path_fits(net):
-                    _fast_path(extra["ports"], result)
+                _fast_path(extra["ports"], result, self._fast_path_misfit(net))
                 nft.run(nft.ports_script(extra["ports"], add=True))
                 if os.environ.get("TEU_SOCKET_LB_CGROUP"):
                     _redirect(extra["ports"])
@@ -276,11 +275,17 @@ class Session:
             if veth:
                 _ip(["link", "set", "dev", veth, "type", "bridge_slave", "isolated", "on"])
 
-    def _fast_path_fits(self, net: Network) -> bool:
-        """The loopback fast path (teu.network.fastpath) needs the container's replies to
-        leave through this network's veth (its default route) and no shaping there."""
-        return net.driver == "bridge" and net.external is None and not net.internal and \
-            not (self.settings.get("Teu") or {}).get("Bandwidth")
+    def _fast_path_misfit(self, net: Network) -> str:
+        """Why the loopback fast path (teu.network.fastpath) cannot serve this network's
+        ports ('' if it can): it needs a bridge of teu's own whose veth the container's
+        replies leave by (its default route) and no shaping on that veth."""
+        if net.external is not None or net.driver != "bridge":
+            return f"a {'user conflist' if net.external is not None else net.driver} network"
+        if net.internal:
+            return "an --internal network"
+        if (self.settings.get("Teu") or {}).get("Bandwidth"):
+            return "a bandwidth limit on the veth"
+        return ""
 
     def write_files(self) -> None:
         from teu.network import hosts
@@ -338,12 +343,12 @@ def _unredirect(mappings: list[dict], errors: list[str] | None = None) -> None:
         errors.append(f"socket redirect: {e.strerror or e}")
 
 
-def _fast_path(mappings: list[dict], result: dict) -> None:
+def _fast_path(mappings: list[dict], result: dict, misfit: str) -> None:
     """The loopback fast path beside the DNAT: when it cannot be used the mappings say
     why and the DNAT serves every client."""
     from teu.network import fastpath
 
-    why = fastpath.publish(mappings, result, host_veth(result))
+    why = misfit or fastpath.publish(mappings, result, host_veth(result))
     if why:
         for m in mappings:
             if fastpath.eligible(m):
