@@ -212,7 +212,7 @@ def test_unusable_cgroup_falls_back_to_dnat(teu, tmp_path) -> None:  # noqa: ANN
     p = teu("port", "--explain", "web")
     assert p.returncode == 0, p.stdout
     assert f"socket     ok    not used ({socklb.ENV}={tmp_path} is not a cgroup " \
-        "directory): every client takes the DNAT below" in p.stdout
+        "directory): every client takes the hops below" in p.stdout
     assert wait_for(lambda: teu.host.run("curl", "-sf", "-m", "3", "http://127.0.0.1:8080/",
                                          check=False).stdout == "hello from httpd\n")
     teu.ok("rm", "-f", "web")
