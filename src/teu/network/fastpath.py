@@ -120,15 +120,13 @@ class Loopback:
         bpf.map_update(ports, progs.key(0), struct.pack(
             progs.VALUE, b"\0" * 4, 0, 0, sum(1 << SYSCTLS.index(n) for n in turned), 0,
             b"\0" * 6, b"\0" * 6))
+        # attached first: a teu killed after it leaves a program that the next teu's
+        # detach_if_empty finds (and the settings with it); nothing is steered to the
+        # program before its port's nftables element, added after all this
+        bpf.tcx_attach(progs.LOOPBACK_IFINDEX, prog, bpf.TCX_EGRESS)
+        self.prog, self.ports = prog, ports
         for name in turned:
             _sysctl(name, "1")
-        try:
-            bpf.tcx_attach(progs.LOOPBACK_IFINDEX, prog, bpf.TCX_EGRESS)
-        except BaseException:
-            for name in turned:
-                _sysctl(name, "0")
-            raise
-        self.prog, self.ports = prog, ports
 
     def _sweep(self) -> None:
         """Delete the elements whose veth is gone: a teu killed after adding them and
