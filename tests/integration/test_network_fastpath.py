@@ -1,7 +1,8 @@
 """The loopback fast path of published ports (teu.network.fastpath) with real traffic in a
 test host: 127.0.0.1 -> 127.0.0.1:PORT reaches the container with the DNAT element gone
 (only the tc programs can deliver it), the client sees the address it asked for and the
-container sees SNAT_ADDR(PORT); other clients take the DNAT; a container cannot open a
+container sees SNAT_ADDR(PORT); [::1]:PORT (which no DNAT can serve) on a dual-stack
+network; other clients take the DNAT; a container cannot open a
 connection to the host's loopback through the path; `teu port --explain` shows the hop;
 kill -9 of an init, rm -f and a stale element of a killed setup leave no program,
 element or loopback setting; TEU_PORT_FASTPATH=0 leaves the DNAT alone."""
@@ -144,7 +145,8 @@ def test_loopback_clients_take_the_fast_path(teu, tmp_path) -> None:  # noqa: AN
     assert fetch(teu, "http://127.0.0.1:8081/") == "hello from httpd\n"  # bound to 127.0.0.1
     p = teu("port", "--explain", "web2")
     assert p.returncode == 0, p.stdout
-    assert "fast path  ok    127.0.0.1 -> 127.0.0.1:8081/tcp: tc program teu_lo_out" in p.stdout
+    assert "fast path  ok    TCP 127.0.0.1 -> 127.0.0.1:8081 -> 10.77." in p.stdout, p.stdout
+    assert "from 198.18.31.145: tc program teu_lo_out (lo egress) straight to veth" in p.stdout
     # the container cannot open a connection to the host's loopback through the path: a
     # SYN from its published port to SNAT_ADDR(8080) is dropped; any other segment is a
     # reply and is put into loopback as 127.0.0.1:8080 -> 127.0.0.1 (the sniffer works)
@@ -158,6 +160,35 @@ def test_loopback_clients_take_the_fast_path(teu, tmp_path) -> None:  # noqa: AN
     assert fetch(teu, "http://127.0.0.1:8081/") == "hello from httpd\n"
     teu.ok("rm", "-f", "web", "web2")
     assert loopback(teu.host) == {"egress": [], "sysctls": ["0", "0"]}
+
+
+def test_ipv6_loopback_takes_the_fast_path(teu, tmp_path) -> None:  # noqa: ANN001
+    """[::1]:PORT, which the kernel's DNAT cannot serve (no IPv6 route_localnet), reaches
+    a dual-stack network's container; 127.0.0.1 too."""
+    teu.ok("network", "create", "--ipv6", "--subnet", "10.78.0.0/24", "--subnet",
+           "fd01:78::/64", "v6")
+    try:
+        httpd(teu, tmp_path, "web6", "--network", "v6", "-p", "8082:80")
+        assert wait_for(lambda: fetch(teu, "http://[::1]:8082/") == "hello from httpd\n")
+        pid = teu.inspect("web6")["State"]["Pid"]
+        got = json.loads(python_in(teu.host, CLIENT.replace('"127.0.0.1"', '"::1"'), "8082",
+                                   "nsenter", f"--net=/proc/{pid}/ns/net", "cat",
+                                   "/proc/net/tcp6"))
+        assert got["peer"][:2] == ["::1", 8082] and got["body"] == "hello from httpd\n"
+        # the container sees the client as SNAT6_ADDR(8082) = 2001:2::1f92, its port kept
+        snat6 = progs.snat6_address(8082)
+        words = "".join(f"{int.from_bytes(snat6[i:i + 4], 'little'):08X}" for i in (0, 4, 8, 12))
+        assert f"{words}:{got['port']:04X}" in got["seen"], got["seen"]
+        assert fetch(teu, "http://127.0.0.1:8082/") == "hello from httpd\n"
+        p = teu("port", "--explain", "web6")
+        assert p.returncode == 0, p.stdout
+        assert "[::1] -> [::1]:8082 -> [fd01:78::" in p.stdout, p.stdout
+        assert "from 2001:2::1f92" in p.stdout and "[::1] by the fast path" in p.stdout
+        teu.ok("rm", "-f", "web6")
+        assert loopback(teu.host) == {"egress": [], "sysctls": ["0", "0"]}
+    finally:
+        teu("rm", "-f", "web6")
+        teu.ok("network", "rm", "v6")
 
 
 def test_stale_element_of_a_killed_setup_goes(teu, tmp_path) -> None:  # noqa: ANN001

@@ -111,7 +111,7 @@ def test_socklb_unconfigured_says_why(monkeypatch, tmp_path):
          "containerIP": "10.77.0.2", "hostIP": ""}
     assert socklb.publish([m]) == f"{socklb.ENV} is not set" and "socketLB" not in m
     assert socklb.state(m) == (True, f"not used ({socklb.ENV} is not set): every client "
-                                     "takes the DNAT below")
+                                     "takes the hops below")
     assert socklb.unavailable(str(tmp_path)).endswith("is not a cgroup directory")
     assert socklb.state({**m, "protocol": "sctp"})[1].startswith(
         "not used (only TCP and UDP are redirected)")
@@ -128,9 +128,9 @@ def test_register_jump_matches_llvm():
 def test_fast_path_programs_use_their_map_and_jump_inside():
     from teu.network import fastpath_programs as progs
 
-    for code in (progs.lo_out(7), progs.veth_in(7)):
+    for code in (progs.lo_out(7, 8), progs.veth_in(7, 8)):
         slots = [code[i:i + 8] for i in range(0, len(code), 8)]
-        assert {struct.unpack_from("=i", s, 4)[0] for s in slots if s[0] == 0x18} == {7}
+        assert {struct.unpack_from("=i", s, 4)[0] for s in slots if s[0] == 0x18} == {7, 8}
         for i, s in enumerate(slots):
             if s[0] & 0x07 == bpf.JMP and s[0] not in (0x85, 0x95):
                 assert 0 <= i + 1 + struct.unpack_from("=h", s, 2)[0] < len(slots)
@@ -160,6 +160,14 @@ def test_fast_path_keys_values_and_what_takes_it():
     assert not fastpath.eligible(dict(tcp, protocol="udp"))  # no handshake to tell replies
     assert not fastpath.eligible(dict(tcp, hostIP="10.0.0.5"))  # not reached on 127.0.0.1
     assert not fastpath.eligible(dict(tcp, containerIP=""))
+    dual = dict(tcp, containerIP6="fd01::2")
+    assert fastpath.families(dual) == [4, 6]
+    assert fastpath.families(dict(dual, hostIP="::1")) == [6]
+    assert fastpath.families(dict(dual, hostIP="127.0.0.1")) == [4]
+    assert progs.snat6_address(8080) == bytes.fromhex("20010002" + "00" * 10 + "1f90")
+    assert progs.key6(8080)[:2] == bytes([0x1F, 0x90])
+    v6 = progs.value6("fd01::2", 80, 12, 8080, b"\x02" * 6, b"\x04" * 6)
+    assert len(v6) == 52 and v6[40:52] == b"\x02" * 6 + b"\x04" * 6  # MACs at value+40
 
 
 def test_nft_fast_path_ports_skip_the_output_dnat():
@@ -170,9 +178,12 @@ def test_nft_fast_path_ports_skip_the_output_dnat():
                          "tcp dport @fastpath return")
     rules = [i for i, line in enumerate(lines) if line.startswith("add rule ip teu dnat_out")]
     assert rules[0] == bypass > lines.index("flush chain ip teu dnat_out")  # first rule
-    assert "fastpath" not in nft._BASE6  # [::1] never takes the DNAT anyway
+    assert "ip6 saddr ::1 ip6 daddr ::1 tcp dport @fastpath return" in nft._BASE6
     m = {"protocol": "tcp", "hostPort": 8080, "containerIP": "10.77.0.2",
          "containerPort": 80, "fastPath": {"veth": "veth0", "ifindex": 3}}
+    dual = dict(m, containerIP6="fd01::2", fastPath={"families": [4, 6]})
+    assert nft.ports_script([dual], add=True).splitlines()[-2:] == [
+        "add element ip teu fastpath { 8080 }", "add element ip6 teu fastpath { 8080 }"]
     add = nft.ports_script([m], add=True).splitlines()
     assert add[-2:] == ["add element ip teu ports_any { tcp . 8080 : 10.77.0.2 . 80 }",
                         "add element ip teu fastpath { 8080 }"]

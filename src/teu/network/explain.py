@@ -132,6 +132,8 @@ def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[s
                 where += " (any local address, 127.0.0.1 included"
                 if not m.get("containerIP6"):
                     where += ")"
+                elif 6 in (m.get("fastPath") or {}).get("families", []):
+                    where += "; [::1] by the fast path: the DNAT cannot reach it)"
                 elif m.get("socketLB"):
                     where += ("; [::1] for the redirected clients of the socket hop only: "
                               "the kernel has no IPv6 route_localnet for the DNAT)")

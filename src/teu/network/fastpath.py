@@ -39,7 +39,8 @@ from teu.network import bpf
 from teu.network import fastpath_programs as progs
 
 ENV = "TEU_PORT_FASTPATH"
-LO_OUT, VETH_IN, PORTS = "teu_lo_out", "teu_veth_in", "teu_fastports"
+LO_OUT, VETH_IN = "teu_lo_out", "teu_veth_in"
+PORTS, PORTS6 = "teu_fastports", "teu_fastports6"
 PORTS_MAX = 4096
 # A reply put into loopback by VETH_IN has no route attached (a local socket's packets
 # have theirs): the kernel routes it again, and drops 127.0.0.1 -> 127.0.0.1 arriving
@@ -53,19 +54,34 @@ def enabled() -> bool:
     return os.environ.get(ENV, "1") != "0"
 
 
+def families(m: dict) -> list[int]:
+    """The families whose loopback clients this mapping's fast path serves: 4 for a TCP
+    port on every address or 127.0.0.1 (to its containerIP), 6 for one on every
+    address, :: or ::1 (to its containerIP6, a dual-stack network's)."""
+    if m.get("protocol", "tcp") != "tcp":
+        return []
+    host_ip = m.get("hostIP") or ""
+    out = []
+    if m.get("containerIP") and ":" not in m["containerIP"] and \
+            host_ip in ("", "0.0.0.0", "127.0.0.1"):
+        out.append(4)
+    if m.get("containerIP6") and host_ip in ("", "::", "::1"):
+        out.append(6)
+    return out
+
+
 def eligible(m: dict) -> bool:
-    return m.get("protocol", "tcp") == "tcp" and bool(m.get("containerIP")) and \
-        ":" not in m["containerIP"] and (m.get("hostIP") or "") in ("", "0.0.0.0", "127.0.0.1")
+    return bool(families(m))
 
 
 class Loopback:
-    """LO_OUT and its map in this network namespace, under the namespace's lock."""
+    """LO_OUT and its maps in this network namespace, under the namespace's lock."""
 
     def __init__(self, create: bool) -> None:
         self.create = create
         self.fds: list[int] = []
         self.prog = -1
-        self.ports = -1
+        self.ports = self.ports6 = -1
 
     def __enter__(self) -> Loopback:
         lock = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
@@ -103,16 +119,20 @@ class Loopback:
             name, map_ids = bpf.prog_info(fd)
             if name != LO_OUT:
                 continue
+            maps = {}
             for map_id in map_ids:
                 mfd = self._keep(bpf.map_fd_by_id(map_id))
-                if bpf.map_name(mfd) == PORTS:
-                    self.prog, self.ports = fd, mfd
-                    return
+                maps[bpf.map_name(mfd)] = mfd
+            if PORTS in maps and PORTS6 in maps:
+                self.prog, self.ports, self.ports6 = fd, maps[PORTS], maps[PORTS6]
+                return
 
     def _attach(self) -> None:
         ports = self._keep(bpf.map_create(bpf.MAP_HASH, struct.calcsize(progs.KEY),
                                           struct.calcsize(progs.VALUE), PORTS_MAX, PORTS))
-        prog = self._keep(bpf.prog_load(progs.lo_out(ports), 0, LO_OUT,
+        ports6 = self._keep(bpf.map_create(bpf.MAP_HASH, struct.calcsize(progs.KEY6),
+                                           struct.calcsize(progs.VALUE6), PORTS_MAX, PORTS6))
+        prog = self._keep(bpf.prog_load(progs.lo_out(ports, ports6), 0, LO_OUT,
                                         bpf.PROG_SCHED_CLS))
         # which of loopback's settings teu turns on (and off again at the end): in the
         # element of port 0, which no connection has
@@ -124,7 +144,7 @@ class Loopback:
         # detach_if_empty finds (and the settings with it); nothing is steered to the
         # program before its port's nftables element, added after all this
         bpf.tcx_attach(progs.LOOPBACK_IFINDEX, prog, bpf.TCX_EGRESS)
-        self.prog, self.ports = prog, ports
+        self.prog, self.ports, self.ports6 = prog, ports, ports6
         for name in turned:
             _sysctl(name, "1")
 
@@ -132,15 +152,17 @@ class Loopback:
         """Delete the elements whose veth is gone: a teu killed after adding them and
         before saving its record leaves them, and the container's removal takes the veth
         (this namespace's ifindexes are not reused)."""
-        size = struct.calcsize(progs.VALUE)
-        for k in bpf.map_keys(self.ports, struct.calcsize(progs.KEY)):
-            raw = bpf.map_lookup(self.ports, k, size) if k != progs.key(0) else None
-            if raw is None:
-                continue
-            try:
-                socket.if_indextoname(struct.unpack(progs.VALUE, raw)[3])
-            except OSError:
-                bpf.map_delete(self.ports, k)
+        for fd, kfmt, vfmt in ((self.ports, progs.KEY, progs.VALUE),
+                               (self.ports6, progs.KEY6, progs.VALUE6)):
+            for k in bpf.map_keys(fd, struct.calcsize(kfmt)):
+                raw = bpf.map_lookup(fd, k, struct.calcsize(vfmt)) \
+                    if k != progs.key(0) else None
+                if raw is None:
+                    continue
+                try:
+                    socket.if_indextoname(struct.unpack(vfmt, raw)[3])
+                except OSError:
+                    bpf.map_delete(fd, k)
 
     def attach_veth(self, ifindex: int) -> None:
         """VETH_IN on the veth's host end (once: it may already be there)."""
@@ -151,7 +173,7 @@ class Loopback:
                 continue
             if bpf.prog_info(fd)[0] == VETH_IN:
                 return
-        prog = self._keep(bpf.prog_load(progs.veth_in(self.ports), 0, VETH_IN,
+        prog = self._keep(bpf.prog_load(progs.veth_in(self.ports, self.ports6), 0, VETH_IN,
                                         bpf.PROG_SCHED_CLS))
         bpf.tcx_attach(ifindex, prog, bpf.TCX_INGRESS)
 
@@ -159,9 +181,16 @@ class Loopback:
         return bpf.map_lookup(self.ports, progs.key(host_port),
                               struct.calcsize(progs.VALUE))
 
+    def value6(self, host_port: int) -> bytes | None:
+        return bpf.map_lookup(self.ports6, progs.key6(host_port),
+                              struct.calcsize(progs.VALUE6))
+
     def detach_if_empty(self) -> None:
-        keys = bpf.map_keys(self.ports, struct.calcsize(progs.KEY)) if self.prog >= 0 else []
-        if self.prog < 0 or [k for k in keys if k != progs.key(0)]:
+        if self.prog < 0:
+            return
+        keys = bpf.map_keys(self.ports, struct.calcsize(progs.KEY))
+        if [k for k in keys if k != progs.key(0)] or \
+                bpf.map_keys(self.ports6, struct.calcsize(progs.KEY6)):
             return
         turned = self.value(0)
         try:
@@ -191,7 +220,8 @@ def _mac(text: str) -> bytes:
 
 
 def publish(mappings: list[dict], result: dict, veth: str) -> str:
-    """Add the eligible mappings' elements (each gets "fastPath": {"veth", "ifindex"}).
+    """Add the eligible mappings' elements (each gets "fastPath": {"veth", "ifindex",
+    "families"}).
     `result`: the network's CNI result (the bridge's and the container's MACs); `veth`:
     the host end. '' or why it is not used; never fatal: the DNAT serves the port."""
     wanted = [m for m in mappings if eligible(m)]
@@ -207,11 +237,15 @@ def publish(mappings: list[dict], result: dict, veth: str) -> str:
         with Loopback(create=True) as lo:
             lo.attach_veth(ifindex)
             for m in wanted:
-                port = int(m["hostPort"])
-                bpf.map_update(lo.ports, progs.key(port), progs.value(
-                    m["containerIP"], int(m["containerPort"]), ifindex, port,
-                    _mac(ctr_mac), _mac(bridge_mac)))
-                m["fastPath"] = {"veth": veth, "ifindex": ifindex}
+                port, cport = int(m["hostPort"]), int(m["containerPort"])
+                macs = (_mac(ctr_mac), _mac(bridge_mac))
+                if 4 in families(m):
+                    bpf.map_update(lo.ports, progs.key(port), progs.value(
+                        m["containerIP"], cport, ifindex, port, *macs))
+                if 6 in families(m):
+                    bpf.map_update(lo.ports6, progs.key6(port), progs.value6(
+                        m["containerIP6"], cport, ifindex, port, *macs))
+                m["fastPath"] = {"veth": veth, "ifindex": ifindex, "families": families(m)}
     except OSError as e:
         for m in wanted:
             m.pop("fastPath", None)
@@ -222,14 +256,18 @@ def publish(mappings: list[dict], result: dict, veth: str) -> str:
 def unpublish(mappings: list[dict]) -> None:
     """Delete the mappings' elements (after their nftables `fastpath` elements); detach
     LO_OUT once none is left."""
-    ports = [int(m["hostPort"]) for m in mappings if m.get("fastPath")]
-    if not ports:
+    served = [m for m in mappings if m.get("fastPath")]
+    if not served:
         return
     with Loopback(create=False) as lo:
-        if lo.ports < 0:
+        if lo.prog < 0:
             return  # detached already
-        for port in ports:
-            bpf.map_delete(lo.ports, progs.key(port))
+        for m in served:
+            port = int(m["hostPort"])
+            if 4 in m["fastPath"].get("families", [4]):
+                bpf.map_delete(lo.ports, progs.key(port))
+            if 6 in m["fastPath"].get("families", []):
+                bpf.map_delete(lo.ports6, progs.key6(port))
         lo.detach_if_empty()
 
 
@@ -246,24 +284,38 @@ def state(m: dict) -> tuple[bool, str]:
     if not fp:
         why = m.get("fastPathUnused") or ("" if enabled() else f"{ENV}=0")
         if not eligible(m):
-            why = "TCP on every address or 127.0.0.1 only"
+            why = "TCP on every address, 127.0.0.1 or [::1] only"
         return True, f"not used{f' ({why})' if why else ''}: every client takes the DNAT"
     port = int(m["hostPort"])
     try:
         with Loopback(create=False) as lo:
-            raw = lo.value(port) if lo.ports >= 0 else None
             attached = lo.prog >= 0
+            raw = {4: lo.value(port), 6: lo.value6(port)} if attached else {}
     except OSError as e:
         return False, f"FAILED: {e.strerror or e}"
     if not attached:
         return False, f"MISSING: program {LO_OUT} is not attached to lo's tc egress"
-    if raw is None:
-        return False, f"MISSING: no element for port {port} in map {PORTS}"
-    ip, cport, _, ifindex, _, _, _ = struct.unpack(progs.VALUE, raw)
-    target = f"{socket.inet_ntoa(ip)}:{socket.ntohs(cport)}"
-    if target != f"{m['containerIP']}:{m['containerPort']}":
-        return False, f"WRONG: map {PORTS} sends port {port} to {target}"
-    return True, (f"127.0.0.1 -> 127.0.0.1:{port}/tcp: tc program {LO_OUT} (lo egress) "
-                  f"-> {target} from {socket.inet_ntoa(progs.snat_address(port))}, "
-                  f"straight to veth {fp['veth']} (ifindex {ifindex}); replies by "
-                  f"{VETH_IN} on its ingress back into lo; no DNAT, no bridge")
+    texts = []
+    for family in fp.get("families", [4]):
+        if raw.get(family) is None:
+            return False, (f"MISSING: no element for port {port} in map "
+                           f"{PORTS if family == 4 else PORTS6}")
+        if family == 4:
+            ip, cport, _, ifindex, _, _, _ = struct.unpack(progs.VALUE, raw[4])
+            target, want = (f"{socket.inet_ntoa(ip)}:{socket.ntohs(cport)}",
+                            f"{m['containerIP']}:{m['containerPort']}")
+            path = (f"127.0.0.1 -> 127.0.0.1:{port} -> {target} from "
+                    f"{socket.inet_ntoa(progs.snat_address(port))}")
+        else:
+            ip, cport, _, ifindex, _, _, _ = struct.unpack(progs.VALUE6, raw[6])
+            addr6 = socket.inet_ntop(socket.AF_INET6, ip)
+            target, want = (f"[{addr6}]:{socket.ntohs(cport)}",
+                            f"[{m['containerIP6']}]:{m['containerPort']}")
+            snat6 = socket.inet_ntop(socket.AF_INET6, progs.snat6_address(port))
+            path = f"[::1] -> [::1]:{port} -> {target} from {snat6}"
+        if target != want:
+            return False, f"WRONG: the fast path sends port {port} to {target}, not {want}"
+        texts.append(path)
+    return True, (f"TCP {'; '.join(texts)}: tc program {LO_OUT} (lo egress) straight to "
+                  f"veth {fp['veth']} (ifindex {fp['ifindex']}), replies by {VETH_IN} "
+                  "(its ingress) back into lo; no DNAT, no bridge")
