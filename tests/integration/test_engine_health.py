@@ -131,8 +131,31 @@ def test_a_killed_health_loop_is_restarted_by_the_next_reader(teu) -> None:
     assert p.returncode == 0 and p.stdout.split() == ["running", "no-child"], p.stderr
     (loop,) = _loops(teu, cid)
     assert loop not in (old, again) and loop == _recorded_loop(teu, cid)
+    # A reader that cannot start a process now still reads (a warning, no traceback).
+    _kill_loop(teu, cid)
+    p = subprocess.run([sys.executable, "-c", _READER_WITHOUT_PROCESSES, cid], env=teu.env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.split() == ["running"], p.stderr
+    assert "health-check loop" in p.stderr and "Traceback" not in p.stderr
+    assert not _loops(teu, cid)
+    teu.ok("inspect", "lost")  # the next reader that can does it
+    assert len(_loops(teu, cid)) == 1
     teu.ok("rm", "-f", "lost")
     wait_until(lambda: not _loops(teu, cid), 5, "the new loop to end with its container")
+
+
+_READER_WITHOUT_PROCESSES = """
+import errno, os, sys
+from teu.engine import state
+from teu.engine.context import Engine
+
+def refused(*_args, **_kw):  # as fork fails at the process limit
+    raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+os.posix_spawn = refused
+engine = Engine()
+print(state.refresh(engine, engine.find(sys.argv[1]))["status"])
+"""
 
 
 _STAYING_READER = """

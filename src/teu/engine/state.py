@@ -215,7 +215,13 @@ def restart_health_loop(engine: Engine, row: Row) -> Row | None:
         if fresh["status"] != "running" or not alive(fresh["pid"], fresh["pid_start"]) \
                 or not health_loop_lost(fresh):
             return refresh(engine, fresh)  # changed meanwhile: a plain look
-        loop = healthloop.restart(engine.paths, fresh)
+        try:
+            loop = healthloop.restart(engine.paths, fresh)
+        except OSError as e:  # no process to be had now: the reader still reads
+            from teu.runtime import log
+
+            log.warning(f"container {row['id'][:12]}: its health-check loop: {e}")
+            return fresh
         health = fastjson.loads(fresh["health"])
         if loop is None:  # no check (any more): no loop to look for
             health.pop("MonitorPid", None)
