@@ -69,15 +69,17 @@ class Loop:
                                "MonitorPid": self.pid, "MonitorStart": start_time(self.pid)})
 
     def go(self, container_pid: int, started: float) -> None:
-        """The container runs since `started` (boot clock): the checks count from then."""
-        line = go_line(container_pid, started, self._period)
+        """The container runs since `started` (boot clock): the checks count from then.
+        Two copies of the line: one for the check started ahead, one for the loop."""
+        end = int(started + self._period) + 1
+        line = f"{container_pid} {started:.6f} {end}\n".encode()
         if self._nice is not None:
             try:  # the loop and its waiting check, in one call: they are its group
                 os.setpriority(os.PRIO_PGRP, self.pid, self._nice)
             except OSError:
                 pass  # gone already
         try:
-            os.write(self._fd, line)  # < PIPE_BUF: one atomic write
+            os.write(self._fd, line * 2)  # < PIPE_BUF: one atomic write
         except OSError:
             pass  # the loop is gone already (killed): nothing to tell it
         self._close()
@@ -98,13 +100,6 @@ class Loop:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-
-
-def go_line(container_pid: int, started: float, period: float) -> bytes:
-    """What a loop reads on its stdin once its container runs: `PID BOOTTIME END` twice,
-    one copy for the check started ahead, one for the sh (monitor_script)."""
-    end = int(started + period) + 1
-    return f"{container_pid} {started:.6f} {end}\n".encode() * 2
 
 
 def _check_command(paths: Paths, row: Row) -> str:
