@@ -34,7 +34,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 import struct
 import sys
 
@@ -513,10 +512,10 @@ def _bpf(cmd: int, attr: bytes | bytearray) -> int:
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
-    nr = _SYSCALL.get(platform.machine())
+    nr = _SYSCALL.get(os.uname().machine)
     if nr is None:
         raise BPFError(errno.ENOSYS, f"bpf(): unknown system call number on "
-                                     f"{platform.machine()}")
+                                     f"{os.uname().machine}")
     buf = ctypes.create_string_buffer(bytes(attr), max(len(attr), 128))
     ret = _libc.syscall(ctypes.c_long(nr), ctypes.c_int(cmd), buf, ctypes.c_uint(len(buf)))
     if ret < 0:

@@ -29,10 +29,11 @@ why and the DNAT serves every client.
 
 from __future__ import annotations
 
+# the C module: socket.py's enums cost ~10 ms of a `teu run -p`'s import time
+import _socket as socket
 import errno
 import fcntl
 import os
-import socket
 import struct
 
 from teu.network import bpf
