@@ -22,7 +22,10 @@ time, by hand, with ip and nft:
   bridge+dnat    the bridge reached on 127.0.0.1:8002 through the DNAT: the path of a
                  published port, made by hand
   teu -p         with --teu: the same busybox httpd in a teu container on teu's default
-                 bridge, `-p 8080:80` (its CPU time read from the container's own cgroup)
+                 bridge, `-p 8080:80` (its CPU time read from the container's own cgroup):
+                 teu's loopback fast path (tc programs, no DNAT, no bridge)
+  teu -p dnat    with --teu: the same with TEU_PORT_FASTPATH=0 (teu's nftables DNAT and
+                 the bridge)
 
 Every round runs each row once for --seconds, in a shuffled order. Two figures per row:
 CPU per request (the cpuacct time of a cgroup holding wrk and every server, divided by the
@@ -169,13 +172,17 @@ class Floor:
 
         self.teu = Teu(top, busybox_tar(os.path.join(top, "busybox.tar")))
         self.teu.env["TEU_NETWORK"] = "bridge"
-        run(self.client.prefix + self.teu.cmd(
-            "run", "-d", "--name", "web", "-v", f"{site}:/www", "-p", "8080:80", "busybox",
-            "httpd", "-f", "-p", "80", "-h", "/www"), env=self.teu.env)
-        pid = int(run(self.client.prefix + self.teu.cmd(
-            "inspect", "-f", "{{.State.Pid}}", "web"), env=self.teu.env))
-        self.acct.count_cgroup_of(pid)
+        for name, port, env in (("web", 8080, {}), ("web-dnat", 8076,
+                                                     {"TEU_PORT_FASTPATH": "0"})):
+            run(self.client.prefix + self.teu.cmd(
+                "run", "-d", "--name", name, "-v", f"{site}:/www", "-p", f"{port}:80",
+                "busybox", "httpd", "-f", "-p", "80", "-h", "/www"),
+                env={**self.teu.env, **env})
+            pid = int(run(self.client.prefix + self.teu.cmd(
+                "inspect", "-f", "{{.State.Pid}}", name), env=self.teu.env))
+            self.acct.count_cgroup_of(pid)
         self.rows["teu -p"] = "http://127.0.0.1:8080/index.html"
+        self.rows["teu -p dnat"] = "http://127.0.0.1:8076/index.html"
 
     def warm(self) -> None:
         for url in set(self.rows.values()):
@@ -220,7 +227,7 @@ class Floor:
 
     def remove(self) -> None:
         if self.teu is not None:
-            subprocess.run(self.client.prefix + self.teu.cmd("rm", "-f", "web"),
+            subprocess.run(self.client.prefix + self.teu.cmd("rm", "-f", "web", "web-dnat"),
                            env=self.teu.env, capture_output=True)
         for p in self.servers:
             p.kill()

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Requests per second of busybox httpd in a teu container through a published port
-(-p 8080:80: DNAT by the kernel, teu's nftables table, the bridge, a veth) against the
-same busybox httpd run directly in the test host, both measured with wrk from the test
-host on 127.0.0.1 (target: >= 0.98 of the host's rate).
+(-p 8080:80: for a 127.0.0.1 client teu's loopback fast path, tc programs on lo and the
+veth, teu.network.fastpath; "teu -p dnat" is the same with TEU_PORT_FASTPATH=0: the
+kernel's DNAT in teu's nftables table, the bridge, a veth) against the same busybox
+httpd run directly in the test host, both measured with wrk from the test host on
+127.0.0.1 (target: >= 0.98 of the host's rate).
 
 Beside them, to show where a difference comes from: podman's container through its own
 -p (CNI portmap: iptables DNAT, the same kernel path), the teu container on --network host
@@ -264,6 +266,10 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
             "-h", "/www")
     teu_run("--name", "web-hairpin", "-p", "8079:80", "busybox", "httpd", "-f", "-p", "80",
             "-h", "/www")
+    # the same published port without the loopback fast path: the kernel's DNAT and the
+    # bridge for 127.0.0.1 too (what teu did before session 6)
+    teu_run("--name", "web-dnat", "-p", "8076:80", "busybox", "httpd", "-f", "-p", "80",
+            "-h", "/www", env={**teu.env, "TEU_PORT_FASTPATH": "0"})
     if lb_cgroup:
         # the same through the socket-level redirect (teu.network.socklb): the clients'
         # connect() goes straight to the container's address, no per-packet NAT
@@ -315,7 +321,8 @@ def start_servers(host: TestHost, teu: Teu, podman: Podman | None, top: str, sit
     pids = {}
     if os.path.isdir(own):
         pids["host"] = bare.pid
-    for row, name in (("teu -p", "web"), ("teu hostnet", "web-hostnet"),
+    for row, name in (("teu -p", "web"), ("teu -p dnat", "web-dnat"),
+                      ("teu hostnet", "web-hostnet"),
                       ("teu direct", "web-proxied"), ("outside -p", "web"),
                       ("outside direct", "web-proxied"),
                       ("hairpin -p", "web-hairpin")):
@@ -483,7 +490,7 @@ def main() -> int:
             lb_cgroup = make_client_cgroups(group)
             procs, pids = start_servers(host, teu, podman, top, site, group, lb_cgroup,
                                         args.diagnose)
-            local = {"host": 8081, "teu -p": 8080, "teu hostnet": 8083}
+            local = {"host": 8081, "teu -p": 8080, "teu -p dnat": 8076, "teu hostnet": 8083}
             for row, port in (("host cgroup", 8085), ("host in ctr cgroup", 8088),
                               ("host in ctr cpu", 8089), ("teu -p socklb", 8087),
                               ("socklb no cpu cg", 8084)):
@@ -582,7 +589,8 @@ def main() -> int:
     print_rates(rates, cpu)
     for a, b in (("teu -p socklb", "teu -p"), ("teu -p socklb", "host in ctr cgroup"),
                  ("teu -p", "host in ctr cgroup"), ("teu -p", "host cgroup"),
-                 ("teu -p", "podman -p"), ("outside -p", "outside host")):
+                 ("teu -p", "podman -p"), ("teu -p", "teu -p dnat"),
+                 ("outside -p", "outside host")):
         if a in rates and b in rates:
             per_round = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
             print(f"{a} / {b}: {spread(per_round)}")

@@ -68,7 +68,8 @@ def test_published_ports_and_nat66(teu, world, tmp_path) -> None:  # noqa: ANN00
     assert explain.returncode == 0, explain.stdout
     assert "table ip6 teu map ports_any { tcp . 8080 : " in explain.stdout
     assert "0.0.0.0:8080/tcp and [::]:8080/tcp (any local address, 127.0.0.1 included; " \
-        "not [::1]" in explain.stdout
+        "[::1] by the fast path" in explain.stdout
+    assert curl6(host, "http://[::1]:8080/") == "over ipv6\n"  # teu.network.fastpath
     # NAT66 out: the outside has no route to fd68::/64, only a masqueraded reply returns
     (tmp_path / "outside").mkdir()
     outside_site = www(tmp_path / "outside", "from outside\n")

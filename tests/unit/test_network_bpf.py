@@ -111,7 +111,84 @@ def test_socklb_unconfigured_says_why(monkeypatch, tmp_path):
          "containerIP": "10.77.0.2", "hostIP": ""}
     assert socklb.publish([m]) == f"{socklb.ENV} is not set" and "socketLB" not in m
     assert socklb.state(m) == (True, f"not used ({socklb.ENV} is not set): every client "
-                                     "takes the DNAT below")
+                                     "takes the hops below")
     assert socklb.unavailable(str(tmp_path)).endswith("is not a cgroup directory")
     assert socklb.state({**m, "protocol": "sctp"})[1].startswith(
         "not used (only TCP and UDP are redirected)")
+
+
+@pytest.mark.skipif(sys.byteorder != "little", reason="encodings are bpfel's")
+def test_register_jump_matches_llvm():
+    # llvm-mc: "if r1 > r3 goto +2" = 2d 31 02 00 00 00 00 00
+    code = bpf.assemble([bpf.Jump(bpf.JGT, R1, 0, "x", src=3), bpf.mov_imm(R0, 0),
+                         bpf.mov_imm(R0, 1), "x", bpf.exit_()])
+    assert code[:8].hex() == "2d31020000000000"
+
+
+def test_fast_path_programs_use_their_map_and_jump_inside():
+    from teu.network import fastpath_programs as progs
+
+    for code in (progs.lo_out(7, 8), progs.veth_in(7, 8)):
+        slots = [code[i:i + 8] for i in range(0, len(code), 8)]
+        assert {struct.unpack_from("=i", s, 4)[0] for s in slots if s[0] == 0x18} == {7, 8}
+        for i, s in enumerate(slots):
+            if s[0] & 0x07 == bpf.JMP and s[0] not in (0x85, 0x95):
+                assert 0 <= i + 1 + struct.unpack_from("=h", s, 2)[0] < len(slots)
+        # "next" hands the packet on (TCX_NEXT), "drop" drops it (TCX_DROP)
+        assert code[-32:] == (bpf.mov_imm(R0, -1) + bpf.exit_() + bpf.mov_imm(R0, 2)
+                              + bpf.exit_())
+
+
+def test_fast_path_keys_values_and_what_takes_it():
+    from teu.network import fastpath
+    from teu.network import fastpath_programs as progs
+
+    assert progs.snat_address(8080) == bytes([198, 18, 31, 144])
+    assert progs.snat_address(1) == bytes([198, 18, 0, 1])
+    k = progs.key(8080)
+    assert k[:6] == bytes([127, 0, 0, 1, 0x1F, 0x90]) and struct.unpack("=H", k[6:])[0] == 6
+    v = progs.value("10.77.0.2", 80, 12, 8080, b"\x02" * 6, b"\x04" * 6)
+    ip, port, _, ifindex, snat, ctr, bridge = struct.unpack(progs.VALUE, v)
+    assert (ip, port, ifindex, ctr, bridge) == (bytes([10, 77, 0, 2]), struct.unpack(
+        "=H", b"\x00\x50")[0], 12, b"\x02" * 6, b"\x04" * 6)
+    assert snat.to_bytes(4, sys.byteorder) == progs.snat_address(8080)
+    assert len(v) == 28  # the programs read the MACs at value+16
+    tcp = {"protocol": "tcp", "containerIP": "10.77.0.2", "hostPort": 8080,
+           "containerPort": 80}
+    assert fastpath.eligible(tcp) and fastpath.eligible(dict(tcp, hostIP="127.0.0.1"))
+    assert fastpath.eligible(dict(tcp, hostIP="0.0.0.0"))
+    assert not fastpath.eligible(dict(tcp, protocol="udp"))  # no handshake to tell replies
+    assert not fastpath.eligible(dict(tcp, hostIP="10.0.0.5"))  # not reached on 127.0.0.1
+    assert not fastpath.eligible(dict(tcp, containerIP=""))
+    dual = dict(tcp, containerIP6="fd01::2")
+    assert fastpath.families(dual) == [4, 6]
+    assert fastpath.families(dict(dual, hostIP="::1")) == [6]
+    assert fastpath.families(dict(dual, hostIP="127.0.0.1")) == [4]
+    assert progs.snat6_address(8080) == bytes.fromhex("20010002" + "00" * 10 + "1f90")
+    assert progs.key6(8080)[:2] == bytes([0x1F, 0x90])
+    v6 = progs.value6("fd01::2", 80, 12, 8080, b"\x02" * 6, b"\x04" * 6)
+    assert len(v6) == 52 and v6[40:52] == b"\x02" * 6 + b"\x04" * 6  # MACs at value+40
+
+
+def test_nft_fast_path_ports_skip_the_output_dnat():
+    from teu.network import nft
+
+    lines = nft._BASE.splitlines()
+    bypass = lines.index("add rule ip teu dnat_out ip saddr 127.0.0.1 ip daddr 127.0.0.1 "
+                         "tcp dport @fastpath return")
+    rules = [i for i, line in enumerate(lines) if line.startswith("add rule ip teu dnat_out")]
+    assert rules[0] == bypass > lines.index("flush chain ip teu dnat_out")  # first rule
+    assert "ip6 saddr ::1 ip6 daddr ::1 tcp dport @fastpath return" in nft._BASE6
+    m = {"protocol": "tcp", "hostPort": 8080, "containerIP": "10.77.0.2",
+         "containerPort": 80, "fastPath": {"veth": "veth0", "ifindex": 3}}
+    dual = dict(m, containerIP6="fd01::2", fastPath={"families": [4, 6]})
+    assert nft.ports_script([dual], add=True).splitlines()[-2:] == [
+        "add element ip teu fastpath { 8080 }", "add element ip6 teu fastpath { 8080 }"]
+    add = nft.ports_script([m], add=True).splitlines()
+    assert add[-2:] == ["add element ip teu ports_any { tcp . 8080 : 10.77.0.2 . 80 }",
+                        "add element ip teu fastpath { 8080 }"]
+    delete = nft.ports_script([m], add=False).splitlines()
+    assert delete[-2:] == ["add element ip teu fastpath { 8080 }",
+                           "delete element ip teu fastpath { 8080 }"]
+    m.pop("fastPath")
+    assert "element ip teu fastpath" not in nft.ports_script([m], add=True)

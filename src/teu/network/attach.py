@@ -26,6 +26,7 @@ ExtraHosts.
 
 from __future__ import annotations
 
+import errno
 import os
 
 from teu.network import cni
@@ -265,6 +266,7 @@ class Session:
             if not extra["portsByPlugin"]:
                 from teu.network import nft
 
+                _fast_path(extra["ports"], result, self._fast_path_misfit(net))
                 nft.run(nft.ports_script(extra["ports"], add=True))
                 if os.environ.get("TEU_SOCKET_LB_CGROUP"):
                     _redirect(extra["ports"])
@@ -272,6 +274,18 @@ class Session:
             veth = host_veth(result)
             if veth:
                 _ip(["link", "set", "dev", veth, "type", "bridge_slave", "isolated", "on"])
+
+    def _fast_path_misfit(self, net: Network) -> str:
+        """Why the loopback fast path (teu.network.fastpath) cannot serve this network's
+        ports ('' if it can): it needs a bridge of teu's own whose veth the container's
+        replies leave by (its default route) and no shaping on that veth."""
+        if net.external is not None or net.driver != "bridge":
+            return f"a {'user conflist' if net.external is not None else net.driver} network"
+        if net.internal:
+            return "an --internal network"
+        if (self.settings.get("Teu") or {}).get("Bandwidth"):
+            return "a bandwidth limit on the veth"
+        return ""
 
     def write_files(self) -> None:
         from teu.network import hosts
@@ -289,7 +303,16 @@ class Session:
             self.netns.close()
             self.netns = None
         for _, _, extra in self.plan:  # published before their records were saved
-            _unredirect(extra.get("ports") or [], [])
+            mapped = [m for m in extra.get("ports") or [] if m.get("containerIP")]
+            _unredirect(mapped, [])
+            if mapped and not extra.get("portsByPlugin"):
+                from teu.network import nft
+
+                try:  # add-then-delete: elements never added are no error
+                    nft.run(nft.ports_script(mapped, add=False))
+                except NetworkError:
+                    pass
+            _unfast_path(mapped, [])
         try:
             detach(self.store.root, self.cid)
         except NetworkError:
@@ -318,6 +341,44 @@ def _unredirect(mappings: list[dict], errors: list[str] | None = None) -> None:
         if errors is None:
             raise NetworkError(f"socket redirect: {e.strerror or e}") from None
         errors.append(f"socket redirect: {e.strerror or e}")
+
+
+def _fast_path(mappings: list[dict], result: dict, misfit: str) -> None:
+    """The loopback fast path beside the DNAT: when it cannot be used the mappings say
+    why and the DNAT serves every client."""
+    from teu.network import fastpath
+
+    why = misfit or fastpath.publish(mappings, result, host_veth(result))
+    if why:
+        for m in mappings:
+            if fastpath.eligible(m):
+                m["fastPathUnused"] = why
+
+
+def _unfast_path(mappings: list[dict], errors: list[str] | None = None) -> None:
+    """After the nftables `fastpath` elements are gone."""
+    if not any(m.get("fastPath") for m in mappings):
+        return
+    from teu.network import fastpath
+
+    try:
+        fastpath.unpublish(mappings)
+    except OSError as e:
+        if errors is None:
+            raise NetworkError(f"loopback fast path: {e.strerror or e}") from None
+        errors.append(f"loopback fast path: {e.strerror or e}")
+
+
+def _tidy_fast_path(errors: list[str]) -> None:
+    """The fast path's elements of veths that are gone (a setup killed before its record
+    named them) go too."""
+    from teu.network import fastpath
+
+    try:
+        fastpath.tidy()
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOSYS, errno.EINVAL):
+            errors.append(f"loopback fast path: {e.strerror or e}")
 
 
 def _capabilities(net: Network) -> set[str]:
@@ -396,6 +457,7 @@ class Detaching:
                 nft.run(nft.ports_script(mapped, add=False))
             except NetworkError as e:
                 self.errors.append(str(e))
+            _unfast_path(mapped, self.errors)
 
     def wait(self) -> None:
         names = set()
@@ -414,6 +476,8 @@ class Detaching:
                 names.add(rec["networkName"])
         if names:
             refresh_names(self.store, sorted(names))
+        if any((rec.get("teu") or {}).get("ports") for rec, _ in self.steps):
+            _tidy_fast_path(self.errors)
         if self.errors:
             raise NetworkError(f"container {self.cid[:12]}: network teardown: "
                                f"{self.errors[0]}")
@@ -672,6 +736,7 @@ def disconnect(root: str, cid: str, network: str, pid: int = 0) -> bool:
             mapped = [m for m in extra["ports"] if m.get("containerIP")]
             _unredirect(mapped)
             nft.run(nft.ports_script(mapped, add=False))
+            _unfast_path(mapped)
         cni.delete(rec["config"], rt, rec.get("result"))
         cache.remove(cid, rt.ifname)
         write_hosts(store, cache, cid)

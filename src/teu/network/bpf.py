@@ -34,7 +34,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 import struct
 import sys
 
@@ -47,8 +46,8 @@ LD, LDX, ST, STX, ALU, JMP, ALU64 = 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x07
 W, H, B, DW = 0x00, 0x08, 0x10, 0x18
 IMM, MEM = 0x00, 0x60
 K, X = 0x00, 0x08  # source: the immediate, or src_reg
-ADD, AND, RSH, MOV = 0x00, 0x50, 0x70, 0xB0
-JA, JEQ, JNE, CALL, EXIT = 0x00, 0x10, 0x50, 0x80, 0x90
+ADD, AND, LSH, RSH, MOV = 0x00, 0x50, 0x60, 0x70, 0xB0
+JA, JEQ, JGT, JSET, JNE, CALL, EXIT = 0x00, 0x10, 0x20, 0x40, 0x50, 0x80, 0x90
 PSEUDO_MAP_FD = 1
 SIZES = {1: B, 2: H, 4: W, 8: DW}
 
@@ -107,10 +106,12 @@ def ld_map_fd(dst: int, fd: int) -> bytes:
 
 
 class Jump:
-    """A conditional jump to a label (`if dst OP imm goto label`), resolved by assemble."""
+    """A conditional jump to a label (`if dst OP imm goto label`, or `if dst OP src goto
+    label` when `src` names a register), resolved by assemble."""
 
-    def __init__(self, op: int, dst: int, imm: int, label: str) -> None:
-        self.op, self.dst, self.imm, self.label = op, dst, imm, label
+    def __init__(self, op: int, dst: int, imm: int, label: str, src: int | None = None
+                 ) -> None:
+        self.op, self.dst, self.imm, self.label, self.src = op, dst, imm, label, src
 
 
 def assemble(items: list) -> bytes:
@@ -129,7 +130,9 @@ def assemble(items: list) -> bytes:
         if isinstance(item, str):
             continue
         if isinstance(item, Jump):
-            item = jump_imm(item.op, item.dst, item.imm, labels[item.label] - slot - 1)
+            off = labels[item.label] - slot - 1
+            item = (jump_imm(item.op, item.dst, item.imm, off) if item.src is None
+                    else insn(JMP | item.op | X, item.dst, item.src, off))
         out.append(item)
         slot += len(item) // 8
     return b"".join(out)
@@ -490,9 +493,10 @@ MAP_CREATE, MAP_LOOKUP, MAP_UPDATE, MAP_DELETE, MAP_NEXT_KEY, PROG_LOAD = 0, 1, 
 PROG_ATTACH, PROG_DETACH = 8, 9
 PROG_GET_FD_BY_ID, MAP_GET_FD_BY_ID, OBJ_GET_INFO_BY_FD, PROG_QUERY = 13, 14, 15, 16
 MAP_HASH, MAP_LRU_HASH = 1, 9
-PROG_CGROUP_SOCK_ADDR = 18
+PROG_SCHED_CLS, PROG_CGROUP_SOCK_ADDR = 3, 18
 INET4_CONNECT, INET6_CONNECT, INET4_GETPEERNAME, INET6_GETPEERNAME = 10, 11, 29, 30
 UDP4_SENDMSG, UDP6_SENDMSG, UDP4_RECVMSG, UDP6_RECVMSG = 14, 15, 19, 20
+TCX_INGRESS, TCX_EGRESS = 46, 47  # a network device's tc hooks (Linux 6.6)
 F_ALLOW_MULTI = 2
 _SYSCALL = {"x86_64": 321, "aarch64": 280, "ppc64le": 361, "s390x": 351, "riscv64": 280}
 
@@ -508,10 +512,10 @@ def _bpf(cmd: int, attr: bytes | bytearray) -> int:
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
-    nr = _SYSCALL.get(platform.machine())
+    nr = _SYSCALL.get(os.uname().machine)
     if nr is None:
         raise BPFError(errno.ENOSYS, f"bpf(): unknown system call number on "
-                                     f"{platform.machine()}")
+                                     f"{os.uname().machine}")
     buf = ctypes.create_string_buffer(bytes(attr), max(len(attr), 128))
     ret = _libc.syscall(ctypes.c_long(nr), ctypes.c_int(cmd), buf, ctypes.c_uint(len(buf)))
     if ret < 0:
@@ -586,12 +590,14 @@ def map_keys(fd: int, key_size: int) -> list[bytes]:
         out.append(prev)
 
 
-def prog_load(code: bytes, attach_type: int, name: str) -> int:
-    """Load a cgroup/sock_addr program; the verifier's log is in the error if it refuses."""
+def prog_load(code: bytes, attach_type: int, name: str,
+              prog_type: int = PROG_CGROUP_SOCK_ADDR) -> int:
+    """Load a program (a cgroup/sock_addr one unless `prog_type` says otherwise); the
+    verifier's log is in the error if it refuses."""
     insns, ip = _addr(code)
     lic, lp = _addr(b"Dual MIT/GPL\0")
     log = ctypes.create_string_buffer(65536)
-    attr = struct.pack("=IIQQIIQII16sII", PROG_CGROUP_SOCK_ADDR, len(code) // 8, ip, lp,
+    attr = struct.pack("=IIQQIIQII16sII", prog_type, len(code) // 8, ip, lp,
                        1, len(log), ctypes.addressof(log), 0, 0, _name(name), 0,
                        attach_type)
     try:
@@ -611,8 +617,19 @@ def prog_detach(cgroup_fd: int, prog_fd: int, attach_type: int) -> None:
     _bpf(PROG_DETACH, struct.pack("=IIIII", cgroup_fd, prog_fd, attach_type, 0, 0))
 
 
+def tcx_attach(ifindex: int, prog_fd: int, attach_type: int) -> None:
+    """Attach a sched_cls program to a device's tcx hook, after those already there. It
+    stays attached when this process exits, until detached or the device is gone."""
+    _bpf(PROG_ATTACH, struct.pack("=IIIIIIQ", ifindex, prog_fd, attach_type, 0, 0, 0, 0))
+
+
+def tcx_detach(ifindex: int, prog_fd: int, attach_type: int) -> None:
+    _bpf(PROG_DETACH, struct.pack("=IIIIIIQ", ifindex, prog_fd, attach_type, 0, 0, 0, 0))
+
+
 def prog_query(cgroup_fd: int, attach_type: int) -> list[int]:
-    """IDs of the programs attached to this cgroup itself (not inherited ones)."""
+    """IDs of the programs attached to this cgroup itself (not inherited ones); for a
+    TCX_* attach type `cgroup_fd` is the device's ifindex."""
     ids = ctypes.create_string_buffer(4 * 64)
     attr = bytearray(struct.pack("=IIIIQI", cgroup_fd, attach_type, 0, 0,
                                  ctypes.addressof(ids), 64))

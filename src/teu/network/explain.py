@@ -4,6 +4,9 @@ against the kernel as it is now.
     host      the address and port the packet is sent to
     socket    the socket-level redirect (teu.network.socklb): whether a connect() from
               this host goes straight to the container (no NAT), or why not
+    fast path the loopback fast path (teu.network.fastpath): whether a 127.0.0.1
+              client's connection is translated by teu's tc programs past the bridge
+              (its map element, the program on lo's egress), or why not
     dnat      the map element of `table ip teu` (and of `table ip6 teu` on a dual-stack
               network) and the rule (chain, handle) that rewrites the destination to
               the container's address
@@ -129,6 +132,8 @@ def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[s
                 where += " (any local address, 127.0.0.1 included"
                 if not m.get("containerIP6"):
                     where += ")"
+                elif 6 in (m.get("fastPath") or {}).get("families", []):
+                    where += "; [::1] by the fast path: the DNAT cannot reach it)"
                 elif m.get("socketLB"):
                     where += ("; [::1] for the redirected clients of the socket hop only: "
                               "the kernel has no IPv6 route_localnet for the DNAT)")
@@ -136,9 +141,10 @@ def explain(records: list[dict], pid: int, wanted: str | None = None) -> tuple[s
                     where += "; not [::1]: the kernel has no IPv6 route_localnet)"
             hops.append(("host", True, where))
             if not extra.get("portsByPlugin"):
-                from teu.network import socklb
+                from teu.network import fastpath, socklb
 
                 hops.append(("socket", *socklb.state(m)))
+                hops.append(("fast path", *fastpath.state(m)))
             if extra.get("portsByPlugin"):
                 hops.append(("dnat", True, "by the network's own CNI plugin (portmap)"))
             else:

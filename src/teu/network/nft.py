@@ -7,6 +7,8 @@ shape in both families (the ip6 one holds only the networks with an IPv6 subnet)
     set bridges              every teu bridge (isolation: no forwarding between them)
     map ports_any            proto . host port : container address . port (-p PORT:PORT)
     map ports_addr           host address . proto . host port : ... (-p IP:PORT:PORT)
+    set fastpath             TCP host ports whose 127.0.0.1 -> 127.0.0.1 ([::1] -> [::1])
+                             connections take the loopback fast path (teu.network.fastpath)
     chain dnat_pre           prerouting, dstnat: traffic to a local address -> the maps
     chain dnat_out           output, dstnat: the same for this host's own connections
                              (127.0.0.1 too: route_localnet on the bridge)
@@ -24,8 +26,9 @@ are also elements of the ip6 maps, to the container's IPv6 address, and its subn
 masqueraded out. The one thing IPv6 cannot do is [::1]: the kernel has no IPv6
 route_localnet and drops a ::1 source leaving loopback, so a port is reached on the
 host's other IPv6 addresses (and 127.0.0.1 for IPv4); docker needs its user-space
-proxy for [::1]; teu's socket-level redirect (teu.network.socklb, opt-in) serves [::1]
-for the clients it covers, rewriting connect() before any packet is sent.
+proxy for [::1]; teu serves it with its loopback fast path (teu.network.fastpath, tc
+programs: TCP), and its socket-level redirect (teu.network.socklb, opt-in) for the
+clients it covers, rewriting connect() before any packet is sent.
 """
 
 from __future__ import annotations
@@ -49,11 +52,18 @@ add rule {f} teu dnat_pre fib daddr type local dnat {f} to {f} daddr . meta l4pr
 add rule {f} teu dnat_pre fib daddr type local dnat {f} to meta l4proto . th dport map @ports_any
 add chain {f} teu dnat_out {{ type nat hook output priority -100; policy accept; }}
 flush chain {f} teu dnat_out
-add rule {f} teu dnat_out fib daddr type local dnat {f} to {f} daddr . meta l4proto . th dport map @ports_addr
+{fast}add rule {f} teu dnat_out fib daddr type local dnat {f} to {f} daddr . meta l4proto . th dport map @ports_addr
 add rule {f} teu dnat_out fib daddr type local dnat {f} to meta l4proto . th dport map @ports_any
 """  # noqa: E501 - nft's own syntax, one rule a line
-_BASE = _BASE_TEMPLATE.format(f=FAMILY, a="ipv4_addr")
-_BASE6 = _BASE_TEMPLATE.format(f=FAMILY6, a="ipv6_addr")
+# the loopback fast path's connections are left alone (no DNAT): their translation is
+# at loopback's egress
+_FAST = ("add set {f} teu fastpath {{ type inet_service; }}\n"
+         "add rule {f} teu dnat_out {f} saddr {lo} {f} daddr {lo} tcp dport @fastpath "
+         "return\n")
+_BASE = _BASE_TEMPLATE.format(f=FAMILY, a="ipv4_addr",
+                              fast=_FAST.format(f=FAMILY, lo="127.0.0.1"))
+_BASE6 = _BASE_TEMPLATE.format(f=FAMILY6, a="ipv6_addr",
+                               fast=_FAST.format(f=FAMILY6, lo="::1"))
 
 
 def nft_binary() -> str:
@@ -176,6 +186,15 @@ def ports_script(mappings: list[dict], add: bool) -> str:
             if not add:
                 # add-then-delete: deleting an element that is gone is then no error
                 lines.append(f"delete element {family} teu {name} {{ {text} }}")
+        fast_path = m.get("fastPath") or {}
+        for family in fast_path.get("families", [4]) if fast_path else []:
+            # in one transaction with its DNAT elements
+            if family == 6 and not v6:
+                lines.append(_BASE6)
+                v6 = True
+            fast = f"add element {FAMILY if family == 4 else FAMILY6} teu fastpath " \
+                f"{{ {m['hostPort']} }}"
+            lines += [fast] if add else [fast, fast.replace("add", "delete", 1)]
     return "\n".join(lines) + "\n"
 
 

@@ -309,7 +309,7 @@ def state(m: dict) -> tuple[bool, str]:
         why = m.get("socketLBUnused") or unavailable(configured()) or "not redirectable"
         if not (_redirectable(m) or _redirectable6(m)):
             why = "only TCP and UDP are redirected"
-        return True, f"not used ({why}): every client takes the DNAT below"
+        return True, f"not used ({why}): every client takes the hops below"
     texts = []
     try:
         with Attached(lb["cgroup"], create=False) as at:
@@ -341,4 +341,4 @@ def state(m: dict) -> tuple[bool, str]:
     return True, (f"connect() from processes of cgroup {lb['cgroup']} in this network "
                   f"namespace goes straight to the container: {', '.join(texts)} "
                   f"(cgroup/connect4,6 programs teu_connect4, teu_connect6; no NAT{udp}); "
-                  "other clients take the DNAT below")
+                  "other clients take the hops below")
