@@ -261,19 +261,22 @@ def test_exec_process_joins_the_cgroup_namespace_after_its_clone(runtime, make_b
 
 
 def _traced(runtime, trace, *args: str) -> subprocess.CompletedProcess:  # noqa: ANN001
-    return subprocess.run(["strace", "-f", "-qq", "-e", "trace=clone3,setns", "-o", str(trace),
+    """teu-runtime under strace, one file per process (trace.PID): with one file for
+    all, a call another process interrupts is split over two lines."""
+    return subprocess.run(["strace", "-ff", "-qq", "-e", "trace=clone3,setns", "-o", str(trace),
                            *runtime.cmd(*args)], capture_output=True, text=True, timeout=30)
 
 
 def _assert_cloned_then_joined(trace) -> None:  # noqa: ANN001
     """The one process cloned into the cgroup (clone3's CLONE_INTO_CGROUP) joined the
     cgroup namespace (setns CLONE_NEWCGROUP), and nothing else did."""
-    calls = [line.split(None, 1) for line in trace.read_text().splitlines()]
+    calls = [(int(f.name.rsplit(".", 1)[1]), line) for f in trace.parent.glob(trace.name + ".*")
+             for line in f.read_text().splitlines()]
     clones = [int(call.rsplit("= ", 1)[1]) for _, call in calls
               if call.startswith("clone3(") and "CLONE_INTO_CGROUP" in call]
-    joins = [int(pid) for pid, call in calls if call.startswith("setns(")
+    joins = [pid for pid, call in calls if call.startswith("setns(")
              and "CLONE_NEWCGROUP" in call and call.endswith("= 0")]
-    assert len(clones) == 1 and joins == clones, trace.read_text()
+    assert len(clones) == 1 and joins == clones, calls
 
 
 def test_init_joins_a_cgroup_namespace_given_by_path_after_its_clone(runtime, make_bundle,
