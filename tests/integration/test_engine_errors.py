@@ -488,3 +488,50 @@ def test_begin_start_records_the_exit_of_an_init_that_died_before_it(teu) -> Non
     # the row's owner (that script) is gone: the next reader undoes its start
     teu.ok("rm", "-f", cid)
     assert teu.rows() == []
+
+
+_KILLED_BEFORE_GO = """
+import os, sys
+from teu.engine.context import Engine
+from teu.engine.lifecycle import launch
+from teu.engine.monitor import healthloop
+
+def killed(loop, container_pid, started):
+    # the teu starting the container is killed after the row says running, before the
+    # health loop is told of the start (healthloop.Loop.go)
+    os.kill(os.getpid(), 9)
+
+healthloop.Loop.go = killed
+engine = Engine()
+if sys.argv[2] == "start":
+    launch.start(engine, sys.argv[1])
+else:  # a reader: it finds the loop lost and starts one (state.restart_health_loop)
+    from teu.engine import state
+    state.refresh(engine, engine.find(sys.argv[1]))
+"""
+
+
+def test_a_start_killed_before_its_health_loop_is_told_gets_a_new_loop(teu) -> None:  # noqa: ANN001
+    """`teu start` killed between the row's running record and the health loop's go line:
+    that loop reads EOF and ends; the row says running with a loop that is gone, and the
+    next reader starts a new one (before, Health stayed `starting` until the next start).
+    A reader killed at the same point of its own restart of the loop leaves none either
+    (that loop, not its child, ends on EOF too), and the reader after it starts one."""
+    import sys
+
+    cid = teu.ok("create", "--name", "gap", "--health-cmd", "true", "--health-interval",
+                 "200ms", IMAGE, "sleep", "30").strip()
+    for step in ("start", "reader"):
+        p = subprocess.run([sys.executable, "-c", _KILLED_BEFORE_GO, cid, step], env=teu.env,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == -signal.SIGKILL, p.stderr
+        assert [r[2] for r in teu.rows()] == ["running"]
+        wait_until(lambda: not _health_processes(teu), 15, f"the loop untold by {step} to end")
+    assert _health(teu, "gap") in ("starting", "healthy")  # the reader (inspect)
+    wait_until(lambda: _health(teu, "gap") == "healthy", 30, "the new loop's checks")
+    assert len([p for p in _health_processes(teu)
+                if command_line(p).startswith("/bin/sh -c ")]) == 1
+    ids = _ids_now(teu)
+    teu.ok("rm", "-f", "gap")
+    wait_until(lambda: not _health_processes(teu), 15, "the health loop to end")
+    _nothing_left(teu, ids, "runtime", timeout=15)

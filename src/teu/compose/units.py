@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from teu.compose.errors import ComposeError
+from teu.engine.timefmt import go_duration
+
+__all__ = ["bytes_of", "go_duration", "nanoseconds"]
 
 _SIZES = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024 ** 2, "mb": 1024 ** 2,
           "g": 1024 ** 3, "gb": 1024 ** 3, "t": 1024 ** 4, "tb": 1024 ** 4}
@@ -49,31 +52,3 @@ def nanoseconds(value: object, where: str) -> int:
         total += int(float(text[i:j]) * _DUR[unit])
         i = k
     return total
-
-
-def go_duration(ns: int) -> str:
-    """Go's time.Duration.String(): 1m30s, 500ms, 2h0m0s, 0s."""
-    if ns == 0:
-        return "0s"
-    sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    if ns < 1_000_000_000:
-        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
-            if ns >= size:
-                return sign + _frac(ns, size) + unit
-    h, rest = divmod(ns, 3_600_000_000_000)
-    m, rest = divmod(rest, 60_000_000_000)
-    s = _frac(rest, 1_000_000_000) + "s"
-    if h:
-        return f"{sign}{h}h{m}m{s}"
-    if m:
-        return f"{sign}{m}m{s}"
-    return sign + s
-
-
-def _frac(n: int, size: int) -> str:
-    whole, part = divmod(n, size)
-    if not part:
-        return str(whole)
-    digits = len(str(size)) - 1
-    return f"{whole}." + f"{part:0{digits}d}".rstrip("0")

@@ -8,8 +8,10 @@ cgroup, and honours --rm. A row left `creating` or `starting` by a teu that
 died (kill -9) is undone: a half-made container is removed, a half-started one
 is put back to what it was before the start, once no conmon of that launch is left
 to run the runtime's create (teu.engine.monitor.orphan); one that got as far as
-running is recorded as running, with a new health-check loop. So `teu ps -a` stays
-true when processes die behind teu's back.
+running is recorded as running, with a new health-check loop. A running container
+whose health-check loop is gone (killed, or never told of the start by a teu killed
+right after the running record) gets a new one from the reader that sees it. So
+`teu ps -a` stays true when processes die behind teu's back.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ import time
 from teu.engine.context import Engine
 from teu.engine.db import Row
 from teu.engine.procs import alive, start_time
-from teu.engine.teardown import release_runtime, remove_files, remove_stopped, stop_health_loop
+from teu.engine.teardown import (
+    health_loop_lost,
+    release_runtime,
+    remove_files,
+    remove_stopped,
+    stop_health_loop,
+)
 
 __all__ = ["alive", "start_time", "refresh", "refresh_all", "finish", "recover",
            "read_exit_file", "write_exit_file", "release_runtime", "monitor_alive"]
@@ -38,9 +46,11 @@ def refresh(engine: Engine, row: Row) -> Row | None:
     """The row brought up to date (None if the container turned out never to have been)."""
     status = row["status"]
     if status in RUNNING:
-        if alive(row["pid"], row["pid_start"]):
-            return row
-        return finish(engine, row)
+        if not alive(row["pid"], row["pid_start"]):
+            return finish(engine, row)
+        if status == "running" and health_loop_lost(row):
+            return restart_health_loop(engine, row)
+        return row
     if status in TRANSIENT and not monitor_alive(row):
         return recover(engine, row)
     return row
@@ -163,16 +173,24 @@ def _adopt(engine: Engine, row: Row) -> Row | None:
     bundle = engine.paths.container(row["id"])
     monitor = orphan.monitor_of(bundle, row["id"]) or 0
     # The killed start's health loop never heard of the start (it is told once the row
-    # says running) and has ended: a new one, counting from now.
+    # says running) and has ended: a new one, counting from now (not this reader's
+    # child: restart). Killed before go(), this reader leaves a running row whose loop
+    # is lost, which the next reader restarts (refresh).
     from teu.engine.monitor import healthloop
 
     stop_health_loop(row)
-    loop = healthloop.spawn(engine.paths, row)
+    loop = healthloop.restart(engine.paths, row)
     health = {} if loop is None else {"health": loop.record()}
-    with engine.db.tx() as db:
-        db.update(row["id"], status="running", monitor_pid=monitor,
-                  monitor_start=start_time(monitor), started_at=time.time(), finished_at=None,
-                  exit_code=None, oom_killed=0, error=None, stopped_by_user=0, **health)
+    try:
+        with engine.db.tx() as db:
+            db.update(row["id"], status="running", monitor_pid=monitor,
+                      monitor_start=start_time(monitor), started_at=time.time(),
+                      finished_at=None, exit_code=None, oom_killed=0, error=None,
+                      stopped_by_user=0, **health)
+    except BaseException:
+        if loop is not None:
+            loop.cancel()
+        raise
     if loop is not None:
         loop.go(row["pid"], time.clock_gettime(time.CLOCK_BOOTTIME))
     from teu.engine.events import started
@@ -180,6 +198,48 @@ def _adopt(engine: Engine, row: Row) -> Row | None:
     fresh = engine.reload(row)
     started(engine, fresh or row)
     return fresh
+
+
+def restart_health_loop(engine: Engine, row: Row) -> Row | None:
+    """A running container whose health-check loop is lost gets a new one, keeping its
+    health so far, its checks counted from the container's start. Under the container's
+    lock, looked at again: of two readers that saw the loop gone, the second finds the
+    first one's loop and starts none."""
+    from teu import fastjson
+    from teu.engine.monitor import healthloop
+
+    with engine.lock(row["id"]):
+        fresh = engine.reload(row)
+        if fresh is None:
+            return None
+        if fresh["status"] != "running" or not alive(fresh["pid"], fresh["pid_start"]) \
+                or not health_loop_lost(fresh):
+            return refresh(engine, fresh)  # changed meanwhile: a plain look
+        try:
+            loop = healthloop.restart(engine.paths, fresh)
+        except OSError as e:  # no process to be had now: the reader still reads
+            from teu.runtime import log
+
+            log.warning(f"container {row['id'][:12]}: its health-check loop: {e}")
+            return fresh
+        health = fastjson.loads(fresh["health"])
+        if loop is None:  # no check (any more): no loop to look for
+            health.pop("MonitorPid", None)
+            health.pop("MonitorStart", None)
+        else:
+            health["MonitorPid"], health["MonitorStart"] = loop.pid, start_time(loop.pid)
+        try:
+            with engine.db.tx() as db:
+                db.update(row["id"], health=fastjson.dumps(health))
+        except BaseException:
+            if loop is not None:
+                loop.cancel()
+            raise
+        if loop is not None:  # once recorded: a reader killed before this leaves a
+            # recorded loop that reads EOF and ends, lost again for the next reader
+            ago = max(0.0, time.time() - (fresh["started_at"] or time.time()))
+            loop.go(fresh["pid"], time.clock_gettime(time.CLOCK_BOOTTIME) - ago)
+        return engine.reload(fresh)
 
 
 def _runtime_status(engine: Engine, row: Row) -> str | None:

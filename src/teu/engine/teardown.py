@@ -61,17 +61,37 @@ def _remove_cgroup_dirs(dirs: list[str], timeout: float = 2.0) -> None:
         time.sleep(0.02)
 
 
-def stop_health_loop(row: Row) -> None:
-    """Kill the container's health-check loop (teu.engine.monitor.health), if any."""
+def _health_loop(row: Row) -> tuple[int, int | None] | None:
+    """(pid, start time) of the health-check loop the row's health names, if it names
+    one (a pod prober's record has none: teu.engine.pods.prober)."""
     if not row["health"]:
-        return
+        return None
     from teu import fastjson
 
     h = fastjson.loads(row["health"])
-    pid, started = h.get("MonitorPid") or 0, h.get("MonitorStart")
+    return (h["MonitorPid"] or 0, h.get("MonitorStart")) if "MonitorPid" in h else None
+
+
+def health_loop_lost(row: Row) -> bool:
+    """Whether the row names a health-check loop that is gone (for a running container:
+    killed, or never told of the start: teu.engine.monitor.healthloop). Here, not there,
+    so that a reader imports nothing more to ask it."""
+    loop = _health_loop(row)
+    return loop is not None and not alive(*loop)
+
+
+def stop_health_loop(row: Row) -> None:
+    """Kill the container's health-check loop (teu.engine.monitor.health), if any."""
+    loop = _health_loop(row)
+    if loop is None:
+        return
+    pid, started = loop
     if alive(pid, started):
         try:
-            os.killpg(pid, 9)  # the loop leads its own group: its `sleep` goes too
+            # Its group, so that its `sleep` or check goes too: the loop leads its own,
+            # or (restarted by a reader: healthloop.restart) is alone in the group of
+            # the sh that started it, which has exited.
+            os.killpg(os.getpgid(pid), 9)
         except ProcessLookupError:
             pass
 

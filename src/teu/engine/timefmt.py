@@ -1,4 +1,5 @@
-"""Times the way docker prints them: RFC 3339 with nanoseconds, and "2 minutes ago"."""
+"""Times the way docker prints them: RFC 3339 with nanoseconds, "2 minutes ago", and
+Go's durations (300ms, 1m30s)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from teu.image.timefmt import human_duration
 
 ZERO = "0001-01-01T00:00:00Z"
 
-__all__ = ["ZERO", "human_duration", "parse_rfc3339", "rfc3339", "since", "until_of"]
+__all__ = ["ZERO", "go_duration", "human_duration", "parse_rfc3339", "rfc3339", "since",
+           "until_of"]
 
 
 def rfc3339(ts: float | None, nanos: bool = True) -> str:
@@ -76,3 +78,31 @@ def until_of(filters: dict[str, list[str]]) -> float | None:
     None if there is none."""
     values = filters.get("until") or []
     return min(since(v, flag="until") for v in values) if values else None
+
+
+def go_duration(ns: int) -> str:
+    """Go's time.Duration.String(): 1m30s, 500ms, 2h0m0s, 0s."""
+    if ns == 0:
+        return "0s"
+    sign = "-" if ns < 0 else ""
+    ns = abs(ns)
+    if ns < 1_000_000_000:
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                return sign + _frac(ns, size) + unit
+    h, rest = divmod(ns, 3_600_000_000_000)
+    m, rest = divmod(rest, 60_000_000_000)
+    s = _frac(rest, 1_000_000_000) + "s"
+    if h:
+        return f"{sign}{h}h{m}m{s}"
+    if m:
+        return f"{sign}{m}m{s}"
+    return sign + s
+
+
+def _frac(n: int, size: int) -> str:
+    whole, part = divmod(n, size)
+    if not part:
+        return str(whole)
+    digits = len(str(size)) - 1
+    return f"{whole}." + f"{part:0{digits}d}".rstrip("0")

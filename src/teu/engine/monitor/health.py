@@ -160,13 +160,66 @@ def _exec_with_timeout(engine: Engine, row: Row, command: list[str],
                 os._exit(code if 0 <= code < 256 else 1)
         status = _wait_child(pid, timeout)
         if status is None:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            return -1, f"Health check exceeded timeout ({timeout:g}s)"
+            _kill_check(pid)
+            from teu.engine.timefmt import go_duration
+
+            # docker's words, its duration as Go prints it: (300ms), (30s), (1m30s)
+            return -1, f"Health check exceeded timeout ({go_duration(round(timeout * 1e9))})"
         text = os.pread(out, OUTPUT_LIMIT, 0).decode(errors="replace")
         return os.waitstatus_to_exitcode(status), text
     finally:
         os.close(out)
+
+
+def _kill_check(pid: int) -> None:
+    """A check past its timeout is killed, as podman's is (SIGKILL): its processes in the
+    container first, which its exec (our child `pid`) then reaps, so that none is left
+    running there, nor handed to the host's init once the exec is gone (they would pile
+    up, one a check); then the exec, if it is not done by then."""
+    try:
+        ours = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        ours = ""
+    for _ in range(3):  # again: a shell of the check may have forked meanwhile
+        inside = [p for p in _descendants(pid) if _pid_ns(p) not in (ours, "")]
+        if not inside:
+            break
+        for p in inside:
+            try:
+                os.kill(p, 9)
+            except ProcessLookupError:
+                pass
+    if _wait_child(pid, 1.0) is None:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below pid (/proc/PID/task/TID/children), parents first."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as f:
+                    children = [int(c) for c in f.read().split()]
+            except OSError:
+                continue
+            found.extend(children)
+            todo.extend(children)
+    return found
+
+
+def _pid_ns(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return ""
 
 
 def _wait_child(pid: int, timeout: float) -> int | None:

@@ -13,8 +13,15 @@ If the start fails, or the teu dies first, the write end closes unwritten:
 the check and the loop read EOF and end, and nothing is left of a container that
 never started.
 
+A loop that dies while its container runs (killed by hand, or its teu killed between
+the row's running record and go(), so that it read EOF) is found by the next reader
+(teu.engine.teardown.health_loop_lost, from the row), and restart() gives the container
+a new loop, which teu.engine.state records under the container's lock (so one loop
+only) before go().
+
 Below teu.engine.state, which starts a loop for a start it adopts from a killed teu
-(state.recover), and the lifecycle verbs, which start one with each container start.
+(state.recover) or for a running container whose loop is lost, and the lifecycle
+verbs, which start one with each container start.
 """
 
 from __future__ import annotations
@@ -48,11 +55,13 @@ def seconds(h: dict, key: str, default: float) -> float:
 class Loop:
     """A spawned loop waiting for its container's start (go) or its end (cancel)."""
 
-    def __init__(self, pid: int, fd: int, period: float, nice: int | None = None) -> None:
+    def __init__(self, pid: int, fd: int, period: float, nice: int | None = None,
+                 child: bool = True) -> None:
         self.pid = pid
         self._fd = fd
         self._period = period
         self._nice = nice  # the priority to give back at go(), if it was lowered
+        self._child = child  # ours to kill and reap (spawn), or detached (restart)
 
     def record(self) -> str:
         """The row's health (State.Health) for a container this loop checks."""
@@ -76,8 +85,11 @@ class Loop:
         self._close()
 
     def cancel(self) -> None:
-        """The container did not start: the loop and its waiting check end now."""
+        """The container did not start: the loop and its waiting check end now (a
+        detached one, soon: it reads EOF)."""
         self._close()
+        if not self._child:
+            return
         try:
             os.killpg(self.pid, 9)  # it leads its own group; our unreaped child: no reuse
             os.waitpid(self.pid, 0)
@@ -90,14 +102,18 @@ class Loop:
             self._fd = -1
 
 
+def _check_command(paths: Paths, row: Row) -> str:
+    from teu.engine.monitor.conmon import teu_command
+
+    return " ".join(quote(a) for a in [*teu_command(paths), "healthcheck", "run", row["id"]])
+
+
 def spawn(paths: Paths, row: Row) -> Loop | None:
     """The loop for a container about to start, waiting for go(); None without a check."""
     h = check_of(row.settings)
     if h is None:
         return None
-    from teu.engine.monitor.conmon import teu_command
-
-    cmd = " ".join(quote(a) for a in [*teu_command(paths), "healthcheck", "run", row["id"]])
+    cmd = _check_command(paths, row)
     r, w = os.pipe2(os.O_CLOEXEC)  # the write end is ours alone: no child inherits it
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     # Until go(), the loop and its first check run at the lowest priority: their start
@@ -124,6 +140,55 @@ def spawn(paths: Paths, row: Row) -> Loop | None:
         os.close(r)
         os.close(null)
     return Loop(pid, w, seconds(h, "StartPeriod", 0), mine if nice else None)
+
+
+# The loop is started by a short-lived sh that exits at once, so that it is nobody's
+# child: the reader that restarts it may stay (a teu.api caller, the Engine API
+# service) and would keep it as a zombie once it ends. $! is the loop's pid, which the
+# sh prints before it exits. The loop leads no group of its own (no job control here):
+# it is in the group of that sh's session (teardown.stop_health_loop kills its group).
+_DETACHED = '/bin/sh -c "$1" <&3 3<&- >/dev/null 2>&1 & echo $!'
+
+
+def restart(paths: Paths, row: Row) -> Loop | None:
+    """A new loop for a running container whose loop is lost, waiting for go() as a
+    spawned one does (a reader killed before it ends it: it starts no checks that its
+    record does not name); None without a check. The caller holds the container's lock.
+    Not this process's child; cancel() only closes its stdin (it ends on EOF)."""
+    h = check_of(row.settings)
+    if h is None:
+        return None
+    r, w = os.pipe2(os.O_CLOEXEC)
+    out = into = null = -1
+    try:
+        out, into = os.pipe2(os.O_CLOEXEC)
+        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        sh = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", _DETACHED, "sh",
+                                        monitor_script(h, _check_command(paths, row))],
+                            dict(os.environ),
+                            file_actions=[(os.POSIX_SPAWN_DUP2, null, 0),
+                                          (os.POSIX_SPAWN_DUP2, into, 1),
+                                          (os.POSIX_SPAWN_DUP2, null, 2),
+                                          (os.POSIX_SPAWN_DUP2, r, 3)],
+                            setsid=True)
+        os.close(into)
+        into = -1
+        text = b""
+        while chunk := os.read(out, 32):  # EOF: that sh has exited
+            text += chunk
+    except BaseException:
+        os.close(w)
+        raise
+    finally:
+        for fd in (r, out, into, null):
+            if fd >= 0:
+                os.close(fd)
+    try:
+        os.waitpid(sh, 0)
+    except ChildProcessError:
+        pass  # a caller's own SIGCHLD handler reaped it
+    pid = int(text) if text.strip().isdigit() else 0
+    return Loop(pid, w, seconds(h, "StartPeriod", 0), child=False)
 
 
 def monitor_script(h: dict, cmd: str) -> str:
