@@ -79,12 +79,12 @@ def eligible(m: dict) -> bool:
     return bool(families(m))
 
 
-class Loopback:
+class Loopback(bpf.Held):
     """LO_OUT and its maps in this network namespace, under the namespace's lock."""
 
     def __init__(self, create: bool) -> None:
+        super().__init__()
         self.create = create
-        self.fds: list[int] = []
         self.prog = -1
         self.ports = self.ports6 = -1
 
@@ -102,18 +102,6 @@ class Loopback:
             self._close()
             raise
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        for fd in reversed(self.fds):
-            os.close(fd)
-        self.fds = []
-
-    def _keep(self, fd: int) -> int:
-        self.fds.append(fd)
-        return fd
 
     def _find(self) -> None:
         for prog_id in bpf.prog_query(progs.LOOPBACK_IFINDEX, bpf.TCX_EGRESS):
