@@ -229,16 +229,16 @@ def publish(mappings: list[dict], result: dict, veth: str) -> str:
         ifindex = socket.if_nametoindex(veth)
         with Loopback(create=True) as lo:
             lo.attach_veth(ifindex)
-            for m in wanted:
-                port, cport = int(m["hostPort"]), int(m["containerPort"])
-                macs = (_mac(ctr_mac), _mac(bridge_mac))
-                if 4 in families(m):
-                    bpf.map_update(lo.ports, progs.key(port), progs.value(
-                        m["containerIP"], cport, ifindex, port, *macs))
-                if 6 in families(m):
-                    bpf.map_update(lo.ports6, progs.key6(port), progs.value6(
-                        m["containerIP6"], cport, ifindex, port, *macs))
-                m["fastPath"] = {"veth": veth, "ifindex": ifindex, "families": families(m)}
+            try:
+                for m in wanted:
+                    _add(lo, m, ifindex, _mac(ctr_mac), _mac(bridge_mac))
+                    m["fastPath"] = {"veth": veth, "ifindex": ifindex,
+                                     "families": families(m)}
+            except OSError:  # a full map: none of them, and LO_OUT only if it had others
+                for m in wanted:
+                    _delete(lo, m)
+                lo.detach_if_empty()
+                raise
     except OSError as e:
         for m in wanted:
             m.pop("fastPath", None)
@@ -256,12 +256,28 @@ def unpublish(mappings: list[dict]) -> None:
         if lo.prog < 0:
             return  # detached already
         for m in served:
-            port = int(m["hostPort"])
-            if 4 in m["fastPath"].get("families", [4]):
-                bpf.map_delete(lo.ports, progs.key(port))
-            if 6 in m["fastPath"].get("families", []):
-                bpf.map_delete(lo.ports6, progs.key6(port))
+            _delete(lo, m)
         lo.detach_if_empty()
+
+
+def _add(lo: Loopback, m: dict, ifindex: int, ctr_mac: bytes, bridge_mac: bytes) -> None:
+    port, cport = int(m["hostPort"]), int(m["containerPort"])
+    if 4 in families(m):
+        bpf.map_update(lo.ports, progs.key(port), progs.value(
+            m["containerIP"], cport, ifindex, port, ctr_mac, bridge_mac))
+    if 6 in families(m):
+        bpf.map_update(lo.ports6, progs.key6(port), progs.value6(
+            m["containerIP6"], cport, ifindex, port, ctr_mac, bridge_mac))
+
+
+def _delete(lo: Loopback, m: dict) -> None:
+    """The mapping's elements, those of the families it serves (an element that is not
+    there is no error)."""
+    port = int(m["hostPort"])
+    if 4 in families(m):
+        bpf.map_delete(lo.ports, progs.key(port))
+    if 6 in families(m):
+        bpf.map_delete(lo.ports6, progs.key6(port))
 
 
 def tidy() -> None:
