@@ -193,7 +193,8 @@ def test_ipv6_loopback_takes_the_fast_path(teu, tmp_path) -> None:  # noqa: ANN0
 
 def test_stale_element_of_a_killed_setup_goes(teu, tmp_path) -> None:  # noqa: ANN001
     """An element whose veth is gone (a teu killed after adding it, before its record
-    named it) is removed by the next teu that tidies: then the programs go too."""
+    named it) is removed by the next teu that tidies (network prune, the removal of a
+    container with ports): then the programs and loopback's settings go too."""
     stale = """
 from teu.network import bpf, fastpath, fastpath_programs as progs
 with fastpath.Loopback(create=True) as lo:
@@ -202,6 +203,9 @@ with fastpath.Loopback(create=True) as lo:
 """
     python_in(teu.host, stale)
     assert loopback(teu.host)["egress"] == [fastpath.LO_OUT]
+    teu.ok("network", "prune", "-f")  # tidies with nothing else to do
+    assert loopback(teu.host) == {"egress": [], "sysctls": ["0", "0"]}
+    python_in(teu.host, stale)
     httpd(teu, tmp_path, "web", "-p", "8080:80")
     assert wait_for(lambda: fetch(teu, "http://127.0.0.1:8080/") == "hello from httpd\n")
     teu.ok("rm", "-f", "web")

@@ -331,16 +331,21 @@ def _redirect(mappings: list[dict]) -> None:
 
 
 def _unredirect(mappings: list[dict], errors: list[str] | None = None) -> None:
-    if not any(m.get("socketLB") for m in mappings):
-        return
-    from teu.network import socklb
+    if any(m.get("socketLB") for m in mappings):
+        from teu.network import socklb
 
+        _undo(socklb.unpublish, mappings, "socket redirect", errors)
+
+
+def _undo(unpublish, mappings: list[dict], what: str,  # noqa: ANN001 - a function
+          errors: list[str] | None) -> None:
+    """A BPF side's unpublish: its error raised, or added to `errors` if given."""
     try:
-        socklb.unpublish(mappings)
+        unpublish(mappings)
     except OSError as e:
         if errors is None:
-            raise NetworkError(f"socket redirect: {e.strerror or e}") from None
-        errors.append(f"socket redirect: {e.strerror or e}")
+            raise NetworkError(f"{what}: {e.strerror or e}") from None
+        errors.append(f"{what}: {e.strerror or e}")
 
 
 def _fast_path(mappings: list[dict], result: dict, misfit: str) -> None:
@@ -357,16 +362,10 @@ def _fast_path(mappings: list[dict], result: dict, misfit: str) -> None:
 
 def _unfast_path(mappings: list[dict], errors: list[str] | None = None) -> None:
     """After the nftables `fastpath` elements are gone."""
-    if not any(m.get("fastPath") for m in mappings):
-        return
-    from teu.network import fastpath
+    if any(m.get("fastPath") for m in mappings):
+        from teu.network import fastpath
 
-    try:
-        fastpath.unpublish(mappings)
-    except OSError as e:
-        if errors is None:
-            raise NetworkError(f"loopback fast path: {e.strerror or e}") from None
-        errors.append(f"loopback fast path: {e.strerror or e}")
+        _undo(fastpath.unpublish, mappings, "loopback fast path", errors)
 
 
 def _tidy_fast_path(errors: list[str]) -> None:

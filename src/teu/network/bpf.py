@@ -505,6 +505,26 @@ class BPFError(OSError):
     pass
 
 
+class Held:
+    """A base for the context managers that hold kernel objects' fds (programs, maps,
+    the lock's file) for one use: kept as they are opened, closed together on exit."""
+
+    def __init__(self) -> None:
+        self.fds: list[int] = []
+
+    def _keep(self, fd: int) -> int:
+        self.fds.append(fd)
+        return fd
+
+    def _close(self) -> None:
+        for fd in reversed(self.fds):
+            os.close(fd)
+        self.fds = []
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+
+
 _libc = None
 
 

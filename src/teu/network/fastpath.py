@@ -1,32 +1,36 @@
 """The loopback fast path of published TCP ports: a connection from this host's
-127.0.0.1 to 127.0.0.1:HOSTPORT is translated by two tc programs
-(teu.network.fastpath_programs) instead of netfilter's DNAT, and its frames go straight
-between the host's loopback and the container's veth, past the bridge and the host's
-routing: the path costs about what a veth alone does (docs/benchmarks.md).
+127.0.0.1 to 127.0.0.1:HOSTPORT (or [::1] to [::1]:HOSTPORT) is translated by two tc
+programs (teu.network.fastpath_programs) instead of netfilter's DNAT, and its frames go
+straight between the host's loopback and the container's veth, past the bridge and the
+host's routing: the path costs about what a veth alone does (docs/benchmarks.md). For
+[::1] it is the only path: the kernel's DNAT cannot reach a container from ::1.
 
-Where it applies: TCP ports published on every address (-p 8080:80) or on 127.0.0.1, of a
+Where it applies: TCP ports published on every address (-p 8080:80), on 127.0.0.1 (or
+0.0.0.0: IPv4 only) or on ::1 (or ::: IPv6 only, a dual-stack network's), of a
 container's first network (its default route: the container's replies to the fast
 path's client address must leave through that veth), a bridge network that is not
 --internal and has no bandwidth limit (the path skips the veth's ingress qdisc), from a
-client whose socket is 127.0.0.1 -> 127.0.0.1. Every other client (another local
-address, another machine, a container: hairpin) takes the kernel's DNAT as before. The
-nftables side is one set, `fastpath` of `table ip teu` (teu.network.nft): its ports'
-127.0.0.1 -> 127.0.0.1 connections are not DNATed by dnat_out, so they reach loopback's
-egress, where the program is.
+client whose socket is 127.0.0.1 -> 127.0.0.1 ([::1] -> [::1]). Every other client
+(another local address, another machine, a container: hairpin) takes the kernel's DNAT
+as before. The nftables side is one set, `fastpath` of `table ip teu` (and of `ip6 teu`)
+(teu.network.nft): its ports' loopback connections are not DNATed by dnat_out, so they
+reach loopback's egress, where the program is.
 
 State lives in the kernel, found from the loopback device (teu has no daemon): LO_OUT is
 attached to lo's tcx egress (one per network namespace), VETH_IN to the tcx ingress of
-the host end of each container's veth (gone with the veth); both use one map, found from
-LO_OUT. Each published port is one element, added before its nftables `fastpath`
-element and deleted after it, so a connection is never sent to loopback's egress without
-its translation; the last teu to delete an element detaches LO_OUT and the kernel frees
-the programs and the map once the veths are gone. Changes are serialized by an flock on
-the network namespace (/proc/self/ns/net: one inode per namespace).
+the host end of each container's veth (gone with the veth); both use two maps (PORTS,
+PORTS6), found from LO_OUT. Each published port is an element in each family it serves,
+added before its nftables `fastpath` element and deleted after it, so a connection is
+never sent to loopback's egress without its translation; the last teu to delete an
+element detaches LO_OUT and the kernel frees the programs and the maps once the veths
+are gone. Changes are serialized by an flock on the network namespace
+(/proc/self/ns/net: one inode per namespace). Every attach and detach of a tcx program
+waits for an RCU grace period in the kernel (~10 ms here): a `-p` container's start pays
+one (VETH_IN), the first and the last of a namespace one more each (LO_OUT).
 
 Off with TEU_PORT_FASTPATH=0; if BPF or tcx (Linux 6.6) is not there, the mapping says
 why and the DNAT serves every client.
 """
-
 from __future__ import annotations
 
 # the C module: socket.py's enums cost ~10 ms of a `teu run -p`'s import time
@@ -75,12 +79,12 @@ def eligible(m: dict) -> bool:
     return bool(families(m))
 
 
-class Loopback:
+class Loopback(bpf.Held):
     """LO_OUT and its maps in this network namespace, under the namespace's lock."""
 
     def __init__(self, create: bool) -> None:
+        super().__init__()
         self.create = create
-        self.fds: list[int] = []
         self.prog = -1
         self.ports = self.ports6 = -1
 
@@ -98,18 +102,6 @@ class Loopback:
             self._close()
             raise
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        for fd in reversed(self.fds):
-            os.close(fd)
-        self.fds = []
-
-    def _keep(self, fd: int) -> int:
-        self.fds.append(fd)
-        return fd
 
     def _find(self) -> None:
         for prog_id in bpf.prog_query(progs.LOOPBACK_IFINDEX, bpf.TCX_EGRESS):
@@ -237,16 +229,16 @@ def publish(mappings: list[dict], result: dict, veth: str) -> str:
         ifindex = socket.if_nametoindex(veth)
         with Loopback(create=True) as lo:
             lo.attach_veth(ifindex)
-            for m in wanted:
-                port, cport = int(m["hostPort"]), int(m["containerPort"])
-                macs = (_mac(ctr_mac), _mac(bridge_mac))
-                if 4 in families(m):
-                    bpf.map_update(lo.ports, progs.key(port), progs.value(
-                        m["containerIP"], cport, ifindex, port, *macs))
-                if 6 in families(m):
-                    bpf.map_update(lo.ports6, progs.key6(port), progs.value6(
-                        m["containerIP6"], cport, ifindex, port, *macs))
-                m["fastPath"] = {"veth": veth, "ifindex": ifindex, "families": families(m)}
+            try:
+                for m in wanted:
+                    _add(lo, m, ifindex, _mac(ctr_mac), _mac(bridge_mac))
+                    m["fastPath"] = {"veth": veth, "ifindex": ifindex,
+                                     "families": families(m)}
+            except OSError:  # a full map: none of them, and LO_OUT only if it had others
+                for m in wanted:
+                    _delete(lo, m)
+                lo.detach_if_empty()
+                raise
     except OSError as e:
         for m in wanted:
             m.pop("fastPath", None)
@@ -264,12 +256,28 @@ def unpublish(mappings: list[dict]) -> None:
         if lo.prog < 0:
             return  # detached already
         for m in served:
-            port = int(m["hostPort"])
-            if 4 in m["fastPath"].get("families", [4]):
-                bpf.map_delete(lo.ports, progs.key(port))
-            if 6 in m["fastPath"].get("families", []):
-                bpf.map_delete(lo.ports6, progs.key6(port))
+            _delete(lo, m)
         lo.detach_if_empty()
+
+
+def _add(lo: Loopback, m: dict, ifindex: int, ctr_mac: bytes, bridge_mac: bytes) -> None:
+    port, cport = int(m["hostPort"]), int(m["containerPort"])
+    if 4 in families(m):
+        bpf.map_update(lo.ports, progs.key(port), progs.value(
+            m["containerIP"], cport, ifindex, port, ctr_mac, bridge_mac))
+    if 6 in families(m):
+        bpf.map_update(lo.ports6, progs.key6(port), progs.value6(
+            m["containerIP6"], cport, ifindex, port, ctr_mac, bridge_mac))
+
+
+def _delete(lo: Loopback, m: dict) -> None:
+    """The mapping's elements, those of the families it serves (an element that is not
+    there is no error)."""
+    port = int(m["hostPort"])
+    if 4 in families(m):
+        bpf.map_delete(lo.ports, progs.key(port))
+    if 6 in families(m):
+        bpf.map_delete(lo.ports6, progs.key6(port))
 
 
 def tidy() -> None:

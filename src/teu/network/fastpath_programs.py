@@ -24,16 +24,23 @@ a container cannot use the path to open a connection to a service on the host's
 loopback. Only TCP takes the path (UDP has no handshake to tell a reply from a new
 flow: it keeps the kernel's DNAT).
 
+IPv6 is the same for [::1] -> [::1]:HOSTPORT, with SNAT6_ADDR(HOSTPORT) = 2001:2::HHLL
+(2001:2::/48 is reserved for benchmarking, RFC 5180) and no IP header checksum (the TCP
+checksum is fixed by the difference of the 16-byte addresses: csum_diff).
+
 Both programs read the packet with direct packet access (struct __sk_buff: protocol at
 16, data at 76, data_end at 80; a tc program's data starts at the Ethernet header), then
 rewrite it with the kernel's helpers only (skb_store_bytes, l3/l4_csum_replace: they fix
 the checksums whatever the skb's checksum state). Anything they do not translate goes on
-(TCX_NEXT). The one map, PORTS (a hash), is shared by both:
+(TCX_NEXT). Two hash maps are shared by both, PORTS and PORTS6:
 
-    key   {u32 address (127.0.0.1), u16 host port, u16 protocol}     (network order)
-    value {u32 container address, u16 container port, u16 0,
-           u32 ifindex of the veth's host end, u32 SNAT_ADDR(host port),
-           u8 container MAC[6], u8 bridge MAC[6]}
+    PORTS  key   {u32 address (127.0.0.1), u16 host port, u16 protocol} (network order)
+           value {u32 container address, u16 container port, u16 0,
+                  u32 ifindex of the veth's host end, u32 SNAT_ADDR(host port),
+                  u8 container MAC[6], u8 bridge MAC[6]}
+    PORTS6 key   {u16 host port, u16 protocol}
+           value {u8 container address[16], u16 container port, u16 0, u32 ifindex,
+                  u8 SNAT6_ADDR(host port)[16], u8 container MAC[6], u8 bridge MAC[6]}
 """
 
 from __future__ import annotations

@@ -121,13 +121,13 @@ def _elements(m: dict, cookie: int) -> list[tuple[int, bytes, bytes]]:
     return out
 
 
-class Attached:
+class Attached(bpf.Held):
     """The programs and maps at one cgroup, under its lock (a context manager)."""
 
     def __init__(self, path: str, create: bool) -> None:
+        super().__init__()
         self.path = path
         self.create = create
-        self.fds: list[int] = []
         self.progs: dict[str, int] = {}   # name -> fd
         self.maps: dict[str, int] = {}    # name -> fd
 
@@ -149,14 +149,6 @@ class Attached:
             self._close()
             raise
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        for fd in reversed(self.fds):
-            os.close(fd)
-        self.fds = []
 
     def _find(self) -> None:
         for name, attach_type in PROGRAMS:
