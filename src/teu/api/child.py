@@ -1,7 +1,8 @@
 """teu.api's engine calls that must not run in the caller (a start unshares the mount
 namespace, becomes a subreaper, installs signal handlers): each runs in a worker of a
 fork server (teu.engine.forkserver) that teu.api spawns as a fresh interpreter on first
-use, never in a fork of the caller. The caller may be threaded (a web service, a test
+use in the calling thread's context (namespaces, cgroup, root, credentials, rlimits: a
+caller that setns()es later gets a server there), never in a fork of the caller. The caller may be threaded (a web service, a test
 runner): a fork of it could inherit a lock another thread held (SQLite's, the
 allocator's) and hang forever.
 
@@ -28,9 +29,9 @@ class Child:
 
     def __init__(self, fn: Callable[[], Any], stdin: int | None = None,
                  stdout: int | None = None, stderr: int | None = None) -> None:
-        from teu.engine.forkserver import shared
+        from teu.engine.forkserver import submit
 
-        self._pending = shared().submit(fn, stdin, stdout, stderr)
+        self._pending = submit(fn, stdin, stdout, stderr)
         self.pid = self._pending.pid()
         self.rusage: Any = None
 
