@@ -575,7 +575,7 @@ def main() -> int:
             remove_group(group)
             subprocess.run(host.prefix + teu.cmd("rm", "-f", "web", "web-hostnet",
                                                  "web-proxied", "web-socklb", "web-nocpu",
-                                                 "web-hairpin"),
+                                                 "web-hairpin", "web-dnat"),
                            env=teu.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for f in CLIENT_CGROUPS:  # empty by now: the clients have exited
                 os.rmdir(os.path.dirname(f))
