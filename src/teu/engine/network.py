@@ -231,24 +231,13 @@ def _live_oneshot(cid: str) -> bool:
     return len(parts) == 3 and parts[1].isdigit() and os.path.exists(f"/proc/{parts[1]}")
 
 
-def _tidy_fast_path() -> None:
-    """The loopback fast path's elements of veths that are gone (a teu killed between
-    its steps) go, and its programs with the last (teu.network.fastpath)."""
-    from teu.network import fastpath
-
-    try:
-        fastpath.tidy()
-    except OSError:
-        pass  # no BPF here: there is no fast path to tidy either
-
-
 def prune(engine: Engine, filters: dict[str, list[str]] | None = None) -> list[str]:
     """docker network prune: teu networks no container uses (never `bridge`; host and
     none are not networks of the store), matching the filters: label (teu.labelfilter)
     and until (made before it)."""
     from teu.engine.timefmt import parse_rfc3339, until_of
     from teu.labelfilter import matches
-    from teu.network.attach import remove_stale_bridges
+    from teu.network.attach import remove_stale_bridges, tidy_fast_path
     from teu.network.store import Store
 
     filters = filters or {}
@@ -257,7 +246,7 @@ def prune(engine: Engine, filters: dict[str, list[str]] | None = None) -> list[s
     store = Store(engine.paths.root)
     with store.lock():
         remove_stale_bridges(store)  # half-built by a teu of this root killed while making one
-    _tidy_fast_path()
+    tidy_fast_path(None)  # the loopback fast path's leftovers of a killed teu
     removed = []
     for net in store.own_networks():
         if net.is_default or not matches(net.labels, filters):

@@ -26,7 +26,6 @@ ExtraHosts.
 
 from __future__ import annotations
 
-import errno
 import os
 
 from teu.network import cni
@@ -368,15 +367,16 @@ def _unfast_path(mappings: list[dict], errors: list[str] | None = None) -> None:
         _undo(fastpath.unpublish, mappings, "loopback fast path", errors)
 
 
-def _tidy_fast_path(errors: list[str]) -> None:
+def tidy_fast_path(errors: list[str] | None) -> None:
     """The fast path's elements of veths that are gone (a setup killed before its record
-    named them) go too."""
+    named them) go too, and its programs with the last; an error goes to `errors`
+    (dropped if None)."""
     from teu.network import fastpath
 
     try:
         fastpath.tidy()
     except OSError as e:
-        if e.errno not in (errno.EPERM, errno.ENOSYS, errno.EINVAL):
+        if errors is not None:
             errors.append(f"loopback fast path: {e.strerror or e}")
 
 
@@ -476,7 +476,7 @@ class Detaching:
         if names:
             refresh_names(self.store, sorted(names))
         if any((rec.get("teu") or {}).get("ports") for rec, _ in self.steps):
-            _tidy_fast_path(self.errors)
+            tidy_fast_path(self.errors)
         if self.errors:
             raise NetworkError(f"container {self.cid[:12]}: network teardown: "
                                f"{self.errors[0]}")

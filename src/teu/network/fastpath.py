@@ -89,15 +89,12 @@ class Loopback(bpf.Held):
         self.ports = self.ports6 = -1
 
     def __enter__(self) -> Loopback:
-        lock = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-        self.fds.append(lock)
+        lock = self._keep(os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC))
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._find()
             if self.create and self.prog < 0:
                 self._attach()
-            elif self.prog >= 0:
-                self._sweep()
         except BaseException:
             self._close()
             raise
@@ -141,7 +138,7 @@ class Loopback(bpf.Held):
         for name in turned:
             _sysctl(name, "1")
 
-    def _sweep(self) -> None:
+    def sweep(self) -> None:
         """Delete the elements whose veth is gone: a teu killed after adding them and
         before saving its record leaves them, and the container's removal takes the veth
         (this namespace's ifindexes are not reused)."""
@@ -281,10 +278,16 @@ def _delete(lo: Loopback, m: dict) -> None:
 
 
 def tidy() -> None:
-    """After a container's veths are gone: its stale elements go (see _sweep), and
-    LO_OUT with them if none is left."""
-    with Loopback(create=False) as lo:
-        lo.detach_if_empty()
+    """After a container's veths are gone: stale elements go (see Loopback.sweep), and
+    LO_OUT with them if none is left. Nothing to do where BPF or tcx is not there."""
+    try:
+        with Loopback(create=False) as lo:
+            if lo.prog >= 0:
+                lo.sweep()
+                lo.detach_if_empty()
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOSYS, errno.EINVAL):
+            raise
 
 
 def state(m: dict) -> tuple[bool, str]:
