@@ -268,7 +268,7 @@ def shared() -> ForkServer:
 def submit(fn: Any, stdin: int | None = None, stdout: int | None = None,
            stderr: int | None = None) -> Pending:
     """ForkServer.submit on shared(): once more on a new one if that server ended
-    between (it died, or another thread's call in a sixth context closed it)."""
+    between (it died, or another thread's call in a context beyond KEEP closed it)."""
     try:
         return shared().submit(fn, stdin, stdout, stderr)
     except OSError:
